@@ -1,0 +1,93 @@
+//! Configuration from the environment (what Terraform sets on each function).
+//!
+//! AWS endpoints are not configured here: the SDK's standard `AWS_ENDPOINT_URL`
+//! (or `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_STS`, ...) redirects every
+//! client, e.g. to the local emulator, with no code change.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::credentials::{SessionCacheSettings, StsRoleAssumer};
+use crate::table::{TenantDynamoSessions, tenant_dynamo_sessions};
+
+/// A setting is missing or invalid; the function cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("the environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// A required environment variable.
+pub fn required_env(name: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    let Ok(text) = std::env::var(name) else {
+        return Ok(default);
+    };
+    let value: u64 = text
+        .parse()
+        .map_err(|_| ConfigError::Invalid { name, reason: format!("{text:?} is not a whole number") })?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid { name, reason: format!("{value} is outside {range:?}") })
+    }
+}
+
+/// How a service obtains tenant-scoped credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenancyConfig {
+    /// `TENANT_ROLE_ARN`: the role assumed with the `TenantId` session tag.
+    pub tenant_role_arn: String,
+    /// `TENANT_SESSION_SECONDS` (900..=3600, default 3600).
+    pub session_duration: Duration,
+    /// `TENANT_REFRESH_MARGIN_SECONDS` (0..=600, default 300).
+    pub refresh_margin: Duration,
+    /// `TENANT_CACHE_CAPACITY` (1..=100000, default 1000).
+    pub max_cached_tenants: u64,
+    /// Names the caller in STS session names (CloudTrail).
+    pub service_name: String,
+}
+
+impl TenancyConfig {
+    /// Reads the settings for `service_name` from the environment.
+    pub fn from_env(service_name: &str) -> Result<Self, ConfigError> {
+        let config = Self {
+            tenant_role_arn: required_env("TENANT_ROLE_ARN")?,
+            session_duration: Duration::from_secs(env_u64("TENANT_SESSION_SECONDS", 3600, 900..=3600)?),
+            refresh_margin: Duration::from_secs(env_u64("TENANT_REFRESH_MARGIN_SECONDS", 300, 0..=600)?),
+            max_cached_tenants: env_u64("TENANT_CACHE_CAPACITY", 1000, 1..=100_000)?,
+            service_name: service_name.to_owned(),
+        };
+        if !config.tenant_role_arn.starts_with("arn:") {
+            return Err(ConfigError::Invalid { name: "TENANT_ROLE_ARN", reason: "not an ARN".into() });
+        }
+        Ok(config)
+    }
+
+    /// The per-tenant DynamoDB client cache, assuming the tenant role through STS.
+    pub fn tenant_dynamo_sessions(&self, sdk: &SdkConfig) -> TenantDynamoSessions<StsRoleAssumer> {
+        let assumer = StsRoleAssumer::new(
+            aws_sdk_sts::Client::new(sdk),
+            &self.tenant_role_arn,
+            &self.service_name,
+            self.session_duration,
+        );
+        let settings = SessionCacheSettings { max_tenants: self.max_cached_tenants, refresh_margin: self.refresh_margin };
+        tenant_dynamo_sessions(assumer, sdk.clone(), settings)
+    }
+}
+
+/// The shared AWS configuration (region, credentials of the execution role,
+/// endpoints from `AWS_ENDPOINT_URL*`).
+pub async fn load_aws_config() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}

@@ -1,0 +1,340 @@
+//! Tenant-scoped credentials: STS `AssumeRole` on the tenant role with the
+//! session tag `TenantId=<tenant>`, cached per tenant.
+//!
+//! The tenant role lets a session touch only DynamoDB items whose partition
+//! key equals its `TenantId` tag, so every client built here can reach its own
+//! tenant's data and nothing else, whatever the code using it asks for.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_sts::types::Tag;
+use moka::Expiry;
+use moka::future::Cache;
+
+use crate::ids::TenantId;
+
+/// The session tag the tenant role's policies read (`aws:PrincipalTag/TenantId`).
+pub const TENANT_ID_TAG: &str = "TenantId";
+
+/// Why tenant credentials could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CredentialsError {
+    /// STS did not answer, throttled us, or failed on its side: try again later.
+    #[error("the security token service is unavailable: {0}")]
+    Unavailable(String),
+    /// STS refused or answered with something unusable: a deployment problem.
+    #[error("assuming the tenant role failed: {0}")]
+    Refused(String),
+}
+
+/// Obtains credentials that are limited to one tenant.
+pub trait RoleAssumer: Send + Sync + 'static {
+    /// Credentials for `tenant`, with their expiry set.
+    fn assume(&self, tenant: &TenantId) -> impl Future<Output = Result<Credentials, CredentialsError>> + Send;
+}
+
+/// [`RoleAssumer`] on STS.
+#[derive(Debug, Clone)]
+pub struct StsRoleAssumer {
+    client: aws_sdk_sts::Client,
+    role_arn: String,
+    session_prefix: String,
+    duration: Duration,
+}
+
+impl StsRoleAssumer {
+    /// `session_prefix` names the caller (the service) in CloudTrail; the
+    /// session name is `<prefix>-<tenant id>`.
+    pub fn new(client: aws_sdk_sts::Client, role_arn: impl Into<String>, session_prefix: &str, duration: Duration) -> Self {
+        let session_prefix: String = session_prefix
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
+            .take(64 - 1 - uuid::fmt::Hyphenated::LENGTH)
+            .collect();
+        Self { client, role_arn: role_arn.into(), session_prefix, duration }
+    }
+
+    /// The role session name used for `tenant`: at most 64 characters of `[\w+=,.@-]`.
+    pub fn session_name(&self, tenant: &TenantId) -> String {
+        format!("{}-{tenant}", self.session_prefix)
+    }
+}
+
+impl RoleAssumer for StsRoleAssumer {
+    async fn assume(&self, tenant: &TenantId) -> Result<Credentials, CredentialsError> {
+        let tag = Tag::builder()
+            .key(TENANT_ID_TAG)
+            .value(tenant.to_string())
+            .build()
+            .map_err(|error| CredentialsError::Refused(error.to_string()))?;
+        let duration_seconds = i32::try_from(self.duration.as_secs()).unwrap_or(3600);
+        let output = self
+            .client
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(self.session_name(tenant))
+            .duration_seconds(duration_seconds)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|error| classify_sts_error(&error))?;
+        let credentials = output
+            .credentials
+            .ok_or_else(|| CredentialsError::Refused("STS returned no credentials".into()))?;
+        let expiry = SystemTime::try_from(credentials.expiration)
+            .map_err(|_| CredentialsError::Refused("STS returned an unreadable expiry".into()))?;
+        Ok(Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            Some(expiry),
+            "tenant-role",
+        ))
+    }
+}
+
+fn classify_sts_error<E, R>(error: &aws_sdk_sts::error::SdkError<E, R>) -> CredentialsError
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sts::error::SdkError;
+    match error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            if matches!(code, "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceUnavailable" | "InternalFailure") {
+                CredentialsError::Unavailable(code.to_owned())
+            } else {
+                CredentialsError::Refused(code.to_owned())
+            }
+        }
+        SdkError::ConstructionFailure(_) => CredentialsError::Refused("the STS request could not be built".into()),
+        _ => CredentialsError::Unavailable("no answer from STS".into()),
+    }
+}
+
+/// Settings of [`TenantSessions`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionCacheSettings {
+    /// How many tenants' sessions one execution environment keeps.
+    pub max_tenants: u64,
+    /// A session is dropped this long before its credentials expire.
+    pub refresh_margin: Duration,
+}
+
+impl Default for SessionCacheSettings {
+    fn default() -> Self {
+        Self { max_tenants: 1_000, refresh_margin: Duration::from_secs(300) }
+    }
+}
+
+type BuildScoped<S> = dyn Fn(TenantId, &Credentials) -> S + Send + Sync;
+
+struct Entry<S> {
+    scoped: Arc<S>,
+    expires_at: Option<SystemTime>,
+}
+
+impl<S> Clone for Entry<S> {
+    fn clone(&self) -> Self {
+        Self { scoped: Arc::clone(&self.scoped), expires_at: self.expires_at }
+    }
+}
+
+struct ExpireBeforeCredentials {
+    margin: Duration,
+}
+
+impl<S> Expiry<TenantId, Entry<S>> for ExpireBeforeCredentials {
+    fn expire_after_create(&self, _tenant: &TenantId, entry: &Entry<S>, _now: Instant) -> Option<Duration> {
+        let expires_at = entry.expires_at?;
+        let remaining = expires_at.duration_since(SystemTime::now()).unwrap_or_default();
+        Some(remaining.saturating_sub(self.margin))
+    }
+}
+
+/// A bounded per-tenant cache of values built from tenant credentials.
+///
+/// One STS call per tenant per credential lifetime: concurrent first requests
+/// for a tenant wait on the same call; entries leave the cache `refresh_margin`
+/// before their credentials expire, or when the cache is full.
+pub struct TenantSessions<A, S> {
+    assumer: Arc<A>,
+    build: Arc<BuildScoped<S>>,
+    cache: Cache<TenantId, Entry<S>>,
+}
+
+impl<A, S> std::fmt::Debug for TenantSessions<A, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantSessions").field("cached_tenants", &self.cache.entry_count()).finish()
+    }
+}
+
+impl<A: RoleAssumer, S: Send + Sync + 'static> TenantSessions<A, S> {
+    /// `build` makes the cached value (a DynamoDB client, say) from one
+    /// tenant's credentials; it must not do I/O.
+    pub fn new(
+        assumer: A,
+        settings: SessionCacheSettings,
+        build: impl Fn(TenantId, &Credentials) -> S + Send + Sync + 'static,
+    ) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(settings.max_tenants)
+            .expire_after(ExpireBeforeCredentials { margin: settings.refresh_margin })
+            .build();
+        Self { assumer: Arc::new(assumer), build: Arc::new(build), cache }
+    }
+
+    /// The tenant's scoped value, from the cache or from a fresh `AssumeRole`.
+    pub async fn get(&self, tenant: &TenantId) -> Result<Arc<S>, CredentialsError> {
+        let assumer = Arc::clone(&self.assumer);
+        let build = Arc::clone(&self.build);
+        let tenant = *tenant;
+        let entry = self
+            .cache
+            .try_get_with(tenant, async move {
+                let credentials = assumer.assume(&tenant).await?;
+                tracing::debug!(tenant_id = %tenant, "assumed the tenant role");
+                Ok::<_, CredentialsError>(Entry {
+                    expires_at: credentials.expiry(),
+                    scoped: Arc::new(build(tenant, &credentials)),
+                })
+            })
+            .await
+            .map_err(|error: Arc<CredentialsError>| (*error).clone())?;
+        Ok(entry.scoped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct CountingAssumer {
+        calls: AtomicUsize,
+        lifetime: Duration,
+        delay: Duration,
+    }
+
+    impl CountingAssumer {
+        fn new(lifetime: Duration) -> Self {
+            Self { calls: AtomicUsize::new(0), lifetime, delay: Duration::ZERO }
+        }
+    }
+
+    impl RoleAssumer for Arc<CountingAssumer> {
+        async fn assume(&self, tenant: &TenantId) -> Result<Credentials, CredentialsError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            Ok(Credentials::new(
+                format!("AKIA{}", tenant.as_uuid().simple()),
+                "secret",
+                Some("token".into()),
+                Some(SystemTime::now() + self.lifetime),
+                "test",
+            ))
+        }
+    }
+
+    #[derive(Debug)]
+    struct Scoped {
+        tenant: TenantId,
+        access_key: String,
+    }
+
+    fn scoped(tenant: TenantId, credentials: &Credentials) -> Scoped {
+        Scoped { tenant, access_key: credentials.access_key_id().to_owned() }
+    }
+
+    fn sessions(assumer: &Arc<CountingAssumer>) -> TenantSessions<Arc<CountingAssumer>, Scoped> {
+        TenantSessions::new(Arc::clone(assumer), SessionCacheSettings::default(), scoped)
+    }
+
+    #[tokio::test]
+    async fn many_calls_for_one_tenant_assume_the_role_once() {
+        let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
+        let sessions = sessions(&assumer);
+        let tenant = TenantId::generate();
+        for _ in 0..100 {
+            let scoped = sessions.get(&tenant).await.expect("session");
+            assert_eq!(scoped.tenant, tenant);
+        }
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn two_tenants_assume_twice_and_get_their_own_credentials() {
+        let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
+        let sessions = sessions(&assumer);
+        let (first, second) = (TenantId::generate(), TenantId::generate());
+        for _ in 0..10 {
+            let a = sessions.get(&first).await.expect("first");
+            let b = sessions.get(&second).await.expect("second");
+            assert_ne!(a.access_key, b.access_key);
+            assert_eq!(b.tenant, second);
+        }
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_calls_for_one_tenant_share_one_assume() {
+        let assumer = Arc::new(CountingAssumer { delay: Duration::from_millis(50), ..CountingAssumer::new(Duration::from_secs(3600)) });
+        let sessions = Arc::new(sessions(&assumer));
+        let tenant = TenantId::generate();
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let sessions = Arc::clone(&sessions);
+                tokio::spawn(async move { sessions.get(&tenant).await.map(|s| s.tenant) })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.expect("join").expect("session"), tenant);
+        }
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn credentials_inside_the_refresh_margin_are_assumed_again() {
+        // Lifetime shorter than the 5-minute margin: never worth caching.
+        let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(60)));
+        let sessions = sessions(&assumer);
+        let tenant = TenantId::generate();
+        sessions.get(&tenant).await.expect("first");
+        sessions.get(&tenant).await.expect("second");
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn the_cache_is_bounded() {
+        let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
+        let sessions = TenantSessions::new(
+            Arc::clone(&assumer),
+            SessionCacheSettings { max_tenants: 10, ..SessionCacheSettings::default() },
+            scoped,
+        );
+        for _ in 0..100 {
+            sessions.get(&TenantId::generate()).await.expect("session");
+        }
+        sessions.cache.run_pending_tasks().await;
+        assert!(sessions.cache.entry_count() <= 10, "{} entries", sessions.cache.entry_count());
+    }
+
+    #[test]
+    fn session_names_fit_sts_rules() {
+        let config = aws_sdk_sts::Config::builder().behavior_version_latest().build();
+        let assumer = StsRoleAssumer::new(
+            aws_sdk_sts::Client::from_conf(config),
+            "arn:aws:iam::123456789012:role/tenant",
+            "notes service with a very long name!",
+            Duration::from_secs(900),
+        );
+        let name = assumer.session_name(&TenantId::generate());
+        assert!(name.len() <= 64 && name.len() >= 2, "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)), "{name}");
+        assert!(name.starts_with("notesservicewithave"));
+    }
+}

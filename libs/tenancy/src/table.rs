@@ -1,0 +1,346 @@
+//! Tenant-scoped DynamoDB access.
+//!
+//! A [`TenantTable`] is bound to one tenant and one table. It writes the
+//! partition key itself, from the tenant of the credentials it was built with;
+//! callers name only sort keys. So code above it cannot even ask for another
+//! tenant's partition, and if it could, the tenant role's `LeadingKeys`
+//! condition would refuse the request.
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings, TenantSessions};
+use crate::error::ApiError;
+use crate::ids::TenantId;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// A table of tenant data: partition key = tenant id, plus a string sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    pub name: String,
+    pub partition_key: &'static str,
+    pub sort_key: &'static str,
+}
+
+/// A DynamoDB client signed with one tenant's credentials.
+#[derive(Debug, Clone)]
+pub struct TenantDynamo {
+    tenant: TenantId,
+    client: Client,
+}
+
+impl TenantDynamo {
+    /// A client for `tenant` with its tenant-role credentials, sharing `base`'s
+    /// region, endpoint and HTTP connection pool.
+    pub fn new(base: &SdkConfig, tenant: TenantId, credentials: &Credentials) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(base)
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .build();
+        Self { tenant, client: Client::from_conf(config) }
+    }
+
+    /// The tenant this client belongs to.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// `spec`'s table, restricted to this tenant's partition.
+    pub fn table<'a>(&'a self, spec: &'a TableSpec) -> TenantTable<'a> {
+        TenantTable { client: &self.client, tenant: self.tenant.to_string(), spec }
+    }
+}
+
+/// Tenant-scoped DynamoDB clients, one per tenant, cached with its credentials.
+pub type TenantDynamoSessions<A> = TenantSessions<A, TenantDynamo>;
+
+/// Builds the per-tenant DynamoDB client cache.
+pub fn tenant_dynamo_sessions<A: RoleAssumer>(
+    assumer: A,
+    base: SdkConfig,
+    settings: SessionCacheSettings,
+) -> TenantDynamoSessions<A> {
+    TenantSessions::new(assumer, settings, move |tenant, credentials| TenantDynamo::new(&base, tenant, credentials))
+}
+
+/// A condition on a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// Write unconditionally.
+    Always,
+    /// The item must not exist yet (create).
+    Absent,
+    /// The item must exist (delete, replace).
+    Present,
+    /// The item must exist with this numeric attribute value (optimistic concurrency).
+    AttributeEquals { attribute: &'static str, value: u64 },
+}
+
+/// Why a data operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DataError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The write condition did not hold; `exists` tells whether the item is there.
+    #[error("the write condition failed (item exists: {exists})")]
+    ConditionFailed { exists: bool },
+    /// DynamoDB did not answer or throttled us: try again later.
+    #[error("DynamoDB is unavailable: {0}")]
+    Unavailable(String),
+    /// DynamoDB refused the request (access denied, missing table, ...).
+    #[error("DynamoDB refused the request: {0}")]
+    Refused(String),
+    /// An item did not have the expected shape.
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl From<DataError> for ApiError {
+    fn from(error: DataError) -> Self {
+        match error {
+            DataError::Credentials(CredentialsError::Unavailable(_)) | DataError::Unavailable(_) => {
+                tracing::warn!(%error, "a dependency is unavailable");
+                ApiError::ServiceUnavailable(
+                    "the data store is temporarily unavailable; nothing was changed, please retry".into(),
+                )
+            }
+            DataError::ConditionFailed { exists: true } => {
+                ApiError::Conflict("the item was changed by another request".into())
+            }
+            DataError::ConditionFailed { exists: false } => ApiError::NotFound("the item does not exist".into()),
+            DataError::Credentials(CredentialsError::Refused(_)) | DataError::Refused(_) | DataError::Corrupt(_) => {
+                tracing::error!(%error, "data access failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The sort key to continue after, if there may be more items.
+    pub next_after: Option<String>,
+}
+
+/// Which page to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest<'a> {
+    pub limit: usize,
+    /// Continue after this sort key.
+    pub after: Option<&'a str>,
+    /// Descending sort key order (newest first for time-ordered ids).
+    pub descending: bool,
+}
+
+/// One table, restricted to one tenant's partition.
+#[derive(Debug, Clone)]
+pub struct TenantTable<'a> {
+    client: &'a Client,
+    tenant: String,
+    spec: &'a TableSpec,
+}
+
+impl TenantTable<'_> {
+    fn key(&self, sort_key: &str) -> Item {
+        HashMap::from([
+            (self.spec.partition_key.to_owned(), AttributeValue::S(self.tenant.clone())),
+            (self.spec.sort_key.to_owned(), AttributeValue::S(sort_key.to_owned())),
+        ])
+    }
+
+    fn decode<T: DeserializeOwned>(&self, mut item: Item) -> Result<T, DataError> {
+        item.remove(self.spec.partition_key);
+        serde_dynamo::from_item(item).map_err(|error| DataError::Corrupt(error.to_string()))
+    }
+
+    /// Reads one item (strongly consistent).
+    pub async fn get<T: DeserializeOwned>(&self, sort_key: &str) -> Result<Option<T>, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.spec.name)
+            .set_key(Some(self.key(sort_key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        output.item.map(|item| self.decode(item)).transpose()
+    }
+
+    /// Writes `record` under `sort_key`. The key attributes are set here and
+    /// override any attribute of the same name in `record`.
+    pub async fn put<T: Serialize>(&self, sort_key: &str, record: &T, condition: WriteCondition) -> Result<(), DataError> {
+        let mut item: Item = serde_dynamo::to_item(record).map_err(|error| DataError::Corrupt(error.to_string()))?;
+        item.extend(self.key(sort_key));
+        let (expression, names, values) = self.condition(condition);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.spec.name)
+            .set_item(Some(item))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    DataError::ConditionFailed { exists: failed.item.is_some() }
+                }
+                _ => classify(&error),
+            }),
+        }
+    }
+
+    /// Deletes the item under `sort_key`.
+    pub async fn delete(&self, sort_key: &str, condition: WriteCondition) -> Result<(), DataError> {
+        let (expression, names, values) = self.condition(condition);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.spec.name)
+            .set_key(Some(self.key(sort_key)))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(
+                    failed,
+                )) => DataError::ConditionFailed { exists: failed.item.is_some() },
+                _ => classify(&error),
+            }),
+        }
+    }
+
+    /// Reads one page of the tenant's items in sort key order.
+    pub async fn query<T: DeserializeOwned>(&self, page: PageRequest<'_>) -> Result<Page<T>, DataError> {
+        // Ask for one more than the page so "no next page" is exact.
+        let fetch = i32::try_from(page.limit.saturating_add(1)).unwrap_or(i32::MAX);
+        let output = self
+            .client
+            .query()
+            .table_name(&self.spec.name)
+            .key_condition_expression("#tenancy_pk = :tenancy_pk")
+            .expression_attribute_names("#tenancy_pk", self.spec.partition_key)
+            .expression_attribute_values(":tenancy_pk", AttributeValue::S(self.tenant.clone()))
+            .set_exclusive_start_key(page.after.map(|after| self.key(after)))
+            .scan_index_forward(!page.descending)
+            .consistent_read(true)
+            .limit(fetch)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        let mut items = output.items.unwrap_or_default();
+        let next_item_key = if items.len() > page.limit {
+            items.truncate(page.limit);
+            items.last().and_then(|item| self.sort_key_of(item))
+        } else {
+            // DynamoDB stopped early (1 MB page): continue where it did.
+            output.last_evaluated_key.as_ref().and_then(|key| self.sort_key_of(key))
+        };
+        let items = items.into_iter().map(|item| self.decode(item)).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_after: next_item_key })
+    }
+
+    fn sort_key_of(&self, item: &Item) -> Option<String> {
+        item.get(self.spec.sort_key).and_then(|value| value.as_s().ok()).cloned()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn condition(
+        &self,
+        condition: WriteCondition,
+    ) -> (Option<String>, Option<HashMap<String, String>>, Option<Item>) {
+        let sort_key_name = || HashMap::from([("#tenancy_sk".to_owned(), self.spec.sort_key.to_owned())]);
+        match condition {
+            WriteCondition::Always => (None, None, None),
+            WriteCondition::Absent => {
+                (Some("attribute_not_exists(#tenancy_sk)".into()), Some(sort_key_name()), None)
+            }
+            WriteCondition::Present => (Some("attribute_exists(#tenancy_sk)".into()), Some(sort_key_name()), None),
+            WriteCondition::AttributeEquals { attribute, value } => {
+                let mut names = sort_key_name();
+                names.insert("#tenancy_attr".into(), attribute.to_owned());
+                (
+                    Some("attribute_exists(#tenancy_sk) AND #tenancy_attr = :tenancy_expected".into()),
+                    Some(names),
+                    Some(HashMap::from([(":tenancy_expected".to_owned(), AttributeValue::N(value.to_string()))])),
+                )
+            }
+        }
+    }
+}
+
+fn classify<E, R>(error: &SdkError<E, R>) -> DataError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            if is_transient(code) {
+                DataError::Unavailable(code.to_owned())
+            } else {
+                DataError::Refused(code.to_owned())
+            }
+        }
+        SdkError::ConstructionFailure(_) => DataError::Refused("the request could not be built".into()),
+        _ => DataError::Unavailable("no answer from DynamoDB".into()),
+    }
+}
+
+fn is_transient(code: &str) -> bool {
+    matches!(
+        code,
+        "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+            | "LimitExceededException"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_codes_are_unavailable_and_others_refused() {
+        assert!(is_transient("ProvisionedThroughputExceededException"));
+        assert!(is_transient("ThrottlingException"));
+        assert!(!is_transient("AccessDeniedException"));
+        assert!(!is_transient("ResourceNotFoundException"));
+    }
+
+    #[test]
+    fn data_errors_map_to_the_right_statuses() {
+        assert_eq!(ApiError::from(DataError::Unavailable("x".into())).status(), 503);
+        assert_eq!(
+            ApiError::from(DataError::Credentials(CredentialsError::Unavailable("x".into()))).status(),
+            503
+        );
+        assert_eq!(ApiError::from(DataError::ConditionFailed { exists: true }).status(), 409);
+        assert_eq!(ApiError::from(DataError::ConditionFailed { exists: false }).status(), 404);
+        assert_eq!(ApiError::from(DataError::Refused("AccessDeniedException".into())).status(), 500);
+    }
+}

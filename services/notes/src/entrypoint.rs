@@ -1,0 +1,163 @@
+//! HTTP API (payload 2.0) events in, responses out. The tenant comes from the
+//! verified claims and nowhere else; it is established before any data access.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use http::StatusCode;
+use tenancy::http::{
+    DEFAULT_MAX_BODY_BYTES, created, json_body, json_response, no_body, no_content, only_query_params,
+    path_param, problem_response, query_param,
+};
+use tenancy::table::DataError;
+use tenancy::telemetry::{record_tenant, request_span};
+use tenancy::{ApiError, TenantContext};
+use tracing::Instrument as _;
+
+use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
+use crate::domain::{InvalidNote, Note, NoteContent, NoteId, now};
+use crate::store::NoteStore;
+
+/// The routes this function serves, as API Gateway route keys.
+pub const ROUTES: [&str; 5] = [
+    "GET /notes",
+    "POST /notes",
+    "GET /notes/{note_id}",
+    "PUT /notes/{note_id}",
+    "DELETE /notes/{note_id}",
+];
+
+/// The notes API over a store.
+#[derive(Debug)]
+pub struct NotesApi<S> {
+    store: S,
+}
+
+impl<S: NoteStore> NotesApi<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The store (for tests).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Answers one request; every failure becomes a problem response.
+    pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let request_id = request.request_context.request_id.clone().unwrap_or_default();
+        let span = request_span(&request_id);
+        async {
+            let result = self.route(&request, &span).await;
+            let response = result.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
+            tracing::info!(
+                route = request.request_context.route_key.as_deref().unwrap_or("-"),
+                status = response.status_code,
+                "request answered"
+            );
+            response
+        }
+        .instrument(span.clone())
+        .await
+    }
+
+    async fn route(
+        &self,
+        request: &ApiGatewayV2httpRequest,
+        span: &tracing::Span,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        let context = TenantContext::from_request(request)?;
+        record_tenant(span, &context.tenant_id);
+        match request.request_context.route_key.as_deref().unwrap_or_default() {
+            "GET /notes" => self.list(&context, request).await,
+            "POST /notes" => self.create(&context, request).await,
+            "GET /notes/{note_id}" => self.get(&context, request).await,
+            "PUT /notes/{note_id}" => self.update(&context, request).await,
+            "DELETE /notes/{note_id}" => self.delete(&context, request).await,
+            _ => Err(ApiError::NotFound("no such route".into())),
+        }
+    }
+
+    async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &["limit", "cursor"])?;
+        let limit = match query_param(request, "limit")? {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
+                .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}")))?,
+        };
+        let after = query_param(request, "cursor")?
+            .map(|text| Cursor::decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
+            .transpose()?;
+        let page = self.store.list(&context.tenant_id, limit, after.map(|cursor| cursor.0)).await?;
+        let list = NoteList { items: page.notes, next_cursor: page.next_after.map(|id| Cursor(id).encode()) };
+        Ok(json_response(StatusCode::OK, &list))
+    }
+
+    async fn create(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        only_query_params(request, &[])?;
+        let input: CreateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
+        let note = Note::create(content(&input.title, &input.body)?, now());
+        self.store.create(&context.tenant_id, &note).await?;
+        tracing::info!(note_id = %note.id, "note created");
+        Ok(created(&format!("/notes/{}", note.id), &note))
+    }
+
+    async fn get(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let id = note_id(request)?;
+        let note = self.store.get(&context.tenant_id, id).await?.ok_or_else(not_found)?;
+        Ok(json_response(StatusCode::OK, &note))
+    }
+
+    async fn update(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        only_query_params(request, &[])?;
+        let id = note_id(request)?;
+        let input: UpdateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
+        let content = content(&input.title, &input.body)?;
+        let current = self.store.get(&context.tenant_id, id).await?.ok_or_else(not_found)?;
+        if current.version != input.version {
+            return Err(stale(input.version, current.version));
+        }
+        let revised = current.revise(content, now());
+        self.store.replace(&context.tenant_id, &revised, input.version).await.map_err(|error| match error {
+            DataError::ConditionFailed { exists: true } => {
+                ApiError::Conflict(format!("version {} is no longer current; read the note again", input.version))
+            }
+            DataError::ConditionFailed { exists: false } => not_found(),
+            other => other.into(),
+        })?;
+        tracing::info!(note_id = %id, version = revised.version, "note updated");
+        Ok(json_response(StatusCode::OK, &revised))
+    }
+
+    async fn delete(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let id = note_id(request)?;
+        self.store.delete(&context.tenant_id, id).await.map_err(|error| match error {
+            DataError::ConditionFailed { .. } => not_found(),
+            other => other.into(),
+        })?;
+        tracing::info!(note_id = %id, "note deleted");
+        Ok(no_content())
+    }
+}
+
+fn note_id(request: &ApiGatewayV2httpRequest) -> Result<NoteId, ApiError> {
+    NoteId::parse(path_param(request, "note_id")?).map_err(|error| ApiError::BadRequest(error.to_string()))
+}
+
+fn content(title: &str, body: &str) -> Result<NoteContent, ApiError> {
+    NoteContent::new(title, body).map_err(|error: InvalidNote| ApiError::BadRequest(error.to_string()))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such note".into())
+}
+
+fn stale(given: u64, current: u64) -> ApiError {
+    ApiError::Conflict(format!("version {given} is stale; the note is at version {current}"))
+}

@@ -1,0 +1,88 @@
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tenancy::TenantId;
+use tenancy::table::DataError;
+
+use super::{NotePage, NoteStore};
+use crate::domain::{Note, NoteId};
+
+/// Notes in memory, keyed like the table: (tenant, note id). Can be switched
+/// to "unavailable" to exercise outage handling.
+#[derive(Debug, Default)]
+pub struct MemoryNoteStore {
+    notes: Mutex<BTreeMap<(TenantId, NoteId), Note>>,
+    unavailable: AtomicBool,
+}
+
+impl MemoryNoteStore {
+    /// Makes every call fail as if the data store were down.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Every stored note of every tenant (for assertions).
+    pub fn snapshot(&self) -> Vec<(TenantId, Note)> {
+        self.locked().map(|notes| notes.iter().map(|((tenant, _), note)| (*tenant, note.clone())).collect()).unwrap_or_default()
+    }
+
+    fn locked(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<(TenantId, NoteId), Note>>, DataError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(DataError::Unavailable("the in-memory store is switched off".into()));
+        }
+        self.notes.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
+    }
+}
+
+impl NoteStore for MemoryNoteStore {
+    async fn list(&self, tenant: &TenantId, limit: usize, after: Option<NoteId>) -> Result<NotePage, DataError> {
+        let notes = self.locked()?;
+        let mut page: Vec<Note> = notes
+            .iter()
+            .rev()
+            .filter(|((owner, id), _)| owner == tenant && after.is_none_or(|after| *id < after))
+            .map(|(_, note)| note.clone())
+            .take(limit + 1)
+            .collect();
+        let next_after = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|note| note.id)
+        } else {
+            None
+        };
+        Ok(NotePage { notes: page, next_after })
+    }
+
+    async fn create(&self, tenant: &TenantId, note: &Note) -> Result<(), DataError> {
+        let mut notes = self.locked()?;
+        if notes.contains_key(&(*tenant, note.id)) {
+            return Err(DataError::ConditionFailed { exists: true });
+        }
+        notes.insert((*tenant, note.id), note.clone());
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
+        Ok(self.locked()?.get(&(*tenant, id)).cloned())
+    }
+
+    async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
+        let mut notes = self.locked()?;
+        match notes.get_mut(&(*tenant, note.id)) {
+            None => Err(DataError::ConditionFailed { exists: false }),
+            Some(stored) if stored.version != expected_version => Err(DataError::ConditionFailed { exists: true }),
+            Some(stored) => {
+                *stored = note.clone();
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
+        match self.locked()?.remove(&(*tenant, id)) {
+            Some(_) => Ok(()),
+            None => Err(DataError::ConditionFailed { exists: false }),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Where notes live. One trait, a DynamoDB implementation that reaches data
+//! only through tenant-scoped credentials, and an in-memory one for tests.
+
+mod dynamo;
+mod memory;
+
+use std::future::Future;
+
+use tenancy::TenantId;
+use tenancy::table::DataError;
+
+pub use dynamo::DynamoNoteStore;
+pub use memory::MemoryNoteStore;
+
+use crate::domain::{Note, NoteId};
+
+/// One page of notes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotePage {
+    pub notes: Vec<Note>,
+    /// The last note of this page, when more may follow.
+    pub next_after: Option<NoteId>,
+}
+
+/// Storage of notes, always within one tenant's partition.
+pub trait NoteStore: Send + Sync + 'static {
+    /// Up to `limit` notes, newest first, after `after` if given.
+    fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<NoteId>,
+    ) -> impl Future<Output = Result<NotePage, DataError>> + Send;
+
+    /// Stores a new note; fails if its id is taken.
+    fn create(&self, tenant: &TenantId, note: &Note) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    fn get(&self, tenant: &TenantId, id: NoteId) -> impl Future<Output = Result<Option<Note>, DataError>> + Send;
+
+    /// Replaces a note if its stored version is still `expected_version`;
+    /// otherwise `DataError::ConditionFailed` and nothing changes.
+    fn replace(
+        &self,
+        tenant: &TenantId,
+        note: &Note,
+        expected_version: u64,
+    ) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Deletes a note; `ConditionFailed { exists: false }` if there is none.
+    fn delete(&self, tenant: &TenantId, id: NoteId) -> impl Future<Output = Result<(), DataError>> + Send;
+}

@@ -1,0 +1,131 @@
+//! The DynamoDB note store against the emulator, through tenant-scoped
+//! credentials obtained from STS. Run with `make test` (which starts the
+//! emulator and sets `AWS_ENDPOINT_URL`).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use notes::domain::{Note, NoteContent, NoteId, now};
+use notes::store::{DynamoNoteStore, NoteStore};
+use tenancy::TenantId;
+use tenancy::config::{TenancyConfig, load_aws_config};
+use tenancy::credentials::StsRoleAssumer;
+use tenancy::table::DataError;
+
+async fn store() -> DynamoNoteStore<StsRoleAssumer> {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "these tests need the emulator: run them with `make test`, which sets AWS_ENDPOINT_URL"
+    );
+    let sdk = load_aws_config().await;
+    let table = format!("notes-it-{}", uuid::Uuid::new_v4().simple());
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(KeySchemaElement::builder().attribute_name("tenant_id").key_type(KeyType::Hash).build().expect("key"))
+        .key_schema(KeySchemaElement::builder().attribute_name("note_id").key_type(KeyType::Range).build().expect("key"))
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("tenant_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("note_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+        )
+        .send()
+        .await
+        .expect("create the test table");
+    let config = TenancyConfig {
+        tenant_role_arn: "arn:aws:iam::123456789012:role/saas-it-tenant".into(),
+        session_duration: Duration::from_secs(3600),
+        refresh_margin: Duration::from_secs(300),
+        max_cached_tenants: 100,
+        service_name: "notes-it".into(),
+    };
+    DynamoNoteStore::new(config.tenant_dynamo_sessions(&sdk), table)
+}
+
+fn note(title: &str) -> Note {
+    Note::create(NoteContent::new(title, "body").expect("valid"), now())
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn crud_round_trip() {
+    let store = store().await;
+    let tenant = TenantId::generate();
+    let original = note("first");
+    store.create(&tenant, &original).await.expect("create");
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(original.clone()));
+
+    let revised = original.revise(NoteContent::new("second", "new body").expect("valid"), now());
+    store.replace(&tenant, &revised, 1).await.expect("replace");
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(revised.clone()));
+
+    store.delete(&tenant, original.id).await.expect("delete");
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), None);
+    assert!(matches!(store.delete(&tenant, original.id).await, Err(DataError::ConditionFailed { exists: false })));
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn a_stale_version_is_refused_and_changes_nothing() {
+    let store = store().await;
+    let tenant = TenantId::generate();
+    let original = note("v1");
+    store.create(&tenant, &original).await.expect("create");
+    let winner = original.revise(NoteContent::new("winner", "").expect("valid"), now());
+    let loser = original.revise(NoteContent::new("loser", "").expect("valid"), now());
+    store.replace(&tenant, &winner, 1).await.expect("first writer wins");
+    let outcome = store.replace(&tenant, &loser, 1).await;
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: true })), "{outcome:?}");
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(winner));
+
+    let ghost = note("never created");
+    let outcome = store.replace(&tenant, &ghost, 1).await;
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: false })), "{outcome:?}");
+    assert_eq!(store.get(&tenant, ghost.id).await.expect("get"), None);
+    assert!(matches!(store.create(&tenant, &original).await, Err(DataError::ConditionFailed { exists: true })));
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn pages_cover_every_note_once_newest_first() {
+    let store = store().await;
+    let tenant = TenantId::generate();
+    let mut created = Vec::new();
+    for n in 0..23 {
+        let note = note(&format!("note {n}"));
+        store.create(&tenant, &note).await.expect("create");
+        created.push(note.id);
+    }
+    let mut seen: Vec<NoteId> = Vec::new();
+    let mut after = None;
+    let mut page_sizes = Vec::new();
+    loop {
+        let page = store.list(&tenant, 10, after).await.expect("list");
+        page_sizes.push(page.notes.len());
+        seen.extend(page.notes.iter().map(|note| note.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    created.reverse();
+    assert_eq!(seen, created);
+    assert_eq!(page_sizes, vec![10, 10, 3]);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn each_tenant_sees_only_its_partition() {
+    let store = store().await;
+    let (alice, bob) = (TenantId::generate(), TenantId::generate());
+    let alices = note("alice");
+    store.create(&alice, &alices).await.expect("create");
+    store.create(&bob, &note("bob")).await.expect("create");
+    assert_eq!(store.get(&bob, alices.id).await.expect("get"), None);
+    assert!(matches!(store.delete(&bob, alices.id).await, Err(DataError::ConditionFailed { exists: false })));
+    let bobs = store.list(&bob, 100, None).await.expect("list");
+    assert_eq!(bobs.notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["bob"]);
+    assert_eq!(store.get(&alice, alices.id).await.expect("get"), Some(alices));
+}

@@ -1,0 +1,386 @@
+//! The notes routes end to end through the handler, over the in-memory store.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body;
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use notes::api::{Cursor, NoteList};
+use notes::domain::{MAX_BODY_BYTES, Note, NoteId};
+use notes::entrypoint::NotesApi;
+use notes::store::MemoryNoteStore;
+use serde_json::{Value, json};
+use tenancy::{Problem, TenantId};
+
+struct Caller {
+    tenant: TenantId,
+    claims: HashMap<String, String>,
+}
+
+impl Caller {
+    fn new() -> Self {
+        let tenant = TenantId::generate();
+        let claims = [
+            ("sub", uuid::Uuid::new_v4().to_string()),
+            ("token_use", "access".to_owned()),
+            ("tenant_id", tenant.to_string()),
+            ("tenant_role", "member".to_owned()),
+            ("tenant_tier", "free".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Self { tenant, claims }
+    }
+}
+
+#[derive(Default)]
+struct Req {
+    route: &'static str,
+    note_id: Option<String>,
+    query: Option<String>,
+    body: Option<String>,
+    content_type: Option<&'static str>,
+    claims: Option<HashMap<String, String>>,
+    header: Option<(&'static str, String)>,
+}
+
+fn event(req: Req) -> ApiGatewayV2httpRequest {
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.request_context.route_key = Some(req.route.to_owned());
+    request.request_context.request_id = Some("test-request".to_owned());
+    if let Some(id) = req.note_id {
+        request.path_parameters.insert("note_id".into(), id);
+    }
+    if let Some(query) = req.query {
+        request.query_string_parameters = query.parse().expect("query");
+    }
+    if req.body.is_some() {
+        let content_type = req.content_type.unwrap_or("application/json");
+        request.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if let Some((name, value)) = req.header {
+        request.headers.insert(name, HeaderValue::from_str(&value).expect("header"));
+    }
+    request.body = req.body;
+    if let Some(claims) = req.claims {
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        request.request_context.authorizer = Some(authorizer);
+    }
+    request
+}
+
+fn body_text(response: &ApiGatewayV2httpResponse) -> String {
+    match &response.body {
+        Some(Body::Text(text)) => text.clone(),
+        None | Some(Body::Empty) => String::new(),
+        Some(other) => panic!("unexpected body {other:?}"),
+    }
+}
+
+fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
+    serde_json::from_str(&body_text(response)).expect("JSON body")
+}
+
+struct Harness {
+    api: NotesApi<MemoryNoteStore>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self { api: NotesApi::new(MemoryNoteStore::default()) }
+    }
+
+    async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        self.api.handle(event(req)).await
+    }
+
+    async fn create(&self, caller: &Caller, title: &str) -> Note {
+        let response = self
+            .call(Req {
+                route: "POST /notes",
+                body: Some(json!({"title": title, "body": "text"}).to_string()),
+                claims: Some(caller.claims.clone()),
+                ..Req::default()
+            })
+            .await;
+        assert_eq!(response.status_code, 201, "{}", body_text(&response));
+        serde_json::from_value(json_of(&response)).expect("note")
+    }
+
+    async fn list(&self, caller: &Caller, query: Option<String>) -> NoteList {
+        let response = self
+            .call(Req { route: "GET /notes", query, claims: Some(caller.claims.clone()), ..Req::default() })
+            .await;
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        serde_json::from_value(json_of(&response)).expect("list")
+    }
+}
+
+fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
+    assert_eq!(response.status_code, status, "{}", body_text(response));
+    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
+    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
+    assert_eq!(i64::from(problem.status), status);
+    assert!(!problem.detail.is_empty());
+    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
+    problem
+}
+
+#[tokio::test]
+async fn create_get_update_delete() {
+    let harness = Harness::new();
+    let caller = Caller::new();
+
+    let response = harness
+        .call(Req {
+            route: "POST /notes",
+            body: Some(r#"{"title":" Plan ","body":"first"}"#.into()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 201);
+    let note: Note = serde_json::from_value(json_of(&response)).expect("note");
+    assert_eq!((note.title.as_str(), note.body.as_str(), note.version), ("Plan", "first", 1));
+    assert_eq!(response.headers["location"], format!("/notes/{}", note.id).as_str());
+
+    let get = |id: NoteId| Req {
+        route: "GET /notes/{note_id}",
+        note_id: Some(id.to_string()),
+        claims: Some(caller.claims.clone()),
+        ..Req::default()
+    };
+    let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
+    assert_eq!(fetched, note);
+
+    let update = |version: u64, title: &str| Req {
+        route: "PUT /notes/{note_id}",
+        note_id: Some(note.id.to_string()),
+        body: Some(json!({"title": title, "body": "second", "version": version}).to_string()),
+        claims: Some(caller.claims.clone()),
+        ..Req::default()
+    };
+    let response = harness.call(update(1, "Plan B")).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let updated: Note = serde_json::from_value(json_of(&response)).expect("note");
+    assert_eq!((updated.version, updated.title.as_str(), updated.created_at), (2, "Plan B", note.created_at));
+
+    // A stale version changes nothing.
+    let problem = assert_problem(&harness.call(update(1, "Lost update")).await, 409);
+    assert!(problem.detail.contains("version 1"), "{}", problem.detail);
+    let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
+    assert_eq!(fetched, updated);
+
+    let delete = Req {
+        route: "DELETE /notes/{note_id}",
+        note_id: Some(note.id.to_string()),
+        claims: Some(caller.claims.clone()),
+        ..Req::default()
+    };
+    let response = harness.call(delete).await;
+    assert_eq!(response.status_code, 204);
+    assert_eq!(body_text(&response), "");
+    assert_problem(&harness.call(get(note.id)).await, 404);
+    let delete_again = Req {
+        route: "DELETE /notes/{note_id}",
+        note_id: Some(note.id.to_string()),
+        claims: Some(caller.claims.clone()),
+        ..Req::default()
+    };
+    assert_problem(&harness.call(delete_again).await, 404);
+    assert_problem(&harness.call(update(2, "Gone")).await, 404);
+}
+
+#[tokio::test]
+async fn list_pages_newest_first_without_gaps_or_repeats() {
+    let harness = Harness::new();
+    let caller = Caller::new();
+    let mut created = Vec::new();
+    for n in 0..25 {
+        created.push(harness.create(&caller, &format!("note {n}")).await.id);
+    }
+    let mut seen = Vec::new();
+    let mut query = Some("limit=10".to_owned());
+    let mut pages = 0;
+    loop {
+        let page = harness.list(&caller, query.clone()).await;
+        pages += 1;
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|note| note.id));
+        match page.next_cursor {
+            Some(cursor) => query = Some(format!("limit=10&cursor={cursor}")),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    created.reverse();
+    assert_eq!(seen, created);
+    assert_eq!(harness.list(&caller, None).await.items.len(), 20, "the default page size is 20");
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_other() {
+    let harness = Harness::new();
+    let (alice, bob) = (Caller::new(), Caller::new());
+    let note = harness.create(&alice, "alice's").await;
+    harness.create(&bob, "bob's").await;
+
+    let bob_list = harness.list(&bob, None).await;
+    assert_eq!(bob_list.items.len(), 1);
+    assert_eq!(bob_list.items[0].title, "bob's");
+
+    for (route, body) in [
+        ("GET /notes/{note_id}", None),
+        ("PUT /notes/{note_id}", Some(json!({"title": "hijack", "body": "", "version": 1}).to_string())),
+        ("DELETE /notes/{note_id}", None),
+    ] {
+        let response = harness
+            .call(Req { route, note_id: Some(note.id.to_string()), body, claims: Some(bob.claims.clone()), ..Req::default() })
+            .await;
+        assert_problem(&response, 404);
+    }
+    let stored = harness.api.store().snapshot();
+    assert!(stored.iter().any(|(tenant, n)| *tenant == alice.tenant && *n == note), "alice's note is intact");
+}
+
+#[tokio::test]
+async fn a_tenant_id_outside_the_claims_is_never_used() {
+    let harness = Harness::new();
+    let (alice, bob) = (Caller::new(), Caller::new());
+    // A header naming another tenant is ignored: the note lands in the caller's tenant.
+    let response = harness
+        .call(Req {
+            route: "POST /notes",
+            body: Some(r#"{"title":"mine"}"#.into()),
+            claims: Some(alice.claims.clone()),
+            header: Some(("x-tenant-id", bob.tenant.to_string())),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 201);
+    assert!(harness.api.store().snapshot().iter().all(|(tenant, _)| *tenant == alice.tenant));
+    // A body naming a tenant is refused outright.
+    let response = harness
+        .call(Req {
+            route: "POST /notes",
+            body: Some(json!({"title": "x", "tenant_id": bob.tenant.to_string()}).to_string()),
+            claims: Some(alice.claims.clone()),
+            ..Req::default()
+        })
+        .await;
+    assert_problem(&response, 400);
+    assert_eq!(harness.list(&bob, None).await.items.len(), 0);
+}
+
+/// Every bad request on every route: a 4xx problem body and nothing written.
+#[tokio::test]
+async fn bad_input_gets_a_problem_body_and_writes_nothing() {
+    let harness = Harness::new();
+    let caller = Caller::new();
+    let existing = harness.create(&caller, "keep me").await;
+    let before = harness.api.store().snapshot();
+    let id = existing.id.to_string();
+    let claims = || Some(caller.claims.clone());
+    let oversized = json!({"title": "t", "body": "x".repeat(70 * 1024)}).to_string();
+    let long_body = json!({"title": "t", "body": "x".repeat(MAX_BODY_BYTES + 1)}).to_string();
+    let mut without_tenant = caller.claims.clone();
+    without_tenant.remove("tenant_id");
+    let mut bad_tenant = caller.claims.clone();
+    bad_tenant.insert("tenant_id".into(), "../other".into());
+    let mut bad_role = caller.claims.clone();
+    bad_role.insert("tenant_role".into(), "root".into());
+    let foreign_cursor = NoteId::generate().to_string();
+    let valid_cursor = Cursor(existing.id).encode();
+
+    let cases: Vec<(&str, Req, i64)> = vec![
+        // POST /notes
+        ("create: invalid JSON", Req { route: "POST /notes", body: Some("{\"title\":".into()), claims: claims(), ..Req::default() }, 400),
+        ("create: unknown field", Req { route: "POST /notes", body: Some(r#"{"title":"a","color":"red"}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("create: missing title", Req { route: "POST /notes", body: Some(r#"{"body":"a"}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("create: wrong type", Req { route: "POST /notes", body: Some(r#"{"title":["a"]}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("create: blank title", Req { route: "POST /notes", body: Some(r#"{"title":"   "}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("create: body over the note limit", Req { route: "POST /notes", body: Some(long_body.clone()), claims: claims(), ..Req::default() }, 400),
+        ("create: oversized request", Req { route: "POST /notes", body: Some(oversized.clone()), claims: claims(), ..Req::default() }, 413),
+        ("create: no body", Req { route: "POST /notes", claims: claims(), ..Req::default() }, 400),
+        ("create: not JSON", Req { route: "POST /notes", body: Some("title=a".into()), content_type: Some("application/x-www-form-urlencoded"), claims: claims(), ..Req::default() }, 415),
+        ("create: unknown query", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), query: Some("tenant=x".into()), claims: claims(), ..Req::default() }, 400),
+        ("create: no claims", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), ..Req::default() }, 401),
+        ("create: no tenant claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(without_tenant.clone()), ..Req::default() }, 403),
+        ("create: malformed tenant claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
+        ("create: malformed role claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(bad_role.clone()), ..Req::default() }, 403),
+        // GET /notes
+        ("list: limit 0", Req { route: "GET /notes", query: Some("limit=0".into()), claims: claims(), ..Req::default() }, 400),
+        ("list: limit 101", Req { route: "GET /notes", query: Some("limit=101".into()), claims: claims(), ..Req::default() }, 400),
+        ("list: limit not a number", Req { route: "GET /notes", query: Some("limit=ten".into()), claims: claims(), ..Req::default() }, 400),
+        ("list: limit twice", Req { route: "GET /notes", query: Some("limit=1&limit=2".into()), claims: claims(), ..Req::default() }, 400),
+        ("list: garbage cursor", Req { route: "GET /notes", query: Some("cursor=%%%".into()), claims: claims(), ..Req::default() }, 400),
+        ("list: raw id as cursor", Req { route: "GET /notes", query: Some(format!("cursor={foreign_cursor}")), claims: claims(), ..Req::default() }, 400),
+        ("list: unknown query", Req { route: "GET /notes", query: Some(format!("cursor={valid_cursor}&tenant_id=x")), claims: claims(), ..Req::default() }, 400),
+        ("list: no claims", Req { route: "GET /notes", ..Req::default() }, 401),
+        ("list: no tenant claim", Req { route: "GET /notes", claims: Some(without_tenant.clone()), ..Req::default() }, 403),
+        // GET /notes/{note_id}
+        ("get: bad id", Req { route: "GET /notes/{note_id}", note_id: Some("not-an-id".into()), claims: claims(), ..Req::default() }, 400),
+        ("get: uppercase id", Req { route: "GET /notes/{note_id}", note_id: Some(id.to_uppercase()), claims: claims(), ..Req::default() }, 400),
+        ("get: unknown id", Req { route: "GET /notes/{note_id}", note_id: Some(NoteId::generate().to_string()), claims: claims(), ..Req::default() }, 404),
+        ("get: no claims", Req { route: "GET /notes/{note_id}", note_id: Some(id.clone()), ..Req::default() }, 401),
+        ("get: malformed tenant claim", Req { route: "GET /notes/{note_id}", note_id: Some(id.clone()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
+        // PUT /notes/{note_id}
+        ("update: invalid JSON", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some("[".into()), claims: claims(), ..Req::default() }, 400),
+        ("update: missing version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b"}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("update: negative version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":-1}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("update: unknown field", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1,"id":"x"}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("update: oversized", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(oversized.clone()), claims: claims(), ..Req::default() }, 413),
+        ("update: stale version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":7}"#.into()), claims: claims(), ..Req::default() }, 409),
+        ("update: bad id", Req { route: "PUT /notes/{note_id}", note_id: Some("1".into()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), claims: claims(), ..Req::default() }, 400),
+        ("update: no claims", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), ..Req::default() }, 401),
+        ("update: no tenant claim", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), claims: Some(without_tenant.clone()), ..Req::default() }, 403),
+        // DELETE /notes/{note_id}
+        ("delete: bad id", Req { route: "DELETE /notes/{note_id}", note_id: Some("'; DROP".into()), claims: claims(), ..Req::default() }, 400),
+        ("delete: with a body", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), body: Some("{}".into()), claims: claims(), ..Req::default() }, 400),
+        ("delete: no claims", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), ..Req::default() }, 401),
+        ("delete: malformed tenant claim", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
+        // Unknown route
+        ("unknown route", Req { route: "PATCH /notes/{note_id}", note_id: Some(id.clone()), claims: claims(), ..Req::default() }, 404),
+    ];
+    for (name, req, status) in cases {
+        let response = harness.call(req).await;
+        assert_eq!(response.status_code, status, "{name}: {}", body_text(&response));
+        assert_problem(&response, status);
+        assert_eq!(harness.api.store().snapshot(), before, "{name} changed the store");
+    }
+}
+
+#[tokio::test]
+async fn an_outage_is_a_503_problem_and_changes_nothing() {
+    let harness = Harness::new();
+    let caller = Caller::new();
+    let note = harness.create(&caller, "before the outage").await;
+    harness.api.store().set_unavailable(true);
+    let requests = vec![
+        Req { route: "GET /notes", claims: Some(caller.claims.clone()), ..Req::default() },
+        Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(caller.claims.clone()), ..Req::default() },
+        Req { route: "GET /notes/{note_id}", note_id: Some(note.id.to_string()), claims: Some(caller.claims.clone()), ..Req::default() },
+        Req {
+            route: "PUT /notes/{note_id}",
+            note_id: Some(note.id.to_string()),
+            body: Some(r#"{"title":"a","body":"","version":1}"#.into()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        },
+        Req { route: "DELETE /notes/{note_id}", note_id: Some(note.id.to_string()), claims: Some(caller.claims.clone()), ..Req::default() },
+    ];
+    for req in requests {
+        let problem = assert_problem(&harness.call(req).await, 503);
+        assert!(problem.detail.contains("retry"), "{}", problem.detail);
+    }
+    harness.api.store().set_unavailable(false);
+    assert_eq!(harness.api.store().snapshot(), vec![(caller.tenant, note)]);
+}
