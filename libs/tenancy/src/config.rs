@@ -32,13 +32,17 @@ fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64
     let Ok(text) = std::env::var(name) else {
         return Ok(default);
     };
-    let value: u64 = text
-        .parse()
-        .map_err(|_| ConfigError::Invalid { name, reason: format!("{text:?} is not a whole number") })?;
+    let value: u64 = text.parse().map_err(|_| ConfigError::Invalid {
+        name,
+        reason: format!("{text:?} is not a whole number"),
+    })?;
     if range.contains(&value) {
         Ok(value)
     } else {
-        Err(ConfigError::Invalid { name, reason: format!("{value} is outside {range:?}") })
+        Err(ConfigError::Invalid {
+            name,
+            reason: format!("{value} is outside {range:?}"),
+        })
     }
 }
 
@@ -68,7 +72,10 @@ impl TenancyConfig {
             service_name: service_name.to_owned(),
         };
         if !config.tenant_role_arn.starts_with("arn:") {
-            return Err(ConfigError::Invalid { name: "TENANT_ROLE_ARN", reason: "not an ARN".into() });
+            return Err(ConfigError::Invalid {
+                name: "TENANT_ROLE_ARN",
+                reason: "not an ARN".into(),
+            });
         }
         Ok(config)
     }
@@ -81,7 +88,10 @@ impl TenancyConfig {
             &self.service_name,
             self.session_duration,
         );
-        let settings = SessionCacheSettings { max_tenants: self.max_cached_tenants, refresh_margin: self.refresh_margin };
+        let settings = SessionCacheSettings {
+            max_tenants: self.max_cached_tenants,
+            refresh_margin: self.refresh_margin,
+        };
         tenant_dynamo_sessions(assumer, sdk.clone(), settings)
     }
 }

@@ -154,9 +154,7 @@ fn parse_claim<T>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use aws_lambda_events::apigw::{
-        ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    };
+    use aws_lambda_events::apigw::{ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription};
 
     pub const TENANT: &str = "0190b6d2-7c1e-7a3b-9f00-1234567890ab";
     pub const USER: &str = "6f1c2b9e-1d2a-4c3b-8e4f-5a6b7c8d9e0f";
@@ -210,7 +208,10 @@ pub(crate) mod tests {
     fn missing_or_malformed_subject_is_unauthenticated() {
         let mut without_sub = claims();
         without_sub.remove("sub");
-        assert_eq!(TenantContext::from_claims(&without_sub), Err(ClaimsError::Unauthenticated));
+        assert_eq!(
+            TenantContext::from_claims(&without_sub),
+            Err(ClaimsError::Unauthenticated)
+        );
         let mut bad_sub = claims();
         bad_sub.insert("sub".into(), "root".into());
         assert_eq!(TenantContext::from_claims(&bad_sub), Err(ClaimsError::Unauthenticated));

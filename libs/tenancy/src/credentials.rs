@@ -48,13 +48,23 @@ pub struct StsRoleAssumer {
 impl StsRoleAssumer {
     /// `session_prefix` names the caller (the service) in CloudTrail; the
     /// session name is `<prefix>-<tenant id>`.
-    pub fn new(client: aws_sdk_sts::Client, role_arn: impl Into<String>, session_prefix: &str, duration: Duration) -> Self {
+    pub fn new(
+        client: aws_sdk_sts::Client,
+        role_arn: impl Into<String>,
+        session_prefix: &str,
+        duration: Duration,
+    ) -> Self {
         let session_prefix: String = session_prefix
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
             .take(64 - 1 - uuid::fmt::Hyphenated::LENGTH)
             .collect();
-        Self { client, role_arn: role_arn.into(), session_prefix, duration }
+        Self {
+            client,
+            role_arn: role_arn.into(),
+            session_prefix,
+            duration,
+        }
     }
 
     /// The role session name used for `tenant`: at most 64 characters of `[\w+=,.@-]`.
@@ -105,7 +115,14 @@ where
     match error {
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
-            if matches!(code, "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceUnavailable" | "InternalFailure") {
+            if matches!(
+                code,
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "ServiceUnavailable"
+                    | "InternalFailure"
+            ) {
                 CredentialsError::Unavailable(code.to_owned())
             } else {
                 CredentialsError::Refused(code.to_owned())
@@ -127,7 +144,10 @@ pub struct SessionCacheSettings {
 
 impl Default for SessionCacheSettings {
     fn default() -> Self {
-        Self { max_tenants: 1_000, refresh_margin: Duration::from_secs(300) }
+        Self {
+            max_tenants: 1_000,
+            refresh_margin: Duration::from_secs(300),
+        }
     }
 }
 
@@ -140,7 +160,10 @@ struct Entry<S> {
 
 impl<S> Clone for Entry<S> {
     fn clone(&self) -> Self {
-        Self { scoped: Arc::clone(&self.scoped), expires_at: self.expires_at }
+        Self {
+            scoped: Arc::clone(&self.scoped),
+            expires_at: self.expires_at,
+        }
     }
 }
 
@@ -169,7 +192,9 @@ pub struct TenantSessions<A, S> {
 
 impl<A, S> std::fmt::Debug for TenantSessions<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantSessions").field("cached_tenants", &self.cache.entry_count()).finish()
+        f.debug_struct("TenantSessions")
+            .field("cached_tenants", &self.cache.entry_count())
+            .finish()
     }
 }
 
@@ -183,9 +208,15 @@ impl<A: RoleAssumer, S: Send + Sync + 'static> TenantSessions<A, S> {
     ) -> Self {
         let cache = Cache::builder()
             .max_capacity(settings.max_tenants)
-            .expire_after(ExpireBeforeCredentials { margin: settings.refresh_margin })
+            .expire_after(ExpireBeforeCredentials {
+                margin: settings.refresh_margin,
+            })
             .build();
-        Self { assumer: Arc::new(assumer), build: Arc::new(build), cache }
+        Self {
+            assumer: Arc::new(assumer),
+            build: Arc::new(build),
+            cache,
+        }
     }
 
     /// The tenant's scoped value, from the cache or from a fresh `AssumeRole`.
@@ -222,7 +253,11 @@ mod tests {
 
     impl CountingAssumer {
         fn new(lifetime: Duration) -> Self {
-            Self { calls: AtomicUsize::new(0), lifetime, delay: Duration::ZERO }
+            Self {
+                calls: AtomicUsize::new(0),
+                lifetime,
+                delay: Duration::ZERO,
+            }
         }
     }
 
@@ -247,7 +282,10 @@ mod tests {
     }
 
     fn scoped(tenant: TenantId, credentials: &Credentials) -> Scoped {
-        Scoped { tenant, access_key: credentials.access_key_id().to_owned() }
+        Scoped {
+            tenant,
+            access_key: credentials.access_key_id().to_owned(),
+        }
     }
 
     fn sessions(assumer: &Arc<CountingAssumer>) -> TenantSessions<Arc<CountingAssumer>, Scoped> {
@@ -282,7 +320,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_first_calls_for_one_tenant_share_one_assume() {
-        let assumer = Arc::new(CountingAssumer { delay: Duration::from_millis(50), ..CountingAssumer::new(Duration::from_secs(3600)) });
+        let assumer = Arc::new(CountingAssumer {
+            delay: Duration::from_millis(50),
+            ..CountingAssumer::new(Duration::from_secs(3600))
+        });
         let sessions = Arc::new(sessions(&assumer));
         let tenant = TenantId::generate();
         let tasks: Vec<_> = (0..32)
@@ -313,14 +354,21 @@ mod tests {
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
         let sessions = TenantSessions::new(
             Arc::clone(&assumer),
-            SessionCacheSettings { max_tenants: 10, ..SessionCacheSettings::default() },
+            SessionCacheSettings {
+                max_tenants: 10,
+                ..SessionCacheSettings::default()
+            },
             scoped,
         );
         for _ in 0..100 {
             sessions.get(&TenantId::generate()).await.expect("session");
         }
         sessions.cache.run_pending_tasks().await;
-        assert!(sessions.cache.entry_count() <= 10, "{} entries", sessions.cache.entry_count());
+        assert!(
+            sessions.cache.entry_count() <= 10,
+            "{} entries",
+            sessions.cache.entry_count()
+        );
     }
 
     #[test]
@@ -334,7 +382,10 @@ mod tests {
         );
         let name = assumer.session_name(&TenantId::generate());
         assert!(name.len() <= 64 && name.len() >= 2, "{name}");
-        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
+            "{name}"
+        );
         assert!(name.starts_with("notesservicewithave"));
     }
 }

@@ -21,18 +21,14 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// Decodes the request's JSON body into `T`, refusing bodies over `max_bytes`,
 /// a content type other than JSON, and anything `T` does not accept (types use
 /// `#[serde(deny_unknown_fields)]` so unknown fields are refused too).
-pub fn json_body<T: DeserializeOwned>(
-    request: &ApiGatewayV2httpRequest,
-    max_bytes: usize,
-) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned>(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<T, ApiError> {
     let bytes = raw_body(request, max_bytes)?;
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("a JSON request body is required".into()));
     }
     require_json_content_type(&request.headers)?;
-    serde_json::from_slice(&bytes).map_err(|error| {
-        ApiError::BadRequest(format!("the request body is not valid: {error}"))
-    })
+    serde_json::from_slice(&bytes)
+        .map_err(|error| ApiError::BadRequest(format!("the request body is not valid: {error}")))
 }
 
 fn raw_body(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<Vec<u8>, ApiError> {
@@ -41,7 +37,11 @@ fn raw_body(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<Vec<u
     };
     let too_large = ApiError::PayloadTooLarge { limit_bytes: max_bytes };
     if !request.is_base64_encoded {
-        return if body.len() > max_bytes { Err(too_large) } else { Ok(body.as_bytes().to_vec()) };
+        return if body.len() > max_bytes {
+            Err(too_large)
+        } else {
+            Ok(body.as_bytes().to_vec())
+        };
     }
     // Base64 is 4/3 of the payload: refuse early, before decoding a huge body.
     if body.len() / 4 * 3 > max_bytes + 3 {
@@ -50,7 +50,11 @@ fn raw_body(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<Vec<u
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(body)
         .map_err(|_| ApiError::BadRequest("the request body is not valid base64".into()))?;
-    if bytes.len() > max_bytes { Err(too_large) } else { Ok(bytes) }
+    if bytes.len() > max_bytes {
+        Err(too_large)
+    } else {
+        Ok(bytes)
+    }
 }
 
 fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -72,9 +76,7 @@ fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Refuses a body on routes that take none (DELETE, GET).
 pub fn no_body(request: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
     match request.body.as_deref() {
-        Some(body) if !body.is_empty() => {
-            Err(ApiError::BadRequest("this route takes no request body".into()))
-        }
+        Some(body) if !body.is_empty() => Err(ApiError::BadRequest("this route takes no request body".into())),
         _ => Ok(()),
     }
 }
@@ -89,20 +91,24 @@ pub fn path_param<'r>(request: &'r ApiGatewayV2httpRequest, name: &str) -> Resul
 }
 
 /// A query parameter given at most once.
-pub fn query_param<'r>(
-    request: &'r ApiGatewayV2httpRequest,
-    name: &str,
-) -> Result<Option<&'r str>, ApiError> {
+pub fn query_param<'r>(request: &'r ApiGatewayV2httpRequest, name: &str) -> Result<Option<&'r str>, ApiError> {
     match request.query_string_parameters.all(name) {
         None => Ok(None),
         Some(values) if values.len() == 1 => Ok(values.first().copied()),
-        Some(_) => Err(ApiError::BadRequest(format!("the query parameter {name} is given more than once"))),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "the query parameter {name} is given more than once"
+        ))),
     }
 }
 
 /// Refuses query parameters the route does not know, so typos do not pass silently.
 pub fn only_query_params(request: &ApiGatewayV2httpRequest, known: &[&str]) -> Result<(), ApiError> {
-    match request.query_string_parameters.iter().map(|(name, _)| name).find(|name| !known.contains(name)) {
+    match request
+        .query_string_parameters
+        .iter()
+        .map(|(name, _)| name)
+        .find(|name| !known.contains(name))
+    {
         Some(unknown) => Err(ApiError::BadRequest(format!(
             "unknown query parameter {:?}; this route accepts {known:?}",
             truncate(unknown, 64)
@@ -140,7 +146,8 @@ pub fn no_content() -> ApiGatewayV2httpResponse {
 pub fn problem_response(error: &ApiError, request_id: Option<&str>) -> ApiGatewayV2httpResponse {
     let problem = error.problem(request_id);
     let body = serde_json::to_string(&problem).unwrap_or_else(|_| {
-        r#"{"type":"urn:problem:internal","title":"Internal Server Error","status":500,"detail":"internal error"}"#.to_owned()
+        r#"{"type":"urn:problem:internal","title":"Internal Server Error","status":500,"detail":"internal error"}"#
+            .to_owned()
     });
     response(error.status(), PROBLEM_JSON, Some(body))
 }
@@ -149,10 +156,14 @@ fn response(status: StatusCode, content_type: &'static str, body: Option<String>
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = i64::from(status.as_u16());
     if body.is_some() {
-        response.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     // Tenant data must not be kept by shared caches.
-    response.headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.body = body.map(Body::Text);
     response
 }
@@ -176,15 +187,20 @@ mod tests {
         let mut request = ApiGatewayV2httpRequest::default();
         request.body = body.map(str::to_owned);
         if let Some(content_type) = content_type {
-            request.headers.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("header"));
+            request
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("header"));
         }
         request
     }
 
     #[test]
     fn decodes_a_json_body() {
-        let input: Input = json_body(&request(Some(r#"{"title":"x"}"#), Some("application/json; charset=utf-8")), 100)
-            .expect("valid body");
+        let input: Input = json_body(
+            &request(Some(r#"{"title":"x"}"#), Some("application/json; charset=utf-8")),
+            100,
+        )
+        .expect("valid body");
         assert_eq!(input, Input { title: "x".into() });
     }
 
@@ -194,7 +210,10 @@ mod tests {
         encoded.is_base64_encoded = true;
         assert_eq!(json_body::<Input>(&encoded, 100), Ok(Input { title: "x".into() }));
         encoded.body = Some("!!!".into());
-        assert!(matches!(json_body::<Input>(&encoded, 100), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            json_body::<Input>(&encoded, 100),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]
@@ -236,7 +255,9 @@ mod tests {
         let response = problem_response(&ApiError::NotFound("no such note".into()), Some("r-1"));
         assert_eq!(response.status_code, 404);
         assert_eq!(response.headers[CONTENT_TYPE], PROBLEM_JSON);
-        let Some(Body::Text(body)) = response.body else { panic!("text body expected") };
+        let Some(Body::Text(body)) = response.body else {
+            panic!("text body expected")
+        };
         let problem: crate::error::Problem = serde_json::from_str(&body).expect("problem json");
         assert_eq!(problem.status, 404);
         assert_eq!(problem.request_id.as_deref(), Some("r-1"));

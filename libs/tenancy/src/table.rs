@@ -45,7 +45,10 @@ impl TenantDynamo {
         let config = aws_sdk_dynamodb::config::Builder::from(base)
             .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
             .build();
-        Self { tenant, client: Client::from_conf(config) }
+        Self {
+            tenant,
+            client: Client::from_conf(config),
+        }
     }
 
     /// The tenant this client belongs to.
@@ -55,7 +58,11 @@ impl TenantDynamo {
 
     /// `spec`'s table, restricted to this tenant's partition.
     pub fn table<'a>(&'a self, spec: &'a TableSpec) -> TenantTable<'a> {
-        TenantTable { client: &self.client, tenant: self.tenant.to_string(), spec }
+        TenantTable {
+            client: &self.client,
+            tenant: self.tenant.to_string(),
+            spec,
+        }
     }
 }
 
@@ -68,7 +75,9 @@ pub fn tenant_dynamo_sessions<A: RoleAssumer>(
     base: SdkConfig,
     settings: SessionCacheSettings,
 ) -> TenantDynamoSessions<A> {
-    TenantSessions::new(assumer, settings, move |tenant, credentials| TenantDynamo::new(&base, tenant, credentials))
+    TenantSessions::new(assumer, settings, move |tenant, credentials| {
+        TenantDynamo::new(&base, tenant, credentials)
+    })
 }
 
 /// A condition on a write.
@@ -153,7 +162,10 @@ pub struct TenantTable<'a> {
 impl TenantTable<'_> {
     fn key(&self, sort_key: &str) -> Item {
         HashMap::from([
-            (self.spec.partition_key.to_owned(), AttributeValue::S(self.tenant.clone())),
+            (
+                self.spec.partition_key.to_owned(),
+                AttributeValue::S(self.tenant.clone()),
+            ),
             (self.spec.sort_key.to_owned(), AttributeValue::S(sort_key.to_owned())),
         ])
     }
@@ -179,7 +191,12 @@ impl TenantTable<'_> {
 
     /// Writes `record` under `sort_key`. The key attributes are set here and
     /// override any attribute of the same name in `record`.
-    pub async fn put<T: Serialize>(&self, sort_key: &str, record: &T, condition: WriteCondition) -> Result<(), DataError> {
+    pub async fn put<T: Serialize>(
+        &self,
+        sort_key: &str,
+        record: &T,
+        condition: WriteCondition,
+    ) -> Result<(), DataError> {
         let mut item: Item = serde_dynamo::to_item(record).map_err(|error| DataError::Corrupt(error.to_string()))?;
         item.extend(self.key(sort_key));
         let (expression, names, values) = self.condition(condition);
@@ -198,7 +215,9 @@ impl TenantTable<'_> {
             Ok(_) => Ok(()),
             Err(error) => Err(match error.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    DataError::ConditionFailed { exists: failed.item.is_some() }
+                    DataError::ConditionFailed {
+                        exists: failed.item.is_some(),
+                    }
                 }
                 _ => classify(&error),
             }),
@@ -224,7 +243,9 @@ impl TenantTable<'_> {
             Err(error) => Err(match error.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(
                     failed,
-                )) => DataError::ConditionFailed { exists: failed.item.is_some() },
+                )) => DataError::ConditionFailed {
+                    exists: failed.item.is_some(),
+                },
                 _ => classify(&error),
             }),
         }
@@ -256,33 +277,47 @@ impl TenantTable<'_> {
             // DynamoDB stopped early (1 MB page): continue where it did.
             output.last_evaluated_key.as_ref().and_then(|key| self.sort_key_of(key))
         };
-        let items = items.into_iter().map(|item| self.decode(item)).collect::<Result<_, _>>()?;
-        Ok(Page { items, next_after: next_item_key })
+        let items = items
+            .into_iter()
+            .map(|item| self.decode(item))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_after: next_item_key,
+        })
     }
 
     fn sort_key_of(&self, item: &Item) -> Option<String> {
-        item.get(self.spec.sort_key).and_then(|value| value.as_s().ok()).cloned()
+        item.get(self.spec.sort_key)
+            .and_then(|value| value.as_s().ok())
+            .cloned()
     }
 
     #[allow(clippy::type_complexity)]
-    fn condition(
-        &self,
-        condition: WriteCondition,
-    ) -> (Option<String>, Option<HashMap<String, String>>, Option<Item>) {
+    fn condition(&self, condition: WriteCondition) -> (Option<String>, Option<HashMap<String, String>>, Option<Item>) {
         let sort_key_name = || HashMap::from([("#tenancy_sk".to_owned(), self.spec.sort_key.to_owned())]);
         match condition {
             WriteCondition::Always => (None, None, None),
-            WriteCondition::Absent => {
-                (Some("attribute_not_exists(#tenancy_sk)".into()), Some(sort_key_name()), None)
-            }
-            WriteCondition::Present => (Some("attribute_exists(#tenancy_sk)".into()), Some(sort_key_name()), None),
+            WriteCondition::Absent => (
+                Some("attribute_not_exists(#tenancy_sk)".into()),
+                Some(sort_key_name()),
+                None,
+            ),
+            WriteCondition::Present => (
+                Some("attribute_exists(#tenancy_sk)".into()),
+                Some(sort_key_name()),
+                None,
+            ),
             WriteCondition::AttributeEquals { attribute, value } => {
                 let mut names = sort_key_name();
                 names.insert("#tenancy_attr".into(), attribute.to_owned());
                 (
                     Some("attribute_exists(#tenancy_sk) AND #tenancy_attr = :tenancy_expected".into()),
                     Some(names),
-                    Some(HashMap::from([(":tenancy_expected".to_owned(), AttributeValue::N(value.to_string()))])),
+                    Some(HashMap::from([(
+                        ":tenancy_expected".to_owned(),
+                        AttributeValue::N(value.to_string()),
+                    )])),
                 )
             }
         }
@@ -339,8 +374,17 @@ mod tests {
             ApiError::from(DataError::Credentials(CredentialsError::Unavailable("x".into()))).status(),
             503
         );
-        assert_eq!(ApiError::from(DataError::ConditionFailed { exists: true }).status(), 409);
-        assert_eq!(ApiError::from(DataError::ConditionFailed { exists: false }).status(), 404);
-        assert_eq!(ApiError::from(DataError::Refused("AccessDeniedException".into())).status(), 500);
+        assert_eq!(
+            ApiError::from(DataError::ConditionFailed { exists: true }).status(),
+            409
+        );
+        assert_eq!(
+            ApiError::from(DataError::ConditionFailed { exists: false }).status(),
+            404
+        );
+        assert_eq!(
+            ApiError::from(DataError::Refused("AccessDeniedException".into())).status(),
+            500
+        );
     }
 }

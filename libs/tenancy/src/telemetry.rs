@@ -50,7 +50,10 @@ mod tests {
 
     impl Write for Buffer {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -77,8 +80,10 @@ mod tests {
             tracing::warn!("something odd");
         });
         let output = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("utf8");
-        let lines: Vec<serde_json::Value> =
-            output.lines().map(|line| serde_json::from_str(line).expect("one JSON object per line")).collect();
+        let lines: Vec<serde_json::Value> = output
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect();
         assert_eq!(lines.len(), 2);
         for line in &lines {
             assert_eq!(line["span"]["request_id"], "req-42", "{line}");

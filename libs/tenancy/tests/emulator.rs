@@ -37,7 +37,12 @@ fn config() -> TenancyConfig {
 async fn assume_role_with_the_tenant_tag_returns_session_credentials() {
     let sdk = sdk().await;
     let tenant = TenantId::generate();
-    let assumer = StsRoleAssumer::new(aws_sdk_sts::Client::new(&sdk), ROLE_ARN, "tenancy-it", Duration::from_secs(900));
+    let assumer = StsRoleAssumer::new(
+        aws_sdk_sts::Client::new(&sdk),
+        ROLE_ARN,
+        "tenancy-it",
+        Duration::from_secs(900),
+    );
     let credentials = assumer.assume(&tenant).await.expect("AssumeRole");
     assert!(!credentials.access_key_id().is_empty());
     assert!(credentials.session_token().is_some_and(|token| !token.is_empty()));
@@ -47,9 +52,16 @@ async fn assume_role_with_the_tenant_tag_returns_session_credentials() {
     let as_tenant = aws_sdk_sts::config::Builder::from(&sdk)
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build();
-    let identity = aws_sdk_sts::Client::from_conf(as_tenant).get_caller_identity().send().await.expect("identity");
+    let identity = aws_sdk_sts::Client::from_conf(as_tenant)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("identity");
     let arn = identity.arn().expect("arn");
-    assert_eq!(arn, format!("arn:aws:sts::123456789012:assumed-role/saas-it-tenant/tenancy-it-{tenant}"));
+    assert_eq!(
+        arn,
+        format!("arn:aws:sts::123456789012:assumed-role/saas-it-tenant/tenancy-it-{tenant}")
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -80,13 +92,33 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
         .create_table()
         .table_name(&spec.name)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(KeySchemaElement::builder().attribute_name("tenant_id").key_type(KeyType::Hash).build().expect("key"))
-        .key_schema(KeySchemaElement::builder().attribute_name("item_id").key_type(KeyType::Range).build().expect("key"))
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("tenant_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("tenant_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("item_id")
+                .key_type(KeyType::Range)
+                .build()
+                .expect("key"),
         )
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("item_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+            AttributeDefinition::builder()
+                .attribute_name("tenant_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("item_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
         )
         .send()
         .await
@@ -98,13 +130,43 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     assert_eq!(session.tenant(), &tenant);
     let table = session.table(&spec);
 
-    table.put("a", &Record { item_id: "a".into(), text: "hello".into() }, WriteCondition::Absent).await.expect("put");
-    let smuggled = Smuggler { item_id: "b".into(), text: "sneaky".into(), tenant_id: victim.to_string() };
+    table
+        .put(
+            "a",
+            &Record {
+                item_id: "a".into(),
+                text: "hello".into(),
+            },
+            WriteCondition::Absent,
+        )
+        .await
+        .expect("put");
+    let smuggled = Smuggler {
+        item_id: "b".into(),
+        text: "sneaky".into(),
+        tenant_id: victim.to_string(),
+    };
     table.put("b", &smuggled, WriteCondition::Absent).await.expect("put");
-    assert_eq!(table.get::<Record>("a").await.expect("get"), Some(Record { item_id: "a".into(), text: "hello".into() }));
+    assert_eq!(
+        table.get::<Record>("a").await.expect("get"),
+        Some(Record {
+            item_id: "a".into(),
+            text: "hello".into()
+        })
+    );
 
-    let page = table.query::<Record>(PageRequest { limit: 10, after: None, descending: false }).await.expect("query");
-    assert_eq!(page.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    let page = table
+        .query::<Record>(PageRequest {
+            limit: 10,
+            after: None,
+            descending: false,
+        })
+        .await
+        .expect("query");
+    assert_eq!(
+        page.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     assert_eq!(page.next_after, None);
 
     // Everything written sits in the tenant's own partition, the smuggled key included.
@@ -113,6 +175,13 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     assert_eq!(partitions, vec![AttributeValue::S(tenant.to_string()); 2]);
 
     let other = sessions.get(&victim).await.expect("session");
-    let empty = other.table(&spec).query::<Record>(PageRequest { limit: 10, after: None, descending: false }).await;
+    let empty = other
+        .table(&spec)
+        .query::<Record>(PageRequest {
+            limit: 10,
+            after: None,
+            descending: false,
+        })
+        .await;
     assert_eq!(empty.expect("query").items, Vec::<Record>::new());
 }

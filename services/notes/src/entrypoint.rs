@@ -4,8 +4,8 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, created, json_body, json_response, no_body, no_content, only_query_params,
-    path_param, problem_response, query_param,
+    DEFAULT_MAX_BODY_BYTES, created, json_body, json_response, no_body, no_content, only_query_params, path_param,
+    problem_response, query_param,
 };
 use tenancy::table::DataError;
 use tenancy::telemetry::{record_tenant, request_span};
@@ -76,7 +76,11 @@ impl<S: NoteStore> NotesApi<S> {
         }
     }
 
-    async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn list(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         no_body(request)?;
         only_query_params(request, &["limit", "cursor"])?;
         let limit = match query_param(request, "limit")? {
@@ -85,17 +89,29 @@ impl<S: NoteStore> NotesApi<S> {
                 .parse::<usize>()
                 .ok()
                 .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-                .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}")))?,
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                })?,
         };
         let after = query_param(request, "cursor")?
             .map(|text| Cursor::decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
             .transpose()?;
-        let page = self.store.list(&context.tenant_id, limit, after.map(|cursor| cursor.0)).await?;
-        let list = NoteList { items: page.notes, next_cursor: page.next_after.map(|id| Cursor(id).encode()) };
+        let page = self
+            .store
+            .list(&context.tenant_id, limit, after.map(|cursor| cursor.0))
+            .await?;
+        let list = NoteList {
+            items: page.notes,
+            next_cursor: page.next_after.map(|id| Cursor(id).encode()),
+        };
         Ok(json_response(StatusCode::OK, &list))
     }
 
-    async fn create(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn create(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         only_query_params(request, &[])?;
         let input: CreateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
         let note = Note::create(content(&input.title, &input.body)?, now());
@@ -104,7 +120,11 @@ impl<S: NoteStore> NotesApi<S> {
         Ok(created(&format!("/notes/{}", note.id), &note))
     }
 
-    async fn get(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn get(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         no_body(request)?;
         only_query_params(request, &[])?;
         let id = note_id(request)?;
@@ -112,7 +132,11 @@ impl<S: NoteStore> NotesApi<S> {
         Ok(json_response(StatusCode::OK, &note))
     }
 
-    async fn update(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn update(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         only_query_params(request, &[])?;
         let id = note_id(request)?;
         let input: UpdateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
@@ -122,25 +146,36 @@ impl<S: NoteStore> NotesApi<S> {
             return Err(stale(input.version, current.version));
         }
         let revised = current.revise(content, now());
-        self.store.replace(&context.tenant_id, &revised, input.version).await.map_err(|error| match error {
-            DataError::ConditionFailed { exists: true } => {
-                ApiError::Conflict(format!("version {} is no longer current; read the note again", input.version))
-            }
-            DataError::ConditionFailed { exists: false } => not_found(),
-            other => other.into(),
-        })?;
+        self.store
+            .replace(&context.tenant_id, &revised, input.version)
+            .await
+            .map_err(|error| match error {
+                DataError::ConditionFailed { exists: true } => ApiError::Conflict(format!(
+                    "version {} is no longer current; read the note again",
+                    input.version
+                )),
+                DataError::ConditionFailed { exists: false } => not_found(),
+                other => other.into(),
+            })?;
         tracing::info!(note_id = %id, version = revised.version, "note updated");
         Ok(json_response(StatusCode::OK, &revised))
     }
 
-    async fn delete(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn delete(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         no_body(request)?;
         only_query_params(request, &[])?;
         let id = note_id(request)?;
-        self.store.delete(&context.tenant_id, id).await.map_err(|error| match error {
-            DataError::ConditionFailed { .. } => not_found(),
-            other => other.into(),
-        })?;
+        self.store
+            .delete(&context.tenant_id, id)
+            .await
+            .map_err(|error| match error {
+                DataError::ConditionFailed { .. } => not_found(),
+                other => other.into(),
+            })?;
         tracing::info!(note_id = %id, "note deleted");
         Ok(no_content())
     }

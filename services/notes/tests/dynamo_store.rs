@@ -23,13 +23,33 @@ async fn store() -> DynamoNoteStore<StsRoleAssumer> {
         .create_table()
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(KeySchemaElement::builder().attribute_name("tenant_id").key_type(KeyType::Hash).build().expect("key"))
-        .key_schema(KeySchemaElement::builder().attribute_name("note_id").key_type(KeyType::Range).build().expect("key"))
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("tenant_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("tenant_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("note_id")
+                .key_type(KeyType::Range)
+                .build()
+                .expect("key"),
         )
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("note_id").attribute_type(ScalarAttributeType::S).build().expect("attr"),
+            AttributeDefinition::builder()
+                .attribute_name("tenant_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("note_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
         )
         .send()
         .await
@@ -55,15 +75,24 @@ async fn crud_round_trip() {
     let tenant = TenantId::generate();
     let original = note("first");
     store.create(&tenant, &original).await.expect("create");
-    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(original.clone()));
+    assert_eq!(
+        store.get(&tenant, original.id).await.expect("get"),
+        Some(original.clone())
+    );
 
     let revised = original.revise(NoteContent::new("second", "new body").expect("valid"), now());
     store.replace(&tenant, &revised, 1).await.expect("replace");
-    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(revised.clone()));
+    assert_eq!(
+        store.get(&tenant, original.id).await.expect("get"),
+        Some(revised.clone())
+    );
 
     store.delete(&tenant, original.id).await.expect("delete");
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), None);
-    assert!(matches!(store.delete(&tenant, original.id).await, Err(DataError::ConditionFailed { exists: false })));
+    assert!(matches!(
+        store.delete(&tenant, original.id).await,
+        Err(DataError::ConditionFailed { exists: false })
+    ));
 }
 
 #[tokio::test]
@@ -77,14 +106,23 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     let loser = original.revise(NoteContent::new("loser", "").expect("valid"), now());
     store.replace(&tenant, &winner, 1).await.expect("first writer wins");
     let outcome = store.replace(&tenant, &loser, 1).await;
-    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: true })), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(DataError::ConditionFailed { exists: true })),
+        "{outcome:?}"
+    );
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(winner));
 
     let ghost = note("never created");
     let outcome = store.replace(&tenant, &ghost, 1).await;
-    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: false })), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(DataError::ConditionFailed { exists: false })),
+        "{outcome:?}"
+    );
     assert_eq!(store.get(&tenant, ghost.id).await.expect("get"), None);
-    assert!(matches!(store.create(&tenant, &original).await, Err(DataError::ConditionFailed { exists: true })));
+    assert!(matches!(
+        store.create(&tenant, &original).await,
+        Err(DataError::ConditionFailed { exists: true })
+    ));
 }
 
 #[tokio::test]
@@ -124,7 +162,10 @@ async fn each_tenant_sees_only_its_partition() {
     store.create(&alice, &alices).await.expect("create");
     store.create(&bob, &note("bob")).await.expect("create");
     assert_eq!(store.get(&bob, alices.id).await.expect("get"), None);
-    assert!(matches!(store.delete(&bob, alices.id).await, Err(DataError::ConditionFailed { exists: false })));
+    assert!(matches!(
+        store.delete(&bob, alices.id).await,
+        Err(DataError::ConditionFailed { exists: false })
+    ));
     let bobs = store.list(&bob, 100, None).await.expect("list");
     assert_eq!(bobs.notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["bob"]);
     assert_eq!(store.get(&alice, alices.id).await.expect("get"), Some(alices));

@@ -61,10 +61,14 @@ fn event(req: Req) -> ApiGatewayV2httpRequest {
     }
     if req.body.is_some() {
         let content_type = req.content_type.unwrap_or("application/json");
-        request.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        request
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     if let Some((name, value)) = req.header {
-        request.headers.insert(name, HeaderValue::from_str(&value).expect("header"));
+        request
+            .headers
+            .insert(name, HeaderValue::from_str(&value).expect("header"));
     }
     request.body = req.body;
     if let Some(claims) = req.claims {
@@ -95,7 +99,9 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Self { api: NotesApi::new(MemoryNoteStore::default()) }
+        Self {
+            api: NotesApi::new(MemoryNoteStore::default()),
+        }
     }
 
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
@@ -117,7 +123,12 @@ impl Harness {
 
     async fn list(&self, caller: &Caller, query: Option<String>) -> NoteList {
         let response = self
-            .call(Req { route: "GET /notes", query, claims: Some(caller.claims.clone()), ..Req::default() })
+            .call(Req {
+                route: "GET /notes",
+                query,
+                claims: Some(caller.claims.clone()),
+                ..Req::default()
+            })
             .await;
         assert_eq!(response.status_code, 200, "{}", body_text(&response));
         serde_json::from_value(json_of(&response)).expect("list")
@@ -149,7 +160,10 @@ async fn create_get_update_delete() {
         .await;
     assert_eq!(response.status_code, 201);
     let note: Note = serde_json::from_value(json_of(&response)).expect("note");
-    assert_eq!((note.title.as_str(), note.body.as_str(), note.version), ("Plan", "first", 1));
+    assert_eq!(
+        (note.title.as_str(), note.body.as_str(), note.version),
+        ("Plan", "first", 1)
+    );
     assert_eq!(response.headers["location"], format!("/notes/{}", note.id).as_str());
 
     let get = |id: NoteId| Req {
@@ -171,7 +185,10 @@ async fn create_get_update_delete() {
     let response = harness.call(update(1, "Plan B")).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let updated: Note = serde_json::from_value(json_of(&response)).expect("note");
-    assert_eq!((updated.version, updated.title.as_str(), updated.created_at), (2, "Plan B", note.created_at));
+    assert_eq!(
+        (updated.version, updated.title.as_str(), updated.created_at),
+        (2, "Plan B", note.created_at)
+    );
 
     // A stale version changes nothing.
     let problem = assert_problem(&harness.call(update(1, "Lost update")).await, 409);
@@ -223,7 +240,11 @@ async fn list_pages_newest_first_without_gaps_or_repeats() {
     assert_eq!(pages, 3);
     created.reverse();
     assert_eq!(seen, created);
-    assert_eq!(harness.list(&caller, None).await.items.len(), 20, "the default page size is 20");
+    assert_eq!(
+        harness.list(&caller, None).await.items.len(),
+        20,
+        "the default page size is 20"
+    );
 }
 
 #[tokio::test]
@@ -239,16 +260,28 @@ async fn tenants_never_see_each_other() {
 
     for (route, body) in [
         ("GET /notes/{note_id}", None),
-        ("PUT /notes/{note_id}", Some(json!({"title": "hijack", "body": "", "version": 1}).to_string())),
+        (
+            "PUT /notes/{note_id}",
+            Some(json!({"title": "hijack", "body": "", "version": 1}).to_string()),
+        ),
         ("DELETE /notes/{note_id}", None),
     ] {
         let response = harness
-            .call(Req { route, note_id: Some(note.id.to_string()), body, claims: Some(bob.claims.clone()), ..Req::default() })
+            .call(Req {
+                route,
+                note_id: Some(note.id.to_string()),
+                body,
+                claims: Some(bob.claims.clone()),
+                ..Req::default()
+            })
             .await;
         assert_problem(&response, 404);
     }
     let stored = harness.api.store().snapshot();
-    assert!(stored.iter().any(|(tenant, n)| *tenant == alice.tenant && *n == note), "alice's note is intact");
+    assert!(
+        stored.iter().any(|(tenant, n)| *tenant == alice.tenant && *n == note),
+        "alice's note is intact"
+    );
 }
 
 #[tokio::test]
@@ -266,7 +299,14 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
         })
         .await;
     assert_eq!(response.status_code, 201);
-    assert!(harness.api.store().snapshot().iter().all(|(tenant, _)| *tenant == alice.tenant));
+    assert!(
+        harness
+            .api
+            .store()
+            .snapshot()
+            .iter()
+            .all(|(tenant, _)| *tenant == alice.tenant)
+    );
     // A body naming a tenant is refused outright.
     let response = harness
         .call(Req {
@@ -302,53 +342,435 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
 
     let cases: Vec<(&str, Req, i64)> = vec![
         // POST /notes
-        ("create: invalid JSON", Req { route: "POST /notes", body: Some("{\"title\":".into()), claims: claims(), ..Req::default() }, 400),
-        ("create: unknown field", Req { route: "POST /notes", body: Some(r#"{"title":"a","color":"red"}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("create: missing title", Req { route: "POST /notes", body: Some(r#"{"body":"a"}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("create: wrong type", Req { route: "POST /notes", body: Some(r#"{"title":["a"]}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("create: blank title", Req { route: "POST /notes", body: Some(r#"{"title":"   "}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("create: body over the note limit", Req { route: "POST /notes", body: Some(long_body.clone()), claims: claims(), ..Req::default() }, 400),
-        ("create: oversized request", Req { route: "POST /notes", body: Some(oversized.clone()), claims: claims(), ..Req::default() }, 413),
-        ("create: no body", Req { route: "POST /notes", claims: claims(), ..Req::default() }, 400),
-        ("create: not JSON", Req { route: "POST /notes", body: Some("title=a".into()), content_type: Some("application/x-www-form-urlencoded"), claims: claims(), ..Req::default() }, 415),
-        ("create: unknown query", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), query: Some("tenant=x".into()), claims: claims(), ..Req::default() }, 400),
-        ("create: no claims", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), ..Req::default() }, 401),
-        ("create: no tenant claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(without_tenant.clone()), ..Req::default() }, 403),
-        ("create: malformed tenant claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
-        ("create: malformed role claim", Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(bad_role.clone()), ..Req::default() }, 403),
+        (
+            "create: invalid JSON",
+            Req {
+                route: "POST /notes",
+                body: Some("{\"title\":".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: unknown field",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a","color":"red"}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: missing title",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"body":"a"}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: wrong type",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":["a"]}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: blank title",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"   "}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: body over the note limit",
+            Req {
+                route: "POST /notes",
+                body: Some(long_body.clone()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: oversized request",
+            Req {
+                route: "POST /notes",
+                body: Some(oversized.clone()),
+                claims: claims(),
+                ..Req::default()
+            },
+            413,
+        ),
+        (
+            "create: no body",
+            Req {
+                route: "POST /notes",
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: not JSON",
+            Req {
+                route: "POST /notes",
+                body: Some("title=a".into()),
+                content_type: Some("application/x-www-form-urlencoded"),
+                claims: claims(),
+                ..Req::default()
+            },
+            415,
+        ),
+        (
+            "create: unknown query",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a"}"#.into()),
+                query: Some("tenant=x".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "create: no claims",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a"}"#.into()),
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "create: no tenant claim",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a"}"#.into()),
+                claims: Some(without_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
+        (
+            "create: malformed tenant claim",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a"}"#.into()),
+                claims: Some(bad_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
+        (
+            "create: malformed role claim",
+            Req {
+                route: "POST /notes",
+                body: Some(r#"{"title":"a"}"#.into()),
+                claims: Some(bad_role.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
         // GET /notes
-        ("list: limit 0", Req { route: "GET /notes", query: Some("limit=0".into()), claims: claims(), ..Req::default() }, 400),
-        ("list: limit 101", Req { route: "GET /notes", query: Some("limit=101".into()), claims: claims(), ..Req::default() }, 400),
-        ("list: limit not a number", Req { route: "GET /notes", query: Some("limit=ten".into()), claims: claims(), ..Req::default() }, 400),
-        ("list: limit twice", Req { route: "GET /notes", query: Some("limit=1&limit=2".into()), claims: claims(), ..Req::default() }, 400),
-        ("list: garbage cursor", Req { route: "GET /notes", query: Some("cursor=%%%".into()), claims: claims(), ..Req::default() }, 400),
-        ("list: raw id as cursor", Req { route: "GET /notes", query: Some(format!("cursor={foreign_cursor}")), claims: claims(), ..Req::default() }, 400),
-        ("list: unknown query", Req { route: "GET /notes", query: Some(format!("cursor={valid_cursor}&tenant_id=x")), claims: claims(), ..Req::default() }, 400),
-        ("list: no claims", Req { route: "GET /notes", ..Req::default() }, 401),
-        ("list: no tenant claim", Req { route: "GET /notes", claims: Some(without_tenant.clone()), ..Req::default() }, 403),
+        (
+            "list: limit 0",
+            Req {
+                route: "GET /notes",
+                query: Some("limit=0".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit 101",
+            Req {
+                route: "GET /notes",
+                query: Some("limit=101".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit not a number",
+            Req {
+                route: "GET /notes",
+                query: Some("limit=ten".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit twice",
+            Req {
+                route: "GET /notes",
+                query: Some("limit=1&limit=2".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: garbage cursor",
+            Req {
+                route: "GET /notes",
+                query: Some("cursor=%%%".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: raw id as cursor",
+            Req {
+                route: "GET /notes",
+                query: Some(format!("cursor={foreign_cursor}")),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: unknown query",
+            Req {
+                route: "GET /notes",
+                query: Some(format!("cursor={valid_cursor}&tenant_id=x")),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: no claims",
+            Req {
+                route: "GET /notes",
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "list: no tenant claim",
+            Req {
+                route: "GET /notes",
+                claims: Some(without_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
         // GET /notes/{note_id}
-        ("get: bad id", Req { route: "GET /notes/{note_id}", note_id: Some("not-an-id".into()), claims: claims(), ..Req::default() }, 400),
-        ("get: uppercase id", Req { route: "GET /notes/{note_id}", note_id: Some(id.to_uppercase()), claims: claims(), ..Req::default() }, 400),
-        ("get: unknown id", Req { route: "GET /notes/{note_id}", note_id: Some(NoteId::generate().to_string()), claims: claims(), ..Req::default() }, 404),
-        ("get: no claims", Req { route: "GET /notes/{note_id}", note_id: Some(id.clone()), ..Req::default() }, 401),
-        ("get: malformed tenant claim", Req { route: "GET /notes/{note_id}", note_id: Some(id.clone()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
+        (
+            "get: bad id",
+            Req {
+                route: "GET /notes/{note_id}",
+                note_id: Some("not-an-id".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "get: uppercase id",
+            Req {
+                route: "GET /notes/{note_id}",
+                note_id: Some(id.to_uppercase()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "get: unknown id",
+            Req {
+                route: "GET /notes/{note_id}",
+                note_id: Some(NoteId::generate().to_string()),
+                claims: claims(),
+                ..Req::default()
+            },
+            404,
+        ),
+        (
+            "get: no claims",
+            Req {
+                route: "GET /notes/{note_id}",
+                note_id: Some(id.clone()),
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "get: malformed tenant claim",
+            Req {
+                route: "GET /notes/{note_id}",
+                note_id: Some(id.clone()),
+                claims: Some(bad_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
         // PUT /notes/{note_id}
-        ("update: invalid JSON", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some("[".into()), claims: claims(), ..Req::default() }, 400),
-        ("update: missing version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b"}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("update: negative version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":-1}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("update: unknown field", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1,"id":"x"}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("update: oversized", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(oversized.clone()), claims: claims(), ..Req::default() }, 413),
-        ("update: stale version", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":7}"#.into()), claims: claims(), ..Req::default() }, 409),
-        ("update: bad id", Req { route: "PUT /notes/{note_id}", note_id: Some("1".into()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), claims: claims(), ..Req::default() }, 400),
-        ("update: no claims", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), ..Req::default() }, 401),
-        ("update: no tenant claim", Req { route: "PUT /notes/{note_id}", note_id: Some(id.clone()), body: Some(r#"{"title":"a","body":"b","version":1}"#.into()), claims: Some(without_tenant.clone()), ..Req::default() }, 403),
+        (
+            "update: invalid JSON",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some("[".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "update: missing version",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b"}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "update: negative version",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b","version":-1}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "update: unknown field",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b","version":1,"id":"x"}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "update: oversized",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(oversized.clone()),
+                claims: claims(),
+                ..Req::default()
+            },
+            413,
+        ),
+        (
+            "update: stale version",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b","version":7}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            409,
+        ),
+        (
+            "update: bad id",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some("1".into()),
+                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "update: no claims",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "update: no tenant claim",
+            Req {
+                route: "PUT /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
+                claims: Some(without_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
         // DELETE /notes/{note_id}
-        ("delete: bad id", Req { route: "DELETE /notes/{note_id}", note_id: Some("'; DROP".into()), claims: claims(), ..Req::default() }, 400),
-        ("delete: with a body", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), body: Some("{}".into()), claims: claims(), ..Req::default() }, 400),
-        ("delete: no claims", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), ..Req::default() }, 401),
-        ("delete: malformed tenant claim", Req { route: "DELETE /notes/{note_id}", note_id: Some(id.clone()), claims: Some(bad_tenant.clone()), ..Req::default() }, 403),
+        (
+            "delete: bad id",
+            Req {
+                route: "DELETE /notes/{note_id}",
+                note_id: Some("'; DROP".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "delete: with a body",
+            Req {
+                route: "DELETE /notes/{note_id}",
+                note_id: Some(id.clone()),
+                body: Some("{}".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "delete: no claims",
+            Req {
+                route: "DELETE /notes/{note_id}",
+                note_id: Some(id.clone()),
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "delete: malformed tenant claim",
+            Req {
+                route: "DELETE /notes/{note_id}",
+                note_id: Some(id.clone()),
+                claims: Some(bad_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
         // Unknown route
-        ("unknown route", Req { route: "PATCH /notes/{note_id}", note_id: Some(id.clone()), claims: claims(), ..Req::default() }, 404),
+        (
+            "unknown route",
+            Req {
+                route: "PATCH /notes/{note_id}",
+                note_id: Some(id.clone()),
+                claims: claims(),
+                ..Req::default()
+            },
+            404,
+        ),
     ];
     for (name, req, status) in cases {
         let response = harness.call(req).await;
@@ -365,9 +787,23 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let note = harness.create(&caller, "before the outage").await;
     harness.api.store().set_unavailable(true);
     let requests = vec![
-        Req { route: "GET /notes", claims: Some(caller.claims.clone()), ..Req::default() },
-        Req { route: "POST /notes", body: Some(r#"{"title":"a"}"#.into()), claims: Some(caller.claims.clone()), ..Req::default() },
-        Req { route: "GET /notes/{note_id}", note_id: Some(note.id.to_string()), claims: Some(caller.claims.clone()), ..Req::default() },
+        Req {
+            route: "GET /notes",
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        },
+        Req {
+            route: "POST /notes",
+            body: Some(r#"{"title":"a"}"#.into()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        },
+        Req {
+            route: "GET /notes/{note_id}",
+            note_id: Some(note.id.to_string()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        },
         Req {
             route: "PUT /notes/{note_id}",
             note_id: Some(note.id.to_string()),
@@ -375,7 +811,12 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
             claims: Some(caller.claims.clone()),
             ..Req::default()
         },
-        Req { route: "DELETE /notes/{note_id}", note_id: Some(note.id.to_string()), claims: Some(caller.claims.clone()), ..Req::default() },
+        Req {
+            route: "DELETE /notes/{note_id}",
+            note_id: Some(note.id.to_string()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        },
     ];
     for req in requests {
         let problem = assert_problem(&harness.call(req).await, 503);

@@ -105,12 +105,7 @@ impl JwksSource for HttpJwksSource {
                 "JWKS endpoint answered HTTP {status}"
             )));
         }
-        let too_large = || {
-            JwtError::JwksUnavailable(format!(
-                "JWKS document exceeds {} bytes",
-                self.max_body_bytes
-            ))
-        };
+        let too_large = || JwtError::JwksUnavailable(format!("JWKS document exceeds {} bytes", self.max_body_bytes));
         if response
             .content_length()
             .is_some_and(|len| len > self.max_body_bytes as u64)
@@ -130,8 +125,7 @@ impl JwksSource for HttpJwksSource {
             body.extend_from_slice(&chunk);
         }
 
-        serde_json::from_slice(&body)
-            .map_err(|e| JwtError::JwksUnavailable(format!("JWKS document is invalid: {e}")))
+        serde_json::from_slice(&body).map_err(|e| JwtError::JwksUnavailable(format!("JWKS document is invalid: {e}")))
     }
 }
 
@@ -174,9 +168,7 @@ pub(super) mod tests {
     /// A one-file HTTP server on 127.0.0.1: every connection gets `response`
     /// (or, when `None`, is held open without an answer). Returns the base URL.
     pub(in crate::jwt) async fn serve(response: Option<Vec<u8>>) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             // Bounded: a test makes a handful of requests at most.
@@ -209,10 +201,7 @@ pub(super) mod tests {
 
     /// Tests bypass any proxy configured in the environment.
     pub(in crate::jwt) fn source(url: String) -> HttpJwksSource {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client");
+        let client = reqwest::Client::builder().no_proxy().build().expect("client");
         HttpJwksSource::with_client(client, url)
     }
 
@@ -229,11 +218,7 @@ pub(super) mod tests {
 
     #[tokio::test]
     async fn http_source_rejects_server_error() {
-        let base = serve(Some(http_response(
-            "500 Internal Server Error",
-            &jwks_document(),
-        )))
-        .await;
+        let base = serve(Some(http_response("500 Internal Server Error", &jwks_document()))).await;
         let err = source(base).fetch().await.expect_err("500 must fail");
         assert!(err.is_unavailable(), "{err:?}");
         assert!(err.to_string().contains("500"), "{err}");
@@ -308,9 +293,6 @@ pub(super) mod tests {
     fn http_source_new_builds_a_client_and_rejects_empty_url() {
         let source = HttpJwksSource::new("https://example.invalid/jwks.json").expect("builds");
         assert_eq!(source.url(), "https://example.invalid/jwks.json");
-        assert!(matches!(
-            HttpJwksSource::new("  "),
-            Err(JwtError::Config(_))
-        ));
+        assert!(matches!(HttpJwksSource::new("  "), Err(JwtError::Config(_))));
     }
 }

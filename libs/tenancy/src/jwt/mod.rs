@@ -106,15 +106,10 @@ impl JwtVerifierConfig {
             return Err(JwtError::Config("issuer is empty".to_owned()));
         }
         if self.audience.trim().is_empty() {
-            return Err(JwtError::Config(
-                "audience (app client id) is empty".to_owned(),
-            ));
+            return Err(JwtError::Config("audience (app client id) is empty".to_owned()));
         }
         if self.leeway > MAX_LEEWAY {
-            return Err(JwtError::Config(format!(
-                "leeway exceeds {} s",
-                MAX_LEEWAY.as_secs()
-            )));
+            return Err(JwtError::Config(format!("leeway exceeds {} s", MAX_LEEWAY.as_secs())));
         }
         Ok(())
     }
@@ -398,11 +393,8 @@ fn check_header(token: &str) -> Result<String, JwtError> {
     else {
         return Err(JwtError::Malformed);
     };
-    let header = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| JwtError::Malformed)?;
-    let header: Map<String, Value> =
-        serde_json::from_slice(&header).map_err(|_| JwtError::Malformed)?;
+    let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| JwtError::Malformed)?;
+    let header: Map<String, Value> = serde_json::from_slice(&header).map_err(|_| JwtError::Malformed)?;
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "RS256" => {}
         _ => return Err(JwtError::UnsupportedAlgorithm),
@@ -424,10 +416,7 @@ fn usable_keys(set: &JwkSet) -> HashMap<String, Arc<DecodingKey>> {
         };
         let usable = matches!(jwk.algorithm, AlgorithmParameters::RSA(_))
             && matches!(jwk.common.key_algorithm, None | Some(KeyAlgorithm::RS256))
-            && matches!(
-                jwk.common.public_key_use,
-                None | Some(PublicKeyUse::Signature)
-            );
+            && matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature));
         if !usable {
             tracing::debug!(kid, "JWKS key skipped: not an RS256 signing key");
             continue;
@@ -462,10 +451,7 @@ fn map_decode_error(error: jsonwebtoken::errors::Error) -> JwtError {
                 _ => "unknown",
             })
         }
-        ErrorKind::InvalidToken
-        | ErrorKind::Base64(_)
-        | ErrorKind::Json(_)
-        | ErrorKind::Utf8(_) => JwtError::Malformed,
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => JwtError::Malformed,
         // Key problems (e.g. an unusable modulus): the signature cannot be
         // verified with the published key.
         _ => {

@@ -177,16 +177,10 @@ fn assert_rejected(result: Result<VerifiedClaims, JwtError>, expected: &JwtError
         Err(error) => error,
     };
     assert_eq!(&error, expected);
-    assert!(
-        !error.is_unavailable(),
-        "{error:?} must not be 'unavailable'"
-    );
+    assert!(!error.is_unavailable(), "{error:?} must not be 'unavailable'");
     let rendered = format!("{error} {error:?}");
     for part in token.split('.').filter(|part| part.len() >= 8) {
-        assert!(
-            !rendered.contains(part),
-            "error output leaks the token: {rendered}"
-        );
+        assert!(!rendered.contains(part), "error output leaks the token: {rendered}");
     }
 }
 
@@ -196,10 +190,7 @@ fn assert_rejected(result: Result<VerifiedClaims, JwtError>, expected: &JwtError
 async fn valid_id_token_is_accepted_with_all_claims() {
     let (verifier, fake) = setup(TokenUseRule::Both);
     let claims = id_claims();
-    let verified = verifier
-        .verify(&issue(&claims))
-        .await
-        .expect("valid ID token");
+    let verified = verifier.verify(&issue(&claims)).await.expect("valid ID token");
 
     assert_eq!(verified.sub, "5f8e2a6c-0001-4b2e-9c1d-aaaaaaaaaaaa");
     assert_eq!(verified.token_use, TokenUse::Id);
@@ -209,10 +200,7 @@ async fn valid_id_token_is_accepted_with_all_claims() {
     assert_eq!(verified.claim_str("custom:tenant_id"), Some("tenant-42"));
     assert_eq!(verified.claim_str("tenant_role"), Some("admin"));
     assert_eq!(verified.claim_str("tenant_tier"), Some("pro"));
-    assert_eq!(
-        verified.claim("cognito:groups"),
-        Some(&json!(["tenant-42-admins"]))
-    );
+    assert_eq!(verified.claim("cognito:groups"), Some(&json!(["tenant-42-admins"])));
     assert_eq!(Value::Object(verified.claims.clone()), claims);
     assert_eq!(fake.fetches(), 1, "JWKS fetched lazily, once");
 
@@ -246,19 +234,11 @@ async fn alg_none_is_rejected_before_key_lookup() {
     let (verifier, fake) = setup(TokenUseRule::Both);
     for alg in ["none", "None", "NONE"] {
         let token = raw_token(&json!({"alg": alg, "kid": KID_1}), &id_claims(), "");
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::UnsupportedAlgorithm,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     }
     // No alg at all.
     let token = raw_token(&json!({"kid": KID_1}), &id_claims(), "c2ln");
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::UnsupportedAlgorithm,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     assert_eq!(fake.fetches(), 0, "rejected before any key lookup");
 }
 
@@ -278,11 +258,7 @@ async fn hs256_signed_with_the_public_key_is_rejected() {
             &EncodingKey::from_secret(secret).expect("hmac key"),
             &id_claims(),
         );
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::UnsupportedAlgorithm,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     }
     assert_eq!(fake.fetches(), 0);
 }
@@ -293,11 +269,7 @@ async fn other_algorithms_are_rejected() {
     // Really signed with the right key, but RS512 / PS256.
     for alg in [Algorithm::RS512, Algorithm::RS384, Algorithm::PS256] {
         let token = sign_with(alg, Some(KID_1), &rsa_key(PRIVATE_1), &id_claims());
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::UnsupportedAlgorithm,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     }
     // ES256 / EdDSA / lowercase headers with a junk signature.
     for alg in ["ES256", "EdDSA", "rs256", "HS512"] {
@@ -306,11 +278,7 @@ async fn other_algorithms_are_rejected() {
             &id_claims(),
             "c2lnbmF0dXJlc2lnbmF0dXJl",
         );
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::UnsupportedAlgorithm,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     }
     assert_eq!(fake.fetches(), 0);
 }
@@ -340,11 +308,7 @@ async fn unknown_kid_refreshes_once_then_is_rate_limited() {
     let key = rsa_key(PRIVATE_1);
     let token = sign_with(ALGORITHM, Some("unknown-kid"), &key, &id_claims());
     assert_rejected(verifier.verify(&token).await, &JwtError::UnknownKey, &token);
-    assert_eq!(
-        fake.fetches(),
-        2,
-        "an unknown kid triggers exactly one refresh"
-    );
+    assert_eq!(fake.fetches(), 2, "an unknown kid triggers exactly one refresh");
 
     let token = sign_with(ALGORITHM, Some("another-unknown-kid"), &key, &id_claims());
     assert_rejected(verifier.verify(&token).await, &JwtError::UnknownKey, &token);
@@ -358,18 +322,9 @@ async fn unknown_kid_refreshes_once_then_is_rate_limited() {
 #[tokio::test]
 async fn unknown_kid_on_cold_cache_fetches_only_once() {
     let (verifier, fake) = setup(TokenUseRule::Both);
-    let token = sign_with(
-        ALGORITHM,
-        Some("unknown-kid"),
-        &rsa_key(PRIVATE_1),
-        &id_claims(),
-    );
+    let token = sign_with(ALGORITHM, Some("unknown-kid"), &rsa_key(PRIVATE_1), &id_claims());
     assert_rejected(verifier.verify(&token).await, &JwtError::UnknownKey, &token);
-    assert_eq!(
-        fake.fetches(),
-        1,
-        "the first load is not followed by a refresh"
-    );
+    assert_eq!(fake.fetches(), 1, "the first load is not followed by a refresh");
 }
 
 #[tokio::test]
@@ -380,10 +335,7 @@ async fn rotated_in_key_is_found_after_refresh() {
     // The issuer starts signing with key 2.
     fake.set_keys(vec![jwk(JWK_1), jwk(JWK_2)]);
     let token = sign_with(ALGORITHM, Some(KID_2), &rsa_key(PRIVATE_2), &id_claims());
-    let verified = verifier
-        .verify(&token)
-        .await
-        .expect("rotated-in key accepted");
+    let verified = verifier.verify(&token).await.expect("rotated-in key accepted");
     assert_eq!(verified.token_use, TokenUse::Id);
     assert_eq!(fake.fetches(), 2);
 
@@ -407,10 +359,7 @@ async fn refresh_is_allowed_again_after_the_interval_and_removed_keys_go() {
 
     fake.set_keys(vec![jwk(JWK_2)]);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    verifier
-        .verify(&token_2)
-        .await
-        .expect("found after the interval");
+    verifier.verify(&token_2).await.expect("found after the interval");
     assert_eq!(fake.fetches(), 3);
 
     // Key 1 was removed from the set: its tokens stop verifying.
@@ -488,10 +437,7 @@ async fn failed_refresh_keeps_cached_keys() {
     assert_eq!(fake.fetches(), 2);
 
     // Key 1 is still cached and usable.
-    verifier
-        .verify(&issue(&id_claims()))
-        .await
-        .expect("still valid");
+    verifier.verify(&issue(&id_claims())).await.expect("still valid");
     assert_eq!(fake.fetches(), 2);
 }
 
@@ -550,10 +496,7 @@ async fn expired_beyond_leeway_is_rejected() {
 async fn expired_within_leeway_is_accepted() {
     let (verifier, _) = setup(TokenUseRule::Both);
     let token = issue(&with(id_claims(), "exp", json!(now() - 10)));
-    verifier
-        .verify(&token)
-        .await
-        .expect("within the 30 s leeway");
+    verifier.verify(&token).await.expect("within the 30 s leeway");
 }
 
 #[tokio::test]
@@ -570,34 +513,19 @@ async fn leeway_is_configurable() {
 async fn missing_or_non_numeric_exp_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     let token = issue(&with(id_claims(), "exp", Value::Null));
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::InvalidClaim("exp"),
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::InvalidClaim("exp"), &token);
     let token = issue(&with(id_claims(), "exp", json!("tomorrow")));
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::InvalidClaim("exp"),
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::InvalidClaim("exp"), &token);
 }
 
 #[tokio::test]
 async fn nbf_in_the_future_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     let token = issue(&with(id_claims(), "nbf", json!(now() + 3600)));
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::NotYetValid,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::NotYetValid, &token);
 
     let token = issue(&with(id_claims(), "nbf", json!(now() + 10)));
-    verifier
-        .verify(&token)
-        .await
-        .expect("nbf within the leeway");
+    verifier.verify(&token).await.expect("nbf within the leeway");
 }
 
 // ---------------------------------------------------------------- issuer, audience, token_use
@@ -612,11 +540,7 @@ async fn wrong_issuer_is_rejected() {
         Value::Null,
     ] {
         let token = issue(&with(id_claims(), "iss", iss));
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::WrongIssuer,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::WrongIssuer, &token);
     }
 }
 
@@ -625,11 +549,7 @@ async fn id_token_with_wrong_aud_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     for aud in [json!("another-client"), json!([CLIENT_ID]), Value::Null] {
         let token = issue(&with(id_claims(), "aud", aud));
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::WrongAudience,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
     }
     // A matching client_id does not stand in for aud on an ID token.
     let claims = with(
@@ -638,11 +558,7 @@ async fn id_token_with_wrong_aud_is_rejected() {
         json!(CLIENT_ID),
     );
     let token = issue(&claims);
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::WrongAudience,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
 }
 
 #[tokio::test]
@@ -650,35 +566,19 @@ async fn access_token_with_wrong_client_id_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     for client_id in [json!("another-client"), Value::Null] {
         let token = issue(&with(access_claims(), "client_id", client_id));
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::WrongAudience,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
     }
     // A matching aud does not stand in for client_id on an access token.
-    let claims = with(
-        with(access_claims(), "client_id", Value::Null),
-        "aud",
-        json!(CLIENT_ID),
-    );
+    let claims = with(with(access_claims(), "client_id", Value::Null), "aud", json!(CLIENT_ID));
     let token = issue(&claims);
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::WrongAudience,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
 }
 
 #[tokio::test]
 async fn id_token_rejected_when_only_access_accepted() {
     let (verifier, _) = setup(TokenUseRule::Access);
     let token = issue(&id_claims());
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::WrongTokenUse,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::WrongTokenUse, &token);
     verifier
         .verify(&issue(&access_claims()))
         .await
@@ -689,15 +589,8 @@ async fn id_token_rejected_when_only_access_accepted() {
 async fn access_token_rejected_when_only_id_accepted() {
     let (verifier, _) = setup(TokenUseRule::Id);
     let token = issue(&access_claims());
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::WrongTokenUse,
-        &token,
-    );
-    verifier
-        .verify(&issue(&id_claims()))
-        .await
-        .expect("id accepted");
+    assert_rejected(verifier.verify(&token).await, &JwtError::WrongTokenUse, &token);
+    verifier.verify(&issue(&id_claims())).await.expect("id accepted");
 }
 
 #[tokio::test]
@@ -705,11 +598,7 @@ async fn missing_or_unknown_token_use_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     for token_use in [Value::Null, json!("refresh"), json!("ID"), json!(1)] {
         let token = issue(&with(id_claims(), "token_use", token_use));
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::WrongTokenUse,
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::WrongTokenUse, &token);
     }
 }
 
@@ -718,11 +607,7 @@ async fn missing_sub_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     for sub in [Value::Null, json!(""), json!(42)] {
         let token = issue(&with(id_claims(), "sub", sub));
-        assert_rejected(
-            verifier.verify(&token).await,
-            &JwtError::InvalidClaim("sub"),
-            &token,
-        );
+        assert_rejected(verifier.verify(&token).await, &JwtError::InvalidClaim("sub"), &token);
     }
 }
 
@@ -735,11 +620,7 @@ async fn tampered_payload_is_rejected() {
     let parts: Vec<&str> = token.split('.').collect();
     let forged = with(id_claims(), "tenant_id", json!("tenant-666"));
     let tampered = format!("{}.{}.{}", parts[0], b64_json(&forged), parts[2]);
-    assert_rejected(
-        verifier.verify(&tampered).await,
-        &JwtError::InvalidSignature,
-        &tampered,
-    );
+    assert_rejected(verifier.verify(&tampered).await, &JwtError::InvalidSignature, &tampered);
 }
 
 #[tokio::test]
@@ -749,11 +630,7 @@ async fn tampered_header_is_rejected() {
     let parts: Vec<&str> = token.split('.').collect();
     let header = json!({"alg": "RS256", "kid": KID_1, "typ": "JWT", "x": 1});
     let tampered = format!("{}.{}.{}", b64_json(&header), parts[1], parts[2]);
-    assert_rejected(
-        verifier.verify(&tampered).await,
-        &JwtError::InvalidSignature,
-        &tampered,
-    );
+    assert_rejected(verifier.verify(&tampered).await, &JwtError::InvalidSignature, &tampered);
 }
 
 #[tokio::test]
@@ -763,39 +640,23 @@ async fn tampered_signature_is_rejected() {
     let (message, signature) = token.rsplit_once('.').expect("three parts");
     let first = if signature.starts_with('A') { "B" } else { "A" };
     let tampered = format!("{message}.{first}{}", &signature[1..]);
-    assert_rejected(
-        verifier.verify(&tampered).await,
-        &JwtError::InvalidSignature,
-        &tampered,
-    );
+    assert_rejected(verifier.verify(&tampered).await, &JwtError::InvalidSignature, &tampered);
 
     // Signature of another token of the same issuer.
     let other = issue(&with(id_claims(), "sub", json!("someone-else")));
     let (_, other_signature) = other.rsplit_once('.').expect("three parts");
     let swapped = format!("{message}.{other_signature}");
-    assert_rejected(
-        verifier.verify(&swapped).await,
-        &JwtError::InvalidSignature,
-        &swapped,
-    );
+    assert_rejected(verifier.verify(&swapped).await, &JwtError::InvalidSignature, &swapped);
 
     let empty = format!("{message}.");
-    assert_rejected(
-        verifier.verify(&empty).await,
-        &JwtError::InvalidSignature,
-        &empty,
-    );
+    assert_rejected(verifier.verify(&empty).await, &JwtError::InvalidSignature, &empty);
 }
 
 #[tokio::test]
 async fn token_signed_by_another_key_with_the_same_kid_is_rejected() {
     let (verifier, _) = setup(TokenUseRule::Both);
     let token = sign_with(ALGORITHM, Some(KID_1), &rsa_key(PRIVATE_2), &id_claims());
-    assert_rejected(
-        verifier.verify(&token).await,
-        &JwtError::InvalidSignature,
-        &token,
-    );
+    assert_rejected(verifier.verify(&token).await, &JwtError::InvalidSignature, &token);
 }
 
 #[tokio::test]
@@ -836,9 +697,7 @@ async fn correctly_signed_non_json_payload_is_malformed() {
     let header = b64_json(&json!({"alg": "RS256", "kid": KID_1}));
     for payload in [b64("not json"), b64("[1,2,3]"), "***".to_owned()] {
         let message = format!("{header}.{payload}");
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &rsa_key(PRIVATE_1), ALGORITHM)
-                .expect("sign");
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &rsa_key(PRIVATE_1), ALGORITHM).expect("sign");
         let token = format!("{message}.{signature}");
         assert_rejected(verifier.verify(&token).await, &JwtError::Malformed, &token);
     }
@@ -867,10 +726,7 @@ fn config_defaults_and_validation() {
     ));
     let mut bad = config;
     bad.leeway = MAX_LEEWAY + Duration::from_secs(1);
-    assert!(matches!(
-        JwtVerifier::with_source(bad, fake),
-        Err(JwtError::Config(_))
-    ));
+    assert!(matches!(JwtVerifier::with_source(bad, fake), Err(JwtError::Config(_))));
 }
 
 #[test]
@@ -918,11 +774,7 @@ async fn end_to_end_over_http() {
 #[tokio::test]
 async fn end_to_end_http_500_is_unavailable() {
     let base = serve(Some(http_response("500 Internal Server Error", "oops"))).await;
-    let verifier =
-        JwtVerifier::with_source(config(TokenUseRule::Both), source(base)).expect("config");
-    let error = verifier
-        .verify(&issue(&id_claims()))
-        .await
-        .expect_err("no keys");
+    let verifier = JwtVerifier::with_source(config(TokenUseRule::Both), source(base)).expect("config");
+    let error = verifier.verify(&issue(&id_claims())).await.expect_err("no keys");
     assert!(error.is_unavailable(), "{error:?}");
 }

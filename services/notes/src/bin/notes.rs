@@ -17,7 +17,10 @@ async fn main() -> Result<(), Error> {
     let tenancy = TenancyConfig::from_env("notes")?;
     let table = required_env("NOTES_TABLE")?;
     let sdk = load_aws_config().await;
-    let api = Arc::new(NotesApi::new(DynamoNoteStore::new(tenancy.tenant_dynamo_sessions(&sdk), table)));
+    let api = Arc::new(NotesApi::new(DynamoNoteStore::new(
+        tenancy.tenant_dynamo_sessions(&sdk),
+        table,
+    )));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let api = Arc::clone(&api);
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -9,7 +9,11 @@ use crate::domain::{Note, NoteId};
 
 /// The notes table: partition key `tenant_id`, sort key `note_id`.
 pub fn notes_table(name: impl Into<String>) -> TableSpec {
-    TableSpec { name: name.into(), partition_key: "tenant_id", sort_key: "note_id" }
+    TableSpec {
+        name: name.into(),
+        partition_key: "tenant_id",
+        sort_key: "note_id",
+    }
 }
 
 /// The attribute that carries the optimistic-concurrency version.
@@ -63,7 +67,10 @@ pub struct DynamoNoteStore<A> {
 
 impl<A: RoleAssumer> DynamoNoteStore<A> {
     pub fn new(sessions: TenantDynamoSessions<A>, table_name: impl Into<String>) -> Self {
-        Self { sessions, table: notes_table(table_name) }
+        Self {
+            sessions,
+            table: notes_table(table_name),
+        }
     }
 }
 
@@ -73,33 +80,56 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
         let after = after.map(|id| id.to_string());
         let page = session
             .table(&self.table)
-            .query::<NoteItem>(PageRequest { limit, after: after.as_deref(), descending: true })
+            .query::<NoteItem>(PageRequest {
+                limit,
+                after: after.as_deref(),
+                descending: true,
+            })
             .await?;
         let next_after = page
             .next_after
             .map(|key| NoteId::parse(&key).map_err(|error| DataError::Corrupt(error.to_string())))
             .transpose()?;
-        Ok(NotePage { notes: page.items.into_iter().map(Note::from).collect(), next_after })
+        Ok(NotePage {
+            notes: page.items.into_iter().map(Note::from).collect(),
+            next_after,
+        })
     }
 
     async fn create(&self, tenant: &TenantId, note: &Note) -> Result<(), DataError> {
         let session = self.sessions.get(tenant).await?;
-        session.table(&self.table).put(&note.id.to_string(), &NoteItem::from(note), WriteCondition::Absent).await
+        session
+            .table(&self.table)
+            .put(&note.id.to_string(), &NoteItem::from(note), WriteCondition::Absent)
+            .await
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
         let session = self.sessions.get(tenant).await?;
-        Ok(session.table(&self.table).get::<NoteItem>(&id.to_string()).await?.map(Note::from))
+        Ok(session
+            .table(&self.table)
+            .get::<NoteItem>(&id.to_string())
+            .await?
+            .map(Note::from))
     }
 
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
         let session = self.sessions.get(tenant).await?;
-        let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
-        session.table(&self.table).put(&note.id.to_string(), &NoteItem::from(note), condition).await
+        let condition = WriteCondition::AttributeEquals {
+            attribute: VERSION,
+            value: expected_version,
+        };
+        session
+            .table(&self.table)
+            .put(&note.id.to_string(), &NoteItem::from(note), condition)
+            .await
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
         let session = self.sessions.get(tenant).await?;
-        session.table(&self.table).delete(&id.to_string(), WriteCondition::Present).await
+        session
+            .table(&self.table)
+            .delete(&id.to_string(), WriteCondition::Present)
+            .await
     }
 }

@@ -8,11 +8,13 @@ use tenancy::table::DataError;
 use super::{NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
 
+type Notes = BTreeMap<(TenantId, NoteId), Note>;
+
 /// Notes in memory, keyed like the table: (tenant, note id). Can be switched
 /// to "unavailable" to exercise outage handling.
 #[derive(Debug, Default)]
 pub struct MemoryNoteStore {
-    notes: Mutex<BTreeMap<(TenantId, NoteId), Note>>,
+    notes: Mutex<Notes>,
     unavailable: AtomicBool,
 }
 
@@ -24,14 +26,23 @@ impl MemoryNoteStore {
 
     /// Every stored note of every tenant (for assertions).
     pub fn snapshot(&self) -> Vec<(TenantId, Note)> {
-        self.locked().map(|notes| notes.iter().map(|((tenant, _), note)| (*tenant, note.clone())).collect()).unwrap_or_default()
+        self.locked()
+            .map(|notes| {
+                notes
+                    .iter()
+                    .map(|((tenant, _), note)| (*tenant, note.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    fn locked(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<(TenantId, NoteId), Note>>, DataError> {
+    fn locked(&self) -> Result<std::sync::MutexGuard<'_, Notes>, DataError> {
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(DataError::Unavailable("the in-memory store is switched off".into()));
         }
-        self.notes.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
+        self.notes
+            .lock()
+            .map_err(|_| DataError::Unavailable("poisoned lock".into()))
     }
 }
 
@@ -51,7 +62,10 @@ impl NoteStore for MemoryNoteStore {
         } else {
             None
         };
-        Ok(NotePage { notes: page, next_after })
+        Ok(NotePage {
+            notes: page,
+            next_after,
+        })
     }
 
     async fn create(&self, tenant: &TenantId, note: &Note) -> Result<(), DataError> {
