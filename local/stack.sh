@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The local stack: moto_server plus the Terraform roots applied to it.
+#
+#   local/stack.sh up       start moto (unless running), apply platform then notes
+#   local/stack.sh plan     plan every root; exit 2 if any root has changes
+#   local/stack.sh down     stop the moto this script started (idempotent)
+#   local/stack.sh status   is moto up, and what does each root's state hold
+#   local/stack.sh deploy   apply the roots to whatever the AWS_* environment
+#                           points at (make deploy: real AWS, needs BACKEND)
+#   local/stack.sh validate init -backend=false + validate every root
+#
+# Settings (environment): MOTO_PORT (5055), TF_MIRROR (/opt/tf-plugins, used
+# if present), NOTES_PACKAGE (notes zip; locally target/lambda-local/notes/
+# bootstrap.zip, built by `make package-local`), and for deploy: DEPLOY_ENV,
+# BACKEND, ARCH.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$repo/.local
+roots=(platform notes)
+
+MOTO_PORT=${MOTO_PORT:-5055}
+TF_MIRROR=${TF_MIRROR:-/opt/tf-plugins}
+NOTES_PACKAGE=${NOTES_PACKAGE:-}
+moto_bin=${MOTO_SERVER:-$repo/.venv/bin/moto_server}
+moto_url=http://127.0.0.1:$MOTO_PORT
+pid_file=$work/moto.pid
+state_bucket=saas-local-tfstate # must match terraform/backend/local.s3.tfbackend
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+moto_answers() { curl -sf -o /dev/null --max-time 2 "$moto_url/moto-api/"; }
+
+our_moto_pid() {
+  local pid
+  [[ -f $pid_file ]] || return 1
+  pid=$(<"$pid_file")
+  # The pid file may be stale and the pid reused: check it is still moto.
+  [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q moto_server || return 1
+  echo "$pid"
+}
+
+# Terraform environment shared by every command. Endpoint and credentials are
+# the only difference between the local stack and AWS (see use_moto).
+tf_env() {
+  mkdir -p "$work"
+  if [[ -d $TF_MIRROR ]]; then
+    # Only the aws provider is mirrored; `direct` must exclude it, or init also
+    # asks the registry for its versions and fails offline.
+    cat >"$work/terraformrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$TF_MIRROR"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+EOF
+    export TF_CLI_CONFIG_FILE=$work/terraformrc
+  else
+    export TF_PLUGIN_CACHE_DIR=${TF_PLUGIN_CACHE_DIR:-$work/tf-plugin-cache}
+    mkdir -p "$TF_PLUGIN_CACHE_DIR"
+  fi
+  export TF_IN_AUTOMATION=1
+  if [[ ! -t 1 ]]; then
+    export TF_CLI_ARGS_init=-no-color TF_CLI_ARGS_plan=-no-color TF_CLI_ARGS_apply=-no-color TF_CLI_ARGS_validate=-no-color
+  fi
+}
+
+use_moto() {
+  export AWS_ENDPOINT_URL=$moto_url
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_EC2_METADATA_DISABLED=true
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+  DEPLOY_ENV=local
+  BACKEND=$repo/terraform/backend/local.s3.tfbackend
+  ARCH=x86_64 # the local gateway runs the binaries on this host
+}
+
+local_package() {
+  NOTES_PACKAGE=$(realpath -m "${NOTES_PACKAGE:-$repo/target/lambda-local/notes/bootstrap.zip}")
+}
+
+# Run terraform in a root, with its working data under .local/ rather than in
+# terraform/<root>/.terraform.
+tf() {
+  local root=$1; shift
+  TF_DATA_DIR=$work/tf/$DEPLOY_ENV/$root terraform -chdir="$repo/terraform/$root" "$@"
+}
+
+tf_init() {
+  tf "$1" init -input=false -reconfigure -lockfile=readonly \
+    -backend-config="$BACKEND" >"$work/init-$1.log" 2>&1 \
+    || { cat "$work/init-$1.log" >&2; die "terraform init failed in $1"; }
+}
+
+# Per-root variables into the array tf_vars; an optional
+# terraform/<root>/<env>.tfvars adds more.
+set_tf_vars() {
+  local root=$1 f=$repo/terraform/$1/$DEPLOY_ENV.tfvars
+  tf_vars=("-var=env=$DEPLOY_ENV")
+  if [[ $root == notes ]]; then
+    tf_vars+=("-var=architecture=$ARCH" "-var=package_path=$NOTES_PACKAGE")
+  fi
+  if [[ -f $f ]]; then tf_vars+=("-var-file=$f"); fi
+}
+
+apply_all() {
+  [[ -f $NOTES_PACKAGE ]] || die "notes package $NOTES_PACKAGE not found: run make package-local (or make build for AWS)"
+  local root
+  for root in "${roots[@]}"; do
+    log "apply $root (env $DEPLOY_ENV)"
+    tf_init "$root"
+    set_tf_vars "$root"
+    tf "$root" apply -input=false -auto-approve "${tf_vars[@]}"
+  done
+}
+
+start_moto() {
+  mkdir -p "$work"
+  if moto_answers; then
+    log "moto already answers on $moto_url"
+    return
+  fi
+  [[ -x $moto_bin ]] || die "$moto_bin not found: run 'make tools' (or set MOTO_SERVER)"
+  # setsid: the server must outlive the shell (and make) that started it.
+  setsid "$moto_bin" -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  local i
+  for i in $(seq 1 50); do
+    moto_answers && { log "moto up on $moto_url (pid $(<"$pid_file"))"; return; }
+    kill -0 "$(<"$pid_file")" 2>/dev/null || { cat "$work/moto.log" >&2; die "moto_server exited"; }
+    sleep 0.2
+  done
+  die "moto_server did not answer on $moto_url within 10 s (log: $work/moto.log)"
+}
+
+create_state_bucket() {
+  # PUT on an existing bucket is fine in us-east-1, so this is idempotent.
+  curl -sf -o /dev/null -X PUT "$moto_url/$state_bucket" || die "cannot create state bucket"
+}
+
+cmd_up() {
+  tf_env
+  use_moto
+  local_package
+  start_moto
+  create_state_bucket
+  apply_all
+  log "stack up: $moto_url"
+}
+
+cmd_plan() {
+  tf_env
+  use_moto
+  local_package
+  moto_answers || die "moto is not running on $moto_url: run '$0 up'"
+  local root rc changed=()
+  for root in "${roots[@]}"; do
+    tf_init "$root"
+    set_tf_vars "$root"
+    rc=0
+    tf "$root" plan -input=false -detailed-exitcode "${tf_vars[@]}" || rc=$?
+    case $rc in
+      0) ;;
+      2) changed+=("$root") ;;
+      *) die "plan failed in $root" ;;
+    esac
+  done
+  if ((${#changed[@]})); then
+    log "changes pending in: ${changed[*]}"
+    exit 2
+  fi
+  log "no changes in: ${roots[*]}"
+}
+
+cmd_down() {
+  local pid
+  if pid=$(our_moto_pid); then
+    kill "$pid"
+    local i
+    for i in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+    log "moto (pid $pid) stopped"
+  elif moto_answers; then
+    log "something answers on $moto_url but was not started by stack.sh: left alone"
+  else
+    log "moto not running"
+  fi
+  # The state was in moto's memory: the local working data is stale now.
+  rm -rf "$pid_file" "$work/tf/local"
+}
+
+cmd_status() {
+  tf_env
+  use_moto
+  if ! moto_answers; then
+    log "moto: down"
+    return
+  fi
+  local pid
+  pid=$(our_moto_pid) || pid="not started by stack.sh"
+  log "moto: up on $moto_url (pid $pid)"
+  local root
+  for root in "${roots[@]}"; do
+    if [[ -d $work/tf/local/$root ]]; then
+      log "$root: $(tf "$root" state list 2>/dev/null | wc -l) resources in state"
+    else
+      log "$root: not initialised"
+    fi
+  done
+}
+
+cmd_deploy() {
+  [[ -n ${DEPLOY_ENV:-} ]] || die "set DEPLOY_ENV (e.g. dev, prod)"
+  [[ -n ${BACKEND:-} && -f $BACKEND ]] || die "set BACKEND to an S3 backend file (see terraform/backend/aws.s3.tfbackend.example)"
+  [[ $DEPLOY_ENV != local ]] || die "DEPLOY_ENV=local is the emulator: use '$0 up'"
+  ARCH=${ARCH:-arm64}
+  # terraform -chdir resolves relative paths from the root's folder.
+  BACKEND=$(realpath -m "$BACKEND")
+  NOTES_PACKAGE=$(realpath -m "${NOTES_PACKAGE:-$repo/target/lambda/notes/bootstrap.zip}")
+  tf_env
+  apply_all
+}
+
+cmd_validate() {
+  tf_env
+  DEPLOY_ENV=validate
+  local root
+  for root in "${roots[@]}"; do
+    tf "$root" init -input=false -backend=false -lockfile=readonly >/dev/null
+    tf "$root" validate
+  done
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  plan) cmd_plan ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  deploy) cmd_deploy ;;
+  validate) cmd_validate ;;
+  *) echo "usage: $0 up|plan|down|status|deploy|validate" >&2; exit 64 ;;
+esac

@@ -1,0 +1,98 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, conventionally \"<project>-<env>\"."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "services" {
+  description = "Services that get a Lambda execution role allowed to assume the tenant role. A service's function must be named \"<name_prefix>-<service>\"."
+  type        = list(string)
+  default     = ["notes", "users", "tenants", "token-claims"]
+
+  validation {
+    condition     = length(var.services) > 0 && alltrue([for s in var.services : can(regex("^[a-z][a-z0-9-]{0,30}$", s))])
+    error_message = "services must be a non-empty list of lowercase names (letters, digits, dashes)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the platform's CloudWatch log groups."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "jwt_issuer" {
+  description = "Issuer the JWT authorizer accepts. null means the user pool's issuer, https://cognito-idp.<region>.amazonaws.com/<pool id>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jwt_issuer == null || can(regex("^https://", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https:// URL."
+  }
+}
+
+variable "jwt_audience" {
+  description = "Audiences (client ids) the JWT authorizer accepts. null means the platform's app client id."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.jwt_audience == null || length(coalesce(var.jwt_audience, [])) > 0
+    error_message = "jwt_audience must be null or a non-empty list."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Default route burst limit of the HTTP API stage."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttling_burst_limit > 0
+    error_message = "throttling_burst_limit must be positive."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Default route steady-state rate limit (requests per second) of the HTTP API stage."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.throttling_rate_limit > 0
+    error_message = "throttling_rate_limit must be positive."
+  }
+}
+
+variable "xray_tracing" {
+  description = "Grant the execution roles the X-Ray write actions, for functions deployed with tracing_mode = \"Active\". X-Ray has no resource-level permissions, so this is the only wildcard resource the platform can grant."
+  type        = bool
+  default     = false
+}
+
+variable "tenant_session_duration" {
+  description = "Maximum session duration (seconds) of the tenant role."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.tenant_session_duration >= 900 && var.tenant_session_duration <= 43200
+    error_message = "tenant_session_duration must be between 900 and 43200 seconds."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource of the module (provider default_tags still apply)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,42 @@
+locals {
+  name_prefix = "${var.project}-${var.env}"
+  ssm_prefix  = "/${var.project}/${var.env}/platform"
+}
+
+module "platform" {
+  source = "../modules/platform"
+
+  name_prefix        = local.name_prefix
+  services           = var.services
+  log_retention_days = var.log_retention_days
+  jwt_issuer         = var.jwt_issuer
+  jwt_audience       = var.jwt_audience
+}
+
+# The platform's interface to service roots: they read these parameters rather
+# than this root's state, so the two roots never share state or write access.
+locals {
+  published = merge(
+    {
+      api_id            = module.platform.api_id
+      api_execution_arn = module.platform.api_execution_arn
+      api_endpoint      = module.platform.api_endpoint
+      authorizer_id     = module.platform.authorizer_id
+      tenant_role_arn   = module.platform.tenant_role_arn
+      tenant_role_name  = module.platform.tenant_role_name
+      user_pool_id      = module.platform.user_pool_id
+      app_client_id     = module.platform.app_client_id
+      jwt_issuer        = module.platform.jwt_issuer
+    },
+    { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
+  )
+}
+
+resource "aws_ssm_parameter" "published" {
+  for_each = local.published
+
+  name        = "${local.ssm_prefix}/${each.key}"
+  description = "Published by the platform root for service roots."
+  type        = "String"
+  value       = each.value
+}

@@ -1,0 +1,10 @@
+"""Which stack the infra tests look at (defaults: the local stack)."""
+
+import os
+import pathlib
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PROJECT = os.environ.get("PROJECT", "saas")
+ENV = os.environ.get("STACK_ENV", "local")
+PREFIX = f"{PROJECT}-{ENV}"
+REGION = os.environ.get("AWS_REGION", "us-east-1")
