@@ -30,6 +30,35 @@ pub enum TenantTier {
     Enterprise,
 }
 
+/// What a tier allows. Enforced by the services on create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierLimits {
+    /// Members of the tenant (disabled ones included).
+    pub max_users: i64,
+    /// Notes of the tenant.
+    pub max_notes: i64,
+}
+
+impl TenantTier {
+    /// The limits of this tier.
+    pub fn limits(&self) -> TierLimits {
+        match self {
+            Self::Free => TierLimits {
+                max_users: 3,
+                max_notes: 100,
+            },
+            Self::Pro => TierLimits {
+                max_users: 50,
+                max_notes: 10_000,
+            },
+            Self::Enterprise => TierLimits {
+                max_users: 5_000,
+                max_notes: 1_000_000,
+            },
+        }
+    }
+}
+
 /// Which Cognito token the caller presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,7 +111,11 @@ pub mod claim {
     pub const TENANT_ID: &str = "tenant_id";
     pub const TENANT_ROLE: &str = "tenant_role";
     pub const TENANT_TIER: &str = "tenant_tier";
+    pub const GROUPS: &str = "cognito:groups";
 }
+
+/// The Cognito group of the SaaS operators (not a tenant role).
+pub const PLATFORM_ADMIN_GROUP: &str = "platform-admin";
 
 /// Why a request has no usable tenant context.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +129,9 @@ pub enum ClaimsError {
     /// A claim is present but not well-formed.
     #[error("the token's {0} claim is malformed")]
     MalformedClaim(&'static str),
+    /// A verified token without the platform-admin group, on a platform route.
+    #[error("the caller is not a platform administrator")]
+    NotPlatformAdmin,
 }
 
 /// Who is calling, for which tenant. The only source of a tenant id for data access.
@@ -140,6 +176,47 @@ impl TenantContext {
     pub fn is_admin(&self) -> bool {
         self.role == TenantRole::Admin
     }
+}
+
+/// An operator of the SaaS (member of the `platform-admin` Cognito group).
+/// Platform routes take this instead of a [`TenantContext`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformAdmin {
+    pub user_id: UserId,
+}
+
+impl PlatformAdmin {
+    /// Reads the JWT authorizer claims; refuses callers outside the group.
+    pub fn from_request(request: &ApiGatewayV2httpRequest) -> Result<Self, ClaimsError> {
+        let claims = request
+            .request_context
+            .authorizer
+            .as_ref()
+            .and_then(|authorizer| authorizer.jwt.as_ref())
+            .map(|jwt| &jwt.claims)
+            .ok_or(ClaimsError::Unauthenticated)?;
+        let user_id = claims
+            .get(claim::SUBJECT)
+            .and_then(|sub| UserId::parse(sub).ok())
+            .ok_or(ClaimsError::Unauthenticated)?;
+        let groups = claims.get(claim::GROUPS).map(|value| groups(value)).unwrap_or_default();
+        if groups.contains(&PLATFORM_ADMIN_GROUP) {
+            Ok(Self { user_id })
+        } else {
+            Err(ClaimsError::NotPlatformAdmin)
+        }
+    }
+}
+
+/// The groups of a `cognito:groups` claim as API Gateway passes it: a JSON
+/// array, or API Gateway's rendering of an array claim, `[a b]`.
+fn groups(value: &str) -> Vec<&str> {
+    let inner = value.trim().trim_start_matches('[').trim_end_matches(']');
+    inner
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|group| group.trim_matches('"'))
+        .filter(|group| !group.is_empty())
+        .collect()
 }
 
 fn parse_claim<T>(
@@ -232,6 +309,47 @@ pub(crate) mod tests {
                 }))
             );
         }
+    }
+
+    #[test]
+    fn platform_admins_are_recognised_by_their_group_only() {
+        let mut admin = claims();
+        for rendering in [
+            "[platform-admin]",
+            "[readers platform-admin]",
+            r#"["readers","platform-admin"]"#,
+        ] {
+            admin.insert("cognito:groups".into(), rendering.into());
+            let caller = PlatformAdmin::from_request(&request_with(Some(admin.clone()))).expect(rendering);
+            assert_eq!(caller.user_id.to_string(), USER);
+        }
+        for rendering in ["[readers]", "platform-admins", "[platform-administrator]", ""] {
+            admin.insert("cognito:groups".into(), rendering.into());
+            assert_eq!(
+                PlatformAdmin::from_request(&request_with(Some(admin.clone()))),
+                Err(ClaimsError::NotPlatformAdmin),
+                "{rendering}"
+            );
+        }
+        assert_eq!(
+            PlatformAdmin::from_request(&request_with(Some(claims()))),
+            Err(ClaimsError::NotPlatformAdmin)
+        );
+        assert_eq!(
+            PlatformAdmin::from_request(&request_with(None)),
+            Err(ClaimsError::Unauthenticated)
+        );
+    }
+
+    #[test]
+    fn higher_tiers_allow_more() {
+        let (free, pro, enterprise) = (
+            TenantTier::Free.limits(),
+            TenantTier::Pro.limits(),
+            TenantTier::Enterprise.limits(),
+        );
+        assert!(free.max_users < pro.max_users && pro.max_users < enterprise.max_users);
+        assert!(free.max_notes < pro.max_notes && pro.max_notes < enterprise.max_notes);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The tenant's tier does not allow more of something.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
     #[error("payload too large: the limit is {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
     #[error("unsupported media type: {0}")]
@@ -60,6 +63,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::LimitExceeded(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -76,6 +80,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::Conflict(_) => "conflict",
+            Self::LimitExceeded(_) => "limit-exceeded",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::TooManyRequests(_) => "too-many-requests",
@@ -91,6 +96,7 @@ impl ApiError {
             | Self::Forbidden(detail)
             | Self::NotFound(detail)
             | Self::Conflict(detail)
+            | Self::LimitExceeded(detail)
             | Self::UnsupportedMediaType(detail)
             | Self::TooManyRequests(detail)
             | Self::ServiceUnavailable(detail) => detail.clone(),
@@ -121,6 +127,7 @@ impl From<ClaimsError> for ApiError {
             ClaimsError::MissingClaim(_) | ClaimsError::MalformedClaim(_) => {
                 Self::Forbidden(format!("{error}: the caller is not a member of a tenant"))
             }
+            ClaimsError::NotPlatformAdmin => Self::Forbidden(error.to_string()),
         }
     }
 }

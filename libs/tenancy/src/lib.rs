@@ -16,6 +16,6 @@ pub mod jwt;
 pub mod table;
 pub mod telemetry;
 
-pub use context::{ClaimsError, TenantContext, TenantRole, TenantTier, TokenUse};
+pub use context::{ClaimsError, PlatformAdmin, TenantContext, TenantRole, TenantTier, TierLimits, TokenUse};
 pub use error::{ApiError, Problem};
 pub use ids::{InvalidId, TenantId, UserId};

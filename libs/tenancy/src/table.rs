@@ -7,13 +7,17 @@
 //! condition would refuse the request.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -98,9 +102,13 @@ pub enum WriteCondition {
 pub enum DataError {
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
-    /// The write condition did not hold; `exists` tells whether the item is there.
-    #[error("the write condition failed (item exists: {exists})")]
-    ConditionFailed { exists: bool },
+    /// The condition of write number `index` (0 outside transactions) did
+    /// not hold; `exists` tells whether its item is there.
+    #[error("the condition of write {index} failed (item exists: {exists})")]
+    ConditionFailed { index: usize, exists: bool },
+    /// A concurrent transaction touched the same items; nothing was written.
+    #[error("a concurrent request changed the same items")]
+    Contention,
     /// DynamoDB did not answer or throttled us: try again later.
     #[error("DynamoDB is unavailable: {0}")]
     Unavailable(String),
@@ -121,10 +129,13 @@ impl From<DataError> for ApiError {
                     "the data store is temporarily unavailable; nothing was changed, please retry".into(),
                 )
             }
-            DataError::ConditionFailed { exists: true } => {
+            DataError::ConditionFailed { exists: true, .. } => {
                 ApiError::Conflict("the item was changed by another request".into())
             }
-            DataError::ConditionFailed { exists: false } => ApiError::NotFound("the item does not exist".into()),
+            DataError::ConditionFailed { exists: false, .. } => ApiError::NotFound("the item does not exist".into()),
+            DataError::Contention => ApiError::Conflict(
+                "a concurrent request changed the same data; nothing was changed, please retry".into(),
+            ),
             DataError::Credentials(CredentialsError::Refused(_)) | DataError::Refused(_) | DataError::Corrupt(_) => {
                 tracing::error!(%error, "data access failed");
                 ApiError::Internal
@@ -132,6 +143,11 @@ impl From<DataError> for ApiError {
         }
     }
 }
+
+/// One write of a [`TenantTable::transact`] call, built by the table (so its
+/// key is in the table's tenant partition).
+#[derive(Debug, Clone)]
+pub struct TxWrite(TransactWriteItem);
 
 /// One page of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +165,8 @@ pub struct PageRequest<'a> {
     pub after: Option<&'a str>,
     /// Descending sort key order (newest first for time-ordered ids).
     pub descending: bool,
+    /// Only sort keys starting with this ("" for all).
+    pub prefix: &'a str,
 }
 
 /// One table, restricted to one tenant's partition.
@@ -216,6 +234,7 @@ impl TenantTable<'_> {
             Err(error) => Err(match error.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
                     DataError::ConditionFailed {
+                        index: 0,
                         exists: failed.item.is_some(),
                     }
                 }
@@ -244,6 +263,7 @@ impl TenantTable<'_> {
                 Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(
                     failed,
                 )) => DataError::ConditionFailed {
+                    index: 0,
                     exists: failed.item.is_some(),
                 },
                 _ => classify(&error),
@@ -251,17 +271,154 @@ impl TenantTable<'_> {
         }
     }
 
+    /// A put for [`transact`](Self::transact); the key attributes are set here.
+    pub fn put_write<T: Serialize>(
+        &self,
+        sort_key: &str,
+        record: &T,
+        condition: WriteCondition,
+    ) -> Result<TxWrite, DataError> {
+        let mut item: Item = serde_dynamo::to_item(record).map_err(|error| DataError::Corrupt(error.to_string()))?;
+        item.extend(self.key(sort_key));
+        let (expression, names, values) = self.condition(condition);
+        let put = Put::builder()
+            .table_name(&self.spec.name)
+            .set_item(Some(item))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|error| DataError::Refused(error.to_string()))?;
+        Ok(TxWrite(TransactWriteItem::builder().put(put).build()))
+    }
+
+    /// A delete for [`transact`](Self::transact).
+    pub fn delete_write(&self, sort_key: &str, condition: WriteCondition) -> Result<TxWrite, DataError> {
+        let (expression, names, values) = self.condition(condition);
+        let delete = Delete::builder()
+            .table_name(&self.spec.name)
+            .set_key(Some(self.key(sort_key)))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|error| DataError::Refused(error.to_string()))?;
+        Ok(TxWrite(TransactWriteItem::builder().delete(delete).build()))
+    }
+
+    /// Adds `by` to the numeric `attribute` of the item `sort_key` (both
+    /// created on first use, from 0), but only if the result stays within
+    /// `allowed`; otherwise the whole transaction fails with `ConditionFailed`.
+    /// Counters kept this way make limits hold under concurrent requests.
+    pub fn count_write(
+        &self,
+        sort_key: &str,
+        attribute: &'static str,
+        by: i64,
+        allowed: RangeInclusive<i64>,
+    ) -> Result<TxWrite, DataError> {
+        let (low, high) = (allowed.start().saturating_sub(by), allowed.end().saturating_sub(by));
+        let mut values = HashMap::from([(":tenancy_by".to_owned(), AttributeValue::N(by.to_string()))]);
+        let condition = if low == i64::MIN && high == i64::MAX {
+            None
+        } else {
+            values.insert(":tenancy_low".into(), AttributeValue::N(low.to_string()));
+            values.insert(":tenancy_high".into(), AttributeValue::N(high.to_string()));
+            let bounded = "#tenancy_counter BETWEEN :tenancy_low AND :tenancy_high";
+            Some(if (low..=high).contains(&0) {
+                format!("attribute_not_exists(#tenancy_counter) OR {bounded}")
+            } else {
+                bounded.to_owned()
+            })
+        };
+        let update = Update::builder()
+            .table_name(&self.spec.name)
+            .set_key(Some(self.key(sort_key)))
+            .update_expression("ADD #tenancy_counter :tenancy_by")
+            .set_condition_expression(condition)
+            .expression_attribute_names("#tenancy_counter", attribute)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|error| DataError::Refused(error.to_string()))?;
+        Ok(TxWrite(TransactWriteItem::builder().update(update).build()))
+    }
+
+    /// Applies `writes` all together or not at all (DynamoDB transaction).
+    pub async fn transact(&self, writes: Vec<TxWrite>) -> Result<(), DataError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes.into_iter().map(|write| write.0).collect()))
+            .send()
+            .await;
+        let Err(error) = result else {
+            return Ok(());
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
+            return Err(classify(&error));
+        };
+        let reasons = cancelled.cancellation_reasons();
+        if let Some((index, reason)) = reasons
+            .iter()
+            .enumerate()
+            .find(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        {
+            return Err(DataError::ConditionFailed {
+                index,
+                exists: reason.item.is_some(),
+            });
+        }
+        if reasons
+            .iter()
+            .any(|reason| reason.code() == Some("TransactionConflict"))
+        {
+            return Err(DataError::Contention);
+        }
+        Err(DataError::Unavailable("the transaction was cancelled".into()))
+    }
+
+    /// The value of a counter kept by [`count_write`](Self::count_write) (0 if never written).
+    pub async fn counter(&self, sort_key: &str, attribute: &str) -> Result<i64, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.spec.name)
+            .set_key(Some(self.key(sort_key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        match output.item.as_ref().and_then(|item| item.get(attribute)) {
+            None => Ok(0),
+            Some(value) => value
+                .as_n()
+                .ok()
+                .and_then(|number| number.parse().ok())
+                .ok_or_else(|| DataError::Corrupt(format!("counter {attribute} is not a number"))),
+        }
+    }
+
     /// Reads one page of the tenant's items in sort key order.
     pub async fn query<T: DeserializeOwned>(&self, page: PageRequest<'_>) -> Result<Page<T>, DataError> {
         // Ask for one more than the page so "no next page" is exact.
         let fetch = i32::try_from(page.limit.saturating_add(1)).unwrap_or(i32::MAX);
-        let output = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.spec.name)
             .key_condition_expression("#tenancy_pk = :tenancy_pk")
             .expression_attribute_names("#tenancy_pk", self.spec.partition_key)
-            .expression_attribute_values(":tenancy_pk", AttributeValue::S(self.tenant.clone()))
+            .expression_attribute_values(":tenancy_pk", AttributeValue::S(self.tenant.clone()));
+        if !page.prefix.is_empty() {
+            query = query
+                .key_condition_expression("#tenancy_pk = :tenancy_pk AND begins_with(#tenancy_sk, :tenancy_prefix)")
+                .expression_attribute_names("#tenancy_sk", self.spec.sort_key)
+                .expression_attribute_values(":tenancy_prefix", AttributeValue::S(page.prefix.to_owned()));
+        }
+        let output = query
             .set_exclusive_start_key(page.after.map(|after| self.key(after)))
             .scan_index_forward(!page.descending)
             .consistent_read(true)
@@ -352,6 +509,7 @@ fn is_transient(code: &str) -> bool {
             | "InternalServerError"
             | "ServiceUnavailable"
             | "LimitExceededException"
+            | "TransactionInProgressException"
     )
 }
 
@@ -375,13 +533,18 @@ mod tests {
             503
         );
         assert_eq!(
-            ApiError::from(DataError::ConditionFailed { exists: true }).status(),
+            ApiError::from(DataError::ConditionFailed { index: 0, exists: true }).status(),
             409
         );
         assert_eq!(
-            ApiError::from(DataError::ConditionFailed { exists: false }).status(),
+            ApiError::from(DataError::ConditionFailed {
+                index: 1,
+                exists: false
+            })
+            .status(),
             404
         );
+        assert_eq!(ApiError::from(DataError::Contention).status(), 409);
         assert_eq!(
             ApiError::from(DataError::Refused("AccessDeniedException".into())).status(),
             500

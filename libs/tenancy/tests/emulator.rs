@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tenancy::TenantId;
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::{RoleAssumer, StsRoleAssumer};
-use tenancy::table::{PageRequest, TableSpec, TenantDynamo, WriteCondition};
+use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamo, WriteCondition};
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/saas-it-tenant";
 
@@ -30,6 +30,50 @@ fn config() -> TenancyConfig {
         max_cached_tenants: 10,
         service_name: "tenancy-it".into(),
     }
+}
+
+async fn create_table(admin: &aws_sdk_dynamodb::Client) -> TableSpec {
+    let spec = TableSpec {
+        name: format!("tenancy-it-{}", uuid::Uuid::new_v4().simple()),
+        partition_key: "tenant_id",
+        sort_key: "item_id",
+    };
+    admin
+        .create_table()
+        .table_name(&spec.name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("tenant_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("item_id")
+                .key_type(KeyType::Range)
+                .build()
+                .expect("key"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("tenant_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("item_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    spec
 }
 
 #[tokio::test]
@@ -83,46 +127,7 @@ struct Smuggler {
 async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_partition() {
     let sdk = sdk().await;
     let admin = aws_sdk_dynamodb::Client::new(&sdk);
-    let spec = TableSpec {
-        name: format!("tenancy-it-{}", uuid::Uuid::new_v4().simple()),
-        partition_key: "tenant_id",
-        sort_key: "item_id",
-    };
-    admin
-        .create_table()
-        .table_name(&spec.name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("tenant_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("item_id")
-                .key_type(KeyType::Range)
-                .build()
-                .expect("key"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("tenant_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("item_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .send()
-        .await
-        .expect("create table");
+    let spec = create_table(&admin).await;
 
     let sessions = config().tenant_dynamo_sessions(&sdk);
     let (tenant, victim) = (TenantId::generate(), TenantId::generate());
@@ -160,6 +165,7 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
             limit: 10,
             after: None,
             descending: false,
+            prefix: "",
         })
         .await
         .expect("query");
@@ -181,7 +187,192 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
             limit: 10,
             after: None,
             descending: false,
+            prefix: "",
         })
         .await;
     assert_eq!(empty.expect("query").items, Vec::<Record>::new());
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
+    let sdk = sdk().await;
+    let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let sessions = config().tenant_dynamo_sessions(&sdk);
+    let session = sessions.get(&TenantId::generate()).await.expect("session");
+    let table = session.table(&spec);
+    let record = |id: &str| Record {
+        item_id: id.into(),
+        text: "x".into(),
+    };
+
+    for id in ["a", "b"] {
+        let writes = vec![
+            table.put_write(id, &record(id), WriteCondition::Absent).expect("put"),
+            table.count_write("usage", "items", 1, 0..=2).expect("count"),
+        ];
+        table.transact(writes).await.expect("within the limit");
+    }
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), 2);
+
+    // Over the limit: the counter write (index 1) fails and the put is undone.
+    let writes = vec![
+        table.put_write("c", &record("c"), WriteCondition::Absent).expect("put"),
+        table.count_write("usage", "items", 1, 0..=2).expect("count"),
+    ];
+    let outcome = table.transact(writes).await;
+    assert!(
+        matches!(outcome, Err(DataError::ConditionFailed { index: 1, .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(table.get::<Record>("c").await.expect("get"), None);
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), 2);
+
+    // A failing first write (the item exists) stops the counter too.
+    let writes = vec![
+        table.put_write("a", &record("a"), WriteCondition::Absent).expect("put"),
+        table.count_write("usage", "items", -1, 0..=2).expect("count"),
+    ];
+    let outcome = table.transact(writes).await;
+    assert!(
+        matches!(outcome, Err(DataError::ConditionFailed { index: 0, exists: true })),
+        "{outcome:?}"
+    );
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), 2);
+
+    // A lower bound: the counter may not drop below 1.
+    table
+        .transact(vec![
+            table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count"),
+        ])
+        .await
+        .expect("2 -> 1");
+    let outcome = table
+        .transact(vec![
+            table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count"),
+        ])
+        .await;
+    assert!(
+        matches!(outcome, Err(DataError::ConditionFailed { index: 0, .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), 1);
+
+    // Deleting with an unbounded decrement always goes through.
+    let writes = vec![
+        table.delete_write("b", WriteCondition::Present).expect("delete"),
+        table
+            .count_write("usage", "items", -1, i64::MIN..=i64::MAX)
+            .expect("count"),
+    ];
+    table.transact(writes).await.expect("delete");
+    assert_eq!(table.get::<Record>("b").await.expect("get"), None);
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), 0);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn concurrent_creates_never_pass_the_limit() {
+    let sdk = sdk().await;
+    let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let sessions = std::sync::Arc::new(config().tenant_dynamo_sessions(&sdk));
+    let tenant = TenantId::generate();
+    let tasks: Vec<_> = (0..12)
+        .map(|n| {
+            let (sessions, spec) = (std::sync::Arc::clone(&sessions), spec.clone());
+            tokio::spawn(async move {
+                let session = sessions.get(&tenant).await.expect("session");
+                let table = session.table(&spec);
+                let id = format!("item#{n:02}");
+                let writes = vec![
+                    table.put_write(
+                        &id,
+                        &Record {
+                            item_id: id.clone(),
+                            text: "x".into(),
+                        },
+                        WriteCondition::Absent,
+                    )?,
+                    table.count_write("usage", "items", 1, 0..=5)?,
+                ];
+                table.transact(writes).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(()) => created += 1,
+            Err(DataError::ConditionFailed { .. } | DataError::Contention) => {}
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    let session = sessions.get(&tenant).await.expect("session");
+    let table = session.table(&spec);
+    let stored = table
+        .query::<Record>(PageRequest {
+            limit: 100,
+            after: None,
+            descending: false,
+            prefix: "item#",
+        })
+        .await
+        .expect("query");
+    assert!(created <= 5, "{created} creates passed a limit of 5");
+    assert_eq!(stored.items.len(), created);
+    assert_eq!(
+        table.counter("usage", "items").await.expect("counter"),
+        i64::try_from(created).expect("small")
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn prefix_queries_return_only_that_kind_of_item() {
+    let sdk = sdk().await;
+    let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let sessions = config().tenant_dynamo_sessions(&sdk);
+    let session = sessions.get(&TenantId::generate()).await.expect("session");
+    let table = session.table(&spec);
+    for id in ["note#1", "note#2", "note#3", "usage"] {
+        table
+            .put(
+                id,
+                &Record {
+                    item_id: id.into(),
+                    text: "x".into(),
+                },
+                WriteCondition::Always,
+            )
+            .await
+            .expect("put");
+    }
+    let first = table
+        .query::<Record>(PageRequest {
+            limit: 2,
+            after: None,
+            descending: true,
+            prefix: "note#",
+        })
+        .await
+        .expect("query");
+    assert_eq!(
+        first.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
+        ["note#3", "note#2"]
+    );
+    assert_eq!(first.next_after.as_deref(), Some("note#2"));
+    let second = table
+        .query::<Record>(PageRequest {
+            limit: 2,
+            after: first.next_after.as_deref(),
+            descending: true,
+            prefix: "note#",
+        })
+        .await
+        .expect("query");
+    assert_eq!(
+        second.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
+        ["note#1"]
+    );
+    assert_eq!(second.next_after, None);
 }

@@ -14,7 +14,7 @@ use tracing::Instrument as _;
 
 use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 use crate::domain::{InvalidNote, Note, NoteContent, NoteId, now};
-use crate::store::NoteStore;
+use crate::store::{Created, NoteStore};
 
 /// The routes this function serves, as API Gateway route keys.
 pub const ROUTES: [&str; 5] = [
@@ -115,7 +115,13 @@ impl<S: NoteStore> NotesApi<S> {
         only_query_params(request, &[])?;
         let input: CreateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
         let note = Note::create(content(&input.title, &input.body)?, now());
-        self.store.create(&context.tenant_id, &note).await?;
+        let limit = context.tier.limits().max_notes;
+        if self.store.create(&context.tenant_id, &note, limit).await? == Created::LimitReached {
+            return Err(ApiError::LimitExceeded(format!(
+                "the {} tier allows at most {limit} notes; delete some or change the tier",
+                context.tier
+            )));
+        }
         tracing::info!(note_id = %note.id, "note created");
         Ok(created(&format!("/notes/{}", note.id), &note))
     }
@@ -150,11 +156,11 @@ impl<S: NoteStore> NotesApi<S> {
             .replace(&context.tenant_id, &revised, input.version)
             .await
             .map_err(|error| match error {
-                DataError::ConditionFailed { exists: true } => ApiError::Conflict(format!(
+                DataError::ConditionFailed { exists: true, .. } => ApiError::Conflict(format!(
                     "version {} is no longer current; read the note again",
                     input.version
                 )),
-                DataError::ConditionFailed { exists: false } => not_found(),
+                DataError::ConditionFailed { exists: false, .. } => not_found(),
                 other => other.into(),
             })?;
         tracing::info!(note_id = %id, version = revised.version, "note updated");

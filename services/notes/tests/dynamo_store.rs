@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use notes::domain::{Note, NoteContent, NoteId, now};
-use notes::store::{DynamoNoteStore, NoteStore};
+use notes::store::{Created, DynamoNoteStore, NoteStore};
 use tenancy::TenantId;
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
@@ -32,7 +32,7 @@ async fn store() -> DynamoNoteStore<StsRoleAssumer> {
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("note_id")
+                .attribute_name("sk")
                 .key_type(KeyType::Range)
                 .build()
                 .expect("key"),
@@ -46,7 +46,7 @@ async fn store() -> DynamoNoteStore<StsRoleAssumer> {
         )
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("note_id")
+                .attribute_name("sk")
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .expect("attr"),
@@ -64,6 +64,8 @@ async fn store() -> DynamoNoteStore<StsRoleAssumer> {
     DynamoNoteStore::new(config.tenant_dynamo_sessions(&sdk), table)
 }
 
+const LIMIT: i64 = 1_000;
+
 fn note(title: &str) -> Note {
     Note::create(NoteContent::new(title, "body").expect("valid"), now())
 }
@@ -74,7 +76,10 @@ async fn crud_round_trip() {
     let store = store().await;
     let tenant = TenantId::generate();
     let original = note("first");
-    store.create(&tenant, &original).await.expect("create");
+    assert_eq!(
+        store.create(&tenant, &original, LIMIT).await.expect("create"),
+        Created::Yes
+    );
     assert_eq!(
         store.get(&tenant, original.id).await.expect("get"),
         Some(original.clone())
@@ -91,7 +96,7 @@ async fn crud_round_trip() {
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), None);
     assert!(matches!(
         store.delete(&tenant, original.id).await,
-        Err(DataError::ConditionFailed { exists: false })
+        Err(DataError::ConditionFailed { exists: false, .. })
     ));
 }
 
@@ -101,13 +106,16 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     let store = store().await;
     let tenant = TenantId::generate();
     let original = note("v1");
-    store.create(&tenant, &original).await.expect("create");
+    assert_eq!(
+        store.create(&tenant, &original, LIMIT).await.expect("create"),
+        Created::Yes
+    );
     let winner = original.revise(NoteContent::new("winner", "").expect("valid"), now());
     let loser = original.revise(NoteContent::new("loser", "").expect("valid"), now());
     store.replace(&tenant, &winner, 1).await.expect("first writer wins");
     let outcome = store.replace(&tenant, &loser, 1).await;
     assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { exists: true })),
+        matches!(outcome, Err(DataError::ConditionFailed { exists: true, .. })),
         "{outcome:?}"
     );
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(winner));
@@ -115,13 +123,13 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     let ghost = note("never created");
     let outcome = store.replace(&tenant, &ghost, 1).await;
     assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { exists: false })),
+        matches!(outcome, Err(DataError::ConditionFailed { exists: false, .. })),
         "{outcome:?}"
     );
     assert_eq!(store.get(&tenant, ghost.id).await.expect("get"), None);
     assert!(matches!(
-        store.create(&tenant, &original).await,
-        Err(DataError::ConditionFailed { exists: true })
+        store.create(&tenant, &original, LIMIT).await,
+        Err(DataError::ConditionFailed { exists: true, .. })
     ));
 }
 
@@ -133,7 +141,7 @@ async fn pages_cover_every_note_once_newest_first() {
     let mut created = Vec::new();
     for n in 0..23 {
         let note = note(&format!("note {n}"));
-        store.create(&tenant, &note).await.expect("create");
+        assert_eq!(store.create(&tenant, &note, LIMIT).await.expect("create"), Created::Yes);
         created.push(note.id);
     }
     let mut seen: Vec<NoteId> = Vec::new();
@@ -159,14 +167,45 @@ async fn each_tenant_sees_only_its_partition() {
     let store = store().await;
     let (alice, bob) = (TenantId::generate(), TenantId::generate());
     let alices = note("alice");
-    store.create(&alice, &alices).await.expect("create");
-    store.create(&bob, &note("bob")).await.expect("create");
+    store.create(&alice, &alices, LIMIT).await.expect("create");
+    store.create(&bob, &note("bob"), LIMIT).await.expect("create");
     assert_eq!(store.get(&bob, alices.id).await.expect("get"), None);
     assert!(matches!(
         store.delete(&bob, alices.id).await,
-        Err(DataError::ConditionFailed { exists: false })
+        Err(DataError::ConditionFailed { exists: false, .. })
     ));
     let bobs = store.list(&bob, 100, None).await.expect("list");
     assert_eq!(bobs.notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["bob"]);
     assert_eq!(store.get(&alice, alices.id).await.expect("get"), Some(alices));
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn the_note_limit_holds_and_deleting_frees_room() {
+    let store = store().await;
+    let tenant = TenantId::generate();
+    let mut kept = Vec::new();
+    for n in 0..3 {
+        let note = note(&format!("note {n}"));
+        assert_eq!(store.create(&tenant, &note, 3).await.expect("create"), Created::Yes);
+        kept.push(note.id);
+    }
+    let refused = note("one too many");
+    assert_eq!(
+        store.create(&tenant, &refused, 3).await.expect("create"),
+        Created::LimitReached
+    );
+    assert_eq!(store.get(&tenant, refused.id).await.expect("get"), None);
+    // Another tenant has its own count.
+    assert_eq!(
+        store
+            .create(&TenantId::generate(), &note("elsewhere"), 3)
+            .await
+            .expect("create"),
+        Created::Yes
+    );
+
+    store.delete(&tenant, kept[0]).await.expect("delete");
+    assert_eq!(store.create(&tenant, &refused, 3).await.expect("create"), Created::Yes);
+    assert_eq!(store.list(&tenant, 10, None).await.expect("list").notes.len(), 3);
 }

@@ -825,3 +825,33 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     harness.api.store().set_unavailable(false);
     assert_eq!(harness.api.store().snapshot(), vec![(caller.tenant, note)]);
 }
+
+#[tokio::test]
+async fn the_tier_limits_the_number_of_notes() {
+    let harness = Harness::new();
+    let caller = Caller::new(); // free tier
+    let limit = tenancy::TenantTier::Free.limits().max_notes;
+    for n in 0..limit {
+        harness.create(&caller, &format!("note {n}")).await;
+    }
+    let response = harness
+        .call(Req {
+            route: "POST /notes",
+            body: Some(r#"{"title":"one too many"}"#.into()),
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        })
+        .await;
+    let problem = assert_problem(&response, 403);
+    assert_eq!(problem.kind, "urn:problem:limit-exceeded");
+    assert!(problem.detail.contains("free tier"), "{}", problem.detail);
+    let stored = harness.api.store().snapshot().len();
+    assert_eq!(i64::try_from(stored).expect("small"), limit);
+
+    // A pro tenant has room for more.
+    let mut pro = Caller::new();
+    pro.claims.insert("tenant_tier".into(), "pro".into());
+    for n in 0..=limit {
+        harness.create(&pro, &format!("note {n}")).await;
+    }
+}

@@ -4,20 +4,28 @@ use tenancy::credentials::RoleAssumer;
 use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoSessions, WriteCondition};
 use time::OffsetDateTime;
 
-use super::{NotePage, NoteStore};
+use super::{Created, NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
 
-/// The notes table: partition key `tenant_id`, sort key `note_id`.
+/// The notes table: partition key `tenant_id`, sort key `sk`, holding
+/// `note#<id>` items and the tenant's `usage` counter item.
 pub fn notes_table(name: impl Into<String>) -> TableSpec {
     TableSpec {
         name: name.into(),
         partition_key: "tenant_id",
-        sort_key: "note_id",
+        sort_key: "sk",
     }
 }
 
 /// The attribute that carries the optimistic-concurrency version.
 const VERSION: &str = "version";
+const NOTE_PREFIX: &str = "note#";
+const USAGE: &str = "usage";
+const NOTE_COUNT: &str = "notes";
+
+fn sort_key(id: NoteId) -> String {
+    format!("{NOTE_PREFIX}{id}")
+}
 
 /// A note as a DynamoDB item (the partition key is added by `TenantTable`).
 #[derive(Debug, Serialize, Deserialize)]
@@ -77,18 +85,21 @@ impl<A: RoleAssumer> DynamoNoteStore<A> {
 impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<NoteId>) -> Result<NotePage, DataError> {
         let session = self.sessions.get(tenant).await?;
-        let after = after.map(|id| id.to_string());
-        let page = session
-            .table(&self.table)
-            .query::<NoteItem>(PageRequest {
-                limit,
-                after: after.as_deref(),
-                descending: true,
-            })
-            .await?;
+        let after = after.map(sort_key);
+        let request = PageRequest {
+            limit,
+            after: after.as_deref(),
+            descending: true,
+            prefix: NOTE_PREFIX,
+        };
+        let page = session.table(&self.table).query::<NoteItem>(request).await?;
         let next_after = page
             .next_after
-            .map(|key| NoteId::parse(&key).map_err(|error| DataError::Corrupt(error.to_string())))
+            .map(|key| {
+                key.strip_prefix(NOTE_PREFIX)
+                    .and_then(|id| NoteId::parse(id).ok())
+                    .ok_or_else(|| DataError::Corrupt(format!("unexpected sort key {key:?}")))
+            })
             .transpose()?;
         Ok(NotePage {
             notes: page.items.into_iter().map(Note::from).collect(),
@@ -96,19 +107,25 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
         })
     }
 
-    async fn create(&self, tenant: &TenantId, note: &Note) -> Result<(), DataError> {
+    async fn create(&self, tenant: &TenantId, note: &Note, limit: i64) -> Result<Created, DataError> {
         let session = self.sessions.get(tenant).await?;
-        session
-            .table(&self.table)
-            .put(&note.id.to_string(), &NoteItem::from(note), WriteCondition::Absent)
-            .await
+        let table = session.table(&self.table);
+        let writes = vec![
+            table.put_write(&sort_key(note.id), &NoteItem::from(note), WriteCondition::Absent)?,
+            table.count_write(USAGE, NOTE_COUNT, 1, 0..=limit)?,
+        ];
+        match table.transact(writes).await {
+            Ok(()) => Ok(Created::Yes),
+            Err(DataError::ConditionFailed { index: 1, .. }) => Ok(Created::LimitReached),
+            Err(other) => Err(other),
+        }
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
         let session = self.sessions.get(tenant).await?;
         Ok(session
             .table(&self.table)
-            .get::<NoteItem>(&id.to_string())
+            .get::<NoteItem>(&sort_key(id))
             .await?
             .map(Note::from))
     }
@@ -121,15 +138,18 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
         };
         session
             .table(&self.table)
-            .put(&note.id.to_string(), &NoteItem::from(note), condition)
+            .put(&sort_key(note.id), &NoteItem::from(note), condition)
             .await
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
         let session = self.sessions.get(tenant).await?;
-        session
-            .table(&self.table)
-            .delete(&id.to_string(), WriteCondition::Present)
-            .await
+        let table = session.table(&self.table);
+        // Never bounded: a counter that drifted must not block deleting.
+        let writes = vec![
+            table.delete_write(&sort_key(id), WriteCondition::Present)?,
+            table.count_write(USAGE, NOTE_COUNT, -1, i64::MIN..=i64::MAX)?,
+        ];
+        table.transact(writes).await
     }
 }

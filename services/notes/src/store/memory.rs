@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tenancy::TenantId;
 use tenancy::table::DataError;
 
-use super::{NotePage, NoteStore};
+use super::{Created, NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
 
 type Notes = BTreeMap<(TenantId, NoteId), Note>;
@@ -68,13 +68,17 @@ impl NoteStore for MemoryNoteStore {
         })
     }
 
-    async fn create(&self, tenant: &TenantId, note: &Note) -> Result<(), DataError> {
+    async fn create(&self, tenant: &TenantId, note: &Note, limit: i64) -> Result<Created, DataError> {
         let mut notes = self.locked()?;
         if notes.contains_key(&(*tenant, note.id)) {
-            return Err(DataError::ConditionFailed { exists: true });
+            return Err(DataError::ConditionFailed { index: 0, exists: true });
+        }
+        let count = notes.keys().filter(|(owner, _)| owner == tenant).count();
+        if i64::try_from(count).unwrap_or(i64::MAX) >= limit {
+            return Ok(Created::LimitReached);
         }
         notes.insert((*tenant, note.id), note.clone());
-        Ok(())
+        Ok(Created::Yes)
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
@@ -84,8 +88,13 @@ impl NoteStore for MemoryNoteStore {
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
         let mut notes = self.locked()?;
         match notes.get_mut(&(*tenant, note.id)) {
-            None => Err(DataError::ConditionFailed { exists: false }),
-            Some(stored) if stored.version != expected_version => Err(DataError::ConditionFailed { exists: true }),
+            None => Err(DataError::ConditionFailed {
+                index: 0,
+                exists: false,
+            }),
+            Some(stored) if stored.version != expected_version => {
+                Err(DataError::ConditionFailed { index: 0, exists: true })
+            }
             Some(stored) => {
                 *stored = note.clone();
                 Ok(())
@@ -96,7 +105,10 @@ impl NoteStore for MemoryNoteStore {
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
         match self.locked()?.remove(&(*tenant, id)) {
             Some(_) => Ok(()),
-            None => Err(DataError::ConditionFailed { exists: false }),
+            None => Err(DataError::ConditionFailed {
+                index: 0,
+                exists: false,
+            }),
         }
     }
 }

@@ -14,6 +14,14 @@ pub use memory::MemoryNoteStore;
 
 use crate::domain::{Note, NoteId};
 
+/// What came of a create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Yes,
+    /// The tenant already has `limit` notes; nothing was written.
+    LimitReached,
+}
+
 /// One page of notes, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotePage {
@@ -32,8 +40,14 @@ pub trait NoteStore: Send + Sync + 'static {
         after: Option<NoteId>,
     ) -> impl Future<Output = Result<NotePage, DataError>> + Send;
 
-    /// Stores a new note; fails if its id is taken.
-    fn create(&self, tenant: &TenantId, note: &Note) -> impl Future<Output = Result<(), DataError>> + Send;
+    /// Stores a new note unless the tenant already has `limit` notes; fails if
+    /// its id is taken. The count is kept atomically with the notes.
+    fn create(
+        &self,
+        tenant: &TenantId,
+        note: &Note,
+        limit: i64,
+    ) -> impl Future<Output = Result<Created, DataError>> + Send;
 
     fn get(&self, tenant: &TenantId, id: NoteId) -> impl Future<Output = Result<Option<Note>, DataError>> + Send;
 
