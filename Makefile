@@ -9,19 +9,22 @@ VENV      ?= .venv
 PYTHON    ?= python3
 
 # Lambda functions (binary names); each becomes a bootstrap.zip.
-FUNCTIONS ?= notes
+FUNCTIONS ?= notes users tenants token-claims
 
 # The emulator as seen by the SDKs, tests and Terraform.
 EMULATOR_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-# AWS deploys (make deploy): environment, S3 backend file, function package.
+# AWS deploys (make deploy): environment, S3 backend file. Function packages
+# default to target/lambda/<fn>/bootstrap.zip; override one with NOTES_PACKAGE,
+# USERS_PACKAGE, TENANTS_PACKAGE or TOKEN_CLAIMS_PACKAGE. SERVICE=<root> (or
+# ROOTS="a b") limits up/plan-local/deploy to those roots (platform, notes,
+# users, tenants).
 DEPLOY_ENV    ?= dev
 BACKEND       ?= terraform/backend/$(DEPLOY_ENV).s3.tfbackend
-NOTES_PACKAGE ?= target/lambda/notes/bootstrap.zip
 
 export MOTO_PORT TF_MIRROR
-STACK := MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server local/stack.sh
+STACK := MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python local/stack.sh
 VENV_STAMP := $(VENV)/.requirements-installed
 BUILD_TOOLS_STAMP := $(VENV)/.build-tools-installed
 
@@ -89,7 +92,7 @@ test: $(VENV_STAMP) ## Everything CI runs: lint, unit tests, emulator tests, Ter
 	trap '$(STACK) down' EXIT; \
 	  $(STACK) up && \
 	  $(MAKE) --no-print-directory test-emulator && \
-	  $(EMULATOR_ENV) MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(VENV)/bin/pytest tests/infra -q
+	  $(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q
 
 lint: $(VENV_STAMP) ## cargo fmt --check, clippy -D warnings, terraform fmt -check and validate
 	cargo fmt --all --check
@@ -103,14 +106,14 @@ test-emulator: ## Every Rust test, the emulator ones included (needs `make up`)
 	$(EMULATOR_ENV) cargo test --workspace -- --include-ignored
 
 test-infra: up ## Bring the local stack up (converge), run tests/infra; the stack stays up (make down)
-	$(EMULATOR_ENV) MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(VENV)/bin/pytest tests/infra -q
+	$(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q
 
 # --- Deploy --------------------------------------------------------------------
 
 .PHONY: deploy
-deploy: ## Apply platform then notes to AWS (DEPLOY_ENV, BACKEND, NOTES_PACKAGE); LOCAL=1: to the local stack
+deploy: ## Apply platform, notes, users, tenants to AWS (DEPLOY_ENV, BACKEND, *_PACKAGE, SERVICE); LOCAL=1: to the local stack
 ifdef LOCAL
 	$(MAKE) up
 else
-	DEPLOY_ENV=$(DEPLOY_ENV) BACKEND=$(BACKEND) NOTES_PACKAGE=$(NOTES_PACKAGE) local/stack.sh deploy
+	DEPLOY_ENV=$(DEPLOY_ENV) BACKEND=$(BACKEND) local/stack.sh deploy
 endif

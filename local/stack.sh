@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack: moto_server plus the Terraform roots applied to it.
 #
-#   local/stack.sh up       start moto (unless running), apply platform then notes
-#   local/stack.sh plan     plan every root; exit 2 if any root has changes
+#   local/stack.sh up       start moto (unless running), apply the roots in order
+#                           (platform, notes, users, tenants)
+#   local/stack.sh plan     plan the roots; exit 2 if any root has changes
 #   local/stack.sh down     stop the moto this script started (idempotent)
 #   local/stack.sh status   is moto up, and what does each root's state hold
 #   local/stack.sh deploy   apply the roots to whatever the AWS_* environment
@@ -10,21 +11,28 @@
 #   local/stack.sh validate init -backend=false + validate every root
 #
 # Settings (environment): MOTO_PORT (5055), TF_MIRROR (/opt/tf-plugins, used
-# if present), NOTES_PACKAGE (notes zip; locally target/lambda-local/notes/
-# bootstrap.zip, built by `make package-local`), and for deploy: DEPLOY_ENV,
-# BACKEND, ARCH.
+# if present), one <FN>_PACKAGE per function (NOTES_PACKAGE, USERS_PACKAGE,
+# TENANTS_PACKAGE, TOKEN_CLAIMS_PACKAGE; default target/lambda-local/<fn>/
+# bootstrap.zip, built by `make package-local`, or target/lambda/<fn>/
+# bootstrap.zip for deploy), ROOTS (space/comma separated subset of the roots,
+# or SERVICE for one; default all, always applied in the order above), and
+# for deploy: DEPLOY_ENV, BACKEND, ARCH.
+#
+# Several stacks may run side by side on different MOTO_PORTs: the pid file
+# and Terraform's working data of the local stack are per port.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$repo/.local
-roots=(platform notes)
+all_roots=(platform notes users tenants)
 
 MOTO_PORT=${MOTO_PORT:-5055}
 TF_MIRROR=${TF_MIRROR:-/opt/tf-plugins}
-NOTES_PACKAGE=${NOTES_PACKAGE:-}
-moto_bin=${MOTO_SERVER:-$repo/.venv/bin/moto_server}
+# moto behind a lock, one request at a time: see local/moto_serialized.py.
+moto_python=${MOTO_PYTHON:-$repo/.venv/bin/python}
 moto_url=http://127.0.0.1:$MOTO_PORT
-pid_file=$work/moto.pid
+pid_file=$work/moto-$MOTO_PORT.pid
+legacy_pid_file=$work/moto.pid # written by earlier versions of this script
 state_bucket=saas-local-tfstate # must match terraform/backend/local.s3.tfbackend
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -33,12 +41,79 @@ die() { log "error: $*"; exit 1; }
 moto_answers() { curl -sf -o /dev/null --max-time 2 "$moto_url/moto-api/"; }
 
 our_moto_pid() {
-  local pid
-  [[ -f $pid_file ]] || return 1
-  pid=$(<"$pid_file")
-  # The pid file may be stale and the pid reused: check it is still moto.
-  [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q moto_server || return 1
-  echo "$pid"
+  local f pid
+  for f in "$pid_file" "$legacy_pid_file"; do
+    [[ -f $f ]] || continue
+    pid=$(<"$f")
+    # The pid file may be stale and the pid reused: check it is still moto,
+    # and on this port (another stack may run on another one).
+    [[ -r /proc/$pid/cmdline ]] || continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "moto_serialized.py .*-p $MOTO_PORT\b" || continue
+    echo "$pid"
+    return 0
+  done
+  return 1
+}
+
+# --- Roots and their function packages ------------------------------------------
+
+# The roots selected by ROOTS (or SERVICE), in apply order, into `roots`.
+select_roots() {
+  local wanted=${ROOTS:-${SERVICE:-}} r w
+  wanted=${wanted//,/ }
+  roots=()
+  if [[ -z ${wanted// /} ]]; then
+    roots=("${all_roots[@]}")
+    return 0
+  fi
+  for w in $wanted; do
+    if [[ " ${all_roots[*]} " != *" $w "* ]]; then
+      die "unknown root '$w' in ROOTS/SERVICE (roots: ${all_roots[*]})"
+    fi
+  done
+  for r in "${all_roots[@]}"; do
+    if [[ " $wanted " == *" $r "* ]]; then roots+=("$r"); fi
+  done
+}
+
+# The function packages a root deploys, as "<terraform variable>=<function>"
+# words. The only per-root knowledge in this script.
+root_packages() {
+  case $1 in
+    platform) echo "token_claims_package=token-claims" ;; # the Cognito trigger
+    notes | users | tenants) echo "package_path=$1" ;;
+    *) die "no package mapping for root $1" ;;
+  esac
+}
+
+# token-claims -> TOKEN_CLAIMS_PACKAGE
+package_env() {
+  local name=${1^^}
+  echo "${name//-/_}_PACKAGE"
+}
+
+# Resolve every <FN>_PACKAGE of the selected roots to an absolute path
+# (terraform -chdir resolves relative ones from the root's folder), with the
+# default $1/<fn>/bootstrap.zip.
+resolve_packages() {
+  local dir=$1 root pair fn var
+  for root in "${roots[@]}"; do
+    for pair in $(root_packages "$root"); do
+      fn=${pair#*=}
+      var=$(package_env "$fn")
+      printf -v "$var" '%s' "$(realpath -m "${!var:-$dir/$fn/bootstrap.zip}")"
+    done
+  done
+}
+
+check_packages() {
+  local root pair var
+  for root in "${roots[@]}"; do
+    for pair in $(root_packages "$root"); do
+      var=$(package_env "${pair#*=}")
+      [[ -f ${!var} ]] || die "$var=${!var} not found: run make package-local (or make build for AWS), or set $var"
+    done
+  done
 }
 
 # Terraform environment shared by every command. Endpoint and credentials are
@@ -81,36 +156,47 @@ use_moto() {
   ARCH=x86_64 # the local gateway runs the binaries on this host
 }
 
-local_package() {
-  NOTES_PACKAGE=$(realpath -m "${NOTES_PACKAGE:-$repo/target/lambda-local/notes/bootstrap.zip}")
+# Terraform's working data per environment, under .local/ rather than in
+# terraform/<root>/.terraform; the local stack's is per moto port.
+tf_data() {
+  if [[ $DEPLOY_ENV == local ]]; then
+    echo "$work/tf/local-$MOTO_PORT"
+  else
+    echo "$work/tf/$DEPLOY_ENV"
+  fi
 }
 
-# Run terraform in a root, with its working data under .local/ rather than in
-# terraform/<root>/.terraform.
+# Run terraform in a root.
 tf() {
   local root=$1; shift
-  TF_DATA_DIR=$work/tf/$DEPLOY_ENV/$root terraform -chdir="$repo/terraform/$root" "$@"
+  TF_DATA_DIR=$(tf_data)/$root terraform -chdir="$repo/terraform/$root" "$@"
 }
 
 tf_init() {
+  local data log
+  data=$(tf_data)
+  log=$data/init-$1.log
+  mkdir -p "$data"
   tf "$1" init -input=false -reconfigure -lockfile=readonly \
-    -backend-config="$BACKEND" >"$work/init-$1.log" 2>&1 \
-    || { cat "$work/init-$1.log" >&2; die "terraform init failed in $1"; }
+    -backend-config="$BACKEND" >"$log" 2>&1 \
+    || { cat "$log" >&2; die "terraform init failed in $1"; }
 }
 
 # Per-root variables into the array tf_vars; an optional
 # terraform/<root>/<env>.tfvars adds more.
 set_tf_vars() {
-  local root=$1 f=$repo/terraform/$1/$DEPLOY_ENV.tfvars
+  local root=$1 f=$repo/terraform/$1/$DEPLOY_ENV.tfvars pair var
   tf_vars=("-var=env=$DEPLOY_ENV")
-  if [[ $root == notes ]]; then
-    tf_vars+=("-var=architecture=$ARCH" "-var=package_path=$NOTES_PACKAGE")
-  fi
+  for pair in $(root_packages "$root"); do
+    var=$(package_env "${pair#*=}")
+    tf_vars+=("-var=${pair%%=*}=${!var}")
+  done
+  if [[ -n $(root_packages "$root") ]]; then tf_vars+=("-var=architecture=$ARCH"); fi
   if [[ -f $f ]]; then tf_vars+=("-var-file=$f"); fi
 }
 
 apply_all() {
-  [[ -f $NOTES_PACKAGE ]] || die "notes package $NOTES_PACKAGE not found: run make package-local (or make build for AWS)"
+  check_packages
   local root
   for root in "${roots[@]}"; do
     log "apply $root (env $DEPLOY_ENV)"
@@ -126,17 +212,17 @@ start_moto() {
     log "moto already answers on $moto_url"
     return
   fi
-  [[ -x $moto_bin ]] || die "$moto_bin not found: run 'make tools' (or set MOTO_SERVER)"
+  [[ -x $moto_python ]] || die "$moto_python not found: run 'make tools' (or set MOTO_PYTHON)"
   # setsid: the server must outlive the shell (and make) that started it.
-  setsid "$moto_bin" -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 </dev/null &
+  setsid "$moto_python" "$repo/local/moto_serialized.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto-$MOTO_PORT.log" 2>&1 </dev/null &
   echo $! >"$pid_file"
   local i
   for i in $(seq 1 50); do
     moto_answers && { log "moto up on $moto_url (pid $(<"$pid_file"))"; return; }
-    kill -0 "$(<"$pid_file")" 2>/dev/null || { cat "$work/moto.log" >&2; die "moto_server exited"; }
+    kill -0 "$(<"$pid_file")" 2>/dev/null || { cat "$work/moto-$MOTO_PORT.log" >&2; die "the emulator exited"; }
     sleep 0.2
   done
-  die "moto_server did not answer on $moto_url within 10 s (log: $work/moto.log)"
+  die "the emulator did not answer on $moto_url within 10 s (log: $work/moto-$MOTO_PORT.log)"
 }
 
 create_state_bucket() {
@@ -147,7 +233,9 @@ create_state_bucket() {
 cmd_up() {
   tf_env
   use_moto
-  local_package
+  select_roots
+  resolve_packages "$repo/target/lambda-local"
+  check_packages # before starting anything
   start_moto
   create_state_bucket
   apply_all
@@ -157,7 +245,8 @@ cmd_up() {
 cmd_plan() {
   tf_env
   use_moto
-  local_package
+  select_roots
+  resolve_packages "$repo/target/lambda-local"
   moto_answers || die "moto is not running on $moto_url: run '$0 up'"
   local root rc changed=()
   for root in "${roots[@]}"; do
@@ -195,12 +284,16 @@ cmd_down() {
     log "moto not running"
   fi
   # The state was in moto's memory: the local working data is stale now.
-  rm -rf "$pid_file" "$work/tf/local"
+  rm -rf "$pid_file" "$work/tf/local-$MOTO_PORT"
+  if [[ -f $legacy_pid_file ]] && ! kill -0 "$(<"$legacy_pid_file")" 2>/dev/null; then
+    rm -f "$legacy_pid_file"
+  fi
 }
 
 cmd_status() {
   tf_env
   use_moto
+  select_roots
   if ! moto_answers; then
     log "moto: down"
     return
@@ -210,7 +303,7 @@ cmd_status() {
   log "moto: up on $moto_url (pid $pid)"
   local root
   for root in "${roots[@]}"; do
-    if [[ -d $work/tf/local/$root ]]; then
+    if [[ -d $(tf_data)/$root ]]; then
       log "$root: $(tf "$root" state list 2>/dev/null | wc -l) resources in state"
     else
       log "$root: not initialised"
@@ -225,7 +318,8 @@ cmd_deploy() {
   ARCH=${ARCH:-arm64}
   # terraform -chdir resolves relative paths from the root's folder.
   BACKEND=$(realpath -m "$BACKEND")
-  NOTES_PACKAGE=$(realpath -m "${NOTES_PACKAGE:-$repo/target/lambda/notes/bootstrap.zip}")
+  select_roots
+  resolve_packages "$repo/target/lambda"
   tf_env
   apply_all
 }
@@ -233,6 +327,7 @@ cmd_deploy() {
 cmd_validate() {
   tf_env
   DEPLOY_ENV=validate
+  select_roots
   local root
   for root in "${roots[@]}"; do
     tf "$root" init -input=false -backend=false -lockfile=readonly >/dev/null

@@ -11,6 +11,10 @@ module "platform" {
   log_retention_days = var.log_retention_days
   jwt_issuer         = var.jwt_issuer
   jwt_audience       = var.jwt_audience
+
+  token_claims_package = var.token_claims_package
+  architecture         = var.architecture
+  user_pool_tier       = var.user_pool_tier
 }
 
 # The platform's interface to service roots: they read these parameters rather
@@ -25,6 +29,7 @@ locals {
       tenant_role_arn   = module.platform.tenant_role_arn
       tenant_role_name  = module.platform.tenant_role_name
       user_pool_id      = module.platform.user_pool_id
+      user_pool_arn     = module.platform.user_pool_arn
       app_client_id     = module.platform.app_client_id
       jwt_issuer        = module.platform.jwt_issuer
     },

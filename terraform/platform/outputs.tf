@@ -23,6 +23,16 @@ output "user_pool_id" {
   value       = module.platform.user_pool_id
 }
 
+output "user_pool_arn" {
+  description = "ARN of the Cognito user pool."
+  value       = module.platform.user_pool_arn
+}
+
+output "token_claims_function_name" {
+  description = "Name of the pre-token-generation trigger function."
+  value       = module.platform.token_claims_function_name
+}
+
 output "app_client_id" {
   description = "Id of the app client."
   value       = module.platform.app_client_id

@@ -48,3 +48,25 @@ variable "jwt_audience" {
   type        = list(string)
   default     = null
 }
+
+variable "token_claims_package" {
+  description = "Path of the token-claims function zip (Cognito pre-token-generation trigger), e.g. target/lambda/token-claims/bootstrap.zip."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.token_claims_package)
+    error_message = "token_claims_package must name an existing zip; build the token-claims function first."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the token-claims binary (arm64 on AWS; x86_64 for the local stack on this host)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "user_pool_tier" {
+  description = "Feature plan of the user pool (ESSENTIALS or PLUS); null leaves it to Cognito (ESSENTIALS for new pools). The local stack sets null: see local.tfvars."
+  type        = string
+  default     = "ESSENTIALS"
+}

@@ -133,3 +133,39 @@ def check_execution_policy(document, tenant_role_arn, log_group_arn, name="polic
         elif services != {"xray"}:  # X-Ray has no resource-level permissions
             problems.append(f"{where}: unexpected or mixed services {sorted(services)}")
     return problems
+
+
+def grants(document):
+    """The (action, resource) pairs a document allows, literally."""
+    return {(a, r) for st in allows(document) for a in as_list(st.get("Action")) for r in as_list(st.get("Resource"))}
+
+
+def check_exact_grants(document, expected, name="policy"):
+    """A service's extra execution-role policy: exactly the expected grants.
+
+    `expected` maps each action to the resource ARNs it may be granted on. Any
+    wildcard, negated element, other action or other resource is a problem, and
+    so is an expected grant that is missing (the policy drifted from its intent).
+    """
+    problems = []
+    for i, st in enumerate(statements(document)):
+        where = f"{name} statement {st.get('Sid', i)}"
+        problems += shape_problems(st, where)
+        if st.get("Effect") != "Allow":
+            continue
+        for action in as_list(st.get("Action")):
+            if "*" in action:
+                problems.append(f"{where}: wildcard action {action!r}")
+        resources = as_list(st.get("Resource"))
+        if not resources:
+            problems.append(f"{where}: no explicit Resource")
+        for resource in resources:
+            if "*" in resource:
+                problems.append(f"{where}: wildcard resource {resource!r}")
+    wanted = {(a, r) for a, rs in expected.items() for r in rs}
+    granted = grants(document)
+    for action, resource in sorted(granted - wanted):
+        problems.append(f"{name}: unexpected grant of {action} on {resource}")
+    for action, resource in sorted(wanted - granted):
+        problems.append(f"{name}: missing grant of {action} on {resource}")
+    return problems

@@ -1,4 +1,7 @@
-"""Cognito, the HTTP API, its JWT authorizer and the notes routes, as deployed."""
+"""Cognito (pool, trigger, app client), the HTTP API, its JWT authorizer and
+every service's routes, as deployed."""
+
+import json
 
 import pytest
 
@@ -6,7 +9,33 @@ from settings import PREFIX, REGION
 
 pytestmark = pytest.mark.live
 
-NOTES_ROUTES = {"GET /notes", "POST /notes", "GET /notes/{note_id}", "PUT /notes/{note_id}", "DELETE /notes/{note_id}"}
+# Function -> the route keys it serves.
+SERVICE_ROUTES = {
+    "notes": {"GET /notes", "POST /notes", "GET /notes/{note_id}", "PUT /notes/{note_id}", "DELETE /notes/{note_id}"},
+    "users": {
+        "GET /users",
+        "POST /users",
+        "GET /users/me",
+        "GET /users/{user_id}",
+        "PUT /users/{user_id}/role",
+        "POST /users/{user_id}/disable",
+        "POST /users/{user_id}/enable",
+        "DELETE /users/{user_id}",
+    },
+    "tenants": {
+        "POST /tenants",
+        "GET /tenant",
+        "PUT /tenant",
+        "GET /admin/tenants",
+        "POST /admin/tenants/{tenant_id}/suspend",
+        "POST /admin/tenants/{tenant_id}/reactivate",
+        "PUT /admin/tenants/{tenant_id}/tier",
+    },
+}
+
+# The only routes without the JWT authorizer: public registration (no tenant,
+# hence no token, exists yet).
+PUBLIC_ROUTES = {"POST /tenants"}
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +53,11 @@ def integrations(apigw, platform):
     return {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=platform["api_id"])["Items"]}
 
 
+@pytest.fixture(scope="module")
+def pool(aws, platform):
+    return aws("cognito-idp").describe_user_pool(UserPoolId=platform["user_pool_id"])["UserPool"]
+
+
 def test_app_client_cannot_write_custom_attributes(aws, platform):
     client = aws("cognito-idp").describe_user_pool_client(
         UserPoolId=platform["user_pool_id"], ClientId=platform["app_client_id"]
@@ -34,12 +68,48 @@ def test_app_client_cannot_write_custom_attributes(aws, platform):
     assert "ClientSecret" not in client
 
 
-def test_user_pool_signs_in_by_email_and_has_admin_group(aws, platform):
+def test_user_pool_signs_in_by_email_and_has_admin_group(aws, platform, pool):
     cognito = aws("cognito-idp")
-    pool = cognito.describe_user_pool(UserPoolId=platform["user_pool_id"])["UserPool"]
     assert pool["UsernameAttributes"] == ["email"]
     groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=platform["user_pool_id"])["Groups"]}
     assert "platform-admin" in groups
+
+
+def test_pool_runs_the_token_claims_trigger_v2(aws, pool):
+    function_arn = aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-token-claims")["FunctionArn"]
+    config = pool["LambdaConfig"]
+    assert config["PreTokenGenerationConfig"] == {"LambdaVersion": "V2_0", "LambdaArn": function_arn}
+    # AWS mirrors the ARN into the legacy field; it must never name another function.
+    assert config.get("PreTokenGeneration", function_arn) == function_arn
+    assert set(config) <= {"PreTokenGenerationConfig", "PreTokenGeneration"}, "unexpected triggers"
+
+
+def test_pool_tier_supports_the_v2_trigger(pool):
+    # V2_0 needs ESSENTIALS or PLUS. Provider 5.100 never sends the tier on
+    # CreateUserPool, so AWS applies its default (ESSENTIALS) and moto reports
+    # none: the local stack leaves the tier unmanaged (platform/local.tfvars).
+    assert pool.get("UserPoolTier", "ESSENTIALS") in {"ESSENTIALS", "PLUS"}
+
+
+def test_custom_tenant_id_is_immutable_and_not_client_writable(aws, platform, pool):
+    (attribute,) = [a for a in pool["SchemaAttributes"] if a["Name"] == "custom:tenant_id"]
+    assert attribute["AttributeDataType"] == "String"
+    assert attribute["Mutable"] is False
+    assert attribute["DeveloperOnlyAttribute"] is False
+    assert attribute["StringAttributeConstraints"] == {"MinLength": "36", "MaxLength": "36"}
+    client = aws("cognito-idp").describe_user_pool_client(
+        UserPoolId=platform["user_pool_id"], ClientId=platform["app_client_id"]
+    )["UserPoolClient"]
+    assert "custom:tenant_id" not in client["WriteAttributes"]
+
+
+def test_only_the_pool_may_invoke_the_trigger(aws, platform):
+    policy = json.loads(aws("lambda").get_policy(FunctionName=f"{PREFIX}-token-claims")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Principal"] == {"Service": "cognito-idp.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == platform["user_pool_arn"]
 
 
 def test_jwt_authorizer_checks_the_pool_issuer_and_client(apigw, platform):
@@ -63,18 +133,31 @@ def test_default_stage_is_throttled_and_logged(aws, apigw, platform):
     assert found.get("retentionInDays")
 
 
-def test_every_route_requires_the_jwt_authorizer(routes, platform):
+def test_api_serves_exactly_the_services_routes(routes):
+    keys = [r["RouteKey"] for r in routes]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == set().union(*SERVICE_ROUTES.values())
+
+
+def test_every_route_but_registration_requires_the_jwt_authorizer(routes, platform):
     assert routes
     for route in routes:
-        assert route["AuthorizationType"] == "JWT", route["RouteKey"]
-        assert route["AuthorizerId"] == platform["authorizer_id"], route["RouteKey"]
+        if route["RouteKey"] in PUBLIC_ROUTES:
+            assert route["AuthorizationType"] == "NONE", route["RouteKey"]
+            assert not route.get("AuthorizerId"), route["RouteKey"]
+        else:
+            assert route["AuthorizationType"] == "JWT", route["RouteKey"]
+            assert route["AuthorizerId"] == platform["authorizer_id"], route["RouteKey"]
+    assert {r["RouteKey"] for r in routes if r["AuthorizationType"] == "NONE"} == PUBLIC_ROUTES
 
 
-def test_notes_routes_target_the_notes_function(aws, routes, integrations):
-    function_arn = aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-notes")["FunctionArn"]
+@pytest.mark.parametrize("service", sorted(SERVICE_ROUTES))
+def test_service_routes_target_the_service_function(aws, routes, integrations, service):
+    function_arn = aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-{service}")["FunctionArn"]
     by_key = {r["RouteKey"]: r for r in routes}
-    assert NOTES_ROUTES <= set(by_key), f"missing routes: {NOTES_ROUTES - set(by_key)}"
-    for key in NOTES_ROUTES:
+    expected = SERVICE_ROUTES[service]
+    assert expected <= set(by_key), f"missing routes: {expected - set(by_key)}"
+    for key in expected:
         target = by_key[key]["Target"]
         assert target.startswith("integrations/"), key
         integration = integrations[target.split("/", 1)[1]]

@@ -6,6 +6,7 @@ from policy_checks import (
     TENANT_TAG_VARIABLE,
     allows,
     as_list,
+    check_exact_grants,
     check_execution_policy,
     check_tenant_data_policy,
     check_tenant_trust_policy,
@@ -14,6 +15,52 @@ from policy_checks import (
 from settings import PREFIX, REGION
 
 pytestmark = pytest.mark.live
+
+ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+
+# Tenant-role inline policy -> (table it covers, the only actions it grants).
+TENANT_POLICIES = {
+    "notes-tenant-data": ("notes", ITEM_ACTIONS),
+    "users-tenant-data": ("memberships", ITEM_ACTIONS),
+    "tenants-tenant-data": ("tenants", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+}
+
+# Registration claims: written by the tenants execution role only.
+SLUGS_TABLE = f"{PREFIX}-tenant-slugs"
+
+
+def table_arn(account_id, table):
+    return f"arn:aws:dynamodb:{REGION}:{account_id}:table/{table}"
+
+
+def extra_execution_policies(platform, account_id):
+    """service -> {policy name: {action: [resources]}}: what each service module
+    adds to its execution role (beyond the platform's <service>-execution)."""
+    pool = platform["user_pool_arn"]
+    slugs = table_arn(account_id, SLUGS_TABLE)
+    tenants = table_arn(account_id, f"{PREFIX}-tenants")
+    users_fn = f"arn:aws:lambda:{REGION}:{account_id}:function:{PREFIX}-users"
+    cognito = [
+        "AdminCreateUser",
+        "AdminGetUser",
+        "AdminDeleteUser",
+        "AdminDisableUser",
+        "AdminEnableUser",
+        "AdminSetUserPassword",
+        "AdminUserGlobalSignOut",
+    ]
+    return {
+        "notes": {},
+        "token-claims": {},
+        "users": {"users-cognito-admin": {f"cognito-idp:{a}": [pool] for a in cognito}},
+        "tenants": {
+            "tenants-registration-and-admin": {
+                **{a: [slugs] for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
+                "dynamodb:Scan": [tenants],
+                "lambda:InvokeFunction": [users_fn],
+            }
+        },
+    }
 
 
 def role_name(arn):
@@ -51,8 +98,8 @@ def test_tenant_role_has_no_managed_policies(iam, platform):
     assert attached == []
 
 
-def test_tenant_role_carries_the_notes_policy(tenant_policies):
-    assert "notes-tenant-data" in tenant_policies
+def test_tenant_role_policies_are_exactly_the_services_tenant_data(tenant_policies):
+    assert set(tenant_policies) == set(TENANT_POLICIES)
 
 
 def test_every_tenant_role_policy_is_tenant_scoped(tenant_policies):
@@ -60,14 +107,29 @@ def test_every_tenant_role_policy_is_tenant_scoped(tenant_policies):
     assert problems == []
 
 
-def test_notes_policy_grants_item_actions_on_the_notes_table_only(tenant_policies, account_id):
-    (statement,) = allows(tenant_policies["notes-tenant-data"])
-    assert sorted(as_list(statement["Action"])) == sorted(
-        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-    )
-    assert as_list(statement["Resource"]) == [f"arn:aws:dynamodb:{REGION}:{account_id}:table/{PREFIX}-notes"]
+@pytest.mark.parametrize("policy", sorted(TENANT_POLICIES))
+def test_tenant_policy_grants_its_actions_on_its_own_table_only(tenant_policies, account_id, policy):
+    table, actions = TENANT_POLICIES[policy]
+    (statement,) = allows(tenant_policies[policy])
+    assert sorted(as_list(statement["Action"])) == sorted(actions)
+    assert as_list(statement["Resource"]) == [table_arn(account_id, f"{PREFIX}-{table}")]
     # The literal policy variable, not an interpolated (empty) Terraform value.
     assert condition_values(statement, "ForAllValues:StringEquals", "dynamodb:LeadingKeys") == [TENANT_TAG_VARIABLE]
+    assert condition_values(statement, "Null", "dynamodb:LeadingKeys") == ["false"]
+
+
+def test_slugs_table_is_not_reachable_by_the_tenant_role(aws, iam, tenant_policies, platform, account_id):
+    slugs = table_arn(account_id, SLUGS_TABLE)
+    assert aws("dynamodb").describe_table(TableName=SLUGS_TABLE)["Table"]["TableArn"] == slugs
+    reachable = [
+        (name, r)
+        for name, doc in tenant_policies.items()
+        for st in allows(doc)
+        for r in as_list(st.get("Resource"))
+        if r == slugs or r.startswith(slugs + "/") or "*" in r
+    ]
+    assert reachable == []
+    assert iam.list_attached_role_policies(RoleName=platform["tenant_role_name"])["AttachedPolicies"] == []
 
 
 def test_tenant_policy_tables_exist(aws, tenant_policies):
@@ -82,14 +144,31 @@ def test_tenant_policy_tables_exist(aws, tenant_policies):
 def test_execution_roles_reach_only_the_tenant_role_and_own_logs(iam, execution_roles, platform, account_id):
     for service, arn in execution_roles.items():
         role = role_name(arn)
+        assert role == f"{PREFIX}-{service}-exec"
         log_group = f"arn:aws:logs:{REGION}:{account_id}:log-group:/aws/lambda/{PREFIX}-{service}"
         policies = inline_policies(iam, role)
-        assert policies, f"{role} has no inline policy"
-        problems = [p for n, d in policies.items() for p in check_execution_policy(d, platform["tenant_role_arn"], log_group, n)]
+        base = f"{service}-execution"
+        assert base in policies, f"{role} has no {base} policy"
+        problems = check_execution_policy(policies[base], platform["tenant_role_arn"], log_group, base)
         assert problems == []
-        granted_sts = [st for d in policies.values() for st in allows(d) if any(a.startswith("sts:") for a in as_list(st["Action"]))]
+        granted_sts = [st for st in allows(policies[base]) if any(a.startswith("sts:") for a in as_list(st["Action"]))]
         assert granted_sts, f"{role} cannot assume the tenant role"
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+
+
+def test_execution_roles_extra_policies_are_exactly_the_documented_grants(iam, execution_roles, platform, account_id):
+    extras = extra_execution_policies(platform, account_id)
+    assert set(extras) == set(execution_roles)
+    for service, arn in execution_roles.items():
+        policies = inline_policies(iam, role_name(arn))
+        assert set(policies) == {f"{service}-execution", *extras[service]}, service
+        for name, expected in extras[service].items():
+            assert check_exact_grants(policies[name], expected, name) == []
+
+
+def test_tenants_may_invoke_the_deployed_users_function(aws, account_id):
+    users_fn = aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-users")["FunctionArn"]
+    assert users_fn == f"arn:aws:lambda:{REGION}:{account_id}:function:{PREFIX}-users"
 
 
 def test_execution_roles_trust_lambda_only(iam, execution_roles):

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from policy_checks import check_execution_policy, check_tenant_data_policy, check_tenant_trust_policy
+from policy_checks import check_exact_grants, check_execution_policy, check_tenant_data_policy, check_tenant_trust_policy
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/saas-local-notes"
 EXEC = [f"arn:aws:iam::123456789012:role/saas-local-{s}-exec" for s in ("notes", "users")]
@@ -141,3 +141,37 @@ def test_execution_check_rejects_foreign_log_group():
     doc = copy.deepcopy(GOOD_EXEC)
     doc["Statement"][1]["Resource"] = "arn:aws:logs:us-east-1:123456789012:log-group:*"
     assert check_execution_policy(doc, TENANT, LOGS)
+
+
+SLUGS = "arn:aws:dynamodb:us-east-1:123456789012:table/saas-local-tenant-slugs"
+USERS_FN = "arn:aws:lambda:us-east-1:123456789012:function:saas-local-users"
+
+GOOD_EXTRA = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"], "Resource": SLUGS},
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": USERS_FN},
+    ],
+}
+EXPECTED_EXTRA = {"dynamodb:GetItem": [SLUGS], "dynamodb:PutItem": [SLUGS], "lambda:InvokeFunction": [USERS_FN]}
+
+
+def test_exact_grants_accepts_the_expected_document():
+    assert check_exact_grants(GOOD_EXTRA, EXPECTED_EXTRA) == []
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda s: s.update(Resource="*"), id="star-resource"),
+        pytest.param(lambda s: s.update(Resource=SLUGS + "/*"), id="table-slash-star"),
+        pytest.param(lambda s: s.update(Resource=[SLUGS, TABLE]), id="extra-table"),
+        pytest.param(lambda s: s["Action"].append("dynamodb:Scan"), id="extra-action"),
+        pytest.param(lambda s: s.update(Action="dynamodb:*"), id="star-action"),
+        pytest.param(lambda s: s.update(Action=["dynamodb:GetItem"]), id="missing-grant"),
+        pytest.param(lambda s: s.update(NotResource=TABLE), id="not-resource"),
+        pytest.param(lambda s: s.pop("Resource"), id="no-resource"),
+    ],
+)
+def test_exact_grants_rejects(mutate):
+    assert check_exact_grants(broken(GOOD_EXTRA, mutate), EXPECTED_EXTRA)

@@ -19,11 +19,11 @@ output "log_group_name" {
 }
 
 output "integration_id" {
-  description = "Id of the API integration that targets the function."
-  value       = aws_apigatewayv2_integration.this.id
+  description = "Id of the API integration that targets the function (null for a function without routes)."
+  value       = try(aws_apigatewayv2_integration.this[0].id, null)
 }
 
 output "route_ids" {
-  description = "Route id per route key."
+  description = "Route id per route key (JWT and public routes)."
   value       = { for k, r in aws_apigatewayv2_route.this : k => r.id }
 }

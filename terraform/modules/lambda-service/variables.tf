@@ -53,7 +53,7 @@ variable "timeout" {
 
   validation {
     condition     = var.timeout >= 1 && var.timeout <= 30
-    error_message = "timeout must be between 1 and 30 seconds for an API-facing function."
+    error_message = "timeout must be between 1 and 30 seconds (API Gateway gives up after 30 s, Cognito triggers after 5 s)."
   }
 }
 
@@ -95,33 +95,51 @@ variable "log_retention_days" {
   }
 }
 
+# --- HTTP API (optional: a function without routes, such as a Cognito
+# trigger, gets no integration, routes or API invoke permission) ------------
+
 variable "api_id" {
-  description = "Id of the platform's HTTP API."
+  description = "Id of the platform's HTTP API; required when the function has routes."
   type        = string
+  default     = null
 }
 
 variable "api_execution_arn" {
-  description = "Execution ARN of the platform's HTTP API."
+  description = "Execution ARN of the platform's HTTP API; required when the function has routes."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:execute-api:", var.api_execution_arn))
+    condition     = var.api_execution_arn == null || can(regex("^arn:[a-z-]+:execute-api:", var.api_execution_arn))
     error_message = "api_execution_arn must be an execute-api ARN."
   }
 }
 
 variable "authorizer_id" {
-  description = "Id of the platform's JWT authorizer; every route uses it."
+  description = "Id of the platform's JWT authorizer; every route in routes uses it."
   type        = string
+  default     = null
 }
 
 variable "routes" {
-  description = "Route keys served by the function, e.g. \"GET /notes/{note_id}\"."
+  description = "JWT-protected route keys served by the function, e.g. \"GET /notes/{note_id}\". Empty for a function without API."
   type        = list(string)
+  default     = []
 
   validation {
-    condition     = length(var.routes) > 0 && alltrue([for r in var.routes : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))])
-    error_message = "routes must be a non-empty list of \"METHOD /path\" route keys."
+    condition     = alltrue([for r in var.routes : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))])
+    error_message = "routes must be \"METHOD /path\" route keys."
+  }
+}
+
+variable "public_routes" {
+  description = "Route keys served WITHOUT authorization (authorization type NONE), e.g. public registration. Keep this list short and justify each entry."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.public_routes : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))])
+    error_message = "public_routes must be \"METHOD /path\" route keys."
   }
 }
 

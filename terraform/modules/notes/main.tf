@@ -10,12 +10,13 @@ locals {
 }
 
 # Partition key = tenant id: the tenant role's LeadingKeys condition confines
-# every item access to the caller's tenant.
+# every item access to the caller's tenant. Sort key `sk`: `note#<uuid>` items
+# and the tenant's `usage` counter item.
 resource "aws_dynamodb_table" "notes" {
   name                        = "${var.name_prefix}-notes"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "tenant_id"
-  range_key                   = "note_id"
+  range_key                   = "sk"
   deletion_protection_enabled = var.deletion_protection
 
   attribute {
@@ -24,7 +25,7 @@ resource "aws_dynamodb_table" "notes" {
   }
 
   attribute {
-    name = "note_id"
+    name = "sk"
     type = "S"
   }
 
@@ -42,9 +43,11 @@ resource "aws_dynamodb_table" "notes" {
 data "aws_iam_policy_document" "tenant_data" {
   statement {
     sid = "NotesOfTheSessionTenantOnly"
+    # UpdateItem: the usage counter; transactions are authorised per item action.
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
       "dynamodb:DeleteItem",
       "dynamodb:Query",
     ]

@@ -3,6 +3,38 @@ resource "aws_cognito_user_pool" "this" {
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
 
+  # The V2_0 pre-token-generation event (claims in the access token too)
+  # needs the Essentials tier or higher. null leaves the tier to Cognito
+  # (Essentials for new pools): provider 5.100 does not send the tier on
+  # CreateUserPool anyway, only on UpdateUserPool, and moto reports no tier
+  # for a pool created without one (see terraform/platform/local.tfvars).
+  user_pool_tier = var.user_pool_tier
+
+  lambda_config {
+    pre_token_generation_config {
+      lambda_arn     = module.token_claims.function_arn
+      lambda_version = "V2_0"
+    }
+  }
+
+  # The user's tenant, a UUID: set once by the users service (AdminCreateUser,
+  # execution role) and immutable afterwards; the app client cannot write it
+  # (write_attributes below). The trigger uses it only to find the membership
+  # (tenant_id, user#<sub>) and the tenant record, and fails sign-in when
+  # either is missing, disabled or suspended.
+  schema {
+    name                     = "tenant_id"
+    attribute_data_type      = "String"
+    mutable                  = false
+    required                 = false
+    developer_only_attribute = false
+
+    string_attribute_constraints {
+      min_length = 36
+      max_length = 36
+    }
+  }
+
   username_configuration {
     case_sensitive = false
   }
@@ -28,7 +60,7 @@ resource "aws_cognito_user_pool" "this" {
 
 # Tenant membership never lives in user-writable attributes: the pre-token
 # trigger adds tenant claims from the service tables, and the client below may
-# write standard attributes only.
+# write standard attributes only (never custom:*). It may read custom:tenant_id.
 resource "aws_cognito_user_pool_client" "app" {
   name         = "${var.name_prefix}-app"
   user_pool_id = aws_cognito_user_pool.this.id
@@ -42,7 +74,7 @@ resource "aws_cognito_user_pool_client" "app" {
     "ALLOW_USER_SRP_AUTH",
   ]
 
-  read_attributes  = ["email", "email_verified", "name"]
+  read_attributes  = ["email", "email_verified", "name", "custom:tenant_id"]
   write_attributes = ["email", "name"]
 }
 

@@ -57,3 +57,13 @@ output "execution_role_arns" {
   description = "Lambda execution role ARN per service."
   value       = { for s, r in aws_iam_role.execution : s => r.arn }
 }
+
+output "token_claims_function_name" {
+  description = "Name of the pre-token-generation trigger function."
+  value       = module.token_claims.function_name
+}
+
+output "token_claims_function_arn" {
+  description = "ARN of the pre-token-generation trigger function."
+  value       = module.token_claims.function_arn
+}

@@ -17,6 +17,11 @@ variable "services" {
     condition     = length(var.services) > 0 && alltrue([for s in var.services : can(regex("^[a-z][a-z0-9-]{0,30}$", s))])
     error_message = "services must be a non-empty list of lowercase names (letters, digits, dashes)."
   }
+
+  validation {
+    condition     = contains(var.services, "token-claims")
+    error_message = "services must include token-claims: the platform deploys that trigger with its execution role."
+  }
 }
 
 variable "log_retention_days" {
@@ -95,4 +100,48 @@ variable "tags" {
   description = "Extra tags for every resource of the module (provider default_tags still apply)."
   type        = map(string)
   default     = {}
+}
+
+variable "token_claims_package" {
+  description = "Path of the token-claims function zip (a Rust binary named bootstrap), the pool's pre-token-generation trigger."
+  type        = string
+
+  validation {
+    condition     = endswith(var.token_claims_package, ".zip")
+    error_message = "token_claims_package must point to a .zip file."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the token-claims binary: arm64 on AWS, the host's (x86_64) locally."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "token_claims_memory_size" {
+  description = "Memory of the token-claims function in MB (sign-in latency: more memory, more CPU)."
+  type        = number
+  default     = 256
+}
+
+variable "log_level" {
+  description = "RUST_LOG of the token-claims function."
+  type        = string
+  default     = "info"
+}
+
+variable "user_pool_tier" {
+  description = "Feature plan of the user pool: ESSENTIALS or PLUS (the V2_0 pre-token-generation event needs one of them), or null to keep Cognito's default for new pools (ESSENTIALS) without managing it."
+  type        = string
+  default     = "ESSENTIALS"
+
+  validation {
+    condition     = var.user_pool_tier == null || contains(["ESSENTIALS", "PLUS"], coalesce(var.user_pool_tier, "-"))
+    error_message = "user_pool_tier must be ESSENTIALS, PLUS or null (LITE lacks the V2_0 pre-token-generation event)."
+  }
 }

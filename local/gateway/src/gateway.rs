@@ -1,0 +1,333 @@
+//! The gateway's HTTP listener: the HTTP API (every path not taken below),
+//! the Lambda Invoke API (`/2015-03-31/functions/{name}/invocations`) and
+//! Cognito (`/cognito`, with the JWKS under `/cognito/.well-known/`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::authorizer::{Decision, JwtAuthorizer};
+use crate::cognito::Cognito;
+use crate::emulator::LoadError;
+use crate::event::{EventContext, IncomingRequest, build_event, event_json, map_response};
+use crate::functions::Functions;
+use crate::routes::{Route, RouteTable};
+use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome};
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+/// Where a route leads.
+#[derive(Debug, Clone)]
+pub struct RouteTarget {
+    /// The Lambda function of the route's integration.
+    pub function: Option<String>,
+    /// The JWT authorizer when the route's authorization type is `JWT`.
+    pub authorizer: Option<Arc<JwtAuthorizer>>,
+}
+
+/// The HTTP API being served.
+#[derive(Debug)]
+pub struct HttpApi {
+    pub api_id: String,
+    pub account_id: String,
+    pub routes: RouteTable<RouteTarget>,
+}
+
+impl HttpApi {
+    pub fn new(api_id: String, account_id: String, routes: Vec<Route<RouteTarget>>) -> Self {
+        let (routes, errors) = RouteTable::new(routes);
+        for error in errors {
+            tracing::warn!(%error, "route not served");
+        }
+        Self {
+            api_id,
+            account_id,
+            routes,
+        }
+    }
+}
+
+/// Everything a request may need.
+#[derive(Debug)]
+pub struct Gateway {
+    pub api: Option<HttpApi>,
+    pub functions: Arc<Functions>,
+    pub cognito: Option<Arc<Cognito>>,
+    /// Port the listener is on (for `x-forwarded-port`).
+    pub port: u16,
+}
+
+/// The gateway's router.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+        .route("/cognito", post(cognito))
+        .route("/cognito/", post(cognito))
+        .route("/cognito/.well-known/jwks.json", get(jwks))
+        .route("/cognito/.well-known/openid-configuration", get(openid_configuration))
+        .route("/cognito/{pool}/.well-known/jwks.json", get(jwks))
+        .fallback(http_api)
+        .with_state(gateway)
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, axum::Json(json!({ "message": text }))).into_response()
+}
+
+// --- HTTP API ----------------------------------------------------------------
+
+async fn http_api(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let api_request_id = short_request_id();
+    let mut response = serve_api(&gateway, peer, request, &api_request_id).await;
+    if let Ok(value) = HeaderValue::from_str(&api_request_id) {
+        response.headers_mut().insert("apigw-requestid", value);
+    }
+    response
+}
+
+async fn serve_api(gateway: &Gateway, peer: SocketAddr, request: Request, request_id: &str) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    let Some(api) = &gateway.api else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let raw_path = parts.uri.path();
+    let Some(found) = api.routes.find(parts.method.as_str(), raw_path) else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+
+    let mut jwt = None;
+    if let Some(authorizer) = &found.target.authorizer {
+        match authorizer.authorize(&parts.headers).await {
+            Decision::Allow { claims, scopes } => jwt = Some((claims, scopes)),
+            Decision::Deny { www_authenticate } => {
+                let mut response = message(StatusCode::UNAUTHORIZED, "Unauthorized");
+                if let Ok(value) = HeaderValue::from_str(&www_authenticate) {
+                    response.headers_mut().insert("www-authenticate", value);
+                }
+                return response;
+            }
+        }
+    }
+
+    let Some(function) = &found.target.function else {
+        tracing::warn!(route = found.route_key, "route has no Lambda integration");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    };
+    let pool = match gateway.functions.get(function).await {
+        Ok(pool) => pool,
+        Err(error) => {
+            tracing::error!(function, %error, "function unavailable");
+            return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        }
+    };
+
+    let incoming = IncomingRequest {
+        method: &parts.method,
+        raw_path,
+        raw_query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip().to_string(),
+        protocol: format!("{:?}", parts.version),
+        port: gateway.port,
+    };
+    let context = EventContext {
+        api_id: api.api_id.clone(),
+        account_id: api.account_id.clone(),
+        route_key: found.route_key.to_owned(),
+        path_parameters: found.path_parameters.clone(),
+        request_id: request_id.to_owned(),
+        trace_id: format!(
+            "Root=1-{:08x}-{}",
+            OffsetDateTime::now_utc().unix_timestamp(),
+            &uuid::Uuid::new_v4().simple().to_string()[..24]
+        ),
+        now: OffsetDateTime::now_utc(),
+        jwt,
+    };
+    let event = build_event(&incoming, &context);
+    let payload = match event_json(&event) {
+        Ok(payload) => payload,
+        Err(error) => {
+            tracing::error!(%error, "event not serialisable");
+            return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        }
+    };
+    let invocation = pool.invoke(Bytes::from(payload)).await;
+    match invocation.result {
+        Ok(Outcome::Success(result)) => match map_response(&result) {
+            Ok(answer) => {
+                let mut response = Response::new(Body::from(answer.body));
+                *response.status_mut() = answer.status;
+                *response.headers_mut() = answer.headers;
+                response
+            }
+            Err(error) => {
+                tracing::warn!(function, %error, "function answered with a malformed response");
+                message(StatusCode::BAD_GATEWAY, "Internal Server Error")
+            }
+        },
+        Ok(Outcome::FunctionError { .. })
+        | Err(Failure::Crashed(_) | Failure::InitFailed { .. } | Failure::StartFailed(_)) => {
+            message(StatusCode::BAD_GATEWAY, "Internal Server Error")
+        }
+        Err(Failure::TimedOut(_)) => message(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out"),
+    }
+}
+
+/// API Gateway's request ids look like `JmP2vj2mIAMEbCw=`.
+fn short_request_id() -> String {
+    use base64::Engine as _;
+    let id = uuid::Uuid::new_v4();
+    base64::engine::general_purpose::STANDARD.encode(&id.as_bytes()[..10])
+}
+
+// --- Lambda Invoke API -------------------------------------------------------
+
+fn lambda_error(status: StatusCode, error_type: &str, text: &str) -> Response {
+    let mut response = (
+        status,
+        axum::Json(json!({ "Type": "User", "message": text, "Message": text })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(error_type) {
+        response.headers_mut().insert("x-amzn-errortype", value);
+    }
+    response
+}
+
+async fn invoke(
+    State(gateway): State<Arc<Gateway>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let Ok(payload) = axum::body::to_bytes(request.into_body(), MAX_RESPONSE_BYTES).await else {
+        return lambda_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLargeException",
+            "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+        );
+    };
+    let pool = match gateway.functions.get(&name).await {
+        Ok(pool) => pool,
+        Err(LoadError::NotFound(text)) => {
+            return lambda_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFoundException",
+                &format!("Function not found: {name} ({text})"),
+            );
+        }
+        Err(error) => {
+            tracing::error!(%name, %error, "function unavailable");
+            return lambda_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                &error.to_string(),
+            );
+        }
+    };
+    let payload = if payload.is_empty() {
+        Bytes::from_static(b"{}")
+    } else {
+        payload
+    };
+    match headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()) {
+        Some("DryRun") => return StatusCode::NO_CONTENT.into_response(),
+        Some("Event") => {
+            tokio::spawn(async move {
+                let _ = pool.invoke(payload).await;
+            });
+            return StatusCode::ACCEPTED.into_response();
+        }
+        _ => {}
+    }
+    let invocation = pool.invoke(payload).await;
+    let request_id = invocation.request_id.clone();
+    let (body, function_error) = match invocation.result {
+        Ok(Outcome::Success(body)) => (body, None),
+        Ok(Outcome::FunctionError { payload, .. }) => (payload, Some("Unhandled")),
+        Err(Failure::InitFailed { payload, .. }) => (payload, Some("Unhandled")),
+        Err(Failure::Crashed(status)) => (
+            Bytes::from(
+                json!({
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+                })
+                .to_string(),
+            ),
+            Some("Unhandled"),
+        ),
+        Err(failure @ Failure::TimedOut(_)) => (
+            Bytes::from(
+                json!({
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": format!("RequestId: {request_id} Error: {failure}"),
+                })
+                .to_string(),
+            ),
+            Some("Unhandled"),
+        ),
+        Err(Failure::StartFailed(text)) => {
+            return lambda_error(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", &text);
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", value);
+    }
+    if let Some(kind) = function_error {
+        headers.insert("x-amz-function-error", HeaderValue::from_static(kind));
+    }
+    response
+}
+
+// --- Cognito -----------------------------------------------------------------
+
+async fn cognito(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Response {
+    match &gateway.cognito {
+        Some(cognito) => cognito.handle(&headers, body).await,
+        None => message(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn jwks(State(gateway): State<Arc<Gateway>>, _pool: Option<Path<HashMap<String, String>>>) -> Response {
+    match &gateway.cognito {
+        Some(cognito) => axum::Json(cognito.keys().jwks().clone()).into_response(),
+        None => message(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn openid_configuration(State(gateway): State<Arc<Gateway>>) -> Response {
+    match &gateway.cognito {
+        Some(cognito) => axum::Json(json!({
+            "issuer": cognito.issuer(),
+            "jwks_uri": format!("{}/.well-known/jwks.json", cognito.issuer()),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["public"],
+            "response_types_supported": ["code", "token"],
+        }))
+        .into_response(),
+        None => message(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}

@@ -1,0 +1,38 @@
+# The Cognito pre-token-generation trigger belongs to the identity layer: the
+# pool references it, so the platform deploys it (with the package the
+# token-claims crate builds). It reads the tenant record and the membership
+# with tenant-scoped credentials (the tenant role, through the users and
+# tenants services' tenant-data policies); its execution role has nothing else.
+module "token_claims" {
+  source = "../lambda-service"
+
+  function_name      = "${var.name_prefix}-token-claims"
+  description        = "Cognito pre-token-generation trigger (V2_0): adds tenant_id, tenant_role and tenant_tier claims."
+  package_path       = var.token_claims_package
+  architecture       = var.architecture
+  memory_size        = var.token_claims_memory_size
+  timeout            = 5 # Cognito waits at most 5 s for a trigger
+  execution_role_arn = aws_iam_role.execution["token-claims"].arn
+  log_retention_days = var.log_retention_days
+  tags               = merge(local.tags, { service = "token-claims" })
+
+  # Table names follow the service modules' convention; those roots apply
+  # after this one, so the names cannot come from their outputs.
+  environment = {
+    TENANTS_TABLE     = "${var.name_prefix}-tenants"
+    MEMBERSHIPS_TABLE = "${var.name_prefix}-memberships"
+    TENANT_ROLE_ARN   = aws_iam_role.tenant.arn
+    RUST_LOG          = var.log_level
+  }
+
+  # No routes: no API integration, routes or API invoke permission.
+}
+
+# Cognito invokes the trigger; only this pool may.
+resource "aws_lambda_permission" "cognito_token_claims" {
+  statement_id  = "AllowCognitoPreTokenGeneration"
+  action        = "lambda:InvokeFunction"
+  function_name = module.token_claims.function_name
+  principal     = "cognito-idp.amazonaws.com"
+  source_arn    = aws_cognito_user_pool.this.arn
+}

@@ -1,0 +1,195 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  tags = merge(var.tags, { service = "tenants" })
+
+  # Registration is public: no tenant exists yet, so there is no token.
+  public_routes = [
+    "POST /tenants",
+  ]
+  routes = [
+    "GET /tenant",
+    "PUT /tenant",
+    "GET /admin/tenants",
+    "POST /admin/tenants/{tenant_id}/suspend",
+    "POST /admin/tenants/{tenant_id}/reactivate",
+    "PUT /admin/tenants/{tenant_id}/tier",
+  ]
+
+  # The platform names every execution role "<name_prefix>-<service>-exec" and
+  # every function "<name_prefix>-<service>".
+  execution_role_name = "${var.name_prefix}-tenants-exec"
+  users_function_name = "${var.name_prefix}-users"
+  users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
+}
+
+# --- Tables ------------------------------------------------------------------
+
+# Partition key = tenant id (LeadingKeys-scoped like every tenant-data table).
+# Sort key `sk`: the single `tenant` item (status, tier, name, slug).
+resource "aws_dynamodb_table" "tenants" {
+  name                        = "${var.name_prefix}-tenants"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "tenant_id"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "tenant_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = local.tags
+}
+
+# Registration claims: one item per slug, written (conditionally) before the
+# tenant exists. NOT tenant data: keyed by slug, so the tenant role gets no
+# access to it; only the tenants execution role does (see below).
+resource "aws_dynamodb_table" "slugs" {
+  name                        = "${var.name_prefix}-tenant-slugs"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "slug"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "slug"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = local.tags
+}
+
+# --- Tenant role: the session tenant's own record only -------------------------
+# Also what the token-claims trigger uses to read the tenant (shared role).
+
+data "aws_iam_policy_document" "tenant_data" {
+  statement {
+    sid = "TenantRecordOfTheSessionTenantOnly"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [aws_dynamodb_table.tenants.arn]
+
+    # $${...} reaches IAM as the policy variable ${aws:PrincipalTag/TenantId}.
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["$${aws:PrincipalTag/TenantId}"]
+    }
+
+    # ForAllValues is vacuously true when the key is absent.
+    condition {
+      test     = "Null"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "tenant_data" {
+  name   = "tenants-tenant-data"
+  role   = var.tenant_role_name
+  policy = data.aws_iam_policy_document.tenant_data.json
+}
+
+# --- Execution role: what cannot be tenant-scoped -------------------------------
+
+data "aws_iam_policy_document" "execution_extra" {
+  # Public registration runs before any tenant exists (no tenant id to tag a
+  # session with), and a slug claim is global by nature (unique across all
+  # tenants), so its partition key is the slug, never a tenant id.
+  statement {
+    sid = "ClaimSlugsAtRegistration"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+    ]
+    resources = [aws_dynamodb_table.slugs.arn]
+  }
+
+  # Platform-admin listing spans every tenant by definition; a LeadingKeys
+  # condition cannot express "all partitions". Scan on this table only; the
+  # service allows it to platform-admin callers only.
+  statement {
+    sid       = "ListTenantsForPlatformAdmins"
+    actions   = ["dynamodb:Scan"]
+    resources = [aws_dynamodb_table.tenants.arn]
+  }
+
+  # Registration asks the users service to create the first admin (Cognito
+  # user + membership): each table is written only by its owning service, and
+  # Lambda invocation has no tenant dimension to scope on. One function only.
+  statement {
+    sid       = "AskUsersServiceForTheFirstAdmin"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.users_function_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution_extra" {
+  name   = "tenants-registration-and-admin"
+  role   = local.execution_role_name
+  policy = data.aws_iam_policy_document.execution_extra.json
+
+  lifecycle {
+    precondition {
+      condition     = endswith(var.execution_role_arn, ":role/${local.execution_role_name}")
+      error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
+    }
+  }
+}
+
+module "function" {
+  source = "../lambda-service"
+
+  function_name      = "${var.name_prefix}-tenants"
+  description        = "Tenants service: registration, the tenant's own record, platform-admin tenant management."
+  package_path       = var.package_path
+  architecture       = var.architecture
+  memory_size        = var.memory_size
+  timeout            = var.timeout
+  execution_role_arn = var.execution_role_arn
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
+
+  environment = {
+    TENANTS_TABLE       = aws_dynamodb_table.tenants.name
+    TENANT_SLUGS_TABLE  = aws_dynamodb_table.slugs.name
+    USERS_FUNCTION_NAME = local.users_function_name
+    TENANT_ROLE_ARN     = var.tenant_role_arn
+    RUST_LOG            = var.log_level
+  }
+
+  api_id            = var.api_id
+  api_execution_arn = var.api_execution_arn
+  authorizer_id     = var.authorizer_id
+  routes            = local.routes
+  public_routes     = local.public_routes
+}

@@ -1,0 +1,145 @@
+locals {
+  tags = merge(var.tags, { service = "users" })
+  routes = [
+    "GET /users",
+    "POST /users",
+    "GET /users/me",
+    "GET /users/{user_id}",
+    "PUT /users/{user_id}/role",
+    "POST /users/{user_id}/disable",
+    "POST /users/{user_id}/enable",
+    "DELETE /users/{user_id}",
+  ]
+  # The platform names every execution role "<name_prefix>-<service>-exec".
+  execution_role_name = "${var.name_prefix}-users-exec"
+}
+
+# Partition key = tenant id (LeadingKeys-scoped like every tenant-data table).
+# Sort key `sk`: `user#<uuid>` membership items and the tenant's `usage` item.
+resource "aws_dynamodb_table" "memberships" {
+  name                        = "${var.name_prefix}-memberships"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "tenant_id"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "tenant_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = local.tags
+}
+
+# --- Tenant role: memberships of the session's tenant only --------------------
+# Also what the token-claims trigger uses to read a membership (shared role).
+
+data "aws_iam_policy_document" "tenant_data" {
+  statement {
+    sid = "MembershipsOfTheSessionTenantOnly"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:Query",
+    ]
+    resources = [aws_dynamodb_table.memberships.arn]
+
+    # $${...} reaches IAM as the policy variable ${aws:PrincipalTag/TenantId}.
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["$${aws:PrincipalTag/TenantId}"]
+    }
+
+    # ForAllValues is vacuously true when the key is absent.
+    condition {
+      test     = "Null"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "tenant_data" {
+  name   = "users-tenant-data"
+  role   = var.tenant_role_name
+  policy = data.aws_iam_policy_document.tenant_data.json
+}
+
+# --- Execution role: Cognito user administration --------------------------------
+
+data "aws_iam_policy_document" "execution_extra" {
+  # Cognito has no tenant-scoped authorisation: IAM cannot condition admin
+  # actions on a user's custom:tenant_id, and session tags do not reach
+  # cognito-idp. So these run as the execution role, on this pool only; the
+  # service checks (from the verified claims and the memberships table, read
+  # with tenant-scoped credentials) that the target user belongs to the
+  # caller's tenant before every call.
+  statement {
+    sid = "AdministerUsersOfThePlatformPool"
+    actions = [
+      "cognito-idp:AdminCreateUser",
+      "cognito-idp:AdminGetUser",
+      "cognito-idp:AdminDeleteUser",
+      "cognito-idp:AdminDisableUser",
+      "cognito-idp:AdminEnableUser",
+      "cognito-idp:AdminSetUserPassword",
+      "cognito-idp:AdminUserGlobalSignOut",
+    ]
+    resources = [var.user_pool_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution_extra" {
+  name   = "users-cognito-admin"
+  role   = local.execution_role_name
+  policy = data.aws_iam_policy_document.execution_extra.json
+
+  lifecycle {
+    precondition {
+      condition     = endswith(var.execution_role_arn, ":role/${local.execution_role_name}")
+      error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
+    }
+  }
+}
+
+module "function" {
+  source = "../lambda-service"
+
+  function_name      = "${var.name_prefix}-users"
+  description        = "Users service: the tenant's members (Cognito users + memberships) behind the HTTP API."
+  package_path       = var.package_path
+  architecture       = var.architecture
+  memory_size        = var.memory_size
+  timeout            = var.timeout
+  execution_role_arn = var.execution_role_arn
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
+
+  environment = {
+    MEMBERSHIPS_TABLE = aws_dynamodb_table.memberships.name
+    USER_POOL_ID      = var.user_pool_id
+    TENANT_ROLE_ARN   = var.tenant_role_arn
+    RUST_LOG          = var.log_level
+  }
+
+  api_id            = var.api_id
+  api_execution_arn = var.api_execution_arn
+  authorizer_id     = var.authorizer_id
+  routes            = local.routes
+}

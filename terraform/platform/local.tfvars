@@ -1,0 +1,10 @@
+# The local stack (moto) only: read by local/stack.sh for env "local".
+#
+# Provider 5.100 does not send user_pool_tier on CreateUserPool (only on
+# UpdateUserPool), so a new pool gets Cognito's default tier, which on AWS is
+# ESSENTIALS and reads back as such. moto reports no tier for such a pool, so
+# "ESSENTIALS" would show as a change on every plan, and applying it makes
+# moto's UpdateUserPool reset the pool's other settings (username attributes,
+# tags), after which Terraform wants to replace the pool. null = unmanaged
+# (attribute is optional + computed), so the local plan stays clean.
+user_pool_tier = null

@@ -1,0 +1,54 @@
+variable "project" {
+  description = "Project name; must match the platform root's."
+  type        = string
+  default     = "saas"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.project))
+    error_message = "project must be 2-16 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "env" {
+  description = "Environment name; must match the platform root's."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.env))
+    error_message = "env must be 2-12 lowercase letters or digits, starting with a letter (local, dev, prod, ...)."
+  }
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "architecture" {
+  description = "Instruction set of the tenants binary (arm64 on AWS; x86_64 for the local stack on this host)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "package_path" {
+  description = "Path of the tenants function zip, e.g. target/lambda/tenants/bootstrap.zip."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.package_path)
+    error_message = "package_path must name an existing zip; build the tenants function first."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the tenants function's log group."
+  type        = number
+  default     = 30
+}
+
+variable "deletion_protection" {
+  description = "Protect the tenants and tenant-slugs tables against deletion."
+  type        = bool
+  default     = false
+}

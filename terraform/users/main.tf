@@ -1,0 +1,41 @@
+locals {
+  name_prefix = "${var.project}-${var.env}"
+  ssm_prefix  = "/${var.project}/${var.env}/platform"
+  platform_keys = [
+    "api_id",
+    "api_execution_arn",
+    "authorizer_id",
+    "tenant_role_arn",
+    "tenant_role_name",
+    "user_pool_id",
+    "user_pool_arn",
+    "execution_role_arn/users",
+  ]
+  # insecure_value: these are plain String parameters, and `value` would mark
+  # every derived attribute sensitive and hide it from plans.
+  platform = { for k, p in data.aws_ssm_parameter.platform : k => p.insecure_value }
+}
+
+data "aws_ssm_parameter" "platform" {
+  for_each = toset(local.platform_keys)
+  name     = "${local.ssm_prefix}/${each.key}"
+}
+
+module "users" {
+  source = "../modules/users"
+
+  name_prefix         = local.name_prefix
+  package_path        = var.package_path
+  architecture        = var.architecture
+  log_retention_days  = var.log_retention_days
+  deletion_protection = var.deletion_protection
+
+  execution_role_arn = local.platform["execution_role_arn/users"]
+  tenant_role_arn    = local.platform["tenant_role_arn"]
+  tenant_role_name   = local.platform["tenant_role_name"]
+  user_pool_id       = local.platform["user_pool_id"]
+  user_pool_arn      = local.platform["user_pool_arn"]
+  api_id             = local.platform["api_id"]
+  api_execution_arn  = local.platform["api_execution_arn"]
+  authorizer_id      = local.platform["authorizer_id"]
+}

@@ -1,0 +1,84 @@
+"""The services' tables and functions (and the token-claims trigger), as deployed."""
+
+import json
+
+import pytest
+
+from settings import PREFIX
+
+pytestmark = pytest.mark.live
+
+# Table -> key schema. Tenant data: partition key tenant_id, sort key sk.
+TABLES = {
+    "notes": {"tenant_id": "HASH", "sk": "RANGE"},
+    "memberships": {"tenant_id": "HASH", "sk": "RANGE"},
+    "tenants": {"tenant_id": "HASH", "sk": "RANGE"},
+    # Registration claims (not tenant data): one item per slug.
+    "tenant-slugs": {"slug": "HASH"},
+}
+
+FUNCTIONS = ["notes", "users", "tenants", "token-claims"]
+API_FUNCTIONS = ["notes", "users", "tenants"]
+
+
+def expected_environment(function, platform):
+    common = {"TENANT_ROLE_ARN": platform["tenant_role_arn"], "RUST_LOG": "info"}
+    return {
+        "notes": {"NOTES_TABLE": f"{PREFIX}-notes"},
+        "users": {"MEMBERSHIPS_TABLE": f"{PREFIX}-memberships", "USER_POOL_ID": platform["user_pool_id"]},
+        "tenants": {
+            "TENANTS_TABLE": f"{PREFIX}-tenants",
+            "TENANT_SLUGS_TABLE": f"{PREFIX}-tenant-slugs",
+            "USERS_FUNCTION_NAME": f"{PREFIX}-users",
+        },
+        "token-claims": {"TENANTS_TABLE": f"{PREFIX}-tenants", "MEMBERSHIPS_TABLE": f"{PREFIX}-memberships"},
+    }[function] | common
+
+
+@pytest.fixture(scope="module", params=sorted(TABLES))
+def table(request, aws):
+    return aws("dynamodb").describe_table(TableName=f"{PREFIX}-{request.param}")["Table"]
+
+
+def test_table_keys_and_billing(table):
+    keys = TABLES[table["TableName"][len(PREFIX) + 1 :]]
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == keys
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {k: "S" for k in keys}
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert not table.get("GlobalSecondaryIndexes") and not table.get("LocalSecondaryIndexes")
+
+
+def test_table_has_pitr_and_sse(aws, table):
+    backups = aws("dynamodb").describe_continuous_backups(TableName=table["TableName"])["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_configuration(aws, platform, execution_roles, function):
+    config = aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-{function}")
+    assert config["Runtime"] == "provided.al2023"
+    assert config["Handler"] == "bootstrap"
+    assert config["Role"] == execution_roles[function]
+    assert config["Environment"]["Variables"] == expected_environment(function, platform)
+
+
+def test_trigger_answers_within_cognitos_limit(aws):
+    # Cognito gives a trigger 5 s.
+    assert aws("lambda").get_function_configuration(FunctionName=f"{PREFIX}-token-claims")["Timeout"] <= 5
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_log_group_has_retention(aws, function):
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{PREFIX}-{function}")["logGroups"]
+    assert group.get("retentionInDays")
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_only_this_api_may_invoke_the_function(aws, platform, function):
+    policy = json.loads(aws("lambda").get_policy(FunctionName=f"{PREFIX}-{function}")["Policy"])
+    assert policy["Statement"]
+    for statement in policy["Statement"]:
+        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+        assert source.startswith(platform["api_execution_arn"] + "/")
