@@ -1,0 +1,186 @@
+//! Memberships and their rules. Knows nothing of DynamoDB, Cognito or HTTP.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::OffsetDateTime;
+pub use users_api::{MembershipStatus, TenantRole, User, UserId};
+
+/// Default and bounds of `limit` on `GET /users`.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Longest password accepted (Cognito's own limit is 256).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Now, to the millisecond (what clients see and what is stored).
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// A new, active membership at version 1.
+pub fn new_membership(user_id: UserId, email: String, role: TenantRole, at: OffsetDateTime) -> User {
+    User {
+        user_id,
+        email,
+        role,
+        status: MembershipStatus::Active,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// True when `user` counts towards the `admins` counter (an active admin).
+pub fn is_active_admin(user: &User) -> bool {
+    user.role == TenantRole::Admin && user.status == MembershipStatus::Active
+}
+
+/// The next version of `user` with `role` and `status`.
+pub fn revise(user: &User, role: TenantRole, status: MembershipStatus, at: OffsetDateTime) -> User {
+    User {
+        role,
+        status,
+        version: user.version + 1,
+        updated_at: at.max(user.updated_at),
+        ..user.clone()
+    }
+}
+
+/// How the `admins` counter moves when `before` becomes `after`: +1, -1 or 0.
+pub fn admins_delta(before: &User, after: &User) -> i64 {
+    i64::from(is_active_admin(after)) - i64::from(is_active_admin(before))
+}
+
+/// Why a password is refused before it reaches the directory (which applies
+/// the pool's password policy itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the password must be 1 to {MAX_PASSWORD_CHARS} characters without control characters")]
+pub struct InvalidPassword;
+
+/// A plain shape check of a password; its value never appears in errors or logs.
+pub fn check_password(password: &str) -> Result<(), InvalidPassword> {
+    let chars = password.chars().count();
+    if (1..=MAX_PASSWORD_CHARS).contains(&chars) && !password.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(InvalidPassword)
+    }
+}
+
+const CURSOR_PREFIX: &str = "u1:";
+
+/// An opaque position in the user list: the user to continue after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub UserId);
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.0))
+    }
+
+    /// `None` for anything this service did not hand out.
+    pub fn decode(text: &str) -> Option<Self> {
+        if text.len() > 128 {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let text = std::str::from_utf8(&bytes).ok()?;
+        UserId::parse(text.strip_prefix(CURSOR_PREFIX)?).ok().map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(role: TenantRole, status: MembershipStatus) -> User {
+        User {
+            role,
+            status,
+            ..new_membership(UserId::generate(), "a@example.com".into(), role, now())
+        }
+    }
+
+    #[test]
+    fn only_active_admins_count_as_admins() {
+        use MembershipStatus::*;
+        use TenantRole::*;
+        assert!(is_active_admin(&member(Admin, Active)));
+        for (role, status) in [
+            (Admin, Disabled),
+            (Admin, Deleting),
+            (Member, Active),
+            (Member, Disabled),
+        ] {
+            assert!(!is_active_admin(&member(role, status)), "{role:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn the_admin_counter_moves_with_role_and_status() {
+        use MembershipStatus::*;
+        use TenantRole::*;
+        let admin = member(Admin, Active);
+        let at = now();
+        assert_eq!(admins_delta(&admin, &revise(&admin, Member, Active, at)), -1);
+        assert_eq!(admins_delta(&admin, &revise(&admin, Admin, Disabled, at)), -1);
+        assert_eq!(admins_delta(&admin, &revise(&admin, Admin, Deleting, at)), -1);
+        let disabled_admin = member(Admin, Disabled);
+        assert_eq!(
+            admins_delta(&disabled_admin, &revise(&disabled_admin, Admin, Active, at)),
+            1
+        );
+        assert_eq!(
+            admins_delta(&disabled_admin, &revise(&disabled_admin, Member, Disabled, at)),
+            0
+        );
+        let user = member(Member, Active);
+        assert_eq!(admins_delta(&user, &revise(&user, Admin, Active, at)), 1);
+    }
+
+    #[test]
+    fn revising_bumps_the_version_and_keeps_identity() {
+        let user = member(TenantRole::Member, MembershipStatus::Active);
+        let revised = revise(&user, TenantRole::Admin, MembershipStatus::Active, now());
+        assert_eq!(
+            (
+                revised.user_id,
+                revised.version,
+                revised.created_at,
+                revised.email.as_str()
+            ),
+            (user.user_id, 2, user.created_at, "a@example.com")
+        );
+    }
+
+    #[test]
+    fn passwords_get_a_shape_check_only() {
+        assert!(check_password("Secret-passw0rd").is_ok());
+        assert_eq!(check_password(""), Err(InvalidPassword));
+        assert_eq!(check_password("a\nb"), Err(InvalidPassword));
+        assert_eq!(
+            check_password(&"x".repeat(MAX_PASSWORD_CHARS + 1)),
+            Err(InvalidPassword)
+        );
+        assert!(!InvalidPassword.to_string().contains("Secret"));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_refused() {
+        let cursor = Cursor(UserId::generate());
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        let raw_id = UserId::generate().to_string();
+        for bad in [
+            "",
+            "%%%",
+            raw_id.as_str(),
+            &URL_SAFE_NO_PAD.encode(&raw_id),
+            &URL_SAFE_NO_PAD.encode("u1:not-a-uuid"),
+            &URL_SAFE_NO_PAD.encode(format!("n1:{raw_id}")),
+            &"A".repeat(4096),
+        ] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+}

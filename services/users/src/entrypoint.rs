@@ -1,0 +1,543 @@
+//! Events in, responses out: HTTP API (payload 2.0) requests, whose tenant
+//! comes from the verified claims and nowhere else, and internal commands the
+//! tenants service sends by Lambda Invoke.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use http::StatusCode;
+use serde_json::Value;
+use tenancy::http::{
+    created, json_body, json_response, no_body, no_content, only_query_params, path_param, problem_response,
+    query_param,
+};
+use tenancy::telemetry::{record_tenant, request_span};
+use tenancy::{ApiError, TenantContext, TenantId, TenantTier};
+use tracing::Instrument as _;
+use users_api::{
+    ChangeRole, InternalCommand, InternalRequest, InternalResponse, InviteUser, UserList, normalize_email,
+};
+
+use crate::directory::{CreateOutcome, Directory, DirectoryError, DirectoryUser, NewUser, PasswordState};
+use crate::domain::{
+    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, check_password,
+    new_membership, now, revise,
+};
+use crate::store::{CounterChange, MembershipStore, Written};
+
+/// The routes this function serves, as API Gateway route keys.
+pub const ROUTES: [&str; 8] = [
+    "GET /users",
+    "POST /users",
+    "GET /users/me",
+    "GET /users/{user_id}",
+    "PUT /users/{user_id}/role",
+    "POST /users/{user_id}/disable",
+    "POST /users/{user_id}/enable",
+    "DELETE /users/{user_id}",
+];
+
+/// Upper bound for request bodies (an invitation is a few hundred bytes).
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
+
+const LAST_ADMIN: &str =
+    "the tenant must keep at least one active administrator; make another member an administrator first";
+
+/// The users API over a membership store and a user directory.
+#[derive(Debug)]
+pub struct UsersApi<S, D> {
+    store: S,
+    directory: D,
+}
+
+impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
+    pub fn new(store: S, directory: D) -> Self {
+        Self { store, directory }
+    }
+
+    /// The store (for tests).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The directory (for tests).
+    pub fn directory(&self) -> &D {
+        &self.directory
+    }
+
+    /// Answers one raw invocation: an [`InternalRequest`] (top-level key
+    /// `internal`) gets an [`InternalResponse`]; anything else is taken as an
+    /// HTTP API request. The payload is never logged (commands carry passwords).
+    pub async fn invoke(&self, payload: Value, invocation_id: &str) -> Value {
+        let response = if payload.get("internal").is_some() {
+            let response = match serde_json::from_value::<InternalRequest>(payload) {
+                Ok(request) => self.handle_internal(request.internal, invocation_id).await,
+                // serde's message may quote the input (a password): never pass it on.
+                Err(_) => InternalResponse::Refused {
+                    status: 400,
+                    detail: "the payload is not a valid internal command".into(),
+                },
+            };
+            serde_json::to_value(response)
+        } else {
+            match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
+                Ok(request) => serde_json::to_value(self.handle(request).await),
+                Err(_) => serde_json::to_value(problem_response(
+                    &ApiError::BadRequest("the event is not an HTTP API request".into()),
+                    Some(invocation_id),
+                )),
+            }
+        };
+        response.unwrap_or_else(|error| {
+            tracing::error!(%error, "response serialization failed");
+            Value::Null
+        })
+    }
+
+    /// Answers one HTTP request; every failure becomes a problem response.
+    pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let request_id = request.request_context.request_id.clone().unwrap_or_default();
+        let span = request_span(&request_id);
+        async {
+            let result = self.route(&request, &span).await;
+            let response = result.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
+            tracing::info!(
+                route = request.request_context.route_key.as_deref().unwrap_or("-"),
+                status = response.status_code,
+                "request answered"
+            );
+            response
+        }
+        .instrument(span.clone())
+        .await
+    }
+
+    /// Runs one internal command.
+    pub async fn handle_internal(&self, command: InternalCommand, invocation_id: &str) -> InternalResponse {
+        let span = request_span(invocation_id);
+        async {
+            let result = match command {
+                InternalCommand::CreateFirstAdmin {
+                    tenant_id,
+                    tier,
+                    email,
+                    password,
+                } => {
+                    record_tenant(&tracing::Span::current(), &tenant_id);
+                    self.create_first_admin(tenant_id, tier, &email, &password).await
+                }
+            };
+            match result {
+                Ok(user_id) => {
+                    tracing::info!(user_id = %user_id, "first admin created");
+                    InternalResponse::Created { user_id }
+                }
+                Err(error) => {
+                    let problem = error.problem(None);
+                    tracing::info!(status = problem.status, "internal command refused");
+                    InternalResponse::Refused {
+                        status: problem.status,
+                        detail: problem.detail,
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn route(
+        &self,
+        request: &ApiGatewayV2httpRequest,
+        span: &tracing::Span,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        let context = TenantContext::from_request(request)?;
+        record_tenant(span, &context.tenant_id);
+        let route = request.request_context.route_key.as_deref().unwrap_or_default();
+        match route {
+            "GET /users" => return self.list(&context, request).await,
+            "GET /users/me" => return self.me(&context, request).await,
+            _ if ROUTES.contains(&route) => require_admin(&context)?,
+            _ => return Err(ApiError::NotFound("no such route".into())),
+        }
+        match route {
+            "POST /users" => self.invite(&context, request).await,
+            "GET /users/{user_id}" => self.get(&context, request).await,
+            "PUT /users/{user_id}/role" => self.change_role(&context, request).await,
+            "POST /users/{user_id}/disable" => self.disable(&context, request).await,
+            "POST /users/{user_id}/enable" => self.enable(&context, request).await,
+            _ => self.delete(&context, request).await,
+        }
+    }
+
+    async fn list(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &["limit", "cursor"])?;
+        let limit = match query_param(request, "limit")? {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                })?,
+        };
+        let after = query_param(request, "cursor")?
+            .map(|text| Cursor::decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
+            .transpose()?;
+        let page = self
+            .store
+            .list(&context.tenant_id, limit, after.map(|cursor| cursor.0))
+            .await?;
+        let list = UserList {
+            items: page.users,
+            next_cursor: page.next_after.map(|id| Cursor(id).encode()),
+        };
+        Ok(json_response(StatusCode::OK, &list))
+    }
+
+    async fn me(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let user = self
+            .store
+            .get(&context.tenant_id, context.user_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("you have no membership in this tenant".into()))?;
+        Ok(json_response(StatusCode::OK, &user))
+    }
+
+    async fn get(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let user = self.existing(context, user_id(request)?).await?;
+        Ok(json_response(StatusCode::OK, &user))
+    }
+
+    async fn invite(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        only_query_params(request, &[])?;
+        let input: InviteUser = json_body(request, MAX_REQUEST_BYTES)?;
+        let email = normalize_email(&input.email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        if let Some(password) = &input.temporary_password {
+            check_password(password).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        }
+        let tenant = context.tenant_id;
+        let max_users = context.tier.limits().max_users;
+        // Early and non-binding (the transaction below decides): spares Cognito
+        // a user that could not become a member anyway.
+        if self.store.user_count(&tenant).await? >= max_users {
+            return Err(limit_exceeded(context.tier));
+        }
+        let new_user = NewUser {
+            email: email.clone(),
+            // From the verified claims, never from the request.
+            tenant,
+            temporary_password: input.temporary_password,
+        };
+        let (directory_user, created_now) = match self.directory.create_user(&new_user).await? {
+            CreateOutcome::Created(user) => (user, true),
+            CreateOutcome::Exists => (self.adoptable(context, &email).await?, false),
+        };
+        let user = new_membership(directory_user.user_id, email, input.role, now());
+        let outcome = self.store.create(&tenant, &user, max_users).await;
+        match outcome {
+            Ok(Written::Done) => {
+                tracing::info!(user_id = %user.user_id, role = %user.role, adopted = !created_now, "user invited");
+                Ok(created(&format!("/users/{}", user.user_id), &user))
+            }
+            // Someone else's membership for this user: not ours to undo.
+            Ok(Written::Exists) => Err(already_member()),
+            other => {
+                if created_now {
+                    self.compensate(&tenant, &user).await;
+                }
+                Err(match other {
+                    Ok(Written::LimitReached) => limit_exceeded(context.tier),
+                    Err(error) => error.into(),
+                    Ok(_) => ApiError::Internal,
+                })
+            }
+        }
+    }
+
+    /// The existing directory user behind an email that is already taken, if
+    /// it is a leftover of this tenant (created by an invitation that failed
+    /// part-way) that can become the member now.
+    async fn adoptable(&self, context: &TenantContext, email: &str) -> Result<DirectoryUser, ApiError> {
+        let existing =
+            self.directory.get_user(email).await?.ok_or_else(|| {
+                ApiError::Conflict("the email address changed during the request; please retry".into())
+            })?;
+        if existing.tenant != Some(context.tenant_id) {
+            // Do not reveal which tenant (or whether a platform account) holds it.
+            return Err(ApiError::Conflict("this email address is already registered".into()));
+        }
+        if self.store.get(&context.tenant_id, existing.user_id).await?.is_some() {
+            return Err(already_member());
+        }
+        Ok(existing)
+    }
+
+    /// Deletes the directory user an invitation created when its membership
+    /// could not be written, unless a membership for it exists after all
+    /// (a concurrent invitation adopted it, or the write did land).
+    async fn compensate(&self, tenant: &TenantId, user: &User) {
+        // Unreadable (store down): the write most likely failed too; undo.
+        if let Ok(Some(_)) = self.store.get(tenant, user.user_id).await {
+            return;
+        }
+        match self.directory.delete_user(&user.email).await {
+            Ok(()) | Err(DirectoryError::UserNotFound) => {
+                tracing::info!(user_id = %user.user_id, "invitation undone: directory user deleted");
+            }
+            Err(error) => tracing::error!(
+                user_id = %user.user_id,
+                %error,
+                "could not undo the invitation; a repeated invitation adopts the directory user"
+            ),
+        }
+    }
+
+    async fn change_role(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        only_query_params(request, &[])?;
+        let id = user_id(request)?;
+        let input: ChangeRole = json_body(request, MAX_REQUEST_BYTES)?;
+        let current = self.changeable(context, id).await?;
+        if current.role == input.role {
+            return Ok(json_response(StatusCode::OK, &current));
+        }
+        let next = revise(&current, input.role, current.status, now());
+        self.replace(context, &current, &next, 0).await?;
+        tracing::info!(user_id = %id, role = %next.role, "role changed");
+        Ok(json_response(StatusCode::OK, &next))
+    }
+
+    async fn disable(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let current = self.changeable(context, user_id(request)?).await?;
+        let user = if current.status == MembershipStatus::Active {
+            let next = revise(&current, current.role, MembershipStatus::Disabled, now());
+            self.replace(context, &current, &next, 0).await?;
+            next
+        } else {
+            current
+        };
+        // Also when already disabled: a retry completes an earlier attempt.
+        if self.directory_user_matches(&user).await? {
+            // Execution role (Cognito is not tenant-scoped); the membership read
+            // above, with tenant credentials, proved the user is in this tenant.
+            ignore_missing(self.directory.disable_user(&user.email).await)?;
+            ignore_missing(self.directory.sign_out_everywhere(&user.email).await)?;
+        }
+        tracing::info!(user_id = %user.user_id, "user disabled");
+        Ok(json_response(StatusCode::OK, &user))
+    }
+
+    async fn enable(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let current = self.changeable(context, user_id(request)?).await?;
+        let user = if current.status == MembershipStatus::Disabled {
+            let next = revise(&current, current.role, MembershipStatus::Active, now());
+            self.replace(context, &current, &next, 0).await?;
+            next
+        } else {
+            current
+        };
+        if self.directory_user_matches(&user).await? {
+            // Execution role (Cognito is not tenant-scoped); see `disable`.
+            ignore_missing(self.directory.enable_user(&user.email).await)?;
+        }
+        tracing::info!(user_id = %user.user_id, "user enabled");
+        Ok(json_response(StatusCode::OK, &user))
+    }
+
+    async fn delete(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let current = self.existing(context, user_id(request)?).await?;
+        // (1) Mark it: it can no longer sign in, and no longer counts.
+        let marked = if current.status == MembershipStatus::Deleting {
+            current
+        } else {
+            let next = revise(&current, current.role, MembershipStatus::Deleting, now());
+            self.replace(context, &current, &next, -1).await?;
+            next
+        };
+        // (2) The directory user, if it is still this one.
+        if self.directory_user_matches(&marked).await? {
+            // Execution role (Cognito is not tenant-scoped); the membership
+            // proved the user is in this tenant.
+            ignore_missing(self.directory.delete_user(&marked.email).await)?;
+        }
+        // (3) The membership.
+        match self
+            .store
+            .remove(&context.tenant_id, marked.user_id, marked.version)
+            .await?
+        {
+            Written::Done | Written::Missing => {}
+            _ => return Err(concurrent_change()),
+        }
+        tracing::info!(user_id = %marked.user_id, "user deleted");
+        Ok(no_content())
+    }
+
+    /// The membership `id` of the caller's tenant, or 404.
+    async fn existing(&self, context: &TenantContext, id: UserId) -> Result<User, ApiError> {
+        self.store
+            .get(&context.tenant_id, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such user".into()))
+    }
+
+    /// Like [`existing`](Self::existing), refusing a user being removed.
+    async fn changeable(&self, context: &TenantContext, id: UserId) -> Result<User, ApiError> {
+        let user = self.existing(context, id).await?;
+        if user.status == MembershipStatus::Deleting {
+            return Err(ApiError::Conflict(
+                "the user is being removed; repeat the DELETE to finish".into(),
+            ));
+        }
+        Ok(user)
+    }
+
+    /// Writes `next` over `current` with the counter changes that go with it.
+    async fn replace(&self, context: &TenantContext, current: &User, next: &User, users: i64) -> Result<(), ApiError> {
+        let change = CounterChange {
+            users,
+            admins: admins_delta(current, next),
+        };
+        match self
+            .store
+            .replace(&context.tenant_id, next, current.version, change)
+            .await?
+        {
+            Written::Done => Ok(()),
+            Written::LastAdmin => Err(ApiError::Conflict(LAST_ADMIN.into())),
+            Written::Missing => Err(ApiError::NotFound("no such user".into())),
+            Written::Stale | Written::Exists | Written::LimitReached => Err(concurrent_change()),
+        }
+    }
+
+    /// Whether the directory user named by `user`'s email is `user` (its
+    /// `sub`): never act on a user who took over the address meanwhile.
+    async fn directory_user_matches(&self, user: &User) -> Result<bool, ApiError> {
+        Ok(self
+            .directory
+            .get_user(&user.email)
+            .await?
+            .is_some_and(|found| found.user_id == user.user_id))
+    }
+
+    async fn create_first_admin(
+        &self,
+        tenant: TenantId,
+        tier: TenantTier,
+        email: &str,
+        password: &str,
+    ) -> Result<UserId, ApiError> {
+        let email = normalize_email(email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        check_password(password).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        let new_user = NewUser {
+            email: email.clone(),
+            tenant,
+            // Checks the pool's password policy before the user exists.
+            temporary_password: Some(password.to_owned()),
+        };
+        // Execution role (Cognito is not tenant-scoped); the tenant is the
+        // tenants service's, the only caller the function's policy allows.
+        let directory_user = match self.directory.create_user(&new_user).await? {
+            CreateOutcome::Created(user) => user,
+            CreateOutcome::Exists => {
+                let existing = self.directory.get_user(&email).await?.ok_or_else(|| {
+                    ApiError::Conflict("the email address changed during the request; please retry".into())
+                })?;
+                if existing.tenant != Some(tenant) {
+                    return Err(ApiError::Conflict("this email address is already registered".into()));
+                }
+                existing
+            }
+        };
+        // Only a user who never signed in gets the password: a repeated
+        // registration must never reset a working admin's password.
+        if directory_user.password == PasswordState::Temporary {
+            self.directory.set_permanent_password(&email, password).await?;
+        }
+        let user = new_membership(directory_user.user_id, email, TenantRole::Admin, now());
+        match self.store.create(&tenant, &user, tier.limits().max_users).await? {
+            // Exists: a retry of a registration whose membership was written.
+            Written::Done | Written::Exists => Ok(user.user_id),
+            Written::LimitReached => Err(limit_exceeded(tier)),
+            Written::LastAdmin | Written::Stale | Written::Missing => Err(ApiError::Internal),
+        }
+    }
+}
+
+fn require_admin(context: &TenantContext) -> Result<(), ApiError> {
+    if context.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only administrators of the tenant may do this".into(),
+        ))
+    }
+}
+
+fn user_id(request: &ApiGatewayV2httpRequest) -> Result<UserId, ApiError> {
+    UserId::parse(path_param(request, "user_id")?).map_err(|error| ApiError::BadRequest(error.to_string()))
+}
+
+fn ignore_missing(result: Result<(), DirectoryError>) -> Result<(), ApiError> {
+    match result {
+        Ok(()) | Err(DirectoryError::UserNotFound) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn limit_exceeded(tier: TenantTier) -> ApiError {
+    ApiError::LimitExceeded(format!(
+        "the {tier} tier allows at most {} users; remove some or change the tier",
+        tier.limits().max_users
+    ))
+}
+
+fn already_member() -> ApiError {
+    ApiError::Conflict("this email address already belongs to a member of the tenant".into())
+}
+
+fn concurrent_change() -> ApiError {
+    ApiError::Conflict("the user was changed by a concurrent request; nothing was changed, please retry".into())
+}

@@ -1,0 +1,1368 @@
+//! The users routes and internal commands end to end through the handler,
+//! over the in-memory store and the in-memory directory.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body;
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tenancy::{Problem, TenantId, TenantTier};
+use users::directory::{FakeUser, MemoryDirectory, PasswordState};
+use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
+use users::entrypoint::UsersApi;
+use users::store::MemoryMembershipStore;
+use users_api::{InternalCommand, InternalResponse, UserList};
+
+const PASSWORD: &str = "Secret-passw0rd";
+
+/// A signed-in user of a tenant, as the JWT authorizer would pass it.
+#[derive(Clone)]
+struct Caller {
+    tenant: TenantId,
+    user_id: UserId,
+    claims: HashMap<String, String>,
+}
+
+impl Caller {
+    fn new(tenant: TenantId, user_id: UserId, role: &str, tier: &str) -> Self {
+        let claims = [
+            ("sub", user_id.to_string()),
+            ("token_use", "access".to_owned()),
+            ("tenant_id", tenant.to_string()),
+            ("tenant_role", role.to_owned()),
+            ("tenant_tier", tier.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Self {
+            tenant,
+            user_id,
+            claims,
+        }
+    }
+
+    fn claims(&self) -> Option<HashMap<String, String>> {
+        Some(self.claims.clone())
+    }
+}
+
+#[derive(Default)]
+struct Req {
+    route: &'static str,
+    user_id: Option<String>,
+    query: Option<String>,
+    body: Option<String>,
+    content_type: Option<&'static str>,
+    claims: Option<HashMap<String, String>>,
+    header: Option<(&'static str, String)>,
+}
+
+fn event(req: Req) -> ApiGatewayV2httpRequest {
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.request_context.route_key = Some(req.route.to_owned());
+    request.request_context.request_id = Some("test-request".to_owned());
+    if let Some(id) = req.user_id {
+        request.path_parameters.insert("user_id".into(), id);
+    }
+    if let Some(query) = req.query {
+        request.query_string_parameters = query.parse().expect("query");
+    }
+    if req.body.is_some() {
+        let content_type = req.content_type.unwrap_or("application/json");
+        request
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if let Some((name, value)) = req.header {
+        request
+            .headers
+            .insert(name, HeaderValue::from_str(&value).expect("header"));
+    }
+    request.body = req.body;
+    if let Some(claims) = req.claims {
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        request.request_context.authorizer = Some(authorizer);
+    }
+    request
+}
+
+fn body_text(response: &ApiGatewayV2httpResponse) -> String {
+    match &response.body {
+        Some(Body::Text(text)) => text.clone(),
+        None | Some(Body::Empty) => String::new(),
+        Some(other) => panic!("unexpected body {other:?}"),
+    }
+}
+
+fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
+    serde_json::from_str(&body_text(response)).expect("JSON body")
+}
+
+fn user_of(response: &ApiGatewayV2httpResponse) -> User {
+    serde_json::from_value(json_of(response)).expect("user")
+}
+
+fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
+    assert_eq!(response.status_code, status, "{}", body_text(response));
+    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
+    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
+    assert_eq!(i64::from(problem.status), status);
+    assert!(!problem.detail.is_empty());
+    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
+    problem
+}
+
+fn email(n: &str) -> String {
+    format!("{n}@example.com")
+}
+
+struct Harness {
+    api: UsersApi<MemoryMembershipStore, MemoryDirectory>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self {
+            api: UsersApi::new(MemoryMembershipStore::default(), MemoryDirectory::default()),
+        }
+    }
+
+    fn store(&self) -> &MemoryMembershipStore {
+        self.api.store()
+    }
+
+    fn directory(&self) -> &MemoryDirectory {
+        self.api.directory()
+    }
+
+    async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        self.api.handle(event(req)).await
+    }
+
+    async fn internal(&self, tenant: TenantId, tier: TenantTier, email: &str, password: &str) -> InternalResponse {
+        let command = InternalCommand::CreateFirstAdmin {
+            tenant_id: tenant,
+            tier,
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.api.handle_internal(command, "test-invocation").await
+    }
+
+    /// A new tenant with its first admin (as registration creates it).
+    async fn tenant(&self, tier: TenantTier) -> Caller {
+        let tenant = TenantId::generate();
+        let admin = email(&format!("admin-{}", tenant.as_uuid().simple()));
+        let InternalResponse::Created { user_id } = self.internal(tenant, tier, &admin, PASSWORD).await else {
+            panic!("first admin not created")
+        };
+        Caller::new(tenant, user_id, "admin", tier.as_str())
+    }
+
+    async fn invite(&self, admin: &Caller, address: &str, role: &str) -> User {
+        let response = self
+            .call(Req {
+                route: "POST /users",
+                body: Some(json!({"email": address, "role": role}).to_string()),
+                claims: admin.claims(),
+                ..Req::default()
+            })
+            .await;
+        assert_eq!(response.status_code, 201, "{}", body_text(&response));
+        user_of(&response)
+    }
+
+    async fn on_user(&self, caller: &Caller, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
+        self.call(Req {
+            route,
+            user_id: Some(id.to_string()),
+            claims: caller.claims(),
+            ..Req::default()
+        })
+        .await
+    }
+
+    async fn set_role(&self, caller: &Caller, id: UserId, role: &str) -> ApiGatewayV2httpResponse {
+        self.call(Req {
+            route: "PUT /users/{user_id}/role",
+            user_id: Some(id.to_string()),
+            body: Some(json!({"role": role}).to_string()),
+            claims: caller.claims(),
+            ..Req::default()
+        })
+        .await
+    }
+
+    async fn list(&self, caller: &Caller, query: Option<String>) -> UserList {
+        let response = self
+            .call(Req {
+                route: "GET /users",
+                query,
+                claims: caller.claims(),
+                ..Req::default()
+            })
+            .await;
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        serde_json::from_value(json_of(&response)).expect("list")
+    }
+
+    /// The `users` and `admins` counters of a tenant.
+    fn counters(&self, tenant: &TenantId) -> (i64, i64) {
+        let partition = self.store().tenant(tenant);
+        (partition.users, partition.admins)
+    }
+}
+
+#[tokio::test]
+async fn every_route_works_for_an_admin() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    assert_eq!(harness.counters(&admin.tenant), (1, 1));
+
+    // Invite: Cognito sends the invitation (no temporary password given).
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": " Bob@Example.COM ", "role": "member"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    let bob = user_of(&response);
+    assert_eq!(response.headers["location"], format!("/users/{}", bob.user_id).as_str());
+    assert_eq!(
+        (bob.email.as_str(), bob.role, bob.status, bob.version),
+        ("bob@example.com", TenantRole::Member, MembershipStatus::Active, 1)
+    );
+    let cognito = harness.directory().user("bob@example.com").expect("directory user");
+    assert_eq!(cognito.user_id, bob.user_id, "the user id is the Cognito sub");
+    assert_eq!(cognito.tenant, Some(admin.tenant));
+    assert!(cognito.email_verified && cognito.enabled && !cognito.message_suppressed);
+    assert_eq!(harness.counters(&admin.tenant), (2, 1));
+
+    // List, get, me.
+    let list = harness.list(&admin, None).await;
+    assert_eq!(list.items.len(), 2);
+    assert!(list.items.contains(&bob) && list.next_cursor.is_none());
+    assert_eq!(
+        user_of(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await),
+        bob
+    );
+    let member = Caller::new(admin.tenant, bob.user_id, "member", "pro");
+    let me = harness
+        .call(Req {
+            route: "GET /users/me",
+            claims: member.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(user_of(&me), bob);
+
+    // Promote: the admins counter follows.
+    let promoted = user_of(&harness.set_role(&admin, bob.user_id, "admin").await);
+    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 2));
+    assert_eq!(harness.counters(&admin.tenant), (2, 2));
+    // The same role again changes nothing.
+    assert_eq!(user_of(&harness.set_role(&admin, bob.user_id, "admin").await), promoted);
+
+    // Disable: membership, Cognito user and sessions; an active admin no more.
+    let disabled = user_of(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
+            .await,
+    );
+    assert_eq!((disabled.status, disabled.version), (MembershipStatus::Disabled, 3));
+    let cognito = harness.directory().user("bob@example.com").expect("directory user");
+    assert!(!cognito.enabled);
+    assert_eq!(cognito.sign_outs, 1);
+    assert_eq!(harness.counters(&admin.tenant), (2, 1));
+    // Idempotent: the same answer, Cognito calls repeated, no new version.
+    let again = harness
+        .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
+        .await;
+    assert_eq!(user_of(&again), disabled);
+    assert_eq!(harness.counters(&admin.tenant), (2, 1));
+
+    // Enable.
+    let enabled = user_of(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/enable", bob.user_id)
+            .await,
+    );
+    assert_eq!((enabled.status, enabled.version), (MembershipStatus::Active, 4));
+    assert!(harness.directory().user("bob@example.com").expect("user").enabled);
+    assert_eq!(harness.counters(&admin.tenant), (2, 2));
+
+    // Delete: membership and Cognito user gone, counters follow.
+    let response = harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await;
+    assert_eq!(response.status_code, 204, "{}", body_text(&response));
+    assert_eq!(body_text(&response), "");
+    assert!(harness.directory().user("bob@example.com").is_none());
+    assert_eq!(harness.counters(&admin.tenant), (1, 1));
+    assert_problem(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await, 404);
+    assert_problem(
+        &harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await,
+        404,
+    );
+    assert_eq!(harness.list(&admin, None).await.items.len(), 1);
+}
+
+#[tokio::test]
+async fn an_invitation_with_a_temporary_password_sends_no_message() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(
+                json!({"email": "carol@example.com", "role": "admin", "temporary_password": "Temp-passw0rd"})
+                    .to_string(),
+            ),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    assert_eq!(user_of(&response).role, TenantRole::Admin);
+    let cognito = harness.directory().user("carol@example.com").expect("directory user");
+    assert!(cognito.message_suppressed);
+    assert_eq!(cognito.password, PasswordState::Temporary);
+    assert_eq!(cognito.password_value.as_deref(), Some("Temp-passw0rd"));
+    assert_eq!(harness.counters(&admin.tenant), (2, 2), "an invited admin counts");
+}
+
+#[tokio::test]
+async fn members_may_only_read_the_list_and_themselves() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.invite(&admin, "bob@example.com", "member").await;
+    let member = Caller::new(admin.tenant, bob.user_id, "member", "pro");
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+
+    assert_eq!(harness.list(&member, None).await.items.len(), 2);
+    let me = harness
+        .call(Req {
+            route: "GET /users/me",
+            claims: member.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(user_of(&me), bob);
+
+    let target = admin.user_id.to_string();
+    let cases = [
+        (
+            "POST /users",
+            None,
+            Some(json!({"email": "eve@example.com", "role": "admin"})),
+        ),
+        ("GET /users/{user_id}", Some(target.clone()), None),
+        (
+            "PUT /users/{user_id}/role",
+            Some(target.clone()),
+            Some(json!({"role": "member"})),
+        ),
+        ("POST /users/{user_id}/disable", Some(target.clone()), None),
+        ("POST /users/{user_id}/enable", Some(target.clone()), None),
+        ("DELETE /users/{user_id}", Some(target.clone()), None),
+        // Not even on themselves.
+        (
+            "PUT /users/{user_id}/role",
+            Some(bob.user_id.to_string()),
+            Some(json!({"role": "admin"})),
+        ),
+    ];
+    for (route, user_id, body) in cases {
+        let response = harness
+            .call(Req {
+                route,
+                user_id,
+                body: body.map(|body| body.to_string()),
+                claims: member.claims(),
+                ..Req::default()
+            })
+            .await;
+        let problem = assert_problem(&response, 403);
+        assert!(problem.detail.contains("administrators"), "{route}: {}", problem.detail);
+    }
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.directory().snapshot(), directory_before);
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+    for response in [
+        harness.set_role(&admin, admin.user_id, "member").await,
+        harness
+            .on_user(&admin, "POST /users/{user_id}/disable", admin.user_id)
+            .await,
+        harness.on_user(&admin, "DELETE /users/{user_id}", admin.user_id).await,
+    ] {
+        let problem = assert_problem(&response, 409);
+        assert!(
+            problem.detail.contains("at least one active administrator"),
+            "{}",
+            problem.detail
+        );
+    }
+    assert_eq!(harness.store().snapshot(), store_before, "nothing changes");
+    assert_eq!(harness.directory().snapshot(), directory_before, "nothing changes");
+
+    // With a second admin, the first may go; then the second is the last.
+    let second = harness.invite(&admin, "second@example.com", "admin").await;
+    let response = harness.set_role(&admin, admin.user_id, "member").await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    assert_eq!(harness.counters(&admin.tenant), (2, 1));
+    let second_caller = Caller::new(admin.tenant, second.user_id, "admin", "pro");
+    assert_problem(&harness.set_role(&second_caller, second.user_id, "member").await, 409);
+    assert_problem(
+        &harness
+            .on_user(&second_caller, "POST /users/{user_id}/disable", second.user_id)
+            .await,
+        409,
+    );
+    assert_problem(
+        &harness
+            .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
+            .await,
+        409,
+    );
+    // A disabled admin does not count: enabling one brings the count back.
+    let third = harness.invite(&second_caller, "third@example.com", "admin").await;
+    let response = harness
+        .on_user(&second_caller, "POST /users/{user_id}/disable", third.user_id)
+        .await;
+    assert_eq!(response.status_code, 200);
+    assert_problem(
+        &harness
+            .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
+            .await,
+        409,
+    );
+    let response = harness
+        .on_user(&second_caller, "POST /users/{user_id}/enable", third.user_id)
+        .await;
+    assert_eq!(response.status_code, 200);
+    let response = harness
+        .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
+        .await;
+    assert_eq!(response.status_code, 204, "{}", body_text(&response));
+    assert_eq!(harness.counters(&admin.tenant), (2, 1));
+}
+
+#[tokio::test]
+async fn the_tier_limits_the_number_of_users() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Free).await;
+    let limit = TenantTier::Free.limits().max_users;
+    for n in 1..limit {
+        let user = harness.invite(&admin, &email(&format!("user{n}")), "member").await;
+        if n == 1 {
+            // Disabled members still count.
+            let response = harness
+                .on_user(&admin, "POST /users/{user_id}/disable", user.user_id)
+                .await;
+            assert_eq!(response.status_code, 200);
+        }
+    }
+    let directory_before = harness.directory().snapshot();
+    let store_before = harness.store().snapshot();
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": "one-too-many@example.com", "role": "member"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    let problem = assert_problem(&response, 403);
+    assert_eq!(problem.kind, "urn:problem:limit-exceeded");
+    assert!(problem.detail.contains("free tier"), "{}", problem.detail);
+    assert_eq!(
+        harness.directory().snapshot(),
+        directory_before,
+        "Cognito is not touched"
+    );
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.counters(&admin.tenant), (limit, 1));
+
+    // Deleting frees room.
+    let victim = harness
+        .list(&admin, None)
+        .await
+        .items
+        .into_iter()
+        .find(|u| u.user_id != admin.user_id);
+    let victim = victim.expect("a member");
+    let response = harness.on_user(&admin, "DELETE /users/{user_id}", victim.user_id).await;
+    assert_eq!(response.status_code, 204);
+    harness.invite(&admin, "one-too-many@example.com", "member").await;
+
+    // The tier comes from the claims: the same tenant on pro has room.
+    let mut pro = admin.clone();
+    pro.claims.insert("tenant_tier".into(), "pro".into());
+    harness.invite(&pro, "more@example.com", "member").await;
+}
+
+#[tokio::test]
+async fn a_failed_membership_write_undoes_the_cognito_user() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let store_before = harness.store().snapshot();
+    harness.store().set_writes_unavailable(true);
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": "dan@example.com", "role": "admin"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    let problem = assert_problem(&response, 503);
+    assert!(problem.detail.contains("retry"), "{}", problem.detail);
+    harness.store().set_writes_unavailable(false);
+    assert!(harness.directory().user("dan@example.com").is_none(), "compensated");
+    assert_eq!(harness.store().snapshot(), store_before);
+    // The retry succeeds.
+    harness.invite(&admin, "dan@example.com", "admin").await;
+}
+
+#[tokio::test]
+async fn an_existing_email_is_adopted_refused_or_reported() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let other = harness.tenant(TenantTier::Pro).await;
+
+    // A leftover of this tenant without a membership (an invitation that failed
+    // part-way): adopted.
+    let leftover = FakeUser {
+        user_id: UserId::generate(),
+        tenant: Some(admin.tenant),
+        email_verified: true,
+        password: PasswordState::Temporary,
+        password_value: None,
+        message_suppressed: false,
+        enabled: true,
+        sign_outs: 0,
+    };
+    harness.directory().insert("erin@example.com", leftover.clone());
+    let erin = harness.invite(&admin, "erin@example.com", "member").await;
+    assert_eq!(erin.user_id, leftover.user_id);
+
+    // A member already.
+    let again = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": "ERIN@example.com", "role": "admin"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert!(
+        assert_problem(&again, 409)
+            .detail
+            .contains("already belongs to a member")
+    );
+
+    // Another tenant's user: refused without naming the tenant, nothing changes.
+    let frank = harness.invite(&other, "frank@example.com", "member").await;
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": "frank@example.com", "role": "member"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    let problem = assert_problem(&response, 409);
+    assert!(problem.detail.contains("already registered"), "{}", problem.detail);
+    assert!(!body_text(&response).contains(&other.tenant.to_string()));
+    assert!(!body_text(&response).contains(&frank.user_id.to_string()));
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.directory().snapshot(), directory_before);
+}
+
+#[tokio::test]
+async fn the_tenant_of_a_new_user_comes_from_the_claims_only() {
+    let harness = Harness::new();
+    let alice = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.tenant(TenantTier::Pro).await;
+    // A header naming another tenant is ignored.
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": "gina@example.com", "role": "member"}).to_string()),
+            claims: alice.claims(),
+            header: Some(("x-tenant-id", bob.tenant.to_string())),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    let gina = user_of(&response);
+    assert_eq!(
+        harness.directory().user("gina@example.com").expect("user").tenant,
+        Some(alice.tenant)
+    );
+    assert!(
+        harness
+            .store()
+            .tenant(&alice.tenant)
+            .members
+            .contains_key(&gina.user_id)
+    );
+    assert!(!harness.store().tenant(&bob.tenant).members.contains_key(&gina.user_id));
+    // A body naming a tenant is refused outright.
+    let before = (harness.store().snapshot(), harness.directory().snapshot());
+    for body in [
+        json!({"email": "hal@example.com", "role": "member", "tenant_id": bob.tenant.to_string()}),
+        json!({"email": "hal@example.com", "role": "member", "custom:tenant_id": bob.tenant.to_string()}),
+    ] {
+        let response = harness
+            .call(Req {
+                route: "POST /users",
+                body: Some(body.to_string()),
+                claims: alice.claims(),
+                ..Req::default()
+            })
+            .await;
+        assert_problem(&response, 400);
+    }
+    assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
+}
+
+#[tokio::test]
+async fn admins_of_one_tenant_cannot_reach_another_tenants_users() {
+    let harness = Harness::new();
+    let alice = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.tenant(TenantTier::Pro).await;
+    let alices_member = harness.invite(&alice, "ivy@example.com", "member").await;
+    harness.invite(&bob, "jack@example.com", "member").await;
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+
+    for target in [alice.user_id, alices_member.user_id] {
+        for route in [
+            "GET /users/{user_id}",
+            "POST /users/{user_id}/disable",
+            "POST /users/{user_id}/enable",
+            "DELETE /users/{user_id}",
+        ] {
+            assert_problem(&harness.on_user(&bob, route, target).await, 404);
+        }
+        assert_problem(&harness.set_role(&bob, target, "admin").await, 404);
+    }
+    let bobs: Vec<String> = harness
+        .list(&bob, None)
+        .await
+        .items
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(bobs.len(), 2);
+    assert!(bobs.iter().all(|email| !email.contains("ivy")));
+    // `me` with another tenant's claims finds nothing of this tenant.
+    let stranger = Caller::new(bob.tenant, alices_member.user_id, "member", "pro");
+    let me = harness
+        .call(Req {
+            route: "GET /users/me",
+            claims: stranger.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_problem(&me, 404);
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.directory().snapshot(), directory_before);
+}
+
+#[tokio::test]
+async fn the_list_pages_without_gaps_or_repeats() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let mut expected = vec![admin.user_id];
+    for n in 0..24 {
+        expected.push(harness.invite(&admin, &email(&format!("p{n}")), "member").await.user_id);
+    }
+    expected.sort();
+    let mut seen = Vec::new();
+    let mut query = Some("limit=10".to_owned());
+    let mut pages = 0;
+    loop {
+        let page = harness.list(&admin, query.clone()).await;
+        pages += 1;
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|user| user.user_id));
+        match page.next_cursor {
+            Some(cursor) => query = Some(format!("limit=10&cursor={cursor}")),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, expected, "sort key order, each user once");
+    assert_eq!(
+        harness.list(&admin, None).await.items.len(),
+        20,
+        "the default page size is 20"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_interrupted_after_marking_resumes() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let kim = harness.invite(&admin, "kim@example.com", "admin").await;
+    harness.directory().set_unavailable(true);
+    let response = harness.on_user(&admin, "DELETE /users/{user_id}", kim.user_id).await;
+    assert_problem(&response, 503);
+    harness.directory().set_unavailable(false);
+    // Marked: counted out, visible as `deleting`, not changeable.
+    let marked = user_of(&harness.on_user(&admin, "GET /users/{user_id}", kim.user_id).await);
+    assert_eq!(marked.status, MembershipStatus::Deleting);
+    assert_eq!(harness.counters(&admin.tenant), (1, 1));
+    let problem = assert_problem(&harness.set_role(&admin, kim.user_id, "member").await, 409);
+    assert!(problem.detail.contains("DELETE"), "{}", problem.detail);
+    assert_problem(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/enable", kim.user_id)
+            .await,
+        409,
+    );
+    // The retry finishes.
+    let response = harness.on_user(&admin, "DELETE /users/{user_id}", kim.user_id).await;
+    assert_eq!(response.status_code, 204, "{}", body_text(&response));
+    assert!(harness.directory().user("kim@example.com").is_none());
+    assert!(!harness.store().tenant(&admin.tenant).members.contains_key(&kim.user_id));
+    assert_eq!(harness.counters(&admin.tenant), (1, 1));
+}
+
+#[tokio::test]
+async fn a_delete_never_touches_a_cognito_user_that_is_not_the_member() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let liz = harness.invite(&admin, "liz@example.com", "member").await;
+    // The address now belongs to someone else in Cognito (broken state).
+    let impostor = FakeUser {
+        user_id: UserId::generate(),
+        tenant: Some(TenantId::generate()),
+        ..harness.directory().user("liz@example.com").expect("user")
+    };
+    harness.directory().insert("liz@example.com", impostor.clone());
+    for route in ["POST /users/{user_id}/disable", "POST /users/{user_id}/enable"] {
+        assert_eq!(harness.on_user(&admin, route, liz.user_id).await.status_code, 200);
+    }
+    let response = harness.on_user(&admin, "DELETE /users/{user_id}", liz.user_id).await;
+    assert_eq!(response.status_code, 204);
+    assert_eq!(harness.directory().user("liz@example.com"), Some(impostor));
+}
+
+/// Every bad request on every route: a 4xx problem body and nothing written.
+#[tokio::test]
+async fn bad_input_gets_a_problem_body_and_writes_nothing() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let member = harness.invite(&admin, "keep@example.com", "member").await;
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+    let id = member.user_id.to_string();
+    let claims = || admin.claims();
+    let invite = |body: &str| Req {
+        route: "POST /users",
+        body: Some(body.to_owned()),
+        claims: claims(),
+        ..Req::default()
+    };
+    let oversized = json!({"email": "a@example.com", "role": "member", "temporary_password": "x".repeat(8 * 1024)});
+    let mut without_tenant = admin.claims.clone();
+    without_tenant.remove("tenant_id");
+    let mut bad_tenant = admin.claims.clone();
+    bad_tenant.insert("tenant_id".into(), "../other".into());
+    let mut bad_role = admin.claims.clone();
+    bad_role.insert("tenant_role".into(), "root".into());
+    let mut bad_tier = admin.claims.clone();
+    bad_tier.insert("tenant_tier".into(), "platinum".into());
+    let mut bad_sub = admin.claims.clone();
+    bad_sub.insert("sub".into(), "admin".into());
+    let valid_cursor = Cursor(member.user_id).encode();
+
+    let on = |route: &'static str, user_id: &str| Req {
+        route,
+        user_id: Some(user_id.to_owned()),
+        claims: claims(),
+        ..Req::default()
+    };
+    let with_claims = |route: &'static str, claims: HashMap<String, String>| Req {
+        route,
+        user_id: Some(id.clone()),
+        body: (route == "POST /users").then(|| r#"{"email":"z@example.com","role":"member"}"#.to_owned()),
+        claims: Some(claims),
+        ..Req::default()
+    };
+    let mut cases: Vec<(String, Req, i64)> = vec![
+        // POST /users
+        ("invite: invalid JSON".into(), invite(r#"{"email":"#), 400),
+        (
+            "invite: unknown field".into(),
+            invite(r#"{"email":"a@example.com","role":"member","x":1}"#),
+            400,
+        ),
+        (
+            "invite: missing role".into(),
+            invite(r#"{"email":"a@example.com"}"#),
+            400,
+        ),
+        ("invite: missing email".into(), invite(r#"{"role":"member"}"#), 400),
+        (
+            "invite: unknown role".into(),
+            invite(r#"{"email":"a@example.com","role":"owner"}"#),
+            400,
+        ),
+        (
+            "invite: wrong type".into(),
+            invite(r#"{"email":["a@example.com"],"role":"member"}"#),
+            400,
+        ),
+        (
+            "invite: bad email".into(),
+            invite(r#"{"email":"not an email","role":"member"}"#),
+            400,
+        ),
+        (
+            "invite: long email".into(),
+            invite(&json!({"email": format!("{}@example.com", "a".repeat(250)), "role": "member"}).to_string()),
+            400,
+        ),
+        (
+            "invite: empty password".into(),
+            invite(r#"{"email":"a@example.com","role":"member","temporary_password":""}"#),
+            400,
+        ),
+        ("invite: oversized".into(), invite(&oversized.to_string()), 413),
+        (
+            "invite: no body".into(),
+            Req {
+                route: "POST /users",
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "invite: not JSON".into(),
+            Req {
+                route: "POST /users",
+                body: Some("email=a@example.com".into()),
+                content_type: Some("application/x-www-form-urlencoded"),
+                claims: claims(),
+                ..Req::default()
+            },
+            415,
+        ),
+        (
+            "invite: unknown query".into(),
+            Req {
+                query: Some("tenant_id=x".into()),
+                ..invite(r#"{"email":"a@example.com","role":"member"}"#)
+            },
+            400,
+        ),
+        // GET /users
+        (
+            "list: limit 0".into(),
+            Req {
+                route: "GET /users",
+                query: Some("limit=0".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit 101".into(),
+            Req {
+                route: "GET /users",
+                query: Some("limit=101".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit not a number".into(),
+            Req {
+                route: "GET /users",
+                query: Some("limit=ten".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: limit twice".into(),
+            Req {
+                route: "GET /users",
+                query: Some("limit=1&limit=2".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: raw user id as cursor".into(),
+            Req {
+                route: "GET /users",
+                query: Some(format!("cursor={id}")),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: garbage cursor".into(),
+            Req {
+                route: "GET /users",
+                query: Some("cursor=%%%".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: tampered cursor".into(),
+            Req {
+                route: "GET /users",
+                query: Some(format!("cursor={}x", valid_cursor)),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: unknown query".into(),
+            Req {
+                route: "GET /users",
+                query: Some("tenant=x".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "list: with a body".into(),
+            Req {
+                route: "GET /users",
+                body: Some("{}".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        // GET /users/me
+        (
+            "me: unknown query".into(),
+            Req {
+                route: "GET /users/me",
+                query: Some("user_id=x".into()),
+                claims: claims(),
+                ..Req::default()
+            },
+            400,
+        ),
+        // PUT /users/{user_id}/role
+        (
+            "role: invalid JSON".into(),
+            Req {
+                body: Some("{".into()),
+                ..on("PUT /users/{user_id}/role", &id)
+            },
+            400,
+        ),
+        (
+            "role: unknown role".into(),
+            Req {
+                body: Some(r#"{"role":"superadmin"}"#.into()),
+                ..on("PUT /users/{user_id}/role", &id)
+            },
+            400,
+        ),
+        (
+            "role: unknown field".into(),
+            Req {
+                body: Some(r#"{"role":"admin","version":1}"#.into()),
+                ..on("PUT /users/{user_id}/role", &id)
+            },
+            400,
+        ),
+        ("role: no body".into(), on("PUT /users/{user_id}/role", &id), 400),
+        (
+            "unknown route".into(),
+            Req {
+                route: "PATCH /users/{user_id}",
+                user_id: Some(id.clone()),
+                claims: claims(),
+                ..Req::default()
+            },
+            404,
+        ),
+    ];
+    for route in [
+        "GET /users/{user_id}",
+        "PUT /users/{user_id}/role",
+        "POST /users/{user_id}/disable",
+        "POST /users/{user_id}/enable",
+        "DELETE /users/{user_id}",
+    ] {
+        let body = (route == "PUT /users/{user_id}/role").then(|| r#"{"role":"admin"}"#.to_owned());
+        for bad_id in [
+            "'; DROP",
+            "me",
+            "",
+            "00000000-0000-0000-0000-000000000000",
+            &id.to_uppercase(),
+        ] {
+            cases.push((
+                format!("{route}: bad id {bad_id:?}"),
+                Req {
+                    body: body.clone(),
+                    ..on(route, bad_id)
+                },
+                400,
+            ));
+        }
+        cases.push((
+            format!("{route}: missing id"),
+            Req {
+                user_id: None,
+                body: body.clone(),
+                ..on(route, "")
+            },
+            400,
+        ));
+        cases.push((
+            format!("{route}: unknown query"),
+            Req {
+                query: Some("force=true".into()),
+                body: body.clone(),
+                ..on(route, &id)
+            },
+            400,
+        ));
+        if body.is_none() {
+            cases.push((
+                format!("{route}: with a body"),
+                Req {
+                    body: Some("{}".into()),
+                    ..on(route, &id)
+                },
+                400,
+            ));
+        }
+    }
+    for route in [
+        "GET /users",
+        "GET /users/me",
+        "POST /users",
+        "GET /users/{user_id}",
+        "POST /users/{user_id}/disable",
+        "POST /users/{user_id}/enable",
+        "DELETE /users/{user_id}",
+    ] {
+        cases.push((
+            format!("{route}: no claims"),
+            Req {
+                claims: None,
+                ..with_claims(route, admin.claims.clone())
+            },
+            401,
+        ));
+        cases.push((format!("{route}: bad sub"), with_claims(route, bad_sub.clone()), 401));
+        cases.push((
+            format!("{route}: no tenant claim"),
+            with_claims(route, without_tenant.clone()),
+            403,
+        ));
+        cases.push((
+            format!("{route}: malformed tenant"),
+            with_claims(route, bad_tenant.clone()),
+            403,
+        ));
+        cases.push((
+            format!("{route}: malformed role"),
+            with_claims(route, bad_role.clone()),
+            403,
+        ));
+        cases.push((
+            format!("{route}: malformed tier"),
+            with_claims(route, bad_tier.clone()),
+            403,
+        ));
+    }
+    for (name, req, status) in cases {
+        let response = harness.call(req).await;
+        assert_eq!(response.status_code, status, "{name}: {}", body_text(&response));
+        assert_problem(&response, status);
+        assert_eq!(harness.store().snapshot(), store_before, "{name} changed the store");
+        assert_eq!(
+            harness.directory().snapshot(),
+            directory_before,
+            "{name} changed the directory"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_outage_is_a_503_problem_and_changes_nothing() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let member = harness.invite(&admin, "mo@example.com", "member").await;
+    let requests = || {
+        let id = Some(member.user_id.to_string());
+        vec![
+            Req {
+                route: "GET /users",
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "GET /users/me",
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "POST /users",
+                body: Some(r#"{"email":"new@example.com","role":"member"}"#.into()),
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "GET /users/{user_id}",
+                user_id: id.clone(),
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "PUT /users/{user_id}/role",
+                user_id: id.clone(),
+                body: Some(r#"{"role":"admin"}"#.into()),
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "POST /users/{user_id}/disable",
+                user_id: id.clone(),
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "POST /users/{user_id}/enable",
+                user_id: id.clone(),
+                claims: admin.claims(),
+                ..Req::default()
+            },
+            Req {
+                route: "DELETE /users/{user_id}",
+                user_id: id,
+                claims: admin.claims(),
+                ..Req::default()
+            },
+        ]
+    };
+    let store_before = harness.store().snapshot();
+    let directory_before = harness.directory().snapshot();
+
+    // The data store is down: every route.
+    harness.store().set_unavailable(true);
+    for req in requests() {
+        let route = req.route;
+        let problem = assert_problem(&harness.call(req).await, 503);
+        assert!(problem.detail.contains("retry"), "{route}: {}", problem.detail);
+    }
+    harness.store().set_unavailable(false);
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.directory().snapshot(), directory_before);
+
+    // The directory is down: the routes that need it (invite before writing
+    // anything; enable of an active user writes nothing either).
+    harness.directory().set_unavailable(true);
+    for req in requests()
+        .into_iter()
+        .filter(|req| matches!(req.route, "POST /users" | "POST /users/{user_id}/enable"))
+    {
+        let route = req.route;
+        let problem = assert_problem(&harness.call(req).await, 503);
+        assert!(problem.detail.contains("retry"), "{route}: {}", problem.detail);
+    }
+    harness.directory().set_unavailable(false);
+    assert_eq!(harness.store().snapshot(), store_before);
+    assert_eq!(harness.directory().snapshot(), directory_before);
+}
+
+#[tokio::test]
+async fn create_first_admin_creates_a_confirmed_admin_once() {
+    let harness = Harness::new();
+    let tenant = TenantId::generate();
+    let response = harness
+        .internal(tenant, TenantTier::Free, " Owner@Example.com", PASSWORD)
+        .await;
+    let InternalResponse::Created { user_id } = response else {
+        panic!("{response:?}")
+    };
+    let cognito = harness.directory().user("owner@example.com").expect("directory user");
+    assert_eq!(cognito.user_id, user_id);
+    assert_eq!(cognito.tenant, Some(tenant));
+    assert_eq!(cognito.password, PasswordState::Confirmed);
+    assert_eq!(cognito.password_value.as_deref(), Some(PASSWORD));
+    assert!(cognito.message_suppressed && cognito.email_verified);
+    let partition = harness.store().tenant(&tenant);
+    assert_eq!((partition.users, partition.admins), (1, 1));
+    let admin = &partition.members[&user_id];
+    assert_eq!(
+        (admin.role, admin.status),
+        (TenantRole::Admin, MembershipStatus::Active)
+    );
+
+    // The owner signs in and changes the password; a repeated registration
+    // (even with another password) changes nothing and answers the same.
+    harness.directory().confirm("owner@example.com", "Changed-passw0rd");
+    let before = (harness.store().snapshot(), harness.directory().snapshot());
+    let again = harness
+        .internal(tenant, TenantTier::Free, "owner@example.com", "Other-passw0rd")
+        .await;
+    assert_eq!(again, InternalResponse::Created { user_id });
+    assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
+    assert_eq!(
+        harness
+            .directory()
+            .user("owner@example.com")
+            .expect("user")
+            .password_value
+            .as_deref(),
+        Some("Changed-passw0rd")
+    );
+}
+
+#[tokio::test]
+async fn create_first_admin_resumes_after_a_failure_part_way() {
+    let harness = Harness::new();
+    let tenant = TenantId::generate();
+    // The Cognito user was created, then the membership write failed.
+    harness.store().set_writes_unavailable(true);
+    let response = harness
+        .internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD)
+        .await;
+    assert!(
+        matches!(response, InternalResponse::Refused { status: 503, .. }),
+        "{response:?}"
+    );
+    harness.store().set_writes_unavailable(false);
+    assert!(harness.directory().user("pat@example.com").is_some());
+    assert!(harness.store().tenant(&tenant).members.is_empty());
+
+    let InternalResponse::Created { user_id } = harness
+        .internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD)
+        .await
+    else {
+        panic!("retry refused")
+    };
+    assert_eq!(harness.directory().snapshot().len(), 1);
+    let partition = harness.store().tenant(&tenant);
+    assert_eq!(partition.members.keys().copied().collect::<Vec<_>>(), vec![user_id]);
+    assert_eq!((partition.users, partition.admins), (1, 1));
+}
+
+#[tokio::test]
+async fn create_first_admin_refuses_another_tenants_email_and_bad_input() {
+    let harness = Harness::new();
+    let first = TenantId::generate();
+    harness
+        .internal(first, TenantTier::Free, "quinn@example.com", PASSWORD)
+        .await;
+    let before = (harness.store().snapshot(), harness.directory().snapshot());
+    let second = TenantId::generate();
+    let response = harness
+        .internal(second, TenantTier::Free, "quinn@example.com", PASSWORD)
+        .await;
+    let InternalResponse::Refused { status, detail } = response else {
+        panic!("{response:?}")
+    };
+    assert_eq!(status, 409);
+    assert!(
+        detail.contains("already registered") && !detail.contains(&first.to_string()),
+        "{detail}"
+    );
+    for (address, password) in [
+        ("not-an-email", PASSWORD),
+        ("r@example.com", ""),
+        ("r@example.com", "a\u{0}b"),
+    ] {
+        let response = harness.internal(second, TenantTier::Free, address, password).await;
+        assert!(
+            matches!(response, InternalResponse::Refused { status: 400, .. }),
+            "{response:?}"
+        );
+    }
+    harness.directory().set_unavailable(true);
+    let response = harness
+        .internal(second, TenantTier::Free, "r@example.com", PASSWORD)
+        .await;
+    assert!(
+        matches!(response, InternalResponse::Refused { status: 503, .. }),
+        "{response:?}"
+    );
+    harness.directory().set_unavailable(false);
+    assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
+}
+
+#[tokio::test]
+async fn raw_invocations_are_told_apart() {
+    let harness = Harness::new();
+    let tenant = TenantId::generate();
+    let command = json!({"internal": {
+        "command": "create_first_admin",
+        "tenant_id": tenant.to_string(),
+        "tier": "pro",
+        "email": "sam@example.com",
+        "password": PASSWORD,
+    }});
+    let answer = harness.api.invoke(command, "inv-1").await;
+    assert_eq!(answer["outcome"], "created", "{answer}");
+    let user_id = UserId::parse(answer["user_id"].as_str().expect("user id")).expect("uuid");
+
+    // A malformed command never echoes its input.
+    let bad = json!({"internal": {"command": "create_first_admin", "tenant_id": tenant.to_string(),
+        "tier": "pro", "email": "sam@example.com", "password": 12345678, "extra": "Secret-value"}});
+    let answer = harness.api.invoke(bad, "inv-2").await;
+    assert_eq!(
+        (answer["outcome"].as_str(), answer["status"].as_u64()),
+        (Some("refused"), Some(400))
+    );
+    assert!(!answer.to_string().contains("12345678") && !answer.to_string().contains("Secret-value"));
+
+    // An HTTP API event is routed as such.
+    let caller = Caller::new(tenant, user_id, "admin", "pro");
+    let http = serde_json::to_value(event(Req {
+        route: "GET /users/me",
+        claims: caller.claims(),
+        ..Req::default()
+    }))
+    .expect("event json");
+    let answer = harness.api.invoke(http, "inv-3").await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let body: User = serde_json::from_str(answer["body"].as_str().expect("body")).expect("user");
+    assert_eq!(body.user_id, user_id);
+}
