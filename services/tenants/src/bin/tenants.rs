@@ -1,0 +1,37 @@
+//! The tenants Lambda function: set up once, then serve invocations.
+
+// The SDK futures nest deeply; computing their layout needs more than the default 128.
+#![recursion_limit = "256"]
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tenancy::config::{TenancyConfig, load_aws_config, required_env};
+use tenants::entrypoint::TenantsApi;
+use tenants::store::{DynamoSlugStore, DynamoTenantStore};
+use tenants::users::LambdaUsersService;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tenancy::telemetry::init_tracing();
+    let tenancy = TenancyConfig::from_env("tenants")?;
+    let tenants_table = required_env("TENANTS_TABLE")?;
+    let slugs_table = required_env("TENANT_SLUGS_TABLE")?;
+    let users_function = required_env("USERS_FUNCTION_NAME")?;
+    let sdk = load_aws_config().await;
+    // Execution-role client: slug claims (public registration, before any
+    // tenant exists) and the platform-admin listing (cross-tenant). Tenant
+    // records themselves go through tenant-scoped sessions.
+    let execution = aws_sdk_dynamodb::Client::new(&sdk);
+    let api = Arc::new(TenantsApi::new(
+        DynamoTenantStore::new(tenancy.tenant_dynamo_sessions(&sdk), execution.clone(), tenants_table),
+        DynamoSlugStore::new(execution, slugs_table),
+        LambdaUsersService::new(aws_sdk_lambda::Client::new(&sdk), users_function),
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        let api = Arc::clone(&api);
+        async move { Ok::<_, Error>(api.handle(event.payload).await) }
+    }))
+    .await
+}

@@ -1,0 +1,14 @@
+//! The tenants service: public registration (a tenant and its first admin),
+//! a tenant's own record, and platform-admin tenant management.
+//!
+//! `domain` (rules), `store` (DynamoDB and in-memory), `users` (the users
+//! service behind a trait), `registration` (the resumable registration flow),
+//! `entrypoint` (events to calls, results to responses), `api` (wire types).
+//! The Lambda binary in `src/bin/tenants.rs` only wires them together.
+
+pub mod api;
+pub mod domain;
+pub mod entrypoint;
+pub mod registration;
+pub mod store;
+pub mod users;

@@ -1,0 +1,403 @@
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use tenancy::credentials::RoleAssumer;
+use tenancy::table::{DataError, TableSpec, TenantDynamoSessions, WriteCondition};
+use tenancy::{TenantId, TenantTier, UserId};
+use time::OffsetDateTime;
+
+use super::{ClaimOutcome, SlugStore, TenantPage, TenantStore};
+use crate::domain::{ClaimState, Fingerprint, Slug, SlugClaim, Tenant, TenantName, TenantStatus};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The partition key of the tenants table (the tenant id).
+const TENANT_KEY: &str = "tenant_id";
+/// The sort key attribute and the one sort key of a tenant's record.
+const SORT_KEY: &str = "sk";
+const TENANT_SK: &str = "tenant";
+/// The attribute that carries the optimistic-concurrency version.
+const VERSION: &str = "version";
+
+/// The tenants table: partition key `tenant_id`, sort key `sk`, holding one
+/// `tenant` item per tenant.
+pub fn tenants_table(name: impl Into<String>) -> TableSpec {
+    TableSpec {
+        name: name.into(),
+        partition_key: TENANT_KEY,
+        sort_key: SORT_KEY,
+    }
+}
+
+/// The partition key of the slugs table (it has no sort key).
+const SLUG_KEY: &str = "slug";
+
+/// A tenant record as a DynamoDB item (`TenantTable` adds the keys).
+#[derive(Debug, Serialize, Deserialize)]
+struct TenantItem {
+    name: TenantName,
+    slug: Slug,
+    tier: TenantTier,
+    status: TenantStatus,
+    version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl From<&Tenant> for TenantItem {
+    fn from(tenant: &Tenant) -> Self {
+        Self {
+            name: tenant.name.clone(),
+            slug: tenant.slug.clone(),
+            tier: tenant.tier,
+            status: tenant.status,
+            version: tenant.version,
+            created_at: tenant.created_at,
+            updated_at: tenant.updated_at,
+        }
+    }
+}
+
+impl TenantItem {
+    fn into_tenant(self, tenant_id: TenantId) -> Tenant {
+        Tenant {
+            tenant_id,
+            name: self.name,
+            slug: self.slug,
+            tier: self.tier,
+            status: self.status,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Tenant records in DynamoDB.
+///
+/// Every read and write of a tenant's record goes through that tenant's
+/// scoped credentials (`TenantDynamoSessions`), platform-admin changes
+/// included: the store assumes the tenant role for the target tenant. The one
+/// exception is [`list`](TenantStore::list).
+#[derive(Debug)]
+pub struct DynamoTenantStore<A> {
+    sessions: TenantDynamoSessions<A>,
+    table: TableSpec,
+    execution: Client,
+}
+
+impl<A: RoleAssumer> DynamoTenantStore<A> {
+    /// `execution` is a client with the function's execution role, used only
+    /// for the platform-admin listing.
+    pub fn new(sessions: TenantDynamoSessions<A>, execution: Client, table_name: impl Into<String>) -> Self {
+        Self {
+            sessions,
+            table: tenants_table(table_name),
+            execution,
+        }
+    }
+}
+
+impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
+    async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
+        let session = self.sessions.get(&tenant.tenant_id).await?;
+        session
+            .table(&self.table)
+            .put(TENANT_SK, &TenantItem::from(tenant), WriteCondition::Absent)
+            .await
+    }
+
+    async fn get(&self, tenant: &TenantId) -> Result<Option<Tenant>, DataError> {
+        let session = self.sessions.get(tenant).await?;
+        Ok(session
+            .table(&self.table)
+            .get::<TenantItem>(TENANT_SK)
+            .await?
+            .map(|item| item.into_tenant(*tenant)))
+    }
+
+    async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
+        let session = self.sessions.get(&tenant.tenant_id).await?;
+        let condition = WriteCondition::AttributeEquals {
+            attribute: VERSION,
+            value: expected_version,
+        };
+        session
+            .table(&self.table)
+            .put(TENANT_SK, &TenantItem::from(tenant), condition)
+            .await
+    }
+
+    /// A Scan with the EXECUTION role: listing every tenant is cross-tenant by
+    /// nature (no single `TenantId` session tag can cover all partitions, and
+    /// the tenant role never has `Scan`). Only platform admins reach this; the
+    /// entrypoint checks before calling.
+    async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {
+        let mut tenants = Vec::new();
+        let mut start = after.map(|tenant| record_key(&tenant));
+        // Collect one more than the page so "no next page" is exact; a Scan
+        // page may stop early (1 MB), so keep going until we have enough.
+        loop {
+            let wanted = limit + 1 - tenants.len();
+            let output = self
+                .execution
+                .scan()
+                .table_name(&self.table.name)
+                .filter_expression("#sk = :tenant")
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":tenant", AttributeValue::S(TENANT_SK.into()))
+                .set_exclusive_start_key(start.take())
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|error| classify(&error))?;
+            for item in output.items.unwrap_or_default() {
+                tenants.push(decode_scanned(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if tenants.len() <= limit => start = Some(key),
+                _ => break,
+            }
+        }
+        let next_after = if tenants.len() > limit {
+            tenants.truncate(limit);
+            tenants.last().map(|tenant| tenant.tenant_id)
+        } else {
+            None
+        };
+        Ok(TenantPage { tenants, next_after })
+    }
+}
+
+fn record_key(tenant: &TenantId) -> Item {
+    HashMap::from([
+        (TENANT_KEY.to_owned(), AttributeValue::S(tenant.to_string())),
+        (SORT_KEY.to_owned(), AttributeValue::S(TENANT_SK.to_owned())),
+    ])
+}
+
+fn decode_scanned(mut item: Item) -> Result<Tenant, DataError> {
+    let tenant_id = item
+        .remove(TENANT_KEY)
+        .and_then(|value| value.as_s().ok().and_then(|text| TenantId::parse(text).ok()))
+        .ok_or_else(|| DataError::Corrupt("a tenant item without a valid tenant_id".into()))?;
+    item.remove(SORT_KEY);
+    let record: TenantItem = serde_dynamo::from_item(item).map_err(|error| DataError::Corrupt(error.to_string()))?;
+    Ok(record.into_tenant(tenant_id))
+}
+
+/// A slug claim as a DynamoDB item.
+#[derive(Debug, Serialize, Deserialize)]
+struct SlugItem {
+    slug: Slug,
+    tenant_id: TenantId,
+    fingerprint: Fingerprint,
+    state: ClaimState,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    admin_user_id: Option<UserId>,
+}
+
+impl From<&SlugClaim> for SlugItem {
+    fn from(claim: &SlugClaim) -> Self {
+        Self {
+            slug: claim.slug.clone(),
+            tenant_id: claim.tenant_id,
+            fingerprint: claim.fingerprint.clone(),
+            state: claim.state,
+            created_at: claim.created_at,
+            admin_user_id: claim.admin_user_id,
+        }
+    }
+}
+
+impl From<SlugItem> for SlugClaim {
+    fn from(item: SlugItem) -> Self {
+        Self {
+            slug: item.slug,
+            tenant_id: item.tenant_id,
+            fingerprint: item.fingerprint,
+            state: item.state,
+            created_at: item.created_at,
+            admin_user_id: item.admin_user_id,
+        }
+    }
+}
+
+/// Registration claims in DynamoDB (partition key `slug`).
+///
+/// Written with the function's EXECUTION role, not tenant-scoped credentials:
+/// registration is public and runs before any tenant exists, and a slug is
+/// unique across all tenants, so its key is the slug, never a tenant id; no
+/// `TenantId` session tag could scope it. The tenant role has no access to
+/// this table at all.
+#[derive(Debug, Clone)]
+pub struct DynamoSlugStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoSlugStore {
+    /// `client` carries the execution role's credentials (the shared SdkConfig).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(slug: &Slug) -> Item {
+        HashMap::from([(SLUG_KEY.to_owned(), AttributeValue::S(slug.to_string()))])
+    }
+}
+
+impl SlugStore for DynamoSlugStore {
+    async fn claim(&self, claim: &SlugClaim) -> Result<ClaimOutcome, DataError> {
+        let item: Item =
+            serde_dynamo::to_item(SlugItem::from(claim)).map_err(|error| DataError::Corrupt(error.to_string()))?;
+        // A claim released between our put and our read: try again, a little.
+        for _ in 0..3 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(#slug)")
+                .expression_attribute_names("#slug", SLUG_KEY)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(ClaimOutcome::Claimed),
+                Err(error) => match error.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(_)) => {
+                        if let Some(existing) = self.get(&claim.slug).await? {
+                            return Ok(ClaimOutcome::Existing(existing));
+                        }
+                    }
+                    _ => return Err(classify(&error)),
+                },
+            }
+        }
+        Err(DataError::Contention)
+    }
+
+    async fn get(&self, slug: &Slug) -> Result<Option<SlugClaim>, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(slug)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        output
+            .item
+            .map(|item| {
+                serde_dynamo::from_item::<_, SlugItem>(item)
+                    .map(SlugClaim::from)
+                    .map_err(|error| DataError::Corrupt(error.to_string()))
+            })
+            .transpose()
+    }
+
+    async fn complete(&self, slug: &Slug, fingerprint: &Fingerprint, admin_user_id: UserId) -> Result<(), DataError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(slug)))
+            .update_expression("SET #state = :complete, #admin = :admin")
+            .condition_expression("#fp = :fp AND #state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#admin", "admin_user_id")
+            .expression_attribute_names("#fp", "fingerprint")
+            .expression_attribute_values(":complete", AttributeValue::S("complete".into()))
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .expression_attribute_values(":admin", AttributeValue::S(admin_user_id.to_string()))
+            .expression_attribute_values(":fp", AttributeValue::S(fingerprint.as_str().to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => match self.get(slug).await? {
+                    // Already complete for this registration: nothing to do.
+                    Some(claim) if &claim.fingerprint == fingerprint => Ok(()),
+                    other => Err(DataError::ConditionFailed {
+                        index: 0,
+                        exists: other.is_some(),
+                    }),
+                },
+                _ => Err(classify(&error)),
+            },
+        }
+    }
+
+    async fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> Result<(), DataError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(slug)))
+            .condition_expression("#fp = :fp AND #state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#fp", "fingerprint")
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .expression_attribute_values(":fp", AttributeValue::S(fingerprint.as_str().to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => DataError::ConditionFailed {
+                    index: 0,
+                    exists: failed.item.is_some(),
+                },
+                _ => classify(&error),
+            }),
+        }
+    }
+}
+
+/// Sorts SDK failures like `libs/tenancy` does for tenant tables (its
+/// classifier is private): throttling and no answer are transient, anything
+/// else is refused (a deployment problem).
+fn classify<E, R>(error: &SdkError<E, R>) -> DataError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            if matches!(
+                code,
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "LimitExceededException"
+                    | "TransactionConflictException"
+            ) {
+                DataError::Unavailable(code.to_owned())
+            } else {
+                DataError::Refused(code.to_owned())
+            }
+        }
+        SdkError::ConstructionFailure(_) => DataError::Refused("the request could not be built".into()),
+        _ => DataError::Unavailable("no answer from DynamoDB".into()),
+    }
+}

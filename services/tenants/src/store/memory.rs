@@ -1,0 +1,189 @@
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use tenancy::table::DataError;
+use tenancy::{TenantId, UserId};
+
+use super::{ClaimOutcome, SlugStore, TenantPage, TenantStore};
+use crate::domain::{ClaimState, Fingerprint, Slug, SlugClaim, Tenant};
+
+fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Result<MutexGuard<'a, T>, DataError> {
+    if unavailable.load(Ordering::SeqCst) {
+        return Err(DataError::Unavailable(format!(
+            "the in-memory {what} store is switched off"
+        )));
+    }
+    mutex.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
+}
+
+/// Tenants in memory, keyed by id. Every call holds one lock for its whole
+/// check-and-write, so conditional writes are atomic like DynamoDB's. Can be
+/// switched to "unavailable", or made to fail the next replaces, to exercise
+/// outage handling.
+#[derive(Debug, Default)]
+pub struct MemoryTenantStore {
+    tenants: Mutex<BTreeMap<TenantId, Tenant>>,
+    unavailable: AtomicBool,
+    failing_replaces: AtomicUsize,
+}
+
+impl MemoryTenantStore {
+    /// Makes every call fail as if the data store were down.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Makes the next `count` replaces (status, name or tier changes) fail
+    /// as unavailable, e.g. the activation step of a registration.
+    pub fn fail_next_replaces(&self, count: usize) {
+        self.failing_replaces.store(count, Ordering::SeqCst);
+    }
+
+    /// Every stored tenant (for assertions).
+    pub fn snapshot(&self) -> Vec<Tenant> {
+        self.tenants
+            .lock()
+            .map(|tenants| tenants.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn locked(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
+        lock(&self.tenants, &self.unavailable, "tenant")
+    }
+
+    fn locked_for_replace(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
+        let tenants = self.locked()?;
+        let failing = self
+            .failing_replaces
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(DataError::Unavailable("injected write failure".into()));
+        }
+        Ok(tenants)
+    }
+}
+
+impl TenantStore for MemoryTenantStore {
+    async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
+        let mut tenants = self.locked()?;
+        if tenants.contains_key(&tenant.tenant_id) {
+            return Err(DataError::ConditionFailed { index: 0, exists: true });
+        }
+        tenants.insert(tenant.tenant_id, tenant.clone());
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &TenantId) -> Result<Option<Tenant>, DataError> {
+        Ok(self.locked()?.get(tenant).cloned())
+    }
+
+    async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
+        let mut tenants = self.locked_for_replace()?;
+        match tenants.get_mut(&tenant.tenant_id) {
+            None => Err(DataError::ConditionFailed {
+                index: 0,
+                exists: false,
+            }),
+            Some(stored) if stored.version != expected_version => {
+                Err(DataError::ConditionFailed { index: 0, exists: true })
+            }
+            Some(stored) => {
+                *stored = tenant.clone();
+                Ok(())
+            }
+        }
+    }
+
+    async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {
+        let tenants = self.locked()?;
+        let mut page: Vec<Tenant> = tenants
+            .values()
+            .filter(|tenant| after.is_none_or(|after| tenant.tenant_id > after))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let next_after = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|tenant| tenant.tenant_id)
+        } else {
+            None
+        };
+        Ok(TenantPage {
+            tenants: page,
+            next_after,
+        })
+    }
+}
+
+/// Slug claims in memory, atomic like [`MemoryTenantStore`].
+#[derive(Debug, Default)]
+pub struct MemorySlugStore {
+    claims: Mutex<BTreeMap<Slug, SlugClaim>>,
+    unavailable: AtomicBool,
+}
+
+impl MemorySlugStore {
+    /// Makes every call fail as if the data store were down.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Every stored claim (for assertions).
+    pub fn snapshot(&self) -> Vec<SlugClaim> {
+        self.claims
+            .lock()
+            .map(|claims| claims.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn locked(&self) -> Result<MutexGuard<'_, BTreeMap<Slug, SlugClaim>>, DataError> {
+        lock(&self.claims, &self.unavailable, "slug")
+    }
+}
+
+impl SlugStore for MemorySlugStore {
+    async fn claim(&self, claim: &SlugClaim) -> Result<ClaimOutcome, DataError> {
+        let mut claims = self.locked()?;
+        if let Some(existing) = claims.get(&claim.slug) {
+            return Ok(ClaimOutcome::Existing(existing.clone()));
+        }
+        claims.insert(claim.slug.clone(), claim.clone());
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn get(&self, slug: &Slug) -> Result<Option<SlugClaim>, DataError> {
+        Ok(self.locked()?.get(slug).cloned())
+    }
+
+    async fn complete(&self, slug: &Slug, fingerprint: &Fingerprint, admin_user_id: UserId) -> Result<(), DataError> {
+        let mut claims = self.locked()?;
+        match claims.get_mut(slug) {
+            Some(claim) if &claim.fingerprint == fingerprint => {
+                if claim.state == ClaimState::Pending {
+                    claim.state = ClaimState::Complete;
+                    claim.admin_user_id = Some(admin_user_id);
+                }
+                Ok(())
+            }
+            other => Err(DataError::ConditionFailed {
+                index: 0,
+                exists: other.is_some(),
+            }),
+        }
+    }
+
+    async fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> Result<(), DataError> {
+        let mut claims = self.locked()?;
+        match claims.get(slug) {
+            Some(claim) if &claim.fingerprint == fingerprint && claim.state == ClaimState::Pending => {
+                claims.remove(slug);
+                Ok(())
+            }
+            other => Err(DataError::ConditionFailed {
+                index: 0,
+                exists: other.is_some(),
+            }),
+        }
+    }
+}

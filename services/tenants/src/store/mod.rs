@@ -1,0 +1,79 @@
+//! Where tenants and slug claims live. Two traits, each with a DynamoDB
+//! implementation and an in-memory one for tests.
+//!
+//! - [`TenantStore`]: the `tenant` record, read and written only with the
+//!   credentials of that tenant (tenant role, `TenantId` session tag), also
+//!   for platform-admin changes; only the cross-tenant listing uses the
+//!   execution role.
+//! - [`SlugStore`]: registration claims, keyed by slug, written with the
+//!   execution role (registration happens before any tenant exists).
+
+mod dynamo;
+mod memory;
+
+use std::future::Future;
+
+use tenancy::table::DataError;
+use tenancy::{TenantId, UserId};
+
+pub use dynamo::{DynamoSlugStore, DynamoTenantStore, tenants_table};
+pub use memory::{MemorySlugStore, MemoryTenantStore};
+
+use crate::domain::{Fingerprint, Slug, SlugClaim, Tenant};
+
+/// One page of tenants, in the store's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPage {
+    pub tenants: Vec<Tenant>,
+    /// The last tenant of this page, when more may follow.
+    pub next_after: Option<TenantId>,
+}
+
+/// Storage of tenant records.
+pub trait TenantStore: Send + Sync + 'static {
+    /// Stores a new tenant; `ConditionFailed { exists: true }` if its id is taken.
+    fn create(&self, tenant: &Tenant) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    fn get(&self, tenant: &TenantId) -> impl Future<Output = Result<Option<Tenant>, DataError>> + Send;
+
+    /// Replaces a tenant if its stored version is still `expected_version`;
+    /// otherwise `DataError::ConditionFailed` and nothing changes.
+    fn replace(&self, tenant: &Tenant, expected_version: u64) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Up to `limit` tenants of every tenant, after `after` if given
+    /// (platform admins only: the caller checks).
+    fn list(&self, limit: usize, after: Option<TenantId>)
+    -> impl Future<Output = Result<TenantPage, DataError>> + Send;
+}
+
+/// What came of claiming a slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The slug was free; the given claim is now stored.
+    Claimed,
+    /// The slug is already claimed: this is the stored claim.
+    Existing(SlugClaim),
+}
+
+/// Storage of registration claims (one per slug).
+pub trait SlugStore: Send + Sync + 'static {
+    /// Stores `claim` if its slug is free (atomically), or returns the claim
+    /// already there.
+    fn claim(&self, claim: &SlugClaim) -> impl Future<Output = Result<ClaimOutcome, DataError>> + Send;
+
+    fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<SlugClaim>, DataError>> + Send;
+
+    /// Marks the claim complete with the first admin, if its fingerprint is
+    /// still `fingerprint` (`ConditionFailed` otherwise). Completing a
+    /// complete claim again is harmless.
+    fn complete(
+        &self,
+        slug: &Slug,
+        fingerprint: &Fingerprint,
+        admin_user_id: UserId,
+    ) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Frees the slug again, if it is still pending with `fingerprint`
+    /// (a registration the users service refused for good).
+    fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> impl Future<Output = Result<(), DataError>> + Send;
+}

@@ -1,0 +1,209 @@
+//! The users service, as registration sees it: "create the first admin of
+//! this tenant". A trait, the Lambda Invoke implementation, and an in-memory
+//! fake for tests.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use tenancy::{TenantId, TenantTier, UserId};
+use users_api::{InternalCommand, InternalRequest, InternalResponse};
+
+/// Why the users service gave no answer we can use. The registration stays
+/// resumable either way (its slug claim stays pending).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsersError {
+    /// No answer, throttled, or the function failed (`FunctionError`): retry later.
+    #[error("the users service is unavailable: {0}")]
+    Unavailable(String),
+    /// The invocation was refused (missing function, no permission) or the
+    /// answer was unreadable: a deployment problem.
+    #[error("the users service cannot be used: {0}")]
+    Misconfigured(String),
+}
+
+/// The first admin of a new tenant. Not `Debug`: it carries the password.
+pub struct FirstAdmin<'a> {
+    pub tenant_id: TenantId,
+    pub tier: TenantTier,
+    /// Normalised email address.
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+impl std::fmt::Debug for FirstAdmin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstAdmin")
+            .field("tenant_id", &self.tenant_id)
+            .field("tier", &self.tier)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The users service's internal command interface.
+pub trait UsersService: Send + Sync + 'static {
+    /// Creates (idempotently) the first admin of `admin.tenant_id`.
+    fn create_first_admin(
+        &self,
+        admin: &FirstAdmin<'_>,
+    ) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
+}
+
+/// [`UsersService`] by synchronous Lambda Invoke of the users function.
+#[derive(Debug, Clone)]
+pub struct LambdaUsersService {
+    client: aws_sdk_lambda::Client,
+    function_name: String,
+}
+
+impl LambdaUsersService {
+    pub fn new(client: aws_sdk_lambda::Client, function_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            function_name: function_name.into(),
+        }
+    }
+}
+
+impl UsersService for LambdaUsersService {
+    async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
+        let request = InternalRequest {
+            internal: InternalCommand::CreateFirstAdmin {
+                tenant_id: admin.tenant_id,
+                tier: admin.tier,
+                email: admin.email.to_owned(),
+                password: admin.password.to_owned(),
+            },
+        };
+        let payload = serde_json::to_vec(&request).map_err(|error| UsersError::Misconfigured(error.to_string()))?;
+        let output = self
+            .client
+            .invoke()
+            .function_name(&self.function_name)
+            .invocation_type(InvocationType::RequestResponse)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        if let Some(function_error) = output.function_error() {
+            // The payload of a failed invocation describes the error; it is
+            // not echoed anywhere (it could quote the request).
+            return Err(UsersError::Unavailable(format!(
+                "the users function failed ({function_error})"
+            )));
+        }
+        let body = output.payload().map(Blob::as_ref).unwrap_or_default();
+        serde_json::from_slice(body)
+            .map_err(|_| UsersError::Misconfigured("the users function answered something unreadable".into()))
+    }
+}
+
+fn classify<E, R>(error: &SdkError<E, R>) -> UsersError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            if matches!(
+                code,
+                "TooManyRequestsException"
+                    | "ServiceException"
+                    | "ResourceNotReadyException"
+                    | "EC2ThrottledException"
+                    | "ThrottlingException"
+            ) {
+                UsersError::Unavailable(code.to_owned())
+            } else {
+                UsersError::Misconfigured(code.to_owned())
+            }
+        }
+        SdkError::ConstructionFailure(_) => UsersError::Misconfigured("the invoke request could not be built".into()),
+        _ => UsersError::Unavailable("no answer from Lambda".into()),
+    }
+}
+
+/// An admin the fake created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeAdmin {
+    pub tenant_id: TenantId,
+    pub tier: TenantTier,
+    pub email: String,
+    pub user_id: UserId,
+}
+
+/// In-memory [`UsersService`] with the real one's contract: idempotent for
+/// the same tenant and email, 409 for an email of another tenant. Can fail
+/// the next calls, and counts calls and creations.
+#[derive(Debug, Default)]
+pub struct FakeUsersService {
+    admins: Mutex<HashMap<String, FakeAdmin>>,
+    calls: AtomicUsize,
+    failures: AtomicUsize,
+}
+
+impl FakeUsersService {
+    /// The next `count` calls fail as unavailable (like a FunctionError).
+    pub fn fail_next(&self, count: usize) {
+        self.failures.store(count, Ordering::SeqCst);
+    }
+
+    /// How many times the service was asked.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// The admins created (one per email).
+    pub fn admins(&self) -> Vec<FakeAdmin> {
+        self.admins
+            .lock()
+            .map(|admins| admins.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl UsersService for FakeUsersService {
+    async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(UsersError::Unavailable("injected failure".into()));
+        }
+        let mut admins = self
+            .admins
+            .lock()
+            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        if let Some(existing) = admins.get(admin.email) {
+            return Ok(if existing.tenant_id == admin.tenant_id {
+                InternalResponse::Created {
+                    user_id: existing.user_id,
+                }
+            } else {
+                InternalResponse::Refused {
+                    status: 409,
+                    detail: "this email address already belongs to a user".into(),
+                }
+            });
+        }
+        let created = FakeAdmin {
+            tenant_id: admin.tenant_id,
+            tier: admin.tier,
+            email: admin.email.to_owned(),
+            user_id: UserId::generate(),
+        };
+        admins.insert(admin.email.to_owned(), created.clone());
+        Ok(InternalResponse::Created {
+            user_id: created.user_id,
+        })
+    }
+}

@@ -1,0 +1,1079 @@
+//! The tenants routes end to end through the handler, over the in-memory
+//! stores and the fake users service.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body;
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tenancy::{Problem, TenantId, TenantTier};
+use tenants::api::{Registered, TenantList};
+use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
+use tenants::entrypoint::TenantsApi;
+use tenants::store::{MemorySlugStore, MemoryTenantStore};
+use tenants::users::FakeUsersService;
+
+type Api = TenantsApi<MemoryTenantStore, MemorySlugStore, FakeUsersService>;
+
+#[derive(Default)]
+struct Req {
+    route: &'static str,
+    tenant_id: Option<String>,
+    query: Option<String>,
+    body: Option<String>,
+    content_type: Option<&'static str>,
+    claims: Option<HashMap<String, String>>,
+}
+
+fn event(req: Req) -> ApiGatewayV2httpRequest {
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.request_context.route_key = Some(req.route.to_owned());
+    request.request_context.request_id = Some("test-request".to_owned());
+    if let Some(id) = req.tenant_id {
+        request.path_parameters.insert("tenant_id".into(), id);
+    }
+    if let Some(query) = req.query {
+        request.query_string_parameters = query.parse().expect("query");
+    }
+    if req.body.is_some() {
+        let content_type = req.content_type.unwrap_or("application/json");
+        request
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    request.body = req.body;
+    if let Some(claims) = req.claims {
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        request.request_context.authorizer = Some(authorizer);
+    }
+    request
+}
+
+fn claims(pairs: &[(&str, String)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
+/// Claims of a member (`role` "member" or "admin") of `tenant`.
+fn tenant_claims(tenant: &TenantId, role: &str) -> HashMap<String, String> {
+    claims(&[
+        ("sub", uuid::Uuid::new_v4().to_string()),
+        ("token_use", "access".into()),
+        ("tenant_id", tenant.to_string()),
+        ("tenant_role", role.into()),
+        ("tenant_tier", "pro".into()),
+    ])
+}
+
+/// Claims of a platform operator (no tenant).
+fn platform_admin() -> HashMap<String, String> {
+    claims(&[
+        ("sub", uuid::Uuid::new_v4().to_string()),
+        ("token_use", "access".into()),
+        ("cognito:groups", "[platform-admin]".into()),
+    ])
+}
+
+fn body_text(response: &ApiGatewayV2httpResponse) -> String {
+    match &response.body {
+        Some(Body::Text(text)) => text.clone(),
+        None | Some(Body::Empty) => String::new(),
+        Some(other) => panic!("unexpected body {other:?}"),
+    }
+}
+
+fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
+    serde_json::from_str(&body_text(response)).expect("JSON body")
+}
+
+fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
+    assert_eq!(response.status_code, status, "{}", body_text(response));
+    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
+    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
+    assert_eq!(i64::from(problem.status), status);
+    assert!(!problem.detail.is_empty());
+    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
+    problem
+}
+
+fn registration(name: &str, slug: &str, email: &str) -> String {
+    json!({
+        "name": name,
+        "slug": slug,
+        "tier": "pro",
+        "admin_email": email,
+        "admin_password": "Corr3ct-horse-battery",
+    })
+    .to_string()
+}
+
+/// Everything the service has written or caused, for "nothing changed" checks.
+#[derive(Debug, PartialEq)]
+struct State {
+    tenants: Vec<Tenant>,
+    claims: Vec<SlugClaim>,
+    users_calls: usize,
+}
+
+struct Harness {
+    api: Arc<Api>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self {
+            api: Arc::new(TenantsApi::new(
+                MemoryTenantStore::default(),
+                MemorySlugStore::default(),
+                FakeUsersService::default(),
+            )),
+        }
+    }
+
+    async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        self.api.handle(event(req)).await
+    }
+
+    async fn register_raw(&self, body: String) -> ApiGatewayV2httpResponse {
+        self.call(Req {
+            route: "POST /tenants",
+            body: Some(body),
+            ..Req::default()
+        })
+        .await
+    }
+
+    async fn register(&self, name: &str, slug: &str, email: &str) -> Registered {
+        let response = self.register_raw(registration(name, slug, email)).await;
+        assert_eq!(response.status_code, 201, "{}", body_text(&response));
+        serde_json::from_value(json_of(&response)).expect("registered")
+    }
+
+    fn state(&self) -> State {
+        State {
+            tenants: self.api.tenants().snapshot(),
+            claims: self.api.slugs().snapshot(),
+            users_calls: self.api.users().calls(),
+        }
+    }
+
+    async fn admin_call(
+        &self,
+        route: &'static str,
+        tenant: &TenantId,
+        body: Option<String>,
+    ) -> ApiGatewayV2httpResponse {
+        self.call(Req {
+            route,
+            tenant_id: Some(tenant.to_string()),
+            body,
+            claims: Some(platform_admin()),
+            ..Req::default()
+        })
+        .await
+    }
+}
+
+#[tokio::test]
+async fn registration_creates_an_active_tenant_and_its_first_admin() {
+    let harness = Harness::new();
+    let response = harness
+        .register_raw(registration("  Acme Corp ", "acme", " Ada@Example.com"))
+        .await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
+    let tenant = &registered.tenant;
+    assert_eq!(tenant.name.as_str(), "Acme Corp");
+    assert_eq!(tenant.slug.as_str(), "acme");
+    assert_eq!(tenant.tier, TenantTier::Pro);
+    assert_eq!(tenant.status, TenantStatus::Active);
+    assert_eq!(tenant.version, 2, "created pending (1), then activated (2)");
+
+    let admins = harness.api.users().admins();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(admins[0].tenant_id, tenant.tenant_id);
+    assert_eq!(admins[0].email, "ada@example.com");
+    assert_eq!(admins[0].tier, TenantTier::Pro);
+    assert_eq!(admins[0].user_id, registered.admin_user_id);
+
+    assert_eq!(harness.api.tenants().snapshot(), vec![tenant.clone()]);
+    let claims = harness.api.slugs().snapshot();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].tenant_id, tenant.tenant_id);
+    assert_eq!(claims[0].state, ClaimState::Complete);
+    assert_eq!(claims[0].admin_user_id, Some(registered.admin_user_id));
+    // The password is in neither the response nor any stored record.
+    assert!(!body_text(&response).contains("Corr3ct-horse-battery"));
+    assert!(!format!("{:?}", harness.state()).contains("Corr3ct-horse-battery"));
+}
+
+#[tokio::test]
+async fn a_taken_slug_is_a_conflict_for_different_input() {
+    let harness = Harness::new();
+    harness.register("Acme", "acme", "ada@example.com").await;
+    let before = harness.state();
+    for body in [
+        registration("Acme", "acme", "eve@example.com"),
+        registration("Acme Ltd", "acme", "ada@example.com"),
+        json!({"name": "Acme", "slug": "acme", "tier": "free", "admin_email": "ada@example.com",
+               "admin_password": "Corr3ct-horse-battery"})
+        .to_string(),
+    ] {
+        let problem = assert_problem(&harness.register_raw(body).await, 409);
+        assert!(problem.detail.contains("slug"), "{}", problem.detail);
+    }
+    assert_eq!(harness.state(), before, "no side effects, no users call");
+}
+
+#[tokio::test]
+async fn a_retry_after_part_way_failures_completes_exactly_once() {
+    let harness = Harness::new();
+    let body = registration("Acme", "acme", "ada@example.com");
+
+    // 1. The users service fails: 503, the claim and the record stay pending.
+    harness.api.users().fail_next(1);
+    assert_problem(&harness.register_raw(body.clone()).await, 503);
+    let claims = harness.api.slugs().snapshot();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].state, ClaimState::Pending);
+    let tenants = harness.api.tenants().snapshot();
+    assert_eq!(tenants.len(), 1);
+    assert_eq!(tenants[0].status, TenantStatus::Pending);
+    assert!(harness.api.users().admins().is_empty());
+
+    // 2. The admin is created but the activation fails: 503, still resumable.
+    harness.api.tenants().fail_next_replaces(1);
+    assert_problem(&harness.register_raw(body.clone()).await, 503);
+    assert_eq!(harness.api.users().admins().len(), 1);
+    assert_eq!(harness.api.tenants().snapshot()[0].status, TenantStatus::Pending);
+    assert_eq!(harness.api.slugs().snapshot()[0].state, ClaimState::Pending);
+
+    // 3. The retry completes the same registration.
+    let response = harness.register_raw(body.clone()).await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
+    assert_eq!(
+        registered.tenant.tenant_id, claims[0].tenant_id,
+        "the claim's tenant id is reused"
+    );
+
+    let tenants = harness.api.tenants().snapshot();
+    assert_eq!(tenants.len(), 1, "exactly one tenant");
+    assert_eq!(tenants[0].status, TenantStatus::Active);
+    let claims = harness.api.slugs().snapshot();
+    assert_eq!(claims.len(), 1, "exactly one slug claim");
+    assert_eq!(claims[0].state, ClaimState::Complete);
+    assert_eq!(harness.api.users().admins().len(), 1, "exactly one admin");
+    assert_eq!(harness.api.users().admins()[0].user_id, registered.admin_user_id);
+    assert_eq!(
+        harness.api.users().calls(),
+        3,
+        "one failed call, then two idempotent ones"
+    );
+}
+
+#[tokio::test]
+async fn a_repeat_after_completion_answers_the_same_and_calls_nobody() {
+    let harness = Harness::new();
+    let first = harness.register("Acme", "acme", "ada@example.com").await;
+    let calls = harness.api.users().calls();
+    let before = harness.state();
+
+    // Same input (even with another password: it is never used again).
+    let mut repeat: Value = serde_json::from_str(&registration("Acme", "acme", "ada@example.com")).expect("json");
+    repeat["admin_password"] = json!("a-different-password");
+    let response = harness.register_raw(repeat.to_string()).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let again: Registered = serde_json::from_value(json_of(&response)).expect("registered");
+    assert_eq!(again, first);
+    assert_eq!(
+        harness.api.users().calls(),
+        calls,
+        "the users service is not asked again"
+    );
+    assert_eq!(harness.state(), before);
+
+    // Different input for the same slug: 409.
+    assert_problem(
+        &harness
+            .register_raw(registration("Acme", "acme", "bob@example.com"))
+            .await,
+        409,
+    );
+    assert_eq!(harness.state(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
+    let harness = Harness::new();
+    let tasks: Vec<_> = (0..16)
+        .map(|n| {
+            let api = Arc::clone(&harness.api);
+            tokio::spawn(async move {
+                let body = registration(&format!("Tenant {n}"), "contested", &format!("user{n}@example.com"));
+                api.handle(event(Req {
+                    route: "POST /tenants",
+                    body: Some(body),
+                    ..Req::default()
+                }))
+                .await
+                .status_code
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("join"));
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15, "{statuses:?}");
+    assert_eq!(harness.api.tenants().snapshot().len(), 1);
+    assert_eq!(harness.api.slugs().snapshot().len(), 1);
+    assert_eq!(harness.api.users().admins().len(), 1);
+
+    // The same registration sent many times at once: still one of everything.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let api = Arc::clone(&harness.api);
+            tokio::spawn(async move {
+                api.handle(event(Req {
+                    route: "POST /tenants",
+                    body: Some(registration("Twin", "twin", "twin@example.com")),
+                    ..Req::default()
+                }))
+                .await
+                .status_code
+            })
+        })
+        .collect();
+    for task in tasks {
+        let status = task.await.expect("join");
+        assert!(status == 201 || status == 200, "{status}");
+    }
+    assert_eq!(harness.api.tenants().snapshot().len(), 2);
+    assert_eq!(harness.api.slugs().snapshot().len(), 2);
+    assert_eq!(harness.api.users().admins().len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_admin_fails_the_registration_and_frees_the_slug() {
+    let harness = Harness::new();
+    harness.register("First", "first", "ada@example.com").await;
+    // The email belongs to another tenant's user: the users service says 409.
+    let problem = assert_problem(
+        &harness
+            .register_raw(registration("Second", "second", "ada@example.com"))
+            .await,
+        409,
+    );
+    assert!(problem.detail.contains("email"), "{}", problem.detail);
+    assert!(
+        harness
+            .api
+            .slugs()
+            .snapshot()
+            .iter()
+            .all(|claim| claim.slug.as_str() != "second"),
+        "the slug is free again"
+    );
+    // Corrected input can take the slug.
+    let registered = harness.register("Second", "second", "bob@example.com").await;
+    assert_eq!(registered.tenant.slug.as_str(), "second");
+}
+
+#[tokio::test]
+async fn members_read_their_tenant_and_only_admins_rename_it() {
+    let harness = Harness::new();
+    let registered = harness.register("Acme", "acme", "ada@example.com").await;
+    let tenant = registered.tenant.tenant_id;
+    let member = tenant_claims(&tenant, "member");
+    let admin = tenant_claims(&tenant, "admin");
+
+    for caller in [&member, &admin] {
+        let response = harness
+            .call(Req {
+                route: "GET /tenant",
+                claims: Some(caller.clone()),
+                ..Req::default()
+            })
+            .await;
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        let got: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
+        assert_eq!(got, registered.tenant);
+    }
+
+    let update = |claims: &HashMap<String, String>, name: &str, version: u64| Req {
+        route: "PUT /tenant",
+        body: Some(json!({"name": name, "version": version}).to_string()),
+        claims: Some(claims.clone()),
+        ..Req::default()
+    };
+    let before = harness.state();
+    assert_problem(&harness.call(update(&member, "Hijacked", 2)).await, 403);
+    assert_eq!(harness.state(), before);
+
+    let response = harness.call(update(&admin, "  Acme Corp ", 2)).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let renamed: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
+    assert_eq!((renamed.name.as_str(), renamed.version), ("Acme Corp", 3));
+    assert_eq!(
+        (renamed.slug.clone(), renamed.tier),
+        (registered.tenant.slug.clone(), TenantTier::Pro)
+    );
+
+    // A stale version changes nothing.
+    let before = harness.state();
+    let problem = assert_problem(&harness.call(update(&admin, "Lost update", 2)).await, 409);
+    assert!(problem.detail.contains("version 2"), "{}", problem.detail);
+    assert_eq!(harness.state(), before);
+
+    // Another tenant's member sees its own tenant only (here: none).
+    let stranger = tenant_claims(&TenantId::generate(), "admin");
+    assert_problem(
+        &harness
+            .call(Req {
+                route: "GET /tenant",
+                claims: Some(stranger.clone()),
+                ..Req::default()
+            })
+            .await,
+        404,
+    );
+    assert_problem(&harness.call(update(&stranger, "Mine now", 3)).await, 404);
+    assert_eq!(harness.state(), before);
+}
+
+#[tokio::test]
+async fn platform_routes_are_for_platform_admins_only() {
+    let harness = Harness::new();
+    let registered = harness.register("Acme", "acme", "ada@example.com").await;
+    let tenant = registered.tenant.tenant_id;
+    let before = harness.state();
+    let admin_routes: [(&'static str, Option<String>); 4] = [
+        ("GET /admin/tenants", None),
+        ("POST /admin/tenants/{tenant_id}/suspend", None),
+        ("POST /admin/tenants/{tenant_id}/reactivate", None),
+        (
+            "PUT /admin/tenants/{tenant_id}/tier",
+            Some(r#"{"tier":"enterprise"}"#.into()),
+        ),
+    ];
+    for (route, body) in &admin_routes {
+        for (who, caller, status) in [
+            ("tenant admin", Some(tenant_claims(&tenant, "admin")), 403),
+            ("member", Some(tenant_claims(&tenant, "member")), 403),
+            (
+                "other group",
+                Some(claims(&[
+                    ("sub", uuid::Uuid::new_v4().to_string()),
+                    ("cognito:groups", "[platform-admins tenant-admin]".into()),
+                ])),
+                403,
+            ),
+            ("anonymous", None, 401),
+        ] {
+            let response = harness
+                .call(Req {
+                    route,
+                    tenant_id: route.contains("{tenant_id}").then(|| tenant.to_string()),
+                    body: body.clone(),
+                    claims: caller,
+                    ..Req::default()
+                })
+                .await;
+            assert_problem(&response, status);
+            assert_eq!(harness.state(), before, "{route} by {who}");
+        }
+    }
+
+    // A platform admin may.
+    let response = harness
+        .call(Req {
+            route: "GET /admin/tenants",
+            claims: Some(platform_admin()),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let list: TenantList = serde_json::from_value(json_of(&response)).expect("list");
+    assert_eq!(list.items, vec![registered.tenant.clone()]);
+    assert_eq!(list.next_cursor, None);
+    let response = harness
+        .admin_call("POST /admin/tenants/{tenant_id}/suspend", &tenant, None)
+        .await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+}
+
+#[tokio::test]
+async fn suspend_reactivate_and_tier_follow_the_status_rules() {
+    let harness = Harness::new();
+    let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant;
+    let id = tenant.tenant_id;
+    let status_of = |response: &ApiGatewayV2httpResponse| {
+        let tenant: Tenant = serde_json::from_value(json_of(response)).expect("tenant");
+        (tenant.status, tenant.tier, tenant.version)
+    };
+    let suspend = "POST /admin/tenants/{tenant_id}/suspend";
+    let reactivate = "POST /admin/tenants/{tenant_id}/reactivate";
+    let tier = "PUT /admin/tenants/{tenant_id}/tier";
+
+    // Only an active tenant can be suspended, only a suspended one reactivated.
+    assert_problem(&harness.admin_call(reactivate, &id, None).await, 409);
+    let response = harness.admin_call(suspend, &id, None).await;
+    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 3));
+    let before = harness.state();
+    assert_problem(&harness.admin_call(suspend, &id, None).await, 409);
+    assert_eq!(harness.state(), before);
+
+    // A suspended tenant cannot be renamed by its admin.
+    let response = harness
+        .call(Req {
+            route: "PUT /tenant",
+            body: Some(json!({"name": "Renamed", "version": 3}).to_string()),
+            claims: Some(tenant_claims(&id, "admin")),
+            ..Req::default()
+        })
+        .await;
+    assert_problem(&response, 403);
+    assert_eq!(harness.state(), before);
+
+    let response = harness.admin_call(reactivate, &id, None).await;
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Pro, 4));
+
+    // Tier changes; the same tier again changes nothing.
+    let response = harness
+        .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
+        .await;
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 5));
+    let response = harness
+        .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
+        .await;
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 5));
+
+    // Unknown tenants are 404 on every admin route.
+    let before = harness.state();
+    let ghost = TenantId::generate();
+    for (route, body) in [
+        (suspend, None),
+        (reactivate, None),
+        (tier, Some(r#"{"tier":"free"}"#.to_owned())),
+    ] {
+        assert_problem(&harness.admin_call(route, &ghost, body).await, 404);
+    }
+
+    // A tenant whose registration has not finished: no state changes at all.
+    harness.api.users().fail_next(1);
+    assert_problem(
+        &harness
+            .register_raw(registration("Half", "half", "half@example.com"))
+            .await,
+        503,
+    );
+    let pending = harness
+        .api
+        .tenants()
+        .snapshot()
+        .into_iter()
+        .find(|tenant| tenant.status == TenantStatus::Pending)
+        .expect("a pending tenant");
+    let before_pending = harness.state();
+    for (route, body) in [
+        (suspend, None),
+        (reactivate, None),
+        (tier, Some(r#"{"tier":"free"}"#.to_owned())),
+    ] {
+        assert_problem(&harness.admin_call(route, &pending.tenant_id, body).await, 409);
+    }
+    assert_eq!(harness.state(), before_pending);
+    assert_ne!(before, before_pending);
+}
+
+#[tokio::test]
+async fn the_platform_list_pages_over_every_tenant() {
+    let harness = Harness::new();
+    let mut created = Vec::new();
+    for n in 0..5 {
+        let registered = harness
+            .register(
+                &format!("Tenant {n}"),
+                &format!("tenant-{n}"),
+                &format!("u{n}@example.com"),
+            )
+            .await;
+        created.push(registered.tenant.tenant_id);
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            None => "limit=2".to_owned(),
+            Some(cursor) => format!("limit=2&cursor={cursor}"),
+        };
+        let response = harness
+            .call(Req {
+                route: "GET /admin/tenants",
+                query: Some(query),
+                claims: Some(platform_admin()),
+                ..Req::default()
+            })
+            .await;
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        let page: TenantList = serde_json::from_value(json_of(&response)).expect("list");
+        sizes.push(page.items.len());
+        seen.extend(page.items.iter().map(|tenant| tenant.tenant_id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![2, 2, 1]);
+    seen.sort();
+    created.sort();
+    assert_eq!(seen, created);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_body_and_writes_nothing() {
+    let harness = Harness::new();
+    let registered = harness.register("Keep", "keep", "keep@example.com").await;
+    let tenant = registered.tenant.tenant_id;
+    let tenant_text = tenant.to_string();
+    let admin = || Some(tenant_claims(&tenant, "admin"));
+    let operator = || Some(platform_admin());
+    let mut without_tenant = tenant_claims(&tenant, "admin");
+    without_tenant.remove("tenant_id");
+    let mut bad_tenant = tenant_claims(&tenant, "admin");
+    bad_tenant.insert("tenant_id".into(), "../other".into());
+    let mut bad_role = tenant_claims(&tenant, "admin");
+    bad_role.insert("tenant_role".into(), "root".into());
+    let field = |name: &str, value: Value| {
+        let mut body: Value = serde_json::from_str(&registration("New", "new-one", "new@example.com")).expect("json");
+        body[name] = value;
+        body.to_string()
+    };
+    let without = |name: &str| {
+        let mut body: Value = serde_json::from_str(&registration("New", "new-one", "new@example.com")).expect("json");
+        body.as_object_mut().expect("object").remove(name);
+        body.to_string()
+    };
+    let oversized = field("name", json!("x".repeat(17 * 1024)));
+    let register = |body: String| Req {
+        route: "POST /tenants",
+        body: Some(body),
+        ..Req::default()
+    };
+    let put_tenant = |body: &str| Req {
+        route: "PUT /tenant",
+        body: Some(body.to_owned()),
+        claims: admin(),
+        ..Req::default()
+    };
+    let admin_route = |route: &'static str, id: &str, body: Option<&str>, query: Option<&str>| Req {
+        route,
+        tenant_id: Some(id.to_owned()),
+        body: body.map(str::to_owned),
+        query: query.map(str::to_owned),
+        claims: operator(),
+        ..Req::default()
+    };
+    let list = |query: &str| Req {
+        route: "GET /admin/tenants",
+        query: Some(query.to_owned()),
+        claims: operator(),
+        ..Req::default()
+    };
+
+    let cases: Vec<(&str, Req, i64)> = vec![
+        // POST /tenants
+        ("register: invalid JSON", register("{\"name\":".into()), 400),
+        (
+            "register: no body",
+            Req {
+                route: "POST /tenants",
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "register: unknown field",
+            register(field("tenant_id", json!(tenant_text))),
+            400,
+        ),
+        ("register: missing slug", register(without("slug")), 400),
+        ("register: missing password", register(without("admin_password")), 400),
+        ("register: wrong type", register(field("name", json!(["a"]))), 400),
+        ("register: blank name", register(field("name", json!("   "))), 400),
+        (
+            "register: long name",
+            register(field("name", json!("n".repeat(101)))),
+            400,
+        ),
+        ("register: two-line name", register(field("name", json!("a\nb"))), 400),
+        ("register: short slug", register(field("slug", json!("ab"))), 400),
+        (
+            "register: long slug",
+            register(field("slug", json!("a".repeat(41)))),
+            400,
+        ),
+        ("register: uppercase slug", register(field("slug", json!("Acme"))), 400),
+        (
+            "register: slug with a leading dash",
+            register(field("slug", json!("-acme"))),
+            400,
+        ),
+        (
+            "register: slug with a trailing dash",
+            register(field("slug", json!("acme-"))),
+            400,
+        ),
+        (
+            "register: slug with a dot",
+            register(field("slug", json!("ac.me"))),
+            400,
+        ),
+        ("register: unknown tier", register(field("tier", json!("gold"))), 400),
+        (
+            "register: bad email",
+            register(field("admin_email", json!("not-an-email"))),
+            400,
+        ),
+        (
+            "register: short password",
+            register(field("admin_password", json!("short"))),
+            400,
+        ),
+        (
+            "register: long password",
+            register(field("admin_password", json!("p".repeat(257)))),
+            400,
+        ),
+        ("register: oversized request", register(oversized), 413),
+        (
+            "register: not JSON",
+            Req {
+                route: "POST /tenants",
+                body: Some(registration("New", "new-one", "new@example.com")),
+                content_type: Some("text/plain"),
+                ..Req::default()
+            },
+            415,
+        ),
+        (
+            "register: unknown query parameter",
+            Req {
+                route: "POST /tenants",
+                body: Some(registration("New", "new-one", "new@example.com")),
+                query: Some("debug=1".into()),
+                ..Req::default()
+            },
+            400,
+        ),
+        // GET /tenant
+        (
+            "get: no token",
+            Req {
+                route: "GET /tenant",
+                ..Req::default()
+            },
+            401,
+        ),
+        (
+            "get: no tenant claim",
+            Req {
+                route: "GET /tenant",
+                claims: Some(without_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
+        (
+            "get: malformed tenant claim",
+            Req {
+                route: "GET /tenant",
+                claims: Some(bad_tenant.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
+        (
+            "get: a body",
+            Req {
+                route: "GET /tenant",
+                body: Some("{}".into()),
+                claims: admin(),
+                ..Req::default()
+            },
+            400,
+        ),
+        (
+            "get: unknown query parameter",
+            Req {
+                route: "GET /tenant",
+                query: Some("tenant_id=x".into()),
+                claims: admin(),
+                ..Req::default()
+            },
+            400,
+        ),
+        // PUT /tenant
+        ("put: invalid JSON", put_tenant("{"), 400),
+        (
+            "put: slug is not changeable",
+            put_tenant(r#"{"name":"a","version":2,"slug":"x"}"#),
+            400,
+        ),
+        (
+            "put: tier is not changeable",
+            put_tenant(r#"{"name":"a","version":2,"tier":"enterprise"}"#),
+            400,
+        ),
+        ("put: missing version", put_tenant(r#"{"name":"a"}"#), 400),
+        ("put: negative version", put_tenant(r#"{"name":"a","version":-1}"#), 400),
+        ("put: blank name", put_tenant(r#"{"name":" ","version":2}"#), 400),
+        (
+            "put: bad role claim",
+            Req {
+                route: "PUT /tenant",
+                body: Some(r#"{"name":"a","version":2}"#.into()),
+                claims: Some(bad_role.clone()),
+                ..Req::default()
+            },
+            403,
+        ),
+        (
+            "put: not JSON",
+            Req {
+                route: "PUT /tenant",
+                body: Some(r#"{"name":"a","version":2}"#.into()),
+                content_type: Some("text/plain"),
+                claims: admin(),
+                ..Req::default()
+            },
+            415,
+        ),
+        (
+            "put: no token",
+            Req {
+                route: "PUT /tenant",
+                body: Some("{}".into()),
+                ..Req::default()
+            },
+            401,
+        ),
+        // GET /admin/tenants
+        ("list: limit 0", list("limit=0"), 400),
+        ("list: limit 101", list("limit=101"), 400),
+        ("list: limit not a number", list("limit=ten"), 400),
+        ("list: limit twice", list("limit=1&limit=2"), 400),
+        ("list: foreign cursor", list(&format!("cursor={tenant_text}")), 400),
+        ("list: unknown query parameter", list("status=active"), 400),
+        (
+            "list: a body",
+            Req {
+                route: "GET /admin/tenants",
+                body: Some("{}".into()),
+                claims: operator(),
+                ..Req::default()
+            },
+            400,
+        ),
+        // POST /admin/tenants/{tenant_id}/suspend and /reactivate
+        (
+            "suspend: bad tenant id",
+            admin_route("POST /admin/tenants/{tenant_id}/suspend", "acme", None, None),
+            400,
+        ),
+        (
+            "suspend: uppercase tenant id",
+            admin_route(
+                "POST /admin/tenants/{tenant_id}/suspend",
+                &tenant_text.to_uppercase(),
+                None,
+                None,
+            ),
+            400,
+        ),
+        (
+            "suspend: a body",
+            admin_route(
+                "POST /admin/tenants/{tenant_id}/suspend",
+                &tenant_text,
+                Some("{}"),
+                None,
+            ),
+            400,
+        ),
+        (
+            "suspend: unknown query parameter",
+            admin_route(
+                "POST /admin/tenants/{tenant_id}/suspend",
+                &tenant_text,
+                None,
+                Some("force=1"),
+            ),
+            400,
+        ),
+        (
+            "reactivate: bad tenant id",
+            admin_route("POST /admin/tenants/{tenant_id}/reactivate", "../x", None, None),
+            400,
+        ),
+        (
+            "reactivate: a body",
+            admin_route(
+                "POST /admin/tenants/{tenant_id}/reactivate",
+                &tenant_text,
+                Some("{}"),
+                None,
+            ),
+            400,
+        ),
+        // PUT /admin/tenants/{tenant_id}/tier
+        (
+            "tier: unknown tier",
+            admin_route(
+                "PUT /admin/tenants/{tenant_id}/tier",
+                &tenant_text,
+                Some(r#"{"tier":"gold"}"#),
+                None,
+            ),
+            400,
+        ),
+        (
+            "tier: unknown field",
+            admin_route(
+                "PUT /admin/tenants/{tenant_id}/tier",
+                &tenant_text,
+                Some(r#"{"tier":"free","status":"active"}"#),
+                None,
+            ),
+            400,
+        ),
+        (
+            "tier: no body",
+            admin_route("PUT /admin/tenants/{tenant_id}/tier", &tenant_text, None, None),
+            400,
+        ),
+        (
+            "tier: bad tenant id",
+            admin_route(
+                "PUT /admin/tenants/{tenant_id}/tier",
+                "x",
+                Some(r#"{"tier":"free"}"#),
+                None,
+            ),
+            400,
+        ),
+        // Unknown route
+        (
+            "unknown route",
+            Req {
+                route: "DELETE /tenant",
+                claims: admin(),
+                ..Req::default()
+            },
+            404,
+        ),
+    ];
+
+    let before = harness.state();
+    for (name, req, status) in cases {
+        let response = harness.call(req).await;
+        assert_eq!(response.status_code, status, "{name}: {}", body_text(&response));
+        assert_problem(&response, status);
+        assert_eq!(harness.state(), before, "{name} changed something");
+    }
+}
+
+#[tokio::test]
+async fn an_outage_is_a_503_problem_and_changes_nothing() {
+    let harness = Harness::new();
+    let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant;
+    let id = tenant.tenant_id;
+    let before = harness.state();
+    let requests = || {
+        vec![
+            Req {
+                route: "POST /tenants",
+                body: Some(registration("New", "new-one", "new@example.com")),
+                ..Req::default()
+            },
+            Req {
+                route: "POST /tenants",
+                body: Some(registration("Acme", "acme", "ada@example.com")),
+                ..Req::default()
+            },
+            Req {
+                route: "GET /tenant",
+                claims: Some(tenant_claims(&id, "member")),
+                ..Req::default()
+            },
+            Req {
+                route: "PUT /tenant",
+                body: Some(json!({"name": "Renamed", "version": 2}).to_string()),
+                claims: Some(tenant_claims(&id, "admin")),
+                ..Req::default()
+            },
+            Req {
+                route: "GET /admin/tenants",
+                claims: Some(platform_admin()),
+                ..Req::default()
+            },
+            Req {
+                route: "POST /admin/tenants/{tenant_id}/suspend",
+                tenant_id: Some(id.to_string()),
+                claims: Some(platform_admin()),
+                ..Req::default()
+            },
+            Req {
+                route: "PUT /admin/tenants/{tenant_id}/tier",
+                tenant_id: Some(id.to_string()),
+                body: Some(r#"{"tier":"free"}"#.into()),
+                claims: Some(platform_admin()),
+                ..Req::default()
+            },
+        ]
+    };
+
+    // Everything down.
+    harness.api.tenants().set_unavailable(true);
+    harness.api.slugs().set_unavailable(true);
+    for req in requests() {
+        let route = req.route;
+        let problem = assert_problem(&harness.call(req).await, 503);
+        assert!(
+            !problem.detail.to_lowercase().contains("dynamo"),
+            "{route}: {}",
+            problem.detail
+        );
+    }
+    harness.api.tenants().set_unavailable(false);
+    harness.api.slugs().set_unavailable(false);
+    assert_eq!(harness.state(), before);
+
+    // Only the slug store down: registration writes nothing at all.
+    harness.api.slugs().set_unavailable(true);
+    assert_problem(&harness.call(requests().remove(0)).await, 503);
+    harness.api.slugs().set_unavailable(false);
+    assert_eq!(harness.state(), before);
+
+    // Only the tenant store down: the slug claim is pending and the same
+    // request completes once the store is back.
+    harness.api.tenants().set_unavailable(true);
+    assert_problem(&harness.call(requests().remove(0)).await, 503);
+    harness.api.tenants().set_unavailable(false);
+    assert_eq!(harness.state().tenants, before.tenants);
+    assert_eq!(harness.state().users_calls, before.users_calls);
+    let response = harness.call(requests().remove(0)).await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+}
