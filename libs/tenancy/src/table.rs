@@ -481,7 +481,10 @@ impl TenantTable<'_> {
     }
 }
 
-fn classify<E, R>(error: &SdkError<E, R>) -> DataError
+/// Classifies a DynamoDB SDK error: throttling, outages and timeouts are
+/// `Unavailable` (503, retry later), anything else `Refused`. For the few
+/// callers that use DynamoDB outside a [`TenantTable`] (execution-role access).
+pub fn classify<E, R>(error: &SdkError<E, R>) -> DataError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -510,6 +513,7 @@ fn is_transient(code: &str) -> bool {
             | "ServiceUnavailable"
             | "LimitExceededException"
             | "TransactionInProgressException"
+            | "TransactionConflictException"
     )
 }
 

@@ -1,14 +1,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use tenancy::credentials::RoleAssumer;
-use tenancy::table::{DataError, TableSpec, TenantDynamoSessions, WriteCondition};
+use tenancy::table::{DataError, TableSpec, TenantDynamoSessions, WriteCondition, classify};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
@@ -368,36 +367,5 @@ impl SlugStore for DynamoSlugStore {
                 _ => classify(&error),
             }),
         }
-    }
-}
-
-/// Sorts SDK failures like `libs/tenancy` does for tenant tables (its
-/// classifier is private): throttling and no answer are transient, anything
-/// else is refused (a deployment problem).
-fn classify<E, R>(error: &SdkError<E, R>) -> DataError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            if matches!(
-                code,
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-                    | "LimitExceededException"
-                    | "TransactionConflictException"
-            ) {
-                DataError::Unavailable(code.to_owned())
-            } else {
-                DataError::Refused(code.to_owned())
-            }
-        }
-        SdkError::ConstructionFailure(_) => DataError::Refused("the request could not be built".into()),
-        _ => DataError::Unavailable("no answer from DynamoDB".into()),
     }
 }

@@ -73,7 +73,7 @@ pub struct InternalRequest {
     pub internal: InternalCommand,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InternalCommand {
     /// Registration: create the first admin of a new tenant, with a permanent
@@ -85,6 +85,26 @@ pub enum InternalCommand {
         email: String,
         password: String,
     },
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for InternalCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CreateFirstAdmin {
+                tenant_id,
+                tier,
+                email,
+                password: _,
+            } => f
+                .debug_struct("CreateFirstAdmin")
+                .field("tenant_id", tenant_id)
+                .field("tier", tier)
+                .field("email", email)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
 }
 
 /// The users service's answer to an [`InternalRequest`].
@@ -179,5 +199,10 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<InternalRequest>(r#"{"internal":{"command":"drop_tables"}}"#).is_err());
+        let printed = format!("{request:?}");
+        assert!(
+            !printed.contains("Secret-passw0rd") && printed.contains("<redacted>"),
+            "{printed}"
+        );
     }
 }
