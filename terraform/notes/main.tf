@@ -7,6 +7,7 @@ locals {
     "authorizer_id",
     "tenant_role_arn",
     "tenant_role_name",
+    "logs_kms_key_arn",
     "execution_role_arn/notes",
   ]
   # insecure_value: these are plain String parameters, and `value` would mark
@@ -26,6 +27,7 @@ module "notes" {
   package_path        = var.package_path
   architecture        = var.architecture
   log_retention_days  = var.log_retention_days
+  log_kms_key_arn     = local.platform["logs_kms_key_arn"]
   deletion_protection = var.deletion_protection
 
   execution_role_arn = local.platform["execution_role_arn/notes"]

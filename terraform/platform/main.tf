@@ -32,12 +32,14 @@ locals {
       user_pool_arn     = module.platform.user_pool_arn
       app_client_id     = module.platform.app_client_id
       jwt_issuer        = module.platform.jwt_issuer
+      logs_kms_key_arn  = module.platform.logs_kms_key_arn
     },
     { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
   )
 }
 
 resource "aws_ssm_parameter" "published" {
+  #checkov:skip=CKV2_AWS_34:Non-secret identifiers (ids, ARNs, the issuer URL) that service roots read as plain String parameters; SecureString would mark every derived value sensitive and hide it from plans.
   for_each = local.published
 
   name        = "${local.ssm_prefix}/${each.key}"

@@ -8,3 +8,7 @@ PROJECT = os.environ.get("PROJECT", "saas")
 ENV = os.environ.get("STACK_ENV", "local")
 PREFIX = f"{PROJECT}-{ENV}"
 REGION = os.environ.get("AWS_REGION", "us-east-1")
+# The issuer the local platform's JWT authorizer trusts (local/stack.sh).
+LOCAL_GATEWAY_ISSUER = os.environ.get(
+    "LOCAL_GATEWAY_ISSUER", f"http://{os.environ.get('GATEWAY_LISTEN', '127.0.0.1:4000')}/cognito"
+)

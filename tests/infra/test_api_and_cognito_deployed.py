@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from settings import PREFIX, REGION
+from settings import LOCAL_GATEWAY_ISSUER, ENV, PREFIX, REGION
 
 pytestmark = pytest.mark.live
 
@@ -112,12 +112,14 @@ def test_only_the_pool_may_invoke_the_trigger(aws, platform):
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == platform["user_pool_arn"]
 
 
-def test_jwt_authorizer_checks_the_pool_issuer_and_client(apigw, platform):
+def test_jwt_authorizer_checks_the_issuer_and_client(apigw, platform):
     # get_authorizer, not get_authorizers: moto 5.2.1 does not implement the list call.
     authorizer = apigw.get_authorizer(ApiId=platform["api_id"], AuthorizerId=platform["authorizer_id"])
     assert authorizer["AuthorizerType"] == "JWT"
     assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
-    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{platform['user_pool_id']}"
+    # On AWS the pool's issuer; locally exactly the local gateway's, which
+    # signs the tokens after running the pre-token trigger.
+    issuer = LOCAL_GATEWAY_ISSUER if ENV == "local" else f"https://cognito-idp.{REGION}.amazonaws.com/{platform['user_pool_id']}"
     assert platform["jwt_issuer"] == issuer
     assert authorizer["JwtConfiguration"] == {"Issuer": issuer, "Audience": [platform["app_client_id"]]}
 

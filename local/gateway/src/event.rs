@@ -36,6 +36,9 @@ pub struct IncomingRequest<'a> {
     pub port: u16,
 }
 
+/// The JWT authorizer's output: claims rendered as strings, and scopes.
+pub type JwtContext = (HashMap<String, String>, Option<Vec<String>>);
+
 /// What API Gateway knows about the request besides the request itself.
 #[derive(Debug, Clone)]
 pub struct EventContext {
@@ -47,7 +50,7 @@ pub struct EventContext {
     pub trace_id: String,
     pub now: OffsetDateTime,
     /// Claims (rendered as strings) and scopes of the JWT authorizer.
-    pub jwt: Option<(HashMap<String, String>, Option<Vec<String>>)>,
+    pub jwt: Option<JwtContext>,
 }
 
 /// The payload 2.0 event.

@@ -1,1 +1,262 @@
-fn main() {}
+//! `local-gateway`: serves the HTTP API, Lambda and Cognito sign-in that
+//! Terraform deployed to the emulator. See README.md.
+
+// The SDK futures nest deeply; computing their layout needs more than the default 128.
+#![recursion_limit = "256"]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use local_gateway::authorizer::{JwtAuthorizer, KeySource};
+use local_gateway::cognito::Cognito;
+use local_gateway::emulator::{ApiSelector, Emulator};
+use local_gateway::functions::{FunctionSource, Functions};
+use local_gateway::gateway::{Gateway, HttpApi, RouteTarget, router};
+use local_gateway::keys::SigningKey;
+use local_gateway::routes::Route;
+use local_gateway::runtime::ProcessRegistry;
+use tenancy::jwt::HttpJwksSource;
+
+/// Serves what Terraform deployed to the emulator: the HTTP API with its JWT
+/// authorizer, the Lambda functions (real binaries, Runtime API) and Cognito
+/// sign-in with the pre-token-generation trigger.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The emulator (moto) URL.
+    #[arg(long, env = "LOCAL_GATEWAY_EMULATOR", default_value = "http://127.0.0.1:5055")]
+    emulator: String,
+    /// Address to listen on.
+    #[arg(long, env = "LOCAL_GATEWAY_LISTEN", default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+    /// Name of the HTTP API to serve.
+    #[arg(long, env = "LOCAL_GATEWAY_API_NAME", default_value = "saas-local-http-api")]
+    api_name: String,
+    /// Id of the HTTP API to serve (instead of --api-name).
+    #[arg(long, env = "LOCAL_GATEWAY_API_ID")]
+    api_id: Option<String>,
+    /// URL clients reach the gateway at (default http://<listen>).
+    #[arg(long, env = "LOCAL_GATEWAY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// `iss` of the tokens the gateway issues (default <public-url>/cognito).
+    /// The JWT authorizer must be deployed with this issuer.
+    #[arg(long, env = "LOCAL_GATEWAY_ISSUER")]
+    issuer: Option<String>,
+    /// AWS region of the emulated deployment.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Working folder: function code is extracted under <work-dir>/functions/<name>/.
+    #[arg(long, env = "LOCAL_GATEWAY_WORK_DIR", default_value = ".local")]
+    work_dir: PathBuf,
+    /// Folders holding the deployed zips (<dir>/<fn>/bootstrap.zip), matched by
+    /// CodeSha256 when the emulator cannot hand out the code.
+    #[arg(
+        long,
+        env = "LOCAL_GATEWAY_PACKAGES",
+        value_delimiter = ',',
+        default_value = "target/lambda-local"
+    )]
+    packages: Vec<PathBuf>,
+    /// Most instances per function; further concurrent invocations queue.
+    #[arg(long, env = "LOCAL_GATEWAY_MAX_INSTANCES", default_value_t = 4)]
+    max_instances: usize,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let processes = ProcessRegistry::default();
+    let result = run(Args::parse(), processes.clone()).await;
+    // Whatever happened: no function process outlives the gateway.
+    processes.kill_all();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen))
+        .trim_end_matches('/')
+        .to_owned();
+    let issuer = args.issuer.clone().unwrap_or_else(|| format!("{public_url}/cognito"));
+    let emulator = Arc::new(Emulator::new(&args.emulator, &args.region).await);
+    let account_id = emulator.account_id().await.map_err(|e| e.to_string())?;
+    let keys = Arc::new(SigningKey::generate().map_err(|e| e.to_string())?);
+    let work_dir = std::path::absolute(&args.work_dir).map_err(|e| e.to_string())?;
+    let packages = args
+        .packages
+        .iter()
+        .map(std::path::absolute)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+
+    let selector = match &args.api_id {
+        Some(id) => ApiSelector::Id(id.clone()),
+        None => ApiSelector::Name(args.api_name.clone()),
+    };
+    let api = emulator.load_api(&selector).await.map_err(|e| e.to_string())?;
+
+    let mut authorizers = std::collections::HashMap::new();
+    for def in api.authorizers.values() {
+        let keys_source = if def.issuer == issuer {
+            KeySource::Static(Arc::new(keys.jwks().clone()))
+        } else {
+            tracing::warn!(
+                authorizer = %def.name,
+                trusts = %def.issuer,
+                gateway_issuer = %issuer,
+                "the JWT authorizer does not trust the gateway's issuer: tokens from {public_url}/cognito will be rejected. Deploy the platform with jwt_issuer = \"{issuer}\"."
+            );
+            let jwks_url = match def.issuer.strip_prefix("https://cognito-idp.") {
+                // moto serves a pool's JWKS at <emulator>/<pool id>/.well-known/jwks.json.
+                Some(rest) => format!(
+                    "{}/{}/.well-known/jwks.json",
+                    emulator.endpoint,
+                    rest.rsplit('/').next().unwrap_or_default()
+                ),
+                None => format!("{}/.well-known/jwks.json", def.issuer.trim_end_matches('/')),
+            };
+            KeySource::Http(HttpJwksSource::new(jwks_url).map_err(|e| e.to_string())?)
+        };
+        let authorizer = JwtAuthorizer::new(
+            def.id.clone(),
+            def.name.clone(),
+            def.issuer.clone(),
+            def.audience.clone(),
+            &def.identity_sources,
+            keys_source,
+        )
+        .map_err(|e| format!("authorizer {}: {e}", def.name))?;
+        authorizers.insert(def.id.clone(), Arc::new(authorizer));
+    }
+
+    let source = FunctionSource {
+        emulator: Arc::clone(&emulator),
+        work_dir,
+        packages,
+        gateway_url: public_url.clone(),
+        max_instances: args.max_instances,
+    };
+    let functions = Arc::new(Functions::new(Some(source), processes.clone()));
+    let mut routes = Vec::new();
+    for route in &api.routes {
+        if let Some(function) = &route.function {
+            // Fail fast on code that cannot be found; extraction happens here.
+            functions.get(function).await.map_err(|e| e.to_string())?;
+        }
+        let authorizer = match (route.authorization_type.as_str(), &route.authorizer_id) {
+            ("JWT", Some(id)) => Some(
+                authorizers
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| format!("route {} uses unknown authorizer {id}", route.route_key))?,
+            ),
+            ("NONE", _) => None,
+            (other, _) => {
+                tracing::warn!(route = %route.route_key, authorization = other, "authorization type not emulated: route served without it");
+                None
+            }
+        };
+        routes.push(Route {
+            route_key: route.route_key.clone(),
+            target: RouteTarget {
+                function: route.function.clone(),
+                authorizer,
+            },
+        });
+    }
+    let cognito = Arc::new(Cognito::new(
+        Arc::clone(&emulator),
+        Arc::clone(&functions),
+        Arc::clone(&keys),
+        issuer.clone(),
+    ));
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let gateway = Arc::new(Gateway {
+        api: Some(HttpApi::new(api.api_id.clone(), account_id, routes)),
+        functions: Arc::clone(&functions),
+        cognito: Some(cognito),
+        port,
+    });
+
+    let mut banner = format!(
+        "local-gateway: HTTP API {} ({}) from {}\n",
+        api.name, api.api_id, emulator.endpoint
+    );
+    banner.push_str(&format!(
+        "  API:          {public_url}/  (routes: {})\n",
+        api.routes.len()
+    ));
+    for route in &api.routes {
+        banner.push_str(&format!(
+            "    {:<32} -> {} [{}]\n",
+            route.route_key,
+            route.function.as_deref().unwrap_or("-"),
+            route.authorization_type
+        ));
+    }
+    banner.push_str(&format!(
+        "  Cognito:      {public_url}/cognito  (AWS SDK endpoint_url; InitiateAuth USER_PASSWORD_AUTH)\n"
+    ));
+    let client_ids: Vec<&str> = api
+        .authorizers
+        .values()
+        .flat_map(|a| a.audience.iter().map(String::as_str))
+        .collect();
+    banner.push_str(&format!(
+        "  Sign in:      aws cognito-idp initiate-auth --endpoint-url {public_url}/cognito --auth-flow USER_PASSWORD_AUTH \\\n                  --client-id {} --auth-parameters USERNAME=<user>,PASSWORD=<password>\n                then: curl -H \"Authorization: Bearer <IdToken>\" {public_url}/notes\n",
+        client_ids.first().copied().unwrap_or("<app client id>")
+    ));
+    banner.push_str(&format!(
+        "  Issuer:       {issuer}  (JWKS {issuer}/.well-known/jwks.json)\n"
+    ));
+    banner.push_str(&format!(
+        "  Lambda:       {public_url}  (Invoke API, AWS_ENDPOINT_URL_LAMBDA)\n"
+    ));
+    eprint!("{banner}");
+
+    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal(processes.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopping: killing function instances");
+    functions.stop_all().await;
+    processes.kill_all();
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM, after killing every function instance (so
+/// requests waiting on one end at once and the listener can drain).
+async fn shutdown_signal(processes: ProcessRegistry) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    tracing::info!("stopping: killing function instances");
+    processes.kill_all();
+}

@@ -95,6 +95,12 @@ variable "log_retention_days" {
   }
 }
 
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's log group (the platform's logs key), or null for CloudWatch's default encryption."
+  type        = string
+  default     = null
+}
+
 # --- HTTP API (optional: a function without routes, such as a Cognito
 # trigger, gets no integration, routes or API invoke permission) ------------
 

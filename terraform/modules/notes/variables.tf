@@ -48,6 +48,12 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "log_kms_key_arn" {
+  description = "ARN of the platform's KMS key for log groups (encrypts the notes function's log group)."
+  type        = string
+  default     = null
+}
+
 variable "deletion_protection" {
   description = "Protect the notes table against deletion (turn on for prod)."
   type        = bool

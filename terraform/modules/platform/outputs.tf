@@ -67,3 +67,8 @@ output "token_claims_function_arn" {
   description = "ARN of the pre-token-generation trigger function."
   value       = module.token_claims.function_arn
 }
+
+output "logs_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the platform's and the services' log groups."
+  value       = aws_kms_key.logs.arn
+}

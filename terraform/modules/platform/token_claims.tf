@@ -14,6 +14,7 @@ module "token_claims" {
   timeout            = 5 # Cognito waits at most 5 s for a trigger
   execution_role_arn = aws_iam_role.execution["token-claims"].arn
   log_retention_days = var.log_retention_days
+  log_kms_key_arn    = aws_kms_key.logs.arn
   tags               = merge(local.tags, { service = "token-claims" })
 
   # Table names follow the service modules' convention; those roots apply

@@ -41,8 +41,9 @@ variable "jwt_issuer" {
   default     = null
 
   validation {
-    condition     = var.jwt_issuer == null || can(regex("^https://", var.jwt_issuer))
-    error_message = "jwt_issuer must be an https:// URL."
+    # http:// only on the loopback: the local gateway's issuer.
+    condition     = var.jwt_issuer == null || can(regex("^(https://|http://(127\\.0\\.0\\.1|localhost)(:[0-9]+)?/)", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https:// URL (http:// only for the local gateway on 127.0.0.1 or localhost)."
   }
 }
 

@@ -1,0 +1,137 @@
+//! The Runtime API and instance pool, with a scripted runtime (curl).
+
+mod support;
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use local_gateway::runtime::{Failure, FunctionPool, Outcome, ProcessRegistry};
+use serde_json::Value;
+use support::{eventually, fake_spec, process_gone};
+
+fn pid_of(outcome: &Result<Outcome, Failure>) -> u64 {
+    match outcome {
+        Ok(Outcome::Success(body)) => {
+            let value: Value = serde_json::from_slice(body).expect("json answer");
+            value["pid"].as_u64().expect("pid")
+        }
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn pool(timeout: Duration, max: usize) -> (std::sync::Arc<FunctionPool>, ProcessRegistry) {
+    let registry = ProcessRegistry::default();
+    (
+        FunctionPool::new(fake_spec("fake", timeout, max), registry.clone()),
+        registry,
+    )
+}
+
+#[tokio::test]
+async fn next_and_response_and_the_instance_stays_warm() {
+    let (pool, registry) = pool(Duration::from_secs(5), 4);
+    let first = pool.invoke(Bytes::from_static(br#"{"hello":"world"}"#)).await;
+    let Ok(Outcome::Success(body)) = &first.result else {
+        panic!("{first:?}")
+    };
+    let value: Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(value["event"]["hello"], "world");
+    let second = pool.invoke(Bytes::from_static(b"{}")).await;
+    assert_eq!(pid_of(&first.result), pid_of(&second.result), "same warm instance");
+    assert_ne!(first.request_id, second.request_id);
+    assert_eq!(pool.instances_started(), 1);
+    assert_eq!(registry.len(), 1);
+    let pid = pid_of(&second.result);
+    pool.stop();
+    assert!(
+        eventually(Duration::from_secs(5), || process_gone(pid)).await,
+        "instance killed on stop"
+    );
+}
+
+#[tokio::test]
+async fn invocation_error_is_a_function_error() {
+    let (pool, _registry) = pool(Duration::from_secs(5), 4);
+    let invocation = pool.invoke(Bytes::from_static(br#"{"x":"FAIL-ME"}"#)).await;
+    match invocation.result {
+        Ok(Outcome::FunctionError { payload, error_type }) => {
+            assert_eq!(error_type, "Boom");
+            let value: Value = serde_json::from_slice(&payload).expect("json");
+            assert_eq!(value["errorMessage"], "boom");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The instance survives an invocation error.
+    let next = pool.invoke(Bytes::from_static(b"{}")).await;
+    pid_of(&next.result);
+    assert_eq!(pool.instances_started(), 1);
+}
+
+#[tokio::test]
+async fn crash_fails_the_invocation_and_the_next_one_is_served() {
+    let (pool, _registry) = pool(Duration::from_secs(5), 4);
+    let warm = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    let crashed = pool.invoke(Bytes::from_static(br#"{"x":"CRASH-ME"}"#)).await;
+    assert!(matches!(crashed.result, Err(Failure::Crashed(_))), "{crashed:?}");
+    let next = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    assert_ne!(warm, next, "a new instance replaced the crashed one");
+    assert!(process_gone(warm));
+}
+
+#[tokio::test]
+async fn timeout_kills_the_instance_and_a_replacement_serves() {
+    let (pool, registry) = pool(Duration::from_secs(1), 4);
+    let warm = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    let started = std::time::Instant::now();
+    let timed_out = pool.invoke(Bytes::from_static(br#"{"x":"HANG-ME"}"#)).await;
+    assert_eq!(timed_out.result, Err(Failure::TimedOut(Duration::from_secs(1))));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        eventually(Duration::from_secs(5), || process_gone(warm)).await,
+        "hung instance killed"
+    );
+    let next = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    assert_ne!(warm, next);
+    assert!(registry.len() <= 2, "{}", registry.len());
+}
+
+#[tokio::test]
+async fn concurrent_invocations_get_a_second_instance_and_the_cap_queues() {
+    let (pool, _registry) = pool(Duration::from_secs(5), 2);
+    let sleep = || Bytes::from_static(br#"{"x":"SLEEP-ME"}"#);
+    let (a, b) = tokio::join!(pool.invoke(sleep()), pool.invoke(sleep()));
+    assert_ne!(pid_of(&a.result), pid_of(&b.result));
+    assert_eq!(pool.instances_started(), 2);
+    // Three at once with a cap of two: the third waits for a free instance.
+    let (a, b, c) = tokio::join!(pool.invoke(sleep()), pool.invoke(sleep()), pool.invoke(sleep()));
+    for result in [&a.result, &b.result, &c.result] {
+        pid_of(result);
+    }
+    assert_eq!(pool.instances_started(), 2);
+    assert_eq!(pool.idle_instances(), 2);
+}
+
+#[tokio::test]
+async fn init_error_fails_the_invocation() {
+    let registry = ProcessRegistry::default();
+    let mut spec = fake_spec("broken", Duration::from_secs(5), 1);
+    spec.env.push(("FAKE_INIT_ERROR".to_owned(), "1".to_owned()));
+    let pool = FunctionPool::new(spec, registry);
+    let invocation = pool.invoke(Bytes::from_static(b"{}")).await;
+    match invocation.result {
+        Err(Failure::InitFailed { error_type, .. }) => assert_eq!(error_type, "Runtime.InitError"),
+        // The runtime may exit before its init error is seen.
+        Err(Failure::Crashed(_)) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn kill_all_ends_every_instance() {
+    let (pool, registry) = pool(Duration::from_secs(5), 4);
+    let sleep = || Bytes::from_static(br#"{"x":"SLEEP-ME"}"#);
+    let (a, b) = tokio::join!(pool.invoke(sleep()), pool.invoke(sleep()));
+    let pids = [pid_of(&a.result), pid_of(&b.result)];
+    registry.kill_all();
+    assert!(eventually(Duration::from_secs(5), || pids.iter().all(|p| process_gone(*p))).await);
+}
