@@ -8,6 +8,9 @@ TF_MIRROR ?= /opt/tf-plugins
 VENV      ?= .venv
 PYTHON    ?= python3
 
+# Where cargo puts debug binaries (honours CARGO_TARGET_DIR).
+CARGO_DEBUG_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
+
 # Lambda functions (binary names); each becomes a bootstrap.zip.
 FUNCTIONS ?= notes users tenants token-claims
 
@@ -73,7 +76,7 @@ build: $(BUILD_TOOLS_STAMP) ## Release Lambda zips (provided.al2023, arm64 + x86
 
 package-local: ## Debug build of every function, zipped for the local stack (target/lambda-local)
 	cargo build $(foreach fn,$(FUNCTIONS),--bin $(fn))
-	local/package.sh target/debug target/lambda-local $(FUNCTIONS)
+	local/package.sh $(CARGO_DEBUG_DIR) target/lambda-local $(FUNCTIONS)
 
 # --- Local stack (moto + Terraform) ------------------------------------------
 
@@ -93,7 +96,7 @@ plan-local: ## Plan every root against the local stack; fails if anything would 
 # --- Local gateway (HTTP API + JWT authorizer, Lambda runtime, Cognito sign-in) --
 
 # The gateway serves what Terraform deployed to moto (local/gateway/README.md).
-GATEWAY_RUN := target/debug/local-gateway --emulator http://127.0.0.1:$(MOTO_PORT) --listen $(GATEWAY_LISTEN) \
+GATEWAY_RUN := $(CARGO_DEBUG_DIR)/local-gateway --emulator http://127.0.0.1:$(MOTO_PORT) --listen $(GATEWAY_LISTEN) \
   --issuer $(GATEWAY_URL)/cognito
 
 .PHONY: dev gateway

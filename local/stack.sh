@@ -32,7 +32,7 @@ all_roots=(platform notes users tenants)
 MOTO_PORT=${MOTO_PORT:-5055}
 GATEWAY_LISTEN=${GATEWAY_LISTEN:-127.0.0.1:4000}
 LOCAL_GATEWAY_ISSUER=${LOCAL_GATEWAY_ISSUER:-http://$GATEWAY_LISTEN/cognito}
-gateway_bin=${GATEWAY_BIN:-$repo/target/debug/local-gateway}
+gateway_bin=${GATEWAY_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/local-gateway}
 TF_MIRROR=${TF_MIRROR:-/opt/tf-plugins}
 # moto behind a lock, one request at a time: see local/moto_serialized.py.
 moto_python=${MOTO_PYTHON:-$repo/.venv/bin/python}
