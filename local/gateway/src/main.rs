@@ -86,6 +86,29 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The authorizer that protects a deployed route. Fails closed: a route whose
+/// protection the gateway does not emulate is never served unprotected.
+fn route_authorizer<A: Clone>(
+    route_key: &str,
+    authorization_type: &str,
+    authorizer_id: Option<&str>,
+    authorizers: &std::collections::HashMap<String, A>,
+) -> Result<Option<A>, String> {
+    match (authorization_type, authorizer_id) {
+        ("JWT", Some(id)) => authorizers
+            .get(id)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| format!("route {route_key} uses unknown authorizer {id}")),
+        ("NONE", _) => Ok(None),
+        (other, id) => Err(format!(
+            "route {route_key} uses authorization {other:?}{}, which the local gateway does not emulate; \
+             refusing to serve it unprotected",
+            if id.is_none() { " without an authorizer" } else { "" }
+        )),
+    }
+}
+
 async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
     let public_url = args
         .public_url
@@ -159,19 +182,12 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
             // Fail fast on code that cannot be found; extraction happens here.
             functions.get(function).await.map_err(|e| e.to_string())?;
         }
-        let authorizer = match (route.authorization_type.as_str(), &route.authorizer_id) {
-            ("JWT", Some(id)) => Some(
-                authorizers
-                    .get(id)
-                    .cloned()
-                    .ok_or_else(|| format!("route {} uses unknown authorizer {id}", route.route_key))?,
-            ),
-            ("NONE", _) => None,
-            (other, _) => {
-                tracing::warn!(route = %route.route_key, authorization = other, "authorization type not emulated: route served without it");
-                None
-            }
-        };
+        let authorizer = route_authorizer(
+            &route.route_key,
+            &route.authorization_type,
+            route.authorizer_id.as_deref(),
+            &authorizers,
+        )?;
         routes.push(Route {
             route_key: route.route_key.clone(),
             target: RouteTarget {
@@ -259,4 +275,31 @@ async fn shutdown_signal(processes: ProcessRegistry) {
     }
     tracing::info!("stopping: killing function instances");
     processes.kill_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_authorizer;
+    use std::collections::HashMap;
+
+    #[test]
+    fn routes_keep_their_protection_or_the_gateway_refuses_them() {
+        let authorizers = HashMap::from([("jwt1".to_owned(), "the jwt authorizer")]);
+        assert_eq!(
+            route_authorizer("GET /notes", "JWT", Some("jwt1"), &authorizers),
+            Ok(Some("the jwt authorizer"))
+        );
+        assert_eq!(route_authorizer("POST /tenants", "NONE", None, &authorizers), Ok(None));
+        for (kind, id) in [
+            ("JWT", Some("other")),
+            ("JWT", None),
+            ("AWS_IAM", None),
+            ("CUSTOM", Some("jwt1")),
+        ] {
+            assert!(
+                route_authorizer("GET /notes", kind, id, &authorizers).is_err(),
+                "{kind} {id:?} must be refused"
+            );
+        }
+    }
 }
