@@ -111,6 +111,20 @@ gateway: ## Run the local gateway in the foreground against a running stack (mak
 	cargo build -p local-gateway
 	$(GATEWAY_RUN)
 
+# The two-tenant story (tests/e2e/src/demo.rs) against a fresh stack + gateway;
+# the stack and the gateway are always taken down again, pass or fail.
+.PHONY: demo
+demo: $(VENV_STAMP) ## Build, bring the stack and gateway up, run the two-tenant demo (one line per step), always tear down
+	$(MAKE) --no-print-directory package-local
+	cargo build -p local-gateway -p e2e --bins
+	mkdir -p .local
+	trap '$(STACK) down' EXIT; \
+	  echo "[demo] bringing the local stack up (Terraform output: .local/demo-up-$(MOTO_PORT).log)"; \
+	  $(STACK) up >.local/demo-up-$(MOTO_PORT).log 2>&1 || { tail -n 40 .local/demo-up-$(MOTO_PORT).log >&2; exit 1; }; \
+	  $(STACK) gateway-start; \
+	  echo; \
+	  $(EMULATOR_ENV) LOCAL_GATEWAY_URL=$(GATEWAY_URL) target/debug/demo
+
 # --- Terraform checks --------------------------------------------------------
 
 .PHONY: tf-fmt-check tf-validate
@@ -132,7 +146,23 @@ test: $(VENV_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end t
 	  $(STACK) up && \
 	  $(STACK) gateway-start && \
 	  $(MAKE) --no-print-directory test-emulator && \
-	  $(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q
+	  $(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q && \
+	  $(EMULATOR_ENV) $(MAKE) --no-print-directory test-isolation
+
+# The IAM wall, evaluated (tests/isolation/README.md): the policies as deployed
+# through @cloud-copilot/iam-simulate. Reads the stack at AWS_ENDPOINT_URL, else MOTO_PORT.
+ISOLATION_DIR   := tests/isolation
+ISOLATION_STAMP := $(ISOLATION_DIR)/node_modules/.installed
+
+$(ISOLATION_STAMP): $(ISOLATION_DIR)/package.json $(ISOLATION_DIR)/package-lock.json
+	cd $(ISOLATION_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+.PHONY: test-isolation
+test-isolation: $(VENV_STAMP) $(ISOLATION_STAMP) ## IAM isolation matrix + broken-policy variants over the deployed policies (needs make up)
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(MOTO_PORT)} AWS_REGION=us-east-1 \
+	  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	  node --test --test-reporter=tap --test-concurrency=2 $(sort $(wildcard $(ISOLATION_DIR)/*.test.mjs))
 
 lint: $(VENV_STAMP) ## cargo fmt --check, clippy -D warnings, terraform fmt -check and validate
 	cargo fmt --all --check

@@ -82,6 +82,8 @@ def check_tenant_data_policy(document, name="policy"):
                 )
             if condition_values(st, "Null", "dynamodb:LeadingKeys") != ["false"]:
                 problems.append(f"{where}: missing Null dynamodb:LeadingKeys = \"false\" guard")
+            if condition_values(st, "ForAnyValue:StringEquals", "dynamodb:LeadingKeys") != [TENANT_TAG_VARIABLE]:
+                problems.append(f"{where}: missing ForAnyValue:StringEquals dynamodb:LeadingKeys guard (refuses an empty key list)")
     return problems
 
 

@@ -21,6 +21,7 @@ GOOD_DATA = {
             "Condition": {
                 "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": "${aws:PrincipalTag/TenantId}"},
                 "Null": {"dynamodb:LeadingKeys": "false"},
+                "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": "${aws:PrincipalTag/TenantId}"},
             },
         }
     ],
@@ -75,6 +76,7 @@ def test_good_documents_pass():
         pytest.param(lambda s: s.update(Resource="*"), id="star-resource"),
         pytest.param(lambda s: s.pop("Resource"), id="no-resource"),
         pytest.param(lambda s: s["Condition"].pop("Null"), id="no-null-guard"),
+        pytest.param(lambda s: s["Condition"].pop("ForAnyValue:StringEquals"), id="no-for-any-value-guard"),
         pytest.param(lambda s: s["Condition"]["Null"].update({"dynamodb:LeadingKeys": "true"}), id="null-guard-true"),
         pytest.param(lambda s: s["Condition"].pop("ForAllValues:StringEquals"), id="no-leading-keys"),
         pytest.param(

@@ -73,6 +73,14 @@ data "aws_iam_policy_document" "tenant_data" {
       variable = "dynamodb:LeadingKeys"
       values   = ["false"]
     }
+
+    # And at least one leading key is the tenant's: with ForAllValues and the
+    # Null guard this refuses an empty key list too, on any evaluator.
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["$${aws:PrincipalTag/TenantId}"]
+    }
   }
 }
 
