@@ -123,7 +123,7 @@ demo: $(VENV_STAMP) ## Build, bring the stack and gateway up, run the two-tenant
 	  $(STACK) up >.local/demo-up-$(MOTO_PORT).log 2>&1 || { tail -n 40 .local/demo-up-$(MOTO_PORT).log >&2; exit 1; }; \
 	  $(STACK) gateway-start; \
 	  echo; \
-	  $(EMULATOR_ENV) LOCAL_GATEWAY_URL=$(GATEWAY_URL) target/debug/demo
+	  $(EMULATOR_ENV) LOCAL_GATEWAY_URL=$(GATEWAY_URL) $(CARGO_DEBUG_DIR)/demo
 
 # --- Terraform checks --------------------------------------------------------
 

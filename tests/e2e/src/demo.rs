@@ -1,0 +1,488 @@
+//! `make demo`: two tenants, Acme and Globex, on one running stack, and what
+//! each can and cannot do. Every step prints one line, ✔ or ✘; the story
+//! stops at a step later ones depend on. [`run`] answers whether all passed.
+
+use std::io::Write;
+
+use notes::api::{CreateNote, UpdateNote};
+use notes::domain::Note;
+use serde_json::Value;
+use tenancy::{TenantRole, TenantTier};
+use tenants::api::ChangeTier;
+use users_api::InviteUser;
+
+use crate::{Error, Result, Stack, TenantFixture, Tokens, claim, ensure, jwt, strong_password};
+
+/// Lines of the story, and whether any failed.
+#[derive(Debug)]
+pub struct Report<W: Write> {
+    out: W,
+    passed: usize,
+    failed: usize,
+}
+
+impl<W: Write> Report<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            passed: 0,
+            failed: 0,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        // A closed stdout must not hide the outcome: the exit code carries it.
+        let _ = writeln!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+
+    /// Prints `✔ <line>` for `Ok((value, line))`, `✘ <what>: <error>` otherwise.
+    pub fn step<T>(&mut self, what: &str, result: Result<(T, String)>) -> Option<T> {
+        match result {
+            Ok((value, line)) => {
+                self.passed += 1;
+                self.line(&format!("✔ {line}"));
+                Some(value)
+            }
+            Err(error) => {
+                self.failed += 1;
+                self.line(&format!("✘ {what}: {error}"));
+                None
+            }
+        }
+    }
+
+    /// A step with nothing to hand on.
+    pub fn check(&mut self, what: &str, result: Result<String>) -> bool {
+        self.step(what, result.map(|line| ((), line))).is_some()
+    }
+
+    /// The summary line; true if every step passed and the story was complete.
+    pub fn finish(mut self, complete: bool) -> bool {
+        let ok = complete && self.failed == 0;
+        let summary = if ok {
+            format!(
+                "\nall {} steps passed: each tenant reached only its own data",
+                self.passed
+            )
+        } else if complete {
+            format!("\n{} of {} steps FAILED", self.failed, self.passed + self.failed)
+        } else {
+            format!(
+                "\nthe story stopped early: {} passed, {} FAILED",
+                self.passed, self.failed
+            )
+        };
+        self.line(&summary);
+        ok
+    }
+}
+
+/// The tail of an id: UUIDv7 ids made in the same second share their head.
+fn short(id: impl std::fmt::Display) -> String {
+    let id = id.to_string();
+    format!("…{}", &id[id.len().saturating_sub(12)..])
+}
+
+fn tier_name(tier: TenantTier) -> &'static str {
+    tier.as_str()
+}
+
+fn token_line(name: &str, tokens: &Tokens, fixture: &TenantFixture) -> Result<String> {
+    let claims = tokens.access_claims()?;
+    let tenant = claim(&claims, "tenant_id")?;
+    let role = claim(&claims, "tenant_role")?;
+    let tier = claim(&claims, "tenant_tier")?;
+    ensure(tenant == fixture.id().to_string(), || {
+        format!("the token names tenant {tenant}, not {}", fixture.id())
+    })?;
+    ensure(role == "admin", || format!("the token's role is {role}"))?;
+    Ok(format!(
+        "{name} admin signed in: token carries tenant_id={} role={role} tier={tier}",
+        short(&tenant)
+    ))
+}
+
+async fn write_notes(fixture: &TenantFixture, titles: &[&str]) -> Result<Vec<Note>> {
+    let mut notes = Vec::new();
+    for title in titles {
+        let note: Note = fixture
+            .admin
+            .api
+            .create_note(&CreateNote {
+                title: (*title).to_owned(),
+                body: format!("written by {}", fixture.admin.email),
+            })
+            .await?
+            .expect_json(201)?;
+        notes.push(note);
+    }
+    Ok(notes)
+}
+
+fn same_ids(listed: &[Note], expected: &[Note]) -> bool {
+    let mut a: Vec<_> = listed.iter().map(|n| n.id).collect();
+    let mut b: Vec<_> = expected.iter().map(|n| n.id).collect();
+    a.sort();
+    b.sort();
+    a == b
+}
+
+/// Runs the story against `stack`, writing lines to `out`.
+pub async fn run(stack: &Stack, out: impl Write) -> bool {
+    let mut report = Report::new(out);
+    report.line(&format!(
+        "Two tenants on the local stack (gateway {}, emulator {})\n",
+        stack.settings.gateway, stack.settings.emulator
+    ));
+    let complete = story(stack, &mut report).await.is_some();
+    report.finish(complete)
+}
+
+async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
+    // --- Registration and sign-in ---------------------------------------------
+    let acme = report.step(
+        "register Acme",
+        async {
+            let acme = stack.register_tenant("Acme", TenantTier::Free).await?;
+            let line = format!(
+                "Acme registered (tenant {}, {} tier, status {})",
+                acme.id(),
+                tier_name(acme.tenant.tier),
+                acme.tenant.status
+            );
+            Ok((acme, line))
+        }
+        .await,
+    )?;
+    report.check("Acme admin's token", token_line("Acme", &acme.admin.tokens, &acme));
+    let globex = report.step(
+        "register Globex",
+        async {
+            let globex = stack.register_tenant("Globex", TenantTier::Pro).await?;
+            let line = format!(
+                "Globex registered (tenant {}, {} tier)",
+                globex.id(),
+                tier_name(globex.tenant.tier)
+            );
+            Ok((globex, line))
+        }
+        .await,
+    )?;
+    report.check(
+        "Globex admin's token",
+        token_line("Globex", &globex.admin.tokens, &globex),
+    );
+
+    let domain = format!("{}.example.com", acme.tenant.slug);
+    let bob = report.step(
+        "invite bob into Acme",
+        async {
+            let bob = stack
+                .invite(&acme.admin.api, "bob", &domain, TenantRole::Member)
+                .await?;
+            let claims = bob.member.tokens.access_claims()?;
+            ensure(claim(&claims, "tenant_role")? == "member", || {
+                format!("bob's claims: {claims:?}")
+            })?;
+            let line = format!(
+                "invited {} as member; bob set a new password and signed in (role=member)",
+                bob.user.email
+            );
+            Ok((bob, line))
+        }
+        .await,
+    )?;
+    report.check(
+        "bob (member) tries to invite",
+        async {
+            let problem = bob
+                .member
+                .api
+                .invite_user(&InviteUser {
+                    email: format!("{}@{domain}", stack.unique("mallory")),
+                    role: TenantRole::Admin,
+                    temporary_password: Some(strong_password()),
+                })
+                .await?
+                .expect_problem(403, "forbidden")?;
+            Ok(format!("bob, a member, cannot invite users: 403 ({})", problem.detail))
+        }
+        .await,
+    );
+
+    // --- Notes ----------------------------------------------------------------------
+    let acme_notes = report.step(
+        "write Acme's notes",
+        async {
+            let notes = write_notes(&acme, &["Q3 roadmap", "Hiring plan", "Board deck"]).await?;
+            let line = format!("{} notes written for Acme", notes.len());
+            Ok((notes, line))
+        }
+        .await,
+    )?;
+    let globex_notes = report.step(
+        "write Globex's notes",
+        async {
+            let notes = write_notes(&globex, &["Secret formula", "Launch plan"]).await?;
+            let line = format!("{} notes written for Globex", notes.len());
+            Ok((notes, line))
+        }
+        .await,
+    )?;
+    report.check(
+        "bob reads Acme's notes",
+        async {
+            let listed = bob.member.api.all_notes().await?;
+            ensure(same_ids(&listed, &acme_notes), || format!("bob sees {listed:?}"))?;
+            Ok(format!("bob (Acme member) sees Acme's {} notes", listed.len()))
+        }
+        .await,
+    );
+
+    let target = acme_notes[0].clone();
+    let g = &globex.admin.api;
+    report.check(
+        "Globex reads Acme's note",
+        async {
+            g.get_note(target.id).await?.expect_problem(404, "not-found")?;
+            Ok(format!("Globex cannot read Acme's note {}: 404", short(target.id)))
+        }
+        .await,
+    );
+    report.check(
+        "Globex changes Acme's note",
+        async {
+            let update = UpdateNote {
+                title: "pwned".to_owned(),
+                body: String::new(),
+                version: target.version,
+            };
+            g.update_note(target.id, &update)
+                .await?
+                .expect_problem(404, "not-found")?;
+            Ok("Globex cannot change Acme's note: 404".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "Globex deletes Acme's note",
+        async {
+            g.delete_note(target.id).await?.expect_problem(404, "not-found")?;
+            let still: Note = acme.admin.api.get_note(target.id).await?.expect_json(200)?;
+            ensure(still == target, || format!("Acme's note changed: {still:?}"))?;
+            Ok("Globex cannot delete Acme's note: 404 (Acme still has it, unchanged)".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "Globex lists notes",
+        async {
+            let listed = g.all_notes().await?;
+            ensure(same_ids(&listed, &globex_notes), || format!("Globex sees {listed:?}"))?;
+            Ok(format!("Globex's list shows only its own {} notes", listed.len()))
+        }
+        .await,
+    );
+    report.check(
+        "Globex sends a header naming Acme",
+        async {
+            let listed = g.with_header("x-tenant-id", &acme.id().to_string()).all_notes().await?;
+            ensure(same_ids(&listed, &globex_notes), || format!("Globex sees {listed:?}"))?;
+            Ok("a Globex request with the header x-tenant-id=<Acme> still sees only Globex's notes".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "Globex sends a body naming Acme",
+        async {
+            let body = serde_json::json!({"title": "planted", "tenant_id": acme.id().to_string()});
+            g.send(reqwest::Method::POST, "/notes", Some(body))
+                .await?
+                .expect_problem(400, "bad-request")?;
+            Ok("a Globex note whose body names Acme's tenant_id is refused: 400".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "Globex reads Acme's user",
+        async {
+            g.get_user(bob.user.user_id).await?.expect_problem(404, "not-found")?;
+            g.disable_user(bob.user.user_id)
+                .await?
+                .expect_problem(404, "not-found")?;
+            let users = g.all_users().await?;
+            ensure(users.iter().all(|u| u.user_id != bob.user.user_id), || {
+                format!("Globex's user list: {users:?}")
+            })?;
+            Ok("Globex cannot see or disable Acme's user bob: 404, and bob is not in Globex's list".to_owned())
+        }
+        .await,
+    );
+
+    // --- Tokens ------------------------------------------------------------------------
+    report.check(
+        "a forged token",
+        async {
+            let forged = jwt::tampered(&globex.admin.tokens.access_token, |claims| {
+                claims.insert("tenant_id".to_owned(), Value::from(acme.id().to_string()));
+            })?;
+            let api = stack.api(forged);
+            api.get("/notes").await?.expect_gateway_unauthorized()?;
+            api.create_note(&CreateNote {
+                title: "planted".to_owned(),
+                body: String::new(),
+            })
+            .await?
+            .expect_gateway_unauthorized()?;
+            let listed = acme.admin.api.all_notes().await?;
+            ensure(same_ids(&listed, &acme_notes), || {
+                format!("Acme's notes changed: {listed:?}")
+            })?;
+            Ok("a forged token naming Acme's tenant: 401 at the gateway; Acme's notes untouched".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "a token signed with another key",
+        async {
+            let key = jwt::ForeignKey::generate()?;
+            let token = key.resign(&globex.admin.tokens.access_token, |claims| {
+                claims.insert("tenant_id".to_owned(), Value::from(acme.id().to_string()));
+            })?;
+            stack.api(token).get("/notes").await?.expect_gateway_unauthorized()?;
+            Ok("a well-formed token signed with a key the issuer never published: 401".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "no token",
+        async {
+            stack.anonymous().get("/notes").await?.expect_gateway_unauthorized()?;
+            Ok("no token at all: 401 {\"message\":\"Unauthorized\"}".to_owned())
+        }
+        .await,
+    );
+
+    // --- Tier limit ------------------------------------------------------------------
+    report.check(
+        "Acme's free-tier user limit",
+        async {
+            stack
+                .invite(&acme.admin.api, "carol", &domain, TenantRole::Member)
+                .await?;
+            let problem = acme
+                .admin
+                .api
+                .invite_user(&InviteUser {
+                    email: format!("{}@{domain}", stack.unique("dave")),
+                    role: TenantRole::Member,
+                    temporary_password: Some(strong_password()),
+                })
+                .await?
+                .expect_problem(403, "limit-exceeded")?;
+            Ok(format!(
+                "Acme (free tier, {} users max) invites a 4th user: 403 limit-exceeded ({})",
+                TenantTier::Free.limits().max_users,
+                problem.detail
+            ))
+        }
+        .await,
+    );
+
+    // --- Platform administration -------------------------------------------------------
+    let operator = report.step(
+        "platform admin",
+        async {
+            let operator = stack.platform_admin().await?;
+            let claims = operator.tokens.access_claims()?;
+            ensure(!claims.contains_key("tenant_id"), || {
+                format!("operator claims: {claims:?}")
+            })?;
+            let line = format!("platform admin {} signed in (no tenant claims)", operator.email);
+            Ok((operator, line))
+        }
+        .await,
+    )?;
+    report.check(
+        "Acme's admin on the platform routes",
+        async {
+            acme.admin
+                .api
+                .suspend_tenant(globex.id())
+                .await?
+                .expect_problem(403, "forbidden")?;
+            Ok("Acme's admin cannot suspend Globex: 403".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "suspend Acme",
+        async {
+            let suspended: tenants::domain::Tenant = operator.api.suspend_tenant(acme.id()).await?.expect_json(200)?;
+            ensure(suspended.status.as_str() == "suspended", || format!("{suspended:?}"))?;
+            match stack.sign_in(&acme.admin.email, &acme.admin.password).await {
+                Err(crate::SignInError::Refused { code, .. }) => Ok(format!(
+                    "the platform admin suspended Acme: Acme's admin can no longer sign in ({code})"
+                )),
+                Ok(_) => Err(Error::new("Acme's admin still signs in after the suspension")),
+                Err(other) => Err(Error(other.to_string())),
+            }
+        }
+        .await,
+    );
+    report.check(
+        "reactivate Acme",
+        async {
+            operator.api.reactivate_tenant(acme.id()).await?.expect(200)?;
+            stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
+            Ok("reactivated: Acme's admin signs in again".to_owned())
+        }
+        .await,
+    );
+    report.check(
+        "upgrade Acme",
+        async {
+            operator
+                .api
+                .change_tier(acme.id(), &ChangeTier { tier: TenantTier::Pro })
+                .await?
+                .expect(200)?;
+            let tokens = stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
+            let tier = claim(&tokens.access_claims()?, "tenant_tier")?;
+            ensure(tier == "pro", || format!("tier claim {tier}"))?;
+            Ok("the platform admin moved Acme to the pro tier: new tokens say tenant_tier=pro".to_owned())
+        }
+        .await,
+    );
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_fails_the_demo() {
+        let mut out = Vec::new();
+        let mut report = Report::new(&mut out);
+        assert_eq!(report.step("one", Ok((1, "first".to_owned()))), Some(1));
+        assert!(!report.check("two", Err(Error::new("boom"))));
+        assert!(!report.finish(true));
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains("✔ first\n") && text.contains("✘ two: boom\n"), "{text}");
+        assert!(text.contains("1 of 2 steps FAILED"), "{text}");
+    }
+
+    #[test]
+    fn an_incomplete_story_fails_even_without_failed_steps() {
+        let mut out = Vec::new();
+        let mut report = Report::new(&mut out);
+        report.check("one", Ok("fine".to_owned()));
+        assert!(!report.finish(false));
+        let mut out = Vec::new();
+        let mut report = Report::new(&mut out);
+        report.check("one", Ok("fine".to_owned()));
+        assert!(report.finish(true));
+    }
+}

@@ -1,0 +1,923 @@
+//! End-to-end support: the whole system driven from the outside, through the
+//! local gateway only (the public HTTP API and the Cognito endpoint at
+//! `<gateway>/cognito`), the way a client on AWS would drive it.
+//!
+//! - [`Settings`]: `LOCAL_GATEWAY_URL` and `AWS_ENDPOINT_URL` (the emulator).
+//! - [`Stack`]: sign-in (`InitiateAuth USER_PASSWORD_AUTH`, the
+//!   `NEW_PASSWORD_REQUIRED` challenge, refresh), registration of tenants,
+//!   invitations, platform admins, unique names per run.
+//! - [`Api`] / [`Reply`]: an HTTP client for every route, with the wire types
+//!   of the services themselves (`notes::api`, `users_api`, `tenants::api`).
+//! - [`jwt`]: reading token payloads, and the bad tokens (tampered, `alg:
+//!   none`, signed with a key the gateway does not publish).
+//! - [`process`]: the function instances a gateway runs (for the crash test).
+//! - [`demo`]: the two-tenant story of `make demo`.
+//!
+//! The emulator is used directly for two things only: reading the app
+//! client id the platform published in SSM, and creating a platform admin
+//! (an operator action with the admin API; no route does it).
+
+pub mod demo;
+pub mod jwt;
+pub mod process;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, ChallengeNameType, MessageActionType};
+use notes::api::{CreateNote, NoteList, UpdateNote};
+use notes::domain::{Note, NoteId};
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tenancy::{Problem, TenantId, TenantTier, UserId};
+use tenants::api::{ChangeTier, RegisterTenant, Registered, TenantList, UpdateTenant};
+use tenants::domain::Tenant;
+use users_api::{ChangeRole, InviteUser, User, UserList};
+
+/// The environment variable naming the local gateway (`http://127.0.0.1:4000`).
+pub const GATEWAY_ENV: &str = "LOCAL_GATEWAY_URL";
+/// The environment variable naming the emulator (moto).
+pub const EMULATOR_ENV: &str = "AWS_ENDPOINT_URL";
+/// Where the platform root publishes its app client id and user pool id.
+pub const PLATFORM_SSM_PREFIX: &str = "/saas/local/platform";
+/// The Cognito group of platform operators.
+pub const PLATFORM_ADMIN_GROUP: &str = "platform-admin";
+
+/// Anything that went wrong, as text for a test failure or a demo line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Fails with `message` unless `condition` holds.
+pub fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<()> {
+    if condition { Ok(()) } else { Err(Error(message())) }
+}
+
+// --- Settings ------------------------------------------------------------------
+
+/// Where the running stack is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The local gateway, e.g. `http://127.0.0.1:4000` (no trailing slash).
+    pub gateway: String,
+    /// The emulator, e.g. `http://127.0.0.1:5055` (no trailing slash).
+    pub emulator: String,
+    pub region: String,
+}
+
+impl Settings {
+    /// From `LOCAL_GATEWAY_URL`, `AWS_ENDPOINT_URL` and `AWS_REGION`
+    /// (default `us-east-1`).
+    pub fn from_env() -> Result<Self> {
+        let read = |name: &str, what: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    Error(format!(
+                        "{name} is not set: it must point at {what}. The end-to-end tests and the demo run \
+                         against a running local stack and gateway: use `make test` or `make demo`, or by hand \
+                         `make up`, `local/stack.sh gateway-start`, then \
+                         LOCAL_GATEWAY_URL=http://127.0.0.1:4000 AWS_ENDPOINT_URL=http://127.0.0.1:5055 \
+                         cargo test -p e2e -- --include-ignored"
+                    ))
+                })
+        };
+        Ok(Self {
+            gateway: read(GATEWAY_ENV, "the local gateway (local/stack.sh gateway-start)")?,
+            emulator: read(EMULATOR_ENV, "the emulator of the local stack (make up)")?,
+            region: std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()),
+        })
+    }
+
+    /// [`Settings::from_env`], panicking with its message (for tests).
+    pub fn from_env_or_panic() -> Self {
+        Self::from_env().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+// --- Tokens and sign-in --------------------------------------------------------------
+
+/// The tokens of one sign-in.
+#[derive(Clone)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens").finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    /// The ID token's payload (not verified: the gateway does that).
+    pub fn id_claims(&self) -> Result<Map<String, Value>> {
+        jwt::claims(&self.id_token)
+    }
+
+    /// The access token's payload (not verified).
+    pub fn access_claims(&self) -> Result<Map<String, Value>> {
+        jwt::claims(&self.access_token)
+    }
+
+    /// The user's `sub` (the users service's user id).
+    pub fn sub(&self) -> Result<String> {
+        claim(&self.id_claims()?, "sub")
+    }
+}
+
+/// A string claim, or an error naming it.
+pub fn claim(claims: &Map<String, Value>, name: &str) -> Result<String> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Error(format!("the token has no string claim {name}: {claims:?}")))
+}
+
+/// Why a sign-in did not produce tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInError {
+    /// Cognito (through the gateway) refused: its error code
+    /// (`NotAuthorizedException`, `UserLambdaValidationException`, ...) and message.
+    Refused { code: String, message: String },
+    /// Cognito asked for a challenge this call does not answer.
+    Challenge(String),
+    /// Anything else (connection, unexpected answer).
+    Other(String),
+}
+
+impl fmt::Display for SignInError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused { code, message } => write!(f, "sign-in refused: {code}: {message}"),
+            Self::Challenge(name) => write!(f, "sign-in asks for the challenge {name}"),
+            Self::Other(message) => write!(f, "sign-in failed: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SignInError {}
+
+impl From<SignInError> for Error {
+    fn from(error: SignInError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+fn sdk_error<E, R>(error: aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> SignInError
+where
+    E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match error.as_service_error() {
+        Some(service) => SignInError::Refused {
+            code: service.code().unwrap_or("unknown").to_owned(),
+            message: service.message().unwrap_or_default().to_owned(),
+        },
+        None => SignInError::Other(format!(
+            "{}",
+            aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&error)
+        )),
+    }
+}
+
+fn tokens_from(
+    result: Option<&aws_sdk_cognitoidentityprovider::types::AuthenticationResultType>,
+) -> Result<Tokens, SignInError> {
+    let result = result.ok_or_else(|| SignInError::Other("no AuthenticationResult in the answer".to_owned()))?;
+    match (result.id_token(), result.access_token()) {
+        (Some(id), Some(access)) => Ok(Tokens {
+            id_token: id.to_owned(),
+            access_token: access.to_owned(),
+            refresh_token: result.refresh_token().map(str::to_owned),
+        }),
+        _ => Err(SignInError::Other("the AuthenticationResult lacks a token".to_owned())),
+    }
+}
+
+// --- The stack ---------------------------------------------------------------------
+
+/// A connection to a running stack + gateway.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub settings: Settings,
+    http: reqwest::Client,
+    /// Cognito through the gateway (`<gateway>/cognito`): sign-in runs the trigger.
+    cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// Cognito in the emulator: the admin API, for operator set-up only.
+    emulator_cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub user_pool_id: String,
+    pub app_client_id: String,
+    run: String,
+    counter: Arc<AtomicU64>,
+}
+
+/// A password that satisfies the pool's policy (12+, upper, lower, digit).
+pub fn strong_password() -> String {
+    format!("Pw-{}-Aa1", uuid::Uuid::new_v4().simple())
+}
+
+impl Stack {
+    /// Connects to the stack named by the environment ([`Settings::from_env`]).
+    pub async fn from_env() -> Result<Self> {
+        Self::connect(Settings::from_env()?).await
+    }
+
+    /// Reads the platform's published ids (SSM, in the emulator) and builds the clients.
+    pub async fn connect(settings: Settings) -> Result<Self> {
+        // The emulator and the gateway take any credentials; dummy ones keep
+        // the tests independent of the caller's AWS profile.
+        let credentials = aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "e2e-static");
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(settings.region.clone()))
+            .credentials_provider(credentials)
+            .endpoint_url(&settings.emulator)
+            .load()
+            .await;
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        let parameter = |name: &'static str| {
+            let ssm = ssm.clone();
+            async move {
+                let path = format!("{PLATFORM_SSM_PREFIX}/{name}");
+                ssm.get_parameter()
+                    .name(&path)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error(format!(
+                            "cannot read the SSM parameter {path} from the emulator: {} (is the stack up?)",
+                            aws_sdk_ssm::error::DisplayErrorContext(&e)
+                        ))
+                    })?
+                    .parameter
+                    .and_then(|p| p.value)
+                    .ok_or_else(|| Error(format!("the SSM parameter {path} has no value")))
+            }
+        };
+        let app_client_id = parameter("app_client_id").await?;
+        let user_pool_id = parameter("user_pool_id").await?;
+        let emulator_cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .endpoint_url(format!("{}/cognito", settings.gateway))
+                .build(),
+        );
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error(format!("http client: {e}")))?;
+        let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let stack = Self {
+            settings,
+            http,
+            cognito,
+            emulator_cognito,
+            user_pool_id,
+            app_client_id,
+            run,
+            counter: Arc::new(AtomicU64::new(0)),
+        };
+        // A clear failure when the gateway is not there.
+        stack
+            .http
+            .get(format!("{}/cognito/.well-known/jwks.json", stack.settings.gateway))
+            .send()
+            .await
+            .map_err(|e| {
+                Error(format!(
+                    "the local gateway does not answer on {}: {e} (local/stack.sh gateway-start)",
+                    stack.settings.gateway
+                ))
+            })?;
+        Ok(stack)
+    }
+
+    /// [`Stack::from_env`], panicking with its message (for tests).
+    pub async fn from_env_or_panic() -> Self {
+        match Self::from_env().await {
+            Ok(stack) => stack,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A name unique to this run and call: `<prefix>-<run>-<n>`, lowercase,
+    /// valid as a slug and in an email address.
+    pub fn unique(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{}-{n}", prefix.to_lowercase(), self.run)
+    }
+
+    /// A client of the public API without a token.
+    pub fn anonymous(&self) -> Api {
+        Api {
+            base: self.settings.gateway.clone(),
+            http: self.http.clone(),
+            token: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A client of the public API with `token` as the bearer token.
+    pub fn api(&self, token: impl Into<String>) -> Api {
+        self.anonymous().with_token(token)
+    }
+
+    /// `InitiateAuth USER_PASSWORD_AUTH` through the gateway (the trigger runs).
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Tokens, SignInError> {
+        let answer = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        if let Some(challenge) = answer.challenge_name() {
+            return Err(SignInError::Challenge(challenge.as_str().to_owned()));
+        }
+        tokens_from(answer.authentication_result())
+    }
+
+    /// First sign-in of an invited user: the temporary password, then the
+    /// `NEW_PASSWORD_REQUIRED` challenge answered with `new_password`.
+    pub async fn sign_in_first_time(
+        &self,
+        username: &str,
+        temporary_password: &str,
+        new_password: &str,
+    ) -> Result<Tokens, SignInError> {
+        let answer = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", temporary_password)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        match answer.challenge_name() {
+            Some(ChallengeNameType::NewPasswordRequired) => {}
+            Some(other) => return Err(SignInError::Challenge(other.as_str().to_owned())),
+            None => {
+                return Err(SignInError::Other(
+                    "expected the NEW_PASSWORD_REQUIRED challenge for a temporary password, got tokens".to_owned(),
+                ));
+            }
+        }
+        // Cognito names the user in the challenge (with email as the
+        // username attribute, the username is not the email).
+        let challenge_user = answer
+            .challenge_parameters()
+            .and_then(|p| p.get("USERNAME").or_else(|| p.get("USER_ID_FOR_SRP")))
+            .map_or(username, String::as_str)
+            .to_owned();
+        let answer = self
+            .cognito
+            .respond_to_auth_challenge()
+            .client_id(&self.app_client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .set_session(answer.session().map(str::to_owned))
+            .challenge_responses("USERNAME", challenge_user)
+            .challenge_responses("NEW_PASSWORD", new_password)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        if let Some(challenge) = answer.challenge_name() {
+            return Err(SignInError::Challenge(challenge.as_str().to_owned()));
+        }
+        tokens_from(answer.authentication_result())
+    }
+
+    /// `InitiateAuth REFRESH_TOKEN_AUTH` through the gateway (the trigger runs again).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, SignInError> {
+        let answer = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let mut tokens = tokens_from(answer.authentication_result())?;
+        tokens.refresh_token.get_or_insert_with(|| refresh_token.to_owned());
+        Ok(tokens)
+    }
+
+    /// Signs `email` in and wraps the result as a [`Member`].
+    pub async fn member(&self, email: &str, password: &str) -> Result<Member> {
+        let tokens = self.sign_in(email, password).await?;
+        Ok(self.member_from(email, password, tokens))
+    }
+
+    fn member_from(&self, email: &str, password: &str, tokens: Tokens) -> Member {
+        Member {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            api: self.api(tokens.access_token.clone()),
+            tokens,
+        }
+    }
+
+    /// Registers a tenant (`POST /tenants`, no token) with a fresh slug and
+    /// admin, and signs the admin in.
+    pub async fn register_tenant(&self, name: &str, tier: TenantTier) -> Result<TenantFixture> {
+        let slug = self.unique(&name.replace(' ', "-"));
+        let email = format!("admin@{slug}.example.com");
+        let password = strong_password();
+        let registered: Registered = self
+            .anonymous()
+            .register(&RegisterTenant {
+                name: name.to_owned(),
+                slug,
+                tier,
+                admin_email: email.clone(),
+                admin_password: password.clone(),
+            })
+            .await?
+            .expect_json(201)?;
+        let admin = self.member(&email, &password).await?;
+        Ok(TenantFixture {
+            tenant: registered.tenant,
+            admin_user_id: registered.admin_user_id,
+            admin,
+        })
+    }
+
+    /// Invites a user into the admin's tenant with a temporary password
+    /// (`POST /users`), then signs them in for the first time (new password).
+    pub async fn invite(
+        &self,
+        admin: &Api,
+        local_part: &str,
+        domain: &str,
+        role: tenancy::TenantRole,
+    ) -> Result<Invited> {
+        let email = format!("{}@{domain}", self.unique(local_part));
+        let temporary = strong_password();
+        let user: User = admin
+            .invite_user(&InviteUser {
+                email: email.clone(),
+                role,
+                temporary_password: Some(temporary.clone()),
+            })
+            .await?
+            .expect_json(201)?;
+        let password = strong_password();
+        let tokens = self.sign_in_first_time(&email, &temporary, &password).await?;
+        Ok(Invited {
+            user,
+            member: self.member_from(&email, &password, tokens),
+        })
+    }
+
+    /// A platform operator: a Cognito user created with the admin API in the
+    /// emulator's pool (no tenant attribute), in the `platform-admin` group,
+    /// signed in through the gateway.
+    pub async fn platform_admin(&self) -> Result<Member> {
+        let email = format!("{}@operators.example.com", self.unique("operator"));
+        let password = strong_password();
+        let admin_error = |what: &str, e: String| Error(format!("emulator Cognito {what}: {e}"));
+        self.emulator_cognito
+            .admin_create_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(&email)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(&email)
+                    .build()
+                    .map_err(|e| admin_error("attribute", e.to_string()))?,
+            )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email_verified")
+                    .value("true")
+                    .build()
+                    .map_err(|e| admin_error("attribute", e.to_string()))?,
+            )
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .map_err(|e| admin_error("AdminCreateUser", sdk_error(e).to_string()))?;
+        self.emulator_cognito
+            .admin_set_user_password()
+            .user_pool_id(&self.user_pool_id)
+            .username(&email)
+            .password(&password)
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| admin_error("AdminSetUserPassword", sdk_error(e).to_string()))?;
+        self.emulator_cognito
+            .admin_add_user_to_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(&email)
+            .group_name(PLATFORM_ADMIN_GROUP)
+            .send()
+            .await
+            .map_err(|e| admin_error("AdminAddUserToGroup", sdk_error(e).to_string()))?;
+        self.member(&email, &password).await
+    }
+}
+
+/// A signed-in user and an API client with their access token.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub email: String,
+    pub password: String,
+    pub tokens: Tokens,
+    pub api: Api,
+}
+
+/// A registered tenant and its signed-in first admin.
+#[derive(Debug, Clone)]
+pub struct TenantFixture {
+    pub tenant: Tenant,
+    pub admin_user_id: UserId,
+    pub admin: Member,
+}
+
+impl TenantFixture {
+    pub fn id(&self) -> TenantId {
+        self.tenant.tenant_id
+    }
+}
+
+/// An invited user, signed in after the new-password challenge.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    pub user: User,
+    pub member: Member,
+}
+
+// --- The HTTP API --------------------------------------------------------------------
+
+/// A client of the HTTP API behind the gateway.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// One answer of the API.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// `METHOD /path`, for messages.
+    pub request: String,
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    fn describe(&self) -> String {
+        let body: String = self.body.chars().take(400).collect();
+        format!("{}: {} {body}", self.request, self.status)
+    }
+
+    /// The body as `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(&self.body).map_err(|e| {
+            Error(format!(
+                "{}: the body is not a {}: {e}",
+                self.describe(),
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    /// This reply if its status is `status`.
+    pub fn expect(self, status: u16) -> Result<Self> {
+        if self.status == status {
+            Ok(self)
+        } else {
+            Err(Error(format!("expected {status}, got {}", self.describe())))
+        }
+    }
+
+    /// The body as `T`, if the status is `status`.
+    pub fn expect_json<T: DeserializeOwned>(self, status: u16) -> Result<T> {
+        self.expect(status)?.json()
+    }
+
+    /// A problem body (`application/problem+json`) with this status and
+    /// `type` = `urn:problem:<kind>`.
+    pub fn expect_problem(self, status: u16, kind: &str) -> Result<Problem> {
+        let reply = self.expect(status)?;
+        let content_type = reply
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        ensure(content_type.starts_with("application/problem+json"), || {
+            format!(
+                "expected a problem body, got content type {content_type:?}: {}",
+                reply.describe()
+            )
+        })?;
+        let problem: Problem = reply.json()?;
+        let expected = format!("{}{kind}", tenancy::error::PROBLEM_TYPE_PREFIX);
+        ensure(problem.kind == expected && problem.status == status, || {
+            format!("expected a {expected} problem, got {}", reply.describe())
+        })?;
+        Ok(problem)
+    }
+
+    /// The gateway's own refusal: 401 `{"message":"Unauthorized"}`.
+    pub fn expect_gateway_unauthorized(self) -> Result<()> {
+        let reply = self.expect(401)?;
+        let body: Value = reply.json()?;
+        ensure(body == serde_json::json!({"message": "Unauthorized"}), || {
+            format!("expected the gateway's 401 body, got {}", reply.describe())
+        })
+    }
+}
+
+fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", encode_query_value(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+impl Api {
+    /// The same client with another bearer token.
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same client sending one more header on every request.
+    pub fn with_header(&self, name: &str, value: &str) -> Self {
+        let mut api = self.clone();
+        api.headers.push((name.to_owned(), value.to_owned()));
+        api
+    }
+
+    /// Sends a request; `body` is sent as JSON.
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
+        let request = format!("{method} {path}");
+        let mut builder = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = body {
+            builder = builder.json(&body);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| Error(format!("{request}: no answer from the gateway: {e}")))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| Error(format!("{request}: reading the body: {e}")))?;
+        Ok(Reply {
+            request,
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn send_json(&self, method: Method, path: &str, body: &impl Serialize) -> Result<Reply> {
+        let body = serde_json::to_value(body).map_err(|e| Error(format!("{method} {path}: body: {e}")))?;
+        self.send(method, path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Reply> {
+        self.send(Method::GET, path, None).await
+    }
+
+    // notes
+
+    pub async fn list_notes(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Reply> {
+        let q = query(&[
+            ("limit", limit.map(|l| l.to_string())),
+            ("cursor", cursor.map(str::to_owned)),
+        ]);
+        self.get(&format!("/notes{q}")).await
+    }
+
+    /// Every note of the caller's tenant, page by page.
+    pub async fn all_notes(&self) -> Result<Vec<Note>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page: NoteList = self.list_notes(Some(100), cursor.as_deref()).await?.expect_json(200)?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    pub async fn create_note(&self, note: &CreateNote) -> Result<Reply> {
+        self.send_json(Method::POST, "/notes", note).await
+    }
+
+    pub async fn get_note(&self, id: NoteId) -> Result<Reply> {
+        self.get(&format!("/notes/{id}")).await
+    }
+
+    pub async fn update_note(&self, id: NoteId, update: &UpdateNote) -> Result<Reply> {
+        self.send_json(Method::PUT, &format!("/notes/{id}"), update).await
+    }
+
+    pub async fn delete_note(&self, id: NoteId) -> Result<Reply> {
+        self.send(Method::DELETE, &format!("/notes/{id}"), None).await
+    }
+
+    // users
+
+    pub async fn list_users(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Reply> {
+        let q = query(&[
+            ("limit", limit.map(|l| l.to_string())),
+            ("cursor", cursor.map(str::to_owned)),
+        ]);
+        self.get(&format!("/users{q}")).await
+    }
+
+    /// Every member of the caller's tenant, page by page.
+    pub async fn all_users(&self) -> Result<Vec<User>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page: UserList = self.list_users(Some(100), cursor.as_deref()).await?.expect_json(200)?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    pub async fn me(&self) -> Result<Reply> {
+        self.get("/users/me").await
+    }
+
+    pub async fn invite_user(&self, invite: &InviteUser) -> Result<Reply> {
+        self.send_json(Method::POST, "/users", invite).await
+    }
+
+    pub async fn get_user(&self, id: UserId) -> Result<Reply> {
+        self.get(&format!("/users/{id}")).await
+    }
+
+    pub async fn change_role(&self, id: UserId, change: &ChangeRole) -> Result<Reply> {
+        self.send_json(Method::PUT, &format!("/users/{id}/role"), change).await
+    }
+
+    pub async fn disable_user(&self, id: UserId) -> Result<Reply> {
+        self.send(Method::POST, &format!("/users/{id}/disable"), None).await
+    }
+
+    pub async fn enable_user(&self, id: UserId) -> Result<Reply> {
+        self.send(Method::POST, &format!("/users/{id}/enable"), None).await
+    }
+
+    pub async fn delete_user(&self, id: UserId) -> Result<Reply> {
+        self.send(Method::DELETE, &format!("/users/{id}"), None).await
+    }
+
+    // tenants
+
+    pub async fn register(&self, registration: &RegisterTenant) -> Result<Reply> {
+        self.send_json(Method::POST, "/tenants", registration).await
+    }
+
+    pub async fn get_tenant(&self) -> Result<Reply> {
+        self.get("/tenant").await
+    }
+
+    pub async fn update_tenant(&self, update: &UpdateTenant) -> Result<Reply> {
+        self.send_json(Method::PUT, "/tenant", update).await
+    }
+
+    pub async fn admin_list_tenants(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Reply> {
+        let q = query(&[
+            ("limit", limit.map(|l| l.to_string())),
+            ("cursor", cursor.map(str::to_owned)),
+        ]);
+        self.get(&format!("/admin/tenants{q}")).await
+    }
+
+    /// Every tenant (platform admins), page by page.
+    pub async fn admin_all_tenants(&self) -> Result<Vec<Tenant>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page: TenantList = self
+                .admin_list_tenants(Some(100), cursor.as_deref())
+                .await?
+                .expect_json(200)?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    pub async fn suspend_tenant(&self, id: TenantId) -> Result<Reply> {
+        self.send(Method::POST, &format!("/admin/tenants/{id}/suspend"), None)
+            .await
+    }
+
+    pub async fn reactivate_tenant(&self, id: TenantId) -> Result<Reply> {
+        self.send(Method::POST, &format!("/admin/tenants/{id}/reactivate"), None)
+            .await
+    }
+
+    pub async fn change_tier(&self, id: TenantId, change: &ChangeTier) -> Result<Reply> {
+        self.send_json(Method::PUT, &format!("/admin/tenants/{id}/tier"), change)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded() {
+        assert_eq!(query(&[("limit", None)]), "");
+        assert_eq!(
+            query(&[("limit", Some("2".into())), ("cursor", Some("a b/c".into()))]),
+            "?limit=2&cursor=a%20b%2Fc"
+        );
+    }
+
+    #[test]
+    fn passwords_meet_the_pool_policy() {
+        let password = strong_password();
+        assert!(password.len() >= 12);
+        assert!(password.chars().any(|c| c.is_ascii_uppercase()));
+        assert!(password.chars().any(|c| c.is_ascii_lowercase()));
+        assert!(password.chars().any(|c| c.is_ascii_digit()));
+    }
+}

@@ -1,0 +1,89 @@
+//! The function instances a local gateway runs: each is the deployed
+//! `bootstrap`, extracted to `<work-dir>/functions/<function>/bootstrap`,
+//! started with `AWS_LAMBDA_FUNCTION_NAME` and `AWS_ENDPOINT_URL_LAMBDA` = the
+//! gateway. Both are read from `/proc`, so instances of another gateway on
+//! the same machine (another stack, another port) are never touched.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::{Error, Result};
+
+/// One running instance of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub pid: i32,
+    pub function: String,
+    pub executable: String,
+}
+
+fn environ(pid: &str) -> Option<Vec<(String, String)>> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    Some(
+        raw.split(|b| *b == 0)
+            .filter_map(|entry| {
+                let entry = String::from_utf8_lossy(entry);
+                entry.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
+            .collect(),
+    )
+}
+
+/// The running instances of the function whose name ends with `-<service>`
+/// (e.g. `saas-local-notes` for `notes`), started by the gateway at `gateway_url`.
+pub fn function_instances(gateway_url: &str, service: &str) -> Result<Vec<Instance>> {
+    let gateway_url = gateway_url.trim_end_matches('/');
+    let suffix = format!("-{service}");
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir("/proc").map_err(|e| Error(format!("/proc: {e}")))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        // Processes come and go while we look: unreadable ones are skipped.
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let executable = String::from_utf8_lossy(cmdline.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
+        if !(executable.ends_with("/bootstrap") && executable.contains("/functions/")) {
+            continue;
+        }
+        let Some(env) = environ(pid) else { continue };
+        let var = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let Some(function) = var("AWS_LAMBDA_FUNCTION_NAME") else {
+            continue;
+        };
+        let ours = var("AWS_ENDPOINT_URL_LAMBDA").map(|v| v.trim_end_matches('/')) == Some(gateway_url);
+        if ours && (function == service || function.ends_with(&suffix)) {
+            found.push(Instance {
+                pid: pid.parse().map_err(|e| Error(format!("pid {pid}: {e}")))?,
+                function: function.to_owned(),
+                executable,
+            });
+        }
+    }
+    found.sort_by_key(|i| i.pid);
+    Ok(found)
+}
+
+/// Sends `signal` to the process `pid`.
+pub fn signal(pid: i32, signal: Signal) -> Result<()> {
+    kill(Pid::from_raw(pid), signal).map_err(|e| Error(format!("kill -{signal} {pid}: {e}")))
+}
+
+/// Whether `pid` still exists (a zombie counts as gone).
+pub fn is_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
+/// Whether `pid` still has a `/proc` entry: a zombie the gateway has not
+/// reaped yet counts. Once it is gone, the gateway has seen the exit.
+pub fn exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}

@@ -1,0 +1,301 @@
+//! Every users route through the gateway: list, invite (temporary password,
+//! first sign-in with the new-password challenge), me, get, role change,
+//! last-admin protection, disable/enable (sign-in follows), delete, and the
+//! free tier's user limit.
+
+use e2e::{SignInError, Stack};
+use tenancy::{TenantRole, TenantTier};
+use users_api::{ChangeRole, InviteUser, MembershipStatus, User, UserList};
+
+fn assert_refused(result: Result<e2e::Tokens, SignInError>, what: &str) {
+    match result {
+        Err(SignInError::Refused { .. }) => {}
+        other => panic!("{what}: expected Cognito to refuse the sign-in, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn the_user_lifecycle() {
+    let stack = Stack::from_env_or_panic().await;
+    let tenant = stack.register_tenant("People", TenantTier::Pro).await.expect("tenant");
+    let admin = &tenant.admin.api;
+    let domain = format!("{}.example.com", tenant.tenant.slug);
+
+    // The first admin is the only member.
+    let me: User = admin.me().await.expect("me").expect_json(200).expect("200");
+    assert_eq!(
+        (me.user_id, me.role, me.status),
+        (tenant.admin_user_id, TenantRole::Admin, MembershipStatus::Active)
+    );
+    let list: UserList = admin
+        .list_users(None, None)
+        .await
+        .expect("list")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(list.items, vec![me.clone()]);
+
+    // Invite with a temporary password; the invitee must pick a new one.
+    let email = format!("{}@{domain}", stack.unique("Bob"));
+    let temporary = e2e::strong_password();
+    let reply = admin
+        .invite_user(&InviteUser {
+            email: email.clone(),
+            role: TenantRole::Member,
+            temporary_password: Some(temporary.clone()),
+        })
+        .await
+        .expect("invite")
+        .expect(201)
+        .expect("201");
+    assert!(reply.headers.contains_key("location"), "{reply:?}");
+    let bob: User = reply.json().expect("user");
+    assert_eq!(bob.email, email.to_lowercase(), "emails are normalised");
+    assert_eq!((bob.role, bob.status), (TenantRole::Member, MembershipStatus::Active));
+    // The temporary password alone does not give tokens.
+    match stack.sign_in(&email, &temporary).await {
+        Err(SignInError::Challenge(name)) => assert_eq!(name, "NEW_PASSWORD_REQUIRED"),
+        other => panic!("expected the new-password challenge, got {other:?}"),
+    }
+    let password = e2e::strong_password();
+    let tokens = stack
+        .sign_in_first_time(&email, &temporary, &password)
+        .await
+        .expect("first sign-in with a new password");
+    assert_eq!(tokens.sub().expect("sub"), bob.user_id.to_string());
+    let claims = tokens.access_claims().expect("claims");
+    assert_eq!(e2e::claim(&claims, "tenant_role").expect("role"), "member");
+    assert_eq!(
+        e2e::claim(&claims, "tenant_id").expect("tenant"),
+        tenant.id().to_string()
+    );
+    let bob_api = stack.api(tokens.access_token.clone());
+    let bob_me: User = bob_api.me().await.expect("me").expect_json(200).expect("200");
+    assert_eq!(bob_me.user_id, bob.user_id);
+
+    // Inviting the same email again: 409.
+    admin
+        .invite_user(&InviteUser {
+            email: email.clone(),
+            role: TenantRole::Member,
+            temporary_password: Some(e2e::strong_password()),
+        })
+        .await
+        .expect("invite again")
+        .expect_problem(409, "conflict")
+        .expect("409 for a member already");
+
+    // Members may list, not administer.
+    let listed: UserList = bob_api
+        .list_users(None, None)
+        .await
+        .expect("list")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(listed.items.len(), 2);
+    bob_api
+        .get_user(tenant.admin_user_id)
+        .await
+        .expect("get")
+        .expect_problem(403, "forbidden")
+        .expect("get");
+    bob_api
+        .change_role(
+            bob.user_id,
+            &ChangeRole {
+                role: TenantRole::Admin,
+            },
+        )
+        .await
+        .expect("promote self")
+        .expect_problem(403, "forbidden")
+        .expect("a member cannot promote itself");
+    bob_api
+        .disable_user(tenant.admin_user_id)
+        .await
+        .expect("disable")
+        .expect_problem(403, "forbidden")
+        .expect("a member cannot disable");
+
+    // Pagination over the members.
+    let page: UserList = admin
+        .list_users(Some(1), None)
+        .await
+        .expect("list")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(page.items.len(), 1);
+    let next = page.next_cursor.expect("a second page");
+    let page2: UserList = admin
+        .list_users(Some(1), Some(&next))
+        .await
+        .expect("list")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(page2.items.len(), 1);
+    assert_ne!(page.items[0].user_id, page2.items[0].user_id);
+
+    // Get and role changes.
+    let got: User = admin
+        .get_user(bob.user_id)
+        .await
+        .expect("get")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(got, bob);
+    let promoted: User = admin
+        .change_role(
+            bob.user_id,
+            &ChangeRole {
+                role: TenantRole::Admin,
+            },
+        )
+        .await
+        .expect("promote")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, bob.version + 1));
+    let demoted: User = admin
+        .change_role(
+            bob.user_id,
+            &ChangeRole {
+                role: TenantRole::Member,
+            },
+        )
+        .await
+        .expect("demote")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(demoted.role, TenantRole::Member);
+
+    // The last active admin cannot be demoted, disabled or deleted.
+    let me_id = tenant.admin_user_id;
+    admin
+        .change_role(
+            me_id,
+            &ChangeRole {
+                role: TenantRole::Member,
+            },
+        )
+        .await
+        .expect("demote the last admin")
+        .expect_problem(409, "conflict")
+        .expect("409 demote");
+    admin
+        .disable_user(me_id)
+        .await
+        .expect("disable")
+        .expect_problem(409, "conflict")
+        .expect("409 disable");
+    admin
+        .delete_user(me_id)
+        .await
+        .expect("delete")
+        .expect_problem(409, "conflict")
+        .expect("409 delete");
+    let still: User = admin.me().await.expect("me").expect_json(200).expect("200");
+    assert_eq!(
+        (still.role, still.status),
+        (TenantRole::Admin, MembershipStatus::Active)
+    );
+
+    // Disable: bob can no longer sign in; idempotent; enable lets him back.
+    let disabled: User = admin
+        .disable_user(bob.user_id)
+        .await
+        .expect("disable")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(disabled.status, MembershipStatus::Disabled);
+    assert_refused(stack.sign_in(&email, &password).await, "a disabled user");
+    let again: User = admin
+        .disable_user(bob.user_id)
+        .await
+        .expect("disable")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(again.status, MembershipStatus::Disabled);
+    let enabled: User = admin
+        .enable_user(bob.user_id)
+        .await
+        .expect("enable")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(enabled.status, MembershipStatus::Active);
+    stack
+        .sign_in(&email, &password)
+        .await
+        .expect("an enabled user signs in again");
+
+    // Delete: gone from the list, the API and Cognito.
+    admin
+        .delete_user(bob.user_id)
+        .await
+        .expect("delete")
+        .expect(204)
+        .expect("204");
+    admin
+        .get_user(bob.user_id)
+        .await
+        .expect("get")
+        .expect_problem(404, "not-found")
+        .expect("404");
+    admin
+        .delete_user(bob.user_id)
+        .await
+        .expect("delete")
+        .expect_problem(404, "not-found")
+        .expect("404 again");
+    let users = admin.all_users().await.expect("list");
+    assert_eq!(users.iter().map(|u| u.user_id).collect::<Vec<_>>(), vec![me_id]);
+    assert_refused(stack.sign_in(&email, &password).await, "a deleted user");
+
+    // Bad input.
+    for body in [
+        serde_json::json!({"email": "not-an-email", "role": "member"}),
+        serde_json::json!({"email": format!("x@{domain}"), "role": "owner"}),
+        serde_json::json!({"email": format!("x@{domain}"), "role": "member", "tenant_id": tenant.id().to_string()}),
+    ] {
+        admin
+            .send(reqwest::Method::POST, "/users", Some(body.clone()))
+            .await
+            .expect("invite")
+            .expect_problem(400, "bad-request")
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn the_free_tier_allows_three_users() {
+    let stack = Stack::from_env_or_panic().await;
+    let tenant = stack.register_tenant("Small", TenantTier::Free).await.expect("tenant");
+    let domain = format!("{}.example.com", tenant.tenant.slug);
+    assert_eq!(TenantTier::Free.limits().max_users, 3);
+    let invite = |name: &str| InviteUser {
+        email: format!("{}@{domain}", stack.unique(name)),
+        role: TenantRole::Member,
+        temporary_password: Some(e2e::strong_password()),
+    };
+    // The admin is the first of three.
+    for name in ["second", "third"] {
+        tenant
+            .admin
+            .api
+            .invite_user(&invite(name))
+            .await
+            .expect("invite")
+            .expect(201)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    tenant
+        .admin
+        .api
+        .invite_user(&invite("fourth"))
+        .await
+        .expect("invite")
+        .expect_problem(403, "limit-exceeded")
+        .expect("the 4th user is over the free tier");
+    assert_eq!(tenant.admin.api.all_users().await.expect("list").len(), 3);
+}
