@@ -316,6 +316,8 @@ struct Instance {
     state: watch::Receiver<InstanceState>,
     spawned_at: Instant,
     invocations: u64,
+    /// Whether the runtime fetched the last invocation (ran any code for it).
+    took_last: bool,
     // Dropping these stops the Runtime API server and kills the process group.
     _kill: oneshot::Sender<()>,
     _server: AbortOnDrop,
@@ -395,6 +397,7 @@ impl Instance {
             state,
             spawned_at,
             invocations: 0,
+            took_last: false,
             _kill: kill,
             _server: server,
         })
@@ -432,6 +435,7 @@ impl Instance {
         timeout: Duration,
     ) -> (Result<Outcome, Failure>, Duration) {
         self.invocations += 1;
+        self.took_last = false;
         let (taken_tx, taken_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
         let pending = Pending {
@@ -454,6 +458,7 @@ impl Instance {
             failure = Self::failed(&mut state) => return (Err(failure), Duration::ZERO),
             () = tokio::time::sleep(INIT_TIMEOUT + timeout) => return (Err(Failure::TimedOut(timeout)), Duration::ZERO),
         };
+        self.took_last = true;
         let result = tokio::select! {
             biased;
             reply = done_rx => match reply {
@@ -567,20 +572,34 @@ impl FunctionPool {
         let Ok(_permit) = self.permits.acquire().await else {
             return Err(Failure::StartFailed("pool closed".to_owned()));
         };
-        let warm = {
-            let mut idle = lock(&self.idle);
-            idle.retain(Instance::is_alive);
-            idle.pop()
-        };
-        let mut instance = match warm {
-            Some(instance) => instance,
-            None => self.start_instance().await?,
+        let mut retried = false;
+        let (instance, result, duration) = loop {
+            let warm = {
+                let mut idle = lock(&self.idle);
+                idle.retain(Instance::is_alive);
+                idle.pop()
+            };
+            let mut instance = match warm {
+                Some(instance) => instance,
+                None => self.start_instance().await?,
+            };
+            let (result, duration) = instance.invoke(request_id, payload.clone(), self.spec.timeout).await;
+            // An idle instance that died before the gateway noticed never took
+            // the request: no code ran for it, so a fresh instance may serve it
+            // (Lambda never routes to a dead environment). Once, and not after
+            // a timeout.
+            let died_before_taking = !instance.took_last && matches!(result, Err(Failure::Crashed(_)));
+            if died_before_taking && !retried && instance.invocations > 1 {
+                retried = true;
+                tracing::debug!(function = %self.spec.name, %request_id, "idle instance had died: retrying on a fresh one");
+                continue;
+            }
+            break (instance, result, duration);
         };
         let name = &self.spec.name;
         eprintln!("[{name}] START RequestId: {request_id} Version: $LATEST");
         self.invocations.fetch_add(1, Ordering::Relaxed);
-        let cold = instance.invocations == 0;
-        let (result, duration) = instance.invoke(request_id, payload, self.spec.timeout).await;
+        let cold = instance.invocations == 1;
         let memory = max_memory_mb(instance.pid).map_or_else(|| "-".to_owned(), |m| m.to_string());
         let init = match (cold, instance.shared.ready_at.get()) {
             (true, Some(ready)) => format!(

@@ -135,3 +135,17 @@ async fn kill_all_ends_every_instance() {
     registry.kill_all();
     assert!(eventually(Duration::from_secs(5), || pids.iter().all(|p| process_gone(*p))).await);
 }
+
+#[tokio::test]
+async fn an_instance_that_died_while_idle_never_fails_a_request() {
+    let (pool, _registry) = pool(Duration::from_secs(5), 4);
+    for _ in 0..5 {
+        let warm = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(warm).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).expect("kill the idle instance");
+        // At once, before the gateway can notice: no code ran for this request,
+        // so it must be served by a fresh instance, not answered with a 502.
+        let next = pool.invoke(Bytes::from_static(b"{}")).await;
+        assert_ne!(pid_of(&next.result), warm, "served by a new instance");
+    }
+}
