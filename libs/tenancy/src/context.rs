@@ -15,6 +15,7 @@ use crate::ids::{TenantId, UserId};
 
 /// A member's role inside its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TenantRole {
     Admin,
@@ -23,6 +24,7 @@ pub enum TenantRole {
 
 /// A tenant's plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TenantTier {
     Free,
@@ -61,6 +63,7 @@ impl TenantTier {
 
 /// Which Cognito token the caller presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenUse {
     Id,

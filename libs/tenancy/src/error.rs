@@ -38,10 +38,12 @@ pub enum ApiError {
 
 /// The JSON problem body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Problem {
     /// A URI naming the kind of problem, stable for clients to match on.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(example = "urn:problem:not-found"))]
     pub kind: String,
     pub title: String,
     pub status: u16,

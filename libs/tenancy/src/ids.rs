@@ -86,7 +86,34 @@ macro_rules! uuid_id {
                 Self::parse(&text).map_err(::serde::de::Error::custom)
             }
         }
+
+        $crate::__uuid_id_schema!($name, $kind);
     };
+}
+
+/// With the `openapi` feature: the OpenAPI schema of an id (a `string` of
+/// format `uuid`). Decided by this crate's feature, not the caller's.
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __uuid_id_schema {
+    ($name:ident, $kind:literal) => {
+        impl $crate::openapi::utoipa::PartialSchema for $name {
+            fn schema() -> $crate::openapi::utoipa::openapi::RefOr<$crate::openapi::utoipa::openapi::schema::Schema> {
+                $crate::openapi::uuid_schema(concat!("A ", $kind, ": a lowercase hyphenated UUID."))
+            }
+        }
+
+        impl $crate::openapi::utoipa::ToSchema for $name {}
+    };
+}
+
+/// Without the `openapi` feature: nothing.
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __uuid_id_schema {
+    ($name:ident, $kind:literal) => {};
 }
 
 uuid_id!(

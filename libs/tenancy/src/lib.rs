@@ -13,6 +13,8 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod jwt;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod table;
 pub mod telemetry;
 

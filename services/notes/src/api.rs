@@ -3,29 +3,38 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{Note, NoteId};
 
 /// Body of `POST /notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNote {
+    /// 1–200 characters after trimming, one line.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    /// At most 32 KiB of UTF-8; newline and tab are the only control characters allowed.
     #[serde(default)]
     pub body: String,
 }
 
 /// Body of `PUT /notes/{note_id}`: the full new content and the version it replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateNote {
+    /// 1–200 characters after trimming, one line.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    /// At most 32 KiB of UTF-8.
     pub body: String,
+    /// The version read; a stale one is refused with 409.
+    #[schema(minimum = 1)]
     pub version: u64,
 }
 
 /// Response of `GET /notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteList {
     /// Newest first.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 tenancy::uuid_id!(
     /// A note; UUIDv7, so ids sort by creation time.
@@ -15,17 +16,20 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
 /// A note as stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     pub id: NoteId,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub body: String,
     /// Starts at 1; every update adds one. Updates must name the version they replace.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 

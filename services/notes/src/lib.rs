@@ -7,4 +7,5 @@
 pub mod api;
 pub mod domain;
 pub mod entrypoint;
+pub mod openapi;
 pub mod store;

@@ -1,6 +1,8 @@
 //! The notes routes end to end through the handler, over the in-memory store.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::LazyLock;
 
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
@@ -14,6 +16,7 @@ use notes::domain::{MAX_BODY_BYTES, Note, NoteId};
 use notes::entrypoint::NotesApi;
 use notes::store::MemoryNoteStore;
 use serde_json::{Value, json};
+use tenancy::openapi::Document;
 use tenancy::{Problem, TenantId};
 
 struct Caller {
@@ -93,6 +96,10 @@ fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
     serde_json::from_str(&body_text(response)).expect("JSON body")
 }
 
+/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
+static DOCUMENT: LazyLock<Document> =
+    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
+
 struct Harness {
     api: NotesApi<MemoryNoteStore>,
 }
@@ -104,8 +111,12 @@ impl Harness {
         }
     }
 
+    /// Every response is checked against the committed OpenAPI document.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
-        self.api.handle(event(req)).await
+        let route = req.route;
+        let response = self.api.handle(event(req)).await;
+        DOCUMENT.check_response(route, &response);
+        response
     }
 
     async fn create(&self, caller: &Caller, title: &str) -> Note {

@@ -6,18 +6,25 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use tenancy::{TenantId, TenantTier, UserId};
+use utoipa::ToSchema;
 
 use crate::domain::Tenant;
 
 /// Body of `POST /tenants` (public registration).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTenant {
+    /// 1–100 characters after trimming, one line.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// 3–40 of `a-z`, `0-9` and `-`, not starting or ending with `-`; unique.
+    #[schema(min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     pub slug: String,
     pub tier: TenantTier,
+    #[schema(max_length = 254)]
     pub admin_email: String,
     /// Handed to the users service only; never stored or logged.
+    #[schema(min_length = 8, max_length = 256, format = Password)]
     pub admin_password: String,
 }
 
@@ -38,7 +45,7 @@ pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
 
 /// Response of `POST /tenants`: 201 the first time, 200 for a repeat of a
 /// completed registration with the same input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registered {
     pub tenant: Tenant,
@@ -46,22 +53,26 @@ pub struct Registered {
 }
 
 /// Body of `PUT /tenant`: the new name and the version it replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
+    /// 1–100 characters after trimming, one line.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// The version read; a stale one is refused with 409.
+    #[schema(minimum = 1)]
     pub version: u64,
 }
 
 /// Body of `PUT /admin/tenants/{tenant_id}/tier`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeTier {
     pub tier: TenantTier,
 }
 
 /// Response of `GET /admin/tenants`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantList {
     pub items: Vec<Tenant>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 /// Longest tenant name, in characters (after trimming).
 pub const MAX_NAME_CHARS: usize = 100;
@@ -118,7 +119,7 @@ impl fmt::Display for Slug {
 }
 
 /// Where a tenant is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TenantStatus {
     /// Registration has not finished: nobody can sign in yet.
@@ -145,19 +146,25 @@ impl fmt::Display for TenantStatus {
 }
 
 /// A tenant as stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     pub tenant_id: TenantId,
+    /// 1–100 characters, one line.
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: TenantName,
+    /// Unique; 3–40 of `a-z`, `0-9` and `-`.
+    #[schema(value_type = String, min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     pub slug: Slug,
     pub tier: TenantTier,
     pub status: TenantStatus,
     /// Starts at 1; every change adds one. Updates must name the version they replace.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 

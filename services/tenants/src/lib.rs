@@ -9,6 +9,7 @@
 pub mod api;
 pub mod domain;
 pub mod entrypoint;
+pub mod openapi;
 pub mod registration;
 pub mod store;
 pub mod users;

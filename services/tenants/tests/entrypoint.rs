@@ -2,7 +2,9 @@
 //! stores and the fake users service.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::LazyLock;
 
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
@@ -12,6 +14,7 @@ use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use tenancy::openapi::Document;
 use tenancy::{Problem, TenantId, TenantTier};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
@@ -123,6 +126,10 @@ struct State {
     users_calls: usize,
 }
 
+/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
+static DOCUMENT: LazyLock<Document> =
+    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
+
 struct Harness {
     api: Arc<Api>,
 }
@@ -138,8 +145,12 @@ impl Harness {
         }
     }
 
+    /// Every response is checked against the committed OpenAPI document.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
-        self.api.handle(event(req)).await
+        let route = req.route;
+        let response = self.api.handle(event(req)).await;
+        DOCUMENT.check_response(route, &response);
+        response
     }
 
     async fn register_raw(&self, body: String) -> ApiGatewayV2httpResponse {

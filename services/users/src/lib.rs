@@ -8,4 +8,5 @@
 pub mod directory;
 pub mod domain;
 pub mod entrypoint;
+pub mod openapi;
 pub mod store;

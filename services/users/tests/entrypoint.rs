@@ -2,6 +2,8 @@
 //! over the in-memory store and the in-memory directory.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::LazyLock;
 
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
@@ -11,6 +13,7 @@ use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use tenancy::openapi::Document;
 use tenancy::{Problem, TenantId, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
@@ -125,6 +128,10 @@ fn email(n: &str) -> String {
     format!("{n}@example.com")
 }
 
+/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
+static DOCUMENT: LazyLock<Document> =
+    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
+
 struct Harness {
     api: UsersApi<MemoryMembershipStore, MemoryDirectory>,
 }
@@ -144,8 +151,12 @@ impl Harness {
         self.api.directory()
     }
 
+    /// Every response is checked against the committed OpenAPI document.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
-        self.api.handle(event(req)).await
+        let route = req.route;
+        let response = self.api.handle(event(req)).await;
+        DOCUMENT.check_response(route, &response);
+        response
     }
 
     async fn internal(&self, tenant: TenantId, tier: TenantTier, email: &str, password: &str) -> InternalResponse {

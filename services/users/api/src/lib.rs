@@ -12,6 +12,7 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 /// Whether a member may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MembershipStatus {
     Active,
@@ -22,6 +23,7 @@ pub enum MembershipStatus {
 
 /// A member of the caller's tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub user_id: UserId,
@@ -31,13 +33,16 @@ pub struct User {
     /// Every change adds one.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: OffsetDateTime,
 }
 
 /// Response of `GET /users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserList {
     pub items: Vec<User>,
@@ -47,6 +52,7 @@ pub struct UserList {
 
 /// Body of `POST /users`: invite a user into the caller's tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteUser {
     pub email: String,
@@ -59,6 +65,7 @@ pub struct InviteUser {
 
 /// Body of `PUT /users/{user_id}/role`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     pub role: TenantRole,

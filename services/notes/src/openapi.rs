@@ -1,0 +1,138 @@
+//! The OpenAPI 3.1 document of the notes API, generated from the wire types
+//! and the route declarations below. The committed copy is
+//! `services/notes/openapi.json`; `tests/openapi.rs` keeps it equal to this
+//! and to [`ROUTES`](crate::entrypoint::ROUTES), and the handler tests check
+//! every status they see against it. Not used by the Lambda binary.
+
+use tenancy::Problem;
+use tenancy::openapi::{BearerJwt, GatewayMessage};
+use utoipa::OpenApi;
+
+use crate::api::{CreateNote, NoteList, UpdateNote};
+use crate::domain::{Note, NoteId};
+
+/// The notes API document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "notes",
+        description = "Tenant-scoped notes. The tenant is the one in the caller's token; \
+                       another tenant's notes are answered 404. Every error is an `application/problem+json` body.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(ops::list_notes, ops::create_note, ops::get_note, ops::update_note, ops::delete_note),
+    components(schemas(Problem, GatewayMessage)),
+    modifiers(&BearerJwt),
+    tags((name = "notes", description = "The caller's tenant's notes")),
+)]
+pub struct NotesDoc;
+
+/// The document as committed: pretty-printed JSON.
+pub fn document_json() -> String {
+    tenancy::openapi::render(&NotesDoc::openapi())
+}
+
+/// The route declarations (the handlers are in `entrypoint.rs`).
+#[allow(dead_code, reason = "declarations read by the OpenApi derive only")]
+mod ops {
+    use super::*;
+
+    /// Query parameters of `GET /notes`.
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Page {
+        /// Page size (default 20).
+        #[param(minimum = 1, maximum = 100, default = 20)]
+        limit: Option<u32>,
+        /// Opaque position from the previous page's `next_cursor`.
+        #[param(max_length = 128)]
+        cursor: Option<String>,
+    }
+
+    /// List the tenant's notes, newest first.
+    #[utoipa::path(get, path = "/notes", operation_id = "listNotes", tag = "notes",
+        params(Page),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "A page of notes", body = NoteList),
+            (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn list_notes() {}
+
+    /// Create a note.
+    #[utoipa::path(post, path = "/notes", operation_id = "createNote", tag = "notes",
+        request_body = CreateNote,
+        security(("bearer" = [])),
+        responses(
+            (status = 201, description = "Created", body = Note,
+                headers(("Location" = String, description = "`/notes/{note_id}` of the new note"))),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad title or body, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims, or the tier's note limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A concurrent request changed the same data; nothing was written, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; nothing was written, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn create_note() {}
+
+    /// Get one note.
+    #[utoipa::path(get, path = "/notes/{note_id}", operation_id = "getNote", tag = "notes",
+        params(("note_id" = NoteId, Path, description = "The note's id")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The note", body = Note),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn get_note() {}
+
+    /// Replace a note's title and body, naming the version read.
+    #[utoipa::path(put, path = "/notes/{note_id}", operation_id = "updateNote", tag = "notes",
+        params(("note_id" = NoteId, Path, description = "The note's id")),
+        request_body = UpdateNote,
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The note at its new version", body = Note),
+            (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, a bad title or body, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "`version` is stale; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn update_note() {}
+
+    /// Delete a note.
+    #[utoipa::path(delete, path = "/notes/{note_id}", operation_id = "deleteNote", tag = "notes",
+        params(("note_id" = NoteId, Path, description = "The note's id")),
+        security(("bearer" = [])),
+        responses(
+            (status = 204, description = "Deleted"),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A concurrent request changed the same data; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn delete_note() {}
+}

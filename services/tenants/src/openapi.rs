@@ -1,0 +1,182 @@
+//! The OpenAPI 3.1 document of the tenants API, generated from the wire
+//! types and the route declarations below. The committed copy is
+//! `services/tenants/openapi.json`; `tests/openapi.rs` keeps it equal to this
+//! and to [`ROUTES`](crate::entrypoint::ROUTES), and the handler tests check
+//! every status they see against it. Not used by the Lambda binary.
+
+use tenancy::openapi::{BearerJwt, GatewayMessage};
+use tenancy::{Problem, TenantId};
+use utoipa::OpenApi;
+
+use crate::api::{ChangeTier, RegisterTenant, Registered, TenantList, UpdateTenant};
+use crate::domain::Tenant;
+
+/// The tenants API document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "tenants",
+        description = "Tenant registration (public), the caller's own tenant, and the platform admins' tenant \
+                       management. Every error is an `application/problem+json` body.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        ops::register_tenant,
+        ops::get_tenant,
+        ops::update_tenant,
+        ops::list_tenants,
+        ops::suspend_tenant,
+        ops::reactivate_tenant,
+        ops::change_tier
+    ),
+    components(schemas(Problem, GatewayMessage)),
+    modifiers(&BearerJwt),
+    tags(
+        (name = "registration", description = "Public sign-up of a new tenant"),
+        (name = "tenant", description = "The caller's own tenant"),
+        (name = "platform-admin", description = "All tenants; platform admins only (Cognito group `platform-admin`)")
+    ),
+)]
+pub struct TenantsDoc;
+
+/// The document as committed: pretty-printed JSON.
+pub fn document_json() -> String {
+    tenancy::openapi::render(&TenantsDoc::openapi())
+}
+
+/// The route declarations (the handlers are in `entrypoint.rs`).
+#[allow(dead_code, reason = "declarations read by the OpenApi derive only")]
+mod ops {
+    use super::*;
+
+    /// Query parameters of `GET /admin/tenants`.
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Page {
+        /// Page size (default 20).
+        #[param(minimum = 1, maximum = 100, default = 20)]
+        limit: Option<u32>,
+        /// Opaque position from the previous page's `next_cursor`.
+        #[param(max_length = 128)]
+        cursor: Option<String>,
+    }
+
+    /// Register a tenant and its first admin (public; idempotent: a repeat with the same input answers 200).
+    #[utoipa::path(post, path = "/tenants", operation_id = "registerTenant", tag = "registration",
+        request_body = RegisterTenant,
+        responses(
+            (status = 200, description = "A repeat of a completed registration with the same input", body = Registered),
+            (status = 201, description = "Registered: the tenant is active and its admin can sign in", body = Registered),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad name, slug, email or password, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The slug is taken (or registered with other input), or the email belongs to another tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Too many registrations; retry later", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn register_tenant() {}
+
+    /// The caller's tenant (any member).
+    #[utoipa::path(get, path = "/tenant", operation_id = "getOwnTenant", tag = "tenant",
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The tenant", body = Tenant),
+            (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn get_tenant() {}
+
+    /// Rename the caller's tenant, naming the version read (admins).
+    #[utoipa::path(put, path = "/tenant", operation_id = "updateOwnTenant", tag = "tenant",
+        request_body = UpdateTenant,
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The tenant at its new version", body = Tenant),
+            (status = 400, description = "Invalid JSON, unknown or missing fields (`slug`, `tier` and `tenant_id` are not changeable here), a bad name, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, not an admin, or the tenant is not active", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "`version` is stale, or a concurrent request changed the tenant; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn update_tenant() {}
+
+    /// List all tenants (platform admins).
+    #[utoipa::path(get, path = "/admin/tenants", operation_id = "listTenants", tag = "platform-admin",
+        params(Page),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "A page of tenants", body = TenantList),
+            (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The caller is not a platform admin", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn list_tenants() {}
+
+    /// Suspend a tenant: nobody of it can sign in or refresh tokens (platform admins).
+    #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/suspend", operation_id = "suspendTenant", tag = "platform-admin",
+        params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The tenant with its new status", body = Tenant),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The caller is not a platform admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant is not active (already suspended, or pending), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn suspend_tenant() {}
+
+    /// Reactivate a suspended tenant (platform admins).
+    #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/reactivate", operation_id = "reactivateTenant", tag = "platform-admin",
+        params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The tenant with its new status", body = Tenant),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The caller is not a platform admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant is not suspended, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn reactivate_tenant() {}
+
+    /// Change a tenant's tier (platform admins); the same tier is a no-op.
+    #[utoipa::path(put, path = "/admin/tenants/{tenant_id}/tier", operation_id = "changeTenantTier", tag = "platform-admin",
+        params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
+        request_body = ChangeTier,
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The tenant with its tier", body = Tenant),
+            (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The caller is not a platform admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant cannot change tier now (e.g. its usage exceeds the new tier), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn change_tier() {}
+}

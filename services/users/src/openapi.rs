@@ -1,0 +1,193 @@
+//! The OpenAPI 3.1 document of the users API, generated from the wire types
+//! (`users_api`) and the route declarations below. The committed copy is
+//! `services/users/openapi.json`; `tests/openapi.rs` keeps it equal to this
+//! and to [`ROUTES`](crate::entrypoint::ROUTES), and the handler tests check
+//! every status they see against it. Not used by the Lambda binary.
+
+use tenancy::Problem;
+use tenancy::openapi::{BearerJwt, GatewayMessage};
+use users_api::{ChangeRole, InviteUser, User, UserId, UserList};
+use utoipa::OpenApi;
+
+/// The users API document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "users",
+        description = "The members of the caller's tenant and their Cognito users. The tenant is the one in the caller's \
+                       token; another tenant's members are answered 404. Every error is an `application/problem+json` body.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        ops::list_users,
+        ops::invite_user,
+        ops::get_me,
+        ops::get_user,
+        ops::change_role,
+        ops::disable_user,
+        ops::enable_user,
+        ops::delete_user
+    ),
+    components(schemas(Problem, GatewayMessage)),
+    modifiers(&BearerJwt),
+    tags((name = "users", description = "Members of the caller's tenant")),
+)]
+pub struct UsersDoc;
+
+/// The document as committed: pretty-printed JSON.
+pub fn document_json() -> String {
+    tenancy::openapi::render(&UsersDoc::openapi())
+}
+
+/// The route declarations (the handlers are in `entrypoint.rs`).
+#[allow(dead_code, reason = "declarations read by the OpenApi derive only")]
+mod ops {
+    use super::*;
+
+    /// Query parameters of `GET /users`.
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Page {
+        /// Page size (default 20).
+        #[param(minimum = 1, maximum = 100, default = 20)]
+        limit: Option<u32>,
+        /// Opaque position from the previous page's `next_cursor`.
+        #[param(max_length = 128)]
+        cursor: Option<String>,
+    }
+
+    /// List the tenant's members (any member).
+    #[utoipa::path(get, path = "/users", operation_id = "listUsers", tag = "users",
+        params(Page),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "A page of members", body = UserList),
+            (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn list_users() {}
+
+    /// Invite a user into the caller's tenant (admins).
+    #[utoipa::path(post, path = "/users", operation_id = "inviteUser", tag = "users",
+        request_body = InviteUser,
+        security(("bearer" = [])),
+        responses(
+            (status = 201, description = "Invited", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad email or temporary password, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, not an admin, or the tier's user limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The email already belongs to a member of this tenant or is registered elsewhere, or a concurrent request changed the same data", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn invite_user() {}
+
+    /// The caller's own membership (any member).
+    #[utoipa::path(get, path = "/users/me", operation_id = "getMe", tag = "users",
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The caller", body = User),
+            (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "The caller has no membership in the tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn get_me() {}
+
+    /// Get one member (admins).
+    #[utoipa::path(get, path = "/users/{user_id}", operation_id = "getUser", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The member", body = User),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn get_user() {}
+
+    /// Change a member's role (admins).
+    #[utoipa::path(put, path = "/users/{user_id}/role", operation_id = "changeUserRole", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        request_body = ChangeRole,
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The member with its role (unchanged if it already had it)", body = User),
+            (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The last active admin would be demoted, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
+            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn change_role() {}
+
+    /// Disable a member: it can no longer sign in and its sessions end (admins).
+    #[utoipa::path(post, path = "/users/{user_id}/disable", operation_id = "disableUser", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The member (unchanged if it already was disabled)", body = User),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The last active admin would be disabled, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn disable_user() {}
+
+    /// Enable a disabled member (admins).
+    #[utoipa::path(post, path = "/users/{user_id}/enable", operation_id = "enableUser", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "The member (unchanged if it already was enabled)", body = User),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn enable_user() {}
+
+    /// Remove a member and its Cognito user (admins).
+    #[utoipa::path(delete, path = "/users/{user_id}", operation_id = "deleteUser", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 204, description = "Removed"),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The last active admin would be removed, or a concurrent request changed the member; retry", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn delete_user() {}
+}
