@@ -80,6 +80,7 @@ ALL_UNITS_PATHS = (
     ".cargo/",
     "local/build-requirements.txt",
     "terraform/modules/lambda-service/",
+    "terraform/modules/tenant-data-access/",
     "terraform/backend/",
 )
 

@@ -53,6 +53,7 @@ METADATA = {
         (["terraform/modules/platform/api.tf"], ["platform"]),
         (["terraform/platform/main.tf"], ["platform"]),
         (["terraform/modules/lambda-service/main.tf"], ALL),
+        (["terraform/modules/tenant-data-access/main.tf"], ALL),
         # combinations keep the canonical order
         (["terraform/platform/main.tf", "services/notes/src/lib.rs"], ["notes", "platform"]),
         # no-ops: documentation, tests of the stack, the local gateway, CI

@@ -30,5 +30,5 @@ output "routes" {
 
 output "tenant_policy_name" {
   description = "Name of the inline policy the notes service attaches to the tenant role."
-  value       = aws_iam_role_policy.tenant_data.name
+  value       = module.tenant_data.policy_name
 }

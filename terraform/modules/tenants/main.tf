@@ -87,44 +87,20 @@ resource "aws_dynamodb_table" "slugs" {
 # --- Tenant role: the session tenant's own record only -------------------------
 # Also what the token-claims trigger uses to read the tenant (shared role).
 
-data "aws_iam_policy_document" "tenant_data" {
-  statement {
-    sid = "TenantRecordOfTheSessionTenantOnly"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-    ]
-    resources = [aws_dynamodb_table.tenants.arn]
+# The tenant role's access to this service's tables: see ../tenant-data-access.
+module "tenant_data" {
+  source = "../tenant-data-access"
 
-    # $${...} reaches IAM as the policy variable ${aws:PrincipalTag/TenantId}.
-    condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["$${aws:PrincipalTag/TenantId}"]
-    }
-
-    # ForAllValues is vacuously true when the key is absent.
-    condition {
-      test     = "Null"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["false"]
-    }
-
-    # And at least one leading key is the tenant's: with ForAllValues and the
-    # Null guard this refuses an empty key list too, on any evaluator.
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["$${aws:PrincipalTag/TenantId}"]
-    }
-  }
+  policy_name      = "tenants-tenant-data"
+  statement_id     = "TenantRecordOfTheSessionTenantOnly"
+  tenant_role_name = var.tenant_role_name
+  table_arns       = [aws_dynamodb_table.tenants.arn]
+  actions          = ["GetItem", "PutItem", "UpdateItem"]
 }
 
-resource "aws_iam_role_policy" "tenant_data" {
-  name   = "tenants-tenant-data"
-  role   = var.tenant_role_name
-  policy = data.aws_iam_policy_document.tenant_data.json
+moved {
+  from = aws_iam_role_policy.tenant_data
+  to   = module.tenant_data.aws_iam_role_policy.this
 }
 
 # --- Execution role: what cannot be tenant-scoped -------------------------------

@@ -48,46 +48,20 @@ resource "aws_dynamodb_table" "memberships" {
 # --- Tenant role: memberships of the session's tenant only --------------------
 # Also what the token-claims trigger uses to read a membership (shared role).
 
-data "aws_iam_policy_document" "tenant_data" {
-  statement {
-    sid = "MembershipsOfTheSessionTenantOnly"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:Query",
-    ]
-    resources = [aws_dynamodb_table.memberships.arn]
+# The tenant role's access to this service's tables: see ../tenant-data-access.
+module "tenant_data" {
+  source = "../tenant-data-access"
 
-    # $${...} reaches IAM as the policy variable ${aws:PrincipalTag/TenantId}.
-    condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["$${aws:PrincipalTag/TenantId}"]
-    }
-
-    # ForAllValues is vacuously true when the key is absent.
-    condition {
-      test     = "Null"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["false"]
-    }
-
-    # And at least one leading key is the tenant's: with ForAllValues and the
-    # Null guard this refuses an empty key list too, on any evaluator.
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = ["$${aws:PrincipalTag/TenantId}"]
-    }
-  }
+  policy_name      = "users-tenant-data"
+  statement_id     = "MembershipsOfTheSessionTenantOnly"
+  tenant_role_name = var.tenant_role_name
+  table_arns       = [aws_dynamodb_table.memberships.arn]
+  actions          = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"]
 }
 
-resource "aws_iam_role_policy" "tenant_data" {
-  name   = "users-tenant-data"
-  role   = var.tenant_role_name
-  policy = data.aws_iam_policy_document.tenant_data.json
+moved {
+  from = aws_iam_role_policy.tenant_data
+  to   = module.tenant_data.aws_iam_role_policy.this
 }
 
 # --- Execution role: Cognito user administration --------------------------------

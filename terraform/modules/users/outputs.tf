@@ -30,7 +30,7 @@ output "routes" {
 
 output "tenant_policy_name" {
   description = "Name of the inline policy the users service attaches to the tenant role."
-  value       = aws_iam_role_policy.tenant_data.name
+  value       = module.tenant_data.policy_name
 }
 
 output "execution_policy_name" {
