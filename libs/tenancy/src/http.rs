@@ -117,6 +117,31 @@ pub fn only_query_params(request: &ApiGatewayV2httpRequest, known: &[&str]) -> R
     }
 }
 
+/// The `limit` and `cursor` of a list route, which takes no body and no other
+/// query parameter: `limit` from 1 to `max` (default `default`), `cursor` as
+/// `decode` reads it (`None` for a cursor this service did not hand out).
+pub fn page_query<C>(
+    request: &ApiGatewayV2httpRequest,
+    default: usize,
+    max: usize,
+    decode: impl FnOnce(&str) -> Option<C>,
+) -> Result<(usize, Option<C>), ApiError> {
+    no_body(request)?;
+    only_query_params(request, &["limit", "cursor"])?;
+    let limit = match query_param(request, "limit")? {
+        None => default,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=max).contains(limit))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {max}")))?,
+    };
+    let cursor = query_param(request, "cursor")?
+        .map(|text| decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
+        .transpose()?;
+    Ok((limit, cursor))
+}
+
 /// A JSON response.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> ApiGatewayV2httpResponse {
     match serde_json::to_string(value) {
@@ -248,6 +273,32 @@ mod tests {
         request.query_string_parameters = "limit=5".parse().expect("query");
         assert_eq!(query_param(&request, "limit"), Ok(Some("5")));
         assert_eq!(only_query_params(&request, &["limit", "cursor"]), Ok(()));
+    }
+
+    #[test]
+    fn page_queries_are_bounded_and_strict() {
+        let decode = |text: &str| (text == "good").then_some(7);
+        let mut list = request(None, None);
+        assert_eq!(page_query(&list, 20, 100, decode), Ok((20, None)));
+        list.query_string_parameters = "limit=100&cursor=good".parse().expect("query");
+        assert_eq!(page_query(&list, 20, 100, decode), Ok((100, Some(7))));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=-1",
+            "limit=ten",
+            "limit=1&limit=2",
+            "cursor=bad",
+            "tenant=x",
+        ] {
+            list.query_string_parameters = bad.parse().expect("query");
+            assert!(
+                matches!(page_query(&list, 20, 100, decode), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+        let with_body = request(Some("{}"), Some(JSON));
+        assert!(page_query(&with_body, 20, 100, decode).is_err());
     }
 
     #[test]

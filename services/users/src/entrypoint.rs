@@ -6,8 +6,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use http::StatusCode;
 use serde_json::Value;
 use tenancy::http::{
-    created, json_body, json_response, no_body, no_content, only_query_params, path_param, problem_response,
-    query_param,
+    created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param, problem_response,
 };
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, TenantContext, TenantId, TenantTier};
@@ -173,21 +172,7 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
         context: &TenantContext,
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        no_body(request)?;
-        only_query_params(request, &["limit", "cursor"])?;
-        let limit = match query_param(request, "limit")? {
-            None => DEFAULT_PAGE_SIZE,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-                })?,
-        };
-        let after = query_param(request, "cursor")?
-            .map(|text| Cursor::decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
-            .transpose()?;
+        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor::decode)?;
         let page = self
             .store
             .list(&context.tenant_id, limit, after.map(|cursor| cursor.0))
