@@ -142,6 +142,33 @@ pub fn page_query<C>(
     Ok((limit, cursor))
 }
 
+/// Answers one HTTP request inside its request span (so every line logged
+/// carries the request id, and the tenant once `route` records it): `route`'s
+/// errors become problem responses, and one line logs the outcome.
+pub async fn answer<F, Fut>(request: &ApiGatewayV2httpRequest, route: F) -> ApiGatewayV2httpResponse
+where
+    F: FnOnce(tracing::Span) -> Fut,
+    Fut: std::future::Future<Output = Result<ApiGatewayV2httpResponse, ApiError>>,
+{
+    use tracing::Instrument as _;
+    let request_id = request.request_context.request_id.clone().unwrap_or_default();
+    let span = crate::telemetry::request_span(&request_id);
+    let routed = route(span.clone());
+    async {
+        let response = routed
+            .await
+            .unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
+        tracing::info!(
+            route = request.request_context.route_key.as_deref().unwrap_or("-"),
+            status = response.status_code,
+            "request answered"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
 /// A JSON response.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> ApiGatewayV2httpResponse {
     match serde_json::to_string(value) {

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod context;
 pub mod credentials;
+pub mod cursor;
 pub mod error;
 pub mod http;
 pub mod ids;

@@ -4,13 +4,12 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, created, json_body, json_response, no_body, no_content, only_query_params, page_query,
-    path_param, problem_response,
+    DEFAULT_MAX_BODY_BYTES, answer, created, json_body, json_response, no_body, no_content, only_query_params,
+    page_query, path_param,
 };
 use tenancy::table::DataError;
-use tenancy::telemetry::{record_tenant, request_span};
+use tenancy::telemetry::record_tenant;
 use tenancy::{ApiError, TenantContext};
-use tracing::Instrument as _;
 
 use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 use crate::domain::{InvalidNote, Note, NoteContent, NoteId, now};
@@ -43,20 +42,8 @@ impl<S: NoteStore> NotesApi<S> {
 
     /// Answers one request; every failure becomes a problem response.
     pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        let request_id = request.request_context.request_id.clone().unwrap_or_default();
-        let span = request_span(&request_id);
-        async {
-            let result = self.route(&request, &span).await;
-            let response = result.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
-            tracing::info!(
-                route = request.request_context.route_key.as_deref().unwrap_or("-"),
-                status = response.status_code,
-                "request answered"
-            );
-            response
-        }
-        .instrument(span.clone())
-        .await
+        let request = &request;
+        answer(request, |span| async move { self.route(request, &span).await }).await
     }
 
     async fn route(

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use tenancy::{TenantId, TenantTier, UserId};
 use utoipa::ToSchema;
@@ -93,23 +91,20 @@ pub struct Cursor(pub TenantId);
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.0))
+        tenancy::cursor::encode(CURSOR_PREFIX, &self.0)
     }
 
     /// `None` for anything this service did not hand out.
     pub fn decode(text: &str) -> Option<Self> {
-        if text.len() > 128 {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-        let text = std::str::from_utf8(&bytes).ok()?;
-        TenantId::parse(text.strip_prefix(CURSOR_PREFIX)?).ok().map(Self)
+        tenancy::cursor::decode(CURSOR_PREFIX, text).map(Self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {

@@ -10,13 +10,11 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, json_body, json_response, no_body, only_query_params, page_query, path_param,
-    problem_response,
+    DEFAULT_MAX_BODY_BYTES, answer, json_body, json_response, no_body, only_query_params, page_query, path_param,
 };
 use tenancy::table::DataError;
-use tenancy::telemetry::{record_tenant, request_span};
+use tenancy::telemetry::record_tenant;
 use tenancy::{ApiError, PlatformAdmin, TenantContext, TenantId};
-use tracing::Instrument as _;
 
 use crate::api::{
     ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, TenantList,
@@ -72,20 +70,8 @@ impl<T: TenantStore, S: SlugStore, U: UsersService> TenantsApi<T, S, U> {
 
     /// Answers one request; every failure becomes a problem response.
     pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        let request_id = request.request_context.request_id.clone().unwrap_or_default();
-        let span = request_span(&request_id);
-        async {
-            let result = self.route(&request, &span).await;
-            let response = result.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
-            tracing::info!(
-                route = request.request_context.route_key.as_deref().unwrap_or("-"),
-                status = response.status_code,
-                "request answered"
-            );
-            response
-        }
-        .instrument(span.clone())
-        .await
+        let request = &request;
+        answer(request, |span| async move { self.route(request, &span).await }).await
     }
 
     async fn route(

@@ -1,7 +1,5 @@
 //! Memberships and their rules. Knows nothing of DynamoDB, Cognito or HTTP.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 pub use users_api::{MembershipStatus, TenantRole, User, UserId};
 
@@ -76,23 +74,20 @@ pub struct Cursor(pub UserId);
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.0))
+        tenancy::cursor::encode(CURSOR_PREFIX, &self.0)
     }
 
     /// `None` for anything this service did not hand out.
     pub fn decode(text: &str) -> Option<Self> {
-        if text.len() > 128 {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-        let text = std::str::from_utf8(&bytes).ok()?;
-        UserId::parse(text.strip_prefix(CURSOR_PREFIX)?).ok().map(Self)
+        tenancy::cursor::decode(CURSOR_PREFIX, text).map(Self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn member(role: TenantRole, status: MembershipStatus) -> User {
         User {

@@ -6,7 +6,8 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use http::StatusCode;
 use serde_json::Value;
 use tenancy::http::{
-    created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param, problem_response,
+    answer, created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
+    problem_response,
 };
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, TenantContext, TenantId, TenantTier};
@@ -93,20 +94,8 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
 
     /// Answers one HTTP request; every failure becomes a problem response.
     pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        let request_id = request.request_context.request_id.clone().unwrap_or_default();
-        let span = request_span(&request_id);
-        async {
-            let result = self.route(&request, &span).await;
-            let response = result.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
-            tracing::info!(
-                route = request.request_context.route_key.as_deref().unwrap_or("-"),
-                status = response.status_code,
-                "request answered"
-            );
-            response
-        }
-        .instrument(span.clone())
-        .await
+        let request = &request;
+        answer(request, |span| async move { self.route(request, &span).await }).await
     }
 
     /// Runs one internal command.
