@@ -1,10 +1,9 @@
 //! The one error type every service answers with, and its JSON problem body
 //! (RFC 9457 `application/problem+json`: `type`, `title`, `status`, `detail`).
 
-use http::StatusCode;
-use serde::{Deserialize, Serialize};
-
 use crate::context::ClaimsError;
+pub use crate::problem::{PROBLEM_TYPE_PREFIX, Problem};
+use http::StatusCode;
 
 /// An error a client gets to see. `detail` is written for the client: never
 /// put internal error text, tokens or credentials in it.
@@ -35,26 +34,6 @@ pub enum ApiError {
     #[error("internal error")]
     Internal,
 }
-
-/// The JSON problem body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Problem {
-    /// A URI naming the kind of problem, stable for clients to match on.
-    #[serde(rename = "type")]
-    #[cfg_attr(feature = "openapi", schema(example = "urn:problem:not-found"))]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The request id, for support and log correlation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-}
-
-/// Prefix of every problem `type`.
-pub const PROBLEM_TYPE_PREFIX: &str = "urn:problem:";
 
 impl ApiError {
     /// HTTP status of this error.

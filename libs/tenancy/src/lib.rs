@@ -6,19 +6,39 @@
 //! of the tenant role assumed with a `TenantId` session tag, and the tenant id
 //! only ever comes from verified claims.
 
-pub mod config;
-pub mod context;
-pub mod credentials;
+//!
+//! Without the default `service` feature only the wire vocabulary is built
+//! (ids, roles, tiers, problem bodies, cursors), with no AWS dependency: that
+//! is what the API crates and clients use.
+
 pub mod cursor;
-pub mod error;
-pub mod http;
 pub mod ids;
+pub mod model;
+pub mod problem;
+
+#[cfg(feature = "service")]
+pub mod config;
+#[cfg(feature = "service")]
+pub mod context;
+#[cfg(feature = "service")]
+pub mod credentials;
+#[cfg(feature = "service")]
+pub mod error;
+#[cfg(feature = "service")]
+pub mod http;
+#[cfg(feature = "service")]
 pub mod jwt;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "service")]
 pub mod table;
+#[cfg(feature = "service")]
 pub mod telemetry;
 
-pub use context::{ClaimsError, PlatformAdmin, TenantContext, TenantRole, TenantTier, TierLimits, TokenUse};
-pub use error::{ApiError, Problem};
+#[cfg(feature = "service")]
+pub use context::{ClaimsError, PlatformAdmin, TenantContext};
+#[cfg(feature = "service")]
+pub use error::ApiError;
 pub use ids::{InvalidId, TenantId, UserId};
+pub use model::{TenantRole, TenantTier, TierLimits, TokenUse};
+pub use problem::Problem;

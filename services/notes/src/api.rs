@@ -1,50 +1,9 @@
-//! The wire types of the notes API (shared with its client).
+//! The wire types of the notes API (crate `notes-api`, shared with the
+//! client) and the service's own list cursor.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use notes_api::{CreateNote, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 
-use crate::domain::{Note, NoteId};
-
-/// Body of `POST /notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateNote {
-    /// 1–200 characters after trimming, one line.
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    /// At most 32 KiB of UTF-8; newline and tab are the only control characters allowed.
-    #[serde(default)]
-    pub body: String,
-}
-
-/// Body of `PUT /notes/{note_id}`: the full new content and the version it replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateNote {
-    /// 1–200 characters after trimming, one line.
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    /// At most 32 KiB of UTF-8.
-    pub body: String,
-    /// The version read; a stale one is refused with 409.
-    #[schema(minimum = 1)]
-    pub version: u64,
-}
-
-/// Response of `GET /notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoteList {
-    /// Newest first.
-    pub items: Vec<Note>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-/// Default and bounds of `limit` on `GET /notes`.
-pub const DEFAULT_PAGE_SIZE: usize = 20;
-pub const MAX_PAGE_SIZE: usize = 100;
+use crate::domain::NoteId;
 
 const CURSOR_PREFIX: &str = "n1:";
 
@@ -89,18 +48,5 @@ mod tests {
         ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<CreateNote>(r#"{"title":"a","tenant_id":"x"}"#).is_err());
-        assert!(serde_json::from_str::<UpdateNote>(r#"{"title":"a","body":"b"}"#).is_err());
-        assert_eq!(
-            serde_json::from_str::<CreateNote>(r#"{"title":"a"}"#).expect("body defaults"),
-            CreateNote {
-                title: "a".into(),
-                body: String::new()
-            }
-        );
     }
 }

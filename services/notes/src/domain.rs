@@ -1,37 +1,8 @@
 //! Notes and their rules. Knows nothing of DynamoDB or HTTP.
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
-tenancy::uuid_id!(
-    /// A note; UUIDv7, so ids sort by creation time.
-    NoteId,
-    "note id"
-);
-
-/// Longest title, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// Longest body, in bytes of UTF-8.
-pub const MAX_BODY_BYTES: usize = 32 * 1024;
-
-/// A note as stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Note {
-    pub id: NoteId,
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    pub body: String,
-    /// Starts at 1; every update adds one. Updates must name the version they replace.
-    pub version: u64,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
+pub use notes_api::{MAX_BODY_BYTES, MAX_TITLE_CHARS, Note, NoteId};
 
 /// A rule a note's content broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,9 +58,16 @@ pub fn now() -> OffsetDateTime {
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
-impl Note {
+/// How notes come to be and change (the wire type [`Note`] lives in `notes-api`).
+pub trait NoteRules: Sized {
     /// A new note at version 1.
-    pub fn create(content: NoteContent, at: OffsetDateTime) -> Self {
+    fn create(content: NoteContent, at: OffsetDateTime) -> Self;
+    /// The next version of this note with new content.
+    fn revise(&self, content: NoteContent, at: OffsetDateTime) -> Self;
+}
+
+impl NoteRules for Note {
+    fn create(content: NoteContent, at: OffsetDateTime) -> Self {
         Self {
             id: NoteId::generate(),
             title: content.title,
@@ -100,8 +78,7 @@ impl Note {
         }
     }
 
-    /// The next version of this note with new content.
-    pub fn revise(&self, content: NoteContent, at: OffsetDateTime) -> Self {
+    fn revise(&self, content: NoteContent, at: OffsetDateTime) -> Self {
         Self {
             title: content.title,
             body: content.body,

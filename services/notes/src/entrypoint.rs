@@ -12,7 +12,7 @@ use tenancy::telemetry::record_tenant;
 use tenancy::{ApiError, TenantContext};
 
 use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
-use crate::domain::{InvalidNote, Note, NoteContent, NoteId, now};
+use crate::domain::{InvalidNote, Note, NoteContent, NoteId, NoteRules, now};
 use crate::store::{Created, NoteStore};
 
 /// The routes this function serves, as API Gateway route keys.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-use notes::domain::{Note, NoteContent, NoteId, now};
+use notes::domain::{Note, NoteContent, NoteId, NoteRules, now};
 use notes::store::{Created, DynamoNoteStore, NoteStore};
 use tenancy::TenantId;
 use tenancy::config::{TenancyConfig, load_aws_config};

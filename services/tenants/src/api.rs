@@ -1,87 +1,12 @@
-//! The wire types of the tenants API.
+//! The wire types of the tenants API (crate `tenants-api`, shared with the
+//! client) and the service's own list cursor.
 
-use std::fmt;
+use tenancy::TenantId;
 
-use serde::{Deserialize, Serialize};
-use tenancy::{TenantId, TenantTier, UserId};
-use utoipa::ToSchema;
-
-use crate::domain::Tenant;
-
-/// Body of `POST /tenants` (public registration).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterTenant {
-    /// 1–100 characters after trimming, one line.
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    /// 3–40 of `a-z`, `0-9` and `-`, not starting or ending with `-`; unique.
-    #[schema(min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
-    pub slug: String,
-    pub tier: TenantTier,
-    #[schema(max_length = 254)]
-    pub admin_email: String,
-    /// Handed to the users service only; never stored or logged.
-    #[schema(min_length = 8, max_length = 256, format = Password)]
-    pub admin_password: String,
-}
-
-impl fmt::Debug for RegisterTenant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegisterTenant")
-            .field("name", &self.name)
-            .field("slug", &self.slug)
-            .field("tier", &self.tier)
-            .field("admin_email", &self.admin_email)
-            .field("admin_password", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Largest `POST /tenants` body.
-pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
-
-/// Response of `POST /tenants`: 201 the first time, 200 for a repeat of a
-/// completed registration with the same input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Registered {
-    pub tenant: Tenant,
-    pub admin_user_id: UserId,
-}
-
-/// Body of `PUT /tenant`: the new name and the version it replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateTenant {
-    /// 1–100 characters after trimming, one line.
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    /// The version read; a stale one is refused with 409.
-    #[schema(minimum = 1)]
-    pub version: u64,
-}
-
-/// Body of `PUT /admin/tenants/{tenant_id}/tier`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeTier {
-    pub tier: TenantTier,
-}
-
-/// Response of `GET /admin/tenants`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TenantList {
-    pub items: Vec<Tenant>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-/// Default and bounds of `limit` on `GET /admin/tenants`.
-pub const DEFAULT_PAGE_SIZE: usize = 20;
-pub const MAX_PAGE_SIZE: usize = 100;
+pub use tenants_api::{
+    ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, Registered, TenantList,
+    UpdateTenant,
+};
 
 const CURSOR_PREFIX: &str = "t1:";
 
@@ -121,17 +46,5 @@ mod tests {
         ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn unknown_fields_are_refused_and_the_password_is_not_printed() {
-        assert!(serde_json::from_str::<UpdateTenant>(r#"{"name":"a","version":1,"slug":"x"}"#).is_err());
-        assert!(serde_json::from_str::<UpdateTenant>(r#"{"name":"a","version":1,"tier":"pro"}"#).is_err());
-        assert!(serde_json::from_str::<ChangeTier>(r#"{"tier":"gold"}"#).is_err());
-        let input: RegisterTenant = serde_json::from_str(
-            r#"{"name":"A","slug":"acme","tier":"free","admin_email":"a@b.co","admin_password":"Secret-123"}"#,
-        )
-        .expect("valid");
-        assert!(!format!("{input:?}").contains("Secret-123"));
     }
 }

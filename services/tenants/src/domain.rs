@@ -7,166 +7,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
-/// Longest tenant name, in characters (after trimming).
-pub const MAX_NAME_CHARS: usize = 100;
-/// Bounds of a slug, in characters.
-pub const MIN_SLUG_CHARS: usize = 3;
-pub const MAX_SLUG_CHARS: usize = 40;
-/// Bounds of the first admin's password, in characters. Cognito enforces its
-/// own policy on top; these bounds only keep absurd input out.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_CHARS: usize = 256;
-
-/// A rule some tenant input broke.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidTenant {
-    #[error("the name must not be blank")]
-    BlankName,
-    #[error("the name is longer than {MAX_NAME_CHARS} characters")]
-    NameTooLong,
-    #[error("the name must be a single line without control characters")]
-    NameHasControlCharacters,
-    #[error(
-        "the slug must be {MIN_SLUG_CHARS} to {MAX_SLUG_CHARS} characters of a-z, 0-9 and '-', \
-         not starting or ending with '-'"
-    )]
-    BadSlug,
-    #[error("the admin email address is not valid")]
-    BadEmail,
-    #[error("the admin password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
-    BadPassword,
-}
-
-/// A tenant's display name: trimmed, 1..=100 characters, one line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct TenantName(String);
-
-impl TenantName {
-    pub fn parse(input: &str) -> Result<Self, InvalidTenant> {
-        let name = input.trim();
-        if name.is_empty() {
-            return Err(InvalidTenant::BlankName);
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(InvalidTenant::NameTooLong);
-        }
-        if name.chars().any(char::is_control) {
-            return Err(InvalidTenant::NameHasControlCharacters);
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for TenantName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for TenantName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A tenant's unique short name: 3..=40 of `[a-z0-9-]`, not starting or
-/// ending with `-`. Taken exactly as written (no case folding), so one slug
-/// has one spelling.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Slug(String);
-
-impl Slug {
-    pub fn parse(input: &str) -> Result<Self, InvalidTenant> {
-        let length = input.chars().count();
-        let valid = (MIN_SLUG_CHARS..=MAX_SLUG_CHARS).contains(&length)
-            && input
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !input.starts_with('-')
-            && !input.ends_with('-');
-        if valid {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(InvalidTenant::BadSlug)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Slug {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for Slug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Where a tenant is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TenantStatus {
-    /// Registration has not finished: nobody can sign in yet.
-    Pending,
-    Active,
-    /// Stopped by a platform admin: nobody can sign in.
-    Suspended,
-}
-
-impl TenantStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-}
-
-impl fmt::Display for TenantStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A tenant as stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Tenant {
-    pub tenant_id: TenantId,
-    /// 1–100 characters, one line.
-    #[schema(value_type = String, min_length = 1, max_length = 100)]
-    pub name: TenantName,
-    /// Unique; 3–40 of `a-z`, `0-9` and `-`.
-    #[schema(value_type = String, min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
-    pub slug: Slug,
-    pub tier: TenantTier,
-    pub status: TenantStatus,
-    /// Starts at 1; every change adds one. Updates must name the version they replace.
-    pub version: u64,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
+pub use tenants_api::{
+    InvalidTenant, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_SLUG_CHARS, MIN_PASSWORD_CHARS, MIN_SLUG_CHARS, Slug,
+    Tenant, TenantName, TenantStatus,
+};
 
 /// A status change that is not allowed from the tenant's current status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -176,9 +21,51 @@ pub struct InvalidTransition {
     pub to: TenantStatus,
 }
 
-impl Tenant {
+/// How a tenant comes to be and changes (the wire type [`Tenant`] lives in `tenants-api`).
+pub trait TenantLifecycle: Sized {
     /// A tenant being registered (version 1, pending).
-    pub fn pending(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
+    fn pending(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self;
+    /// Registration finished: pending → active.
+    fn activate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// Platform admin: active → suspended.
+    fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// Platform admin: suspended → active.
+    fn reactivate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// The next version with a new name.
+    fn rename(&self, name: TenantName, at: OffsetDateTime) -> Self;
+    /// The next version with a new tier.
+    fn with_tier(&self, tier: TenantTier, at: OffsetDateTime) -> Self;
+}
+
+/// The next version of `tenant`, changed at `at`.
+fn next(tenant: &Tenant, at: OffsetDateTime) -> Tenant {
+    Tenant {
+        version: tenant.version + 1,
+        updated_at: at.max(tenant.updated_at),
+        ..tenant.clone()
+    }
+}
+
+fn transition(
+    tenant: &Tenant,
+    from: TenantStatus,
+    to: TenantStatus,
+    at: OffsetDateTime,
+) -> Result<Tenant, InvalidTransition> {
+    if tenant.status != from {
+        return Err(InvalidTransition {
+            from: tenant.status,
+            to,
+        });
+    }
+    Ok(Tenant {
+        status: to,
+        ..next(tenant, at)
+    })
+}
+
+impl TenantLifecycle for Tenant {
+    fn pending(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
         Self {
             tenant_id,
             name,
@@ -191,47 +78,24 @@ impl Tenant {
         }
     }
 
-    fn next(&self, at: OffsetDateTime) -> Self {
-        Self {
-            version: self.version + 1,
-            updated_at: at.max(self.updated_at),
-            ..self.clone()
-        }
+    fn activate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        transition(self, TenantStatus::Pending, TenantStatus::Active, at)
     }
 
-    fn transition(&self, from: TenantStatus, to: TenantStatus, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
-        if self.status != from {
-            return Err(InvalidTransition { from: self.status, to });
-        }
-        Ok(Self {
-            status: to,
-            ..self.next(at)
-        })
+    fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        transition(self, TenantStatus::Active, TenantStatus::Suspended, at)
     }
 
-    /// Registration finished: pending → active.
-    pub fn activate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
-        self.transition(TenantStatus::Pending, TenantStatus::Active, at)
+    fn reactivate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        transition(self, TenantStatus::Suspended, TenantStatus::Active, at)
     }
 
-    /// Platform admin: active → suspended.
-    pub fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
-        self.transition(TenantStatus::Active, TenantStatus::Suspended, at)
+    fn rename(&self, name: TenantName, at: OffsetDateTime) -> Self {
+        Self { name, ..next(self, at) }
     }
 
-    /// Platform admin: suspended → active.
-    pub fn reactivate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
-        self.transition(TenantStatus::Suspended, TenantStatus::Active, at)
-    }
-
-    /// The next version with a new name.
-    pub fn rename(&self, name: TenantName, at: OffsetDateTime) -> Self {
-        Self { name, ..self.next(at) }
-    }
-
-    /// The next version with a new tier.
-    pub fn with_tier(&self, tier: TenantTier, at: OffsetDateTime) -> Self {
-        Self { tier, ..self.next(at) }
+    fn with_tier(&self, tier: TenantTier, at: OffsetDateTime) -> Self {
+        Self { tier, ..next(self, at) }
     }
 }
 

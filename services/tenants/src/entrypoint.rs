@@ -20,7 +20,7 @@ use crate::api::{
     ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, TenantList,
     UpdateTenant,
 };
-use crate::domain::{InvalidTenant, Registration, Tenant, TenantName, TenantStatus, now};
+use crate::domain::{InvalidTenant, Registration, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use crate::registration::{Outcome, register};
 use crate::store::{SlugStore, TenantStore};
 use crate::users::UsersService;

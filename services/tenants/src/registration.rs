@@ -19,7 +19,7 @@ use tenancy::telemetry::record_tenant;
 use users_api::InternalResponse;
 
 use crate::api::Registered;
-use crate::domain::{ClaimState, Registration, SlugClaim, Tenant, TenantStatus, now};
+use crate::domain::{ClaimState, Registration, SlugClaim, Tenant, TenantLifecycle, TenantStatus, now};
 use crate::entrypoint::modify_tenant;
 use crate::store::{ClaimOutcome, SlugStore, TenantStore};
 use crate::users::{FirstAdmin, UsersError, UsersService};

@@ -21,7 +21,7 @@ use tenancy::credentials::StsRoleAssumer;
 use tenancy::table::DataError;
 use tenancy::{TenantId, TenantTier};
 use tenants::api::{Registered, TenantList};
-use tenants::domain::{ClaimState, Slug, Tenant, TenantName, TenantStatus, now};
+use tenants::domain::{ClaimState, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use tenants::entrypoint::TenantsApi;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore, SlugStore, TenantStore};
 use tenants::users::FakeUsersService;

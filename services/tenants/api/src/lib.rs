@@ -1,0 +1,272 @@
+//! Wire types of the tenants service: registration, a tenant's own record and
+//! the platform-admin routes. Shared by the service and `tenants-client`, so
+//! they cannot drift apart. Names and slugs are validated on the way in
+//! (deserializing a [`Tenant`] checks them), on either side of the wire.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use tenancy::{TenantId, TenantTier, UserId};
+
+/// Longest tenant name, in characters (after trimming).
+pub const MAX_NAME_CHARS: usize = 100;
+/// Bounds of a slug, in characters.
+pub const MIN_SLUG_CHARS: usize = 3;
+pub const MAX_SLUG_CHARS: usize = 40;
+/// Bounds of the first admin's password, in characters. Cognito enforces its
+/// own policy on top; these bounds only keep absurd input out.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// A rule some tenant input broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTenant {
+    #[error("the name must not be blank")]
+    BlankName,
+    #[error("the name is longer than {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("the name must be a single line without control characters")]
+    NameHasControlCharacters,
+    #[error(
+        "the slug must be {MIN_SLUG_CHARS} to {MAX_SLUG_CHARS} characters of a-z, 0-9 and '-', \
+         not starting or ending with '-'"
+    )]
+    BadSlug,
+    #[error("the admin email address is not valid")]
+    BadEmail,
+    #[error("the admin password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
+    BadPassword,
+}
+
+/// A tenant's display name: trimmed, 1..=100 characters, one line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TenantName(String);
+
+impl TenantName {
+    pub fn parse(input: &str) -> Result<Self, InvalidTenant> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err(InvalidTenant::BlankName);
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(InvalidTenant::NameTooLong);
+        }
+        if name.chars().any(char::is_control) {
+            return Err(InvalidTenant::NameHasControlCharacters);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for TenantName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for TenantName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tenant's unique short name: 3..=40 of `[a-z0-9-]`, not starting or
+/// ending with `-`. Taken exactly as written (no case folding), so one slug
+/// has one spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(input: &str) -> Result<Self, InvalidTenant> {
+        let length = input.chars().count();
+        let valid = (MIN_SLUG_CHARS..=MAX_SLUG_CHARS).contains(&length)
+            && input
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !input.starts_with('-')
+            && !input.ends_with('-');
+        if valid {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(InvalidTenant::BadSlug)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Slug {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a tenant is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    /// Registration has not finished: nobody can sign in yet.
+    Pending,
+    Active,
+    /// Stopped by a platform admin: nobody can sign in.
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+impl fmt::Display for TenantStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tenant as stored and returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    pub tenant_id: TenantId,
+    /// 1–100 characters, one line.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
+    pub name: TenantName,
+    /// Unique; 3–40 of `a-z`, `0-9` and `-`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
+    pub slug: Slug,
+    pub tier: TenantTier,
+    pub status: TenantStatus,
+    /// Starts at 1; every change adds one. Updates must name the version they replace.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Body of `POST /tenants` (public registration).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterTenant {
+    /// 1–100 characters after trimming, one line.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// 3–40 of `a-z`, `0-9` and `-`, not starting or ending with `-`; unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+    )]
+    pub slug: String,
+    pub tier: TenantTier,
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub admin_email: String,
+    /// Handed to the users service only; never stored or logged.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256, format = Password))]
+    pub admin_password: String,
+}
+
+impl fmt::Debug for RegisterTenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterTenant")
+            .field("name", &self.name)
+            .field("slug", &self.slug)
+            .field("tier", &self.tier)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Largest `POST /tenants` body.
+pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
+
+/// Response of `POST /tenants`: 201 the first time, 200 for a repeat of a
+/// completed registration with the same input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Registered {
+    pub tenant: Tenant,
+    pub admin_user_id: UserId,
+}
+
+/// Body of `PUT /tenant`: the new name and the version it replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    /// 1–100 characters after trimming, one line.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// The version read; a stale one is refused with 409.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub version: u64,
+}
+
+/// Body of `PUT /admin/tenants/{tenant_id}/tier`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangeTier {
+    pub tier: TenantTier,
+}
+
+/// Response of `GET /admin/tenants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TenantList {
+    pub items: Vec<Tenant>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Default and bounds of `limit` on `GET /admin/tenants`.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_refused_and_the_password_is_not_printed() {
+        assert!(serde_json::from_str::<UpdateTenant>(r#"{"name":"a","version":1,"slug":"x"}"#).is_err());
+        assert!(serde_json::from_str::<UpdateTenant>(r#"{"name":"a","version":1,"tier":"pro"}"#).is_err());
+        assert!(serde_json::from_str::<ChangeTier>(r#"{"tier":"gold"}"#).is_err());
+        let input: RegisterTenant = serde_json::from_str(
+            r#"{"name":"A","slug":"acme","tier":"free","admin_email":"a@b.co","admin_password":"Secret-123"}"#,
+        )
+        .expect("valid");
+        assert!(!format!("{input:?}").contains("Secret-123"));
+    }
+}
