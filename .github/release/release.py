@@ -12,7 +12,8 @@ Releasable units and what they ship:
 Tags are `<unit>-v<semver>` and must equal the unit's crate version.
 
     release.py bump UNIT major|minor|patch|X.Y.Z [--date YYYY-MM-DD] [--no-git]
-        set the crate version (Cargo.toml and Cargo.lock), move the CHANGELOG's
+        set the crate version (Cargo.toml and Cargo.lock; also the unit's
+        services/<unit>/api and services/<unit>/client crates), move the CHANGELOG's
         Unreleased section under the new version, commit those files and create
         the annotated tag <unit>-v<version>
     release.py check-tag TAG
@@ -146,19 +147,38 @@ def crate_version(root: Path, u: Unit) -> str:
     return m[2]
 
 
+# Crates released with their service at its version, when the service has
+# them: its wire types and its typed client (services/<unit>/api, .../client).
+COMPANION_CRATES = ("api", "client")
+
+
+def released_crates(root: Path, u: Unit) -> list[tuple[str, str]]:
+    """(package, directory) of the unit's crate and of its companions that exist."""
+    crates = [(u.crate, u.crate_dir)]
+    for suffix in COMPANION_CRATES:
+        directory = f"{u.crate_dir}/{suffix}"
+        if (root / directory / "Cargo.toml").exists():
+            crates.append((f"{u.crate}-{suffix}", directory))
+    return crates
+
+
 def set_crate_version(root: Path, u: Unit, version: str) -> list[Path]:
-    """Write the version into the crate manifest and the lock file; returns the files changed."""
-    manifest = root / u.crate_dir / "Cargo.toml"
-    text = manifest.read_text()
-    manifest.write_text(_PACKAGE_VERSION.sub(lambda m: m[1] + version + m[3], text, count=1))
-    changed = [manifest]
+    """Write the version into the manifests of the unit's crates and the lock
+    file; returns the files changed."""
+    changed = []
     lock = root / "Cargo.lock"
-    if lock.exists():
-        pattern = re.compile(rf'(?m)^(name = "{re.escape(u.crate)}"\nversion = ")([^"]+)(")')
-        new, n = pattern.subn(lambda m: m[1] + version + m[3], lock.read_text())
-        if n != 1:
-            raise ReleaseError(f"{lock}: expected one entry for {u.crate}, found {n}")
-        lock.write_text(new)
+    lock_text = lock.read_text() if lock.exists() else None
+    for crate, directory in released_crates(root, u):
+        manifest = root / directory / "Cargo.toml"
+        manifest.write_text(_PACKAGE_VERSION.sub(lambda m: m[1] + version + m[3], manifest.read_text(), count=1))
+        changed.append(manifest)
+        if lock_text is not None:
+            pattern = re.compile(rf'(?m)^(name = "{re.escape(crate)}"\nversion = ")([^"]+)(")')
+            lock_text, n = pattern.subn(lambda m: m[1] + version + m[3], lock_text)
+            if n != 1:
+                raise ReleaseError(f"{lock}: expected one entry for {crate}, found {n}")
+    if lock_text is not None:
+        lock.write_text(lock_text)
         changed.append(lock)
     return changed
 

@@ -120,6 +120,30 @@ def test_bump_commits_and_tags(repo):
     assert main(["--root", str(root), "check-tag", "notes-v0.2.0"]) == 0
 
 
+def test_the_api_and_client_crates_move_with_their_service(repo):
+    root, git = repo
+    for suffix in ("api", "client"):
+        crate = root / "services" / "notes" / suffix
+        crate.mkdir()
+        (crate / "Cargo.toml").write_text(f'[package]\nname = "notes-{suffix}"\nversion = "0.1.0"\n')
+    lock = root / "Cargo.lock"
+    lock.write_text(lock.read_text() + '\n[[package]]\nname = "notes-client"\nversion = "0.1.0"\n')
+    git("add", "services", "Cargo.lock")
+    git("commit", "-q", "-m", "clients")
+    bump(root, "notes", "minor", date="2025-05-06")
+    for suffix in ("api", "client"):
+        assert 'version = "0.2.0"' in (root / "services" / "notes" / suffix / "Cargo.toml").read_text()
+        assert f'name = "notes-{suffix}"\nversion = "0.2.0"' in lock.read_text()
+    assert 'name = "nom"\nversion = "0.1.0"' in lock.read_text()
+    assert sorted(git("show", "--name-only", "--format=", "HEAD").split()) == [
+        "Cargo.lock",
+        "services/notes/CHANGELOG.md",
+        "services/notes/Cargo.toml",
+        "services/notes/api/Cargo.toml",
+        "services/notes/client/Cargo.toml",
+    ]
+
+
 def test_second_bump_without_new_entries_is_refused_and_changes_nothing(repo):
     root, git = repo
     bump(root, "notes", "patch", date="2025-05-06")

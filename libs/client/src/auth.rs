@@ -1,0 +1,349 @@
+//! Where a client's bearer token comes from: a fixed token, or a Cognito
+//! session that signs in once and refreshes itself shortly before the access
+//! token expires (and once more if the API refuses it anyway). The same code
+//! talks to Cognito on AWS and to the local stack's Cognito, by endpoint.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider as cognito;
+use cognito::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use cognito::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use crate::Error;
+
+/// Hands the transport a bearer token for each request.
+#[async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug {
+    /// A token to send now.
+    async fn access_token(&self) -> Result<String, Error>;
+
+    /// The API refused `rejected` (401). A source that can get a new token
+    /// does so (unless someone already did) and returns `true`; the call is
+    /// then made once more. A fixed token returns `false`.
+    async fn renew(&self, rejected: &str) -> Result<bool, Error> {
+        let _ = rejected;
+        Ok(false)
+    }
+}
+
+/// A token obtained elsewhere, used as is.
+#[derive(Clone)]
+pub struct StaticToken(String);
+
+impl StaticToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl fmt::Debug for StaticToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaticToken(<redacted>)")
+    }
+}
+
+#[async_trait]
+impl TokenSource for StaticToken {
+    async fn access_token(&self) -> Result<String, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The tokens of one Cognito sign-in. Serializable, so a command-line tool can
+/// keep them between runs; never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// What the API takes as `Authorization: Bearer`.
+    pub access_token: String,
+    pub id_token: String,
+    /// Absent when Cognito did not issue one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// When the access token expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the user pool's app client is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoSettings {
+    pub region: String,
+    /// The app client (public, no secret) that allows `USER_PASSWORD_AUTH`.
+    pub client_id: String,
+    /// `None` for Cognito on AWS; the local stack's is `http://<gateway>/cognito`.
+    pub endpoint_url: Option<String>,
+}
+
+/// The user pool's sign-in API. Needs no AWS credentials: `InitiateAuth` and
+/// `RespondToAuthChallenge` are unauthenticated calls.
+#[derive(Clone)]
+pub struct Cognito {
+    client: cognito::Client,
+    client_id: String,
+}
+
+impl fmt::Debug for Cognito {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cognito")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to a password sign-in.
+#[derive(Debug)]
+pub enum SignIn {
+    Tokens(Tokens),
+    /// An invited user signing in with the temporary password must choose a
+    /// new one: answer with [`Cognito::set_new_password`].
+    NewPasswordRequired(NewPasswordChallenge),
+}
+
+/// A pending `NEW_PASSWORD_REQUIRED` challenge.
+pub struct NewPasswordChallenge {
+    session: Option<String>,
+    username: String,
+}
+
+impl fmt::Debug for NewPasswordChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewPasswordChallenge")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cognito {
+    pub fn new(settings: &CognitoSettings) -> Self {
+        let mut config = cognito::Config::builder()
+            .behavior_version(cognito::config::BehaviorVersion::latest())
+            .region(cognito::config::Region::new(settings.region.clone()))
+            .timeout_config(
+                cognito::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_timeout(Duration::from_secs(20))
+                    .build(),
+            );
+        if let Some(endpoint) = &settings.endpoint_url {
+            config = config.endpoint_url(endpoint);
+        }
+        Self {
+            client: cognito::Client::from_conf(config.build()),
+            client_id: settings.client_id.clone(),
+        }
+    }
+
+    /// `USER_PASSWORD_AUTH`.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, Error> {
+        let answer = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        match answer.challenge_name() {
+            None => tokens_from(answer.authentication_result(), None).map(SignIn::Tokens),
+            Some(ChallengeNameType::NewPasswordRequired) => {
+                // With email as the username attribute Cognito names the user
+                // by its internal username in the challenge.
+                let username = answer
+                    .challenge_parameters()
+                    .and_then(|p| p.get("USERNAME").or_else(|| p.get("USER_ID_FOR_SRP")))
+                    .map_or(username, String::as_str)
+                    .to_owned();
+                Ok(SignIn::NewPasswordRequired(NewPasswordChallenge {
+                    session: answer.session().map(str::to_owned),
+                    username,
+                }))
+            }
+            Some(other) => Err(Error::SignIn(format!(
+                "Cognito asks for the {} challenge, which this client does not support",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// Answers `NEW_PASSWORD_REQUIRED` (first sign-in of an invited user).
+    pub async fn set_new_password(&self, challenge: NewPasswordChallenge, new_password: &str) -> Result<Tokens, Error> {
+        let answer = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .set_session(challenge.session)
+            .challenge_responses("USERNAME", challenge.username)
+            .challenge_responses("NEW_PASSWORD", new_password)
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        if let Some(other) = answer.challenge_name() {
+            return Err(Error::SignIn(format!(
+                "Cognito asks for the {} challenge",
+                other.as_str()
+            )));
+        }
+        tokens_from(answer.authentication_result(), None)
+    }
+
+    /// `REFRESH_TOKEN_AUTH`: new access and ID tokens (with fresh tenant
+    /// claims); the refresh token is kept.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, Error> {
+        let answer = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        tokens_from(answer.authentication_result(), Some(refresh_token))
+    }
+}
+
+fn tokens_from(result: Option<&AuthenticationResultType>, kept_refresh_token: Option<&str>) -> Result<Tokens, Error> {
+    let result = result.ok_or_else(|| Error::SignIn("Cognito answered without tokens".to_owned()))?;
+    match (result.access_token(), result.id_token()) {
+        (Some(access), Some(id)) => Ok(Tokens {
+            access_token: access.to_owned(),
+            id_token: id.to_owned(),
+            refresh_token: result.refresh_token().or(kept_refresh_token).map(str::to_owned),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::seconds(i64::from(result.expires_in().max(0))),
+        }),
+        _ => Err(Error::SignIn(
+            "Cognito answered without an access or ID token".to_owned(),
+        )),
+    }
+}
+
+fn sign_in_error<E, R>(error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match error.code() {
+        Some("NotAuthorizedException") => Error::SignIn(format!(
+            "not authorized: {}",
+            error
+                .message()
+                .unwrap_or("incorrect username or password, or the session has expired")
+        )),
+        Some("UserNotFoundException") => Error::SignIn("incorrect username or password".to_owned()),
+        Some("InvalidPasswordException") => Error::SignIn(format!(
+            "the new password does not meet the policy: {}",
+            error.message().unwrap_or("too weak")
+        )),
+        Some("PasswordResetRequiredException") => {
+            Error::SignIn("a password reset is required before signing in".to_owned())
+        }
+        _ => Error::SignIn(DisplayErrorContext(&error).to_string()),
+    }
+}
+
+/// A signed-in Cognito user: hands out the access token, refreshing it
+/// `refresh_margin` (default 60 s) before it expires. One refresh at a time;
+/// concurrent callers wait for it and share the result.
+pub struct CognitoSession {
+    cognito: Cognito,
+    tokens: Mutex<Tokens>,
+    refresh_margin: Duration,
+    refreshes: AtomicU64,
+}
+
+impl fmt::Debug for CognitoSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CognitoSession")
+            .field("cognito", &self.cognito)
+            .field("refresh_margin", &self.refresh_margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CognitoSession {
+    pub fn new(cognito: Cognito, tokens: Tokens) -> Self {
+        Self {
+            cognito,
+            tokens: Mutex::new(tokens),
+            refresh_margin: Duration::from_secs(60),
+            refreshes: AtomicU64::new(0),
+        }
+    }
+
+    /// Signs in with a password (no challenge expected).
+    pub async fn sign_in(cognito: Cognito, username: &str, password: &str) -> Result<Self, Error> {
+        match cognito.sign_in(username, password).await? {
+            SignIn::Tokens(tokens) => Ok(Self::new(cognito, tokens)),
+            SignIn::NewPasswordRequired(_) => Err(Error::SignIn(
+                "this user must choose a new password first (sign in with the temporary password)".to_owned(),
+            )),
+        }
+    }
+
+    /// Refresh this long before the access token expires.
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// The current tokens (to store them, e.g. after a refresh).
+    pub async fn tokens(&self) -> Tokens {
+        self.tokens.lock().await.clone()
+    }
+
+    /// How many times this session refreshed its tokens.
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    async fn refresh(&self, tokens: &mut Tokens) -> Result<(), Error> {
+        let refresh_token = tokens
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| Error::SignIn("the session has expired and holds no refresh token: sign in again".into()))?;
+        *tokens = self.cognito.refresh(refresh_token).await?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenSource for CognitoSession {
+    async fn access_token(&self) -> Result<String, Error> {
+        let mut tokens = self.tokens.lock().await;
+        let margin = time::Duration::try_from(self.refresh_margin).unwrap_or(time::Duration::MAX);
+        if tokens.expires_at - margin <= OffsetDateTime::now_utc() {
+            self.refresh(&mut tokens).await?;
+        }
+        Ok(tokens.access_token.clone())
+    }
+
+    async fn renew(&self, rejected: &str) -> Result<bool, Error> {
+        let mut tokens = self.tokens.lock().await;
+        if tokens.access_token == rejected {
+            if tokens.refresh_token.is_none() {
+                return Ok(false);
+            }
+            self.refresh(&mut tokens).await?;
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,102 @@
+#![doc = include_str!("../README.md")]
+
+use futures_util::Stream;
+pub use saas_client::{ApiClient, Error, Page};
+use saas_client::{Method, paginate};
+use tenants_api::TenantList;
+pub use tenants_api::{
+    ChangeTier, RegisterTenant, Registered, Slug, Tenant, TenantId, TenantName, TenantStatus, TenantTier, UpdateTenant,
+    UserId,
+};
+
+/// Tenants: public registration (`/tenants`), the caller's own tenant
+/// (`/tenant`) and the platform-admin routes (`/admin/tenants`).
+#[derive(Debug, Clone)]
+pub struct TenantsClient {
+    api: ApiClient,
+}
+
+impl TenantsClient {
+    /// `api` may be anonymous ([`ApiClient::anonymous`]) for [`Self::register`] alone.
+    pub fn new(api: ApiClient) -> Self {
+        Self { api }
+    }
+
+    /// `POST /tenants`: a new tenant and its first admin. Idempotent by
+    /// design (the same input completes or repeats the same registration), so
+    /// it is retried like a GET. [`Error::Conflict`] when the slug is taken.
+    pub async fn register(&self, registration: &RegisterTenant) -> Result<Registered, Error> {
+        self.api
+            .call(Method::POST, &["tenants"])
+            .json(registration)?
+            .idempotent()
+            .send()
+            .await
+    }
+
+    /// `GET /tenant`: the caller's tenant.
+    pub async fn current(&self) -> Result<Tenant, Error> {
+        self.api.call(Method::GET, &["tenant"]).send().await
+    }
+
+    /// `PUT /tenant` (admins): renames the caller's tenant, over the version read.
+    pub async fn rename(&self, read: &Tenant, name: impl Into<String>) -> Result<Tenant, Error> {
+        let update = UpdateTenant {
+            name: name.into(),
+            version: read.version,
+        };
+        self.update(&update).await
+    }
+
+    /// `PUT /tenant` with an explicit version.
+    pub async fn update(&self, update: &UpdateTenant) -> Result<Tenant, Error> {
+        self.api.call(Method::PUT, &["tenant"]).json(update)?.send().await
+    }
+
+    /// `GET /admin/tenants` (platform admins): one page.
+    pub async fn list_page(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Page<Tenant>, Error> {
+        let list: TenantList = self
+            .api
+            .call(Method::GET, &["admin", "tenants"])
+            .query_opt("limit", limit)
+            .query_opt("cursor", cursor)
+            .send()
+            .await?;
+        Ok(Page {
+            items: list.items,
+            next_cursor: list.next_cursor,
+        })
+    }
+
+    /// Every tenant (platform admins), following the cursors.
+    pub fn list(&self, page_size: Option<usize>) -> impl Stream<Item = Result<Tenant, Error>> + '_ {
+        paginate(move |cursor| async move { self.list_page(page_size, cursor.as_deref()).await })
+    }
+
+    /// `POST /admin/tenants/{tenant_id}/suspend` (platform admins): nobody of
+    /// the tenant can sign in. [`Error::Conflict`] unless it is active.
+    pub async fn suspend(&self, id: TenantId) -> Result<Tenant, Error> {
+        self.api
+            .call(Method::POST, &["admin", "tenants", &id.to_string(), "suspend"])
+            .send()
+            .await
+    }
+
+    /// `POST /admin/tenants/{tenant_id}/reactivate` (platform admins).
+    /// [`Error::Conflict`] unless it is suspended.
+    pub async fn reactivate(&self, id: TenantId) -> Result<Tenant, Error> {
+        self.api
+            .call(Method::POST, &["admin", "tenants", &id.to_string(), "reactivate"])
+            .send()
+            .await
+    }
+
+    /// `PUT /admin/tenants/{tenant_id}/tier` (platform admins).
+    pub async fn change_tier(&self, id: TenantId, tier: TenantTier) -> Result<Tenant, Error> {
+        self.api
+            .call(Method::PUT, &["admin", "tenants", &id.to_string(), "tier"])
+            .json(&ChangeTier { tier })?
+            .send()
+            .await
+    }
+}
