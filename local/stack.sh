@@ -11,7 +11,11 @@
 #   local/stack.sh validate init -backend=false + validate every root
 #   local/stack.sh gateway-start | gateway-stop
 #                           the local gateway (local/gateway) in the background,
-#                           on GATEWAY_LISTEN (127.0.0.1:4000)
+#                           on GATEWAY_LISTEN (127.0.0.1:4000), serving the zips
+#                           found under GATEWAY_PACKAGES (target/lambda-local)
+#   local/stack.sh cli-config
+#                           `saas configure` arguments for this stack (services/cli):
+#                           the gateway's API and Cognito URLs, the app client id
 #
 # Settings (environment): MOTO_PORT (5055), TF_MIRROR (/opt/tf-plugins, used
 # if present), one <FN>_PACKAGE per function (NOTES_PACKAGE, USERS_PACKAGE,
@@ -289,7 +293,7 @@ cmd_gateway_start() {
   [[ -x $gateway_bin ]] || die "$gateway_bin not found: cargo build -p local-gateway"
   gateway_answers && die "something already answers on $GATEWAY_LISTEN"
   setsid "$gateway_bin" --emulator "$moto_url" --listen "$GATEWAY_LISTEN" --issuer "$LOCAL_GATEWAY_ISSUER" \
-    --work-dir "$work" --packages "$repo/target/lambda-local" \
+    --work-dir "$work" --packages "${GATEWAY_PACKAGES:-$repo/target/lambda-local}" \
     >"$work/gateway-$MOTO_PORT.log" 2>&1 </dev/null &
   echo $! >"$(gateway_pid_file)"
   local i
@@ -318,6 +322,20 @@ cmd_gateway_stop() {
     log "gateway (pid $pid) stopped"
   fi
   rm -f "$file"
+}
+
+# A `saas` profile for this stack, as `saas configure` arguments (make
+# cli-config). The app client id is the one the platform published in SSM.
+cmd_cli_config() {
+  moto_answers || die "the emulator is not running on $moto_url: run '$0 up' first"
+  local client_id
+  client_id=$(curl -sf -X POST "$moto_url/" \
+    -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Target: AmazonSSM.GetParameter' \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0' \
+    -d '{"Name":"/saas/local/platform/app_client_id"}' \
+    | "$moto_python" -c 'import json, sys; print(json.load(sys.stdin)["Parameter"]["Value"])') \
+    || die "cannot read /saas/local/platform/app_client_id from the emulator: is the platform applied ('$0 up')?"
+  echo "--endpoint http://$GATEWAY_LISTEN --cognito-endpoint http://$GATEWAY_LISTEN/cognito --region us-east-1 --client-id $client_id"
 }
 
 cmd_down() {
@@ -398,5 +416,6 @@ case ${1:-} in
   validate) cmd_validate ;;
   gateway-start) cmd_gateway_start ;;
   gateway-stop) cmd_gateway_stop ;;
-  *) echo "usage: $0 up|plan|down|status|deploy|validate|gateway-start|gateway-stop" >&2; exit 64 ;;
+  cli-config) cmd_cli_config ;;
+  *) echo "usage: $0 up|plan|down|status|deploy|validate|gateway-start|gateway-stop|cli-config" >&2; exit 64 ;;
 esac

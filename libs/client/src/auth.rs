@@ -240,7 +240,16 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
+    if matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
+    ) {
+        return Error::SignInUnavailable(DisplayErrorContext(&error).to_string());
+    }
     match error.code() {
+        Some("InternalErrorException" | "TooManyRequestsException") => {
+            Error::SignInUnavailable(DisplayErrorContext(&error).to_string())
+        }
         Some("NotAuthorizedException") => Error::SignIn(format!(
             "not authorized: {}",
             error

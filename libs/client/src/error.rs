@@ -51,9 +51,14 @@ pub enum Error {
     /// A 2xx answer whose body is not what the API documents.
     #[error("unexpected answer from {url} (HTTP {status}): {message}")]
     UnexpectedResponse { url: String, status: u16, message: String },
-    /// Signing in or refreshing the session failed.
+    /// Cognito refused the sign-in or the refresh (wrong password, expired
+    /// or revoked refresh token, a challenge this client does not answer).
     #[error("sign-in failed: {0}")]
     SignIn(String),
+    /// Cognito could not be reached, timed out or failed: nothing was decided
+    /// about the credentials; try again later.
+    #[error("cannot sign in: {0}")]
+    SignInUnavailable(String),
     /// The client was given an unusable setting (endpoint URL, token).
     #[error("invalid client configuration: {0}")]
     Config(String),

@@ -96,8 +96,32 @@ impl TenancyConfig {
     }
 }
 
+/// Time allowed to open a connection to an AWS endpoint.
+pub const SDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Time allowed for one attempt of an AWS call (sending it and reading the
+/// whole answer). A stalled endpoint fails the attempt; the SDK's standard
+/// retry then tries again.
+pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Time allowed for one AWS call, retries included. Well inside every
+/// function's timeout (10 s for the services, 5 s for the Cognito trigger),
+/// so an unreachable or frozen DynamoDB, STS or Cognito becomes a 503
+/// problem (or a refused sign-in) instead of a Lambda timeout.
+pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// The timeouts every SDK client of a function uses (see the constants).
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(SDK_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
+        .operation_timeout(SDK_OPERATION_TIMEOUT)
+        .build()
+}
+
 /// The shared AWS configuration (region, credentials of the execution role,
-/// endpoints from `AWS_ENDPOINT_URL*`).
+/// endpoints from `AWS_ENDPOINT_URL*`, and [`sdk_timeouts`]).
 pub async fn load_aws_config() -> SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(sdk_timeouts())
+        .load()
+        .await
 }

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -138,9 +139,21 @@ where
 pub struct SessionCacheSettings {
     /// How many tenants' sessions one execution environment keeps.
     pub max_tenants: u64,
-    /// A session is dropped this long before its credentials expire.
+    /// Once a session's credentials have less than this left, the next
+    /// request starts one background refresh and is served with the cached
+    /// session meanwhile. The session itself is used until
+    /// [`USE_UNTIL_BEFORE_EXPIRY`] (or this margin, if smaller) before expiry.
     pub refresh_margin: Duration,
 }
+
+/// A cached session is not used closer than this to its credentials' expiry
+/// (capped at the refresh margin): a request signed with it must still be
+/// valid when it reaches the service.
+pub const USE_UNTIL_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
+
+/// After a failed background refresh, the next one waits this long (the
+/// cached session stays in use; STS is not asked on every request).
+pub const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl Default for SessionCacheSettings {
     fn default() -> Self {
@@ -156,6 +169,18 @@ type BuildScoped<S> = dyn Fn(TenantId, &Credentials) -> S + Send + Sync;
 struct Entry<S> {
     scoped: Arc<S>,
     expires_at: Option<SystemTime>,
+    /// Set while a background refresh of this entry runs (one at a time).
+    refreshing: Arc<AtomicBool>,
+}
+
+impl<S> Entry<S> {
+    fn new(scoped: S, expires_at: Option<SystemTime>) -> Self {
+        Self {
+            scoped: Arc::new(scoped),
+            expires_at,
+            refreshing: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 impl<S> Clone for Entry<S> {
@@ -163,10 +188,12 @@ impl<S> Clone for Entry<S> {
         Self {
             scoped: Arc::clone(&self.scoped),
             expires_at: self.expires_at,
+            refreshing: Arc::clone(&self.refreshing),
         }
     }
 }
 
+/// Entries leave the cache `margin` before their credentials expire.
 struct ExpireBeforeCredentials {
     margin: Duration,
 }
@@ -182,12 +209,16 @@ impl<S> Expiry<TenantId, Entry<S>> for ExpireBeforeCredentials {
 /// A bounded per-tenant cache of values built from tenant credentials.
 ///
 /// One STS call per tenant per credential lifetime: concurrent first requests
-/// for a tenant wait on the same call; entries leave the cache `refresh_margin`
+/// for a tenant wait on the same call. Within `refresh_margin` of expiry, a
+/// request starts one background refresh (prefetch) and gets the cached,
+/// still valid session without waiting; the refreshed session replaces it
+/// when STS answers. Entries leave the cache [`USE_UNTIL_BEFORE_EXPIRY`]
 /// before their credentials expire, or when the cache is full.
 pub struct TenantSessions<A, S> {
     assumer: Arc<A>,
     build: Arc<BuildScoped<S>>,
     cache: Cache<TenantId, Entry<S>>,
+    refresh_margin: Duration,
 }
 
 impl<A, S> std::fmt::Debug for TenantSessions<A, S> {
@@ -209,18 +240,24 @@ impl<A: RoleAssumer, S: Send + Sync + 'static> TenantSessions<A, S> {
         let cache = Cache::builder()
             .max_capacity(settings.max_tenants)
             .expire_after(ExpireBeforeCredentials {
-                margin: settings.refresh_margin,
+                margin: settings.refresh_margin.min(USE_UNTIL_BEFORE_EXPIRY),
             })
             .build();
         Self {
             assumer: Arc::new(assumer),
             build: Arc::new(build),
             cache,
+            refresh_margin: settings.refresh_margin,
         }
     }
 
     /// The tenant's scoped value, from the cache or from a fresh `AssumeRole`.
     pub async fn get(&self, tenant: &TenantId) -> Result<Arc<S>, CredentialsError> {
+        // Hit: no allocation, no STS; maybe a background refresh.
+        if let Some(entry) = self.cache.get(tenant).await {
+            self.prefetch_if_due(*tenant, &entry);
+            return Ok(entry.scoped);
+        }
         let assumer = Arc::clone(&self.assumer);
         let build = Arc::clone(&self.build);
         let tenant = *tenant;
@@ -229,14 +266,47 @@ impl<A: RoleAssumer, S: Send + Sync + 'static> TenantSessions<A, S> {
             .try_get_with(tenant, async move {
                 let credentials = assumer.assume(&tenant).await?;
                 tracing::debug!(tenant_id = %tenant, "assumed the tenant role");
-                Ok::<_, CredentialsError>(Entry {
-                    expires_at: credentials.expiry(),
-                    scoped: Arc::new(build(tenant, &credentials)),
-                })
+                Ok::<_, CredentialsError>(Entry::new(build(tenant, &credentials), credentials.expiry()))
             })
             .await
             .map_err(|error: Arc<CredentialsError>| (*error).clone())?;
         Ok(entry.scoped)
+    }
+
+    /// Starts one background refresh when `entry`'s credentials are within
+    /// the refresh margin of expiry (and none is running for it).
+    fn prefetch_if_due(&self, tenant: TenantId, entry: &Entry<S>) {
+        let Some(expires_at) = entry.expires_at else {
+            return;
+        };
+        let due = SystemTime::now()
+            .checked_add(self.refresh_margin)
+            .is_none_or(|horizon| horizon >= expires_at);
+        if !due || entry.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            entry.refreshing.store(false, Ordering::Release);
+            return;
+        };
+        let assumer = Arc::clone(&self.assumer);
+        let build = Arc::clone(&self.build);
+        let cache = self.cache.clone();
+        let refreshing = Arc::clone(&entry.refreshing);
+        runtime.spawn(async move {
+            match assumer.assume(&tenant).await {
+                Ok(credentials) => {
+                    tracing::debug!(tenant_id = %tenant, "refreshed the tenant role's credentials ahead of expiry");
+                    let fresh = Entry::new(build(tenant, &credentials), credentials.expiry());
+                    cache.insert(tenant, fresh).await;
+                }
+                Err(error) => {
+                    tracing::warn!(tenant_id = %tenant, %error, "background credential refresh failed; the cached credentials stay in use until they expire");
+                    tokio::time::sleep(REFRESH_RETRY_AFTER).await;
+                    refreshing.store(false, Ordering::Release);
+                }
+            }
+        });
     }
 }
 
@@ -369,6 +439,111 @@ mod tests {
             "{} entries",
             sessions.cache.entry_count()
         );
+    }
+
+    /// The first call answers at once; later calls wait for the gate (or fail).
+    struct GatedAssumer {
+        calls: AtomicUsize,
+        lifetime: Duration,
+        gate: tokio::sync::Semaphore,
+        fail_after_first: bool,
+    }
+
+    impl GatedAssumer {
+        fn new(lifetime: Duration, fail_after_first: bool) -> Arc<Self> {
+            Arc::new(Self {
+                calls: AtomicUsize::new(0),
+                lifetime,
+                gate: tokio::sync::Semaphore::new(0),
+                fail_after_first,
+            })
+        }
+    }
+
+    impl RoleAssumer for Arc<GatedAssumer> {
+        async fn assume(&self, _tenant: &TenantId) -> Result<Credentials, CredentialsError> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if call > 1 {
+                if self.fail_after_first {
+                    return Err(CredentialsError::Unavailable("Throttling".into()));
+                }
+                self.gate.acquire().await.expect("gate open").forget();
+            }
+            Ok(Credentials::new(
+                format!("AKIA-CALL-{call}"),
+                "secret",
+                Some("token".into()),
+                Some(SystemTime::now() + self.lifetime),
+                "test",
+            ))
+        }
+    }
+
+    // 200 s left: inside the 300 s refresh margin, outside the 60 s where a
+    // session is no longer used.
+    const IN_PREFETCH_WINDOW: Duration = Duration::from_secs(200);
+
+    #[tokio::test]
+    async fn a_request_in_the_prefetch_window_gets_the_cached_session_while_one_refresh_runs() {
+        let assumer = GatedAssumer::new(IN_PREFETCH_WINDOW, false);
+        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenant = TenantId::generate();
+        assert_eq!(sessions.get(&tenant).await.expect("first").access_key, "AKIA-CALL-1");
+        // The refresh is blocked on the gate: requests must not wait for it.
+        for _ in 0..20 {
+            let session = tokio::time::timeout(Duration::from_secs(1), sessions.get(&tenant))
+                .await
+                .expect("served without waiting for STS")
+                .expect("session");
+            assert_eq!(session.access_key, "AKIA-CALL-1", "the cached credentials meanwhile");
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            assumer.calls.load(Ordering::SeqCst),
+            2,
+            "exactly one background refresh"
+        );
+        // STS answers: the refreshed session replaces the old one.
+        assumer.gate.add_permits(1);
+        let mut refreshed = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if sessions.cache.get(&tenant).await.map(|e| e.scoped.access_key.clone()) == Some("AKIA-CALL-2".into()) {
+                refreshed = true;
+                break;
+            }
+        }
+        assert!(refreshed, "the refreshed session is cached");
+        assert_eq!(sessions.get(&tenant).await.expect("after").access_key, "AKIA-CALL-2");
+    }
+
+    #[tokio::test]
+    async fn a_failed_background_refresh_keeps_the_cached_session_and_is_not_retried_per_request() {
+        let assumer = GatedAssumer::new(IN_PREFETCH_WINDOW, true);
+        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenant = TenantId::generate();
+        sessions.get(&tenant).await.expect("first");
+        for _ in 0..20 {
+            assert_eq!(sessions.get(&tenant).await.expect("cached").access_key, "AKIA-CALL-1");
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            assumer.calls.load(Ordering::SeqCst),
+            2,
+            "one refresh attempt, then a pause"
+        );
+    }
+
+    #[tokio::test]
+    async fn outside_the_prefetch_window_there_is_no_refresh() {
+        let assumer = GatedAssumer::new(Duration::from_secs(3600), false);
+        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenant = TenantId::generate();
+        for _ in 0..20 {
+            sessions.get(&tenant).await.expect("session");
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -126,7 +126,8 @@ impl From<DataError> for ApiError {
             DataError::Credentials(CredentialsError::Unavailable(_)) | DataError::Unavailable(_) => {
                 tracing::warn!(%error, "a dependency is unavailable");
                 ApiError::ServiceUnavailable(
-                    "the data store is temporarily unavailable; nothing was changed, please retry".into(),
+                    "the data store is temporarily unavailable; please retry (a change is made in full or not at all)"
+                        .into(),
                 )
             }
             DataError::ConditionFailed { exists: true, .. } => {

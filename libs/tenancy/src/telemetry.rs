@@ -1,8 +1,11 @@
 //! JSON logs, one line per event, with `request_id` and `tenant_id` on every
-//! line of a request. Level from `RUST_LOG` (default `info`).
+//! line of a request. Level from `RUST_LOG`: one of `error`, `warn`, `info`
+//! (the default), `debug`, `trace`, `off`. Per-module directives are not
+//! supported: `tracing-subscriber`'s `env-filter` would bring the `regex`
+//! crates into every function (zip size, cold start) for them.
 
 use tracing::Span;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::ids::TenantId;
@@ -19,13 +22,20 @@ where
 {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_max_level(level(std::env::var("RUST_LOG").ok().as_deref()))
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
         .with_writer(writer)
         .finish()
+}
+
+/// The level a `RUST_LOG` value names; `info` when unset or not a single level.
+pub fn level(rust_log: Option<&str>) -> LevelFilter {
+    rust_log
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(LevelFilter::INFO)
 }
 
 /// The span of one request; enter it (or `.instrument` the handler future) so
@@ -66,6 +76,15 @@ mod tests {
         fn make_writer(&'w self) -> Self::Writer {
             self.clone()
         }
+    }
+
+    #[test]
+    fn the_level_comes_from_rust_log_or_is_info() {
+        assert_eq!(level(Some("debug")), LevelFilter::DEBUG);
+        assert_eq!(level(Some(" WARN ")), LevelFilter::WARN);
+        assert_eq!(level(Some("off")), LevelFilter::OFF);
+        assert_eq!(level(None), LevelFilter::INFO);
+        assert_eq!(level(Some("tenancy=debug,info")), LevelFilter::INFO);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::emulator::{Emulator, FunctionDef, LoadError, function_name};
-use crate::runtime::{EnvHook, FunctionPool, FunctionSpec, ProcessRegistry};
+use crate::runtime::{EnvHook, FunctionPool, FunctionSpec, PoolSnapshot, ProcessRegistry};
 
 /// Where functions come from when they are not registered yet.
 #[derive(Debug, Clone)]
@@ -75,6 +75,14 @@ impl Functions {
         let pool = FunctionPool::new(source.spec(def), self.processes.clone());
         pools.insert(name, Arc::clone(&pool));
         Ok(pool)
+    }
+
+    /// The metrics of every function loaded so far, by name.
+    pub async fn snapshot(&self) -> Vec<PoolSnapshot> {
+        let pools: Vec<Arc<FunctionPool>> = self.pools.lock().await.values().cloned().collect();
+        let mut snapshots: Vec<PoolSnapshot> = pools.iter().map(|pool| pool.snapshot()).collect();
+        snapshots.sort_by(|a, b| a.function.cmp(&b.function));
+        snapshots
     }
 
     /// Kills every idle instance.

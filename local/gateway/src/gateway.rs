@@ -1,6 +1,7 @@
 //! The gateway's HTTP listener: the HTTP API (every path not taken below),
 //! the Lambda Invoke API (`/2015-03-31/functions/{name}/invocations`) and
-//! Cognito (`/cognito`, with the JWKS under `/cognito/.well-known/`).
+//! Cognito (`/cognito`, with the JWKS under `/cognito/.well-known/`), and
+//! the local instance metrics (`/_local/functions`, for `make bench`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -76,6 +77,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/cognito/.well-known/jwks.json", get(jwks))
         .route("/cognito/.well-known/openid-configuration", get(openid_configuration))
         .route("/cognito/{pool}/.well-known/jwks.json", get(jwks))
+        .route("/_local/functions", get(function_metrics))
+        .route("/_local/functions/{name}/recycle", post(recycle))
         .fallback(http_api)
         .with_state(gateway)
 }
@@ -197,6 +200,26 @@ fn short_request_id() -> String {
     use base64::Engine as _;
     let id = uuid::Uuid::new_v4();
     base64::engine::general_purpose::STANDARD.encode(&id.as_bytes()[..10])
+}
+
+// --- Local instance metrics (make bench) ---------------------------------------
+
+/// Every function loaded so far with its instances: init duration (spawn to
+/// the first `next`), spawn to first response, CPU time and peak memory.
+async fn function_metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    axum::Json(json!({ "functions": gateway.functions.snapshot().await })).into_response()
+}
+
+/// Stops the function's idle instances, so that the next invocation is a
+/// cold start (a new process).
+async fn recycle(State(gateway): State<Arc<Gateway>>, Path(name): Path<String>) -> Response {
+    match gateway.functions.get(&name).await {
+        Ok(pool) => {
+            pool.stop();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => message(StatusCode::NOT_FOUND, &error.to_string()),
+    }
 }
 
 // --- Lambda Invoke API -------------------------------------------------------

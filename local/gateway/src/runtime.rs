@@ -11,12 +11,12 @@
 //!   the instance is dropped, and [`ProcessRegistry::kill_all`] kills every
 //!   group still alive (shutdown).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use serde::Serialize;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::TcpListener;
@@ -195,6 +196,8 @@ struct Shared {
     current: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
     state: watch::Sender<InstanceState>,
     ready_at: OnceLock<Instant>,
+    /// The first `.../response` or `.../error` post.
+    first_answer_at: OnceLock<Instant>,
 }
 
 fn runtime_router(shared: Arc<Shared>) -> Router {
@@ -259,6 +262,7 @@ fn invalid_request_id() -> Response {
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     match take_current(&shared, &id) {
         Some(done) => {
+            shared.first_answer_at.get_or_init(Instant::now);
             let _ = done.send(Reply::Response(body));
             accepted()
         }
@@ -291,6 +295,7 @@ fn error_document(headers: &HeaderMap, body: Bytes) -> (Bytes, String) {
 async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     match take_current(&shared, &id) {
         Some(done) => {
+            shared.first_answer_at.get_or_init(Instant::now);
             let (payload, error_type) = error_document(&headers, body);
             let _ = done.send(Reply::Error { payload, error_type });
             accepted()
@@ -310,7 +315,7 @@ async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
 // --- Instances ---------------------------------------------------------------
 
 struct Instance {
-    pid: u32,
+    metrics: Arc<InstanceMetrics>,
     shared: Arc<Shared>,
     queue: mpsc::Sender<Pending>,
     state: watch::Receiver<InstanceState>,
@@ -337,6 +342,7 @@ impl Instance {
             current: Mutex::new(None),
             state: state_tx,
             ready_at: OnceLock::new(),
+            first_answer_at: OnceLock::new(),
         });
         let app = runtime_router(Arc::clone(&shared));
         let server = AbortOnDrop(tokio::spawn(async move {
@@ -391,7 +397,7 @@ impl Instance {
         });
         tracing::debug!(function = %spec.name, pid, %runtime_api, "instance started");
         Ok(Self {
-            pid,
+            metrics: Arc::new(InstanceMetrics::new(pid)),
             shared,
             queue,
             state,
@@ -405,6 +411,22 @@ impl Instance {
 
     fn is_alive(&self) -> bool {
         matches!(*self.state.borrow(), InstanceState::Running)
+    }
+
+    /// Records the init phase (spawn to first `next`) and spawn to first
+    /// answer once known, and the process's CPU time and peak memory now.
+    fn record(&self) {
+        let metrics = &self.metrics;
+        metrics.invocations.store(self.invocations, Ordering::Relaxed);
+        if let Some(ready) = self.shared.ready_at.get() {
+            metrics.init.get_or_init(|| ready.duration_since(self.spawned_at));
+        }
+        if let Some(answered) = self.shared.first_answer_at.get() {
+            metrics
+                .first_answer
+                .get_or_init(|| answered.duration_since(self.spawned_at));
+        }
+        metrics.sample();
     }
 
     /// Resolves when the instance can no longer answer.
@@ -489,19 +511,138 @@ fn trace_id() -> String {
     format!("Root=1-{secs:08x}-{};Sampled=0", &random[..24])
 }
 
-/// Peak resident set size of `pid` in MB (VmHWM), if readable.
-fn max_memory_mb(pid: u32) -> Option<u64> {
+/// Peak resident set size of `pid` in kB (VmHWM), if readable.
+fn max_memory_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: u64 = status
+    status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
-        .ok()?;
-    Some(kb.div_ceil(1024))
+        .ok()
 }
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`, 100 on Linux).
+pub const CLOCK_TICKS_PER_SECOND: u64 = 100;
+
+/// CPU time `pid` has used, user + system, in clock ticks, if readable.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ticks(&stat)
+}
+
+/// `utime + stime` of a `/proc/<pid>/stat` line (fields 14 and 15; the
+/// command name before them is parenthesised and may hold spaces).
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    // `rest` starts with field 3 (state).
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+// --- Metrics -----------------------------------------------------------------
+
+/// What the gateway knows about one instance; kept after it stopped.
+#[derive(Debug)]
+struct InstanceMetrics {
+    pid: u32,
+    /// Spawn to the first `GET .../invocation/next` (Lambda's init duration).
+    init: OnceLock<Duration>,
+    /// Spawn to the first response (or error) posted.
+    first_answer: OnceLock<Duration>,
+    invocations: AtomicU64,
+    /// Last sampled `utime + stime`, in clock ticks (`u64::MAX`: never read).
+    cpu_ticks: AtomicU64,
+    /// Last sampled VmHWM in kB (`u64::MAX`: never read).
+    max_rss_kb: AtomicU64,
+    stopped: AtomicBool,
+}
+
+impl InstanceMetrics {
+    fn new(pid: u32) -> Self {
+        Self {
+            pid,
+            init: OnceLock::new(),
+            first_answer: OnceLock::new(),
+            invocations: AtomicU64::new(0),
+            cpu_ticks: AtomicU64::new(u64::MAX),
+            max_rss_kb: AtomicU64::new(u64::MAX),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Reads CPU time and peak memory from `/proc` while the process runs.
+    fn sample(&self) {
+        if self.stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(ticks) = cpu_ticks(self.pid) {
+            self.cpu_ticks.store(ticks, Ordering::Relaxed);
+        }
+        if let Some(kb) = max_memory_kb(self.pid) {
+            self.max_rss_kb.store(kb, Ordering::Relaxed);
+        }
+    }
+
+    fn snapshot(&self) -> InstanceSnapshot {
+        self.sample();
+        let known = |value: u64| (value != u64::MAX).then_some(value);
+        let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+        InstanceSnapshot {
+            pid: self.pid,
+            running: !self.stopped.load(Ordering::Relaxed),
+            invocations: self.invocations.load(Ordering::Relaxed),
+            init_ms: self.init.get().map(ms),
+            first_response_ms: self.first_answer.get().map(ms),
+            cpu_ticks: known(self.cpu_ticks.load(Ordering::Relaxed)),
+            max_rss_kb: known(self.max_rss_kb.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.metrics.sample();
+        self.metrics.stopped.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One instance as the metrics endpoint reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceSnapshot {
+    pub pid: u32,
+    /// Still alive (warm or busy).
+    pub running: bool,
+    /// Invocations finished by this instance.
+    pub invocations: u64,
+    /// Spawn to the first `GET /runtime/invocation/next`: Lambda's init duration.
+    pub init_ms: Option<f64>,
+    /// Spawn to the first response (or error) posted for an invocation.
+    pub first_response_ms: Option<f64>,
+    /// `utime + stime` of the process (last sample), in clock ticks of
+    /// [`CLOCK_TICKS_PER_SECOND`].
+    pub cpu_ticks: Option<u64>,
+    /// Peak resident set size (VmHWM, last sample), in kB.
+    pub max_rss_kb: Option<u64>,
+}
+
+/// One function as the metrics endpoint reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolSnapshot {
+    pub function: String,
+    pub instances_started: u64,
+    pub invocations: u64,
+    pub clock_ticks_per_second: u64,
+    /// Instances in start order, the most recent [`METRICS_HISTORY`] ones.
+    pub instances: Vec<InstanceSnapshot>,
+}
+
+/// Instances remembered per function for the metrics endpoint.
+pub const METRICS_HISTORY: usize = 1024;
 
 // --- Pool --------------------------------------------------------------------
 
@@ -513,6 +654,7 @@ pub struct FunctionPool {
     registry: ProcessRegistry,
     started: AtomicU64,
     invocations: AtomicU64,
+    history: Mutex<VecDeque<Arc<InstanceMetrics>>>,
 }
 
 impl std::fmt::Debug for FunctionPool {
@@ -534,7 +676,21 @@ impl FunctionPool {
             registry,
             started: AtomicU64::new(0),
             invocations: AtomicU64::new(0),
+            history: Mutex::new(VecDeque::new()),
         })
+    }
+
+    /// Every remembered instance of this function, with its init duration,
+    /// CPU time and peak memory.
+    pub fn snapshot(&self) -> PoolSnapshot {
+        let history: Vec<Arc<InstanceMetrics>> = lock(&self.history).iter().cloned().collect();
+        PoolSnapshot {
+            function: self.spec.name.clone(),
+            instances_started: self.instances_started(),
+            invocations: self.invocations(),
+            clock_ticks_per_second: CLOCK_TICKS_PER_SECOND,
+            instances: history.iter().map(|m| m.snapshot()).collect(),
+        }
     }
 
     pub fn spec(&self) -> &FunctionSpec {
@@ -558,7 +714,13 @@ impl FunctionPool {
 
     async fn start_instance(&self) -> Result<Instance, Failure> {
         self.started.fetch_add(1, Ordering::Relaxed);
-        Instance::spawn(&self.spec, &self.registry).await
+        let instance = Instance::spawn(&self.spec, &self.registry).await?;
+        let mut history = lock(&self.history);
+        if history.len() == METRICS_HISTORY {
+            history.pop_front();
+        }
+        history.push_back(Arc::clone(&instance.metrics));
+        Ok(instance)
     }
 
     /// Runs one invocation synchronously (RequestResponse).
@@ -600,7 +762,11 @@ impl FunctionPool {
         eprintln!("[{name}] START RequestId: {request_id} Version: $LATEST");
         self.invocations.fetch_add(1, Ordering::Relaxed);
         let cold = instance.invocations == 1;
-        let memory = max_memory_mb(instance.pid).map_or_else(|| "-".to_owned(), |m| m.to_string());
+        instance.record();
+        let memory = match instance.metrics.max_rss_kb.load(Ordering::Relaxed) {
+            u64::MAX => "-".to_owned(),
+            kb => kb.div_ceil(1024).to_string(),
+        };
         let init = match (cold, instance.shared.ready_at.get()) {
             (true, Some(ready)) => format!(
                 "\tInit Duration: {:.2} ms",
@@ -648,5 +814,17 @@ impl FunctionPool {
     /// or by [`ProcessRegistry::kill_all`]).
     pub fn stop(&self) {
         lock(&self.idle).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_utime_plus_stime_even_with_spaces_in_the_command() {
+        let stat = "4242 (boot strap) S 1 4242 4242 0 -1 4194304 1068 0 0 0 37 5 0 0 20 0 2 0 1234 0 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(42));
+        assert_eq!(parse_cpu_ticks("garbage"), None);
     }
 }

@@ -149,3 +149,34 @@ async fn an_instance_that_died_while_idle_never_fails_a_request() {
         assert_ne!(pid_of(&next.result), warm, "served by a new instance");
     }
 }
+
+#[tokio::test]
+async fn metrics_report_init_first_response_cpu_and_memory_per_instance() {
+    let (pool, _registry) = pool(Duration::from_secs(5), 4);
+    let first = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    pool.invoke(Bytes::from_static(b"{}")).await;
+    let snapshot = pool.snapshot();
+    assert_eq!(snapshot.function, "fake");
+    assert_eq!((snapshot.instances_started, snapshot.invocations), (1, 2));
+    let [instance] = snapshot.instances.as_slice() else {
+        panic!("{snapshot:?}")
+    };
+    assert_eq!(u64::from(instance.pid), first);
+    assert!(instance.running);
+    assert_eq!(instance.invocations, 2);
+    let init = instance.init_ms.expect("init duration");
+    let first_response = instance.first_response_ms.expect("first response");
+    assert!(init > 0.0 && first_response >= init, "{instance:?}");
+    assert!(instance.cpu_ticks.is_some() && instance.max_rss_kb.is_some_and(|kb| kb > 0));
+
+    // Recycling (stop) ends the instance; its figures stay, and the next
+    // invocation is a cold start on a new process.
+    pool.stop();
+    let next = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
+    assert_ne!(first, next);
+    let snapshot = pool.snapshot();
+    assert_eq!(snapshot.instances.len(), 2);
+    assert!(!snapshot.instances[0].running);
+    assert_eq!(snapshot.instances[0].init_ms, Some(init));
+    assert!(snapshot.instances[1].running && snapshot.instances[1].init_ms.is_some());
+}

@@ -79,7 +79,7 @@ mod ops {
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; nothing was written, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn create_note() {}
 
@@ -115,7 +115,7 @@ mod ops {
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_note() {}
 
@@ -132,7 +132,7 @@ mod ops {
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "A concurrent request changed the same data; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn delete_note() {}
 }

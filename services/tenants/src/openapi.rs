@@ -63,7 +63,13 @@ mod ops {
 
     /// Register a tenant and its first admin (public; idempotent: a repeat with the same input answers 200).
     #[utoipa::path(post, path = "/tenants", operation_id = "registerTenant", tag = "registration",
-        request_body = RegisterTenant,
+        request_body(content = RegisterTenant, example = json!({
+            "name": "Acme Corp",
+            "slug": "acme",
+            "tier": "free",
+            "admin_email": "admin@acme.example.com",
+            "admin_password": "Example-Passw0rd-1",
+        })),
         responses(
             (status = 200, description = "A repeat of a completed registration with the same input", body = Registered),
             (status = 201, description = "Registered: the tenant is active and its admin can sign in", body = Registered),
@@ -73,7 +79,7 @@ mod ops {
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 429, description = "Too many registrations; retry later", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn register_tenant() {}
 
@@ -88,7 +94,7 @@ mod ops {
             (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_tenant() {}
 
@@ -107,7 +113,7 @@ mod ops {
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_tenant() {}
 
@@ -122,7 +128,7 @@ mod ops {
                 content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "The caller is not a platform admin", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list_tenants() {}
 
@@ -139,7 +145,7 @@ mod ops {
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is not active (already suspended, or pending), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn suspend_tenant() {}
 
@@ -156,7 +162,7 @@ mod ops {
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is not suspended, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn reactivate_tenant() {}
 
@@ -176,7 +182,7 @@ mod ops {
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_tier() {}
 }

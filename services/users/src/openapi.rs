@@ -67,13 +67,17 @@ mod ops {
                 content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list_users() {}
 
     /// Invite a user into the caller's tenant (admins).
     #[utoipa::path(post, path = "/users", operation_id = "inviteUser", tag = "users",
-        request_body = InviteUser,
+        request_body(content = InviteUser, example = json!({
+            "email": "new.member@example.com",
+            "role": "member",
+            "temporary_password": "Temporary-Passw0rd-1",
+        })),
         security(("bearer" = [])),
         responses(
             (status = 201, description = "Invited", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
@@ -85,7 +89,7 @@ mod ops {
             (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn invite_user() {}
 
@@ -100,7 +104,7 @@ mod ops {
             (status = 403, description = "The token carries no tenant claims", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The caller has no membership in the tenant", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_me() {}
 
@@ -116,7 +120,7 @@ mod ops {
             (status = 403, description = "No tenant claims, or not an admin", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_user() {}
 
@@ -136,7 +140,7 @@ mod ops {
             (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_role() {}
 
@@ -153,7 +157,7 @@ mod ops {
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be disabled, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn disable_user() {}
 
@@ -170,7 +174,7 @@ mod ops {
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn enable_user() {}
 
@@ -187,7 +191,7 @@ mod ops {
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be removed, or a concurrent request changed the member; retry", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn delete_user() {}
 }

@@ -87,3 +87,75 @@ pub fn is_alive(pid: i32) -> bool {
 pub fn exists(pid: i32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
+
+/// The emulator process serving `emulator_url` (`local/moto_serialized.py
+/// ... -p <port>`, started by `local/stack.sh`), found through `/proc`.
+pub fn emulator_pid(emulator_url: &str) -> Result<i32> {
+    let port = emulator_url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .ok_or_else(|| Error(format!("no port in the emulator URL {emulator_url}")))?
+        .to_string();
+    let entries = std::fs::read_dir("/proc").map_err(|e| Error(format!("/proc: {e}")))?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_emulator = args.iter().any(|a| a.ends_with("moto_serialized.py"));
+        let on_port = args
+            .windows(2)
+            .any(|w| (w[0] == "-p" || w[0] == "--port") && w[1] == port);
+        if is_emulator && on_port {
+            found.push(pid.parse().map_err(|e| Error(format!("pid {pid}: {e}")))?);
+        }
+    }
+    match found.as_slice() {
+        [pid] => Ok(*pid),
+        [] => Err(Error(format!(
+            "no moto_serialized.py process serving port {port} under /proc (is the stack up with local/stack.sh?)"
+        ))),
+        many => Err(Error(format!("several emulator processes on port {port}: {many:?}"))),
+    }
+}
+
+/// A process stopped with `SIGSTOP` until this guard is dropped, which
+/// always sends `SIGCONT` (on success, failure or panic alike).
+#[derive(Debug)]
+pub struct Stopped {
+    pid: i32,
+}
+
+impl Stopped {
+    /// Stops `pid`; it runs again when the guard is dropped (or [`Stopped::resume`]d).
+    pub fn stop(pid: i32) -> Result<Self> {
+        signal(pid, Signal::SIGSTOP)?;
+        Ok(Self { pid })
+    }
+
+    /// Resumes the process now.
+    pub fn resume(self) -> Result<()> {
+        let pid = self.pid;
+        std::mem::forget(self);
+        signal(pid, Signal::SIGCONT)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        // Best effort: a panic here would abort a test already unwinding.
+        if let Err(error) = signal(self.pid, Signal::SIGCONT) {
+            eprintln!("could not resume process {}: {error}", self.pid);
+        }
+    }
+}

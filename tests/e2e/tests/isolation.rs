@@ -337,3 +337,236 @@ async fn another_tenants_record_is_out_of_reach() {
     assert_eq!(a_now, a.tenant, "A's record is untouched");
     assert_eq!(a_now.status, TenantStatus::Active);
 }
+
+/// Every tenants route × member, admin, another tenant's admin, platform
+/// admin: the self routes only ever mean the caller's own tenant, the
+/// `/admin` routes are the platform's alone (a tenant admin's own id
+/// included), and tenant ids in the path, query, header or body never
+/// redirect anything.
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
+    use reqwest::Method;
+    use serde_json::json;
+    use tenants::api::{ChangeTier, Registered};
+
+    let stack = Stack::from_env_or_panic().await;
+    let a = stack.register_tenant("Eta", TenantTier::Free).await.expect("A");
+    let b = stack.register_tenant("Theta", TenantTier::Free).await.expect("B");
+    let a_member = stack
+        .invite(
+            &a.admin.api,
+            "member",
+            &format!("{}.example.com", a.tenant.slug),
+            TenantRole::Member,
+        )
+        .await
+        .expect("A's member")
+        .member;
+    let operator = stack.platform_admin().await.expect("platform admin");
+    let (a_id, b_id) = (a.id().to_string(), b.id().to_string());
+
+    // GET /tenant: each tenant's members see their own tenant, whatever
+    // header names another; a query naming one is refused; a platform admin
+    // has no tenant.
+    for (who, api, own) in [
+        ("A's member", &a_member.api, &a),
+        ("A's admin", &a.admin.api, &a),
+        ("B's admin", &b.admin.api, &b),
+    ] {
+        let other = if own.id() == a.id() { &b_id } else { &a_id };
+        for header in ["x-tenant-id", "tenant-id", "x-amzn-tenant-id"] {
+            let seen: Tenant = api
+                .with_header(header, other)
+                .get_tenant()
+                .await
+                .expect("get")
+                .expect_json(200)
+                .unwrap_or_else(|e| panic!("{who}: {e}"));
+            assert_eq!(seen.tenant_id, own.id(), "{who} with {header}");
+        }
+        api.get(&format!("/tenant?tenant_id={other}"))
+            .await
+            .expect("get")
+            .expect_problem(400, "bad-request")
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+    }
+    operator
+        .api
+        .with_header("x-tenant-id", &a_id)
+        .get_tenant()
+        .await
+        .expect("get")
+        .expect_problem(403, "forbidden")
+        .expect("a platform admin has no own tenant");
+
+    // A path naming another tenant is no route at all: the gateway's 404.
+    for path in [
+        format!("/tenant/{b_id}"),
+        format!("/tenants/{b_id}"),
+        format!("/admin/tenants/{b_id}"),
+    ] {
+        let reply = a.admin.api.get(&path).await.expect("get").expect(404).expect("404");
+        assert_eq!(
+            reply.json::<serde_json::Value>().expect("json"),
+            json!({"message": "Not Found"}),
+            "{path}"
+        );
+    }
+
+    // PUT /tenant: members and platform admins may not; A's admin renames A
+    // only, whatever the header; a tenant_id in the body or query is refused.
+    let rename = |version| UpdateTenant {
+        name: "Eta renamed".to_owned(),
+        version,
+    };
+    a_member
+        .api
+        .update_tenant(&rename(a.tenant.version))
+        .await
+        .expect("update")
+        .expect_problem(403, "forbidden")
+        .expect("a member cannot rename the tenant");
+    operator
+        .api
+        .update_tenant(&rename(a.tenant.version))
+        .await
+        .expect("update")
+        .expect_problem(403, "forbidden")
+        .expect("a platform admin has no tenant to rename");
+    a.admin
+        .api
+        .send(
+            Method::PUT,
+            &format!("/tenant?tenant_id={b_id}"),
+            Some(json!({"name": "x", "version": a.tenant.version})),
+        )
+        .await
+        .expect("update")
+        .expect_problem(400, "bad-request")
+        .expect("a tenant_id query parameter is refused");
+    let renamed: Tenant = a
+        .admin
+        .api
+        .with_header("x-tenant-id", &b_id)
+        .update_tenant(&rename(a.tenant.version))
+        .await
+        .expect("update")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(renamed.tenant_id, a.id());
+
+    // The /admin routes: 403 for every tenant role, on any tenant id (the
+    // caller's own included), with or without a forged header; the body
+    // decides nothing either.
+    let tier = ChangeTier {
+        tier: TenantTier::Enterprise,
+    };
+    for (who, api) in [
+        ("A's member", &a_member.api),
+        ("A's admin", &a.admin.api),
+        ("B's admin", &b.admin.api),
+    ] {
+        let api = api.with_header("x-tenant-id", &a_id);
+        let mut replies = vec![("list", api.admin_list_tenants(None, None).await)];
+        for (target_name, target) in [("A", a.id()), ("B", b.id())] {
+            replies.push((target_name, api.suspend_tenant(target).await));
+            replies.push((target_name, api.reactivate_tenant(target).await));
+            replies.push((target_name, api.change_tier(target, &tier).await));
+        }
+        for (target, reply) in replies {
+            reply
+                .expect("answer")
+                .expect_problem(403, "forbidden")
+                .unwrap_or_else(|e| panic!("{who} on {target}: {e}"));
+        }
+    }
+
+    // The platform admin: the list holds both tenants and is no tenant's
+    // view; forged ids in the query or body are refused, nothing changes.
+    let all: Vec<Tenant> = operator
+        .api
+        .with_header("x-tenant-id", &a_id)
+        .admin_all_tenants()
+        .await
+        .expect("list");
+    for id in [a.id(), b.id()] {
+        assert!(
+            all.iter().any(|t| t.tenant_id == id),
+            "{id} missing from the platform list"
+        );
+    }
+    operator
+        .api
+        .get(&format!("/admin/tenants?tenant_id={a_id}"))
+        .await
+        .expect("list")
+        .expect_problem(400, "bad-request")
+        .expect("a tenant_id query parameter is refused");
+    operator
+        .api
+        .send(
+            Method::PUT,
+            &format!("/admin/tenants/{a_id}/tier"),
+            Some(json!({"tier": "enterprise", "tenant_id": b_id})),
+        )
+        .await
+        .expect("tier")
+        .expect_problem(400, "bad-request")
+        .expect("a tenant_id body field is refused");
+    operator
+        .api
+        .send(
+            Method::POST,
+            &format!("/admin/tenants/{a_id}/suspend"),
+            Some(json!({"tenant_id": b_id})),
+        )
+        .await
+        .expect("suspend")
+        .expect_problem(400, "bad-request")
+        .expect("suspend takes no body");
+
+    // Registration: a forged tenant header (or a token) picks nothing; the
+    // new tenant gets a fresh id.
+    let slug = stack.unique("forged-header");
+    let registered: Registered = a
+        .admin
+        .api
+        .with_header("x-tenant-id", &b_id)
+        .register(&tenants::api::RegisterTenant {
+            name: "Iota".to_owned(),
+            slug: slug.clone(),
+            tier: TenantTier::Free,
+            admin_email: format!("admin@{slug}.example.com"),
+            admin_password: e2e::strong_password(),
+        })
+        .await
+        .expect("register")
+        .expect_json(201)
+        .expect("201");
+    assert!(
+        registered.tenant.tenant_id != a.id() && registered.tenant.tenant_id != b.id(),
+        "{registered:?}"
+    );
+
+    // Nothing above changed A (beyond its own admin's rename) or B.
+    let a_now: Tenant = a
+        .admin
+        .api
+        .get_tenant()
+        .await
+        .expect("get")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(a_now, renamed);
+    let b_now: Tenant = b
+        .admin
+        .api
+        .get_tenant()
+        .await
+        .expect("get")
+        .expect_json(200)
+        .expect("200");
+    assert_eq!(b_now, b.tenant);
+    assert_eq!((a_now.tier, a_now.status), (TenantTier::Free, TenantStatus::Active));
+}

@@ -186,9 +186,13 @@ pub struct RegisterTenant {
     )]
     pub slug: String,
     pub tier: TenantTier,
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    /// The first admin's email address (`name@domain`), the username to sign in with.
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email))]
     pub admin_email: String,
-    /// Handed to the users service only; never stored or logged.
+    /// Handed to the users service only; never stored or logged. The user
+    /// pool's password policy applies too (on AWS as deployed: 12+ characters
+    /// with upper- and lowercase letters and a digit); a password it refuses
+    /// is a 400.
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256, format = Password))]
     pub admin_password: String,
 }

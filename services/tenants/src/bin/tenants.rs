@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -11,6 +12,27 @@ use tenancy::config::{TenancyConfig, load_aws_config, required_env};
 use tenants::entrypoint::TenantsApi;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
 use tenants::users::LambdaUsersService;
+
+/// The Lambda client that invokes the users function: an invocation may take
+/// longer than one of the users function's own AWS calls (4 s each,
+/// `tenancy::config`), and must end inside this function's 10 s timeout. The
+/// attempt timeout equals the operation timeout, so a slow invocation is not
+/// repeated behind the caller's back (throttles still are retried).
+fn users_client(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(tenancy::config::SDK_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(USERS_INVOKE_TIMEOUT)
+        .operation_timeout(USERS_INVOKE_TIMEOUT)
+        .build();
+    aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build(),
+    )
+}
+
+/// How long one invocation of the users function may take.
+const USERS_INVOKE_TIMEOUT: Duration = Duration::from_secs(8);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -27,7 +49,7 @@ async fn main() -> Result<(), Error> {
     let api = Arc::new(TenantsApi::new(
         DynamoTenantStore::new(tenancy.tenant_dynamo_sessions(&sdk), execution.clone(), tenants_table),
         DynamoSlugStore::new(execution, slugs_table),
-        LambdaUsersService::new(aws_sdk_lambda::Client::new(&sdk), users_function),
+        LambdaUsersService::new(users_client(&sdk), users_function),
     ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let api = Arc::clone(&api);

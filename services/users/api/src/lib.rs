@@ -55,11 +55,16 @@ pub struct UserList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteUser {
+    /// The invitee's email address (`name@domain`), the username to sign in with.
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email))]
     pub email: String,
     pub role: TenantRole,
     /// A temporary password the invitee must change at first sign-in; when
-    /// absent, Cognito generates one and sends the invitation email.
+    /// absent, Cognito generates one and sends the invitation email. 1–256
+    /// characters without control characters, and the user pool's password
+    /// policy applies (a password it refuses is a 400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256, format = Password))]
     pub temporary_password: Option<String>,
 }
 

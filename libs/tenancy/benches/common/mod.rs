@@ -1,0 +1,178 @@
+//! The warm request of a tenant-scoped function, piece by piece, for the
+//! criterion benches (`hot_path`) and the percentile sampler (`overhead_p99`).
+//! Everything is in memory: no STS, no DynamoDB, no network.
+
+#![allow(dead_code)] // each bench target uses its own subset
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
+};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use serde_json::json;
+use tenancy::TenantContext;
+use tenancy::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings};
+use tenancy::jwt::{JwksSource, JwtError, JwtVerifier, JwtVerifierConfig, TokenUseRule};
+use tenancy::table::{TableSpec, TenantDynamoSessions, TxWrite, WriteCondition, tenant_dynamo_sessions};
+use tenancy::{TenantId, UserId};
+
+const SIGNING_KEY: &str = include_str!("../../src/jwt/testdata/signing_key_1.pem");
+const PUBLIC_JWK: &str = include_str!("../../src/jwt/testdata/public_jwk_1.json");
+const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench";
+const CLIENT_ID: &str = "bench-client";
+
+/// The key set, served from memory (the verifier caches it after one fetch).
+#[derive(Debug, Clone)]
+pub struct StaticJwks(JwkSet);
+
+impl JwksSource for StaticJwks {
+    async fn fetch(&self) -> Result<JwkSet, JwtError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Credentials valid for an hour, with no STS call.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAssumer;
+
+impl RoleAssumer for LocalAssumer {
+    async fn assume(&self, _tenant: &TenantId) -> Result<Credentials, CredentialsError> {
+        Ok(Credentials::new(
+            "ASIABENCHBENCHBENCH",
+            "bench-secret",
+            Some("bench-session-token".to_owned()),
+            Some(SystemTime::now() + Duration::from_secs(3600)),
+            "bench",
+        ))
+    }
+}
+
+/// A note as the notes service stores it.
+#[derive(Debug, Serialize)]
+pub struct NoteItem {
+    pub note_id: String,
+    pub title: String,
+    pub body: String,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub struct Fixture {
+    pub runtime: tokio::runtime::Runtime,
+    pub tenant: TenantId,
+    pub request: ApiGatewayV2httpRequest,
+    pub token: String,
+    pub verifier: JwtVerifier<StaticJwks>,
+    pub sessions: TenantDynamoSessions<LocalAssumer>,
+    pub table: TableSpec,
+    pub note: NoteItem,
+}
+
+impl Fixture {
+    /// Everything warm: the JWKS fetched once, the tenant's session cached.
+    pub fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let tenant = TenantId::generate();
+        let user = UserId::generate();
+        let claims: HashMap<String, String> = [
+            ("sub", user.to_string()),
+            ("token_use", "access".to_owned()),
+            ("client_id", CLIENT_ID.to_owned()),
+            ("tenant_id", tenant.to_string()),
+            ("tenant_role", "admin".to_owned()),
+            ("tenant_tier", "pro".to_owned()),
+            ("iss", ISSUER.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        let mut request = ApiGatewayV2httpRequest::default();
+        request.request_context.authorizer = Some(authorizer);
+
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("test-key-1".to_owned());
+        let token = jsonwebtoken::encode(
+            &header,
+            &json!({
+                "sub": user.to_string(), "iss": ISSUER, "client_id": CLIENT_ID, "token_use": "access",
+                "exp": now + 3600, "iat": now, "tenant_id": tenant.to_string(),
+                "tenant_role": "admin", "tenant_tier": "pro", "scope": "aws.cognito.signin.user.admin",
+            }),
+            &EncodingKey::from_rsa_pem(SIGNING_KEY.as_bytes()).expect("signing key"),
+        )
+        .expect("token");
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(PUBLIC_JWK).expect("jwk");
+        let verifier = JwtVerifier::with_source(
+            JwtVerifierConfig::new(ISSUER, "unused", CLIENT_ID, TokenUseRule::Both),
+            StaticJwks(JwkSet { keys: vec![jwk] }),
+        )
+        .expect("verifier");
+
+        let sdk = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let sessions = runtime.block_on(async {
+            let sessions = tenant_dynamo_sessions(LocalAssumer, sdk, SessionCacheSettings::default());
+            sessions.get(&tenant).await.expect("session");
+            verifier.verify(&token).await.expect("token verifies");
+            sessions
+        });
+        Self {
+            runtime,
+            tenant,
+            request,
+            token,
+            verifier,
+            sessions,
+            table: TableSpec {
+                name: "saas-local-notes".to_owned(),
+                partition_key: "tenant_id",
+                sort_key: "sk",
+            },
+            note: NoteItem {
+                note_id: "0190b6d2-7c1e-7a3b-9f00-1234567890ab".to_owned(),
+                title: "A note of ordinary length".to_owned(),
+                body: "Some text a user wrote, a sentence or two long, as notes usually are.".to_owned(),
+                version: 1,
+                created_at: "2026-01-01T00:00:00Z".to_owned(),
+                updated_at: "2026-01-01T00:00:00Z".to_owned(),
+            },
+        }
+    }
+
+    /// The tenancy work of a warm create-note request with cached
+    /// credentials: claims to context, the tenant's cached client, and the
+    /// transaction's two writes (the note, the usage counter) built for the
+    /// tenant's partition, not sent.
+    pub async fn overhead(&self) -> Vec<TxWrite> {
+        let context = TenantContext::from_request(&self.request).expect("context");
+        let dynamo = self.sessions.get(&context.tenant_id).await.expect("cached session");
+        let table = dynamo.table(&self.table);
+        vec![
+            table
+                .put_write(
+                    "note#0190b6d2-7c1e-7a3b-9f00-1234567890ab",
+                    &self.note,
+                    WriteCondition::Absent,
+                )
+                .expect("put"),
+            table.count_write("usage", "notes", 1, 0..=10_000).expect("count"),
+        ]
+    }
+}

@@ -1,0 +1,76 @@
+//! The tenancy hot path of a warm request (criterion): claims to
+//! `TenantContext`, JWT verification with a cached JWKS, a credential-cache
+//! hit, tenant-scoped request building, and all of it together.
+//! `make bench` runs it; see BENCHMARKS.md.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::Fixture;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tenancy::TenantContext;
+use tenancy::table::WriteCondition;
+
+fn hot_path(c: &mut Criterion) {
+    let fixture = Fixture::new();
+    let mut group = c.benchmark_group("tenancy");
+
+    group.bench_function("claims_to_context", |b| {
+        b.iter(|| TenantContext::from_request(black_box(&fixture.request)).expect("context"))
+    });
+
+    group.bench_function("jwt_verify_cached_jwks", |b| {
+        b.iter_custom(|iters| {
+            fixture.runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(fixture.verifier.verify(black_box(&fixture.token)).await.expect("valid"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    group.bench_function("credential_cache_hit", |b| {
+        b.iter_custom(|iters| {
+            fixture.runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(fixture.sessions.get(black_box(&fixture.tenant)).await.expect("hit"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let dynamo = fixture
+        .runtime
+        .block_on(fixture.sessions.get(&fixture.tenant))
+        .expect("session");
+    group.bench_function("put_request_build", |b| {
+        b.iter(|| {
+            dynamo
+                .table(&fixture.table)
+                .put_write("note#1", black_box(&fixture.note), WriteCondition::Absent)
+                .expect("put")
+        })
+    });
+
+    group.bench_function("warm_request_overhead", |b| {
+        b.iter_custom(|iters| {
+            fixture.runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(fixture.overhead().await);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_path);
+criterion_main!(benches);

@@ -1,0 +1,481 @@
+//! Runs one parsed command with the service clients; returns what goes to
+//! stdout. Messages for people go to stderr.
+
+use std::io::{self, BufRead as _, Read as _};
+use std::sync::Arc;
+
+use clap::CommandFactory as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
+use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, SignIn, TokenSource};
+use tenants_client::{RegisterTenant, Tenant, TenantsClient, UpdateTenant};
+use users_client::{InviteUser, User, UsersClient};
+
+use crate::CliError;
+use crate::cli::{
+    AdminCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs, LoginArgs, NotesCommand,
+    RegisterArgs, TenantCommand, UsersCommand,
+};
+use crate::config::{ConfigDir, Profile, StoredSession};
+use crate::output::{self, Format};
+
+/// The password when `--password-stdin` is not given.
+pub const PASSWORD_ENV: &str = "SAAS_PASSWORD";
+/// The new password asked for at an invited user's first sign-in.
+pub const NEW_PASSWORD_ENV: &str = "SAAS_NEW_PASSWORD";
+
+/// Largest page the list routes serve.
+const MAX_PAGE_SIZE: usize = 100;
+
+/// What a command needs to know about where it runs.
+#[derive(Debug)]
+struct Context {
+    dir: ConfigDir,
+    profile_name: String,
+    profile: Profile,
+    endpoint_override: Option<String>,
+    format: Format,
+}
+
+impl Context {
+    fn endpoint(&self) -> Result<ClientConfig, CliError> {
+        let endpoint = self
+            .profile
+            .endpoint(&self.profile_name, self.endpoint_override.as_deref())?;
+        Ok(ClientConfig::new(&endpoint)?)
+    }
+}
+
+/// Runs `cli`; `Some(text)` is printed on stdout.
+pub async fn run(cli: Cli) -> Result<Option<String>, CliError> {
+    if let Command::Completion { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "saas", &mut script);
+        return Ok(Some(String::from_utf8_lossy(&script).into_owned()));
+    }
+    let dir = ConfigDir::locate()?;
+    let context = Context {
+        profile: dir.profile(&cli.profile)?,
+        dir,
+        profile_name: cli.profile,
+        endpoint_override: cli.endpoint,
+        format: cli.output,
+    };
+    match cli.command {
+        Command::Completion { .. } => Ok(None),
+        Command::Configure(args) => configure(&context, args).map(|()| None),
+        Command::Register(args) => register(&context, args).await.map(Some),
+        Command::Login(args) => login(&context, args).await.map(|()| None),
+        Command::Logout => logout(&context).map(|()| None),
+        command => {
+            let signed = SignedIn::load(&context)?;
+            let result = signed_in(&context, &signed.api, command).await;
+            signed.persist(&context).await;
+            result
+        }
+    }
+}
+
+fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
+    let ConfigureArgs {
+        cognito_endpoint,
+        aws_cognito,
+        region,
+        client_id,
+    } = args;
+    if let Some(endpoint) = &context.endpoint_override {
+        ClientConfig::new(endpoint)?;
+    }
+    if let Some(endpoint) = &cognito_endpoint {
+        ClientConfig::new(endpoint)?;
+    }
+    let mut config = context.dir.load_config()?;
+    let profile = config.profiles.entry(context.profile_name.clone()).or_default();
+    profile.merge(Profile {
+        endpoint: context.endpoint_override.clone(),
+        cognito_endpoint,
+        region,
+        client_id,
+    });
+    if aws_cognito {
+        profile.cognito_endpoint = None;
+    }
+    context.dir.save_config(&config)?;
+    eprintln!(
+        "profile {} written to {}",
+        context.profile_name,
+        context.dir.config_path().display()
+    );
+    Ok(())
+}
+
+async fn register(context: &Context, args: RegisterArgs) -> Result<String, CliError> {
+    let mut secrets = Secrets::new(args.password_stdin);
+    let password = secrets.password(PASSWORD_ENV, "Password for the tenant's admin: ", true)?;
+    let tenants = TenantsClient::new(ApiClient::anonymous(&context.endpoint()?)?);
+    let registered = tenants
+        .register(&RegisterTenant {
+            name: args.name,
+            slug: args.slug,
+            tier: args.tier.into(),
+            admin_email: args.admin_email.clone(),
+            admin_password: password,
+        })
+        .await?;
+    eprintln!(
+        "registered tenant {} ({}); sign in with `saas --profile {} login --email {}`",
+        registered.tenant.slug, registered.tenant.tenant_id, context.profile_name, args.admin_email
+    );
+    output::one(context.format, &registered)
+}
+
+async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
+    let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
+    let mut secrets = Secrets::new(args.password_stdin);
+    let password = secrets.password(PASSWORD_ENV, "Password: ", false)?;
+    let tokens = match cognito.sign_in(&args.email, &password).await? {
+        SignIn::Tokens(tokens) => tokens,
+        SignIn::NewPasswordRequired(challenge) => {
+            eprintln!("this is your first sign-in: choose a new password");
+            let new_password = secrets.password(NEW_PASSWORD_ENV, "New password: ", true)?;
+            cognito.set_new_password(challenge, &new_password).await?
+        }
+    };
+    context.dir.save_session(
+        &context.profile_name,
+        &StoredSession {
+            username: args.email.clone(),
+            tokens,
+        },
+    )?;
+    eprintln!(
+        "signed in as {} (profile {}; session stored in {})",
+        args.email,
+        context.profile_name,
+        context.dir.session_path(&context.profile_name).display()
+    );
+    Ok(())
+}
+
+fn logout(context: &Context) -> Result<(), CliError> {
+    if context.dir.remove_session(&context.profile_name)? {
+        eprintln!("signed out (profile {})", context.profile_name);
+    } else {
+        eprintln!("not signed in (profile {})", context.profile_name);
+    }
+    Ok(())
+}
+
+/// A stored session, refreshed as needed while the command runs.
+struct SignedIn {
+    stored: StoredSession,
+    session: Arc<CognitoSession>,
+    api: ApiClient,
+}
+
+impl SignedIn {
+    fn load(context: &Context) -> Result<Self, CliError> {
+        let stored = context
+            .dir
+            .load_session(&context.profile_name)?
+            .ok_or_else(|| CliError::NotSignedIn {
+                profile: context.profile_name.clone(),
+            })?;
+        let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
+        let session = Arc::new(CognitoSession::new(cognito, stored.tokens.clone()));
+        let tokens: Arc<dyn TokenSource> = session.clone();
+        let api = ApiClient::new(&context.endpoint()?, tokens)?;
+        Ok(Self { stored, session, api })
+    }
+
+    /// Stores the tokens again if the session refreshed them.
+    async fn persist(&self, context: &Context) {
+        let tokens = self.session.tokens().await;
+        if tokens == self.stored.tokens {
+            return;
+        }
+        let session = StoredSession {
+            username: self.stored.username.clone(),
+            tokens,
+        };
+        if let Err(error) = context.dir.save_session(&context.profile_name, &session) {
+            eprintln!("warning: the refreshed session could not be stored: {error}");
+        }
+    }
+}
+
+async fn signed_in(context: &Context, api: &ApiClient, command: Command) -> Result<Option<String>, CliError> {
+    let format = context.format;
+    let text = match command {
+        Command::Whoami => output::one(format, &UsersClient::new(api.clone()).me().await?)?,
+        Command::Notes(command) => notes(format, NotesClient::new(api.clone()), command).await?,
+        Command::Users(command) => users(format, UsersClient::new(api.clone()), command).await?,
+        Command::Tenant(command) => tenant(format, TenantsClient::new(api.clone()), command).await?,
+        Command::Admin(AdminCommand::Tenants(command)) => {
+            admin_tenants(format, TenantsClient::new(api.clone()), command).await?
+        }
+        Command::Configure(_)
+        | Command::Register(_)
+        | Command::Login(_)
+        | Command::Logout
+        | Command::Completion { .. } => return Ok(None),
+    };
+    Ok(Some(text))
+}
+
+/// Every item of a list, or the first `limit`.
+async fn collect<T, S>(items: S, limit: Option<u64>) -> Result<Vec<T>, CliError>
+where
+    S: futures_util::Stream<Item = Result<T, saas_client::Error>>,
+{
+    let items = match limit {
+        Some(limit) => {
+            items
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .try_collect()
+                .await?
+        }
+        None => items.try_collect().await?,
+    };
+    Ok(items)
+}
+
+fn page_size(args: &ListArgs) -> Option<usize> {
+    let size = args
+        .limit
+        .map_or(MAX_PAGE_SIZE, |limit| usize::try_from(limit).unwrap_or(MAX_PAGE_SIZE));
+    Some(size.clamp(1, MAX_PAGE_SIZE))
+}
+
+async fn notes(format: Format, notes: NotesClient, command: NotesCommand) -> Result<String, CliError> {
+    match command {
+        NotesCommand::List(args) => {
+            let items: Vec<Note> = collect(notes.list(page_size(&args)), args.limit).await?;
+            eprintln!("{} note(s)", items.len());
+            output::list(format, &items)
+        }
+        NotesCommand::Add { title, body } => {
+            let body = read_body(body)?.unwrap_or_default();
+            let note = notes.create(&CreateNote { title, body }).await?;
+            eprintln!("note {} added (version {})", note.id, note.version);
+            output::one(format, &note)
+        }
+        NotesCommand::Show { id } => output::one(format, &notes.get(id).await?),
+        NotesCommand::Edit {
+            id,
+            title,
+            body,
+            version,
+        } => {
+            let body = read_body(body)?;
+            if title.is_none() && body.is_none() {
+                return Err(CliError::Usage(
+                    "nothing to change: give --title and/or --body (or --body-file)".to_owned(),
+                ));
+            }
+            let note = match version {
+                Some(version) => {
+                    let (title, body) = match (title, body) {
+                        (Some(title), Some(body)) => (title, body),
+                        (title, body) => {
+                            let current = notes.get(id).await?;
+                            (title.unwrap_or(current.title), body.unwrap_or(current.body))
+                        }
+                    };
+                    notes.update(id, &UpdateNote { title, body, version }).await?
+                }
+                None => {
+                    notes
+                        .modify(id, |current| {
+                            (
+                                title.clone().unwrap_or_else(|| current.title.clone()),
+                                body.clone().unwrap_or_else(|| current.body.clone()),
+                            )
+                        })
+                        .await?
+                }
+            };
+            eprintln!("note {} updated (version {})", note.id, note.version);
+            output::one(format, &note)
+        }
+        NotesCommand::Delete { id } => {
+            notes.delete(id).await?;
+            eprintln!("note {id} deleted");
+            Ok(String::new())
+        }
+    }
+}
+
+async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Result<String, CliError> {
+    let user = match command {
+        UsersCommand::List(args) => {
+            let items: Vec<User> = collect(users.list(page_size(&args)), args.limit).await?;
+            eprintln!("{} member(s)", items.len());
+            return output::list(format, &items);
+        }
+        UsersCommand::Invite {
+            email,
+            role,
+            password_stdin,
+        } => {
+            let temporary_password = if password_stdin {
+                Some(Secrets::new(true).password(PASSWORD_ENV, "", false)?)
+            } else {
+                None
+            };
+            let handed_over = temporary_password.is_some();
+            let user = users
+                .invite(&InviteUser {
+                    email,
+                    role: role.into(),
+                    temporary_password,
+                })
+                .await?;
+            if handed_over {
+                eprintln!(
+                    "invited {} ({}): they sign in with `saas login --email {}` and the temporary password, \
+                     then choose a new one",
+                    user.email, user.user_id, user.email
+                );
+            } else {
+                eprintln!(
+                    "invited {} ({}): Cognito emails the invitation",
+                    user.email, user.user_id
+                );
+            }
+            user
+        }
+        UsersCommand::Show { id } => users.get(id).await?,
+        UsersCommand::Role { id, role } => {
+            let user = users.change_role(id, role.into()).await?;
+            eprintln!("{} is now {}", user.email, user.role);
+            user
+        }
+        UsersCommand::Disable { id } => {
+            let user = users.disable(id).await?;
+            eprintln!("{} disabled", user.email);
+            user
+        }
+        UsersCommand::Enable { id } => {
+            let user = users.enable(id).await?;
+            eprintln!("{} enabled", user.email);
+            user
+        }
+        UsersCommand::Remove { id } => {
+            users.remove(id).await?;
+            eprintln!("user {id} removed");
+            return Ok(String::new());
+        }
+    };
+    output::one(format, &user)
+}
+
+async fn tenant(format: Format, tenants: TenantsClient, command: TenantCommand) -> Result<String, CliError> {
+    let tenant = match command {
+        TenantCommand::Show => tenants.current().await?,
+        TenantCommand::Update { name, version } => {
+            let tenant = match version {
+                Some(version) => tenants.update(&UpdateTenant { name, version }).await?,
+                None => {
+                    let read = tenants.current().await?;
+                    tenants.rename(&read, name).await?
+                }
+            };
+            eprintln!("tenant renamed to {} (version {})", tenant.name, tenant.version);
+            tenant
+        }
+    };
+    output::one(format, &tenant)
+}
+
+async fn admin_tenants(
+    format: Format,
+    tenants: TenantsClient,
+    command: AdminTenantsCommand,
+) -> Result<String, CliError> {
+    let tenant = match command {
+        AdminTenantsCommand::List(args) => {
+            let items: Vec<Tenant> = collect(tenants.list(page_size(&args)), args.limit).await?;
+            eprintln!("{} tenant(s)", items.len());
+            return output::list(format, &items);
+        }
+        AdminTenantsCommand::Suspend { id } => tenants.suspend(id).await?,
+        AdminTenantsCommand::Reactivate { id } => tenants.reactivate(id).await?,
+        AdminTenantsCommand::Tier { id, tier } => tenants.change_tier(id, tier.into()).await?,
+    };
+    eprintln!(
+        "tenant {} is {} on the {} tier",
+        tenant.slug, tenant.status, tenant.tier
+    );
+    output::one(format, &tenant)
+}
+
+fn read_body(args: BodyArgs) -> Result<Option<String>, CliError> {
+    match (args.body, args.body_file) {
+        (Some(body), _) => Ok(Some(body)),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut body = String::new();
+            io::stdin()
+                .read_to_string(&mut body)
+                .map_err(|e| CliError::Io(format!("reading the body from stdin: {e}")))?;
+            Ok(Some(body))
+        }
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|e| CliError::Io(format!("{}: {e}", path.display()))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Where passwords come from: lines of stdin (`--password-stdin`), an
+/// environment variable, or a prompt on the terminal. Never a flag value.
+struct Secrets {
+    stdin: Option<io::Lines<io::StdinLock<'static>>>,
+}
+
+impl Secrets {
+    fn new(from_stdin: bool) -> Self {
+        Self {
+            stdin: from_stdin.then(|| io::stdin().lock().lines()),
+        }
+    }
+
+    /// The next password. A prompted new password is asked for twice.
+    fn password(&mut self, env: &str, prompt: &str, confirm: bool) -> Result<String, CliError> {
+        let password = match &mut self.stdin {
+            Some(lines) => match lines.next() {
+                Some(Ok(line)) => line.trim_end_matches(['\r', '\n']).to_owned(),
+                Some(Err(e)) => return Err(CliError::Io(format!("reading a password from stdin: {e}"))),
+                None => {
+                    return Err(CliError::Usage(
+                        "--password-stdin: stdin ended before the password was read (one password per line)".to_owned(),
+                    ));
+                }
+            },
+            None => match std::env::var(env).ok().filter(|v| !v.is_empty()) {
+                Some(password) => password,
+                None => prompt_password(env, prompt, confirm)?,
+            },
+        };
+        if password.is_empty() {
+            return Err(CliError::Usage("the password is empty".to_owned()));
+        }
+        Ok(password)
+    }
+}
+
+fn prompt_password(env: &str, prompt: &str, confirm: bool) -> Result<String, CliError> {
+    let no_terminal = |e: io::Error| {
+        CliError::Usage(format!(
+            "no password given and none can be prompted for ({e}): use --password-stdin or set {env}"
+        ))
+    };
+    let password = rpassword::prompt_password(prompt).map_err(no_terminal)?;
+    if confirm {
+        let again = rpassword::prompt_password("Repeat it: ").map_err(no_terminal)?;
+        if again != password {
+            return Err(CliError::Usage("the passwords do not match".to_owned()));
+        }
+    }
+    Ok(password)
+}

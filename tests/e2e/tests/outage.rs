@@ -1,0 +1,397 @@
+//! The emulator stops answering mid-run while the gateway and the function
+//! instances keep running: every route answers 503 with a problem body, well
+//! inside the functions' timeout (the SDK timeouts of `tenancy::config`), no
+//! instance dies, and once the emulator is back nothing is half-written.
+//!
+//! The emulator is frozen with `SIGSTOP` (its state is in memory: killing it
+//! would lose the stack) and always resumed with `SIGCONT` by a guard, even
+//! when an assertion fails. Alone in its own test binary on purpose: cargo
+//! runs test binaries one after another, so no other test's request meets
+//! the frozen emulator.
+//!
+//! A request the emulator had received before it froze is carried out when
+//! it resumes, after the function gave up on it, as a write that timed out
+//! may still land on AWS. So "nothing half-written" is checked as: every
+//! write attempted during the outage is either absent or present in full,
+//! and the notes usage counter still equals the number of notes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e::{Api, Reply, Stack, process};
+use notes::api::{CreateNote, UpdateNote};
+use notes::domain::Note;
+use tenancy::{TenantId, TenantRole, TenantTier};
+use tenants::api::{RegisterTenant, Registered, UpdateTenant};
+use tenants::domain::{Tenant, TenantStatus};
+use users_api::InviteUser;
+
+/// The services' function timeout (Terraform, `timeout = 10`): a 503 must
+/// come well before it, from the SDK's own timeouts, not from Lambda.
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Emulator clients for checking the data directly (never for the scenario).
+struct Emulator {
+    dynamodb: aws_sdk_dynamodb::Client,
+    cognito: aws_sdk_cognitoidentityprovider::Client,
+}
+
+impl Emulator {
+    async fn connect(stack: &Stack) -> Self {
+        let credentials = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "e2e-static");
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(stack.settings.region.clone()))
+            .credentials_provider(credentials)
+            .endpoint_url(&stack.settings.emulator)
+            .load()
+            .await;
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        }
+    }
+
+    /// The deployed table whose name ends with `-<suffix>`.
+    async fn table(&self, suffix: &str) -> String {
+        let tables = self.dynamodb.list_tables().send().await.expect("ListTables");
+        let wanted = format!("-{suffix}");
+        let matching: Vec<&String> = tables.table_names().iter().filter(|n| n.ends_with(&wanted)).collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "one table *{wanted} expected: {:?}",
+            tables.table_names()
+        );
+        matching[0].clone()
+    }
+
+    /// Every item of one tenant's partition, by sort key.
+    async fn partition(&self, table: &str, tenant: TenantId) -> HashMap<String, HashMap<String, AttributeValue>> {
+        let mut items = HashMap::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamodb
+                .query()
+                .table_name(table)
+                .key_condition_expression("tenant_id = :t")
+                .expression_attribute_values(":t", AttributeValue::S(tenant.to_string()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("Query");
+            for item in page.items() {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok()).expect("sk").clone();
+                items.insert(sk, item.clone());
+            }
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return items,
+            }
+        }
+    }
+
+    async fn user_exists(&self, pool: &str, email: &str) -> bool {
+        match self
+            .cognito
+            .admin_get_user()
+            .user_pool_id(pool)
+            .username(email)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_user_not_found_exception()) =>
+            {
+                false
+            }
+            Err(error) => panic!(
+                "AdminGetUser {email}: {}",
+                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&error)
+            ),
+        }
+    }
+}
+
+/// Sends one request while the emulator is frozen and checks the answer: a
+/// 503 `urn:problem:service-unavailable` problem with a clear detail, well
+/// inside the function timeout.
+async fn during_outage(label: &str, call: impl std::future::Future<Output = e2e::Result<Reply>>) {
+    let started = Instant::now();
+    let reply = tokio::time::timeout(FUNCTION_TIMEOUT + Duration::from_secs(10), call)
+        .await
+        .unwrap_or_else(|_| panic!("{label}: no answer at all during the outage"))
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let elapsed = started.elapsed();
+    let problem = reply
+        .expect_problem(503, "service-unavailable")
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert!(
+        elapsed < FUNCTION_TIMEOUT - Duration::from_secs(2),
+        "{label}: the 503 took {elapsed:?}; the SDK timeouts must answer well before the function's {FUNCTION_TIMEOUT:?}"
+    );
+    assert!(
+        problem.detail.contains("unavailable") && problem.detail.contains("retry"),
+        "{label}: the detail should say what happened and what to do: {problem:?}"
+    );
+    for internal in ["dispatch", "timeout", "Timeout", "SdkError", "127.0.0.1", "connector"] {
+        assert!(
+            !problem.detail.contains(internal),
+            "{label}: internal error text in the detail: {problem:?}"
+        );
+    }
+    assert!(problem.request_id.is_some(), "{label}: {problem:?}");
+}
+
+async fn note(api: &Api, title: &str) -> Note {
+    api.create_note(&CreateNote {
+        title: title.to_owned(),
+        body: "before the outage".to_owned(),
+    })
+    .await
+    .expect("create")
+    .expect_json(201)
+    .expect("201")
+}
+
+fn pids(stack: &Stack, service: &str) -> Vec<i32> {
+    process::function_instances(&stack.settings.gateway, service)
+        .expect("/proc")
+        .iter()
+        .map(|i| i.pid)
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_half_written() {
+    let stack = Stack::from_env_or_panic().await;
+    let emulator = Emulator::connect(&stack).await;
+    let notes_table = emulator.table("notes").await;
+
+    // Before: a tenant whose credentials every function has cached (its
+    // requests meet a frozen DynamoDB), a second tenant the notes function
+    // has never served (its request meets a frozen STS), a platform admin.
+    let warm = stack.register_tenant("Outage", TenantTier::Pro).await.expect("tenant");
+    let cold = stack
+        .register_tenant("Outage cold", TenantTier::Pro)
+        .await
+        .expect("tenant");
+    let operator = stack.platform_admin().await.expect("platform admin");
+    let api = warm.admin.api.clone();
+    let kept = note(&api, "kept").await;
+    let to_update = note(&api, "to update").await;
+    let to_delete = note(&api, "to delete").await;
+    api.list_notes(None, None)
+        .await
+        .expect("list")
+        .expect(200)
+        .expect("200");
+    api.list_users(None, None)
+        .await
+        .expect("list")
+        .expect(200)
+        .expect("200");
+    api.me().await.expect("me").expect(200).expect("200");
+    let tenant_before: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
+    operator
+        .api
+        .admin_list_tenants(Some(1), None)
+        .await
+        .expect("list")
+        .expect(200)
+        .expect("200");
+    let before = emulator.partition(&notes_table, warm.id()).await;
+    let instances: Vec<(&str, Vec<i32>)> = ["notes", "users", "tenants"]
+        .into_iter()
+        .map(|service| (service, pids(&stack, service)))
+        .collect();
+    for (service, pids) in &instances {
+        assert!(!pids.is_empty(), "no warm {service} instance of this gateway");
+    }
+
+    let outage_title = "written during the outage";
+    let invitee = format!("{}@{}.example.com", stack.unique("invitee"), warm.tenant.slug);
+    let registration = RegisterTenant {
+        name: "Registered during the outage".to_owned(),
+        slug: stack.unique("outage-reg"),
+        tier: TenantTier::Free,
+        admin_email: format!("admin@{}.example.com", stack.unique("outage-reg")),
+        admin_password: e2e::strong_password(),
+    };
+
+    // The outage: every request one after another (a second concurrent
+    // request would start a new instance, whose set-up needs the emulator).
+    let pid = process::emulator_pid(&stack.settings.emulator).expect("the emulator's process");
+    let frozen = process::Stopped::stop(pid).expect("SIGSTOP the emulator");
+    let anonymous = stack.anonymous();
+    during_outage("GET /notes", api.list_notes(None, None)).await;
+    during_outage("GET /notes/{id}", api.get_note(kept.id)).await;
+    during_outage(
+        "POST /notes",
+        api.create_note(&CreateNote {
+            title: outage_title.to_owned(),
+            body: "maybe".to_owned(),
+        }),
+    )
+    .await;
+    during_outage(
+        "PUT /notes/{id}",
+        api.update_note(
+            to_update.id,
+            &UpdateNote {
+                title: outage_title.to_owned(),
+                body: "maybe".to_owned(),
+                version: to_update.version,
+            },
+        ),
+    )
+    .await;
+    during_outage("DELETE /notes/{id}", api.delete_note(to_delete.id)).await;
+    during_outage(
+        "GET /notes (STS: credentials not cached)",
+        cold.admin.api.list_notes(None, None),
+    )
+    .await;
+    during_outage("GET /users", api.list_users(None, None)).await;
+    during_outage("GET /users/me", api.me()).await;
+    during_outage("GET /users/{id}", api.get_user(warm.admin_user_id)).await;
+    during_outage(
+        "POST /users",
+        api.invite_user(&InviteUser {
+            email: invitee.clone(),
+            role: TenantRole::Member,
+            temporary_password: Some(e2e::strong_password()),
+        }),
+    )
+    .await;
+    during_outage("GET /tenant", api.get_tenant()).await;
+    during_outage(
+        "PUT /tenant",
+        api.update_tenant(&UpdateTenant {
+            name: outage_title.to_owned(),
+            version: tenant_before.version,
+        }),
+    )
+    .await;
+    during_outage("POST /tenants", anonymous.register(&registration)).await;
+    during_outage("GET /admin/tenants", operator.api.admin_list_tenants(None, None)).await;
+    frozen.resume().expect("SIGCONT the emulator");
+
+    // No instance died (a panic would be a 502 and a replacement instance).
+    for (service, pids) in &instances {
+        for pid in pids {
+            assert!(
+                process::is_alive(*pid),
+                "the {service} instance {pid} died during the outage"
+            );
+        }
+    }
+
+    // After: the same instances answer again (the emulator first works off
+    // the requests it had queued while frozen).
+    let started = Instant::now();
+    loop {
+        match api.list_notes(Some(100), None).await.expect("list").status {
+            200 => break,
+            503 if started.elapsed() < Duration::from_secs(30) => tokio::time::sleep(Duration::from_millis(500)).await,
+            other => panic!("GET /notes after the outage: {other}"),
+        }
+    }
+    let after: Vec<Note> = api.all_notes().await.expect("notes");
+    api.me().await.expect("me").expect(200).expect("users answers again");
+    let tenant_after: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
+    operator
+        .api
+        .admin_list_tenants(Some(1), None)
+        .await
+        .expect("list")
+        .expect(200)
+        .expect("admin list answers again");
+    cold.admin
+        .api
+        .list_notes(None, None)
+        .await
+        .expect("list")
+        .expect(200)
+        .expect("STS answers again");
+
+    // Notes: each outage write absent or whole, the counter equal to the notes.
+    assert!(after.contains(&kept), "an untouched note changed: {after:?}");
+    for note in &after {
+        if note.id == to_update.id {
+            let untouched = note == &to_update;
+            let whole = note.title == outage_title && note.body == "maybe" && note.version == to_update.version + 1;
+            assert!(untouched || whole, "a half-applied update: {note:?}");
+        } else if note.id == to_delete.id {
+            assert_eq!(note, &to_delete, "the note to delete changed");
+        } else if note.id != kept.id {
+            assert!(
+                note.title == outage_title && note.body == "maybe" && note.version == 1,
+                "an unexpected note: {note:?}"
+            );
+        }
+    }
+    assert!(
+        after
+            .iter()
+            .filter(|n| n.title == outage_title && n.id != to_update.id)
+            .count()
+            <= 1,
+        "the outage create was applied more than once: {after:?}"
+    );
+    let partition = emulator.partition(&notes_table, warm.id()).await;
+    let note_items = partition.keys().filter(|sk| sk.starts_with("note#")).count();
+    assert_eq!(note_items, after.len(), "items and the API disagree: {partition:?}");
+    let counter = partition
+        .get("usage")
+        .and_then(|usage| usage.get("notes"))
+        .and_then(|n| n.as_n().ok())
+        .and_then(|n| n.parse::<usize>().ok());
+    assert_eq!(
+        counter,
+        Some(note_items),
+        "the usage counter must equal the number of notes (before the outage: {before:?})"
+    );
+
+    // Users: the invitation stopped at its first read, before Cognito.
+    let users = api.all_users().await.expect("users");
+    assert!(users.iter().all(|u| u.email != invitee), "{users:?}");
+    assert!(
+        !emulator.user_exists(&stack.user_pool_id, &invitee).await,
+        "a Cognito user without a membership was left behind"
+    );
+
+    // The tenant: unchanged, or renamed in full.
+    let untouched = tenant_after == tenant_before;
+    let whole = tenant_after.name.as_str() == outage_title && tenant_after.version == tenant_before.version + 1;
+    assert!(untouched || whole, "a half-applied rename: {tenant_after:?}");
+
+    // Registration: the same request, retried, completes (a slug claim left
+    // by the outage is resumed, never a 409), and its admin signs in.
+    let reply = anonymous.register(&registration).await.expect("register");
+    let registered: Registered = match reply.status {
+        200 | 201 => reply.json().expect("registered"),
+        _ => panic!("the registration retried after the outage: {reply:?}"),
+    };
+    assert_eq!(registered.tenant.status, TenantStatus::Active);
+    assert_eq!(registered.tenant.slug.as_str(), registration.slug);
+    stack
+        .member(&registration.admin_email, &registration.admin_password)
+        .await
+        .expect("the admin of the retried registration signs in");
+    // The invitation, retried, succeeds too.
+    api.invite_user(&InviteUser {
+        email: invitee,
+        role: TenantRole::Member,
+        temporary_password: Some(e2e::strong_password()),
+    })
+    .await
+    .expect("invite")
+    .expect(201)
+    .expect("the invitation retried after the outage");
+}
