@@ -149,7 +149,7 @@ tf-validate: ## terraform init -backend=false + validate in every root
 .PHONY: test lint test-unit test-emulator test-infra
 test: $(VENV_STAMP) $(API_FUZZ_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, API fuzzing, Terraform apply + clean plan, infra checks
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/pytest tests/release -q
+	$(VENV)/bin/pytest tests/release local/tests -q
 	$(MAKE) --no-print-directory package-local
 	cargo build -p local-gateway
 	trap '$(STACK) down' EXIT; \

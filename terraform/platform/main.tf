@@ -12,6 +12,9 @@ module "platform" {
   jwt_issuer         = var.jwt_issuer
   jwt_audience       = var.jwt_audience
 
+  throttling_burst_limit = var.throttling_burst_limit
+  throttling_rate_limit  = var.throttling_rate_limit
+
   token_claims_package = var.token_claims_package
   architecture         = var.architecture
   user_pool_tier       = var.user_pool_tier

@@ -37,6 +37,18 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "throttling_burst_limit" {
+  description = "Burst limit of every route of the HTTP API stage (the bucket depth); the local gateway enforces it too."
+  type        = number
+  default     = 100
+}
+
+variable "throttling_rate_limit" {
+  description = "Steady-state rate limit (requests per second) of every route of the HTTP API stage."
+  type        = number
+  default     = 50
+}
+
 variable "jwt_issuer" {
   description = "Issuer accepted by the JWT authorizer; null means the user pool's."
   type        = string

@@ -62,6 +62,11 @@ fi
 export NOTES_PACKAGE=$zips/notes/bootstrap.zip USERS_PACKAGE=$zips/users/bootstrap.zip \
   TENANTS_PACKAGE=$zips/tenants/bootstrap.zip TOKEN_CLAIMS_PACKAGE=$zips/token-claims/bootstrap.zip
 export GATEWAY_PACKAGES=$zips
+# The stage's throttle (enforced by the gateway) at AWS's account-level
+# defaults: the load here measures the functions, not the 50 requests per
+# second per route a stage gets by default.
+export TF_VAR_throttling_burst_limit=${BENCH_THROTTLING_BURST_LIMIT:-5000}
+export TF_VAR_throttling_rate_limit=${BENCH_THROTTLING_RATE_LIMIT:-10000}
 trap 'local/stack.sh down' EXIT
 log "bringing a stack up on moto port $MOTO_PORT, gateway $GATEWAY_LISTEN (log: $out/up.log)"
 local/stack.sh down >/dev/null 2>&1 || true

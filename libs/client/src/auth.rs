@@ -339,7 +339,9 @@ impl TokenSource for CognitoSession {
     async fn access_token(&self) -> Result<String, Error> {
         let mut tokens = self.tokens.lock().await;
         let margin = time::Duration::try_from(self.refresh_margin).unwrap_or(time::Duration::MAX);
-        if tokens.expires_at - margin <= OffsetDateTime::now_utc() {
+        // A margin reaching before the start of time means "always refresh".
+        let refresh_at = tokens.expires_at.checked_sub(margin);
+        if refresh_at.is_none_or(|at| at <= OffsetDateTime::now_utc()) {
             self.refresh(&mut tokens).await?;
         }
         Ok(tokens.access_token.clone())
@@ -354,5 +356,45 @@ impl TokenSource for CognitoSession {
             self.refresh(&mut tokens).await?;
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(refresh_token: Option<&str>, expires_in: time::Duration) -> CognitoSession {
+        let cognito = Cognito::new(&CognitoSettings {
+            region: "us-east-1".to_owned(),
+            client_id: "client".to_owned(),
+            // Never called by these tests: nothing listens there.
+            endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+        });
+        CognitoSession::new(
+            cognito,
+            Tokens {
+                access_token: "access".to_owned(),
+                id_token: "id".to_owned(),
+                refresh_token: refresh_token.map(str::to_owned),
+                expires_at: OffsetDateTime::now_utc() + expires_in,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_token_outside_the_margin_is_served_without_a_refresh() {
+        let session = session(None, time::Duration::hours(1));
+        assert_eq!(session.access_token().await.expect("token"), "access");
+        assert_eq!(session.refresh_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_margin_beyond_the_start_of_time_means_refresh_and_never_panics() {
+        let session = session(None, time::Duration::hours(1)).with_refresh_margin(Duration::MAX);
+        let error = session
+            .access_token()
+            .await
+            .expect_err("needs a refresh it cannot make");
+        assert!(matches!(error, Error::SignIn(_)), "{error:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! What Terraform deployed, read from the emulator with the AWS SDK: the HTTP
-//! API (routes, integrations, JWT authorizers) and the functions (settings and
+//! API (routes, integrations, JWT authorizers, stage throttling) and the functions (settings and
 //! code).
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,6 +11,8 @@ use aws_credential_types::Credentials;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
+
+use crate::throttle::{Limits, StageThrottling};
 
 /// Reading the deployment failed.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,8 @@ pub struct ApiDef {
     pub name: String,
     pub routes: Vec<RouteDef>,
     pub authorizers: HashMap<String, AuthorizerDef>,
+    /// The `$default` stage's throttling (none when there is no such stage).
+    pub throttling: StageThrottling,
 }
 
 /// The function name in a function ARN, an API Gateway invoke ARN
@@ -234,11 +238,43 @@ impl Emulator {
                 integration_id,
             });
         }
+        let throttling = self.load_throttling(&client, &api_id).await?;
         Ok(ApiDef {
             api_id,
             name,
             routes,
             authorizers,
+            throttling,
+        })
+    }
+
+    /// The throttling settings of the `$default` stage, the one the gateway
+    /// serves. An API without that stage is served unthrottled.
+    async fn load_throttling(
+        &self,
+        client: &aws_sdk_apigatewayv2::Client,
+        api_id: &str,
+    ) -> Result<StageThrottling, LoadError> {
+        let stage = match client.get_stage().api_id(api_id).stage_name("$default").send().await {
+            Ok(stage) => stage,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found_exception()) => {
+                tracing::warn!(api_id, "the HTTP API has no $default stage: served without throttling");
+                return Ok(StageThrottling::default());
+            }
+            Err(error) => return Err(sdk_error("apigatewayv2:GetStage")(&error)),
+        };
+        let limits = |settings: &aws_sdk_apigatewayv2::types::RouteSettings| Limits {
+            burst: settings.throttling_burst_limit(),
+            rate: settings.throttling_rate_limit(),
+        };
+        Ok(StageThrottling {
+            default_route: stage.default_route_settings().map(limits).unwrap_or_default(),
+            routes: stage
+                .route_settings()
+                .into_iter()
+                .flatten()
+                .map(|(key, settings)| (key.clone(), limits(settings)))
+                .collect(),
         })
     }
 

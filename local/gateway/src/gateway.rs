@@ -23,6 +23,7 @@ use crate::event::{EventContext, IncomingRequest, build_event, event_json, map_r
 use crate::functions::Functions;
 use crate::routes::{Route, RouteTable};
 use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome};
+use crate::throttle::Throttle;
 
 /// API Gateway's payload limit for HTTP APIs.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -34,6 +35,8 @@ pub struct RouteTarget {
     pub function: Option<String>,
     /// The JWT authorizer when the route's authorization type is `JWT`.
     pub authorizer: Option<Arc<JwtAuthorizer>>,
+    /// The route's bucket under the stage's throttling settings.
+    pub throttle: Arc<Throttle>,
 }
 
 /// The HTTP API being served.
@@ -114,6 +117,10 @@ async fn serve_api(gateway: &Gateway, peer: SocketAddr, request: Request, reques
     let Some(found) = api.routes.find(parts.method.as_str(), raw_path) else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
+
+    if !found.target.throttle.admit() {
+        return message(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+    }
 
     let mut jwt = None;
     if let Some(authorizer) = &found.target.authorizer {

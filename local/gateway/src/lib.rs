@@ -13,3 +13,4 @@ pub mod gateway;
 pub mod keys;
 pub mod routes;
 pub mod runtime;
+pub mod throttle;

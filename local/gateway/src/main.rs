@@ -193,6 +193,7 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
             target: RouteTarget {
                 function: route.function.clone(),
                 authorizer,
+                throttle: Arc::new(api.throttling.throttle_for(&route.route_key)),
             },
         });
     }

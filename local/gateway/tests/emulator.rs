@@ -24,7 +24,8 @@ use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
-use serde_json::Value;
+use local_gateway::throttle::Throttle;
+use serde_json::{Value, json};
 use support::{eventually, fake_spec, http, process_gone, serve};
 use tenancy::jwt::{JwtVerifier, JwtVerifierConfig, TokenUseRule};
 use tokio::process::{Child, Command};
@@ -170,6 +171,7 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
             target: RouteTarget {
                 function: Some("whoami".to_owned()),
                 authorizer: Some(authorizer),
+                throttle: Arc::new(Throttle::unlimited()),
             },
         }];
         Gateway {
@@ -416,6 +418,23 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .send()
         .await
         .expect("route");
+    // The stage: a generous default, and a one-request bucket for /secure
+    // that does not refill during the test.
+    let limits = |burst: i32, rate: f64| {
+        aws_sdk_apigatewayv2::types::RouteSettings::builder()
+            .throttling_burst_limit(burst)
+            .throttling_rate_limit(rate)
+            .build()
+    };
+    api.create_stage()
+        .api_id(&api_id)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .default_route_settings(limits(1000, 500.0))
+        .route_settings("GET /secure", limits(1, 0.001))
+        .send()
+        .await
+        .expect("stage");
 
     let log = std::fs::File::create(work.join("gateway.log")).expect("log");
     let mut gateway = Command::new(env!("CARGO_BIN_EXE_local-gateway"))
@@ -471,6 +490,16 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .await
         .expect("secure");
     assert_eq!(response.status(), 401);
+    // The stage's route setting for /secure: its one token is spent, and the
+    // throttle answers before the authorizer.
+    let response = http()
+        .get(format!("{gateway_url}/secure"))
+        .send()
+        .await
+        .expect("secure");
+    assert_eq!(response.status(), 429);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body, json!({"message": "Too Many Requests"}));
     let response = http().get(format!("{gateway_url}/nowhere")).send().await.expect("404");
     assert_eq!(response.status(), 404);
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +18,7 @@ use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::{FunctionPool, ProcessRegistry};
+use local_gateway::throttle::{Limits, StageThrottling};
 use serde_json::{Map, Value, json};
 use support::{fake_spec, http, serve};
 
@@ -44,11 +46,24 @@ async fn fixture(timeout: Duration) -> Fixture {
         )
         .expect("authorizer"),
     );
+    // The stage's throttling: unlimited but for GET /limited, a two-request
+    // bucket that does not refill during a test.
+    let throttling = StageThrottling {
+        default_route: Limits::default(),
+        routes: HashMap::from([(
+            "GET /limited".to_owned(),
+            Limits {
+                burst: Some(2),
+                rate: Some(0.001),
+            },
+        )]),
+    };
     let route = |key: &str, jwt: bool| Route {
         route_key: key.to_owned(),
         target: RouteTarget {
             function: Some("fake".to_owned()),
             authorizer: jwt.then(|| Arc::clone(&authorizer)),
+            throttle: Arc::new(throttling.throttle_for(key)),
         },
     };
     let routes = vec![
@@ -57,6 +72,7 @@ async fn fixture(timeout: Duration) -> Fixture {
         route("GET /notes/{note_id}", true),
         route("ANY /open/{proxy+}", false),
         route("POST /open/upload", false),
+        route("GET /limited", true),
     ];
     let url = serve(|port| Gateway {
         api: Some(HttpApi::new("api1".to_owned(), "123456789012".to_owned(), routes)),
@@ -182,6 +198,27 @@ async fn bad_tokens_are_refused_without_invoking_the_function() {
 
     assert_unauthorized(get(&url, Some("not-a-jwt")).await).await;
     assert_eq!(f.pool.invocations(), 0, "the function was never invoked");
+}
+
+#[tokio::test]
+async fn a_throttled_route_answers_429_before_authorizing_and_leaves_other_routes_alone() {
+    let f = fixture(Duration::from_secs(5)).await;
+    let token = f.keys.sign(&id_claims()).expect("token");
+    let url = format!("{}/limited", f.url);
+    // The bucket holds two: an unauthenticated request spends one too.
+    assert_unauthorized(get(&url, None).await).await;
+    assert_eq!(get(&url, Some(&token)).await.status(), 200);
+    for token in [Some(token.as_str()), None] {
+        let response = get(&url, token).await;
+        assert_eq!(response.status(), 429);
+        assert!(response.headers().contains_key("apigw-requestid"));
+        assert_eq!(
+            response.json::<Value>().await.expect("json"),
+            json!({"message": "Too Many Requests"})
+        );
+    }
+    assert_eq!(f.pool.invocations(), 1, "throttled requests never reach the function");
+    assert_eq!(get(&format!("{}/notes", f.url), Some(&token)).await.status(), 200);
 }
 
 #[tokio::test]

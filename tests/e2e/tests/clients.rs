@@ -1,8 +1,9 @@
 //! The typed clients (notes-client, users-client, tenants-client on
 //! saas-client) against the running stack: every route of every service,
-//! lists across several pages, a stale version, token refresh, and each error
-//! variant the stack can produce (429 is covered by libs/client's tests: the
-//! local stack does not throttle).
+//! lists across several pages, a stale version, token refresh, and the error
+//! variants. 429 (`TooManyRequests`) is in tests/throttling.rs and 5xx
+//! (`Server`) in tests/outage.rs: each drains or freezes something every
+//! other test would feel, so each runs alone in its own test binary.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! The emulator stops answering mid-run while the gateway and the function
-//! instances keep running: every route answers 503 with a problem body, well
-//! inside the functions' timeout (the SDK timeouts of `tenancy::config`), no
-//! instance dies, and once the emulator is back nothing is half-written.
+//! instances keep running: every route answers 503 with a problem body (the
+//! typed client's `Error::Server`), well inside the functions' timeout (the
+//! SDK timeouts of `tenancy::config`), no instance dies, and once the
+//! emulator is back nothing is half-written.
 //!
 //! The emulator is frozen with `SIGSTOP` (its state is in memory: killing it
 //! would lose the stack) and always resumed with `SIGCONT` by a guard, even
@@ -16,16 +17,19 @@
 //! and the notes usage counter still equals the number of notes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Api, Reply, Stack, process};
 use notes::api::{CreateNote, UpdateNote};
 use notes::domain::Note;
+use saas_client::{ApiClient, ClientConfig, Error, RetryPolicy, StaticToken};
 use tenancy::{TenantId, TenantRole, TenantTier};
 use tenants::api::{RegisterTenant, Registered, UpdateTenant};
 use tenants::domain::{Tenant, TenantStatus};
 use users_api::InviteUser;
+use users_client::UsersClient;
 
 /// The services' function timeout (Terraform, `timeout = 10`): a 503 must
 /// come well before it, from the SDK's own timeouts, not from Lambda.
@@ -270,6 +274,20 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     )
     .await;
     during_outage("GET /tenant", api.get_tenant()).await;
+    // The typed client's view of the same outage: `Error::Server` carrying
+    // the problem (no retries here: they would only wait for the same 503).
+    let mut config = ClientConfig::new(&stack.settings.gateway).expect("gateway URL");
+    config.retry = RetryPolicy::none();
+    let token = Arc::new(StaticToken::new(warm.admin.tokens.access_token.clone()));
+    let users = UsersClient::new(ApiClient::new(&config, token).expect("client"));
+    match users.me().await {
+        Err(Error::Server(problem)) => assert_eq!(
+            (problem.status, problem.kind.as_str()),
+            (503, "urn:problem:service-unavailable"),
+            "{problem:?}"
+        ),
+        other => panic!("the users client during the outage: expected Error::Server, got {other:?}"),
+    }
     during_outage(
         "PUT /tenant",
         api.update_tenant(&UpdateTenant {
