@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::credentials::{SessionCacheSettings, StsRoleAssumer};
@@ -119,9 +120,34 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 
 /// The shared AWS configuration (region, credentials of the execution role,
 /// endpoints from `AWS_ENDPOINT_URL*`, and [`sdk_timeouts`]).
+///
+/// Stalled-stream protection is off: it guards long transfers, and every call
+/// here is a small request and answer that [`SDK_ATTEMPT_TIMEOUT`] already
+/// bounds. Left on, it wakes each call every 100 ms while the endpoint works
+/// to measure the upload's throughput, CPU a function pays for nothing.
 pub async fn load_aws_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(sdk_timeouts())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .load()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_client_gets_the_timeouts_and_no_stalled_stream_protection() {
+        let sdk = load_aws_config().await;
+        let timeouts = sdk.timeout_config().expect("timeouts");
+        assert_eq!(timeouts.connect_timeout(), Some(SDK_CONNECT_TIMEOUT));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(SDK_ATTEMPT_TIMEOUT));
+        assert_eq!(timeouts.operation_timeout(), Some(SDK_OPERATION_TIMEOUT));
+        let stalled = sdk.stalled_stream_protection().expect("set explicitly");
+        assert!(!stalled.is_enabled());
+        // The tenant clients are built from this config and inherit it.
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).build();
+        assert!(dynamo.stalled_stream_protection().is_some_and(|s| !s.is_enabled()));
+    }
 }
