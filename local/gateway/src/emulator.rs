@@ -1,6 +1,6 @@
 //! What Terraform deployed, read from the emulator with the AWS SDK: the HTTP
-//! API (routes, integrations, JWT authorizers, stage throttling) and the functions (settings and
-//! code).
+//! API (routes, integrations, JWT authorizers, stage throttling) and the
+//! functions (settings and code).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
