@@ -329,11 +329,12 @@ cmd_gateway_stop() {
 cmd_cli_config() {
   moto_answers || die "the emulator is not running on $moto_url: run '$0 up' first"
   local client_id
-  client_id=$(curl -sf -X POST "$moto_url/" \
-    -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Target: AmazonSSM.GetParameter' \
-    -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0' \
-    -d '{"Name":"/saas/local/platform/app_client_id"}' \
-    | "$moto_python" -c 'import json, sys; print(json.load(sys.stdin)["Parameter"]["Value"])') \
+  client_id=$("$moto_python" -c '
+import sys, boto3
+ssm = boto3.client("ssm", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+print(ssm.get_parameter(Name="/saas/local/platform/app_client_id")["Parameter"]["Value"])
+' "$moto_url" 2>/dev/null) \
     || die "cannot read /saas/local/platform/app_client_id from the emulator: is the platform applied ('$0 up')?"
   echo "--endpoint http://$GATEWAY_LISTEN --cognito-endpoint http://$GATEWAY_LISTEN/cognito --region us-east-1 --client-id $client_id"
 }

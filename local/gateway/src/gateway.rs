@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -22,7 +23,7 @@ use crate::emulator::LoadError;
 use crate::event::{EventContext, IncomingRequest, build_event, event_json, map_response};
 use crate::functions::Functions;
 use crate::routes::{Route, RouteTable};
-use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome};
+use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome, PoolSnapshot};
 use crate::throttle::Throttle;
 
 /// API Gateway's payload limit for HTTP APIs.
@@ -211,10 +212,19 @@ fn short_request_id() -> String {
 
 // --- Local instance metrics (make bench) ---------------------------------------
 
-/// Every function loaded so far with its instances: init duration (spawn to
-/// the first `next`), spawn to first response, CPU time and peak memory.
+/// The body of `GET /_local/functions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionMetrics {
+    /// Every function loaded so far with its instances: init duration (spawn
+    /// to the first `next`), spawn to first response, CPU time and peak memory.
+    pub functions: Vec<PoolSnapshot>,
+}
+
 async fn function_metrics(State(gateway): State<Arc<Gateway>>) -> Response {
-    axum::Json(json!({ "functions": gateway.functions.snapshot().await })).into_response()
+    axum::Json(FunctionMetrics {
+        functions: gateway.functions.snapshot().await,
+    })
+    .into_response()
 }
 
 /// Stops the function's idle instances, so that the next invocation is a

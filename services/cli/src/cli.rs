@@ -49,6 +49,18 @@ pub enum Command {
     Login(LoginArgs),
     /// Forgets the profile's stored tokens.
     Logout,
+    #[command(flatten)]
+    SignedIn(SignedInCommand),
+    /// Prints a shell completion script (e.g. `saas completion bash > ~/.local/share/bash-completion/completions/saas`).
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The commands that run with the profile's stored session.
+#[derive(Debug, Subcommand)]
+pub enum SignedInCommand {
     /// Shows the signed-in member (GET /users/me).
     Whoami,
     /// The notes of your tenant.
@@ -63,11 +75,6 @@ pub enum Command {
     /// Platform administration (platform admins only).
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Prints a shell completion script (e.g. `saas completion bash > ~/.local/share/bash-completion/completions/saas`).
-    Completion {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
 }
 
 #[derive(Debug, Args)]
@@ -294,10 +301,9 @@ mod tests {
         assert_eq!(cli.output, Format::Json);
         assert!(matches!(
             cli.command,
-            Command::Admin(AdminCommand::Tenants(AdminTenantsCommand::Tier {
-                tier: TierArg::Pro,
-                ..
-            }))
+            Command::SignedIn(SignedInCommand::Admin(AdminCommand::Tenants(
+                AdminTenantsCommand::Tier { tier: TierArg::Pro, .. }
+            )))
         ));
         assert!(parse(&["notes", "list", "--limit", "0"]).is_err());
         let error = parse(&["notes", "frobnicate"]).expect_err("unknown subcommand");

@@ -14,7 +14,7 @@ use users_client::{InviteUser, User, UsersClient};
 use crate::CliError;
 use crate::cli::{
     AdminCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs, LoginArgs, NotesCommand,
-    RegisterArgs, TenantCommand, UsersCommand,
+    RegisterArgs, SignedInCommand, TenantCommand, UsersCommand,
 };
 use crate::config::{ConfigDir, Profile, StoredSession};
 use crate::output::{self, Format};
@@ -48,30 +48,33 @@ impl Context {
 
 /// Runs `cli`; `Some(text)` is printed on stdout.
 pub async fn run(cli: Cli) -> Result<Option<String>, CliError> {
-    if let Command::Completion { shell } = cli.command {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "saas", &mut script);
-        return Ok(Some(String::from_utf8_lossy(&script).into_owned()));
-    }
-    let dir = ConfigDir::locate()?;
-    let context = Context {
-        profile: dir.profile(&cli.profile)?,
-        dir,
-        profile_name: cli.profile,
-        endpoint_override: cli.endpoint,
-        format: cli.output,
+    // Only completion runs without the config dir.
+    let context = || -> Result<Context, CliError> {
+        let dir = ConfigDir::locate()?;
+        Ok(Context {
+            profile: dir.profile(&cli.profile)?,
+            dir,
+            profile_name: cli.profile,
+            endpoint_override: cli.endpoint,
+            format: cli.output,
+        })
     };
     match cli.command {
-        Command::Completion { .. } => Ok(None),
-        Command::Configure(args) => configure(&context, args).map(|()| None),
-        Command::Register(args) => register(&context, args).await.map(Some),
-        Command::Login(args) => login(&context, args).await.map(|()| None),
-        Command::Logout => logout(&context).map(|()| None),
-        command => {
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "saas", &mut script);
+            Ok(Some(String::from_utf8_lossy(&script).into_owned()))
+        }
+        Command::Configure(args) => configure(&context()?, args).map(|()| None),
+        Command::Register(args) => register(&context()?, args).await.map(Some),
+        Command::Login(args) => login(&context()?, args).await.map(|()| None),
+        Command::Logout => logout(&context()?).map(|()| None),
+        Command::SignedIn(command) => {
+            let context = context()?;
             let signed = SignedIn::load(&context)?;
             let result = signed_in(&context, &signed.api, command).await;
             signed.persist(&context).await;
-            result
+            result.map(Some)
         }
     }
 }
@@ -204,23 +207,18 @@ impl SignedIn {
     }
 }
 
-async fn signed_in(context: &Context, api: &ApiClient, command: Command) -> Result<Option<String>, CliError> {
+async fn signed_in(context: &Context, api: &ApiClient, command: SignedInCommand) -> Result<String, CliError> {
     let format = context.format;
-    let text = match command {
-        Command::Whoami => output::one(format, &UsersClient::new(api.clone()).me().await?)?,
-        Command::Notes(command) => notes(format, NotesClient::new(api.clone()), command).await?,
-        Command::Users(command) => users(format, UsersClient::new(api.clone()), command).await?,
-        Command::Tenant(command) => tenant(format, TenantsClient::new(api.clone()), command).await?,
-        Command::Admin(AdminCommand::Tenants(command)) => {
-            admin_tenants(format, TenantsClient::new(api.clone()), command).await?
+    let api = api.clone();
+    match command {
+        SignedInCommand::Whoami => output::one(format, &UsersClient::new(api).me().await?),
+        SignedInCommand::Notes(command) => notes(format, NotesClient::new(api), command).await,
+        SignedInCommand::Users(command) => users(format, UsersClient::new(api), command).await,
+        SignedInCommand::Tenant(command) => tenant(format, TenantsClient::new(api), command).await,
+        SignedInCommand::Admin(AdminCommand::Tenants(command)) => {
+            admin_tenants(format, TenantsClient::new(api), command).await
         }
-        Command::Configure(_)
-        | Command::Register(_)
-        | Command::Login(_)
-        | Command::Logout
-        | Command::Completion { .. } => return Ok(None),
-    };
-    Ok(Some(text))
+    }
 }
 
 /// Every item of a list, or the first `limit`.

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::{Error, Result, Stack, TenantFixture};
+use local_gateway::gateway::FunctionMetrics;
+use local_gateway::runtime::PoolSnapshot;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tenancy::TenantTier;
@@ -97,34 +99,13 @@ struct Probe {
     emulator: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct PoolSnapshot {
-    function: String,
-    instances_started: u64,
-    clock_ticks_per_second: u64,
-    instances: Vec<InstanceSnapshot>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct InstanceSnapshot {
-    pid: u32,
-    init_ms: Option<f64>,
-    first_response_ms: Option<f64>,
-    cpu_ticks: Option<u64>,
-    max_rss_kb: Option<u64>,
-}
-
 fn http_error(what: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {
     move |e| Error(format!("{what}: {e}"))
 }
 
 impl Probe {
     async fn functions(&self) -> Result<Vec<PoolSnapshot>> {
-        #[derive(Deserialize)]
-        struct Metrics {
-            functions: Vec<PoolSnapshot>,
-        }
-        let metrics: Metrics = self
+        let metrics: FunctionMetrics = self
             .http
             .get(format!("{}/_local/functions", self.gateway))
             .send()

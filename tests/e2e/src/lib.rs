@@ -225,6 +225,8 @@ fn tokens_from(
 #[derive(Debug, Clone)]
 pub struct Stack {
     pub settings: Settings,
+    /// The emulator's AWS configuration (dummy credentials).
+    sdk: aws_config::SdkConfig,
     http: reqwest::Client,
     /// Cognito through the gateway (`<gateway>/cognito`): sign-in runs the trigger.
     cognito: aws_sdk_cognitoidentityprovider::Client,
@@ -234,6 +236,25 @@ pub struct Stack {
     pub app_client_id: String,
     run: String,
     counter: Arc<AtomicU64>,
+}
+
+/// [`Stack::platform_parameter`], for [`Stack::connect`] before the stack exists.
+async fn platform_parameter(sdk: &aws_config::SdkConfig, name: &str) -> Result<String> {
+    let path = format!("{PLATFORM_SSM_PREFIX}/{name}");
+    aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(&path)
+        .send()
+        .await
+        .map_err(|e| {
+            Error(format!(
+                "cannot read the SSM parameter {path} from the emulator: {} (is the stack up?)",
+                aws_sdk_ssm::error::DisplayErrorContext(&e)
+            ))
+        })?
+        .parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| Error(format!("the SSM parameter {path} has no value")))
 }
 
 /// A password that satisfies the pool's policy (12+, upper, lower, digit).
@@ -258,28 +279,8 @@ impl Stack {
             .endpoint_url(&settings.emulator)
             .load()
             .await;
-        let ssm = aws_sdk_ssm::Client::new(&sdk);
-        let parameter = |name: &'static str| {
-            let ssm = ssm.clone();
-            async move {
-                let path = format!("{PLATFORM_SSM_PREFIX}/{name}");
-                ssm.get_parameter()
-                    .name(&path)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error(format!(
-                            "cannot read the SSM parameter {path} from the emulator: {} (is the stack up?)",
-                            aws_sdk_ssm::error::DisplayErrorContext(&e)
-                        ))
-                    })?
-                    .parameter
-                    .and_then(|p| p.value)
-                    .ok_or_else(|| Error(format!("the SSM parameter {path} has no value")))
-            }
-        };
-        let app_client_id = parameter("app_client_id").await?;
-        let user_pool_id = parameter("user_pool_id").await?;
+        let app_client_id = platform_parameter(&sdk, "app_client_id").await?;
+        let user_pool_id = platform_parameter(&sdk, "user_pool_id").await?;
         let emulator_cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
@@ -294,6 +295,7 @@ impl Stack {
         let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
         let stack = Self {
             settings,
+            sdk,
             http,
             cognito,
             emulator_cognito,
@@ -315,6 +317,17 @@ impl Stack {
                 ))
             })?;
         Ok(stack)
+    }
+
+    /// The emulator's AWS configuration, for tests that read or change the
+    /// deployment directly.
+    pub fn emulator_config(&self) -> &aws_config::SdkConfig {
+        &self.sdk
+    }
+
+    /// A parameter the platform published (`<PLATFORM_SSM_PREFIX>/<name>`).
+    pub async fn platform_parameter(&self, name: &str) -> Result<String> {
+        platform_parameter(&self.sdk, name).await
     }
 
     /// [`Stack::from_env`], panicking with its message (for tests).

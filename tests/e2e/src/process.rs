@@ -17,7 +17,25 @@ pub struct Instance {
     pub executable: String,
 }
 
-fn environ(pid: &str) -> Option<Vec<(String, String)>> {
+/// Every process under `/proc` with its command line. Processes come and go
+/// while we look: those that vanish meanwhile are skipped.
+fn processes() -> Result<Vec<(i32, Vec<String>)>> {
+    let entries = std::fs::read_dir("/proc").map_err(|e| Error(format!("/proc: {e}")))?;
+    Ok(entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let args = cmdline
+                .split(|b| *b == 0)
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect();
+            Some((pid, args))
+        })
+        .collect())
+}
+
+fn environ(pid: i32) -> Option<Vec<(String, String)>> {
     let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
     Some(
         raw.split(|b| *b == 0)
@@ -35,17 +53,8 @@ pub fn function_instances(gateway_url: &str, service: &str) -> Result<Vec<Instan
     let gateway_url = gateway_url.trim_end_matches('/');
     let suffix = format!("-{service}");
     let mut found = Vec::new();
-    let entries = std::fs::read_dir("/proc").map_err(|e| Error(format!("/proc: {e}")))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
-            continue;
-        };
-        // Processes come and go while we look: unreadable ones are skipped.
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let executable = String::from_utf8_lossy(cmdline.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
+    for (pid, args) in processes()? {
+        let executable = args.into_iter().next().unwrap_or_default();
         if !(executable.ends_with("/bootstrap") && executable.contains("/functions/")) {
             continue;
         }
@@ -57,7 +66,7 @@ pub fn function_instances(gateway_url: &str, service: &str) -> Result<Vec<Instan
         let ours = var("AWS_ENDPOINT_URL_LAMBDA").map(|v| v.trim_end_matches('/')) == Some(gateway_url);
         if ours && (function == service || function.ends_with(&suffix)) {
             found.push(Instance {
-                pid: pid.parse().map_err(|e| Error(format!("pid {pid}: {e}")))?,
+                pid,
                 function: function.to_owned(),
                 executable,
             });
@@ -98,28 +107,17 @@ pub fn emulator_pid(emulator_url: &str) -> Result<i32> {
         .and_then(|p| p.parse::<u16>().ok())
         .ok_or_else(|| Error(format!("no port in the emulator URL {emulator_url}")))?
         .to_string();
-    let entries = std::fs::read_dir("/proc").map_err(|e| Error(format!("/proc: {e}")))?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let is_emulator = args.iter().any(|a| a.ends_with("moto_serialized.py"));
-        let on_port = args
-            .windows(2)
-            .any(|w| (w[0] == "-p" || w[0] == "--port") && w[1] == port);
-        if is_emulator && on_port {
-            found.push(pid.parse().map_err(|e| Error(format!("pid {pid}: {e}")))?);
-        }
-    }
+    let found: Vec<i32> = processes()?
+        .into_iter()
+        .filter(|(_, args)| {
+            let is_emulator = args.iter().any(|a| a.ends_with("moto_serialized.py"));
+            let on_port = args
+                .windows(2)
+                .any(|w| (w[0] == "-p" || w[0] == "--port") && w[1] == port);
+            is_emulator && on_port
+        })
+        .map(|(pid, _)| pid)
+        .collect();
     match found.as_slice() {
         [pid] => Ok(*pid),
         [] => Err(Error(format!(

@@ -42,17 +42,11 @@ struct Emulator {
 }
 
 impl Emulator {
-    async fn connect(stack: &Stack) -> Self {
-        let credentials = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "e2e-static");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(stack.settings.region.clone()))
-            .credentials_provider(credentials)
-            .endpoint_url(&stack.settings.emulator)
-            .load()
-            .await;
+    fn connect(stack: &Stack) -> Self {
+        let sdk = stack.emulator_config();
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(sdk),
         }
     }
 
@@ -174,7 +168,7 @@ fn pids(stack: &Stack, service: &str) -> Vec<i32> {
 #[ignore = "needs the local stack: make test"]
 async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_half_written() {
     let stack = Stack::from_env_or_panic().await;
-    let emulator = Emulator::connect(&stack).await;
+    let emulator = Emulator::connect(&stack);
     let notes_table = emulator.table("notes").await;
 
     // Before: a tenant whose credentials every function has cached (its

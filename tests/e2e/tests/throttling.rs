@@ -25,23 +25,8 @@ const FLOODERS: usize = 16;
 
 /// The deployed limits of [`ROUTE`]: its own route setting, else the stage default.
 async fn deployed_limits(stack: &Stack) -> (i32, f64) {
-    let credentials = aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "e2e-static");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(stack.settings.region.clone()))
-        .credentials_provider(credentials)
-        .endpoint_url(&stack.settings.emulator)
-        .load()
-        .await;
-    let api_id = aws_sdk_ssm::Client::new(&sdk)
-        .get_parameter()
-        .name(format!("{}/api_id", e2e::PLATFORM_SSM_PREFIX))
-        .send()
-        .await
-        .expect("the published api id")
-        .parameter
-        .and_then(|p| p.value)
-        .expect("a value");
-    let stage = aws_sdk_apigatewayv2::Client::new(&sdk)
+    let api_id = stack.platform_parameter("api_id").await.expect("the published api id");
+    let stage = aws_sdk_apigatewayv2::Client::new(stack.emulator_config())
         .get_stage()
         .api_id(api_id)
         .stage_name("$default")
