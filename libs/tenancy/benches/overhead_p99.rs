@@ -1,5 +1,5 @@
 //! Percentiles of the tenancy overhead of a warm request with cached
-//! credentials (criterion reports means with confidence intervals, not
+//! credentials and records (criterion reports means with confidence intervals, not
 //! tails): every one of `BENCH_P99_SAMPLES` (default 200000) iterations timed
 //! on its own, after a warm-up, exact nearest-rank percentiles over all of
 //! them. Also the cost of the timer itself, which every sample includes.
@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use common::Fixture;
 use serde_json::json;
-use tenancy::TenantContext;
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -60,7 +59,7 @@ fn main() {
             overhead.push(start.elapsed().as_nanos() as u64);
 
             let start = Instant::now();
-            black_box(TenantContext::from_request(black_box(&fixture.request)).expect("context"));
+            black_box(fixture.context().await);
             context.push(start.elapsed().as_nanos() as u64);
 
             let start = Instant::now();

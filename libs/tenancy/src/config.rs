@@ -9,7 +9,8 @@ use std::time::Duration;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
-use crate::credentials::{SessionCacheSettings, StsRoleAssumer};
+use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
+use crate::credentials::{RoleAssumer, SessionCacheSettings, StsRoleAssumer};
 use crate::table::{TenantDynamoSessions, tenant_dynamo_sessions};
 
 /// A setting is missing or invalid; the function cannot start.
@@ -58,6 +59,9 @@ pub struct TenancyConfig {
     pub refresh_margin: Duration,
     /// `TENANT_CACHE_CAPACITY` (1..=100000, default 1000).
     pub max_cached_tenants: u64,
+    /// `AUTHORITY_FRESHNESS_SECONDS` (0..=60, default 10): the oldest a
+    /// tenant record or membership behind a request's authority may be.
+    pub authority_freshness: Duration,
     /// Names the caller in STS session names (CloudTrail).
     pub service_name: String,
 }
@@ -70,6 +74,7 @@ impl TenancyConfig {
             session_duration: Duration::from_secs(env_u64("TENANT_SESSION_SECONDS", 3600, 900..=3600)?),
             refresh_margin: Duration::from_secs(env_u64("TENANT_REFRESH_MARGIN_SECONDS", 300, 0..=600)?),
             max_cached_tenants: env_u64("TENANT_CACHE_CAPACITY", 1000, 1..=100_000)?,
+            authority_freshness: Duration::from_secs(env_u64("AUTHORITY_FRESHNESS_SECONDS", 10, 0..=60)?),
             service_name: service_name.to_owned(),
         };
         if !config.tenant_role_arn.starts_with("arn:") {
@@ -94,6 +99,25 @@ impl TenancyConfig {
             refresh_margin: self.refresh_margin,
         };
         tenant_dynamo_sessions(assumer, sdk.clone(), settings)
+    }
+
+    /// The callers' authority from the records (`TENANTS_TABLE`,
+    /// `MEMBERSHIPS_TABLE`), read through `sessions` (the service's own: one
+    /// `AssumeRole` per tenant serves both).
+    pub fn authority<A: RoleAssumer>(
+        &self,
+        sessions: TenantDynamoSessions<A>,
+    ) -> Result<Authority<DynamoAuthorityStore<A>>, ConfigError> {
+        let store = DynamoAuthorityStore::new(
+            sessions,
+            required_env("TENANTS_TABLE")?,
+            required_env("MEMBERSHIPS_TABLE")?,
+        );
+        let settings = AuthoritySettings {
+            freshness: self.authority_freshness,
+            ..AuthoritySettings::default()
+        };
+        Ok(Authority::new(store, settings))
     }
 }
 

@@ -28,27 +28,23 @@ pub enum ClaimsError {
     NotPlatformAdmin,
 }
 
-/// Who is calling, for which tenant. The only source of a tenant id for data access.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantContext {
+/// Who is calling, as the verified token says: the user, and the tenant the
+/// token names. The only source of a tenant id for data access. Identity
+/// only: what the caller may do comes from the records
+/// ([`crate::authority::Authority`] turns a `Caller` into a [`TenantContext`]).
+/// The token's `tenant_role` and `tenant_tier` claims are not read: they are
+/// as old as the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Caller {
     pub tenant_id: TenantId,
     pub user_id: UserId,
-    pub role: TenantRole,
-    pub tier: TenantTier,
     pub token_use: TokenUse,
 }
 
-impl TenantContext {
+impl Caller {
     /// Reads the JWT authorizer claims of an HTTP API (payload 2.0) request.
     pub fn from_request(request: &ApiGatewayV2httpRequest) -> Result<Self, ClaimsError> {
-        let claims = request
-            .request_context
-            .authorizer
-            .as_ref()
-            .and_then(|authorizer| authorizer.jwt.as_ref())
-            .map(|jwt| &jwt.claims)
-            .ok_or(ClaimsError::Unauthenticated)?;
-        Self::from_claims(claims)
+        Self::from_claims(authorizer_claims(request)?)
     }
 
     /// Reads already-verified claims.
@@ -61,9 +57,31 @@ impl TenantContext {
             user_id,
             token_use: parse_claim(claims, claim::TOKEN_USE, |v| v.parse().ok())?,
             tenant_id: parse_claim(claims, claim::TENANT_ID, |v| TenantId::parse(v).ok())?,
-            role: parse_claim(claims, claim::TENANT_ROLE, |v| v.parse().ok())?,
-            tier: parse_claim(claims, claim::TENANT_TIER, |v| v.parse().ok())?,
         })
+    }
+}
+
+/// A caller with its current authority: the role from its membership, the
+/// tier from its tenant's record, both active when this was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantContext {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub role: TenantRole,
+    pub tier: TenantTier,
+    pub token_use: TokenUse,
+}
+
+impl TenantContext {
+    /// `caller` with the role and tier its records give it.
+    pub fn new(caller: &Caller, role: TenantRole, tier: TenantTier) -> Self {
+        Self {
+            tenant_id: caller.tenant_id,
+            user_id: caller.user_id,
+            role,
+            tier,
+            token_use: caller.token_use,
+        }
     }
 
     /// True when the caller administers its tenant.
@@ -72,34 +90,47 @@ impl TenantContext {
     }
 }
 
-/// An operator of the SaaS (member of the `platform-admin` Cognito group).
-/// Platform routes take this instead of a [`TenantContext`].
+/// A caller whose token says it is an operator of the SaaS (member of the
+/// `platform-admin` Cognito group). The claim is as old as the token: the
+/// tenants service checks the group membership as it is now before acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformAdmin {
     pub user_id: UserId,
+    /// The Cognito user name, to look the user up.
+    pub username: String,
 }
 
 impl PlatformAdmin {
     /// Reads the JWT authorizer claims; refuses callers outside the group.
     pub fn from_request(request: &ApiGatewayV2httpRequest) -> Result<Self, ClaimsError> {
-        let claims = request
-            .request_context
-            .authorizer
-            .as_ref()
-            .and_then(|authorizer| authorizer.jwt.as_ref())
-            .map(|jwt| &jwt.claims)
-            .ok_or(ClaimsError::Unauthenticated)?;
+        let claims = authorizer_claims(request)?;
         let user_id = claims
             .get(claim::SUBJECT)
             .and_then(|sub| UserId::parse(sub).ok())
             .ok_or(ClaimsError::Unauthenticated)?;
         let groups = claims.get(claim::GROUPS).map(|value| groups(value)).unwrap_or_default();
-        if groups.contains(&PLATFORM_ADMIN_GROUP) {
-            Ok(Self { user_id })
-        } else {
-            Err(ClaimsError::NotPlatformAdmin)
+        if !groups.contains(&PLATFORM_ADMIN_GROUP) {
+            return Err(ClaimsError::NotPlatformAdmin);
         }
+        let username = claims
+            .get(claim::USERNAME)
+            .or_else(|| claims.get(claim::ID_TOKEN_USERNAME))
+            .filter(|name| !name.is_empty())
+            .ok_or(ClaimsError::Unauthenticated)?
+            .clone();
+        Ok(Self { user_id, username })
     }
+}
+
+/// The claims API Gateway's JWT authorizer verified, if any.
+fn authorizer_claims(request: &ApiGatewayV2httpRequest) -> Result<&HashMap<String, String>, ClaimsError> {
+    request
+        .request_context
+        .authorizer
+        .as_ref()
+        .and_then(|authorizer| authorizer.jwt.as_ref())
+        .map(|jwt| &jwt.claims)
+        .ok_or(ClaimsError::Unauthenticated)
 }
 
 /// The groups of a `cognito:groups` claim as API Gateway passes it: a JSON
@@ -138,6 +169,7 @@ pub(crate) mod tests {
             ("tenant_role", "admin"),
             ("tenant_tier", "pro"),
             ("client_id", "abc"),
+            ("username", "ops@example.com"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -157,20 +189,22 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn builds_the_context_from_authorizer_claims() {
-        let context = TenantContext::from_request(&request_with(Some(claims()))).expect("context");
-        assert_eq!(context.tenant_id.to_string(), TENANT);
-        assert_eq!(context.user_id.to_string(), USER);
-        assert_eq!(context.role, TenantRole::Admin);
-        assert_eq!(context.tier, TenantTier::Pro);
-        assert_eq!(context.token_use, TokenUse::Access);
-        assert!(context.is_admin());
+    fn builds_the_caller_from_authorizer_claims() {
+        let caller = Caller::from_request(&request_with(Some(claims()))).expect("caller");
+        assert_eq!(caller.tenant_id.to_string(), TENANT);
+        assert_eq!(caller.user_id.to_string(), USER);
+        assert_eq!(caller.token_use, TokenUse::Access);
+        let context = TenantContext::new(&caller, TenantRole::Member, TenantTier::Free);
+        assert_eq!((context.tenant_id, context.user_id), (caller.tenant_id, caller.user_id));
+        assert_eq!((context.role, context.tier), (TenantRole::Member, TenantTier::Free));
+        assert!(!context.is_admin());
+        assert!(TenantContext::new(&caller, TenantRole::Admin, TenantTier::Free).is_admin());
     }
 
     #[test]
     fn no_authorizer_context_is_unauthenticated() {
         assert_eq!(
-            TenantContext::from_request(&request_with(None)),
+            Caller::from_request(&request_with(None)),
             Err(ClaimsError::Unauthenticated)
         );
     }
@@ -179,30 +213,29 @@ pub(crate) mod tests {
     fn missing_or_malformed_subject_is_unauthenticated() {
         let mut without_sub = claims();
         without_sub.remove("sub");
-        assert_eq!(
-            TenantContext::from_claims(&without_sub),
-            Err(ClaimsError::Unauthenticated)
-        );
+        assert_eq!(Caller::from_claims(&without_sub), Err(ClaimsError::Unauthenticated));
         let mut bad_sub = claims();
         bad_sub.insert("sub".into(), "root".into());
-        assert_eq!(TenantContext::from_claims(&bad_sub), Err(ClaimsError::Unauthenticated));
+        assert_eq!(Caller::from_claims(&bad_sub), Err(ClaimsError::Unauthenticated));
     }
 
     #[test]
-    fn each_missing_tenant_claim_is_named() {
-        for name in ["tenant_id", "tenant_role", "tenant_tier", "token_use"] {
+    fn each_missing_identity_claim_is_named() {
+        for (name, expected) in [("tenant_id", claim::TENANT_ID), ("token_use", claim::TOKEN_USE)] {
             let mut partial = claims();
             partial.remove(name);
-            assert_eq!(
-                TenantContext::from_claims(&partial),
-                Err(ClaimsError::MissingClaim(match name {
-                    "tenant_id" => claim::TENANT_ID,
-                    "tenant_role" => claim::TENANT_ROLE,
-                    "tenant_tier" => claim::TENANT_TIER,
-                    _ => claim::TOKEN_USE,
-                }))
-            );
+            assert_eq!(Caller::from_claims(&partial), Err(ClaimsError::MissingClaim(expected)));
         }
+    }
+
+    #[test]
+    fn role_and_tier_claims_are_not_read() {
+        // They are as old as the token; the records decide (authority.rs).
+        let expected = Caller::from_claims(&claims()).expect("caller");
+        let mut other = claims();
+        other.insert("tenant_role".into(), "owner".into());
+        other.remove("tenant_tier");
+        assert_eq!(Caller::from_claims(&other), Ok(expected));
     }
 
     #[test]
@@ -216,6 +249,7 @@ pub(crate) mod tests {
             admin.insert("cognito:groups".into(), rendering.into());
             let caller = PlatformAdmin::from_request(&request_with(Some(admin.clone()))).expect(rendering);
             assert_eq!(caller.user_id.to_string(), USER);
+            assert_eq!(caller.username, "ops@example.com");
         }
         for rendering in ["[readers]", "platform-admins", "[platform-administrator]", ""] {
             admin.insert("cognito:groups".into(), rendering.into());
@@ -233,6 +267,15 @@ pub(crate) mod tests {
             PlatformAdmin::from_request(&request_with(None)),
             Err(ClaimsError::Unauthenticated)
         );
+        // The user name is needed to check the group as it is now.
+        admin.insert("cognito:groups".into(), "[platform-admin]".into());
+        admin.remove("username");
+        assert_eq!(
+            PlatformAdmin::from_request(&request_with(Some(admin.clone()))),
+            Err(ClaimsError::Unauthenticated)
+        );
+        admin.insert("cognito:username".into(), "ops@example.com".into());
+        assert!(PlatformAdmin::from_request(&request_with(Some(admin))).is_ok());
     }
 
     #[test]
@@ -252,15 +295,12 @@ pub(crate) mod tests {
             ("tenant_id", "other-tenant"),
             ("tenant_id", "0190B6D2-7C1E-7A3B-9F00-1234567890AB"),
             ("tenant_id", "0190b6d2-7c1e-7a3b-9f00-1234567890ab\" OR 1=1"),
-            ("tenant_role", "owner"),
-            ("tenant_role", "Admin"),
-            ("tenant_tier", "gold"),
             ("token_use", "refresh"),
         ] {
             let mut bad = claims();
             bad.insert(name.into(), value.into());
             assert!(
-                matches!(TenantContext::from_claims(&bad), Err(ClaimsError::MalformedClaim(n)) if n == name),
+                matches!(Caller::from_claims(&bad), Err(ClaimsError::MalformedClaim(n)) if n == name),
                 "{name}={value} should be malformed"
             );
         }

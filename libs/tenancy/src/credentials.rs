@@ -221,6 +221,18 @@ pub struct TenantSessions<A, S> {
     refresh_margin: Duration,
 }
 
+/// A handle on the same cache (one `AssumeRole` per tenant serves every holder).
+impl<A, S> Clone for TenantSessions<A, S> {
+    fn clone(&self) -> Self {
+        Self {
+            assumer: Arc::clone(&self.assumer),
+            build: Arc::clone(&self.build),
+            cache: self.cache.clone(),
+            refresh_margin: self.refresh_margin,
+        }
+    }
+}
+
 impl<A, S> std::fmt::Debug for TenantSessions<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantSessions")

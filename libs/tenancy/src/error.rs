@@ -15,6 +15,12 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The caller's tenant is not active (suspended, pending, gone).
+    #[error("tenant inactive: {0}")]
+    TenantInactive(String),
+    /// The caller is no longer an active member of the tenant.
+    #[error("membership inactive: {0}")]
+    MembershipInactive(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("conflict: {0}")]
@@ -41,7 +47,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::TenantInactive(_) | Self::MembershipInactive(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::LimitExceeded(_) => StatusCode::FORBIDDEN,
@@ -59,6 +65,8 @@ impl ApiError {
             Self::BadRequest(_) => "bad-request",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::TenantInactive(_) => "tenant-inactive",
+            Self::MembershipInactive(_) => "membership-inactive",
             Self::NotFound(_) => "not-found",
             Self::Conflict(_) => "conflict",
             Self::LimitExceeded(_) => "limit-exceeded",
@@ -75,6 +83,8 @@ impl ApiError {
             Self::BadRequest(detail)
             | Self::Unauthorized(detail)
             | Self::Forbidden(detail)
+            | Self::TenantInactive(detail)
+            | Self::MembershipInactive(detail)
             | Self::NotFound(detail)
             | Self::Conflict(detail)
             | Self::LimitExceeded(detail)

@@ -17,6 +17,8 @@ pub mod model;
 pub mod problem;
 
 #[cfg(feature = "service")]
+pub mod authority;
+#[cfg(feature = "service")]
 pub mod config;
 #[cfg(feature = "service")]
 pub mod context;
@@ -36,9 +38,9 @@ pub mod table;
 pub mod telemetry;
 
 #[cfg(feature = "service")]
-pub use context::{ClaimsError, PlatformAdmin, TenantContext};
+pub use context::{Caller, ClaimsError, PlatformAdmin, TenantContext};
 #[cfg(feature = "service")]
 pub use error::ApiError;
 pub use ids::{InvalidId, TenantId, UserId};
-pub use model::{TenantRole, TenantTier, TierLimits, TokenUse};
+pub use model::{MembershipStatus, TenantRole, TenantStatus, TenantTier, TierLimits, TokenUse};
 pub use problem::Problem;

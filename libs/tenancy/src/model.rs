@@ -26,6 +26,29 @@ pub enum TenantTier {
     Enterprise,
 }
 
+/// Where a tenant is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    /// Registration has not finished: nobody can sign in yet.
+    Pending,
+    Active,
+    /// Stopped by a platform admin: nobody can sign in.
+    Suspended,
+}
+
+/// Whether a member may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipStatus {
+    Active,
+    Disabled,
+    /// Being removed: no longer able to sign in; the removal resumes on retry.
+    Deleting,
+}
+
 /// What a tier allows. Enforced by the services on create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TierLimits {
@@ -100,6 +123,16 @@ lowercase_enum_from_str!(TenantTier {
     "enterprise" => Enterprise,
 });
 lowercase_enum_from_str!(TokenUse { "id" => Id, "access" => Access });
+lowercase_enum_from_str!(TenantStatus {
+    "pending" => Pending,
+    "active" => Active,
+    "suspended" => Suspended,
+});
+lowercase_enum_from_str!(MembershipStatus {
+    "active" => Active,
+    "disabled" => Disabled,
+    "deleting" => Deleting,
+});
 
 /// Claim names the token-claims trigger writes.
 pub mod claim {
@@ -109,6 +142,9 @@ pub mod claim {
     pub const TENANT_ROLE: &str = "tenant_role";
     pub const TENANT_TIER: &str = "tenant_tier";
     pub const GROUPS: &str = "cognito:groups";
+    /// The Cognito user name: `username` in access tokens, `cognito:username` in ID tokens.
+    pub const USERNAME: &str = "username";
+    pub const ID_TOKEN_USERNAME: &str = "cognito:username";
 }
 
 /// The Cognito group of the SaaS operators (not a tenant role).

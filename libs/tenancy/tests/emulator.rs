@@ -28,6 +28,7 @@ fn config() -> TenancyConfig {
         session_duration: Duration::from_secs(900),
         refresh_margin: Duration::from_secs(60),
         max_cached_tenants: 10,
+        authority_freshness: std::time::Duration::from_secs(10),
         service_name: "tenancy-it".into(),
     }
 }

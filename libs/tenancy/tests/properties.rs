@@ -1,12 +1,12 @@
 //! Property tests of the parsers that stand between the caller and a tenant
 //! id: `TenantId::parse` (the one canonical spelling IAM compares byte for
-//! byte) and `TenantContext::from_claims` (the only source of a tenant id).
+//! byte) and `Caller::from_claims` (the only source of a tenant id).
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
 use tenancy::context::claim;
-use tenancy::{ClaimsError, TenantContext, TenantId, TenantRole, TenantTier, TokenUse, UserId};
+use tenancy::{Caller, ClaimsError, TenantId, TokenUse, UserId};
 use uuid::Uuid;
 
 /// Any UUID but nil (nil is refused by design: it is nobody's id).
@@ -193,7 +193,7 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
 }
 
 /// What `from_claims` should answer, written independently of it.
-fn expected(claims: &HashMap<String, String>) -> Result<TenantContext, ClaimsError> {
+fn expected(claims: &HashMap<String, String>) -> Result<Caller, ClaimsError> {
     fn get<'a>(claims: &'a HashMap<String, String>, name: &'static str) -> Result<&'a str, ClaimsError> {
         claims
             .get(name)
@@ -215,22 +215,10 @@ fn expected(claims: &HashMap<String, String>) -> Result<TenantContext, ClaimsErr
         _ => return Err(ClaimsError::MalformedClaim(claim::TOKEN_USE)),
     };
     let tenant = canonical(get(claims, claim::TENANT_ID)?).ok_or(ClaimsError::MalformedClaim(claim::TENANT_ID))?;
-    let role = match get(claims, claim::TENANT_ROLE)? {
-        "admin" => TenantRole::Admin,
-        "member" => TenantRole::Member,
-        _ => return Err(ClaimsError::MalformedClaim(claim::TENANT_ROLE)),
-    };
-    let tier = match get(claims, claim::TENANT_TIER)? {
-        "free" => TenantTier::Free,
-        "pro" => TenantTier::Pro,
-        "enterprise" => TenantTier::Enterprise,
-        _ => return Err(ClaimsError::MalformedClaim(claim::TENANT_TIER)),
-    };
-    Ok(TenantContext {
+    // tenant_role and tenant_tier are never read: the records decide.
+    Ok(Caller {
         tenant_id: TenantId::parse(&tenant.hyphenated().to_string()).expect("canonical"),
         user_id: UserId::parse(&user.hyphenated().to_string()).expect("canonical"),
-        role,
-        tier,
         token_use,
     })
 }
@@ -273,25 +261,23 @@ const INJECTION: &[&str] = &[
 
 proptest! {
     #[test]
-    fn from_claims_never_panics_and_matches_the_rules(claims in claims_strategy()) {
+    fn caller_from_claims_never_panics_and_matches_the_rules(claims in claims_strategy()) {
         let map = claims.map();
-        let actual = TenantContext::from_claims(&map);
+        let actual = Caller::from_claims(&map);
         prop_assert_eq!(&actual, &expected(&map));
-        if let Ok(context) = actual {
-            // Ok only when every claim is valid, and the fields are the claims.
-            prop_assert_eq!(Some(context.tenant_id.to_string()), claims.tenant_id);
-            prop_assert_eq!(Some(context.user_id.to_string()), claims.sub);
-            prop_assert_eq!(Some(context.role.to_string()), claims.role);
-            prop_assert_eq!(Some(context.tier.to_string()), claims.tier);
-            prop_assert_eq!(Some(context.token_use.to_string()), claims.token_use);
+        if let Ok(caller) = actual {
+            // Ok only when every identity claim is valid, and the fields are the claims.
+            prop_assert_eq!(Some(caller.tenant_id.to_string()), claims.tenant_id);
+            prop_assert_eq!(Some(caller.user_id.to_string()), claims.sub);
+            prop_assert_eq!(Some(caller.token_use.to_string()), claims.token_use);
         }
     }
 
     #[test]
-    fn from_claims_never_panics_on_arbitrary_maps(
+    fn caller_from_claims_never_panics_on_arbitrary_maps(
         map in prop::collection::hash_map(any::<String>(), any::<String>(), 0..8),
     ) {
-        let actual = TenantContext::from_claims(&map);
+        let actual = Caller::from_claims(&map);
         prop_assert_eq!(&actual, &expected(&map));
     }
 
@@ -317,7 +303,7 @@ proptest! {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         prop_assert_eq!(
-            TenantContext::from_claims(&map),
+            Caller::from_claims(&map),
             Err(ClaimsError::MalformedClaim(claim::TENANT_ID)),
             "{:?} was accepted", tenant_id
         );

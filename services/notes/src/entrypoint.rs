@@ -3,13 +3,14 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
+use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     DEFAULT_MAX_BODY_BYTES, answer, created, json_body, json_response, no_body, no_content, only_query_params,
     page_query, path_param,
 };
 use tenancy::table::DataError;
 use tenancy::telemetry::record_tenant;
-use tenancy::{ApiError, TenantContext};
+use tenancy::{ApiError, Caller, TenantContext};
 
 use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 use crate::domain::{InvalidNote, Note, NoteContent, NoteId, NoteRules, now};
@@ -24,20 +25,26 @@ pub const ROUTES: [&str; 5] = [
     "DELETE /notes/{note_id}",
 ];
 
-/// The notes API over a store.
+/// The notes API over a store, for callers whose authority the records give.
 #[derive(Debug)]
-pub struct NotesApi<S> {
+pub struct NotesApi<S, A> {
     store: S,
+    authority: Authority<A>,
 }
 
-impl<S: NoteStore> NotesApi<S> {
-    pub fn new(store: S) -> Self {
-        Self { store }
+impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
+    pub fn new(store: S, authority: Authority<A>) -> Self {
+        Self { store, authority }
     }
 
     /// The store (for tests).
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The callers' authority (for tests).
+    pub fn authority(&self) -> &Authority<A> {
+        &self.authority
     }
 
     /// Answers one request; every failure becomes a problem response.
@@ -51,8 +58,10 @@ impl<S: NoteStore> NotesApi<S> {
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        let context = TenantContext::from_request(request)?;
-        record_tenant(span, &context.tenant_id);
+        let caller = Caller::from_request(request)?;
+        record_tenant(span, &caller.tenant_id);
+        // Every note route is a member's: records at most one window old.
+        let context = self.authority.current(&caller).await?;
         match request.request_context.route_key.as_deref().unwrap_or_default() {
             "GET /notes" => self.list(&context, request).await,
             "POST /notes" => self.create(&context, request).await,

@@ -59,6 +59,7 @@ async fn store() -> DynamoNoteStore<StsRoleAssumer> {
         session_duration: Duration::from_secs(3600),
         refresh_margin: Duration::from_secs(300),
         max_cached_tenants: 100,
+        authority_freshness: std::time::Duration::from_secs(10),
         service_name: "notes-it".into(),
     };
     DynamoNoteStore::new(config.tenant_dynamo_sessions(&sdk), table)

@@ -16,8 +16,10 @@ use notes::domain::{MAX_BODY_BYTES, Note, NoteId};
 use notes::entrypoint::NotesApi;
 use notes::store::MemoryNoteStore;
 use serde_json::{Value, json};
+use std::time::Duration;
+use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::openapi::Document;
-use tenancy::{Problem, TenantId};
+use tenancy::{MembershipStatus, Problem, TenantId, TenantRole, TenantStatus, TenantTier, UserId};
 
 struct Caller {
     tenant: TenantId,
@@ -101,18 +103,39 @@ static DOCUMENT: LazyLock<Document> =
     LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
 
 struct Harness {
-    api: NotesApi<MemoryNoteStore>,
+    api: NotesApi<MemoryNoteStore, MemoryAuthorityStore>,
 }
 
 impl Harness {
     fn new() -> Self {
+        Self::with_freshness(Duration::ZERO)
+    }
+
+    /// Records cached for `freshness` (zero: read on every request).
+    fn with_freshness(freshness: Duration) -> Self {
+        let settings = AuthoritySettings {
+            freshness,
+            ..AuthoritySettings::default()
+        };
         Self {
-            api: NotesApi::new(MemoryNoteStore::default()),
+            api: NotesApi::new(
+                MemoryNoteStore::default(),
+                Authority::new(MemoryAuthorityStore::default(), settings),
+            ),
         }
     }
 
+    fn records(&self) -> &MemoryAuthorityStore {
+        self.api.authority().store()
+    }
+
     /// Every response is checked against the committed OpenAPI document.
+    /// A caller's records are made from its first token (see
+    /// `ensure_member_from_claims`); tests change them through `records()`.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        if let Some(claims) = &req.claims {
+            self.records().ensure_member_from_claims(claims);
+        }
         let route = req.route;
         let response = self.api.handle(event(req)).await;
         DOCUMENT.check_response(route, &response);
@@ -346,7 +369,8 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     without_tenant.remove("tenant_id");
     let mut bad_tenant = caller.claims.clone();
     bad_tenant.insert("tenant_id".into(), "../other".into());
-    let mut bad_role = caller.claims.clone();
+    // A token with no records behind it (its role claim does not even parse).
+    let mut bad_role = Caller::new().claims;
     bad_role.insert("tenant_role".into(), "root".into());
     let foreign_cursor = NoteId::generate().to_string();
     let valid_cursor = Cursor(existing.id).encode();
@@ -484,7 +508,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             403,
         ),
         (
-            "create: malformed role claim",
+            "create: a token no records stand behind",
             Req {
                 route: "POST /notes",
                 body: Some(r#"{"title":"a"}"#.into()),
@@ -865,4 +889,126 @@ async fn the_tier_limits_the_number_of_notes() {
     for n in 0..=limit {
         harness.create(&pro, &format!("note {n}")).await;
     }
+}
+
+/// The records, not the token, say what a caller may do: a token issued
+/// before a change carries the old role and tier, and counts for nothing.
+#[tokio::test]
+async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
+    let harness = Harness::new();
+    let caller = Caller::new();
+    harness.create(&caller, "while all is well").await;
+    let tenant = caller.tenant;
+    let user = UserId::parse(&caller.claims["sub"]).expect("sub");
+    let routes = |claims: &HashMap<String, String>| {
+        ["GET /notes", "POST /notes"].map(|route| Req {
+            route,
+            body: (route == "POST /notes").then(|| r#"{"title":"t"}"#.to_owned()),
+            claims: Some(claims.clone()),
+            ..Req::default()
+        })
+    };
+
+    // The tenant is suspended: every route refuses the same token.
+    let active_free = TenantRecord {
+        status: TenantStatus::Active,
+        tier: TenantTier::Free,
+    };
+    harness.records().set_tenant(
+        tenant,
+        TenantRecord {
+            status: TenantStatus::Suspended,
+            ..active_free
+        },
+    );
+    for req in routes(&caller.claims) {
+        let route = req.route;
+        let problem = assert_problem(&harness.call(req).await, 403);
+        assert_eq!(problem.kind, "urn:problem:tenant-inactive", "{route}");
+    }
+    harness.records().set_tenant(tenant, active_free);
+
+    // The membership is disabled, then gone.
+    for change in ["disabled", "removed"] {
+        if change == "disabled" {
+            let membership = Membership {
+                role: TenantRole::Member,
+                status: MembershipStatus::Disabled,
+            };
+            harness.records().set_membership(tenant, user, membership);
+        } else {
+            harness.records().remove_membership(tenant, user);
+        }
+        for req in routes(&caller.claims) {
+            let route = req.route;
+            let problem = assert_problem(&harness.call(req).await, 403);
+            assert_eq!(problem.kind, "urn:problem:membership-inactive", "{change}: {route}");
+        }
+    }
+    assert_eq!(harness.api.store().snapshot().len(), 1, "nothing was written");
+
+    // A token claiming a higher tier: the record's tier sets the limit.
+    let other = Caller::new();
+    harness.create(&other, "first").await;
+    let mut enterprise = other.claims.clone();
+    enterprise.insert("tenant_tier".into(), "enterprise".into());
+    let limit = TenantTier::Free.limits().max_notes;
+    for n in 1..limit {
+        harness
+            .create(
+                &Caller {
+                    tenant: other.tenant,
+                    claims: enterprise.clone(),
+                },
+                &format!("note {n}"),
+            )
+            .await;
+    }
+    let response = harness
+        .call(Req {
+            route: "POST /notes",
+            body: Some(r#"{"title":"over"}"#.into()),
+            claims: Some(enterprise.clone()),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(assert_problem(&response, 403).kind, "urn:problem:limit-exceeded");
+    // The tier changes in the records: the next limit check follows.
+    harness.records().set_tenant(
+        other.tenant,
+        TenantRecord {
+            status: TenantStatus::Active,
+            tier: TenantTier::Pro,
+        },
+    );
+    harness.create(&other, "now there is room").await;
+}
+
+/// Records are cached for the freshness window: within it a change is not
+/// seen yet; after it, it is.
+#[tokio::test]
+async fn records_are_cached_for_the_freshness_window_only() {
+    let window = Duration::from_millis(300);
+    let harness = Harness::with_freshness(window);
+    let caller = Caller::new();
+    harness.create(&caller, "cached").await;
+    harness.records().set_tenant(
+        caller.tenant,
+        TenantRecord {
+            status: TenantStatus::Suspended,
+            tier: TenantTier::Free,
+        },
+    );
+    let reads = harness.records().reads();
+    harness.list(&caller, None).await;
+    assert_eq!(harness.records().reads(), reads, "served from the cache");
+    tokio::time::sleep(window + Duration::from_millis(100)).await;
+    let response = harness
+        .call(Req {
+            route: "GET /notes",
+            claims: Some(caller.claims.clone()),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(assert_problem(&response, 403).kind, "urn:problem:tenant-inactive");
 }

@@ -20,6 +20,7 @@ use http::header::CONTENT_TYPE;
 use notes::domain::NoteId;
 use notes::entrypoint::NotesApi;
 use notes::store::{DynamoNoteStore, NoteStore};
+use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings};
 use tenancy::table::{DataError, tenant_dynamo_sessions};
 use tenancy::{Problem, TenantId};
@@ -83,6 +84,19 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
 fn store(endpoint: &str, assumer: FakeAssumer) -> DynamoNoteStore<FakeAssumer> {
     let sessions = tenant_dynamo_sessions(assumer, sdk_config(endpoint), SessionCacheSettings::default());
     DynamoNoteStore::new(sessions, "notes-faults")
+}
+
+type Api = NotesApi<DynamoNoteStore<FakeAssumer>, DynamoAuthorityStore<FakeAssumer>>;
+
+/// The notes API as the function builds it: notes and the callers' records
+/// (authority) through one session cache, against `endpoint`.
+fn api(endpoint: &str, assumer: FakeAssumer) -> Api {
+    let sessions = tenant_dynamo_sessions(assumer, sdk_config(endpoint), SessionCacheSettings::default());
+    let authority = Authority::new(
+        DynamoAuthorityStore::new(sessions.clone(), "tenants-faults", "memberships-faults"),
+        AuthoritySettings::default(),
+    );
+    NotesApi::new(DynamoNoteStore::new(sessions, "notes-faults"), authority)
 }
 
 /// A local port nothing listens on (bound, noted, released).
@@ -190,10 +204,7 @@ fn assert_problem(route: &str, response: &ApiGatewayV2httpResponse, status: u16,
 
 /// Runs every route concurrently (the SDK backs off between attempts) and
 /// returns the responses in route order.
-async fn answer_every_route<A: RoleAssumer>(
-    api: &Arc<NotesApi<DynamoNoteStore<A>>>,
-    caller: &Caller,
-) -> Vec<(&'static str, ApiGatewayV2httpResponse)> {
+async fn answer_every_route(api: &Arc<Api>, caller: &Caller) -> Vec<(&'static str, ApiGatewayV2httpResponse)> {
     let tasks: Vec<_> = every_route(caller)
         .into_iter()
         .map(|(route, request)| {
@@ -218,7 +229,7 @@ async fn dynamodb_not_listening_is_503_on_every_route() {
     let port = closed_port().await;
     let assumer = FakeAssumer::succeeding();
     let calls = Arc::clone(&assumer.calls);
-    let api = Arc::new(NotesApi::new(store(&format!("http://127.0.0.1:{port}"), assumer)));
+    let api = Arc::new(api(&format!("http://127.0.0.1:{port}"), assumer));
     let caller = Caller::new();
     for (route, response) in answer_every_route(&api, &caller).await {
         assert_problem(route, &response, 503, "service-unavailable");
@@ -232,7 +243,7 @@ async fn sts_unavailable_is_503_on_every_route() {
     let port = closed_port().await;
     let assumer = FakeAssumer::failing(CredentialsError::Unavailable("Throttling".into()));
     let calls = Arc::clone(&assumer.calls);
-    let api = Arc::new(NotesApi::new(store(&format!("http://127.0.0.1:{port}"), assumer)));
+    let api = Arc::new(api(&format!("http://127.0.0.1:{port}"), assumer));
     let caller = Caller::new();
     for (route, response) in answer_every_route(&api, &caller).await {
         assert_problem(route, &response, 503, "service-unavailable");
@@ -254,7 +265,7 @@ async fn sts_refusing_is_a_500_that_reveals_nothing() {
     let assumer = FakeAssumer::failing(CredentialsError::Refused(
         "AccessDenied: arn:aws:iam::123:role/x".into(),
     ));
-    let api = NotesApi::new(store("http://127.0.0.1:9", assumer));
+    let api = api("http://127.0.0.1:9", assumer);
     let caller = Caller::new();
     let response = api.handle(event(&caller, "GET /notes", None, None)).await;
     assert_problem("GET /notes", &response, 500, "internal");
@@ -402,7 +413,7 @@ async fn a_throttled_call_is_retried_and_succeeds() {
 #[tokio::test]
 async fn throttled_every_time_is_unavailable_after_bounded_attempts() {
     let dynamo = FakeDynamo::start(vec![(400, THROTTLED.to_owned())]).await;
-    let api = NotesApi::new(store(&dynamo.endpoint, FakeAssumer::succeeding()));
+    let api = api(&dynamo.endpoint, FakeAssumer::succeeding());
     let caller = Caller::new();
 
     let store_error = api
@@ -417,9 +428,11 @@ async fn throttled_every_time_is_unavailable_after_bounded_attempts() {
     // The SDK's standard retry strategy: 3 attempts in all, then it gives up.
     assert_eq!(dynamo.targets().await.len(), 3);
 
+    // Through the handler, the caller's records are read first: the tenant
+    // record and the membership, 3 attempts each, then 503.
     let response = api
         .handle(event(&caller, "GET /notes/{note_id}", Some(NoteId::generate()), None))
         .await;
     assert_problem("GET /notes/{note_id}", &response, 503, "service-unavailable");
-    assert_eq!(dynamo.targets().await.len(), 6, "again 3 attempts, then 503");
+    assert_eq!(dynamo.targets().await.len(), 9, "3 + 2 x 3 attempts, then 503");
 }

@@ -3,27 +3,32 @@
 //! Who may do what:
 //! - `POST /tenants` is public (no token): registration.
 //! - `/tenant` routes act on the caller's own tenant, taken from the verified
-//!   claims and nowhere else.
-//! - `/admin/...` routes are for platform admins only; the path's tenant id is
-//!   read only there, and only after the platform-admin check.
+//!   claims and nowhere else; what the caller may do there comes from the
+//!   records (read fresh for `PUT /tenant`).
+//! - `/admin/...` routes are for platform admins only, as the user pool has
+//!   them now; the path's tenant id is read only there, and only after the
+//!   platform-admin check.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
+use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     DEFAULT_MAX_BODY_BYTES, answer, json_body, json_response, no_body, only_query_params, page_query, path_param,
 };
 use tenancy::table::DataError;
 use tenancy::telemetry::record_tenant;
-use tenancy::{ApiError, PlatformAdmin, TenantContext, TenantId};
+use tenancy::{ApiError, Caller, PlatformAdmin, TenantContext, TenantId};
+use users_api::InternalResponse;
 
 use crate::api::{
     ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, TenantList,
     UpdateTenant,
 };
 use crate::domain::{InvalidTenant, Registration, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
+use crate::operators::{Operators, require_platform_admin};
 use crate::registration::{Outcome, register};
 use crate::store::{SlugStore, TenantStore};
-use crate::users::UsersService;
+use crate::users::{UsersError, UsersService};
 
 /// The routes this function serves, as API Gateway route keys.
 pub const ROUTES: [&str; 7] = [
@@ -40,17 +45,36 @@ pub const ROUTES: [&str; 7] = [
 /// the record in between.
 const MODIFY_ATTEMPTS: usize = 3;
 
-/// The tenants API over its stores and the users service.
+/// The tenants API over its stores, the users service, the callers'
+/// authority and the platform's operators.
 #[derive(Debug)]
-pub struct TenantsApi<T, S, U> {
+pub struct TenantsApi<T, S, U, A, O> {
     tenants: T,
     slugs: S,
     users: U,
+    authority: Authority<A>,
+    operators: O,
 }
 
-impl<T: TenantStore, S: SlugStore, U: UsersService> TenantsApi<T, S, U> {
-    pub fn new(tenants: T, slugs: S, users: U) -> Self {
-        Self { tenants, slugs, users }
+impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operators> TenantsApi<T, S, U, A, O> {
+    pub fn new(tenants: T, slugs: S, users: U, authority: Authority<A>, operators: O) -> Self {
+        Self {
+            tenants,
+            slugs,
+            users,
+            authority,
+            operators,
+        }
+    }
+
+    /// The callers' authority (for tests).
+    pub fn authority(&self) -> &Authority<A> {
+        &self.authority
+    }
+
+    /// The platform's operators (for tests).
+    pub fn operators(&self) -> &O {
+        &self.operators
     }
 
     /// The tenant store (for tests).
@@ -81,23 +105,38 @@ impl<T: TenantStore, S: SlugStore, U: UsersService> TenantsApi<T, S, U> {
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         match request.request_context.route_key.as_deref().unwrap_or_default() {
             "POST /tenants" => self.register(request, span).await,
-            "GET /tenant" => self.get_own(&member(request, span)?, request).await,
-            "PUT /tenant" => self.update_own(&member(request, span)?, request).await,
-            "GET /admin/tenants" => self.list(&PlatformAdmin::from_request(request)?, request).await,
+            "GET /tenant" => {
+                let caller = caller(request, span)?;
+                self.get_own(&self.authority.current(&caller).await?, request).await
+            }
+            // A privileged write: the caller's membership as it is now.
+            "PUT /tenant" => {
+                let caller = caller(request, span)?;
+                self.update_own(&self.authority.fresh(&caller).await?, request).await
+            }
+            "GET /admin/tenants" => self.list(&self.platform_admin(request).await?, request).await,
             "POST /admin/tenants/{tenant_id}/suspend" => {
-                let admin = PlatformAdmin::from_request(request)?;
-                self.change_status(&admin, request, span, Tenant::suspend).await
+                let admin = self.platform_admin(request).await?;
+                self.suspend(&admin, request, span).await
             }
             "POST /admin/tenants/{tenant_id}/reactivate" => {
-                let admin = PlatformAdmin::from_request(request)?;
+                let admin = self.platform_admin(request).await?;
                 self.change_status(&admin, request, span, Tenant::reactivate).await
             }
             "PUT /admin/tenants/{tenant_id}/tier" => {
-                let admin = PlatformAdmin::from_request(request)?;
+                let admin = self.platform_admin(request).await?;
                 self.change_tier(&admin, request, span).await
             }
             _ => Err(ApiError::NotFound("no such route".into())),
         }
+    }
+
+    /// The caller, if its token names a platform admin and the user pool
+    /// still has it in the group.
+    async fn platform_admin(&self, request: &ApiGatewayV2httpRequest) -> Result<PlatformAdmin, ApiError> {
+        let admin = PlatformAdmin::from_request(request)?;
+        require_platform_admin(&self.operators, &admin).await?;
+        Ok(admin)
     }
 
     /// `POST /tenants`: public; any token the request may carry is ignored.
@@ -211,6 +250,58 @@ impl<T: TenantStore, S: SlugStore, U: UsersService> TenantsApi<T, S, U> {
         Ok(json_response(StatusCode::OK, &tenant))
     }
 
+    /// Suspends a tenant (platform admins) and ends its members' sessions.
+    /// Repeating it on a suspended tenant ends the sessions again, so a
+    /// suspension whose second step failed is finished by a retry.
+    async fn suspend(
+        &self,
+        admin: &PlatformAdmin,
+        request: &ApiGatewayV2httpRequest,
+        span: &tracing::Span,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let target = target_tenant(request, span)?;
+        let tenant = modify_tenant(&self.tenants, &target, |current| {
+            if current.status == TenantStatus::Suspended {
+                return Ok(None);
+            }
+            current
+                .suspend(now())
+                .map(Some)
+                .map_err(|error| ApiError::Conflict(error.to_string()))
+        })
+        .await?;
+        tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
+        let unfinished = || {
+            ApiError::ServiceUnavailable(
+                "the tenant is suspended, but its members' sessions could not be ended yet; repeat the request".into(),
+            )
+        };
+        match self.users.end_sessions(&target).await {
+            Ok(InternalResponse::SessionsEnded { users }) => {
+                tracing::info!(platform_admin = %admin.user_id, users, "the suspended tenant's sessions ended");
+                Ok(json_response(StatusCode::OK, &tenant))
+            }
+            Err(UsersError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "ending the suspended tenant's sessions failed");
+                Err(unfinished())
+            }
+            Ok(InternalResponse::Refused { status, detail }) => {
+                tracing::warn!(status, %detail, "the users service refused to end the sessions");
+                Err(unfinished())
+            }
+            Ok(other @ InternalResponse::Created { .. }) => {
+                tracing::error!(answer = ?other, "the users service answered another command");
+                Err(ApiError::Internal)
+            }
+            Err(UsersError::Misconfigured(reason)) => {
+                tracing::error!(%reason, "the users service cannot be used");
+                Err(ApiError::Internal)
+            }
+        }
+    }
+
     /// `PUT /admin/tenants/{tenant_id}/tier` (platform admins).
     async fn change_tier(
         &self,
@@ -238,11 +329,11 @@ impl<T: TenantStore, S: SlugStore, U: UsersService> TenantsApi<T, S, U> {
     }
 }
 
-/// The caller's tenant context (any role), recorded on the request span.
-fn member(request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> Result<TenantContext, ApiError> {
-    let context = TenantContext::from_request(request)?;
-    record_tenant(span, &context.tenant_id);
-    Ok(context)
+/// The caller as its token says, recorded on the request span.
+fn caller(request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> Result<Caller, ApiError> {
+    let caller = Caller::from_request(request)?;
+    record_tenant(span, &caller.tenant_id);
+    Ok(caller)
 }
 
 /// The `{tenant_id}` of an admin route. Call only after the platform-admin check.

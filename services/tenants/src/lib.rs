@@ -2,7 +2,7 @@
 //! a tenant's own record, and platform-admin tenant management.
 //!
 //! `domain` (rules), `store` (DynamoDB and in-memory), `users` (the users
-//! service behind a trait), `registration` (the resumable registration flow),
+//! service behind a trait), `operators` (who is a platform admin now), `registration` (the resumable registration flow),
 //! `entrypoint` (events to calls, results to responses), `api` (wire types).
 //! The Lambda binary in `src/bin/tenants.rs` only wires them together.
 
@@ -10,6 +10,7 @@ pub mod api;
 pub mod domain;
 pub mod entrypoint;
 pub mod openapi;
+pub mod operators;
 pub mod registration;
 pub mod store;
 pub mod users;

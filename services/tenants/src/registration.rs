@@ -89,6 +89,10 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
                 "the user directory is temporarily unavailable; please retry the same request".into(),
             ));
         }
+        Ok(other @ InternalResponse::SessionsEnded { .. }) => {
+            tracing::error!(answer = ?other, "the users service answered another command");
+            return Err(ApiError::Internal);
+        }
         Err(UsersError::Misconfigured(reason)) => {
             tracing::error!(%reason, "the users service cannot be used");
             return Err(ApiError::Internal);

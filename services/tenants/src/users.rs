@@ -1,5 +1,6 @@
-//! The users service, as registration sees it: "create the first admin of
-//! this tenant". A trait, the Lambda Invoke implementation, and an in-memory
+//! The users service, as the tenants service sees it: "create the first
+//! admin of this tenant" (registration) and "end this tenant's sessions"
+//! (suspension). A trait, the Lambda Invoke implementation, and an in-memory
 //! fake for tests.
 
 use std::collections::HashMap;
@@ -53,6 +54,9 @@ pub trait UsersService: Send + Sync + 'static {
         &self,
         admin: &FirstAdmin<'_>,
     ) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
+
+    /// Revokes the refresh tokens of every member of `tenant` (idempotent).
+    fn end_sessions(&self, tenant: &TenantId) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
 }
 
 /// [`UsersService`] by synchronous Lambda Invoke of the users function.
@@ -71,16 +75,10 @@ impl LambdaUsersService {
     }
 }
 
-impl UsersService for LambdaUsersService {
-    async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
-        let request = InternalRequest {
-            internal: InternalCommand::CreateFirstAdmin {
-                tenant_id: admin.tenant_id,
-                tier: admin.tier,
-                email: admin.email.to_owned(),
-                password: admin.password.to_owned(),
-            },
-        };
+impl LambdaUsersService {
+    /// Sends one internal command by synchronous invocation.
+    async fn invoke(&self, command: InternalCommand) -> Result<InternalResponse, UsersError> {
+        let request = InternalRequest { internal: command };
         let payload = serde_json::to_vec(&request).map_err(|error| UsersError::Misconfigured(error.to_string()))?;
         let output = self
             .client
@@ -101,6 +99,22 @@ impl UsersService for LambdaUsersService {
         let body = output.payload().map(Blob::as_ref).unwrap_or_default();
         serde_json::from_slice(body)
             .map_err(|_| UsersError::Misconfigured("the users function answered something unreadable".into()))
+    }
+}
+
+impl UsersService for LambdaUsersService {
+    async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
+        self.invoke(InternalCommand::CreateFirstAdmin {
+            tenant_id: admin.tenant_id,
+            tier: admin.tier,
+            email: admin.email.to_owned(),
+            password: admin.password.to_owned(),
+        })
+        .await
+    }
+
+    async fn end_sessions(&self, tenant: &TenantId) -> Result<InternalResponse, UsersError> {
+        self.invoke(InternalCommand::EndSessions { tenant_id: *tenant }).await
     }
 }
 
@@ -145,6 +159,7 @@ pub struct FakeAdmin {
 #[derive(Debug, Default)]
 pub struct FakeUsersService {
     admins: Mutex<HashMap<String, FakeAdmin>>,
+    ended: Mutex<Vec<TenantId>>,
     calls: AtomicUsize,
     failures: AtomicUsize,
 }
@@ -160,6 +175,23 @@ impl FakeUsersService {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// The tenants whose sessions were ended, in order.
+    pub fn ended_sessions(&self) -> Vec<TenantId> {
+        self.ended.lock().map(|ended| ended.clone()).unwrap_or_default()
+    }
+
+    /// Counts a call; fails it if failures were asked for.
+    fn call(&self) -> Result<(), UsersError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        {
+            Ok(_) => Err(UsersError::Unavailable("injected failure".into())),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The admins created (one per email).
     pub fn admins(&self) -> Vec<FakeAdmin> {
         self.admins
@@ -171,14 +203,7 @@ impl FakeUsersService {
 
 impl UsersService for FakeUsersService {
     async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            return Err(UsersError::Unavailable("injected failure".into()));
-        }
+        self.call()?;
         let mut admins = self
             .admins
             .lock()
@@ -204,6 +229,19 @@ impl UsersService for FakeUsersService {
         admins.insert(admin.email.to_owned(), created.clone());
         Ok(InternalResponse::Created {
             user_id: created.user_id,
+        })
+    }
+
+    async fn end_sessions(&self, tenant: &TenantId) -> Result<InternalResponse, UsersError> {
+        self.call()?;
+        let mut ended = self
+            .ended
+            .lock()
+            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        ended.push(*tenant);
+        let users = self.admins().iter().filter(|admin| admin.tenant_id == *tenant).count();
+        Ok(InternalResponse::SessionsEnded {
+            users: u32::try_from(users).unwrap_or(u32::MAX),
         })
     }
 }

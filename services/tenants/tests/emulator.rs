@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::table::DataError;
@@ -23,10 +24,17 @@ use tenancy::{TenantId, TenantTier};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use tenants::entrypoint::TenantsApi;
+use tenants::operators::FakeOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore, SlugStore, TenantStore};
 use tenants::users::FakeUsersService;
 
-type Api = TenantsApi<DynamoTenantStore<StsRoleAssumer>, DynamoSlugStore, FakeUsersService>;
+type Api = TenantsApi<
+    DynamoTenantStore<StsRoleAssumer>,
+    DynamoSlugStore,
+    FakeUsersService,
+    DynamoAuthorityStore<StsRoleAssumer>,
+    FakeOperators,
+>;
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()
@@ -79,12 +87,21 @@ async fn api() -> Arc<Api> {
         session_duration: Duration::from_secs(3600),
         refresh_margin: Duration::from_secs(300),
         max_cached_tenants: 100,
+        authority_freshness: std::time::Duration::from_secs(10),
         service_name: "tenants-it".into(),
     };
+    let sessions = config.tenant_dynamo_sessions(&sdk);
+    // No member route is called here: the memberships table is never read.
+    let authority = Authority::new(
+        DynamoAuthorityStore::new(sessions.clone(), &tenants_table, "memberships-not-read"),
+        AuthoritySettings::default(),
+    );
     Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(config.tenant_dynamo_sessions(&sdk), client.clone(), tenants_table),
+        DynamoTenantStore::new(sessions, client.clone(), tenants_table),
         DynamoSlugStore::new(client, slugs_table),
         FakeUsersService::default(),
+        authority,
+        FakeOperators::default(),
     ))
 }
 
@@ -232,7 +249,11 @@ async fn the_platform_list_pages_across_every_tenant() {
         let registered: Registered = serde_json::from_value(body_json(&response)).expect("registered");
         created.push(registered.tenant.tenant_id);
     }
-    let operator = json!({"sub": uuid::Uuid::new_v4().to_string(), "cognito:groups": "[platform-admin]"});
+    let operator = json!({
+        "sub": uuid::Uuid::new_v4().to_string(),
+        "username": "ops@example.com",
+        "cognito:groups": "[platform-admin]",
+    });
     let mut seen: Vec<TenantId> = Vec::new();
     let mut sizes = Vec::new();
     let mut cursor: Option<String> = None;

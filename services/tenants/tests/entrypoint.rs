@@ -14,15 +14,17 @@ use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::openapi::Document;
-use tenancy::{Problem, TenantId, TenantTier};
+use tenancy::{MembershipStatus, Problem, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
 use tenants::entrypoint::TenantsApi;
+use tenants::operators::FakeOperators;
 use tenants::store::{MemorySlugStore, MemoryTenantStore};
 use tenants::users::FakeUsersService;
 
-type Api = TenantsApi<MemoryTenantStore, MemorySlugStore, FakeUsersService>;
+type Api = TenantsApi<MemoryTenantStore, MemorySlugStore, FakeUsersService, MemoryAuthorityStore, FakeOperators>;
 
 #[derive(Default)]
 struct Req {
@@ -81,6 +83,7 @@ fn platform_admin() -> HashMap<String, String> {
     claims(&[
         ("sub", uuid::Uuid::new_v4().to_string()),
         ("token_use", "access".into()),
+        ("username", "ops@example.com".into()),
         ("cognito:groups", "[platform-admin]".into()),
     ])
 }
@@ -136,17 +139,41 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        // Records read on every request.
+        let settings = AuthoritySettings {
+            freshness: std::time::Duration::ZERO,
+            ..AuthoritySettings::default()
+        };
         Self {
             api: Arc::new(TenantsApi::new(
                 MemoryTenantStore::default(),
                 MemorySlugStore::default(),
                 FakeUsersService::default(),
+                Authority::new(MemoryAuthorityStore::default(), settings),
+                FakeOperators::default(),
             )),
         }
     }
 
+    /// The records authority reads: the tenant records are the tenant
+    /// store's (copied before each call); a caller's membership is made from
+    /// its first token (see `ensure_member_from_claims`).
+    fn records(&self) -> &MemoryAuthorityStore {
+        self.api.authority().store()
+    }
+
     /// Every response is checked against the committed OpenAPI document.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        for tenant in self.api.tenants().snapshot() {
+            let record = TenantRecord {
+                status: tenant.status,
+                tier: tenant.tier,
+            };
+            self.records().set_tenant(tenant.tenant_id, record);
+        }
+        if let Some(claims) = &req.claims {
+            self.records().ensure_member_from_claims(claims);
+        }
         let route = req.route;
         let response = self.api.handle(event(req)).await;
         DOCUMENT.check_response(route, &response);
@@ -541,9 +568,20 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     assert_problem(&harness.admin_call(reactivate, &id, None).await, 409);
     let response = harness.admin_call(suspend, &id, None).await;
     assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 3));
+    assert_eq!(
+        harness.api.users().ended_sessions(),
+        vec![id],
+        "its members' sessions end"
+    );
+    // Suspending again changes no record and ends the sessions again: a
+    // retry finishes a suspension whose second step failed.
     let before = harness.state();
-    assert_problem(&harness.admin_call(suspend, &id, None).await, 409);
-    assert_eq!(harness.state(), before);
+    let response = harness.admin_call(suspend, &id, None).await;
+    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 3));
+    let again = harness.state();
+    assert_eq!((&again.tenants, &again.claims), (&before.tenants, &before.claims));
+    assert_eq!(harness.api.users().ended_sessions(), vec![id, id]);
+    let before = again;
 
     // A suspended tenant cannot be renamed by its admin.
     let response = harness
@@ -1087,4 +1125,101 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     assert_eq!(harness.state().users_calls, before.users_calls);
     let response = harness.call(requests().remove(0)).await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
+}
+
+/// A suspension whose second step (ending the members' sessions) failed is
+/// a 503 that says so; the tenant is suspended, and a retry finishes it.
+#[tokio::test]
+async fn a_suspension_ends_the_sessions_or_says_to_retry() {
+    let harness = Harness::new();
+    let id = harness
+        .register("Acme", "acme", "ada@example.com")
+        .await
+        .tenant
+        .tenant_id;
+    let suspend = "POST /admin/tenants/{tenant_id}/suspend";
+    harness.api.users().fail_next(1);
+    let problem = assert_problem(&harness.admin_call(suspend, &id, None).await, 503);
+    assert!(problem.detail.contains("repeat"), "{}", problem.detail);
+    let stored = harness.api.tenants().snapshot();
+    assert_eq!(stored[0].status, TenantStatus::Suspended, "the suspension itself holds");
+    assert!(harness.api.users().ended_sessions().is_empty());
+    let response = harness.admin_call(suspend, &id, None).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    assert_eq!(harness.api.users().ended_sessions(), vec![id]);
+}
+
+/// What a caller may do comes from the records as they are now, not from
+/// the token: a suspended tenant's member, a demoted admin and a platform
+/// admin who left the group are refused with the tokens they hold.
+#[tokio::test]
+async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
+    let harness = Harness::new();
+    let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant;
+    let id = tenant.tenant_id;
+    let admin = tenant_claims(&id, "admin");
+    let get = || Req {
+        route: "GET /tenant",
+        claims: Some(admin.clone()),
+        ..Req::default()
+    };
+    let rename = |name: &str| Req {
+        route: "PUT /tenant",
+        body: Some(json!({"name": name, "version": 2}).to_string()),
+        claims: Some(admin.clone()),
+        ..Req::default()
+    };
+    assert_eq!(harness.call(get()).await.status_code, 200);
+
+    // Demoted (the membership says member): the admin token renames nothing.
+    let user = UserId::parse(&admin["sub"]).expect("sub");
+    let member = Membership {
+        role: TenantRole::Member,
+        status: MembershipStatus::Active,
+    };
+    harness.records().set_membership(id, user, member);
+    let before = harness.state();
+    assert_eq!(
+        assert_problem(&harness.call(rename("Renamed")).await, 403).kind,
+        "urn:problem:forbidden"
+    );
+    assert_eq!(harness.state(), before);
+    assert_eq!(harness.call(get()).await.status_code, 200, "a member may still read");
+
+    // Suspended: every tenant route refuses the same token.
+    let ops = platform_admin();
+    let suspend = Req {
+        route: "POST /admin/tenants/{tenant_id}/suspend",
+        tenant_id: Some(id.to_string()),
+        claims: Some(ops.clone()),
+        ..Req::default()
+    };
+    assert_eq!(harness.call(suspend).await.status_code, 200);
+    for req in [get(), rename("Again")] {
+        let route = req.route;
+        let problem = assert_problem(&harness.call(req).await, 403);
+        assert_eq!(problem.kind, "urn:problem:tenant-inactive", "{route}");
+    }
+
+    // A platform admin who left the group: its token no longer acts.
+    harness.api.operators().revoke(UserId::parse(&ops["sub"]).expect("sub"));
+    let before = harness.state();
+    for route in [
+        "GET /admin/tenants",
+        "POST /admin/tenants/{tenant_id}/reactivate",
+        "POST /admin/tenants/{tenant_id}/suspend",
+    ] {
+        let req = Req {
+            route,
+            tenant_id: route.contains("{tenant_id}").then(|| id.to_string()),
+            claims: Some(ops.clone()),
+            ..Req::default()
+        };
+        assert_eq!(
+            assert_problem(&harness.call(req).await, 403).kind,
+            "urn:problem:forbidden",
+            "{route}"
+        );
+    }
+    assert_eq!(harness.state(), before);
 }

@@ -3,8 +3,7 @@
 //! member of an active tenant, lets platform admins without a tenant sign in
 //! without them, and fails every other sign-in.
 //!
-//! `store` (what is read, DynamoDB and in-memory), `trigger` (the decision
-//! and the V2 response). The Lambda binary only wires them together.
+//! `trigger` (the decision and the V2 response), over the records of
+//! `tenancy::authority`. The Lambda binary only wires them together.
 
-pub mod store;
 pub mod trigger;

@@ -5,7 +5,8 @@
 //! the users service writes (AdminCreateUser; the app client cannot write
 //! custom attributes). It is still only a pointer: the claims are granted only
 //! if that tenant holds an active membership `user#<sub>` and is itself
-//! active, both read with credentials scoped to that very tenant.
+//! active, both read with credentials scoped to that very tenant
+//! (`tenancy::authority`, the reads and rule every API request uses too).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,14 +16,12 @@ use aws_lambda_events::cognito::{
     CognitoIdTokenGenerationV2,
 };
 use serde_json::Value;
+use tenancy::authority::{AuthorityStore, decide};
 use tenancy::context::{PLATFORM_ADMIN_GROUP, claim};
 use tenancy::table::DataError;
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{TenantId, TenantRole, TenantTier, UserId};
 use tracing::Instrument as _;
-use users_api::MembershipStatus;
-
-use crate::store::{ClaimsStore, TenantStatus};
 
 /// The user attribute naming the user's tenant.
 pub const TENANT_ATTRIBUTE: &str = "custom:tenant_id";
@@ -43,10 +42,7 @@ enum Refusal {
     NoSubject,
     NoTenantAndNotPlatformAdmin,
     MalformedTenant,
-    NoMembership,
-    Membership(MembershipStatus),
-    NoTenantRecord,
-    Tenant(TenantStatus),
+    Records(tenancy::authority::Refusal),
     Store(DataError),
 }
 
@@ -56,10 +52,7 @@ impl fmt::Display for Refusal {
             Self::NoSubject => f.write_str("the event has no valid sub attribute"),
             Self::NoTenantAndNotPlatformAdmin => f.write_str("no custom:tenant_id and not in the platform-admin group"),
             Self::MalformedTenant => f.write_str("custom:tenant_id is not a tenant id"),
-            Self::NoMembership => f.write_str("the tenant has no membership for this user"),
-            Self::Membership(status) => write!(f, "the membership is {status:?}"),
-            Self::NoTenantRecord => f.write_str("the tenant has no record"),
-            Self::Tenant(status) => write!(f, "the tenant is {status:?}"),
+            Self::Records(refusal) => refusal.fmt(f),
             Self::Store(error) => write!(f, "reading the tenant's data failed: {error}"),
         }
     }
@@ -99,7 +92,7 @@ pub struct TokenClaims<S> {
     store: S,
 }
 
-impl<S: ClaimsStore> TokenClaims<S> {
+impl<S: AuthorityStore> TokenClaims<S> {
     pub fn new(store: S) -> Self {
         Self { store }
     }
@@ -167,19 +160,14 @@ impl<S: ClaimsStore> TokenClaims<S> {
         let tenant = TenantId::parse(raw_tenant).map_err(|_| Refusal::MalformedTenant)?;
         record_tenant(span, &tenant);
 
+        // The same records and rule as every API request (tenancy::authority), read now.
         let (membership, record) = tokio::join!(self.store.membership(&tenant, &user), self.store.tenant(&tenant));
-        let membership = membership.map_err(Refusal::Store)?.ok_or(Refusal::NoMembership)?;
-        if membership.status != MembershipStatus::Active {
-            return Err(Refusal::Membership(membership.status));
-        }
-        let record = record.map_err(Refusal::Store)?.ok_or(Refusal::NoTenantRecord)?;
-        if record.status != TenantStatus::Active {
-            return Err(Refusal::Tenant(record.status));
-        }
+        let (membership, record) = (membership.map_err(Refusal::Store)?, record.map_err(Refusal::Store)?);
+        let (role, tier) = decide(record, membership).map_err(Refusal::Records)?;
         Ok(Some(TenantClaims {
             tenant_id: tenant,
-            role: membership.role,
-            tier: record.tier,
+            role,
+            tier,
         }))
     }
 }

@@ -7,10 +7,10 @@ use std::time::Duration;
 use aws_lambda_events::cognito::CognitoEventUserPoolsPreTokenGenV2;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use serde_json::json;
+use tenancy::authority::{DynamoAuthorityStore, membership_sort_key};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::table::{TableSpec, WriteCondition};
 use tenancy::{TenantId, UserId};
-use token_claims::store::{DynamoClaimsStore, membership_sort_key};
 use token_claims::trigger::{SignInError, TENANT_ATTRIBUTE, TokenClaims};
 
 const MEMBER_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_member.json");
@@ -77,6 +77,7 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
         session_duration: Duration::from_secs(3600),
         refresh_margin: Duration::from_secs(300),
         max_cached_tenants: 100,
+        authority_freshness: std::time::Duration::from_secs(10),
         service_name: "token-claims-it".into(),
     };
 
@@ -112,7 +113,7 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
             .expect("seed membership");
     }
 
-    let trigger = TokenClaims::new(DynamoClaimsStore::new(
+    let trigger = TokenClaims::new(DynamoAuthorityStore::new(
         config.tenant_dynamo_sessions(&sdk),
         tenants_table,
         memberships_table,

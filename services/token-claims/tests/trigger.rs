@@ -4,10 +4,11 @@
 
 use aws_lambda_events::cognito::{CognitoEventUserPoolsPreTokenGenTriggerSource, CognitoEventUserPoolsPreTokenGenV2};
 use serde_json::{Value, json};
+use tenancy::MembershipStatus;
+use tenancy::TenantStatus;
+use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::{TenantId, TenantRole, TenantTier, UserId};
-use token_claims::store::{Membership, MemoryClaimsStore, TenantRecord, TenantStatus};
 use token_claims::trigger::{SignInError, TENANT_ATTRIBUTE, TokenClaims};
-use users_api::MembershipStatus;
 
 const MEMBER_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_member.json");
 const PLATFORM_ADMIN_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_platform_admin.json");
@@ -36,19 +37,19 @@ fn record(status: TenantStatus, tier: TenantTier) -> TenantRecord {
 }
 
 /// A store where the fixture's member has `membership` in the fixture's tenant.
-fn trigger(membership: Option<Membership>, tenant: Option<TenantRecord>) -> TokenClaims<MemoryClaimsStore> {
-    let store = MemoryClaimsStore::default();
+fn trigger(membership: Option<Membership>, tenant: Option<TenantRecord>) -> TokenClaims<MemoryAuthorityStore> {
+    let store = MemoryAuthorityStore::default();
     if let Some(membership) = membership {
-        store.put_membership(self::tenant(), member(), membership);
+        store.set_membership(self::tenant(), member(), membership);
     }
     if let Some(tenant) = tenant {
-        store.put_tenant(self::tenant(), tenant);
+        store.set_tenant(self::tenant(), tenant);
     }
     TokenClaims::new(store)
 }
 
 async fn answer(
-    trigger: &TokenClaims<MemoryClaimsStore>,
+    trigger: &TokenClaims<MemoryAuthorityStore>,
     event: CognitoEventUserPoolsPreTokenGenV2,
 ) -> Result<Value, SignInError> {
     let answered = trigger.handle(event, "test-request").await?;
@@ -118,7 +119,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
     let active = || Some(record(TenantStatus::Active, TenantTier::Free));
     let member = |status| Some(membership(TenantRole::Member, status));
     type Edit = Box<dyn Fn(&mut CognitoEventUserPoolsPreTokenGenV2)>;
-    let cases: Vec<(&str, TokenClaims<MemoryClaimsStore>, Edit)> = vec![
+    let cases: Vec<(&str, TokenClaims<MemoryAuthorityStore>, Edit)> = vec![
         (
             "suspended tenant",
             trigger(
@@ -210,8 +211,8 @@ async fn a_forged_tenant_attribute_cannot_change_the_tenant() {
     let other = TenantId::generate();
     trigger
         .store()
-        .put_tenant(other, record(TenantStatus::Active, TenantTier::Enterprise));
-    trigger.store().put_membership(
+        .set_tenant(other, record(TenantStatus::Active, TenantTier::Enterprise));
+    trigger.store().set_membership(
         other,
         UserId::generate(),
         membership(TenantRole::Admin, MembershipStatus::Active),

@@ -5,12 +5,13 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use serde_json::Value;
+use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     answer, created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
     problem_response,
 };
 use tenancy::telemetry::{record_tenant, request_span};
-use tenancy::{ApiError, TenantContext, TenantId, TenantTier};
+use tenancy::{ApiError, Caller, TenantContext, TenantId, TenantTier};
 use tracing::Instrument as _;
 use users_api::{
     ChangeRole, InternalCommand, InternalRequest, InternalResponse, InviteUser, UserList, normalize_email,
@@ -41,16 +42,27 @@ pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
 const LAST_ADMIN: &str =
     "the tenant must keep at least one active administrator; make another member an administrator first";
 
-/// The users API over a membership store and a user directory.
+/// The users API over a membership store and a user directory, for callers
+/// whose authority the records give.
 #[derive(Debug)]
-pub struct UsersApi<S, D> {
+pub struct UsersApi<S, D, A> {
     store: S,
     directory: D,
+    authority: Authority<A>,
 }
 
-impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
-    pub fn new(store: S, directory: D) -> Self {
-        Self { store, directory }
+impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
+    pub fn new(store: S, directory: D, authority: Authority<A>) -> Self {
+        Self {
+            store,
+            directory,
+            authority,
+        }
+    }
+
+    /// The callers' authority (for tests).
+    pub fn authority(&self) -> &Authority<A> {
+        &self.authority
     }
 
     /// The store (for tests).
@@ -110,14 +122,23 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
                     password,
                 } => {
                     record_tenant(&tracing::Span::current(), &tenant_id);
-                    self.create_first_admin(tenant_id, tier, &email, &password).await
+                    self.create_first_admin(tenant_id, tier, &email, &password)
+                        .await
+                        .map(|user_id| {
+                            tracing::info!(user_id = %user_id, "first admin created");
+                            InternalResponse::Created { user_id }
+                        })
+                }
+                InternalCommand::EndSessions { tenant_id } => {
+                    record_tenant(&tracing::Span::current(), &tenant_id);
+                    self.end_sessions(&tenant_id).await.map(|users| {
+                        tracing::info!(users, "the tenant's sessions ended");
+                        InternalResponse::SessionsEnded { users }
+                    })
                 }
             };
             match result {
-                Ok(user_id) => {
-                    tracing::info!(user_id = %user_id, "first admin created");
-                    InternalResponse::Created { user_id }
-                }
+                Ok(response) => response,
                 Err(error) => {
                     let problem = error.problem(None);
                     tracing::info!(status = problem.status, "internal command refused");
@@ -137,15 +158,19 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        let context = TenantContext::from_request(request)?;
-        record_tenant(span, &context.tenant_id);
+        let caller = Caller::from_request(request)?;
+        record_tenant(span, &caller.tenant_id);
         let route = request.request_context.route_key.as_deref().unwrap_or_default();
-        match route {
-            "GET /users" => return self.list(&context, request).await,
-            "GET /users/me" => return self.me(&context, request).await,
-            _ if ROUTES.contains(&route) => require_admin(&context)?,
+        let context = match route {
+            "GET /users" => return self.list(&self.authority.current(&caller).await?, request).await,
+            "GET /users/me" => return self.me(&self.authority.current(&caller).await?, request).await,
+            "GET /users/{user_id}" => self.authority.current(&caller).await?,
+            // Privileged writes: the caller's membership as it is now, so a
+            // demoted, disabled or removed admin's old token undoes nothing.
+            _ if ROUTES.contains(&route) => self.authority.fresh(&caller).await?,
             _ => return Err(ApiError::NotFound("no such route".into())),
-        }
+        };
+        require_admin(&context)?;
         match route {
             "POST /users" => self.invite(&context, request).await,
             "GET /users/{user_id}" => self.get(&context, request).await,
@@ -370,10 +395,12 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
             self.replace(context, &current, &next, -1).await?;
             next
         };
-        // (2) The directory user, if it is still this one.
+        // (2) The directory user, if it is still this one: its sessions
+        // first, so no refresh token outlives the membership.
         if self.directory_user_matches(&marked).await? {
             // Execution role (Cognito is not tenant-scoped); the membership
             // proved the user is in this tenant.
+            ignore_missing(self.directory.sign_out_everywhere(&marked.email).await)?;
             ignore_missing(self.directory.delete_user(&marked.email).await)?;
         }
         // (3) The membership.
@@ -434,6 +461,28 @@ impl<S: MembershipStore, D: Directory> UsersApi<S, D> {
             .get_user(&user.email)
             .await?
             .is_some_and(|found| found.user_id == user.user_id))
+    }
+
+    /// Revokes the refresh tokens of every member of `tenant` (the tenant was
+    /// suspended): no new tokens can be minted with them. Returns how many
+    /// users were signed out. Safe to repeat.
+    async fn end_sessions(&self, tenant: &TenantId) -> Result<u32, ApiError> {
+        let mut after = None;
+        let mut signed_out = 0;
+        loop {
+            let page = self.store.list(tenant, MAX_PAGE_SIZE, after).await?;
+            for user in &page.users {
+                // Only the directory user the membership names (its `sub`).
+                if self.directory_user_matches(user).await? {
+                    ignore_missing(self.directory.sign_out_everywhere(&user.email).await)?;
+                    signed_out += 1;
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(signed_out),
+            }
+        }
     }
 
     async fn create_first_admin(

@@ -11,10 +11,13 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::encodings::Body;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType, UsernameAttributeType};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::json;
+use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::{TenantId, TenantTier};
@@ -26,10 +29,12 @@ use users_api::{InternalCommand, InternalResponse, UserList};
 
 const PASSWORD: &str = "Secret-passw0rd1";
 
-type Api = UsersApi<DynamoMembershipStore<StsRoleAssumer>, CognitoDirectory>;
+type Api = UsersApi<DynamoMembershipStore<StsRoleAssumer>, CognitoDirectory, DynamoAuthorityStore<StsRoleAssumer>>;
 
 struct Stack {
     api: Api,
+    dynamo: aws_sdk_dynamodb::Client,
+    tenants_table: String,
     cognito: aws_sdk_cognitoidentityprovider::Client,
     pool: String,
 }
@@ -41,6 +46,8 @@ async fn stack() -> Stack {
     );
     let sdk = load_aws_config().await;
     let table = format!("memberships-it-{}", uuid::Uuid::new_v4().simple());
+    // The tenants service's table, where authority finds the tenant records.
+    let tenants_table = format!("tenants-it-{}", uuid::Uuid::new_v4().simple());
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -55,17 +62,20 @@ async fn stack() -> Stack {
             .build()
             .expect("attr")
     };
-    aws_sdk_dynamodb::Client::new(&sdk)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("tenant_id", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("tenant_id"))
-        .attribute_definitions(attribute("sk"))
-        .send()
-        .await
-        .expect("create the test table");
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    for name in [&table, &tenants_table] {
+        dynamo
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("tenant_id", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attribute("tenant_id"))
+            .attribute_definitions(attribute("sk"))
+            .send()
+            .await
+            .expect("create the test table");
+    }
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     // Like the platform's pool: email as username, immutable custom:tenant_id.
     let pool = cognito
@@ -90,13 +100,29 @@ async fn stack() -> Stack {
         session_duration: Duration::from_secs(3600),
         refresh_margin: Duration::from_secs(300),
         max_cached_tenants: 100,
+        authority_freshness: std::time::Duration::from_secs(10),
         service_name: "users-it".into(),
     };
-    let api = UsersApi::new(
-        DynamoMembershipStore::new(config.tenant_dynamo_sessions(&sdk), table),
-        CognitoDirectory::new(cognito.clone(), &pool),
+    let sessions = config.tenant_dynamo_sessions(&sdk);
+    let authority = Authority::new(
+        DynamoAuthorityStore::new(sessions.clone(), &tenants_table, &table),
+        AuthoritySettings {
+            freshness: Duration::ZERO,
+            ..AuthoritySettings::default()
+        },
     );
-    Stack { api, cognito, pool }
+    let api = UsersApi::new(
+        DynamoMembershipStore::new(sessions, table),
+        CognitoDirectory::new(cognito.clone(), &pool),
+        authority,
+    );
+    Stack {
+        api,
+        dynamo,
+        tenants_table,
+        cognito,
+        pool,
+    }
 }
 
 /// A Cognito user as the pool reports it.
@@ -145,8 +171,20 @@ impl Stack {
         })
     }
 
+    /// A new active tenant of `tier` (its record, as the tenants service
+    /// writes it) and its first admin.
     async fn first_admin(&self, tier: TenantTier, email: &str) -> (TenantId, UserId) {
         let tenant = TenantId::generate();
+        self.dynamo
+            .put_item()
+            .table_name(&self.tenants_table)
+            .item("tenant_id", AttributeValue::S(tenant.to_string()))
+            .item("sk", AttributeValue::S("tenant".into()))
+            .item("status", AttributeValue::S("active".into()))
+            .item("tier", AttributeValue::S(tier.to_string()))
+            .send()
+            .await
+            .expect("tenant record");
         match self.internal(tenant, tier, email).await {
             InternalResponse::Created { user_id } => (tenant, user_id),
             other => panic!("first admin: {other:?}"),

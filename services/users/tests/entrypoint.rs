@@ -13,8 +13,10 @@ use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use std::time::Duration;
+use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::openapi::Document;
-use tenancy::{Problem, TenantId, TenantTier};
+use tenancy::{Problem, TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
 use users::entrypoint::UsersApi;
@@ -133,14 +135,32 @@ static DOCUMENT: LazyLock<Document> =
     LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
 
 struct Harness {
-    api: UsersApi<MemoryMembershipStore, MemoryDirectory>,
+    api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore>,
 }
 
 impl Harness {
     fn new() -> Self {
+        Self::with_freshness(Duration::ZERO)
+    }
+
+    /// Records cached for `freshness` (zero: read on every request).
+    fn with_freshness(freshness: Duration) -> Self {
+        let settings = AuthoritySettings {
+            freshness,
+            ..AuthoritySettings::default()
+        };
         Self {
-            api: UsersApi::new(MemoryMembershipStore::default(), MemoryDirectory::default()),
+            api: UsersApi::new(
+                MemoryMembershipStore::default(),
+                MemoryDirectory::default(),
+                Authority::new(MemoryAuthorityStore::default(), settings),
+            ),
         }
+    }
+
+    /// The records authority reads (see `call`).
+    fn records(&self) -> &MemoryAuthorityStore {
+        self.api.authority().store()
     }
 
     fn store(&self) -> &MemoryMembershipStore {
@@ -152,7 +172,23 @@ impl Harness {
     }
 
     /// Every response is checked against the committed OpenAPI document.
+    /// The records authority reads are the store's memberships (one table in
+    /// production) and, for each tenant, a record made from the first token
+    /// that names it.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
+        if let Some(claims) = &req.claims {
+            self.records().ensure_member_from_claims(claims);
+        }
+        let memberships = self.store().snapshot().into_iter().flat_map(|(tenant, partition)| {
+            partition.members.into_values().map(move |user| {
+                let membership = Membership {
+                    role: user.role,
+                    status: user.status,
+                };
+                ((tenant, user.user_id), membership)
+            })
+        });
+        self.records().replace_memberships(memberships);
         let route = req.route;
         let response = self.api.handle(event(req)).await;
         DOCUMENT.check_response(route, &response);
@@ -524,10 +560,26 @@ async fn the_tier_limits_the_number_of_users() {
     assert_eq!(response.status_code, 204);
     harness.invite(&admin, "one-too-many@example.com", "member").await;
 
-    // The tier comes from the claims: the same tenant on pro has room.
+    // The tier comes from the tenant's record, not the token: a token that
+    // claims pro finds no room, the tenant moved to pro does.
     let mut pro = admin.clone();
     pro.claims.insert("tenant_tier".into(), "pro".into());
-    harness.invite(&pro, "more@example.com", "member").await;
+    let more = || Req {
+        route: "POST /users",
+        body: Some(json!({"email": "more@example.com", "role": "member"}).to_string()),
+        claims: pro.claims(),
+        ..Req::default()
+    };
+    assert_eq!(
+        assert_problem(&harness.call(more()).await, 403).kind,
+        "urn:problem:limit-exceeded"
+    );
+    let record = TenantRecord {
+        status: TenantStatus::Active,
+        tier: TenantTier::Pro,
+    };
+    harness.records().set_tenant(admin.tenant, record);
+    assert_eq!(harness.call(more()).await.status_code, 201);
 }
 
 #[tokio::test]
@@ -697,7 +749,8 @@ async fn admins_of_one_tenant_cannot_reach_another_tenants_users() {
             ..Req::default()
         })
         .await;
-    assert_problem(&me, 404);
+    // A token naming a tenant the user is no member of: refused before anything is read.
+    assert_eq!(assert_problem(&me, 403).kind, "urn:problem:membership-inactive");
     assert_eq!(harness.store().snapshot(), store_before);
     assert_eq!(harness.directory().snapshot(), directory_before);
 }
@@ -803,9 +856,11 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     without_tenant.remove("tenant_id");
     let mut bad_tenant = admin.claims.clone();
     bad_tenant.insert("tenant_id".into(), "../other".into());
-    let mut bad_role = admin.claims.clone();
+    // Tokens with no records behind them (role or tier do not even parse).
+    let unknown = Caller::new(admin.tenant, UserId::generate(), "admin", "pro");
+    let mut bad_role = unknown.claims.clone();
     bad_role.insert("tenant_role".into(), "root".into());
-    let mut bad_tier = admin.claims.clone();
+    let mut bad_tier = unknown.claims.clone();
     bad_tier.insert("tenant_tier".into(), "platinum".into());
     let mut bad_sub = admin.claims.clone();
     bad_sub.insert("sub".into(), "admin".into());
@@ -1113,12 +1168,12 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             403,
         ));
         cases.push((
-            format!("{route}: malformed role"),
+            format!("{route}: no member (malformed role)"),
             with_claims(route, bad_role.clone()),
             403,
         ));
         cases.push((
-            format!("{route}: malformed tier"),
+            format!("{route}: no member (malformed tier)"),
             with_claims(route, bad_tier.clone()),
             403,
         ));
@@ -1366,6 +1421,7 @@ async fn raw_invocations_are_told_apart() {
 
     // An HTTP API event is routed as such.
     let caller = Caller::new(tenant, user_id, "admin", "pro");
+    harness.records().ensure_member_from_claims(&caller.claims);
     let http = serde_json::to_value(event(Req {
         route: "GET /users/me",
         claims: caller.claims(),
@@ -1376,4 +1432,144 @@ async fn raw_invocations_are_told_apart() {
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let body: User = serde_json::from_str(answer["body"].as_str().expect("body")).expect("user");
     assert_eq!(body.user_id, user_id);
+}
+
+/// A demoted, disabled or removed admin's old token undoes nothing: every
+/// privileged write reads the caller's membership as it is now, even while
+/// reads are served from records cached for the window.
+#[tokio::test]
+async fn privileged_writes_read_the_callers_membership_fresh() {
+    let harness = Harness::with_freshness(Duration::from_secs(60));
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let second = harness.invite(&admin, &email("second"), "admin").await;
+    let stale = Caller::new(admin.tenant, second.user_id, "admin", "pro");
+    harness.list(&stale, None).await; // its records are now cached as an admin's
+
+    // Demoted: a read may still use the cached records (at most one window
+    // old); promoting itself back reads them fresh and is refused, and the
+    // cache takes what was read.
+    assert_eq!(
+        harness.set_role(&admin, second.user_id, "member").await.status_code,
+        200
+    );
+    let cached = harness.on_user(&stale, "GET /users/{user_id}", admin.user_id).await;
+    assert_eq!(cached.status_code, 200, "within the window");
+    let response = harness.set_role(&stale, second.user_id, "admin").await;
+    assert_eq!(assert_problem(&response, 403).kind, "urn:problem:forbidden");
+    assert_eq!(
+        harness.store().tenant(&admin.tenant).members[&second.user_id].role,
+        TenantRole::Member
+    );
+    let refreshed = harness.on_user(&stale, "GET /users/{user_id}", admin.user_id).await;
+    assert_eq!(assert_problem(&refreshed, 403).kind, "urn:problem:forbidden");
+
+    // Disabled: re-enabling itself, or disabling the admin who did it, is refused.
+    assert_eq!(harness.set_role(&admin, second.user_id, "admin").await.status_code, 200);
+    harness.list(&stale, None).await;
+    assert_eq!(
+        harness
+            .on_user(&admin, "POST /users/{user_id}/disable", second.user_id)
+            .await
+            .status_code,
+        200
+    );
+    let before = harness.store().tenant(&admin.tenant);
+    for (route, target) in [
+        ("POST /users/{user_id}/enable", second.user_id),
+        ("POST /users/{user_id}/disable", admin.user_id),
+    ] {
+        let response = harness.on_user(&stale, route, target).await;
+        assert_eq!(
+            assert_problem(&response, 403).kind,
+            "urn:problem:membership-inactive",
+            "{route}"
+        );
+    }
+    assert_eq!(harness.store().tenant(&admin.tenant), before, "nothing changed");
+    let victim = &before.members[&admin.user_id];
+    assert_eq!(
+        (victim.role, victim.status),
+        (TenantRole::Admin, MembershipStatus::Active)
+    );
+
+    // Removed: inviting a fresh admin account is refused.
+    assert_eq!(
+        harness
+            .on_user(&admin, "POST /users/{user_id}/enable", second.user_id)
+            .await
+            .status_code,
+        200
+    );
+    assert_eq!(
+        harness
+            .on_user(&admin, "DELETE /users/{user_id}", second.user_id)
+            .await
+            .status_code,
+        204
+    );
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": email("accomplice"), "role": "admin"}).to_string()),
+            claims: stale.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(assert_problem(&response, 403).kind, "urn:problem:membership-inactive");
+    assert!(harness.directory().user(&email("accomplice")).is_none());
+    assert_eq!(harness.list(&admin, None).await.items.len(), 1);
+}
+
+/// Ending access ends sessions: disabling and removing a user revoke its
+/// refresh tokens, and a suspended tenant's members are all signed out.
+#[tokio::test]
+async fn ending_access_revokes_refresh_tokens() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.invite(&admin, &email("bob"), "member").await;
+    let carol = harness.invite(&admin, &email("carol"), "member").await;
+    let other = harness.tenant(TenantTier::Pro).await;
+    let sign_outs = |address: &str| harness.directory().user(address).map(|user| user.sign_outs);
+
+    assert_eq!(
+        harness
+            .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
+            .await
+            .status_code,
+        200
+    );
+    assert_eq!(sign_outs(&bob.email), Some(1));
+
+    let command = InternalCommand::EndSessions {
+        tenant_id: admin.tenant,
+    };
+    let response = harness.api.handle_internal(command.clone(), "suspension").await;
+    assert_eq!(response, InternalResponse::SessionsEnded { users: 3 });
+    assert_eq!(sign_outs(&bob.email), Some(2));
+    assert_eq!(sign_outs(&carol.email), Some(1));
+    let other_admin = harness.list(&other, None).await.items.remove(0);
+    assert_eq!(
+        sign_outs(&other_admin.email),
+        Some(0),
+        "another tenant's users keep their sessions"
+    );
+    // Repeating it is safe.
+    let again = harness.api.handle_internal(command, "suspension-retry").await;
+    assert_eq!(again, InternalResponse::SessionsEnded { users: 3 });
+
+    // An outage: refused as unavailable, to be retried.
+    harness.directory().set_unavailable(true);
+    let outage = harness
+        .api
+        .handle_internal(
+            InternalCommand::EndSessions {
+                tenant_id: admin.tenant,
+            },
+            "outage",
+        )
+        .await;
+    assert!(
+        matches!(outage, InternalResponse::Refused { status: 503, .. }),
+        "{outage:?}"
+    );
 }

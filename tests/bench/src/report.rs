@@ -77,7 +77,10 @@ const RSS_BYTES: f64 = 32_000_000.0;
 
 /// criterion benchmark ids (group `tenancy`) in report order, with labels.
 const CRITERION: [(&str, &str); 5] = [
-    ("claims_to_context", "claims → `TenantContext`"),
+    (
+        "claims_to_context",
+        "claims → `TenantContext`, authority from cached records",
+    ),
     ("jwt_verify_cached_jwks", "JWT verification (RS256), JWKS cached"),
     ("credential_cache_hit", "credential-cache hit (`TenantSessions::get`)"),
     (
@@ -86,7 +89,7 @@ const CRITERION: [(&str, &str); 5] = [
     ),
     (
         "warm_request_overhead",
-        "all tenancy work of a warm create-note (context + cache hit + put + counter built)",
+        "all tenancy work of a warm create-note (context + authority + cache hit + put + counter built)",
     ),
 ];
 

@@ -16,11 +16,11 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::json;
-use tenancy::TenantContext;
+use tenancy::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
 use tenancy::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings};
 use tenancy::jwt::{JwksSource, JwtError, JwtVerifier, JwtVerifierConfig, TokenUseRule};
 use tenancy::table::{TableSpec, TenantDynamoSessions, TxWrite, WriteCondition, tenant_dynamo_sessions};
-use tenancy::{TenantId, UserId};
+use tenancy::{Caller, TenantContext, TenantId, TenantRole, TenantTier, UserId};
 
 const SIGNING_KEY: &str = include_str!("../../src/jwt/testdata/signing_key_1.pem");
 const PUBLIC_JWK: &str = include_str!("../../src/jwt/testdata/public_jwk_1.json");
@@ -71,12 +71,14 @@ pub struct Fixture {
     pub token: String,
     pub verifier: JwtVerifier<StaticJwks>,
     pub sessions: TenantDynamoSessions<LocalAssumer>,
+    pub authority: Authority<MemoryAuthorityStore>,
     pub table: TableSpec,
     pub note: NoteItem,
 }
 
 impl Fixture {
-    /// Everything warm: the JWKS fetched once, the tenant's session cached.
+    /// Everything warm: the JWKS fetched once, the tenant's session and the
+    /// caller's records cached (the default freshness window).
     pub fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -127,10 +129,15 @@ impl Fixture {
             .region(Region::new("us-east-1"))
             .behavior_version(BehaviorVersion::latest())
             .build();
+        let records = MemoryAuthorityStore::default();
+        records.ensure_member(tenant, user, TenantRole::Admin, TenantTier::Pro);
+        let authority = Authority::new(records, AuthoritySettings::default());
         let sessions = runtime.block_on(async {
             let sessions = tenant_dynamo_sessions(LocalAssumer, sdk, SessionCacheSettings::default());
             sessions.get(&tenant).await.expect("session");
             verifier.verify(&token).await.expect("token verifies");
+            let caller = Caller::from_request(&request).expect("caller");
+            authority.current(&caller).await.expect("records cached");
             sessions
         });
         Self {
@@ -140,6 +147,7 @@ impl Fixture {
             token,
             verifier,
             sessions,
+            authority,
             table: TableSpec {
                 name: "saas-local-notes".to_owned(),
                 partition_key: "tenant_id",
@@ -156,12 +164,18 @@ impl Fixture {
         }
     }
 
+    /// Claims to the caller, then its authority from the cached records.
+    pub async fn context(&self) -> TenantContext {
+        let caller = Caller::from_request(&self.request).expect("caller");
+        self.authority.current(&caller).await.expect("authority")
+    }
+
     /// The tenancy work of a warm create-note request with cached
-    /// credentials: claims to context, the tenant's cached client, and the
-    /// transaction's two writes (the note, the usage counter) built for the
-    /// tenant's partition, not sent.
+    /// credentials and records: claims to context (authority included), the
+    /// tenant's cached client, and the transaction's two writes (the note,
+    /// the usage counter) built for the tenant's partition, not sent.
     pub async fn overhead(&self) -> Vec<TxWrite> {
-        let context = TenantContext::from_request(&self.request).expect("context");
+        let context = self.context().await;
         let dynamo = self.sessions.get(&context.tenant_id).await.expect("cached session");
         let table = dynamo.table(&self.table);
         vec![

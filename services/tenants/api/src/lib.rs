@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use tenancy::{TenantId, TenantTier, UserId};
+pub use tenancy::{TenantId, TenantStatus, TenantTier, UserId};
 
 /// Longest tenant name, in characters (after trimming).
 pub const MAX_NAME_CHARS: usize = 100;
@@ -116,34 +116,6 @@ impl<'de> Deserialize<'de> for Slug {
 impl fmt::Display for Slug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// Where a tenant is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum TenantStatus {
-    /// Registration has not finished: nobody can sign in yet.
-    Pending,
-    Active,
-    /// Stopped by a platform admin: nobody can sign in.
-    Suspended,
-}
-
-impl TenantStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-}
-
-impl fmt::Display for TenantStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

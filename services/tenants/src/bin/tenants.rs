@@ -10,6 +10,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tenancy::config::{TenancyConfig, load_aws_config, required_env};
 use tenants::entrypoint::TenantsApi;
+use tenants::operators::CognitoOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
 use tenants::users::LambdaUsersService;
 
@@ -41,15 +42,21 @@ async fn main() -> Result<(), Error> {
     let tenants_table = required_env("TENANTS_TABLE")?;
     let slugs_table = required_env("TENANT_SLUGS_TABLE")?;
     let users_function = required_env("USERS_FUNCTION_NAME")?;
+    let user_pool_id = required_env("USER_POOL_ID")?;
     let sdk = load_aws_config().await;
     // Execution-role client: slug claims (public registration, before any
     // tenant exists) and the platform-admin listing (cross-tenant). Tenant
     // records themselves go through tenant-scoped sessions.
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
+    let sessions = tenancy.tenant_dynamo_sessions(&sdk);
+    let authority = tenancy.authority(sessions.clone())?;
     let api = Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(tenancy.tenant_dynamo_sessions(&sdk), execution.clone(), tenants_table),
+        DynamoTenantStore::new(sessions, execution.clone(), tenants_table),
         DynamoSlugStore::new(execution, slugs_table),
         LambdaUsersService::new(users_client(&sdk), users_function),
+        authority,
+        // Execution role: who is a platform admin is the user pool's to say.
+        CognitoOperators::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id),
     ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let api = Arc::clone(&api);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use aws_lambda_events::cognito::CognitoEventUserPoolsPreTokenGenV2;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tenancy::authority::DynamoAuthorityStore;
 use tenancy::config::{TenancyConfig, load_aws_config, required_env};
-use token_claims::store::DynamoClaimsStore;
 use token_claims::trigger::TokenClaims;
 
 #[tokio::main(flavor = "current_thread")]
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
     let tenants_table = required_env("TENANTS_TABLE")?;
     let memberships_table = required_env("MEMBERSHIPS_TABLE")?;
     let sdk = load_aws_config().await;
-    let trigger = Arc::new(TokenClaims::new(DynamoClaimsStore::new(
+    let trigger = Arc::new(TokenClaims::new(DynamoAuthorityStore::new(
         tenancy.tenant_dynamo_sessions(&sdk),
         tenants_table,
         memberships_table,

@@ -5,21 +5,10 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use tenancy::{TenantId, TenantRole, TenantTier, UserId};
+pub use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 
 /// Longest email address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
-
-/// Whether a member may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum MembershipStatus {
-    Active,
-    Disabled,
-    /// Being removed: no longer able to sign in; the removal resumes on retry.
-    Deleting,
-}
 
 /// A member of the caller's tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +86,9 @@ pub enum InternalCommand {
         email: String,
         password: String,
     },
+    /// The tenant was suspended: revoke every member's refresh tokens, so no
+    /// new tokens can be minted with them. Safe to repeat.
+    EndSessions { tenant_id: TenantId },
 }
 
 /// Never prints the password.
@@ -115,6 +107,7 @@ impl std::fmt::Debug for InternalCommand {
                 .field("email", email)
                 .field("password", &"<redacted>")
                 .finish(),
+            Self::EndSessions { tenant_id } => f.debug_struct("EndSessions").field("tenant_id", tenant_id).finish(),
         }
     }
 }
@@ -125,6 +118,10 @@ impl std::fmt::Debug for InternalCommand {
 pub enum InternalResponse {
     Created {
         user_id: UserId,
+    },
+    /// [`InternalCommand::EndSessions`] done: this many users signed out.
+    SessionsEnded {
+        users: u32,
     },
     /// Refused with an HTTP-style status (409: the email belongs to another
     /// tenant; 400: invalid input; 503: a dependency is down).

@@ -20,10 +20,12 @@ async fn main() -> Result<(), Error> {
     let table = required_env("MEMBERSHIPS_TABLE")?;
     let user_pool_id = required_env("USER_POOL_ID")?;
     let sdk = load_aws_config().await;
-    let store = DynamoMembershipStore::new(tenancy.tenant_dynamo_sessions(&sdk), table);
+    let sessions = tenancy.tenant_dynamo_sessions(&sdk);
+    let authority = tenancy.authority(sessions.clone())?;
+    let store = DynamoMembershipStore::new(sessions, table);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
-    let api = Arc::new(UsersApi::new(store, directory));
+    let api = Arc::new(UsersApi::new(store, directory, authority));
     // Raw JSON: an internal command ({"internal": ...}) or an HTTP API request.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let api = Arc::clone(&api);
