@@ -121,6 +121,17 @@ cli-config: ## Build the CLI (target/debug/saas) and write its CLI_PROFILE (defa
 	cargo build -p saas-cli
 	$(CARGO_DEBUG_DIR)/saas --profile $(CLI_PROFILE) configure $$($(STACK) cli-config)
 
+# The first platform admin (ops/platform_admin.py). The password is read from
+# stdin (prompted on a terminal).
+.PHONY: platform-admin
+platform-admin: $(VENV_STAMP) ## Create a platform admin: EMAIL=... with LOCAL=1 (the running local stack) or DEPLOY_ENV=<env> (AWS, your credentials)
+	@test -n "$(EMAIL)" || { echo "usage: make platform-admin EMAIL=you@example.com LOCAL=1 (or DEPLOY_ENV=prod)" >&2; exit 2; }
+ifdef LOCAL
+	@$(EMULATOR_ENV) $(VENV)/bin/python ops/platform_admin.py --email "$(EMAIL)" --env local
+else
+	@$(VENV)/bin/python ops/platform_admin.py --email "$(EMAIL)" --env $(DEPLOY_ENV)
+endif
+
 # The two-tenant story (tests/e2e/src/demo.rs) against a fresh stack + gateway;
 # the stack and the gateway are always taken down again, pass or fail.
 .PHONY: demo
@@ -149,7 +160,7 @@ tf-validate: ## terraform init -backend=false + validate in every root
 .PHONY: test lint test-unit test-emulator test-infra
 test: $(VENV_STAMP) $(API_FUZZ_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, API fuzzing, Terraform apply + clean plan, infra checks
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/pytest tests/release local/tests -q
+	$(VENV)/bin/pytest tests/release local/tests ops/tests -q
 	$(MAKE) --no-print-directory package-local
 	cargo build -p local-gateway
 	trap '$(STACK) down' EXIT; \

@@ -15,6 +15,11 @@ table it touches for rollback: the copies were never freed, so memory grew
 with (transactions x table size), about 9 GB after 3,000 note writes. The
 dashboard is not used here; without the tracking the copies are freed.
 
+It makes AdminUserGlobalSignOut revoke what Cognito revokes. Given the
+user's email (an alias here: the pool signs in by email), moto compared the
+alias with the internal username stored with each refresh token, matched
+none, and revoked nothing; it now signs out the user the alias names.
+
 It also counts the API calls it serves, by operation (the `X-Amz-Target` of
 JSON protocols such as DynamoDB's, the `Action` of query protocols such as
 STS's; `AssumeRole` per role ARN): `GET /_serialized/counters` returns them
@@ -82,6 +87,20 @@ def stop_tracking_model_instances():
     BaseModel.__new__ = staticmethod(untracked_new)
 
 
+def sign_out_resolves_aliases():
+    """AdminUserGlobalSignOut signs out the user an alias names."""
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    def admin_user_global_sign_out(self, user_pool_id, username):
+        user_pool = self.describe_user_pool(user_pool_id)
+        user = self.admin_get_user(user_pool_id, username)
+        # moto files a session under the name the sign-in used: either one.
+        for name in {username, user.username}:
+            user_pool.sign_out(name)
+
+    CognitoIdpBackend.admin_user_global_sign_out = admin_user_global_sign_out
+
+
 class OneRequestAtATime:
     def __init__(self, app):
         self.app = app
@@ -109,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stop_tracking_model_instances()
+    sign_out_resolves_aliases()
     app = DomainDispatcherApplication(create_backend_app)
     # waitress, not werkzeug's development server (moto_server's): that one
     # answers every request with `Connection: close`, so each SDK call paid a

@@ -94,3 +94,72 @@ def test_a_client_stalled_mid_body_does_not_hold_the_lock(launcher):
     finally:
         stalled.release.set()
         slow.join(5)
+
+
+def test_a_global_sign_out_by_email_revokes_the_users_refresh_tokens(launcher, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    launcher.sign_out_resolves_aliases()
+    with mock_aws():
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(PoolName="p", UsernameAttributes=["email"])["UserPool"]["Id"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        email = "ada@example.com"
+        cognito.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password="Passw0rd-long", Permanent=True)
+
+        def refresh_token():
+            return cognito.admin_initiate_auth(
+                UserPoolId=pool,
+                ClientId=client,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": "Passw0rd-long"},
+            )["AuthenticationResult"]["RefreshToken"]
+
+        def refresh(token):
+            return cognito.initiate_auth(
+                ClientId=client, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": token}
+            )
+
+        def refresh_token_of_a_first_sign_in():
+            # An invited user's first sign-in: moto files this session under
+            # the internal username the challenge names, not the email.
+            invited = "bo@example.com"
+            cognito.admin_create_user(
+                UserPoolId=pool, Username=invited, TemporaryPassword="Temp-passw0rd", MessageAction="SUPPRESS"
+            )
+            challenge = cognito.initiate_auth(
+                ClientId=client,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": invited, "PASSWORD": "Temp-passw0rd"},
+            )
+            answer = cognito.respond_to_auth_challenge(
+                ClientId=client,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=challenge["Session"],
+                ChallengeResponses={
+                    "USERNAME": challenge["ChallengeParameters"].get("USER_ID_FOR_SRP") or challenge["ChallengeParameters"]["USERNAME"],
+                    "NEW_PASSWORD": "Passw0rd-long",
+                },
+            )
+            return invited, answer["AuthenticationResult"]["RefreshToken"]
+
+        invited, first = refresh_token_of_a_first_sign_in()
+        refresh(first)
+        cognito.admin_user_global_sign_out(UserPoolId=pool, Username=invited)
+        with pytest.raises(cognito.exceptions.NotAuthorizedException):
+            refresh(first)
+
+        tokens = [refresh_token(), refresh_token()]
+        refresh(tokens[0])  # works before
+        cognito.admin_user_global_sign_out(UserPoolId=pool, Username=email)
+        for token in tokens:
+            with pytest.raises(cognito.exceptions.NotAuthorizedException):
+                refresh(token)
+        refresh(refresh_token())  # a new sign-in works again

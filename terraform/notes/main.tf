@@ -8,6 +8,7 @@ locals {
     "tenant_role_arn",
     "tenant_role_name",
     "logs_kms_key_arn",
+    "authority_freshness_seconds",
     "execution_role_arn/notes",
   ]
   # insecure_value: these are plain String parameters, and `value` would mark
@@ -36,4 +37,6 @@ module "notes" {
   api_id             = local.platform["api_id"]
   api_execution_arn  = local.platform["api_execution_arn"]
   authorizer_id      = local.platform["authorizer_id"]
+
+  authority_freshness_seconds = tonumber(local.platform["authority_freshness_seconds"])
 }

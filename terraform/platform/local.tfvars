@@ -8,3 +8,10 @@
 # tags), after which Terraform wants to replace the pool. null = unmanaged
 # (attribute is optional + computed), so the local plan stays clean.
 user_pool_tier = null
+
+# The local stack is torn down and rebuilt all the time.
+deletion_protection = false
+
+# A short window, so the end-to-end tests see a suspension, a disabled
+# member or a tier change take effect without waiting long (AWS default: 10).
+authority_freshness_seconds = 2

@@ -18,6 +18,8 @@ module "platform" {
   token_claims_package = var.token_claims_package
   architecture         = var.architecture
   user_pool_tier       = var.user_pool_tier
+  token_validity       = var.token_validity
+  deletion_protection  = var.deletion_protection
 }
 
 # The platform's interface to service roots: they read these parameters rather
@@ -36,6 +38,8 @@ locals {
       app_client_id     = module.platform.app_client_id
       jwt_issuer        = module.platform.jwt_issuer
       logs_kms_key_arn  = module.platform.logs_kms_key_arn
+      # A setting every service function reads (AUTHORITY_FRESHNESS_SECONDS).
+      authority_freshness_seconds = tostring(var.authority_freshness_seconds)
     },
     { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
   )

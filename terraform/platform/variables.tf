@@ -82,3 +82,30 @@ variable "user_pool_tier" {
   type        = string
   default     = "ESSENTIALS"
 }
+
+variable "authority_freshness_seconds" {
+  description = "How old (seconds) the tenant record and membership behind a request's authority may be: each function instance caches them this long. Privileged writes always read them fresh. 0 reads them on every request."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.authority_freshness_seconds >= 0 && var.authority_freshness_seconds <= 60 && floor(var.authority_freshness_seconds) == var.authority_freshness_seconds
+    error_message = "authority_freshness_seconds must be a whole number from 0 to 60."
+  }
+}
+
+variable "token_validity" {
+  description = "Lifetimes of the app client's tokens (access and ID in minutes, refresh in days); see the platform module."
+  type = object({
+    access_minutes = optional(number, 60)
+    id_minutes     = optional(number, 60)
+    refresh_days   = optional(number, 30)
+  })
+  default = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect the user pool against deletion; the local stack turns it off (local.tfvars)."
+  type        = bool
+  default     = true
+}

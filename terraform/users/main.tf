@@ -8,6 +8,7 @@ locals {
     "tenant_role_arn",
     "tenant_role_name",
     "logs_kms_key_arn",
+    "authority_freshness_seconds",
     "user_pool_id",
     "user_pool_arn",
     "execution_role_arn/users",
@@ -40,4 +41,6 @@ module "users" {
   api_id             = local.platform["api_id"]
   api_execution_arn  = local.platform["api_execution_arn"]
   authorizer_id      = local.platform["authorizer_id"]
+
+  authority_freshness_seconds = tonumber(local.platform["authority_freshness_seconds"])
 }

@@ -68,6 +68,22 @@ def test_app_client_cannot_write_custom_attributes(aws, platform):
     assert "ClientSecret" not in client
 
 
+def test_users_are_created_by_the_services_only(pool):
+    # No self sign-up with the public app client id: a stranger cannot take an
+    # email address before its owner registers or is invited.
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_token_lifetimes_are_the_configured_ones(aws, platform):
+    client = aws("cognito-idp").describe_user_pool_client(
+        UserPoolId=platform["user_pool_id"], ClientId=platform["app_client_id"]
+    )["UserPoolClient"]
+    # terraform/modules/platform variable token_validity (defaults: 60 min, 60 min, 30 days).
+    assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (60, 60, 30)
+    assert client["EnableTokenRevocation"] is True
+
+
 def test_user_pool_signs_in_by_email_and_has_admin_group(aws, platform, pool):
     cognito = aws("cognito-idp")
     assert pool["UsernameAttributes"] == ["email"]

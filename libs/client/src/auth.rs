@@ -220,6 +220,21 @@ impl Cognito {
     }
 }
 
+impl Cognito {
+    /// `RevokeToken`: the refresh token, and the access tokens issued with
+    /// it, stop working (sign-out). Needs no AWS credentials either.
+    pub async fn revoke(&self, refresh_token: &str) -> Result<(), Error> {
+        self.client
+            .revoke_token()
+            .client_id(&self.client_id)
+            .token(refresh_token)
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        Ok(())
+    }
+}
+
 fn tokens_from(result: Option<&AuthenticationResultType>, kept_refresh_token: Option<&str>) -> Result<Tokens, Error> {
     let result = result.ok_or_else(|| Error::SignIn("Cognito answered without tokens".to_owned()))?;
     match (result.access_token(), result.id_token()) {

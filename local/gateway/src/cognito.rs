@@ -46,6 +46,9 @@ const PROTECTED_CLAIMS: [&str; 17] = [
 ];
 /// Re-issued access tokens remembered (to hand moto its own on GetUser etc.).
 const MAX_REMEMBERED_TOKENS: usize = 10_000;
+/// Refresh tokens revoked with `RevokeToken` (moto has no such operation).
+/// Past this many the oldest half is forgotten: a local stack lives hours.
+const MAX_REVOKED_TOKENS: usize = 100_000;
 
 /// The Cognito endpoint of the gateway.
 pub struct Cognito {
@@ -57,6 +60,8 @@ pub struct Cognito {
     issuer: String,
     /// Our access token → moto's.
     access_tokens: Mutex<HashMap<String, String>>,
+    /// Refresh tokens revoked by `RevokeToken`, in revocation order.
+    revoked: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Cognito {
@@ -80,6 +85,13 @@ impl CognitoError {
         Self {
             kind: "UserLambdaValidationException",
             message: format!("PreTokenGeneration failed with error {detail}."),
+        }
+    }
+
+    fn not_authorized(message: &str) -> Self {
+        Self {
+            kind: "NotAuthorizedException",
+            message: message.to_owned(),
         }
     }
 
@@ -118,6 +130,7 @@ impl Cognito {
             keys,
             issuer,
             access_tokens: Mutex::new(HashMap::new()),
+            revoked: Mutex::new(Vec::new()),
         }
     }
 
@@ -135,6 +148,89 @@ impl Cognito {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn revoked(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What Cognito does itself and moto does not: refuse self sign-up when
+    /// the pool allows admin-created users only, revoke refresh tokens
+    /// (`RevokeToken`), and refuse a revoked one. `None`: forward to moto.
+    async fn answer_locally(&self, operation: &str, request: Option<&Value>) -> Option<Response> {
+        let field = |name: &str| request.and_then(|r| r.get(name)).and_then(Value::as_str);
+        match operation {
+            "SignUp" => {
+                let client_id = field("ClientId")?;
+                match self.admin_create_only(client_id).await {
+                    Ok(true) => {
+                        Some(CognitoError::not_authorized("SignUp is not permitted for this user pool").response())
+                    }
+                    Ok(false) => None,
+                    Err(error) => Some(error.response()),
+                }
+            }
+            "RevokeToken" => {
+                let token = field("Token")?;
+                let mut revoked = self.revoked();
+                if revoked.len() >= MAX_REVOKED_TOKENS {
+                    revoked.drain(..MAX_REVOKED_TOKENS / 2);
+                }
+                revoked.push(token.to_owned());
+                tracing::info!("refresh token revoked");
+                Some(json_response(StatusCode::OK, json!({})))
+            }
+            "InitiateAuth" | "AdminInitiateAuth" => {
+                let token = request
+                    .and_then(|r| r.get("AuthParameters"))
+                    .and_then(|p| p.get("REFRESH_TOKEN"))
+                    .and_then(Value::as_str)?;
+                self.revoked()
+                    .iter()
+                    .any(|revoked| revoked == token)
+                    .then(|| CognitoError::not_authorized("Refresh Token has been revoked").response())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the pool of `client_id` lets only admins create users.
+    async fn admin_create_only(&self, client_id: &str) -> Result<bool, CognitoError> {
+        let pools = self
+            .idp
+            .list_user_pools()
+            .max_results(60)
+            .send()
+            .await
+            .map_err(|e| CognitoError::internal(format!("ListUserPools: {e}")))?;
+        for pool in pools.user_pools() {
+            let Some(pool_id) = pool.id() else { continue };
+            let described = self
+                .idp
+                .describe_user_pool_client()
+                .user_pool_id(pool_id)
+                .client_id(client_id)
+                .send()
+                .await;
+            if described.is_err() {
+                continue;
+            }
+            let pool = self
+                .idp
+                .describe_user_pool()
+                .user_pool_id(pool_id)
+                .send()
+                .await
+                .map_err(|e| CognitoError::internal(format!("DescribeUserPool: {e}")))?;
+            return Ok(pool
+                .user_pool()
+                .and_then(|p| p.admin_create_user_config())
+                .is_some_and(|config| config.allow_admin_create_user_only()));
+        }
+        Err(CognitoError {
+            kind: "ResourceNotFoundException",
+            message: format!("User pool client {client_id} does not exist."),
+        })
+    }
+
     /// One client request.
     pub async fn handle(&self, headers: &HeaderMap, body: Bytes) -> Response {
         let operation = headers
@@ -144,6 +240,9 @@ impl Cognito {
             .unwrap_or_default()
             .to_owned();
         let mut request: Option<Value> = serde_json::from_slice(&body).ok();
+        if let Some(answer) = self.answer_locally(&operation, request.as_ref()).await {
+            return answer;
+        }
         let mut body = body;
         // Tokens we issued mean nothing to moto: hand it its own.
         if let Some(Value::Object(map)) = &mut request
@@ -374,6 +473,15 @@ impl Cognito {
         }
         Ok(overrides)
     }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(JSON_1_1));
+    response
 }
 
 /// The V2_0 pre-token-generation event Cognito sends.

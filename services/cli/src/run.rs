@@ -68,7 +68,7 @@ pub async fn run(cli: Cli) -> Result<Option<String>, CliError> {
         Command::Configure(args) => configure(&context()?, args).map(|()| None),
         Command::Register(args) => register(&context()?, args).await.map(Some),
         Command::Login(args) => login(&context()?, args).await.map(|()| None),
-        Command::Logout => logout(&context()?).map(|()| None),
+        Command::Logout => logout(&context()?).await.map(|()| None),
         Command::SignedIn(command) => {
             let context = context()?;
             let signed = SignedIn::load(&context)?;
@@ -160,13 +160,42 @@ async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn logout(context: &Context) -> Result<(), CliError> {
-    if context.dir.remove_session(&context.profile_name)? {
-        eprintln!("signed out (profile {})", context.profile_name);
-    } else {
+/// Revokes the session's refresh token with Cognito, then removes the
+/// session file. The file goes even when the revocation fails (the error is
+/// reported and the exit code says so): the machine is signed out either way.
+async fn logout(context: &Context) -> Result<(), CliError> {
+    // A session file that cannot be read has no token to revoke; it is removed.
+    let stored = context.dir.load_session(&context.profile_name).ok().flatten();
+    let refresh_token = stored.and_then(|session| session.tokens.refresh_token);
+    let revoked = match &refresh_token {
+        Some(token) => {
+            let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
+            Some(cognito.revoke(token).await)
+        }
+        None => None,
+    };
+    if !context.dir.remove_session(&context.profile_name)? {
         eprintln!("not signed in (profile {})", context.profile_name);
+        return Ok(());
     }
-    Ok(())
+    match revoked {
+        Some(Err(error)) => {
+            eprintln!(
+                "signed out on this machine (profile {}), but the refresh token could not be revoked; \
+                 it stays valid until it expires",
+                context.profile_name
+            );
+            Err(CliError::Api(error))
+        }
+        Some(Ok(())) => {
+            eprintln!("signed out (profile {}); the session was revoked", context.profile_name);
+            Ok(())
+        }
+        None => {
+            eprintln!("signed out (profile {})", context.profile_name);
+            Ok(())
+        }
+    }
 }
 
 /// A stored session, refreshed as needed while the command runs.

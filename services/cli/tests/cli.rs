@@ -526,7 +526,11 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .ok()
         .json();
     assert_eq!(suspended.status, TenantStatus::Suspended);
-    platform.run(&["admin", "tenants", "suspend", &tenant_id]).code(6);
+    // Again: a retry that ends the sessions once more, the record unchanged.
+    platform
+        .run(&["admin", "tenants", "suspend", &tenant_id])
+        .ok()
+        .stderr_has("is suspended");
     admin.login(&email, &format!("{password}\n")).code(3);
     let reactivated: Tenant = platform
         .run(&["-o", "json", "admin", "tenants", "reactivate", &tenant_id])
@@ -546,9 +550,20 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     admin.run(&["notes", "show", &id]).code(5);
     let remaining: Vec<Note> = admin.run(&["-o", "json", "notes", "list"]).ok().json();
     assert_eq!(remaining.iter().map(|n| n.id).collect::<Vec<_>>(), vec![chores.id]);
-    admin.run(&["logout"]).ok().stderr_has("signed out");
+    // Sign out: the refresh token is revoked, not only forgotten.
+    let session: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(admin.session_path()).expect("session file")).expect("session json");
+    let refresh_token = session["tokens"]["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    admin.run(&["logout"]).ok().stderr_has("the session was revoked");
     assert!(!admin.session_path().exists());
     admin.run(&["whoami"]).code(3);
+    match stack.refresh(&refresh_token).await {
+        Err(e2e::SignInError::Refused { code, .. }) => assert_eq!(code, "NotAuthorizedException"),
+        other => panic!("the logged-out refresh token still refreshes: {other:?}"),
+    }
 }
 
 #[tokio::test]

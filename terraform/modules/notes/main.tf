@@ -72,10 +72,16 @@ module "function" {
   log_kms_key_arn    = var.log_kms_key_arn
   tags               = local.tags
 
+  # Every request's authority: the tenant record and the caller's membership,
+  # read through the tenant role (the tenants and users modules' statements).
+  # Names follow those modules' convention: they may be applied after this one.
   environment = {
-    NOTES_TABLE     = aws_dynamodb_table.notes.name
-    TENANT_ROLE_ARN = var.tenant_role_arn
-    RUST_LOG        = var.log_level
+    NOTES_TABLE                 = aws_dynamodb_table.notes.name
+    TENANTS_TABLE               = "${var.name_prefix}-tenants"
+    MEMBERSHIPS_TABLE           = "${var.name_prefix}-memberships"
+    AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
+    TENANT_ROLE_ARN             = var.tenant_role_arn
+    RUST_LOG                    = var.log_level
   }
 
   api_id            = var.api_id

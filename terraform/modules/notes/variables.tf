@@ -95,3 +95,8 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "authority_freshness_seconds" {
+  description = "How long (seconds) the function may use a tenant record or membership it read (the platform's setting)."
+  type        = number
+}

@@ -2,6 +2,14 @@ resource "aws_cognito_user_pool" "this" {
   name                     = "${var.name_prefix}-users"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
+  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+
+  # Users exist only through the services (registration, invitations): no
+  # self sign-up with the public app client id, so nobody can take an email
+  # address before its owner is registered or invited.
+  admin_create_user_config {
+    allow_admin_create_user_only = true
+  }
 
   # The V2_0 pre-token-generation event (claims in the access token too)
   # needs the Essentials tier or higher. null leaves the tier to Cognito
@@ -67,7 +75,18 @@ resource "aws_cognito_user_pool_client" "app" {
 
   generate_secret               = false
   prevent_user_existence_errors = "ENABLED"
-  enable_token_revocation       = true
+  # RevokeToken (sign-out) and AdminUserGlobalSignOut (disable, remove,
+  # suspend) end refresh tokens.
+  enable_token_revocation = true
+
+  access_token_validity  = var.token_validity.access_minutes
+  id_token_validity      = var.token_validity.id_minutes
+  refresh_token_validity = var.token_validity.refresh_days
+  token_validity_units {
+    access_token  = "minutes"
+    id_token      = "minutes"
+    refresh_token = "days"
+  }
   explicit_auth_flows = [
     "ALLOW_USER_PASSWORD_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",

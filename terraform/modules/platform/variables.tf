@@ -146,3 +146,28 @@ variable "user_pool_tier" {
     error_message = "user_pool_tier must be ESSENTIALS, PLUS or null (LITE lacks the V2_0 pre-token-generation event)."
   }
 }
+
+variable "token_validity" {
+  description = "Lifetimes of the app client's tokens: access and ID tokens in minutes (5-1440), refresh tokens in days (1-3650). A token's claims say who the caller is for this long; what it may do is read from the records on every request."
+  type = object({
+    access_minutes = optional(number, 60)
+    id_minutes     = optional(number, 60)
+    refresh_days   = optional(number, 30)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.token_validity.access_minutes >= 5 && var.token_validity.access_minutes <= 1440 &&
+      var.token_validity.id_minutes >= 5 && var.token_validity.id_minutes <= 1440 &&
+      var.token_validity.refresh_days >= 1 && var.token_validity.refresh_days <= 3650
+    )
+    error_message = "token_validity: access and ID tokens 5-1440 minutes, refresh tokens 1-3650 days."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the user pool against deletion (on for every environment but the local stack)."
+  type        = bool
+  default     = true
+}

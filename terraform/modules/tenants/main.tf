@@ -130,12 +130,25 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 
   # Registration asks the users service to create the first admin (Cognito
-  # user + membership): each table is written only by its owning service, and
-  # Lambda invocation has no tenant dimension to scope on. One function only.
+  # user + membership), and a suspension asks it to end the tenant's
+  # sessions: each table is written only by its owning service, and Lambda
+  # invocation has no tenant dimension to scope on. One function only.
   statement {
     sid       = "AskUsersServiceForTheFirstAdmin"
     actions   = ["lambda:InvokeFunction"]
     resources = [local.users_function_arn]
+  }
+
+  # Every platform-admin action checks the caller's platform-admin group as
+  # the pool has it now (a token's groups are as old as the token). Reads of
+  # one user only, on this pool only.
+  statement {
+    sid = "ConfirmPlatformAdminsInThePool"
+    actions = [
+      "cognito-idp:AdminGetUser",
+      "cognito-idp:AdminListGroupsForUser",
+    ]
+    resources = [var.user_pool_arn]
   }
 }
 
@@ -166,12 +179,16 @@ module "function" {
   log_kms_key_arn    = var.log_kms_key_arn
   tags               = local.tags
 
+  # Authority also reads the caller's membership (users module, by its name).
   environment = {
-    TENANTS_TABLE       = aws_dynamodb_table.tenants.name
-    TENANT_SLUGS_TABLE  = aws_dynamodb_table.slugs.name
-    USERS_FUNCTION_NAME = local.users_function_name
-    TENANT_ROLE_ARN     = var.tenant_role_arn
-    RUST_LOG            = var.log_level
+    TENANTS_TABLE               = aws_dynamodb_table.tenants.name
+    TENANT_SLUGS_TABLE          = aws_dynamodb_table.slugs.name
+    MEMBERSHIPS_TABLE           = "${var.name_prefix}-memberships"
+    AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
+    USERS_FUNCTION_NAME         = local.users_function_name
+    USER_POOL_ID                = var.user_pool_id
+    TENANT_ROLE_ARN             = var.tenant_role_arn
+    RUST_LOG                    = var.log_level
   }
 
   api_id            = var.api_id

@@ -95,3 +95,18 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "authority_freshness_seconds" {
+  description = "How long (seconds) the function may use a tenant record or membership it read (the platform's setting)."
+  type        = number
+}
+
+variable "user_pool_id" {
+  description = "Id of the platform's user pool (platform-admin checks)."
+  type        = string
+}
+
+variable "user_pool_arn" {
+  description = "ARN of the platform's user pool (platform-admin checks)."
+  type        = string
+}

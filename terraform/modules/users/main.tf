@@ -115,11 +115,14 @@ module "function" {
   log_kms_key_arn    = var.log_kms_key_arn
   tags               = local.tags
 
+  # Authority also reads the tenant record (tenants module, by its name).
   environment = {
-    MEMBERSHIPS_TABLE = aws_dynamodb_table.memberships.name
-    USER_POOL_ID      = var.user_pool_id
-    TENANT_ROLE_ARN   = var.tenant_role_arn
-    RUST_LOG          = var.log_level
+    MEMBERSHIPS_TABLE           = aws_dynamodb_table.memberships.name
+    TENANTS_TABLE               = "${var.name_prefix}-tenants"
+    AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
+    USER_POOL_ID                = var.user_pool_id
+    TENANT_ROLE_ARN             = var.tenant_role_arn
+    RUST_LOG                    = var.log_level
   }
 
   api_id            = var.api_id

@@ -110,3 +110,8 @@ variable "user_pool_arn" {
     error_message = "user_pool_arn must be one user pool's ARN."
   }
 }
+
+variable "authority_freshness_seconds" {
+  description = "How long (seconds) the function may use a tenant record or membership it read (the platform's setting)."
+  type        = number
+}

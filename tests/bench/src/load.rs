@@ -76,6 +76,7 @@ pub struct LoadRun {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StsTraffic {
     pub requests: usize,
     pub tenants: usize,
@@ -83,6 +84,26 @@ pub struct StsTraffic {
     pub assume_role_calls: u64,
     /// notes instances that served them (each has its own credential cache).
     pub instances: u64,
+    /// GetItem calls beyond each request's own: the callers' tenant records
+    /// and memberships read for their authority (libs/tenancy/src/authority.rs).
+    pub authority_reads: u64,
+    /// The deployed freshness window of those records, seconds.
+    pub freshness_seconds: f64,
+    /// Wall time of the requests, seconds.
+    pub wall_seconds: f64,
+}
+
+impl StsTraffic {
+    /// The most authority reads the design allows: per instance, one tenant
+    /// record and one membership (one user per tenant here) per tenant per
+    /// freshness window begun during the run (a zero window: per request).
+    pub fn authority_read_bound(&self) -> u64 {
+        if self.freshness_seconds <= 0.0 {
+            return 2 * self.requests as u64;
+        }
+        let windows = (self.wall_seconds / self.freshness_seconds).ceil() as u64 + 1;
+        2 * self.tenants as u64 * self.instances * windows
+    }
 }
 
 impl Scenario {
@@ -518,8 +539,13 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
     probe.recycle(&notes).await?;
     let started_before = probe.function(&notes).await?.instances_started;
     let key = format!("AssumeRole {tenant_role}");
-    let before = probe.counters().await?.get(&key).copied().unwrap_or(0);
-    let (_, errors, _) = drive(
+    const GET_ITEM: &str = "DynamoDB_20120810.GetItem";
+    let counters = probe.counters().await?;
+    let (before, gets_before) = (
+        counters.get(&key).copied().unwrap_or(0),
+        counters.get(GET_ITEM).copied().unwrap_or(0),
+    );
+    let (_, errors, wall) = drive(
         &probe.http,
         &probe.gateway,
         &tokens,
@@ -528,7 +554,11 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
         options.concurrency,
     )
     .await?;
-    let after = probe.counters().await?.get(&key).copied().unwrap_or(0);
+    let counters = probe.counters().await?;
+    let (after, gets_after) = (
+        counters.get(&key).copied().unwrap_or(0),
+        counters.get(GET_ITEM).copied().unwrap_or(0),
+    );
     let instances = probe.function(&notes).await?.instances_started - started_before;
     if errors > 0 {
         eprintln!("[bench] warning: {errors} errors during the STS run");
@@ -538,10 +568,19 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
         tenants: tokens.len(),
         assume_role_calls: after - before,
         instances,
+        // Each request's own GetItem is the note's; the rest are authority reads.
+        authority_reads: (gets_after - gets_before).saturating_sub(options.sts_requests as u64),
+        freshness_seconds: stack.authority_freshness().await?.as_secs_f64(),
+        wall_seconds: wall.as_secs_f64(),
     };
     eprintln!(
-        "[bench] STS: {} AssumeRole calls for {} requests, {} tenants, {} instances",
-        sts.assume_role_calls, sts.requests, sts.tenants, sts.instances
+        "[bench] STS: {} AssumeRole calls for {} requests, {} tenants, {} instances; {} authority reads (bound {})",
+        sts.assume_role_calls,
+        sts.requests,
+        sts.tenants,
+        sts.instances,
+        sts.authority_reads,
+        sts.authority_read_bound()
     );
     results.sts = Some(sts);
 

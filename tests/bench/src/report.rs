@@ -377,6 +377,23 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
                 "❌ missed"
             }
         );
+        let bound = sts.authority_read_bound();
+        let _ = writeln!(
+            w,
+            "| Authority: ≤ 1 read per tenant and per user per window per instance | {} reads / {} requests ({:.1} per 1,000; {} tenants, {} instances, window {} s, run {:.1} s: bound {bound}) | {} |",
+            sts.authority_reads,
+            sts.requests,
+            sts.authority_reads as f64 * 1_000.0 / sts.requests.max(1) as f64,
+            sts.tenants,
+            sts.instances,
+            sts.freshness_seconds,
+            sts.wall_seconds,
+            if sts.authority_reads <= bound {
+                "✅ met"
+            } else {
+                "❌ missed"
+            }
+        );
     }
     for (key, bytes) in &now.zip_bytes {
         let bytes = *bytes as f64;

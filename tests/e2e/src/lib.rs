@@ -330,6 +330,41 @@ impl Stack {
         platform_parameter(&self.sdk, name).await
     }
 
+    /// The deployed freshness window of authority: how long a function may
+    /// use a tenant record or membership it read (the platform's setting).
+    pub async fn authority_freshness(&self) -> Result<Duration> {
+        let seconds = self.platform_parameter("authority_freshness_seconds").await?;
+        let seconds: u64 = seconds
+            .parse()
+            .map_err(|_| Error(format!("authority_freshness_seconds is {seconds:?}, not a number")))?;
+        Ok(Duration::from_secs(seconds))
+    }
+
+    /// Waits out the freshness window (and a second for clocks and queues):
+    /// afterwards every function has read the records again.
+    pub async fn wait_out_the_freshness_window(&self) -> Result<()> {
+        tokio::time::sleep(self.authority_freshness().await? + Duration::from_secs(1)).await;
+        Ok(())
+    }
+
+    /// Takes `email` out of the platform-admin group (emulator admin API).
+    pub async fn remove_platform_admin(&self, email: &str) -> Result<()> {
+        self.emulator_cognito
+            .admin_remove_user_from_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(email)
+            .group_name(PLATFORM_ADMIN_GROUP)
+            .send()
+            .await
+            .map_err(|e| Error(format!("emulator Cognito AdminRemoveUserFromGroup: {}", sdk_error(e))))?;
+        Ok(())
+    }
+
+    /// The Cognito endpoint of the gateway, as a public client reaches it.
+    pub fn cognito(&self) -> &aws_sdk_cognitoidentityprovider::Client {
+        &self.cognito
+    }
+
     /// [`Stack::from_env`], panicking with its message (for tests).
     pub async fn from_env_or_panic() -> Self {
         match Self::from_env().await {

@@ -365,3 +365,44 @@ async fn a_valid_token_without_tenant_claims_is_forbidden_by_the_functions() {
         .expect_problem(403, "forbidden")
         .expect("POST /notes");
 }
+
+/// The pool creates users only through the admin API (the services): self
+/// sign-up with the public app client id is refused as Cognito refuses it,
+/// so nobody can take an email address before its owner registers.
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn self_sign_up_is_refused_and_blocks_no_email() {
+    let stack = Stack::from_env_or_panic().await;
+    let slug = stack.unique("squat");
+    let email = format!("admin@{slug}.example.com");
+    let password = e2e::strong_password();
+    let refused = stack
+        .cognito()
+        .sign_up()
+        .client_id(&stack.app_client_id)
+        .username(&email)
+        .password(&password)
+        .send()
+        .await
+        .expect_err("SignUp must be refused");
+    let service = refused.as_service_error().expect("a Cognito error");
+    assert!(service.is_not_authorized_exception(), "{service:?}");
+    assert_eq!(
+        aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::message(service),
+        Some("SignUp is not permitted for this user pool")
+    );
+    // The address is still free: its owner registers with it.
+    stack
+        .anonymous()
+        .register(&RegisterTenant {
+            name: "Squatted".to_owned(),
+            slug,
+            tier: TenantTier::Free,
+            admin_email: email.clone(),
+            admin_password: e2e::strong_password(),
+        })
+        .await
+        .expect("register")
+        .expect(201)
+        .expect("the email was not taken by the refused sign-up");
+}

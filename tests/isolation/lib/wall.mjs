@@ -26,6 +26,14 @@ export const NEEDED = {
   tenants: ['GetItem', 'PutItem', 'UpdateItem']
 }
 
+// What every service reads on every request to establish the caller's
+// authority (libs/tenancy/src/authority.rs): the tenant's record and the
+// caller's membership, through the tenant role like all tenant data.
+export const AUTHORITY_READS = {
+  tenants: ['GetItem'],
+  memberships: ['GetItem']
+}
+
 // The only DynamoDB grants an execution role holds directly (not tenant
 // scoped, each with its reason in terraform/modules/tenants/main.tf): slug
 // claims at registration, and the platform-admin listing of tenants.
