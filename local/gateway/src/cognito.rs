@@ -192,6 +192,20 @@ impl Cognito {
         }
     }
 
+    async fn describe_pool(
+        &self,
+        pool_id: &str,
+    ) -> Result<aws_sdk_cognitoidentityprovider::types::UserPoolType, CognitoError> {
+        self.idp
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(|e| CognitoError::internal(format!("DescribeUserPool {pool_id}: {e}")))?
+            .user_pool
+            .ok_or_else(|| CognitoError::internal(format!("DescribeUserPool {pool_id}: no pool in the answer")))
+    }
+
     /// Whether the pool of `client_id` lets only admins create users.
     async fn admin_create_only(&self, client_id: &str) -> Result<bool, CognitoError> {
         let pools = self
@@ -213,16 +227,9 @@ impl Cognito {
             if described.is_err() {
                 continue;
             }
-            let pool = self
-                .idp
-                .describe_user_pool()
-                .user_pool_id(pool_id)
-                .send()
-                .await
-                .map_err(|e| CognitoError::internal(format!("DescribeUserPool: {e}")))?;
+            let pool = self.describe_pool(pool_id).await?;
             return Ok(pool
-                .user_pool()
-                .and_then(|p| p.admin_create_user_config())
+                .admin_create_user_config()
                 .is_some_and(|config| config.allow_admin_create_user_only()));
         }
         Err(CognitoError {
@@ -390,14 +397,8 @@ impl Cognito {
         source: TriggerSource,
         scopes: Vec<String>,
     ) -> Result<Overrides, CognitoError> {
-        let pool = self
-            .idp
-            .describe_user_pool()
-            .user_pool_id(pool_id)
-            .send()
-            .await
-            .map_err(|e| CognitoError::internal(format!("DescribeUserPool {pool_id}: {e}")))?;
-        let lambda_config = pool.user_pool().and_then(|p| p.lambda_config());
+        let pool = self.describe_pool(pool_id).await?;
+        let lambda_config = pool.lambda_config();
         let trigger = lambda_config
             .and_then(|c| c.pre_token_generation_config())
             .map(|c| c.lambda_arn().to_owned())

@@ -421,13 +421,24 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         async {
             let suspended: tenants::domain::Tenant = operator.api.suspend_tenant(acme.id()).await?.expect_json(200)?;
             ensure(suspended.status.as_str() == "suspended", || format!("{suspended:?}"))?;
-            match stack.sign_in(&acme.admin.email, &acme.admin.password).await {
-                Err(crate::SignInError::Refused { code, .. }) => Ok(format!(
-                    "the platform admin suspended Acme: Acme's admin can no longer sign in ({code})"
-                )),
-                Ok(_) => Err(Error::new("Acme's admin still signs in after the suspension")),
-                Err(other) => Err(Error(other.to_string())),
-            }
+            let code = match stack.sign_in(&acme.admin.email, &acme.admin.password).await {
+                Err(crate::SignInError::Refused { code, .. }) => code,
+                Ok(_) => return Err(Error::new("Acme's admin still signs in after the suspension")),
+                Err(other) => return Err(Error(other.to_string())),
+            };
+            // The token it already holds counts for nothing once the window has passed.
+            let window = stack.authority_freshness().await?;
+            stack.wait_out_the_freshness_window().await?;
+            acme.admin
+                .api
+                .list_notes(None, None)
+                .await?
+                .expect_problem(403, "tenant-inactive")?;
+            Ok(format!(
+                "the platform admin suspended Acme: Acme's admin can no longer sign in ({code}), \
+                 and the token it held is refused within {} s (403 tenant-inactive)",
+                window.as_secs()
+            ))
         }
         .await,
     );

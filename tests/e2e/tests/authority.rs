@@ -96,6 +96,47 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
         .expect("create")
         .expect_problem(403, "tenant-inactive")
         .expect("no write either");
+
+    // The refresh tokens were revoked, not merely refused while suspended:
+    // after a reactivation they still do not refresh; a new sign-in works.
+    ops.api
+        .reactivate_tenant(tenant.id())
+        .await
+        .expect("reactivate")
+        .expect(200)
+        .expect("reactivated");
+    refresh_is_refused(&stack, &tenant.admin).await;
+    refresh_is_refused(&stack, &member).await;
+    stack
+        .sign_in(&member.email, &member.password)
+        .await
+        .expect("a new sign-in after the reactivation");
+}
+
+/// `GlobalSignOut` with the user's own access token, as Cognito does it:
+/// every refresh token of the user stops working.
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn a_global_sign_out_ends_every_session_of_the_user() {
+    let stack = Stack::from_env_or_panic().await;
+    let tenant = stack
+        .register_tenant("Careful", TenantTier::Free)
+        .await
+        .expect("tenant");
+    let admin = &tenant.admin;
+    let second = stack
+        .member(&admin.email, &admin.password)
+        .await
+        .expect("a second session");
+    stack
+        .cognito()
+        .global_sign_out()
+        .access_token(&second.tokens.access_token)
+        .send()
+        .await
+        .expect("GlobalSignOut");
+    refresh_is_refused(&stack, admin).await;
+    refresh_is_refused(&stack, &second).await;
 }
 
 #[tokio::test]
