@@ -153,7 +153,9 @@ where
     use tracing::Instrument as _;
     let request_id = request.request_context.request_id.clone().unwrap_or_default();
     let span = crate::telemetry::request_span(&request_id);
-    let routed = route(span.clone());
+    // On the heap: a service's routes make one large future, which a debug
+    // build would otherwise copy through a test thread's 2 MiB stack.
+    let routed = Box::pin(route(span.clone()));
     async {
         let response = routed
             .await
