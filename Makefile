@@ -29,6 +29,8 @@ BACKEND       ?= terraform/backend/$(DEPLOY_ENV).s3.tfbackend
 # The local gateway: the deployed HTTP API, Lambda runtime and Cognito sign-in.
 GATEWAY_LISTEN ?= 127.0.0.1:4000
 GATEWAY_URL    := http://$(GATEWAY_LISTEN)
+# The gateway's folder (local/stack.sh): function code and logs, its log, its operator secret.
+GATEWAY_DIR    := .local/gateway-$(lastword $(subst :, ,$(GATEWAY_LISTEN)))
 
 export MOTO_PORT TF_MIRROR GATEWAY_LISTEN
 STACK := MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python local/stack.sh
@@ -87,7 +89,7 @@ package-local: ## Debug build of every function, zipped for the local stack (tar
 up: $(VENV_STAMP) package-local ## Start moto on MOTO_PORT and apply every root to it (idempotent)
 	$(STACK) up
 
-down: ## Stop the local stack (idempotent)
+down: ## Stop everything make dev, up, demo or test of this checkout started (gateway, functions, emulator), from any terminal
 	$(STACK) down
 
 status: ## Show whether the local stack is up
@@ -100,19 +102,35 @@ plan-local: ## Plan every root against the local stack; fails if anything would 
 
 # The gateway serves what Terraform deployed to moto (local/gateway/README.md).
 GATEWAY_RUN := $(CARGO_DEBUG_DIR)/local-gateway --emulator http://127.0.0.1:$(MOTO_PORT) --listen $(GATEWAY_LISTEN) \
-  --issuer $(GATEWAY_URL)/cognito
+  --issuer $(GATEWAY_URL)/cognito --work-dir $(GATEWAY_DIR)
 
 .PHONY: dev gateway
-dev: $(VENV_STAMP) ## Build, make up, run the local gateway in the foreground; Ctrl-C stops it and the stack
-	cargo build -p local-gateway
+dev: $(VENV_STAMP) ## Build, make up, start the gateway and follow its log; Ctrl-C (or make down anywhere) stops it all
+	@echo "[dev] building (the first time about 20 minutes on 2 cores; then seconds)"
+	cargo build --quiet -p local-gateway -p saas-cli
+	mkdir -p .local
 	trap '$(STACK) down' EXIT; \
-	  $(MAKE) --no-print-directory up; \
-	  echo "[dev] gateway on http://$(GATEWAY_LISTEN) (API, /cognito, Lambda Invoke); Ctrl-C stops it and the stack"; \
-	  $(GATEWAY_RUN)
+	  echo "[dev] bringing the local stack up (Terraform output: .local/up-$(MOTO_PORT).log)"; \
+	  $(MAKE) --no-print-directory up >.local/up-$(MOTO_PORT).log 2>&1 || { tail -n 40 .local/up-$(MOTO_PORT).log >&2; exit 1; }; \
+	  $(STACK) gateway-start; \
+	  echo "[dev] API and Lambda: $(GATEWAY_URL)   Cognito: $(GATEWAY_URL)/cognito"; \
+	  echo "[dev] CLI: make cli-config && alias saas=$(abspath $(CARGO_DEBUG_DIR))/saas"; \
+	  echo "[dev] function logs: $(GATEWAY_DIR)/logs/<function>.log (make logs FN=notes); operator secret: $(GATEWAY_DIR)/operator-secret"; \
+	  echo "[dev] Ctrl-C here, or make down in any terminal, stops the stack; the gateway's log follows"; \
+	  gateway=$$(cat .local/gateway-$(MOTO_PORT).pid); \
+	  tail -n +1 -F $(GATEWAY_DIR)/gateway.log & follower=$$!; \
+	  while kill -0 "$$gateway" 2>/dev/null; do sleep 1; done; \
+	  kill "$$follower"; echo "[dev] the gateway stopped"
 
 gateway: ## Run the local gateway in the foreground against a running stack (make up)
 	cargo build -p local-gateway
 	$(GATEWAY_RUN)
+
+# Each function's log lines (the gateway writes one file per function).
+.PHONY: logs
+logs: ## Follow the functions' logs ($(GATEWAY_DIR)/logs/*.log); FN=notes for one function
+	@ls $(GATEWAY_DIR)/logs/*$(if $(FN),-$(FN)).log >/dev/null 2>&1 || { echo "no function logs yet under $(GATEWAY_DIR)/logs (is the stack up, has the function run?)" >&2; exit 1; }
+	tail -n 20 -F $(GATEWAY_DIR)/logs/*$(if $(FN),-$(FN)).log
 
 # The command-line tool (services/cli) pointed at the running stack + gateway.
 CLI_PROFILE ?= default

@@ -283,6 +283,9 @@ cmd_plan() {
 }
 
 gateway_pid_file() { echo "$work/gateway-$MOTO_PORT.pid"; }
+# The gateway's own folder, per listening port: extracted function code,
+# function logs (logs/<function>.log), its log and its operator secret.
+gateway_dir=$work/gateway-${GATEWAY_LISTEN##*:}
 
 gateway_answers() { curl -sf -o /dev/null --max-time 2 "http://$GATEWAY_LISTEN/cognito/.well-known/jwks.json"; }
 
@@ -292,17 +295,18 @@ cmd_gateway_start() {
   moto_answers || die "the emulator is not running on $moto_url: run '$0 up' first"
   [[ -x $gateway_bin ]] || die "$gateway_bin not found: cargo build -p local-gateway"
   gateway_answers && die "something already answers on $GATEWAY_LISTEN"
+  mkdir -p "$gateway_dir"
   setsid "$gateway_bin" --emulator "$moto_url" --listen "$GATEWAY_LISTEN" --issuer "$LOCAL_GATEWAY_ISSUER" \
-    --work-dir "$work" --packages "${GATEWAY_PACKAGES:-$repo/target/lambda-local}" \
-    >"$work/gateway-$MOTO_PORT.log" 2>&1 </dev/null &
+    --work-dir "$gateway_dir" --packages "${GATEWAY_PACKAGES:-$repo/target/lambda-local}" \
+    >"$gateway_dir/gateway.log" 2>&1 </dev/null &
   echo $! >"$(gateway_pid_file)"
   local i
   for i in $(seq 1 100); do
     gateway_answers && { log "gateway up on http://$GATEWAY_LISTEN (pid $(<"$(gateway_pid_file)"))"; return; }
-    kill -0 "$(<"$(gateway_pid_file)")" 2>/dev/null || { cat "$work/gateway-$MOTO_PORT.log" >&2; die "the gateway exited"; }
+    kill -0 "$(<"$(gateway_pid_file)")" 2>/dev/null || { cat "$gateway_dir/gateway.log" >&2; die "the gateway exited"; }
     sleep 0.2
   done
-  die "the gateway did not answer on $GATEWAY_LISTEN within 20 s (log: $work/gateway-$MOTO_PORT.log)"
+  die "the gateway did not answer on $GATEWAY_LISTEN within 20 s (log: $gateway_dir/gateway.log)"
 }
 
 # Stops the gateway started by gateway-start; it stops its function instances.
@@ -339,8 +343,23 @@ print(ssm.get_parameter(Name="/saas/local/platform/app_client_id")["Parameter"][
   echo "--endpoint http://$GATEWAY_LISTEN --cognito-endpoint http://$GATEWAY_LISTEN/cognito --region us-east-1 --client-id $client_id"
 }
 
+# Function instances whose gateway was killed outright (no chance to stop
+# them) live on as orphans; stop those of this checkout's code.
+stop_orphaned_functions() {
+  local proc cwd ppid n=0
+  for proc in /proc/[0-9]*; do
+    cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
+    [[ $cwd == "$work/gateway-"*/functions/* ]] || continue
+    ppid=$(awk '/^PPid:/ {print $2}' "$proc/status" 2>/dev/null) || continue
+    [[ $ppid == 1 ]] || continue
+    kill -KILL "${proc#/proc/}" 2>/dev/null && n=$((n + 1))
+  done
+  if ((n > 0)); then log "$n orphaned function instance(s) stopped"; fi
+}
+
 cmd_down() {
   cmd_gateway_stop
+  stop_orphaned_functions
   local pid
   if pid=$(our_moto_pid); then
     kill "$pid"

@@ -4,8 +4,10 @@ import os
 import pathlib
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-PROJECT = os.environ.get("PROJECT", "saas")
-ENV = os.environ.get("STACK_ENV", "local")
+# The names the stack reads itself (Terraform: TF_VAR_project), never a
+# generic PROJECT or ENV that a user's shell may hold for something else.
+PROJECT = os.environ.get("TF_VAR_project", "saas")
+ENV = os.environ.get("SAAS_STACK_ENV", "local")
 PREFIX = f"{PROJECT}-{ENV}"
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 # The issuer the local platform's JWT authorizer trusts (local/stack.sh).

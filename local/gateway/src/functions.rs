@@ -141,6 +141,7 @@ impl FunctionSource {
             hook
         });
         FunctionSpec {
+            log_file: Some(self.work_dir.join("logs").join(format!("{}.log", def.name))),
             name: def.name,
             arn: def.arn,
             executable: def.bootstrap,

@@ -70,6 +70,22 @@ pub struct Gateway {
     pub cognito: Option<Arc<Cognito>>,
     /// Port the listener is on (for `x-forwarded-port`).
     pub port: u16,
+    /// The per-stack secret the operator endpoints (`/_local/...`) require in
+    /// [`OPERATOR_SECRET_HEADER`]: whatever listens on a port is reachable by
+    /// more than its owner.
+    pub operator_secret: String,
+}
+
+/// The header that carries the operator secret.
+pub const OPERATOR_SECRET_HEADER: &str = "x-local-operator-secret";
+
+impl Gateway {
+    /// Whether `headers` carry the operator secret (compared in constant time).
+    fn is_operator(&self, headers: &HeaderMap) -> bool {
+        headers.get(OPERATOR_SECRET_HEADER).is_some_and(|given| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), self.operator_secret.as_bytes()).is_ok()
+        })
+    }
 }
 
 /// The gateway's router.
@@ -220,7 +236,10 @@ pub struct FunctionMetrics {
     pub functions: Vec<PoolSnapshot>,
 }
 
-async fn function_metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+async fn function_metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if !gateway.is_operator(&headers) {
+        return message(StatusCode::FORBIDDEN, "Forbidden");
+    }
     axum::Json(FunctionMetrics {
         functions: gateway.functions.snapshot().await,
     })
@@ -229,7 +248,10 @@ async fn function_metrics(State(gateway): State<Arc<Gateway>>) -> Response {
 
 /// Stops the function's idle instances, so that the next invocation is a
 /// cold start (a new process).
-async fn recycle(State(gateway): State<Arc<Gateway>>, Path(name): Path<String>) -> Response {
+async fn recycle(State(gateway): State<Arc<Gateway>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    if !gateway.is_operator(&headers) {
+        return message(StatusCode::FORBIDDEN, "Forbidden");
+    }
     match gateway.functions.get(&name).await {
         Ok(pool) => {
             pool.stop();

@@ -13,7 +13,7 @@ use local_gateway::authorizer::{JwtAuthorizer, KeySource};
 use local_gateway::cognito::Cognito;
 use local_gateway::emulator::{ApiSelector, Emulator};
 use local_gateway::functions::{FunctionSource, Functions};
-use local_gateway::gateway::{Gateway, HttpApi, RouteTarget, router};
+use local_gateway::gateway::{Gateway, HttpApi, OPERATOR_SECRET_HEADER, RouteTarget, router};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
@@ -62,6 +62,33 @@ struct Args {
     /// Most instances per function; further concurrent invocations queue.
     #[arg(long, env = "LOCAL_GATEWAY_MAX_INSTANCES", default_value_t = 4)]
     max_instances: usize,
+    /// Where to write the operator secret, new at every start, that the
+    /// `/_local/...` endpoints require (default <work-dir>/operator-secret).
+    #[arg(long, env = "LOCAL_GATEWAY_OPERATOR_SECRET_FILE")]
+    operator_secret_file: Option<PathBuf>,
+}
+
+/// A new operator secret (256 random bits, hex), written to `path` readable
+/// by its owner only.
+fn write_operator_secret(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "no randomness for the operator secret".to_owned())?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    // Replaced, not rewritten: a file left by another user keeps no say.
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| file.write_all(secret.as_bytes()))
+        .map_err(|e| format!("cannot write the operator secret to {}: {e}", path.display()))?;
+    Ok(secret)
 }
 
 #[tokio::main]
@@ -170,7 +197,7 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
 
     let source = FunctionSource {
         emulator: Arc::clone(&emulator),
-        work_dir,
+        work_dir: work_dir.clone(),
         packages,
         gateway_url: public_url.clone(),
         max_instances: args.max_instances,
@@ -208,11 +235,17 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let secret_file = args
+        .operator_secret_file
+        .clone()
+        .unwrap_or_else(|| work_dir.join("operator-secret"));
+    let operator_secret = write_operator_secret(&secret_file)?;
     let gateway = Arc::new(Gateway {
         api: Some(HttpApi::new(api.api_id.clone(), account_id, routes)),
         functions: Arc::clone(&functions),
         cognito: Some(cognito),
         port,
+        operator_secret,
     });
 
     let mut banner = format!(
@@ -248,6 +281,10 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
     ));
     banner.push_str(&format!(
         "  Lambda:       {public_url}  (Invoke API, AWS_ENDPOINT_URL_LAMBDA)\n"
+    ));
+    banner.push_str(&format!(
+        "  Operator:     {public_url}/_local/...  (header {OPERATOR_SECRET_HEADER}: the contents of {})\n",
+        secret_file.display()
     ));
     eprint!("{banner}");
 

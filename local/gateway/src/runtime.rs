@@ -30,7 +30,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -62,6 +62,9 @@ pub struct FunctionSpec {
     /// Most instances running at once; further invocations queue.
     pub max_instances: usize,
     pub env_hook: Option<EnvHook>,
+    /// Every line the function's instances write also goes here, as Lambda
+    /// gives each function its own log group.
+    pub log_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for FunctionSpec {
@@ -374,10 +377,10 @@ impl Instance {
             registry: registry.clone(),
         };
         if let Some(stdout) = child.stdout.take() {
-            forward_output(spec.name.clone(), stdout);
+            forward_output(spec.name.clone(), spec.log_file.clone(), stdout);
         }
         if let Some(stderr) = child.stderr.take() {
-            forward_output(spec.name.clone(), stderr);
+            forward_output(spec.name.clone(), spec.log_file.clone(), stderr);
         }
         let (kill, kill_rx) = oneshot::channel::<()>();
         let state_tx = shared.state.clone();
@@ -495,11 +498,32 @@ impl Instance {
     }
 }
 
-fn forward_output(function: String, stream: impl AsyncRead + Unpin + Send + 'static) {
+/// Each line of an instance's output to the gateway's stderr, prefixed with
+/// the function, and to the function's log file (appended whole, so lines of
+/// concurrent instances never interleave).
+fn forward_output(function: String, log_file: Option<PathBuf>, stream: impl AsyncRead + Unpin + Send + 'static) {
     tokio::spawn(async move {
+        if let Some(folder) = log_file.as_deref().and_then(std::path::Path::parent) {
+            let _ = tokio::fs::create_dir_all(folder).await;
+        }
+        let mut file = match &log_file {
+            Some(path) => match tokio::fs::OpenOptions::new().create(true).append(true).open(path).await {
+                Ok(file) => Some(file),
+                Err(error) => {
+                    tracing::warn!(%function, path = %path.display(), %error, "cannot open the function's log file");
+                    None
+                }
+            },
+            None => None,
+        };
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("[{function}] {line}");
+            if let Some(out) = file.as_mut()
+                && out.write_all(format!("{line}\n").as_bytes()).await.is_err()
+            {
+                file = None;
+            }
         }
     });
 }

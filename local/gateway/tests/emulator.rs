@@ -179,6 +179,7 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
             functions: Arc::clone(&functions),
             cognito: Some(Arc::new(Cognito::new(emulator, Arc::clone(&functions), keys, issuer))),
             port,
+            operator_secret: "not used here".to_owned(),
         }
     })
     .await;
@@ -516,6 +517,31 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .await
         .expect("invoke");
     assert_eq!(out.function_error(), None);
+
+    // The operator endpoints: only with the secret the gateway wrote at start.
+    let metrics = format!("{gateway_url}/_local/functions");
+    let response = http().get(&metrics).send().await.expect("metrics");
+    assert_eq!(response.status(), 403, "no secret");
+    let response = http()
+        .get(&metrics)
+        .header("x-local-operator-secret", "guessed")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), 403, "a wrong secret");
+    let secret_file = work.join("operator-secret");
+    let secret = std::fs::read_to_string(&secret_file).expect("the gateway wrote its operator secret");
+    assert_eq!(secret.len(), 64, "256 bits, hex");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&secret_file).expect("metadata").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "readable by its owner only");
+    let response = http()
+        .get(&metrics)
+        .header("x-local-operator-secret", &secret)
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), 200);
 
     // SIGTERM: the gateway stops and takes every function process with it.
     let gateway_pid = gateway.id().expect("pid");

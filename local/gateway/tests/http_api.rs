@@ -24,6 +24,7 @@ use support::{fake_spec, http, serve};
 
 const ISSUER: &str = "http://127.0.0.1:4000/cognito";
 const CLIENT: &str = "client-1";
+const OPERATOR_SECRET: &str = "the-stack-secret";
 
 struct Fixture {
     url: String,
@@ -79,6 +80,7 @@ async fn fixture(timeout: Duration) -> Fixture {
         functions: Arc::clone(&functions),
         cognito: None,
         port,
+        operator_secret: OPERATOR_SECRET.to_owned(),
     })
     .await;
     Fixture { url, keys, pool }
@@ -350,4 +352,44 @@ async fn lambda_invoke_api_works_with_the_sdk() {
         .expect_err("unknown function");
     let service_error = error.into_service_error();
     assert!(service_error.is_resource_not_found_exception(), "{service_error:?}");
+}
+
+#[tokio::test]
+async fn operator_endpoints_need_the_stack_secret() {
+    let fixture = fixture(Duration::from_secs(5)).await;
+    let metrics = format!("{}/_local/functions", fixture.url);
+    let recycle = format!("{}/_local/functions/fake/recycle", fixture.url);
+    for secret in [
+        None,
+        Some(""),
+        Some("the-stack-secreT"),
+        Some("the-stack-secret-and-more"),
+    ] {
+        let with = |request: reqwest::RequestBuilder| match secret {
+            Some(value) => request.header("x-local-operator-secret", value),
+            None => request,
+        };
+        for response in [
+            with(http().get(&metrics)).send().await.expect("metrics"),
+            with(http().post(&recycle)).send().await.expect("recycle"),
+        ] {
+            assert_eq!(response.status(), 403, "{secret:?}");
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body, json!({"message": "Forbidden"}));
+        }
+    }
+    let response = http()
+        .get(&metrics)
+        .header("x-local-operator-secret", OPERATOR_SECRET)
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), 200);
+    let response = http()
+        .post(&recycle)
+        .header("x-local-operator-secret", OPERATOR_SECRET)
+        .send()
+        .await
+        .expect("recycle");
+    assert_eq!(response.status(), 204);
 }

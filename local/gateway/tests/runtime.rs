@@ -180,3 +180,25 @@ async fn metrics_report_init_first_response_cpu_and_memory_per_instance() {
     assert_eq!(snapshot.instances[0].init_ms, Some(init));
     assert!(snapshot.instances[1].running && snapshot.instances[1].init_ms.is_some());
 }
+
+#[tokio::test]
+async fn every_line_an_instance_writes_lands_in_the_functions_log_file() {
+    let folder = std::env::temp_dir().join(format!("gw-logs-{}", uuid::Uuid::new_v4().simple()));
+    let log_file = folder.join("logs").join("fake.log");
+    let mut spec = fake_spec("fake", Duration::from_secs(5), 2);
+    spec.log_file = Some(log_file.clone());
+    let pool = FunctionPool::new(spec, ProcessRegistry::default());
+    let pid = pid_of(&pool.invoke(Bytes::from_static(br#"{"x":"LOG-ME"}"#)).await.result);
+    let logged = || std::fs::read_to_string(&log_file).unwrap_or_default();
+    assert!(
+        eventually(Duration::from_secs(5), || {
+            let text = logged();
+            text.contains(&format!("out from {pid}\n")) && text.contains(&format!("err from {pid}\n"))
+        })
+        .await,
+        "log file: {:?}",
+        logged()
+    );
+    pool.stop();
+    let _ = std::fs::remove_dir_all(folder);
+}

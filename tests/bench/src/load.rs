@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::{Error, Result, Stack, TenantFixture};
-use local_gateway::gateway::FunctionMetrics;
+use local_gateway::gateway::{FunctionMetrics, OPERATOR_SECRET_HEADER};
 use local_gateway::runtime::PoolSnapshot;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -118,6 +118,8 @@ struct Probe {
     http: reqwest::Client,
     gateway: String,
     emulator: String,
+    /// The gateway's operator secret (`/_local/...`).
+    operator_secret: String,
 }
 
 fn http_error(what: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {
@@ -129,6 +131,7 @@ impl Probe {
         let metrics: FunctionMetrics = self
             .http
             .get(format!("{}/_local/functions", self.gateway))
+            .header(OPERATOR_SECRET_HEADER, &self.operator_secret)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
@@ -152,6 +155,7 @@ impl Probe {
     async fn recycle(&self, name: &str) -> Result<()> {
         self.http
             .post(format!("{}/_local/functions/{name}/recycle", self.gateway))
+            .header(OPERATOR_SECRET_HEADER, &self.operator_secret)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
@@ -436,6 +440,7 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
             .map_err(http_error("http client"))?,
         gateway: stack.settings.gateway.clone(),
         emulator: stack.settings.emulator.clone(),
+        operator_secret: stack.operator_secret()?,
     };
     let notes = format!("{}-notes", options.prefix);
     let mut results = StackResults {

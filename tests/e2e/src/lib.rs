@@ -347,6 +347,29 @@ impl Stack {
         Ok(())
     }
 
+    /// The secret the gateway's operator endpoints (`/_local/...`) require:
+    /// the file named by `LOCAL_GATEWAY_OPERATOR_SECRET_FILE`, else the one
+    /// `local/stack.sh gateway-start` has the gateway write for its port
+    /// (`.local/gateway-<port>/operator-secret`).
+    pub fn operator_secret(&self) -> Result<String> {
+        let path = match std::env::var_os("LOCAL_GATEWAY_OPERATOR_SECRET_FILE") {
+            Some(path) => std::path::PathBuf::from(path),
+            None => {
+                let port = url::Url::parse(&self.settings.gateway)
+                    .ok()
+                    .and_then(|url| url.port_or_known_default())
+                    .ok_or_else(|| Error(format!("no port in {}", self.settings.gateway)))?;
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../.local")
+                    .join(format!("gateway-{port}"))
+                    .join("operator-secret")
+            }
+        };
+        std::fs::read_to_string(&path)
+            .map(|secret| secret.trim().to_owned())
+            .map_err(|e| Error(format!("the gateway's operator secret {}: {e}", path.display())))
+    }
+
     /// Takes `email` out of the platform-admin group (emulator admin API).
     pub async fn remove_platform_admin(&self, email: &str) -> Result<()> {
         self.emulator_cognito

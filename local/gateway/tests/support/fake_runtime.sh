@@ -4,6 +4,7 @@
 #   CRASH-ME  exit mid-invocation        HANG-ME   never answer
 #   FAIL-ME   post an invocation error   SLEEP-ME  answer after 0.5 s
 #   ENV-ME    answer with some of its environment
+#   LOG-ME    write a line to stdout and one to stderr, then answer
 #   "triggerSource":"TokenGeneration_..."  answer as a pre-token-generation trigger (V2): adds
 #             tenant_id=tenant-<user>; user "blocked-user" gets an error
 #   anything else: {"pid": <pid>, "event": <event>}
@@ -27,6 +28,7 @@ while true; do
       curl -sS -o /dev/null -X POST "$api/invocation/$id/error" -H 'Lambda-Runtime-Function-Error-Type: Boom' \
         -d '{"errorMessage":"boom","errorType":"Boom"}' ;;
     *SLEEP-ME*) sleep 0.5; respond "{\"pid\":$$}" ;;
+    *LOG-ME*) echo "out from $$"; echo "err from $$" >&2; respond "{\"pid\":$$}" ;;
     *ENV-ME*)
       respond "{\"pid\":$$,\"name\":\"${AWS_LAMBDA_FUNCTION_NAME:-}\",\"version\":\"${AWS_LAMBDA_FUNCTION_VERSION:-}\",\"memory\":\"${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-}\",\"region\":\"${AWS_REGION:-}\",\"handler\":\"${_HANDLER:-}\",\"task_root\":\"${LAMBDA_TASK_ROOT:-}\",\"endpoint\":\"${AWS_ENDPOINT_URL:-}\",\"lambda_endpoint\":\"${AWS_ENDPOINT_URL_LAMBDA:-}\",\"key\":\"${AWS_ACCESS_KEY_ID:-}\",\"has_session_token\":\"${AWS_SESSION_TOKEN:+yes}\",\"greeting\":\"${GREETING:-}\"}" ;;
     *'"triggerSource":"TokenGeneration_'*)

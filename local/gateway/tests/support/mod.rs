@@ -37,6 +37,7 @@ pub fn fake_spec(name: &str, timeout: Duration, max_instances: usize) -> Functio
         memory_mb: 128,
         max_instances,
         env_hook: None,
+        log_file: None,
     }
 }
 
