@@ -128,7 +128,7 @@ gateway: ## Run the local gateway in the foreground against a running stack (mak
 
 # Each function's log lines (the gateway writes one file per function).
 .PHONY: logs
-logs: ## Follow the functions' logs ($(GATEWAY_DIR)/logs/*.log); FN=notes for one function
+logs: ## Follow the functions' logs (.local/gateway-<port>/logs/*.log); FN=notes for one function
 	@ls $(GATEWAY_DIR)/logs/*$(if $(FN),-$(FN)).log >/dev/null 2>&1 || { echo "no function logs yet under $(GATEWAY_DIR)/logs (is the stack up, has the function run?)" >&2; exit 1; }
 	tail -n 20 -F $(GATEWAY_DIR)/logs/*$(if $(FN),-$(FN)).log
 

@@ -64,6 +64,8 @@ def test_app_client_cannot_write_custom_attributes(aws, platform):
     )["UserPoolClient"]
     assert client["WriteAttributes"], "an empty list would mean every writable attribute"
     assert [a for a in client["WriteAttributes"] if a.startswith("custom:")] == []
+    # Nor the email: the sign-in name and the membership's key change only by the services.
+    assert client["WriteAttributes"] == ["name"]
     assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"}
     assert "ClientSecret" not in client
 

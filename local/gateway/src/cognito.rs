@@ -1,9 +1,14 @@
 //! Cognito's user-pool API for clients (AWS JSON 1.1), in front of the
-//! emulator: every operation is forwarded; a successful answer carrying an
-//! `AuthenticationResult` gets its ID and access tokens re-issued the way
-//! Cognito issues them: after the pool's pre-token-generation trigger ran (a
-//! real invocation of the deployed function), with the trigger's claims, the
-//! gateway's issuer and its RS256 key. moto never calls the trigger.
+//! emulator. Only the operations a public app client may call are served
+//! ([`PUBLIC_OPERATIONS`]); admin operations and anything else of the
+//! emulator are refused, as Cognito refuses an unsigned admin call.
+//! Attribute writes are held to the app client's write attributes and the
+//! pool's immutable attributes, which moto does not enforce. A successful
+//! answer carrying an `AuthenticationResult` gets its ID and access tokens
+//! re-issued the way Cognito issues them: after the pool's
+//! pre-token-generation trigger ran (a real invocation of the deployed
+//! function), with the trigger's claims, the gateway's issuer and its RS256
+//! key. moto never calls the trigger.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +49,33 @@ const PROTECTED_CLAIMS: [&str; 17] = [
     "origin_jti",
     "sub",
 ];
+/// What a public app client (no AWS credentials) may call: sign-in and its
+/// challenges, refresh and revocation, sign-up and recovery, and what a user
+/// does with its own access token.
+pub const PUBLIC_OPERATIONS: [&str; 21] = [
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "GetTokensFromRefreshToken",
+    "RevokeToken",
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "GetUser",
+    "ChangePassword",
+    "UpdateUserAttributes",
+    "DeleteUserAttributes",
+    "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute",
+    "GlobalSignOut",
+    "DeleteUser",
+    "SetUserMFAPreference",
+    "AssociateSoftwareToken",
+    "VerifySoftwareToken",
+    "ListDevices",
+];
+
 /// Re-issued access tokens remembered (to hand moto its own on GetUser etc.).
 const MAX_REMEMBERED_TOKENS: usize = 10_000;
 /// Refresh tokens revoked with `RevokeToken` (moto has no such operation).
@@ -178,7 +210,14 @@ impl Cognito {
                 tracing::info!("refresh token revoked");
                 Some(json_response(StatusCode::OK, json!({})))
             }
-            "InitiateAuth" | "AdminInitiateAuth" => {
+            "UpdateUserAttributes" | "DeleteUserAttributes" => {
+                let names = attribute_names(operation, request);
+                match self.refused_attribute_write(request, &names).await {
+                    Ok(None) => None,
+                    Ok(Some(refusal)) | Err(refusal) => Some(refusal.response()),
+                }
+            }
+            "InitiateAuth" => {
                 let token = request
                     .and_then(|r| r.get("AuthParameters"))
                     .and_then(|p| p.get("REFRESH_TOKEN"))
@@ -206,8 +245,46 @@ impl Cognito {
             .ok_or_else(|| CognitoError::internal(format!("DescribeUserPool {pool_id}: no pool in the answer")))
     }
 
-    /// Whether the pool of `client_id` lets only admins create users.
-    async fn admin_create_only(&self, client_id: &str) -> Result<bool, CognitoError> {
+    /// Why Cognito would refuse writing `names` with the request's access
+    /// token: an attribute the token's app client may not write, or an
+    /// immutable one. `None`: allowed.
+    async fn refused_attribute_write(
+        &self,
+        request: Option<&Value>,
+        names: &[String],
+    ) -> Result<Option<CognitoError>, CognitoError> {
+        let token = request
+            .and_then(|r| r.get("AccessToken"))
+            .and_then(Value::as_str)
+            .filter(|token| self.remembered().contains_key(*token))
+            .ok_or_else(|| CognitoError::not_authorized("Invalid Access Token"))?;
+        let claims = unverified_claims(token)?;
+        let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
+        let pool_id = self.pool_of_client(client_id).await?;
+        let client = self
+            .idp
+            .describe_user_pool_client()
+            .user_pool_id(&pool_id)
+            .client_id(client_id)
+            .send()
+            .await
+            .map_err(|e| CognitoError::internal(format!("DescribeUserPoolClient: {e}")))?;
+        let writable = client
+            .user_pool_client()
+            .map(|c| c.write_attributes().to_vec())
+            .unwrap_or_default();
+        let pool = self.describe_pool(&pool_id).await?;
+        let immutable: Vec<String> = pool
+            .schema_attributes()
+            .iter()
+            .filter(|a| a.mutable() == Some(false))
+            .filter_map(|a| a.name().map(str::to_owned))
+            .collect();
+        Ok(write_refusal(names, &writable, &immutable))
+    }
+
+    /// The pool an app client belongs to.
+    async fn pool_of_client(&self, client_id: &str) -> Result<String, CognitoError> {
         let pools = self
             .idp
             .list_user_pools()
@@ -224,18 +301,22 @@ impl Cognito {
                 .client_id(client_id)
                 .send()
                 .await;
-            if described.is_err() {
-                continue;
+            if described.is_ok() {
+                return Ok(pool_id.to_owned());
             }
-            let pool = self.describe_pool(pool_id).await?;
-            return Ok(pool
-                .admin_create_user_config()
-                .is_some_and(|config| config.allow_admin_create_user_only()));
         }
         Err(CognitoError {
             kind: "ResourceNotFoundException",
             message: format!("User pool client {client_id} does not exist."),
         })
+    }
+
+    /// Whether the pool of `client_id` lets only admins create users.
+    async fn admin_create_only(&self, client_id: &str) -> Result<bool, CognitoError> {
+        let pool = self.describe_pool(&self.pool_of_client(client_id).await?).await?;
+        Ok(pool
+            .admin_create_user_config()
+            .is_some_and(|config| config.allow_admin_create_user_only()))
     }
 
     /// One client request.
@@ -246,6 +327,10 @@ impl Cognito {
             .and_then(|t| t.strip_prefix("AWSCognitoIdentityProviderService."))
             .unwrap_or_default()
             .to_owned();
+        if !PUBLIC_OPERATIONS.contains(&operation.as_str()) {
+            tracing::info!(operation, "refused: not an operation of a public app client");
+            return refuse_unsigned(&operation).response();
+        }
         let mut request: Option<Value> = serde_json::from_slice(&body).ok();
         if let Some(answer) = self.answer_locally(&operation, request.as_ref()).await {
             return answer;
@@ -474,6 +559,61 @@ impl Cognito {
         }
         Ok(overrides)
     }
+}
+
+/// Cognito's answer to an operation that needs AWS credentials (an admin
+/// operation) or is not Cognito's, sent without them.
+fn refuse_unsigned(operation: &str) -> CognitoError {
+    if operation.is_empty() {
+        return CognitoError {
+            kind: "UnknownOperationException",
+            message: "the request names no Cognito user pool operation".to_owned(),
+        };
+    }
+    CognitoError {
+        kind: "MissingAuthenticationTokenException",
+        message: format!("{operation} needs AWS credentials; a public app client cannot call it"),
+    }
+}
+
+/// The attribute names an `UpdateUserAttributes` (`UserAttributes[].Name`)
+/// or `DeleteUserAttributes` (`UserAttributeNames[]`) request writes.
+fn attribute_names(operation: &str, request: Option<&Value>) -> Vec<String> {
+    let list = |field: &str| {
+        request
+            .and_then(|r| r.get(field))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if operation == "DeleteUserAttributes" {
+        return strings(request.and_then(|r| r.get("UserAttributeNames")));
+    }
+    list("UserAttributes")
+        .iter()
+        .filter_map(|a| a.get("Name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// Cognito's refusal of writing `names` by an app client that may write
+/// `writable`, in a pool whose `immutable` attributes never change.
+fn write_refusal(names: &[String], writable: &[String], immutable: &[String]) -> Option<CognitoError> {
+    let custom = |name: &str| format!("custom:{}", name.trim_start_matches("custom:"));
+    if let Some(name) = names
+        .iter()
+        .find(|name| immutable.iter().any(|i| custom(i) == custom(name) || *i == **name))
+    {
+        return Some(CognitoError {
+            kind: "InvalidParameterException",
+            message: format!(
+                "Invalid user attributes: {name}: Attribute cannot be updated. (changing an immutable attribute)"
+            ),
+        });
+    }
+    names
+        .iter()
+        .any(|name| !writable.contains(name))
+        .then(|| CognitoError::not_authorized("A client attempted to write unauthorized attribute"))
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -715,6 +855,59 @@ mod tests {
             Overrides::parse(&json!({"response": {"claimsAndScopeOverrideDetails": null}})),
             Overrides::default()
         );
+    }
+
+    #[test]
+    fn attribute_writes_are_held_to_the_client_and_the_schema() {
+        let writable = vec!["name".to_owned(), "email".to_owned()];
+        let immutable = vec!["tenant_id".to_owned()];
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert!(write_refusal(&names(&["name"]), &writable, &immutable).is_none());
+        assert!(write_refusal(&[], &writable, &immutable).is_none());
+        let immutable_write =
+            write_refusal(&names(&["name", "custom:tenant_id"]), &writable, &immutable).expect("refused");
+        assert_eq!(immutable_write.kind, "InvalidParameterException");
+        let unwritable = write_refusal(&names(&["custom:role"]), &writable, &immutable).expect("refused");
+        assert_eq!(unwritable.kind, "NotAuthorizedException");
+        let request =
+            json!({"UserAttributes": [{"Name": "name", "Value": "x"}, {"Name": "custom:tenant_id", "Value": "t"}]});
+        assert_eq!(
+            attribute_names("UpdateUserAttributes", Some(&request)),
+            names(&["name", "custom:tenant_id"])
+        );
+        let request = json!({"UserAttributeNames": ["email"]});
+        assert_eq!(
+            attribute_names("DeleteUserAttributes", Some(&request)),
+            names(&["email"])
+        );
+    }
+
+    #[test]
+    fn only_a_public_clients_operations_are_served() {
+        for operation in [
+            "InitiateAuth",
+            "RespondToAuthChallenge",
+            "GlobalSignOut",
+            "UpdateUserAttributes",
+        ] {
+            assert!(PUBLIC_OPERATIONS.contains(&operation), "{operation}");
+        }
+        for operation in [
+            "AdminAddUserToGroup",
+            "AdminSetUserPassword",
+            "AdminCreateUser",
+            "ListUsers",
+            "DescribeUserPool",
+            "CreateUserPoolClient",
+            "",
+        ] {
+            assert!(!PUBLIC_OPERATIONS.contains(&operation), "{operation}");
+        }
+        assert_eq!(
+            refuse_unsigned("AdminAddUserToGroup").kind,
+            "MissingAuthenticationTokenException"
+        );
+        assert_eq!(refuse_unsigned("").kind, "UnknownOperationException");
     }
 
     #[test]

@@ -93,8 +93,11 @@ resource "aws_cognito_user_pool_client" "app" {
     "ALLOW_USER_SRP_AUTH",
   ]
 
-  read_attributes  = ["email", "email_verified", "name", "custom:tenant_id"]
-  write_attributes = ["email", "name"]
+  read_attributes = ["email", "email_verified", "name", "custom:tenant_id"]
+  # Not email either: it is the sign-in name and the key of the user's
+  # membership, and a user changing it could take (unverified) an address
+  # someone is about to be invited or registered with.
+  write_attributes = ["name"]
 }
 
 resource "aws_cognito_user_group" "platform_admin" {

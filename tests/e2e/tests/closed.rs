@@ -1,0 +1,170 @@
+//! The local gateway's Cognito endpoint is Cognito's, not the emulator's:
+//! only what a public app client may call, attribute writes held to the app
+//! client's write attributes and the pool's immutable attributes, nothing
+//! else of the emulator reachable through it.
+
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata as _;
+use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use e2e::Stack;
+use serde_json::{Value, json};
+use tenancy::{TenantRole, TenantTier};
+
+/// One raw call to `<gateway>/cognito`, as anyone on the network could send it.
+async fn raw_call(stack: &Stack, target: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/cognito", stack.settings.gateway))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", target)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the gateway answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn attribute(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .expect("attribute")
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn admin_operations_and_other_services_are_not_reachable_anonymously() {
+    let stack = Stack::from_env_or_panic().await;
+    let tenant = stack
+        .register_tenant("Guarded", TenantTier::Free)
+        .await
+        .expect("tenant");
+    let pool = stack.user_pool_id.clone();
+    let victim = tenant.admin.email.clone();
+    for (target, body) in [
+        (
+            "AWSCognitoIdentityProviderService.AdminAddUserToGroup",
+            json!({"UserPoolId": pool, "Username": victim, "GroupName": "platform-admin"}),
+        ),
+        (
+            "AWSCognitoIdentityProviderService.AdminSetUserPassword",
+            json!({"UserPoolId": pool, "Username": victim, "Password": "Taken-over-passw0rd", "Permanent": true}),
+        ),
+        (
+            "AWSCognitoIdentityProviderService.AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": "intruder@example.com"}),
+        ),
+        (
+            "AWSCognitoIdentityProviderService.ListUsers",
+            json!({"UserPoolId": pool}),
+        ),
+        ("DynamoDB_20120810.Scan", json!({"TableName": "saas-local-notes"})),
+        ("DynamoDB_20120810.ListTables", json!({})),
+    ] {
+        let (status, body) = raw_call(&stack, target, body).await;
+        assert_eq!(status, 400, "{target}: {body}");
+        let kind = body["__type"].as_str().unwrap_or_default();
+        assert!(
+            ["MissingAuthenticationTokenException", "UnknownOperationException"].contains(&kind),
+            "{target}: {body}"
+        );
+    }
+    // The victim is untouched: the old password signs in, without the group.
+    let tokens = stack
+        .sign_in(&tenant.admin.email, &tenant.admin.password)
+        .await
+        .expect("the admin's own password still works");
+    let claims = tokens.access_claims().expect("claims");
+    assert!(claims.get("cognito:groups").is_none(), "{claims:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn a_user_writes_only_what_the_app_client_may_write() {
+    let stack = Stack::from_env_or_panic().await;
+    let tenant = stack.register_tenant("Writer", TenantTier::Free).await.expect("tenant");
+    let token = tenant.admin.tokens.access_token.clone();
+    let update = |attributes: Vec<AttributeType>| {
+        stack
+            .cognito()
+            .update_user_attributes()
+            .access_token(&token)
+            .set_user_attributes(Some(attributes))
+            .send()
+    };
+    let refused = update(vec![attribute("custom:tenant_id", &uuid::Uuid::new_v4().to_string())])
+        .await
+        .expect_err("the tenant attribute is immutable");
+    assert_eq!(refused.code(), Some("InvalidParameterException"), "{refused:?}");
+    let refused = update(vec![attribute("email", "someone-else@example.com")])
+        .await
+        .expect_err("the app client may not write the email");
+    assert_eq!(refused.code(), Some("NotAuthorizedException"), "{refused:?}");
+    update(vec![attribute("name", "Ada")])
+        .await
+        .expect("the name is the user's to write");
+    let user = stack
+        .cognito()
+        .get_user()
+        .access_token(&token)
+        .send()
+        .await
+        .expect("GetUser");
+    let value = |name: &str| {
+        user.user_attributes()
+            .iter()
+            .find(|a| a.name() == name)
+            .and_then(|a| a.value().map(str::to_owned))
+    };
+    assert_eq!(value("name").as_deref(), Some("Ada"));
+    assert_eq!(value("email").as_deref(), Some(tenant.admin.email.as_str()));
+    assert_eq!(value("custom:tenant_id"), Some(tenant.id().to_string()));
+}
+
+/// The chain an outsider used to become another tenant's admin: rewrite its
+/// own tenant attribute and email to those of a coming invitation, then be
+/// "adopted" by it. Each write is refused, and the invitation creates a user
+/// of its own.
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn the_invitation_take_over_chain_fails() {
+    let stack = Stack::from_env_or_panic().await;
+    let victim = stack.register_tenant("Victim", TenantTier::Pro).await.expect("victim");
+    let outsider = stack
+        .register_tenant("Outsider", TenantTier::Free)
+        .await
+        .expect("outsider");
+    let invitee = format!("{}@{}.example.com", stack.unique("newhire"), victim.tenant.slug);
+    let writes = stack
+        .cognito()
+        .update_user_attributes()
+        .access_token(&outsider.admin.tokens.access_token)
+        .user_attributes(attribute("custom:tenant_id", &victim.id().to_string()))
+        .user_attributes(attribute("email", &invitee))
+        .send()
+        .await;
+    assert!(writes.is_err(), "the rewrite must be refused: {writes:?}");
+
+    let invited: users_api::User = victim
+        .admin
+        .api
+        .invite_user(&users_api::InviteUser {
+            email: invitee.clone(),
+            role: TenantRole::Admin,
+            temporary_password: Some(e2e::strong_password()),
+        })
+        .await
+        .expect("invite")
+        .expect_json(201)
+        .expect("a new user");
+    assert_ne!(invited.user_id, outsider.admin_user_id, "the outsider was adopted");
+    let tokens = stack
+        .sign_in(&outsider.admin.email, &outsider.admin.password)
+        .await
+        .expect("the outsider signs in to its own tenant");
+    let claims = tokens.access_claims().expect("claims");
+    assert_eq!(
+        e2e::claim(&claims, "tenant_id").expect("tenant"),
+        outsider.id().to_string()
+    );
+}
