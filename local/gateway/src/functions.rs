@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::emulator::{Emulator, FunctionDef, LoadError, function_name};
+use crate::iam::IssuedCredentials;
 use crate::runtime::{EnvHook, FunctionPool, FunctionSpec, PoolSnapshot, ProcessRegistry};
 
 /// Where functions come from when they are not registered yet.
@@ -21,6 +22,8 @@ pub struct FunctionSource {
     pub packages: Vec<PathBuf>,
     /// The gateway's own URL: `AWS_ENDPOINT_URL_LAMBDA` of every function.
     pub gateway_url: String,
+    /// Where the execution-role credentials handed to instances are recorded.
+    pub issued: IssuedCredentials,
     pub max_instances: usize,
 }
 
@@ -131,12 +134,22 @@ impl FunctionSource {
         }
         let hook: Option<EnvHook> = def.role.clone().map(|role| {
             let emulator = Arc::clone(&self.emulator);
+            let issued = self.issued.clone();
             let session = def.name.clone();
             let hook: EnvHook = Arc::new(move || {
                 let emulator = Arc::clone(&emulator);
+                let issued = issued.clone();
                 let role = role.clone();
                 let session = session.clone();
-                Box::pin(async move { emulator.assume_role(&role, &session).await.map_err(|e| e.to_string()) })
+                Box::pin(async move {
+                    let env = emulator.assume_role(&role, &session).await.map_err(|e| e.to_string())?;
+                    // Known to the Invoke API: a request signed with these is this role's.
+                    let var = |name: &str| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+                    if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+                        issued.record(key, secret, var("AWS_SESSION_TOKEN"), &role, &session);
+                    }
+                    Ok(env)
+                })
             });
             hook
         });

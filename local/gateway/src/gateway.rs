@@ -22,6 +22,7 @@ use crate::cognito::Cognito;
 use crate::emulator::LoadError;
 use crate::event::{EventContext, IncomingRequest, build_event, event_json, map_response};
 use crate::functions::Functions;
+use crate::iam::InvokeGuard;
 use crate::routes::{Route, RouteTable};
 use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome, PoolSnapshot};
 use crate::throttle::Throttle;
@@ -74,6 +75,8 @@ pub struct Gateway {
     /// [`OPERATOR_SECRET_HEADER`]: whatever listens on a port is reachable by
     /// more than its owner.
     pub operator_secret: String,
+    /// Who may use the Lambda Invoke API (SigV4 and the deployed policies).
+    pub invoke_guard: InvokeGuard,
 }
 
 /// The header that carries the operator secret.
@@ -99,6 +102,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/cognito/{pool}/.well-known/jwks.json", get(jwks))
         .route("/_local/functions", get(function_metrics))
         .route("/_local/functions/{name}/recycle", post(recycle))
+        .route("/_local/functions/{name}/invoke", post(operator_invoke))
         .fallback(http_api)
         .with_state(gateway)
 }
@@ -275,20 +279,69 @@ fn lambda_error(status: StatusCode, error_type: &str, text: &str) -> Response {
     response
 }
 
+/// The Lambda Invoke API: only for requests signed with credentials the
+/// gateway issued to a function whose deployed role may invoke the target.
 async fn invoke(
     State(gateway): State<Arc<Gateway>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let Ok(payload) = axum::body::to_bytes(request.into_body(), MAX_RESPONSE_BYTES).await else {
-        return lambda_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestTooLargeException",
-            "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
-        );
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
+    let Some(payload) = invocation_payload(request).await else {
+        return too_large();
     };
-    let pool = match gateway.functions.get(&name).await {
+    let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let uri = format!("http://{host}{path}");
+    match gateway
+        .invoke_guard
+        .authorize(&name, "POST", &uri, &headers, &payload)
+        .await
+    {
+        Ok(caller) => tracing::debug!(function = %name, caller = %caller.principal, "invocation authorized"),
+        Err(refusal) => {
+            tracing::info!(function = %name, code = refusal.code, "invocation refused");
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::FORBIDDEN);
+            return lambda_error(status, refusal.code, &refusal.message);
+        }
+    }
+    run_invocation(&gateway, &name, &headers, payload).await
+}
+
+/// The Invoke API for the stack's operator (`make bench`): the operator
+/// secret instead of a signature.
+async fn operator_invoke(
+    State(gateway): State<Arc<Gateway>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    if !gateway.is_operator(&headers) {
+        return message(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let Some(payload) = invocation_payload(request).await else {
+        return too_large();
+    };
+    run_invocation(&gateway, &name, &headers, payload).await
+}
+
+async fn invocation_payload(request: Request) -> Option<Bytes> {
+    axum::body::to_bytes(request.into_body(), MAX_RESPONSE_BYTES).await.ok()
+}
+
+fn too_large() -> Response {
+    lambda_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestTooLargeException",
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    )
+}
+
+async fn run_invocation(gateway: &Gateway, name: &str, headers: &HeaderMap, payload: Bytes) -> Response {
+    let pool = match gateway.functions.get(name).await {
         Ok(pool) => pool,
         Err(LoadError::NotFound(text)) => {
             return lambda_error(

@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod event;
 pub mod functions;
 pub mod gateway;
+pub mod iam;
 pub mod keys;
 pub mod routes;
 pub mod runtime;

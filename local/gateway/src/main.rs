@@ -14,6 +14,7 @@ use local_gateway::cognito::Cognito;
 use local_gateway::emulator::{ApiSelector, Emulator};
 use local_gateway::functions::{FunctionSource, Functions};
 use local_gateway::gateway::{Gateway, HttpApi, OPERATOR_SECRET_HEADER, RouteTarget, router};
+use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
@@ -195,11 +196,13 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         authorizers.insert(def.id.clone(), Arc::new(authorizer));
     }
 
+    let issued = IssuedCredentials::default();
     let source = FunctionSource {
         emulator: Arc::clone(&emulator),
         work_dir: work_dir.clone(),
         packages,
         gateway_url: public_url.clone(),
+        issued: issued.clone(),
         max_instances: args.max_instances,
     };
     let functions = Arc::new(Functions::new(Some(source), processes.clone()));
@@ -241,11 +244,17 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         .unwrap_or_else(|| work_dir.join("operator-secret"));
     let operator_secret = write_operator_secret(&secret_file)?;
     let gateway = Arc::new(Gateway {
-        api: Some(HttpApi::new(api.api_id.clone(), account_id, routes)),
+        api: Some(HttpApi::new(api.api_id.clone(), account_id.clone(), routes)),
         functions: Arc::clone(&functions),
         cognito: Some(cognito),
         port,
         operator_secret,
+        invoke_guard: InvokeGuard {
+            issued,
+            policies: Policies::Emulator(aws_sdk_iam::Client::new(&emulator.sdk)),
+            account_id: account_id.clone(),
+            region: args.region.clone(),
+        },
     });
 
     let mut banner = format!(
@@ -280,7 +289,7 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         "  Issuer:       {issuer}  (JWKS {issuer}/.well-known/jwks.json)\n"
     ));
     banner.push_str(&format!(
-        "  Lambda:       {public_url}  (Invoke API, AWS_ENDPOINT_URL_LAMBDA)\n"
+        "  Lambda:       {public_url}  (Invoke API, AWS_ENDPOINT_URL_LAMBDA; SigV4 with the functions' credentials)\n"
     ));
     banner.push_str(&format!(
         "  Operator:     {public_url}/_local/...  (header {OPERATOR_SECRET_HEADER}: the contents of {})\n",

@@ -21,6 +21,7 @@ use local_gateway::cognito::Cognito;
 use local_gateway::emulator::Emulator;
 use local_gateway::functions::Functions;
 use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
+use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
@@ -180,6 +181,12 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
             cognito: Some(Arc::new(Cognito::new(emulator, Arc::clone(&functions), keys, issuer))),
             port,
             operator_secret: "not used here".to_owned(),
+            invoke_guard: InvokeGuard {
+                issued: IssuedCredentials::default(),
+                policies: Policies::Fixed(Default::default()),
+                account_id: "123456789012".to_owned(),
+                region: "us-east-1".to_owned(),
+            },
         }
     })
     .await;
@@ -509,14 +516,19 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
             .endpoint_url(&gateway_url)
             .build(),
     );
-    let out = lambda_via_gateway
+    // Credentials the gateway did not issue (the test's own): refused as AWS
+    // refuses an unknown key.
+    let error = lambda_via_gateway
         .invoke()
         .function_name("gw-fake")
         .payload(Blob::new(r#"{"via":"invoke"}"#))
         .send()
         .await
-        .expect("invoke");
-    assert_eq!(out.function_error(), None);
+        .expect_err("not the gateway's credentials");
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::code(&error),
+        Some("UnrecognizedClientException")
+    );
 
     // The operator endpoints: only with the secret the gateway wrote at start.
     let metrics = format!("{gateway_url}/_local/functions");

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use local_gateway::authorizer::{JwtAuthorizer, KeySource};
 use local_gateway::functions::Functions;
 use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
+use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::{FunctionPool, ProcessRegistry};
@@ -81,6 +82,7 @@ async fn fixture(timeout: Duration) -> Fixture {
         cognito: None,
         port,
         operator_secret: OPERATOR_SECRET.to_owned(),
+        invoke_guard: invoke_guard(),
     })
     .await;
     Fixture { url, keys, pool }
@@ -298,14 +300,140 @@ async fn routing_errors_and_limits() {
     assert_eq!(response.status(), 200);
 }
 
-fn lambda_client(url: &str) -> aws_sdk_lambda::Client {
+/// Credentials the gateway "issued" to an instance of a function whose role
+/// may invoke `fake`, and to one whose role may not.
+const CALLER_ROLE: &str = "arn:aws:iam::123456789012:role/caller-exec";
+const OTHER_ROLE: &str = "arn:aws:iam::123456789012:role/other-exec";
+
+fn invoke_guard() -> InvokeGuard {
+    let issued = IssuedCredentials::default();
+    issued.record(
+        "ASIACALLER",
+        "caller-secret",
+        Some("caller-token"),
+        CALLER_ROLE,
+        "caller",
+    );
+    issued.record("ASIAOTHER", "other-secret", Some("other-token"), OTHER_ROLE, "other");
+    let allow = |resource: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resource}]});
+    InvokeGuard {
+        issued,
+        policies: Policies::Fixed(HashMap::from([
+            (
+                CALLER_ROLE.to_owned(),
+                vec![
+                    allow("arn:aws:lambda:us-east-1:123456789012:function:fake"),
+                    // Allowed, but not deployed: ResourceNotFoundException.
+                    allow("arn:aws:lambda:us-east-1:123456789012:function:missing"),
+                ],
+            ),
+            (
+                OTHER_ROLE.to_owned(),
+                vec![allow("arn:aws:lambda:us-east-1:123456789012:function:another")],
+            ),
+        ])),
+        account_id: "123456789012".to_owned(),
+        region: "us-east-1".to_owned(),
+    }
+}
+
+fn lambda_client_as(url: &str, credentials: Credentials) -> aws_sdk_lambda::Client {
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .credentials_provider(credentials)
         .build();
     aws_sdk_lambda::Client::from_conf(config)
+}
+
+fn lambda_client(url: &str) -> aws_sdk_lambda::Client {
+    let credentials = Credentials::new(
+        "ASIACALLER",
+        "caller-secret",
+        Some("caller-token".to_owned()),
+        None,
+        "test",
+    );
+    lambda_client_as(url, credentials)
+}
+
+/// As AWS answers an Invoke: unsigned, signed with unknown or wrong
+/// credentials, or by a role whose policies do not allow the target.
+#[tokio::test]
+async fn the_invoke_api_takes_only_signed_requests_of_allowed_roles() {
+    let f = fixture(Duration::from_secs(5)).await;
+    let refused_with = |error: aws_sdk_lambda::error::SdkError<_, _>| {
+        let error: aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::invoke::InvokeError, _> = error;
+        aws_sdk_lambda::error::ProvideErrorMetadata::code(&error).map(str::to_owned)
+    };
+    let cases = [
+        ("ASIASTRANGER", "whatever", Some("token"), "UnrecognizedClientException"),
+        (
+            "ASIACALLER",
+            "guessed-secret",
+            Some("caller-token"),
+            "InvalidSignatureException",
+        ),
+        (
+            "ASIACALLER",
+            "caller-secret",
+            Some("another-token"),
+            "UnrecognizedClientException",
+        ),
+        (
+            "ASIAOTHER",
+            "other-secret",
+            Some("other-token"),
+            "AccessDeniedException",
+        ),
+    ];
+    for (key, secret, token, code) in cases {
+        let client = lambda_client_as(
+            &f.url,
+            Credentials::new(key, secret, token.map(str::to_owned), None, "test"),
+        );
+        let error = client
+            .invoke()
+            .function_name("fake")
+            .payload(Blob::new(r#"{"forged":"event"}"#))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(refused_with(error).as_deref(), Some(code), "{key}");
+    }
+    // Unsigned, as curl would send it.
+    let response = http()
+        .post(format!("{}/2015-03-31/functions/fake/invocations", f.url))
+        .body(r#"{"forged":"event"}"#)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "MissingAuthenticationTokenException"
+    );
+    assert_eq!(f.pool.invocations(), 0, "no refused request reached the function");
+
+    // The operator route: the stack secret instead of a signature.
+    let response = http()
+        .post(format!("{}/_local/functions/fake/invoke", f.url))
+        .body(r#"{"from":"operator"}"#)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 403);
+    let response = http()
+        .post(format!("{}/_local/functions/fake/invoke", f.url))
+        .header("x-local-operator-secret", OPERATOR_SECRET)
+        .body(r#"{"from":"operator"}"#)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    let value: Value = response.json().await.expect("json");
+    assert_eq!(value["event"]["from"], "operator");
 }
 
 #[tokio::test]

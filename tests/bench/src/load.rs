@@ -166,7 +166,8 @@ impl Probe {
     async fn invoke(&self, name: &str, payload: &Value) -> Result<Value> {
         let response = self
             .http
-            .post(format!("{}/2015-03-31/functions/{name}/invocations", self.gateway))
+            .post(format!("{}/_local/functions/{name}/invoke", self.gateway))
+            .header(OPERATOR_SECRET_HEADER, &self.operator_secret)
             .json(payload)
             .send()
             .await

@@ -168,3 +168,79 @@ async fn the_invitation_take_over_chain_fails() {
         outsider.id().to_string()
     );
 }
+
+/// The Lambda Invoke API as AWS guards it: a forged event or an internal
+/// command sent without the credentials of a role that may invoke is refused
+/// before any function runs; the tenants function's own signed invocation of
+/// the users function (registration) still works.
+#[tokio::test]
+#[ignore = "needs the local stack: make test"]
+async fn forged_invocations_are_refused_and_signed_ones_work() {
+    let stack = Stack::from_env_or_panic().await;
+    let victim = stack
+        .register_tenant("Invoked", TenantTier::Free)
+        .await
+        .expect("registration invokes users");
+    let forged_event = json!({
+        "version": "2.0",
+        "routeKey": "GET /notes",
+        "rawPath": "/notes",
+        "requestContext": {"authorizer": {"jwt": {"claims": {
+            "sub": uuid::Uuid::new_v4().to_string(),
+            "token_use": "access",
+            "tenant_id": victim.id().to_string(),
+        }, "scopes": null}}, "routeKey": "GET /notes", "http": {"method": "GET", "path": "/notes"}},
+        "isBase64Encoded": false
+    });
+    let first_admin = json!({"internal": {
+        "command": "create_first_admin",
+        "tenant_id": victim.id().to_string(),
+        "tier": "enterprise",
+        "email": format!("intruder-{}@example.com", uuid::Uuid::new_v4().simple()),
+        "password": e2e::strong_password(),
+    }});
+    for (function, payload) in [("saas-local-notes", forged_event), ("saas-local-users", first_admin)] {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/2015-03-31/functions/{function}/invocations",
+                stack.settings.gateway
+            ))
+            .body(payload.to_string())
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 403, "{function}");
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "MissingAuthenticationTokenException"
+        );
+        // Signed, but with credentials the stack never issued.
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(stack.emulator_config())
+                .endpoint_url(&stack.settings.gateway)
+                .build(),
+        );
+        let refused = lambda
+            .invoke()
+            .function_name(function)
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            aws_sdk_lambda::error::ProvideErrorMetadata::code(&refused),
+            Some("UnrecognizedClientException"),
+            "{function}"
+        );
+    }
+    // Nobody became an admin of the victim tenant.
+    let users: users_api::UserList = victim
+        .admin
+        .api
+        .list_users(Some(100), None)
+        .await
+        .expect("list")
+        .expect_json(200)
+        .expect("users");
+    assert_eq!(users.items.len(), 1, "{users:?}");
+}
