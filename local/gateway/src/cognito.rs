@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::emulator::Emulator;
 use crate::functions::Functions;
+use crate::iam::IamGuard;
 use crate::keys::SigningKey;
 use crate::runtime::{Failure, Outcome};
 
@@ -320,21 +321,48 @@ impl Cognito {
     }
 
     /// One client request.
-    pub async fn handle(&self, headers: &HeaderMap, body: Bytes) -> Response {
+    /// `uri` is the request's full URI (for SigV4); `guard` decides admin calls.
+    pub async fn handle(&self, headers: &HeaderMap, body: Bytes, uri: &str, guard: &IamGuard) -> Response {
         let operation = headers
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
             .and_then(|t| t.strip_prefix("AWSCognitoIdentityProviderService."))
             .unwrap_or_default()
             .to_owned();
+        let request: Option<Value> = serde_json::from_slice(&body).ok();
         if !PUBLIC_OPERATIONS.contains(&operation.as_str()) {
-            tracing::info!(operation, "refused: not an operation of a public app client");
-            return refuse_unsigned(&operation).response();
+            // An admin operation: only with credentials the deployed policies allow.
+            if operation.is_empty() || !headers.contains_key("authorization") {
+                tracing::info!(operation, "refused: not an operation of a public app client");
+                return refuse_unsigned(&operation).response();
+            }
+            let pool = request
+                .as_ref()
+                .and_then(|r| r.get("UserPoolId"))
+                .and_then(Value::as_str)
+                .map_or_else(|| "*".to_owned(), |id| guard.user_pool_arn(id));
+            let action = format!("cognito-idp:{operation}");
+            if let Err(refusal) = guard
+                .authorize("cognito-idp", &action, &pool, "POST", uri, headers, &body)
+                .await
+            {
+                tracing::info!(operation, code = refusal.code, "admin call refused");
+                return CognitoError {
+                    kind: refusal.code,
+                    message: refusal.message,
+                }
+                .response();
+            }
+            return self.forward(&operation, request, headers, body).await;
         }
-        let mut request: Option<Value> = serde_json::from_slice(&body).ok();
         if let Some(answer) = self.answer_locally(&operation, request.as_ref()).await {
             return answer;
         }
+        self.forward(&operation, request, headers, body).await
+    }
+
+    /// Forwards the request to moto; tokens in its answer are re-issued.
+    async fn forward(&self, operation: &str, mut request: Option<Value>, headers: &HeaderMap, body: Bytes) -> Response {
         let mut body = body;
         // Tokens we issued mean nothing to moto: hand it its own.
         if let Some(Value::Object(map)) = &mut request
@@ -370,7 +398,7 @@ impl Cognito {
             && let Ok(Value::Object(mut document)) = serde_json::from_slice::<Value>(&body)
             && let Some(Value::Object(result)) = document.get_mut("AuthenticationResult")
         {
-            let source = trigger_source(&operation, request.as_ref());
+            let source = trigger_source(operation, request.as_ref());
             let client_id = request
                 .as_ref()
                 .and_then(|r| r.get("ClientId"))

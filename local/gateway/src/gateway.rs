@@ -22,7 +22,7 @@ use crate::cognito::Cognito;
 use crate::emulator::LoadError;
 use crate::event::{EventContext, IncomingRequest, build_event, event_json, map_response};
 use crate::functions::Functions;
-use crate::iam::InvokeGuard;
+use crate::iam::IamGuard;
 use crate::routes::{Route, RouteTable};
 use crate::runtime::{Failure, MAX_RESPONSE_BYTES, Outcome, PoolSnapshot};
 use crate::throttle::Throttle;
@@ -76,7 +76,7 @@ pub struct Gateway {
     /// more than its owner.
     pub operator_secret: String,
     /// Who may use the Lambda Invoke API (SigV4 and the deployed policies).
-    pub invoke_guard: InvokeGuard,
+    pub iam_guard: IamGuard,
 }
 
 /// The header that carries the operator secret.
@@ -296,9 +296,10 @@ async fn invoke(
     };
     let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let uri = format!("http://{host}{path}");
-    match gateway
-        .invoke_guard
-        .authorize(&name, "POST", &uri, &headers, &payload)
+    let guard = &gateway.iam_guard;
+    let function_arn = guard.function_arn(&name);
+    match guard
+        .authorize("lambda", "lambda:InvokeFunction", &function_arn, "POST", &uri, &headers, &payload)
         .await
     {
         Ok(caller) => tracing::debug!(function = %name, caller = %caller.principal, "invocation authorized"),
@@ -419,9 +420,16 @@ async fn run_invocation(gateway: &Gateway, name: &str, headers: &HeaderMap, payl
 
 // --- Cognito -----------------------------------------------------------------
 
-async fn cognito(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn cognito(
+    State(gateway): State<Arc<Gateway>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let uri = format!("http://{host}{}", uri.path_and_query().map_or("/cognito", |p| p.as_str()));
     match &gateway.cognito {
-        Some(cognito) => cognito.handle(&headers, body).await,
+        Some(cognito) => cognito.handle(&headers, body, &uri, &gateway.iam_guard).await,
         None => message(StatusCode::NOT_FOUND, "Not Found"),
     }
 }

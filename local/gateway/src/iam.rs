@@ -330,49 +330,62 @@ impl Policies {
     }
 }
 
-/// Who may invoke functions through the gateway's Lambda Invoke API.
+/// Who may call the gateway's AWS APIs that need credentials: the Lambda
+/// Invoke API and Cognito's admin operations.
 #[derive(Debug, Clone)]
-pub struct InvokeGuard {
+pub struct IamGuard {
     pub issued: IssuedCredentials,
     pub policies: Policies,
     pub account_id: String,
     pub region: String,
 }
 
-impl InvokeGuard {
-    /// The caller, if the request is signed with credentials the gateway
-    /// issued and the caller's role may invoke `function` (a name or ARN).
+impl IamGuard {
+    /// The caller, if the request is signed for `service` with credentials
+    /// the gateway issued and the caller's role may do `action` on `resource`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn authorize(
         &self,
-        function: &str,
+        service: &str,
+        action: &str,
+        resource: &str,
         method: &str,
         uri: &str,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Caller, Refusal> {
-        let caller = verify_signature(&self.issued, "lambda", method, uri, headers, body, SystemTime::now())?;
-        let arn = if function.starts_with("arn:") {
-            function.to_owned()
-        } else {
-            format!("arn:aws:lambda:{}:{}:function:{function}", self.region, self.account_id)
-        };
+        let caller = verify_signature(&self.issued, service, method, uri, headers, body, SystemTime::now())?;
         let documents = self.policies.of(&caller.role_arn).await.map_err(|error| {
             tracing::error!(%error, "cannot read the caller's policies");
             Refusal::new(500, "ServiceException", "the caller's policies could not be read")
         })?;
-        if allows(&documents, "lambda:InvokeFunction", &arn) {
+        if allows(&documents, action, resource) {
             Ok(caller)
         } else {
             Err(Refusal::new(
                 403,
                 "AccessDeniedException",
                 format!(
-                    "User: {} is not authorized to perform: lambda:InvokeFunction on resource: {arn} \
-                     because no identity-based policy allows the lambda:InvokeFunction action",
+                    "User: {} is not authorized to perform: {action} on resource: {resource} \
+                     because no identity-based policy allows the {action} action",
                     caller.principal
                 ),
             ))
         }
+    }
+
+    /// The ARN of a function given by name or ARN.
+    pub fn function_arn(&self, function: &str) -> String {
+        if function.starts_with("arn:") {
+            function.to_owned()
+        } else {
+            format!("arn:aws:lambda:{}:{}:function:{function}", self.region, self.account_id)
+        }
+    }
+
+    /// The ARN of a user pool.
+    pub fn user_pool_arn(&self, pool_id: &str) -> String {
+        format!("arn:aws:cognito-idp:{}:{}:userpool/{pool_id}", self.region, self.account_id)
     }
 }
 

@@ -14,7 +14,7 @@ use local_gateway::cognito::Cognito;
 use local_gateway::emulator::{ApiSelector, Emulator};
 use local_gateway::functions::{FunctionSource, Functions};
 use local_gateway::gateway::{Gateway, HttpApi, OPERATOR_SECRET_HEADER, RouteTarget, router};
-use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
+use local_gateway::iam::{IamGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
@@ -249,7 +249,7 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         cognito: Some(cognito),
         port,
         operator_secret,
-        invoke_guard: InvokeGuard {
+        iam_guard: IamGuard {
             issued,
             policies: Policies::Emulator(aws_sdk_iam::Client::new(&emulator.sdk)),
             account_id: account_id.clone(),

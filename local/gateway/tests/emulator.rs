@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,7 +22,7 @@ use local_gateway::cognito::Cognito;
 use local_gateway::emulator::Emulator;
 use local_gateway::functions::Functions;
 use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
-use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
+use local_gateway::iam::{IamGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
@@ -73,6 +74,7 @@ fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Client {
 }
 
 const TRIGGER: &str = "fake-trigger";
+const ADMIN_ROLE: &str = "arn:aws:iam::123456789012:role/users-exec";
 const PASSWORD: &str = "Passw0rd!long";
 
 /// A pool whose pre-token trigger is TRIGGER, a client, and users alice
@@ -141,7 +143,13 @@ async fn cognito_setup(idp: &aws_sdk_cognitoidentityprovider::Client) -> (String
 #[ignore = "needs moto from .venv (make tools); starts it on port 5068"]
 async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
     let (moto_url, _moto) = moto(5068).await;
-    let (_pool_id, client_id) = cognito_setup(&cognito_client(&moto_url)).await;
+    let (pool_id, client_id) = cognito_setup(&cognito_client(&moto_url)).await;
+    // Credentials the gateway "issued" to a function whose role may read users.
+    let issued = IssuedCredentials::default();
+    issued.record("ASIAUSERSFN", "users-secret", Some("users-token"), ADMIN_ROLE, "users");
+    let read_users = serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "cognito-idp:AdminGetUser",
+        "Resource": format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool_id}")}]});
+    let policies = Policies::Fixed(HashMap::from([(ADMIN_ROLE.to_owned(), vec![read_users])]));
 
     let emulator = Arc::new(Emulator::new(&moto_url, "us-east-1").await);
     let keys = Arc::new(SigningKey::generate().expect("key"));
@@ -181,9 +189,9 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
             cognito: Some(Arc::new(Cognito::new(emulator, Arc::clone(&functions), keys, issuer))),
             port,
             operator_secret: "not used here".to_owned(),
-            invoke_guard: InvokeGuard {
-                issued: IssuedCredentials::default(),
-                policies: Policies::Fixed(Default::default()),
+            iam_guard: IamGuard {
+                issued,
+                policies,
                 account_id: "123456789012".to_owned(),
                 region: "us-east-1".to_owned(),
             },
@@ -191,6 +199,54 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
     })
     .await;
     let issuer = issuer_slot.get().expect("issuer").clone();
+
+    // Admin operations through /cognito: only what the caller's role allows.
+    let as_users_function = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::Config::builder()
+            .behavior_version(aws_sdk_cognitoidentityprovider::config::BehaviorVersion::latest())
+            .endpoint_url(format!("{url}/cognito"))
+            .region(aws_sdk_cognitoidentityprovider::config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "ASIAUSERSFN",
+                "users-secret",
+                Some("users-token".to_owned()),
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    let user = as_users_function
+        .admin_get_user()
+        .user_pool_id(&pool_id)
+        .username("alice")
+        .send()
+        .await
+        .expect("allowed by the role's policy");
+    assert_eq!(user.username(), "alice");
+    let denied = as_users_function
+        .admin_set_user_password()
+        .user_pool_id(&pool_id)
+        .username("alice")
+        .password("Other-passw0rd!")
+        .permanent(true)
+        .send()
+        .await
+        .expect_err("not in the role's policy");
+    assert_eq!(
+        aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::code(&denied),
+        Some("AccessDeniedException")
+    );
+    let stranger = cognito_client(&format!("{url}/cognito"))
+        .admin_get_user()
+        .user_pool_id(&pool_id)
+        .username("alice")
+        .send()
+        .await
+        .expect_err("credentials the gateway never issued");
+    assert_eq!(
+        aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::code(&stranger),
+        Some("UnrecognizedClientException")
+    );
 
     // The SDK, pointed at the gateway, unchanged.
     let idp = cognito_client(&format!("{url}/cognito"));

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use local_gateway::authorizer::{JwtAuthorizer, KeySource};
 use local_gateway::functions::Functions;
 use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
-use local_gateway::iam::{InvokeGuard, IssuedCredentials, Policies};
+use local_gateway::iam::{IamGuard, IssuedCredentials, Policies};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::{FunctionPool, ProcessRegistry};
@@ -82,7 +82,7 @@ async fn fixture(timeout: Duration) -> Fixture {
         cognito: None,
         port,
         operator_secret: OPERATOR_SECRET.to_owned(),
-        invoke_guard: invoke_guard(),
+        iam_guard: iam_guard(),
     })
     .await;
     Fixture { url, keys, pool }
@@ -305,7 +305,7 @@ async fn routing_errors_and_limits() {
 const CALLER_ROLE: &str = "arn:aws:iam::123456789012:role/caller-exec";
 const OTHER_ROLE: &str = "arn:aws:iam::123456789012:role/other-exec";
 
-fn invoke_guard() -> InvokeGuard {
+fn iam_guard() -> IamGuard {
     let issued = IssuedCredentials::default();
     issued.record(
         "ASIACALLER",
@@ -316,7 +316,7 @@ fn invoke_guard() -> InvokeGuard {
     );
     issued.record("ASIAOTHER", "other-secret", Some("other-token"), OTHER_ROLE, "other");
     let allow = |resource: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resource}]});
-    InvokeGuard {
+    IamGuard {
         issued,
         policies: Policies::Fixed(HashMap::from([
             (
