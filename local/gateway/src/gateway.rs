@@ -299,7 +299,15 @@ async fn invoke(
     let guard = &gateway.iam_guard;
     let function_arn = guard.function_arn(&name);
     match guard
-        .authorize("lambda", "lambda:InvokeFunction", &function_arn, "POST", &uri, &headers, &payload)
+        .authorize(
+            "lambda",
+            "lambda:InvokeFunction",
+            &function_arn,
+            "POST",
+            &uri,
+            &headers,
+            &payload,
+        )
         .await
     {
         Ok(caller) => tracing::debug!(function = %name, caller = %caller.principal, "invocation authorized"),
@@ -427,7 +435,10 @@ async fn cognito(
     body: Bytes,
 ) -> Response {
     let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let uri = format!("http://{host}{}", uri.path_and_query().map_or("/cognito", |p| p.as_str()));
+    let uri = format!(
+        "http://{host}{}",
+        uri.path_and_query().map_or("/cognito", |p| p.as_str())
+    );
     match &gateway.cognito {
         Some(cognito) => cognito.handle(&headers, body, &uri, &gateway.iam_guard).await,
         None => message(StatusCode::NOT_FOUND, "Not Found"),

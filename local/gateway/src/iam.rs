@@ -385,7 +385,10 @@ impl IamGuard {
 
     /// The ARN of a user pool.
     pub fn user_pool_arn(&self, pool_id: &str) -> String {
-        format!("arn:aws:cognito-idp:{}:{}:userpool/{pool_id}", self.region, self.account_id)
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
+            self.region, self.account_id
+        )
     }
 }
 
