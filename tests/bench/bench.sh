@@ -19,6 +19,8 @@ cd "$repo"
 export MOTO_PORT=${MOTO_PORT:-5355}
 export GATEWAY_LISTEN=${GATEWAY_LISTEN:-127.0.0.1:4300}
 export LOCAL_GATEWAY_ISSUER=http://$GATEWAY_LISTEN/cognito
+# Where local/stack.sh's gateway writes its operator secret (stack-bench reads it).
+export LOCAL_GATEWAY_OPERATOR_SECRET_FILE=$repo/.local/gateway-${GATEWAY_LISTEN##*:}/operator-secret
 export MOTO_PYTHON=${MOTO_PYTHON:-$repo/.venv/bin/python}
 target=${CARGO_TARGET_DIR:-$repo/target}
 out=$repo/.local/bench
