@@ -353,11 +353,17 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
         verdict(p99, OVERHEAD_P99_NS, |v| micros(Some(v)))
     );
     for one in [true, false] {
-        let cpu = scenario(now, "list-notes", one).and_then(|s| s.median_of(|r| r.cpu_ms_per_request));
+        let list = scenario(now, "list-notes", one);
+        let cpu = list.and_then(|s| s.median_of(|r| r.cpu_ms_per_request));
+        let tenants = list.map_or(if one { 1 } else { 100 }, |s| s.tenants);
         let _ = writeln!(
             w,
             "| function CPU per warm list-notes (20 items) ≤ {CPU_PER_LIST_MS} ms, {} | {} | {} |",
-            if one { "1 tenant" } else { "100 tenants" },
+            if tenants == 1 {
+                "1 tenant".to_owned()
+            } else {
+                format!("{tenants} tenants")
+            },
             cpu.map_or_else(|| "–".to_owned(), |v| format!("{v:.3} ms")),
             verdict(cpu, CPU_PER_LIST_MS, |v| format!("{v:.3} ms"))
         );
