@@ -155,7 +155,8 @@ def test_default_stage_is_throttled_and_logged(aws, apigw, platform):
 
 def test_api_serves_exactly_the_services_routes(routes):
     keys = [r["RouteKey"] for r in routes]
-    assert len(keys) == len(set(keys))
+    twice = [(r["RouteKey"], r["RouteId"], r.get("Target")) for r in routes if keys.count(r["RouteKey"]) > 1]
+    assert twice == [], f"route keys deployed more than once (key, id, target): {twice}"
     assert set(keys) == set().union(*SERVICE_ROUTES.values())
 
 
