@@ -23,7 +23,8 @@
 # bootstrap.zip, built by `make package-local`, or target/lambda/<ARCH>/<fn>/
 # bootstrap.zip for deploy, built by `make build`), ROOTS (space/comma separated subset of the roots,
 # or SERVICE for one; default all, always applied in the order above), and
-# for deploy: DEPLOY_ENV, BACKEND, ARCH.
+# for deploy: DEPLOY_ENV, BACKEND, ARCH. SAAS_PLATFORM_VAR_FILE: one more
+# -var-file for the platform root, applied after <env>.tfvars (make bench).
 #
 # Several stacks may run side by side on different MOTO_PORTs: the pid file
 # and Terraform's working data of the local stack are per port.
@@ -203,6 +204,10 @@ set_tf_vars() {
   done
   if [[ -n $(root_packages "$root") ]]; then tf_vars+=("-var=architecture=$ARCH"); fi
   if [[ -f $f ]]; then tf_vars+=("-var-file=$f"); fi
+  # Last, so it overrides: e.g. make bench runs the platform's AWS defaults.
+  if [[ $root == platform && -n ${SAAS_PLATFORM_VAR_FILE:-} ]]; then
+    tf_vars+=("-var-file=$SAAS_PLATFORM_VAR_FILE")
+  fi
   # Locally, tokens come from the local gateway's Cognito endpoint, so the JWT
   # authorizer must trust exactly its issuer (see local/gateway/README.md).
   if [[ $DEPLOY_ENV == local && $root == platform ]]; then
