@@ -20,6 +20,7 @@ module "platform" {
   user_pool_tier       = var.user_pool_tier
   token_validity       = var.token_validity
   deletion_protection  = var.deletion_protection
+  password_policy      = var.password_policy
 }
 
 # The platform's interface to service roots: they read these parameters rather
@@ -40,6 +41,8 @@ locals {
       logs_kms_key_arn  = module.platform.logs_kms_key_arn
       # A setting every service function reads (AUTHORITY_FRESHNESS_SECONDS).
       authority_freshness_seconds = tostring(var.authority_freshness_seconds)
+      # The pool's password policy as JSON (PASSWORD_POLICY of users, tenants).
+      password_policy = jsonencode(var.password_policy)
     },
     { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
   )

@@ -109,3 +109,20 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "password_policy" {
+  description = "The user pool's password policy, defined once: set on the pool and passed to the users and tenants functions (PASSWORD_POLICY), which check every password against it before they write anything."
+  type = object({
+    minimum_length    = optional(number, 12)
+    require_lowercase = optional(bool, true)
+    require_uppercase = optional(bool, true)
+    require_numbers   = optional(bool, true)
+    require_symbols   = optional(bool, false)
+  })
+  default = {}
+
+  validation {
+    condition     = var.password_policy.minimum_length >= 6 && var.password_policy.minimum_length <= 99 && floor(var.password_policy.minimum_length) == var.password_policy.minimum_length
+    error_message = "password_policy.minimum_length must be a whole number from 6 to 99 (Cognito's range)."
+  }
+}

@@ -9,6 +9,7 @@ locals {
     "tenant_role_name",
     "logs_kms_key_arn",
     "authority_freshness_seconds",
+    "password_policy",
     "user_pool_id",
     "user_pool_arn",
     "execution_role_arn/tenants",
@@ -43,6 +44,9 @@ module "tenants" {
   authorizer_id      = local.platform["authorizer_id"]
 
   authority_freshness_seconds = tonumber(local.platform["authority_freshness_seconds"])
+  password_policy_json        = local.platform["password_policy"]
+  registration_expiry_seconds = var.registration_expiry_seconds
+  registration_sweep_schedule = var.registration_sweep_schedule
   user_pool_id                = local.platform["user_pool_id"]
   user_pool_arn               = local.platform["user_pool_arn"]
 }

@@ -52,3 +52,20 @@ variable "deletion_protection" {
   type        = bool
   default     = false
 }
+
+variable "registration_expiry_seconds" {
+  description = "How long (seconds) a registration may stay unfinished before the sweep removes it and frees its slug and email; also how long its Idempotency-Key may repeat a finished one. Default one day."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.registration_expiry_seconds >= 10 && var.registration_expiry_seconds <= 604800 && floor(var.registration_expiry_seconds) == var.registration_expiry_seconds
+    error_message = "registration_expiry_seconds must be a whole number from 10 to 604800 (7 days)."
+  }
+}
+
+variable "registration_sweep_schedule" {
+  description = "When the expiry sweep runs (an EventBridge schedule expression)."
+  type        = string
+  default     = "rate(15 minutes)"
+}

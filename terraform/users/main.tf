@@ -9,6 +9,7 @@ locals {
     "tenant_role_name",
     "logs_kms_key_arn",
     "authority_freshness_seconds",
+    "password_policy",
     "user_pool_id",
     "user_pool_arn",
     "execution_role_arn/users",
@@ -43,4 +44,5 @@ module "users" {
   authorizer_id      = local.platform["authorizer_id"]
 
   authority_freshness_seconds = tonumber(local.platform["authority_freshness_seconds"])
+  password_policy_json        = local.platform["password_policy"]
 }

@@ -138,7 +138,8 @@ class Stack:
             f"{self.gateway}/tenants",
             data=body,
             method="POST",
-            headers={"content-type": "application/json"},
+            # The secret a retry of this registration would prove itself with.
+            headers={"content-type": "application/json", "idempotency-key": secrets.token_hex(32)},
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:

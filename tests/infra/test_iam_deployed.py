@@ -56,7 +56,8 @@ def extra_execution_policies(platform, account_id):
         "tenants": {
             "tenants-registration-and-admin": {
                 **{a: [slugs] for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
-                "dynamodb:Scan": [tenants],
+                # The platform list (tenants) and the registration expiry sweep (slugs).
+                "dynamodb:Scan": [slugs, tenants],
                 "lambda:InvokeFunction": [users_fn],
                 # Platform-admin actions check the caller's group as it is now.
                 "cognito-idp:AdminGetUser": [pool],

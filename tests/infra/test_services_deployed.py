@@ -1,10 +1,11 @@
 """The services' tables and functions (and the token-claims trigger), as deployed."""
 
 import json
+import re
 
 import pytest
 
-from settings import PREFIX
+from settings import ENV, PREFIX, REPO
 
 pytestmark = pytest.mark.live
 
@@ -21,20 +22,46 @@ FUNCTIONS = ["notes", "users", "tenants", "token-claims"]
 API_FUNCTIONS = ["notes", "users", "tenants"]
 
 
+def registration_expiry_seconds():
+    """The tenants root's setting for this env: its <env>.tfvars, else the default (a day)."""
+    tfvars = REPO / "terraform" / "tenants" / f"{ENV}.tfvars"
+    text = tfvars.read_text() if tfvars.exists() else ""
+    found = re.search(r"^registration_expiry_seconds\s*=\s*(\d+)", text, re.MULTILINE)
+    return found.group(1) if found else "86400"
+
+
+def test_the_pool_enforces_the_published_password_policy(aws, platform):
+    pool = aws("cognito-idp").describe_user_pool(UserPoolId=platform["user_pool_id"])["UserPool"]
+    enforced = pool["Policies"]["PasswordPolicy"]
+    published = json.loads(platform["password_policy"])
+    # AWS answers every field; moto leaves out the false ones.
+    assert {
+        "minimum_length": enforced["MinimumLength"],
+        "require_lowercase": enforced.get("RequireLowercase", False),
+        "require_uppercase": enforced.get("RequireUppercase", False),
+        "require_numbers": enforced.get("RequireNumbers", False),
+        "require_symbols": enforced.get("RequireSymbols", False),
+    } == published
+
+
 def expected_environment(function, platform):
     common = {"TENANT_ROLE_ARN": platform["tenant_role_arn"], "RUST_LOG": "info"}
     records = {"TENANTS_TABLE": f"{PREFIX}-tenants", "MEMBERSHIPS_TABLE": f"{PREFIX}-memberships"}
     # The services read every caller's authority from the records, cached for the platform's window.
     authority = records | {"AUTHORITY_FRESHNESS_SECONDS": platform["authority_freshness_seconds"]}
+    # The pool's password policy, as the platform published it (one definition).
+    passwords = {"PASSWORD_POLICY": platform["password_policy"]}
     return {
         "notes": {"NOTES_TABLE": f"{PREFIX}-notes"} | authority,
-        "users": {"USER_POOL_ID": platform["user_pool_id"]} | authority,
+        "users": {"USER_POOL_ID": platform["user_pool_id"]} | authority | passwords,
         "tenants": {
             "TENANT_SLUGS_TABLE": f"{PREFIX}-tenant-slugs",
             "USERS_FUNCTION_NAME": f"{PREFIX}-users",
             "USER_POOL_ID": platform["user_pool_id"],
+            "REGISTRATION_EXPIRY_SECONDS": registration_expiry_seconds(),
         }
-        | authority,
+        | authority
+        | passwords,
         # The pre-token trigger reads the records fresh, always.
         "token-claims": records,
     }[function] | common
@@ -80,10 +107,26 @@ def test_function_log_group_has_retention(aws, function):
 
 
 @pytest.mark.parametrize("function", API_FUNCTIONS)
-def test_only_this_api_may_invoke_the_function(aws, platform, function):
+def test_only_this_api_and_its_own_schedule_may_invoke_the_function(aws, platform, function):
     policy = json.loads(aws("lambda").get_policy(FunctionName=f"{PREFIX}-{function}")["Policy"])
     assert policy["Statement"]
+    schedules = []
     for statement in policy["Statement"]:
+        if statement["Principal"] == {"Service": "events.amazonaws.com"}:
+            schedules.append(statement["Condition"]["ArnLike"]["AWS:SourceArn"])
+            continue
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
         source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
         assert source.startswith(platform["api_execution_arn"] + "/")
+    # The tenants' registration expiry sweep, and nothing else.
+    expected = [f"{PREFIX}-tenants-registration-sweep"] if function == "tenants" else []
+    assert [arn.rsplit("/", 1)[-1] for arn in schedules] == expected
+
+
+def test_the_registration_sweep_runs_on_a_schedule_with_its_one_command(aws):
+    events = aws("events")
+    rule = events.describe_rule(Name=f"{PREFIX}-tenants-registration-sweep")
+    assert rule["ScheduleExpression"].startswith("rate(")
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"].endswith(f":function:{PREFIX}-tenants")
+    assert json.loads(target["Input"]) == {"internal": {"command": "expire_registrations"}}

@@ -150,6 +150,9 @@ impl Cognito {
 
     /// `USER_PASSWORD_AUTH`.
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, Error> {
+        // Usernames are email addresses, stored normalised (trimmed, lowercase).
+        let username = username.trim().to_lowercase();
+        let username = username.as_str();
         let answer = self
             .client
             .initiate_auth()

@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use tenancy::idempotency::IdempotencyKey;
+
 use crate::{Error, TokenSource};
 
 /// How a client reaches the API and how patient it is.
@@ -85,8 +87,8 @@ impl RetryPolicy {
 }
 
 /// Whether a call may be repeated without changing the outcome. By default
-/// GET, PUT and DELETE are, POST is not; a client marks the POSTs the API
-/// makes idempotent (tenant registration) with [`Call::idempotent`].
+/// GET, PUT and DELETE are, POST is not; a POST sent with an idempotency key
+/// ([`Call::idempotency_key`]) is, since every retry carries the same key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Idempotency {
     Idempotent,
@@ -156,6 +158,7 @@ impl ApiClient {
             url,
             body: None,
             idempotency,
+            idempotency_key: None,
         }
     }
 
@@ -204,6 +207,9 @@ impl ApiClient {
         if let Some(body) = &call.body {
             request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
+        if let Some(key) = &call.idempotency_key {
+            request = request.header("Idempotency-Key", key.as_str());
+        }
         let transport = |source| Error::Transport {
             url: call.url.to_string(),
             source,
@@ -241,6 +247,7 @@ pub struct Call<'a> {
     url: Url,
     body: Option<Vec<u8>>,
     idempotency: Idempotency,
+    idempotency_key: Option<IdempotencyKey>,
 }
 
 impl Call<'_> {
@@ -265,9 +272,12 @@ impl Call<'_> {
         Ok(self)
     }
 
-    /// Marks a POST the API documents as idempotent, so it is retried too.
-    pub fn idempotent(mut self) -> Self {
+    /// Sends `key` as the `Idempotency-Key` header with every attempt, which
+    /// makes the call safe to retry (the API completes or repeats the one
+    /// request the key names), so it is retried like a GET.
+    pub fn idempotency_key(mut self, key: &IdempotencyKey) -> Self {
         self.idempotency = Idempotency::Idempotent;
+        self.idempotency_key = Some(key.clone());
         self
     }
 

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt as _;
 use saas_client::{ApiClient, ClientConfig, Error, Method, Page, RetryPolicy, StaticToken, TokenSource, paginate};
 use serde_json::{Value, json};
+use tenancy::idempotency::IdempotencyKey;
 use wiremock::matchers::{header, header_exists, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -85,8 +86,9 @@ async fn retries_stop_after_the_policy_and_return_the_last_error() {
 }
 
 #[tokio::test]
-async fn posts_are_not_retried_unless_marked_idempotent() {
+async fn posts_are_retried_only_with_an_idempotency_key_sent_each_time() {
     let server = MockServer::start().await;
+    let key = IdempotencyKey::generate();
     Mock::given(method("POST"))
         .and(path("/once"))
         .respond_with(ResponseTemplate::new(503))
@@ -95,6 +97,7 @@ async fn posts_are_not_retried_unless_marked_idempotent() {
         .await;
     Mock::given(method("POST"))
         .and(path("/safe"))
+        .and(header("idempotency-key", key.as_str()))
         .respond_with(Script::new(vec![
             ResponseTemplate::new(502),
             ResponseTemplate::new(201).set_body_json(json!({"created": 1})),
@@ -111,7 +114,7 @@ async fn posts_are_not_retried_unless_marked_idempotent() {
     assert_eq!(error.status(), Some(503));
     let created: Value = api
         .call(Method::POST, &["safe"])
-        .idempotent()
+        .idempotency_key(&key)
         .send()
         .await
         .expect("retried");

@@ -11,6 +11,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use crate::credentials::{RoleAssumer, SessionCacheSettings, StsRoleAssumer};
+use crate::password::PasswordPolicy;
 use crate::table::{TenantDynamoSessions, tenant_dynamo_sessions};
 
 /// A setting is missing or invalid; the function cannot start.
@@ -30,7 +31,8 @@ pub fn required_env(name: &'static str) -> Result<String, ConfigError> {
     }
 }
 
-fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+/// A whole-number setting within `range`, `default` when unset.
+pub fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
     let Ok(text) = std::env::var(name) else {
         return Ok(default);
     };
@@ -46,6 +48,23 @@ fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64
             reason: format!("{value} is outside {range:?}"),
         })
     }
+}
+
+/// `PASSWORD_POLICY`: the user pool's password policy as Terraform set it on
+/// the pool (JSON, [`PasswordPolicy`]'s fields).
+pub fn password_policy_from_env() -> Result<PasswordPolicy, ConfigError> {
+    const NAME: &str = "PASSWORD_POLICY";
+    let policy: PasswordPolicy = serde_json::from_str(&required_env(NAME)?).map_err(|error| ConfigError::Invalid {
+        name: NAME,
+        reason: error.to_string(),
+    })?;
+    if !PasswordPolicy::MINIMUM_LENGTH_RANGE.contains(&policy.minimum_length) {
+        return Err(ConfigError::Invalid {
+            name: NAME,
+            reason: format!("minimum_length is outside {:?}", PasswordPolicy::MINIMUM_LENGTH_RANGE),
+        });
+    }
+    Ok(policy)
 }
 
 /// How a service obtains tenant-scoped credentials.

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::idempotency::{self, IdempotencyKey, InvalidIdempotencyKey};
 
 /// Default upper bound for request bodies.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -78,6 +79,20 @@ pub fn no_body(request: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
     match request.body.as_deref() {
         Some(body) if !body.is_empty() => Err(ApiError::BadRequest("this route takes no request body".into())),
         _ => Ok(()),
+    }
+}
+
+/// The request's `Idempotency-Key` header (required: a create's retry proves
+/// it is the same requester with it). Given more than once is refused too.
+pub fn idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<IdempotencyKey, ApiError> {
+    let mut values = request.headers.get_all(idempotency::HEADER).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|text| IdempotencyKey::parse(text).ok())
+            .ok_or_else(|| ApiError::BadRequest(InvalidIdempotencyKey.to_string())),
+        _ => Err(ApiError::BadRequest(InvalidIdempotencyKey.to_string())),
     }
 }
 

@@ -12,8 +12,10 @@
 //! is what the API crates and clients use.
 
 pub mod cursor;
+pub mod idempotency;
 pub mod ids;
 pub mod model;
+pub mod password;
 pub mod problem;
 
 #[cfg(feature = "service")]

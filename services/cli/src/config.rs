@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use saas_client::{CognitoSettings, Tokens};
 use serde::{Deserialize, Serialize};
+use tenants_client::{IdempotencyKey, Slug};
 
 use crate::CliError;
 
@@ -148,6 +149,39 @@ impl ConfigDir {
 
     pub fn session_path(&self, profile: &str) -> PathBuf {
         self.path.join("sessions").join(format!("{profile}.json"))
+    }
+
+    /// Where the idempotency key of a registration of `slug` with `profile`
+    /// waits for a retry.
+    pub fn registration_key_path(&self, profile: &str, slug: &Slug) -> PathBuf {
+        self.path.join("registrations").join(format!("{profile}.{slug}.key"))
+    }
+
+    /// The idempotency key of a registration of `slug` with `profile`: the
+    /// one kept by an earlier run that did not finish, else a new one, kept
+    /// (0600) before it is first sent, so a retry proves it is the same
+    /// requester even after this process is gone.
+    pub fn registration_key(&self, profile: &str, slug: &Slug) -> Result<IdempotencyKey, CliError> {
+        check_profile_name(profile)?;
+        let path = self.registration_key_path(profile, slug);
+        if let Some(bytes) = read_private(&path)? {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(key) = IdempotencyKey::parse(text.trim()) {
+                return Ok(key);
+            }
+        }
+        let key = IdempotencyKey::generate();
+        write_private(&path, format!("{}\n", key.as_str()).as_bytes())?;
+        Ok(key)
+    }
+
+    /// Forgets the key once the registration finished or was refused for good.
+    pub fn forget_registration_key(&self, profile: &str, slug: &Slug) -> Result<(), CliError> {
+        let path = self.registration_key_path(profile, slug);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(&path, &e)),
+            _ => Ok(()),
+        }
     }
 
     /// The profiles; none when the file does not exist yet.

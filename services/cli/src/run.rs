@@ -8,8 +8,8 @@ use clap::CommandFactory as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
 use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, SignIn, TokenSource};
-use tenants_client::{RegisterTenant, Tenant, TenantsClient, UpdateTenant};
-use users_client::{InviteUser, User, UsersClient};
+use tenants_client::{RegisterTenant, Slug, Tenant, TenantsClient, UpdateTenant};
+use users_client::{InviteUser, User, UsersClient, normalize_email};
 
 use crate::CliError;
 use crate::cli::{
@@ -112,22 +112,45 @@ fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Registers a tenant. The request's idempotency key is kept on disk until
+/// the registration finishes or is refused for good, so running the same
+/// command again after an outage resumes it (and only this machine can).
 async fn register(context: &Context, args: RegisterArgs) -> Result<String, CliError> {
+    let slug = Slug::parse(&args.slug).map_err(|e| CliError::Usage(e.to_string()))?;
+    let admin_email = normalize_email(&args.admin_email).map_err(|e| CliError::Usage(e.to_string()))?;
     let mut secrets = Secrets::new(args.password_stdin);
     let password = secrets.password(PASSWORD_ENV, "Password for the tenant's admin: ", true)?;
     let tenants = TenantsClient::new(ApiClient::anonymous(&context.endpoint()?)?);
-    let registered = tenants
-        .register(&RegisterTenant {
-            name: args.name,
-            slug: args.slug,
-            tier: args.tier.into(),
-            admin_email: args.admin_email.clone(),
-            admin_password: password,
-        })
-        .await?;
+    let key = context.dir.registration_key(&context.profile_name, &slug)?;
+    let registration = RegisterTenant {
+        name: args.name,
+        slug: slug.to_string(),
+        tier: args.tier.into(),
+        admin_email: admin_email.clone(),
+        admin_password: password,
+    };
+    let registered = match tenants.register_with_key(&registration, &key).await {
+        Ok(registered) => registered,
+        Err(error) if error.is_transient() => {
+            eprintln!(
+                "the registration did not finish; run the same command again to resume it \
+                 (its idempotency key is kept in {})",
+                context
+                    .dir
+                    .registration_key_path(&context.profile_name, &slug)
+                    .display()
+            );
+            return Err(error.into());
+        }
+        Err(error) => {
+            context.dir.forget_registration_key(&context.profile_name, &slug)?;
+            return Err(error.into());
+        }
+    };
+    context.dir.forget_registration_key(&context.profile_name, &slug)?;
     eprintln!(
         "registered tenant {} ({}); sign in with `saas --profile {} login --email {}`",
-        registered.tenant.slug, registered.tenant.tenant_id, context.profile_name, args.admin_email
+        registered.tenant.slug, registered.tenant.tenant_id, context.profile_name, admin_email
     );
     output::one(context.format, &registered)
 }
@@ -135,8 +158,9 @@ async fn register(context: &Context, args: RegisterArgs) -> Result<String, CliEr
 async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
     let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
     let mut secrets = Secrets::new(args.password_stdin);
+    let email = normalize_email(&args.email).map_err(|e| CliError::Usage(e.to_string()))?;
     let password = secrets.password(PASSWORD_ENV, "Password: ", false)?;
-    let tokens = match cognito.sign_in(&args.email, &password).await? {
+    let tokens = match cognito.sign_in(&email, &password).await? {
         SignIn::Tokens(tokens) => tokens,
         SignIn::NewPasswordRequired(challenge) => {
             eprintln!("this is your first sign-in: choose a new password");
@@ -147,13 +171,13 @@ async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
     context.dir.save_session(
         &context.profile_name,
         &StoredSession {
-            username: args.email.clone(),
+            username: email.clone(),
             tokens,
         },
     )?;
     eprintln!(
         "signed in as {} (profile {}; session stored in {})",
-        args.email,
+        email,
         context.profile_name,
         context.dir.session_path(&context.profile_name).display()
     );

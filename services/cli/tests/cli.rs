@@ -237,9 +237,61 @@ fn an_unreachable_endpoint_exits_9() {
         )
         .code(9)
         .stderr_has("cannot reach http://127.0.0.1:9/tenants")
-        .stderr_has("hint: check the endpoint");
+        .stderr_has("hint: check the endpoint")
+        .stderr_has("run the same command again to resume it");
     assert_eq!(outcome.stdout, "");
     assert!(!outcome.stderr.contains("Pw-unreachable-Aa1"), "{}", outcome.describe());
+}
+
+#[test]
+fn an_unfinished_registration_keeps_its_key_for_the_retry_and_a_bad_slug_sends_nothing() {
+    let saas = Saas::new();
+    let register = |slug: &str, email: &str| {
+        saas.run_with_stdin(
+            &[
+                "--endpoint",
+                "http://127.0.0.1:9",
+                "register",
+                "--name",
+                "Nowhere",
+                "--slug",
+                slug,
+                "--admin-email",
+                email,
+                "--password-stdin",
+            ],
+            "Pw-unreachable-Aa1\n",
+        )
+    };
+    register("nowhere", "a@nowhere.example.com").code(9);
+    let key_file = saas.dir.path().join("registrations").join("default.nowhere.key");
+    let key = std::fs::read_to_string(&key_file).expect("the key is kept");
+    assert!(e2e::IdempotencyKey::parse(key.trim()).is_ok(), "{key:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner may read the key");
+    }
+    // The retry sends the same key (the file is unchanged, not replaced).
+    register("nowhere", "a@nowhere.example.com").code(9);
+    assert_eq!(std::fs::read_to_string(&key_file).expect("kept"), key);
+
+    // Refused before anything is sent: the CLI checks slug and email itself.
+    register("Not A Slug", "a@nowhere.example.com")
+        .code(2)
+        .stderr_has("the slug must be");
+    register("nowhere2", "not-an-email")
+        .code(2)
+        .stderr_has("email address is not valid");
+    assert!(
+        !saas
+            .dir
+            .path()
+            .join("registrations")
+            .join("default.nowhere2.key")
+            .exists()
+    );
 }
 
 #[test]

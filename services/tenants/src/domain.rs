@@ -2,15 +2,16 @@
 //! DynamoDB or HTTP.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tenancy::password::PasswordPolicy;
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
 pub use tenants_api::{
-    InvalidTenant, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_SLUG_CHARS, MIN_PASSWORD_CHARS, MIN_SLUG_CHARS, Slug,
-    Tenant, TenantName, TenantStatus,
+    InvalidTenant, MAX_NAME_CHARS, MAX_SLUG_CHARS, MIN_SLUG_CHARS, Slug, Tenant, TenantName, TenantStatus,
 };
 
 /// A status change that is not allowed from the tenant's current status.
@@ -23,10 +24,10 @@ pub struct InvalidTransition {
 
 /// How a tenant comes to be and changes (the wire type [`Tenant`] lives in `tenants-api`).
 pub trait TenantLifecycle: Sized {
-    /// A tenant being registered (version 1, pending).
-    fn pending(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self;
-    /// Registration finished: pending → active.
-    fn activate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// A tenant whose registration just finished (version 1, active). The
+    /// record is written last, after its first admin exists, so a tenant
+    /// record is never a half-done registration.
+    fn registered(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self;
     /// Platform admin: active → suspended.
     fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
     /// Platform admin: suspended → active.
@@ -65,21 +66,17 @@ fn transition(
 }
 
 impl TenantLifecycle for Tenant {
-    fn pending(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
+    fn registered(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
         Self {
             tenant_id,
             name,
             slug,
             tier,
-            status: TenantStatus::Pending,
+            status: TenantStatus::Active,
             version: 1,
             created_at: at,
             updated_at: at,
         }
-    }
-
-    fn activate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
-        transition(self, TenantStatus::Pending, TenantStatus::Active, at)
     }
 
     fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
@@ -107,36 +104,66 @@ pub enum ClaimState {
     Complete,
 }
 
-/// A slug reserved by a registration: who reserved it (the fingerprint of
-/// the registration input) and for which tenant id.
+/// A slug reserved by a registration: who reserved it (the digest of its
+/// idempotency key, a secret only the requester holds, and the fingerprint
+/// of its input) and for which tenant id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlugClaim {
     pub slug: Slug,
     pub tenant_id: TenantId,
+    /// SHA-256 of the requester's `Idempotency-Key` (never the key itself).
+    pub key_digest: String,
     pub fingerprint: Fingerprint,
+    /// The first admin's (normalised) email: what the expiry sweep removes
+    /// from the user pool if the registration never finishes.
+    pub admin_email: String,
     pub state: ClaimState,
     pub created_at: OffsetDateTime,
-    /// Set when the registration completes, so a repeat can answer the same.
+    /// Set when the registration completes, so a repeat can answer the same
+    /// (none when the expiry sweep found it finished and completed it).
     pub admin_user_id: Option<UserId>,
 }
 
 impl SlugClaim {
-    /// A fresh claim for a new tenant id.
-    pub fn new(slug: Slug, fingerprint: Fingerprint, at: OffsetDateTime) -> Self {
+    /// A fresh claim of `registration` for a new tenant id.
+    pub fn new(registration: &Registration, key_digest: String, at: OffsetDateTime) -> Self {
         Self {
-            slug,
+            slug: registration.slug.clone(),
             tenant_id: TenantId::generate(),
-            fingerprint,
+            key_digest,
+            fingerprint: registration.fingerprint(),
+            admin_email: registration.admin_email.clone(),
             state: ClaimState::Pending,
             created_at: at,
             admin_user_id: None,
         }
     }
+
+    /// Whether a request with this key digest and input may go on with this
+    /// claim at `at`: the requester that made it, with the same input, while
+    /// the key is good (`expiry` after the claim was made).
+    pub fn continued_by(
+        &self,
+        key_digest: &str,
+        fingerprint: &Fingerprint,
+        at: OffsetDateTime,
+        expiry: Duration,
+    ) -> bool {
+        !self.key_digest.is_empty()
+            && self.key_digest == key_digest
+            && &self.fingerprint == fingerprint
+            && !self.expired(at, expiry)
+    }
+
+    /// Whether the claim is older than `expiry` at `at`.
+    pub fn expired(&self, at: OffsetDateTime, expiry: Duration) -> bool {
+        at >= self.created_at + expiry
+    }
 }
 
-/// SHA-256 (hex) of a registration's normalised input. Tells a retry of the
-/// same registration from a different registration of the same slug. The
-/// password is deliberately not part of it.
+/// SHA-256 (hex) of a registration's normalised input. Together with the
+/// idempotency key, tells a retry of the same registration from anything
+/// else. The password is deliberately not part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fingerprint(String);
@@ -176,15 +203,20 @@ impl fmt::Debug for Registration {
 }
 
 impl Registration {
-    /// Validates and normalises registration input.
-    pub fn new(name: &str, slug: &str, tier: TenantTier, email: &str, password: &str) -> Result<Self, InvalidTenant> {
+    /// Validates and normalises registration input; the password against
+    /// the user pool's `policy`, before anything is written.
+    pub fn new(
+        name: &str,
+        slug: &str,
+        tier: TenantTier,
+        email: &str,
+        password: &str,
+        policy: &PasswordPolicy,
+    ) -> Result<Self, InvalidTenant> {
         let name = TenantName::parse(name)?;
         let slug = Slug::parse(slug)?;
         let admin_email = users_api::normalize_email(email).map_err(|_| InvalidTenant::BadEmail)?;
-        let password_chars = password.chars().count();
-        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password_chars) {
-            return Err(InvalidTenant::BadPassword);
-        }
+        policy.check(password)?;
         Ok(Self {
             name,
             slug,
@@ -226,7 +258,15 @@ mod tests {
     use super::*;
 
     fn registration(name: &str, email: &str, password: &str) -> Registration {
-        Registration::new(name, "acme", TenantTier::Pro, email, password).expect("valid")
+        Registration::new(
+            name,
+            "acme",
+            TenantTier::Pro,
+            email,
+            password,
+            &PasswordPolicy::default(),
+        )
+        .expect("valid")
     }
 
     #[test]
@@ -261,23 +301,24 @@ mod tests {
 
     #[test]
     fn the_fingerprint_ignores_the_password_and_normalisation_noise() {
-        let a = registration("Acme", "Ada@Example.com", "first-password");
-        let b = registration("  Acme ", " ada@example.COM", "another-password");
+        let a = registration("Acme", "Ada@Example.com", "First-passw0rd");
+        let b = registration("  Acme ", " ada@example.COM", "Another-passw0rd");
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(
             a.fingerprint(),
-            registration("Acme Corp", "ada@example.com", "first-password").fingerprint()
+            registration("Acme Corp", "ada@example.com", "First-passw0rd").fingerprint()
         );
         assert_ne!(
             a.fingerprint(),
-            registration("Acme", "bob@example.com", "first-password").fingerprint()
+            registration("Acme", "bob@example.com", "First-passw0rd").fingerprint()
         );
         let enterprise = Registration::new(
             "Acme",
             "acme",
             TenantTier::Enterprise,
             "ada@example.com",
-            "first-password",
+            "First-passw0rd",
+            &PasswordPolicy::default(),
         )
         .expect("valid");
         assert_ne!(a.fingerprint(), enterprise.fingerprint());
@@ -285,17 +326,26 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_bounded_and_never_printed() {
+    fn passwords_follow_the_pools_policy_and_are_never_printed() {
+        let policy = PasswordPolicy::default();
+        for weak in ["Short-1", "no-uppercase-or-digit", &"P4ss".repeat(65)] {
+            let refused =
+                Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", weak, &policy).expect_err("refused");
+            assert!(matches!(refused, InvalidTenant::WeakPassword(_)), "{weak}");
+            assert_eq!(
+                refused.to_string(),
+                policy.check(weak).expect_err("refused").to_string()
+            );
+        }
         assert_eq!(
-            Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", "short"),
-            Err(InvalidTenant::BadPassword)
-        );
-        assert_eq!(
-            Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", &"p".repeat(257)),
-            Err(InvalidTenant::BadPassword)
-        );
-        assert_eq!(
-            Registration::new("Acme", "acme", TenantTier::Free, "not-an-email", "long-enough"),
+            Registration::new(
+                "Acme",
+                "acme",
+                TenantTier::Free,
+                "not-an-email",
+                "Long-enough-1",
+                &policy
+            ),
             Err(InvalidTenant::BadEmail)
         );
         let printed = format!("{:?}", registration("Acme", "a@b.co", "Sup3r-secret!"));
@@ -303,20 +353,47 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_continues_only_with_its_key_its_input_and_in_time() {
+        let registration = registration("Acme", "ada@example.com", "First-passw0rd");
+        let at = now();
+        let expiry = Duration::from_secs(3600);
+        let claim = SlugClaim::new(&registration, "k1".repeat(32), at);
+        let fingerprint = registration.fingerprint();
+        assert!(claim.continued_by(&"k1".repeat(32), &fingerprint, at, expiry));
+        assert!(
+            !claim.continued_by(&"k2".repeat(32), &fingerprint, at, expiry),
+            "another key"
+        );
+        let other = self::registration("Acme Corp", "ada@example.com", "First-passw0rd");
+        assert!(
+            !claim.continued_by(&"k1".repeat(32), &other.fingerprint(), at, expiry),
+            "other input"
+        );
+        assert!(
+            !claim.continued_by(&"k1".repeat(32), &fingerprint, at + expiry, expiry),
+            "expired"
+        );
+        let keyless = SlugClaim {
+            key_digest: String::new(),
+            ..claim
+        };
+        assert!(
+            !keyless.continued_by("", &fingerprint, at, expiry),
+            "a claim from before keys"
+        );
+    }
+
+    #[test]
     fn status_transitions_follow_the_rules() {
         let at = now();
-        let pending = Tenant::pending(
+        let active = Tenant::registered(
             TenantId::generate(),
             TenantName::parse("Acme").expect("valid"),
             Slug::parse("acme").expect("valid"),
             TenantTier::Free,
             at,
         );
-        assert!(pending.suspend(at).is_err());
-        assert!(pending.reactivate(at).is_err());
-        let active = pending.activate(at).expect("activate");
-        assert_eq!((active.status, active.version), (TenantStatus::Active, 2));
-        assert!(active.activate(at).is_err());
+        assert_eq!((active.status, active.version), (TenantStatus::Active, 1));
         assert!(active.reactivate(at).is_err());
         let suspended = active.suspend(at).expect("suspend");
         assert_eq!(suspended.status, TenantStatus::Suspended);
@@ -328,7 +405,7 @@ mod tests {
             })
         );
         let back = suspended.reactivate(at).expect("reactivate");
-        assert_eq!((back.status, back.version), (TenantStatus::Active, 4));
-        assert_eq!(back.created_at, pending.created_at);
+        assert_eq!((back.status, back.version), (TenantStatus::Active, 3));
+        assert_eq!(back.created_at, active.created_at);
     }
 }

@@ -9,15 +9,22 @@
 //!   them now; the path's tenant id is read only there, and only after the
 //!   platform-admin check.
 
+use std::time::Duration;
+
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, answer, json_body, json_response, no_body, only_query_params, page_query, path_param,
+    DEFAULT_MAX_BODY_BYTES, answer, idempotency_key, json_body, json_response, no_body, only_query_params, page_query,
+    path_param, problem_response,
 };
+use tenancy::password::PasswordPolicy;
 use tenancy::table::DataError;
-use tenancy::telemetry::record_tenant;
+use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, PlatformAdmin, TenantContext, TenantId};
+use tracing::Instrument as _;
 use users_api::InternalResponse;
 
 use crate::api::{
@@ -26,7 +33,7 @@ use crate::api::{
 };
 use crate::domain::{InvalidTenant, Registration, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use crate::operators::{Operators, require_platform_admin};
-use crate::registration::{Outcome, register};
+use crate::registration::{Outcome, expire, register};
 use crate::store::{SlugStore, TenantStore};
 use crate::users::{UsersError, UsersService};
 
@@ -45,10 +52,46 @@ pub const ROUTES: [&str; 7] = [
 /// the record in between.
 const MODIFY_ATTEMPTS: usize = 3;
 
+/// How registrations are checked and how long they may stay unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationSettings {
+    /// The user pool's password policy (`PASSWORD_POLICY`).
+    pub password_policy: PasswordPolicy,
+    /// `REGISTRATION_EXPIRY_SECONDS` (default 24 h): how long a registration
+    /// may stay unfinished, and how long its idempotency key repeats it.
+    pub expiry: Duration,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self {
+            password_policy: PasswordPolicy::default(),
+            expiry: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// A command the platform itself sends by Lambda Invoke (the schedule of
+/// `terraform/modules/tenants`), never reachable through the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InternalCommand {
+    /// Clean up registrations left unfinished past their expiry.
+    ExpireRegistrations,
+}
+
+/// The invoke payload: `{"internal": {"command": "expire_registrations"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalRequest {
+    pub internal: InternalCommand,
+}
+
 /// The tenants API over its stores, the users service, the callers'
 /// authority and the platform's operators.
 #[derive(Debug)]
 pub struct TenantsApi<T, S, U, A, O> {
+    registration: RegistrationSettings,
     tenants: T,
     slugs: S,
     users: U,
@@ -57,8 +100,16 @@ pub struct TenantsApi<T, S, U, A, O> {
 }
 
 impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operators> TenantsApi<T, S, U, A, O> {
-    pub fn new(tenants: T, slugs: S, users: U, authority: Authority<A>, operators: O) -> Self {
+    pub fn new(
+        tenants: T,
+        slugs: S,
+        users: U,
+        authority: Authority<A>,
+        operators: O,
+        registration: RegistrationSettings,
+    ) -> Self {
         Self {
+            registration,
             tenants,
             slugs,
             users,
@@ -90,6 +141,49 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     /// The users service (for tests).
     pub fn users(&self) -> &U {
         &self.users
+    }
+
+    /// Answers one raw invocation: an [`InternalRequest`] (top-level key
+    /// `internal`) gets a JSON summary; anything else is taken as an HTTP API
+    /// request.
+    pub async fn invoke(&self, payload: Value, invocation_id: &str) -> Value {
+        if payload.get("internal").is_none() {
+            return match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
+                Ok(request) => serde_json::to_value(self.handle(request).await),
+                Err(_) => serde_json::to_value(problem_response(
+                    &ApiError::BadRequest("the event is not an HTTP API request".into()),
+                    Some(invocation_id),
+                )),
+            }
+            .unwrap_or(Value::Null);
+        }
+        let span = request_span(invocation_id);
+        let answer = async {
+            match serde_json::from_value::<InternalRequest>(payload) {
+                Ok(InternalRequest {
+                    internal: InternalCommand::ExpireRegistrations,
+                }) => {
+                    let stores = (&self.tenants, &self.slugs, &self.users);
+                    match expire(stores, self.registration.expiry, now()).await {
+                        Ok(swept) => {
+                            tracing::info!(
+                                removed = swept.removed,
+                                completed = swept.completed,
+                                "registrations swept"
+                            );
+                            json!({"removed": swept.removed, "completed": swept.completed})
+                        }
+                        Err(error) => {
+                            let problem = error.problem(None);
+                            tracing::warn!(status = problem.status, detail = %problem.detail, "registration sweep failed");
+                            json!({"error": problem.detail})
+                        }
+                    }
+                }
+                Err(_) => json!({"error": "the payload is not a valid internal command"}),
+            }
+        };
+        answer.instrument(span).await
     }
 
     /// Answers one request; every failure becomes a problem response.
@@ -147,15 +241,19 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         only_query_params(request, &[])?;
         let input: RegisterTenant = json_body(request, MAX_REGISTRATION_BYTES)?;
+        let key = idempotency_key(request)?;
+        // Every check before the first write.
         let registration = Registration::new(
             &input.name,
             &input.slug,
             input.tier,
             &input.admin_email,
             &input.admin_password,
+            &self.registration.password_policy,
         )
         .map_err(invalid)?;
-        match register(&self.tenants, &self.slugs, &self.users, &registration, span).await? {
+        let stores = (&self.tenants, &self.slugs, &self.users);
+        match register(stores, &registration, &key, self.registration.expiry, span).await? {
             Outcome::Created(registered) => Ok(json_response(StatusCode::CREATED, &registered)),
             Outcome::Repeated(registered) => Ok(json_response(StatusCode::OK, &registered)),
         }
@@ -291,7 +389,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
                 tracing::warn!(status, %detail, "the users service refused to end the sessions");
                 Err(unfinished())
             }
-            Ok(other @ InternalResponse::Created { .. }) => {
+            Ok(other @ (InternalResponse::Created { .. } | InternalResponse::Discarded { .. })) => {
                 tracing::error!(answer = ?other, "the users service answered another command");
                 Err(ApiError::Internal)
             }

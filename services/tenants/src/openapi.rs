@@ -61,8 +61,17 @@ mod ops {
         cursor: Option<String>,
     }
 
-    /// Register a tenant and its first admin (public; idempotent: a repeat with the same input answers 200).
+    /// Register a tenant and its first admin (public). Safe to retry by its requester only: send a
+    /// random `Idempotency-Key` and the same key with every retry. The same key and input resume an
+    /// unfinished registration or repeat a finished one (200) for a day; anything else on a taken slug
+    /// is a 409 that says nothing about the tenant. The password takes no part in this and is never
+    /// stored. The user pool's password policy is checked before anything is written.
     #[utoipa::path(post, path = "/tenants", operation_id = "registerTenant", tag = "registration",
+        params(
+            ("Idempotency-Key" = String, Header,
+                description = "A random value of 32 to 128 characters (`A-Z a-z 0-9 - _`; 128 random bits or more) that the client makes for this registration, keeps, and sends again unchanged with every retry of it",
+                pattern = "^[A-Za-z0-9_-]{32,128}$", min_length = 32, max_length = 128),
+        ),
         request_body(content = RegisterTenant, example = json!({
             "name": "Acme Corp",
             "slug": "acme",
@@ -71,15 +80,15 @@ mod ops {
             "admin_password": "Example-Passw0rd-1",
         })),
         responses(
-            (status = 200, description = "A repeat of a completed registration with the same input", body = Registered),
+            (status = 200, description = "A repeat of a completed registration: the same Idempotency-Key and input, within the registration expiry", body = Registered),
             (status = 201, description = "Registered: the tenant is active and its admin can sign in", body = Registered),
-            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad name, slug, email or password, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "The slug is taken (or registered with other input), or the email belongs to another tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad name, slug or email, a password the pool's policy refuses (the detail states the rule), a missing or malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The slug is taken (by another requester, or the key with other input, or a key past its expiry), or the email belongs to another user; nothing of the tenant is revealed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 429, description = "Too many registrations; retry later", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; retry with the same Idempotency-Key (the registration resumes where it stopped)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn register_tenant() {}
 

@@ -1,26 +1,35 @@
 //! Public registration: a new tenant and its first admin, all or nothing from
-//! the caller's view, and safe to retry.
+//! the caller's view, and safe to retry by the caller that began it, and by
+//! nobody else.
 //!
-//! 1. Claim the slug (conditional put) with a fingerprint of the input and a
-//!    new tenant id; a claim with the same fingerprint is a retry and lends
-//!    its tenant id; a different fingerprint means the slug is taken.
-//! 2. Store the tenant record as `pending` (an existing record is a retry).
-//! 3. Ask the users service for the first admin (idempotent on its side).
-//! 4. Activate the tenant, then mark the claim complete with the admin id.
+//! 1. Claim the slug (conditional put): a new tenant id, the digest of the
+//!    request's idempotency key, and a fingerprint of its input. Exactly one
+//!    registration of a slug wins. The same key with the same input, within
+//!    the expiry, continues that claim; anything else is a 409 that says
+//!    nothing about who holds the slug.
+//! 2. Ask the users service for the first admin (idempotent on its side).
+//!    A refusal for good (email taken, password refused) frees the slug:
+//!    nothing is left behind.
+//! 3. Write the tenant record, active: the record exists only once the
+//!    registration has its admin, so a tenant is never half made.
+//! 4. Mark the claim complete with the admin id.
 //!
-//! A failure in 2–4 leaves a pending claim that the same request resumes. A
-//! repeat of a completed registration answers from the claim and the record
-//! and calls nobody, so it can never reset the admin's password.
+//! A failure in 2–4 leaves a pending claim that the same request (same key)
+//! resumes, or that the expiry sweep ([`expire`]) cleans up. A repeat of a
+//! completed registration answers from the records and calls nobody, so it
+//! can never reset the admin's password.
+
+use std::time::Duration;
 
 use tenancy::ApiError;
-use tenancy::UserId;
+use tenancy::idempotency::IdempotencyKey;
 use tenancy::table::DataError;
 use tenancy::telemetry::record_tenant;
+use time::OffsetDateTime;
 use users_api::InternalResponse;
 
 use crate::api::Registered;
 use crate::domain::{ClaimState, Registration, SlugClaim, Tenant, TenantLifecycle, TenantStatus, now};
-use crate::entrypoint::modify_tenant;
 use crate::store::{ClaimOutcome, SlugStore, TenantStore};
 use crate::users::{FirstAdmin, UsersError, UsersService};
 
@@ -33,43 +42,28 @@ pub enum Outcome {
     Repeated(Registered),
 }
 
-/// Runs (or resumes, or repeats) a registration.
+/// Runs (or resumes, or repeats) a registration. `expiry`: how long a claim
+/// may stay unfinished, and how long its key may repeat a finished one.
 pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
-    tenants: &T,
-    slugs: &S,
-    users: &U,
+    stores: (&T, &S, &U),
     registration: &Registration,
+    key: &IdempotencyKey,
+    expiry: Duration,
     span: &tracing::Span,
 ) -> Result<Outcome, ApiError> {
+    let (tenants, slugs, users) = stores;
+    let key_digest = key.digest();
     let fingerprint = registration.fingerprint();
-    let fresh = SlugClaim::new(registration.slug.clone(), fingerprint.clone(), now());
+    let fresh = SlugClaim::new(registration, key_digest.clone(), now());
     let claim = match slugs.claim(&fresh).await? {
         ClaimOutcome::Claimed => fresh,
-        ClaimOutcome::Existing(existing) if existing.fingerprint == fingerprint => existing,
-        ClaimOutcome::Existing(_) => {
-            return Err(ApiError::Conflict(format!(
-                "the slug {:?} is taken; choose another",
-                registration.slug.as_str()
-            )));
-        }
+        ClaimOutcome::Existing(existing) if existing.continued_by(&key_digest, &fingerprint, now(), expiry) => existing,
+        ClaimOutcome::Existing(_) => return Err(slug_taken(registration)),
     };
     record_tenant(span, &claim.tenant_id);
 
     if claim.state == ClaimState::Complete {
-        return repeat(tenants, &claim).await.map(Outcome::Repeated);
-    }
-
-    let pending = Tenant::pending(
-        claim.tenant_id,
-        registration.name.clone(),
-        registration.slug.clone(),
-        registration.tier,
-        now(),
-    );
-    match tenants.create(&pending).await {
-        // Exists: an earlier attempt of this registration got this far.
-        Ok(()) | Err(DataError::ConditionFailed { exists: true, .. }) => {}
-        Err(other) => return Err(other.into()),
+        return repeat(tenants, &claim, registration).await.map(Outcome::Repeated);
     }
 
     let admin = FirstAdmin {
@@ -86,10 +80,11 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
         Err(UsersError::Unavailable(reason)) => {
             tracing::warn!(%reason, "the users service is unavailable; the registration stays resumable");
             return Err(ApiError::ServiceUnavailable(
-                "the user directory is temporarily unavailable; please retry the same request".into(),
+                "the user directory is temporarily unavailable; retry the same request with the same Idempotency-Key"
+                    .into(),
             ));
         }
-        Ok(other @ InternalResponse::SessionsEnded { .. }) => {
+        Ok(other) => {
             tracing::error!(answer = ?other, "the users service answered another command");
             return Err(ApiError::Internal);
         }
@@ -99,38 +94,56 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
         }
     };
 
-    // Already active (or suspended since) is an earlier attempt's doing: fine.
-    let tenant = modify_tenant(tenants, &claim.tenant_id, |current| match current.status {
-        TenantStatus::Pending => current
-            .activate(now())
-            .map(Some)
-            .map_err(|error| ApiError::Conflict(error.to_string())),
-        TenantStatus::Active | TenantStatus::Suspended => Ok(None),
-    })
-    .await?;
-    slugs.complete(&claim.slug, &fingerprint, admin_user_id).await?;
+    let registered = Tenant::registered(
+        claim.tenant_id,
+        registration.name.clone(),
+        registration.slug.clone(),
+        registration.tier,
+        claim.created_at,
+    );
+    let tenant = match tenants.create(&registered).await {
+        Ok(()) => registered,
+        // An earlier attempt of this registration wrote it.
+        Err(DataError::ConditionFailed { exists: true, .. }) => stored(tenants, &claim).await?,
+        Err(other) => return Err(other.into()),
+    };
+    slugs.complete(&claim.slug, &key_digest, Some(admin_user_id)).await?;
     tracing::info!(slug = %claim.slug, admin_user_id = %admin_user_id, "tenant registered");
     Ok(Outcome::Created(Registered { tenant, admin_user_id }))
 }
 
+/// The same 409 whoever holds the slug, and in whatever state.
+fn slug_taken(registration: &Registration) -> ApiError {
+    ApiError::Conflict(format!(
+        "the slug {:?} is taken; choose another (a retry of your own registration must send its \
+         Idempotency-Key and the same name, slug, tier and admin email)",
+        registration.slug.as_str()
+    ))
+}
+
 /// The answer to a repeat of a completed registration, from what is stored.
-async fn repeat<T: TenantStore>(tenants: &T, claim: &SlugClaim) -> Result<Registered, ApiError> {
-    let admin_user_id: UserId = claim.admin_user_id.ok_or_else(|| {
-        tracing::error!(slug = %claim.slug, "a complete slug claim without its admin");
-        ApiError::Internal
-    })?;
-    let tenant = tenants.get(&claim.tenant_id).await?.ok_or_else(|| {
-        tracing::error!(slug = %claim.slug, "a complete slug claim without its tenant record");
-        ApiError::Internal
-    })?;
+async fn repeat<T: TenantStore>(
+    tenants: &T,
+    claim: &SlugClaim,
+    registration: &Registration,
+) -> Result<Registered, ApiError> {
+    // Completed by the expiry sweep: nothing to answer with.
+    let admin_user_id = claim.admin_user_id.ok_or_else(|| slug_taken(registration))?;
+    let tenant = stored(tenants, claim).await?;
     tracing::info!(slug = %claim.slug, "repeat of a completed registration; nothing done");
     Ok(Registered { tenant, admin_user_id })
 }
 
+async fn stored<T: TenantStore>(tenants: &T, claim: &SlugClaim) -> Result<Tenant, ApiError> {
+    tenants.get(&claim.tenant_id).await?.ok_or_else(|| {
+        tracing::error!(slug = %claim.slug, "the tenant record of a registration vanished");
+        ApiError::Internal
+    })
+}
+
 /// The users service refused the admin. For a definitive refusal (invalid
-/// input, email taken) the slug is released, so the caller can correct the
-/// input and register again; the pending tenant record stays behind, unused
-/// (nobody can sign in to a pending tenant, and the tenant role may not delete).
+/// input, email taken) the slug is released: the caller can correct the
+/// input and register again, and nothing of this attempt remains.
 async fn refused<S: SlugStore>(slugs: &S, claim: &SlugClaim, status: u16, detail: String) -> ApiError {
     tracing::info!(status, "the users service refused the first admin");
     let definitive = match status {
@@ -139,7 +152,8 @@ async fn refused<S: SlugStore>(slugs: &S, claim: &SlugClaim, status: u16, detail
         429 => return ApiError::TooManyRequests("too many registrations; please retry later".into()),
         500..=599 => {
             return ApiError::ServiceUnavailable(
-                "the user directory is temporarily unavailable; please retry the same request".into(),
+                "the user directory is temporarily unavailable; retry the same request with the same Idempotency-Key"
+                    .into(),
             );
         }
         _ => {
@@ -147,8 +161,61 @@ async fn refused<S: SlugStore>(slugs: &S, claim: &SlugClaim, status: u16, detail
             return ApiError::Internal;
         }
     };
-    if let Err(error) = slugs.release(&claim.slug, &claim.fingerprint).await {
+    if let Err(error) = slugs.release(&claim.slug, &claim.key_digest).await {
         tracing::warn!(%error, slug = %claim.slug, "could not release the slug claim");
     }
     definitive
+}
+
+/// What one expiry sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Unfinished registrations removed (first admin, membership, claim).
+    pub removed: u32,
+    /// Registrations found finished but not marked so, now marked complete.
+    pub completed: u32,
+}
+
+/// Cleans up every registration left unfinished for longer than `expiry` at
+/// `at`: its first admin (directory user and membership) goes, then its claim,
+/// which frees the slug and the email address. A claim whose tenant record
+/// exists had finished (only the last step failed): it is marked complete.
+pub async fn expire<T: TenantStore, S: SlugStore, U: UsersService>(
+    stores: (&T, &S, &U),
+    expiry: Duration,
+    at: OffsetDateTime,
+) -> Result<Swept, ApiError> {
+    let (tenants, slugs, users) = stores;
+    let mut swept = Swept::default();
+    for claim in slugs.pending_created_before(at - expiry).await? {
+        match tenants.get(&claim.tenant_id).await? {
+            Some(tenant) if tenant.status != TenantStatus::Pending => {
+                slugs.complete(&claim.slug, &claim.key_digest, None).await?;
+                swept.completed += 1;
+            }
+            _ => {
+                match users.discard_registration(&claim.tenant_id, &claim.admin_email).await {
+                    Ok(InternalResponse::Discarded { .. }) => {}
+                    Ok(other) => {
+                        tracing::warn!(slug = %claim.slug, answer = ?other, "the users service kept the registration's admin");
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the users service is unavailable; the sweep stops here");
+                        return Err(ApiError::ServiceUnavailable(
+                            "the user directory is temporarily unavailable; the next sweep goes on".into(),
+                        ));
+                    }
+                }
+                match slugs.release(&claim.slug, &claim.key_digest).await {
+                    // Finished or removed meanwhile: nothing to free.
+                    Ok(()) | Err(DataError::ConditionFailed { .. }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+                tracing::info!(slug = %claim.slug, tenant_id = %claim.tenant_id, "unfinished registration removed");
+                swept.removed += 1;
+            }
+        }
+    }
+    Ok(swept)
 }

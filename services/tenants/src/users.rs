@@ -1,6 +1,6 @@
 //! The users service, as the tenants service sees it: "create the first
-//! admin of this tenant" (registration) and "end this tenant's sessions"
-//! (suspension). A trait, the Lambda Invoke implementation, and an in-memory
+//! admin of this tenant" (registration), "end this tenant's sessions"
+//! (suspension) and "remove an unfinished registration's users" (expiry). A trait, the Lambda Invoke implementation, and an in-memory
 //! fake for tests.
 
 use std::collections::HashMap;
@@ -57,6 +57,15 @@ pub trait UsersService: Send + Sync + 'static {
 
     /// Revokes the refresh tokens of every member of `tenant` (idempotent).
     fn end_sessions(&self, tenant: &TenantId) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
+
+    /// Removes every user of `tenant`, a registration that never finished,
+    /// and the pool's user `admin_email` if it is that tenant's (the users
+    /// service refuses if the tenant has a record). Idempotent.
+    fn discard_registration(
+        &self,
+        tenant: &TenantId,
+        admin_email: &str,
+    ) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
 }
 
 /// [`UsersService`] by synchronous Lambda Invoke of the users function.
@@ -115,6 +124,14 @@ impl UsersService for LambdaUsersService {
 
     async fn end_sessions(&self, tenant: &TenantId) -> Result<InternalResponse, UsersError> {
         self.invoke(InternalCommand::EndSessions { tenant_id: *tenant }).await
+    }
+
+    async fn discard_registration(&self, tenant: &TenantId, admin_email: &str) -> Result<InternalResponse, UsersError> {
+        self.invoke(InternalCommand::DiscardRegistration {
+            tenant_id: *tenant,
+            admin_email: admin_email.to_owned(),
+        })
+        .await
     }
 }
 
@@ -242,6 +259,23 @@ impl UsersService for FakeUsersService {
         let users = self.admins().iter().filter(|admin| admin.tenant_id == *tenant).count();
         Ok(InternalResponse::SessionsEnded {
             users: u32::try_from(users).unwrap_or(u32::MAX),
+        })
+    }
+
+    async fn discard_registration(
+        &self,
+        tenant: &TenantId,
+        _admin_email: &str,
+    ) -> Result<InternalResponse, UsersError> {
+        self.call()?;
+        let mut admins = self
+            .admins
+            .lock()
+            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        let before = admins.len();
+        admins.retain(|_, admin| admin.tenant_id != *tenant);
+        Ok(InternalResponse::Discarded {
+            users: u32::try_from(before - admins.len()).unwrap_or(u32::MAX),
         })
     }
 }

@@ -19,11 +19,12 @@ use serde_json::{Value, json};
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
+use tenancy::idempotency::IdempotencyKey;
 use tenancy::table::DataError;
 use tenancy::{TenantId, TenantTier};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
-use tenants::entrypoint::TenantsApi;
+use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::FakeOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore, SlugStore, TenantStore};
 use tenants::users::FakeUsersService;
@@ -102,6 +103,7 @@ async fn api() -> Arc<Api> {
         FakeUsersService::default(),
         authority,
         FakeOperators::default(),
+        RegistrationSettings::default(),
     ))
 }
 
@@ -133,8 +135,18 @@ fn registration(name: &str, slug: &str, email: &str) -> String {
         .to_string()
 }
 
+/// `POST /tenants` with this idempotency key.
+async fn register_with(api: &Api, body: String, key: &str) -> ApiGatewayV2httpResponse {
+    let mut request = request("POST /tenants", Some(body), None, None);
+    request
+        .headers
+        .insert("idempotency-key", HeaderValue::from_str(key).expect("header"));
+    api.handle(request).await
+}
+
+/// `POST /tenants` with a new idempotency key.
 async fn register(api: &Api, body: String) -> ApiGatewayV2httpResponse {
-    api.handle(request("POST /tenants", Some(body), None, None)).await
+    register_with(api, body, IdempotencyKey::generate().as_str()).await
 }
 
 fn body_json(response: &ApiGatewayV2httpResponse) -> Value {
@@ -150,25 +162,27 @@ fn slug(text: &str) -> Slug {
 
 #[tokio::test]
 #[ignore = "needs the emulator: make test"]
-async fn registration_resumes_after_a_failure_and_guards_its_slug() {
+async fn registration_resumes_with_its_key_only_and_guards_its_slug() {
     let api = api().await;
     let body = registration("Acme", "acme", "ada@example.com");
+    let key = IdempotencyKey::generate();
 
-    // The users service fails part-way: the claim and the record stay pending.
+    // The users service fails part-way: the claim stays pending, and no
+    // tenant record exists yet (it is written last).
     api.users().fail_next(1);
-    assert_eq!(register(&api, body.clone()).await.status_code, 503);
+    assert_eq!(register_with(&api, body.clone(), key.as_str()).await.status_code, 503);
     let claim = api.slugs().get(&slug("acme")).await.expect("get").expect("a claim");
     assert_eq!(claim.state, ClaimState::Pending);
-    let pending = api
-        .tenants()
-        .get(&claim.tenant_id)
-        .await
-        .expect("get")
-        .expect("a record");
-    assert_eq!(pending.status, TenantStatus::Pending);
+    assert_eq!(claim.key_digest, key.digest());
+    assert_eq!(api.tenants().get(&claim.tenant_id).await.expect("get"), None);
 
-    // The retry completes it, with the same tenant id.
+    // The same fields with another key: taken, and nothing of it revealed.
     let response = register(&api, body.clone()).await;
+    assert_eq!(response.status_code, 409);
+    assert!(!body_json(&response).to_string().contains(&claim.tenant_id.to_string()));
+
+    // The retry with the key completes it, with the same tenant id.
+    let response = register_with(&api, body.clone(), key.as_str()).await;
     assert_eq!(response.status_code, 201, "{:?}", response.body);
     let registered: Registered = serde_json::from_value(body_json(&response)).expect("registered");
     assert_eq!(registered.tenant.tenant_id, claim.tenant_id);
@@ -180,9 +194,9 @@ async fn registration_resumes_after_a_failure_and_guards_its_slug() {
     assert_eq!(claim.admin_user_id, Some(registered.admin_user_id));
     assert_eq!(api.users().admins().len(), 1);
 
-    // A repeat answers the same and asks nobody.
+    // A repeat with the key answers the same and asks nobody.
     let calls = api.users().calls();
-    let response = register(&api, body).await;
+    let response = register_with(&api, body, key.as_str()).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(
         serde_json::from_value::<Registered>(body_json(&response)).expect("registered"),
@@ -201,6 +215,42 @@ async fn registration_resumes_after_a_failure_and_guards_its_slug() {
     let response = register(&api, registration("Other", "other", "ada@example.com")).await;
     assert_eq!(response.status_code, 409);
     assert_eq!(api.slugs().get(&slug("other")).await.expect("get"), None);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn the_expiry_sweep_finds_unfinished_claims_in_the_table() {
+    let api = api().await;
+    api.users().fail_next(1);
+    let body = registration("Stuck", "stuck", "stuck@example.com");
+    assert_eq!(register(&api, body).await.status_code, 503);
+    let done = register(&api, registration("Done", "done", "done@example.com")).await;
+    assert_eq!(done.status_code, 201);
+
+    let claims = api.slugs();
+    assert!(
+        claims
+            .pending_created_before(now())
+            .await
+            .expect("scan")
+            .iter()
+            .any(|c| c.slug == slug("stuck"))
+    );
+    let early = now() - Duration::from_secs(60);
+    assert!(
+        claims
+            .pending_created_before(early)
+            .await
+            .expect("scan")
+            .iter()
+            .all(|c| c.slug != slug("stuck"))
+    );
+    let pending = claims.pending_created_before(now()).await.expect("scan");
+    assert!(
+        pending
+            .iter()
+            .all(|c| c.state == ClaimState::Pending && c.slug != slug("done"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,7 +341,7 @@ async fn tenant_records_are_versioned() {
     let api = api().await;
     let store = api.tenants();
     let at = now();
-    let tenant = Tenant::pending(
+    let tenant = Tenant::registered(
         TenantId::generate(),
         TenantName::parse("Acme").expect("name"),
         slug("acme"),
@@ -303,7 +353,7 @@ async fn tenant_records_are_versioned() {
         store.create(&tenant).await,
         Err(DataError::ConditionFailed { exists: true, .. })
     ));
-    let active = tenant.activate(at).expect("activate");
+    let active = tenant.suspend(at).expect("suspend");
     store.replace(&active, 1).await.expect("replace");
     let stale = tenant.rename(TenantName::parse("Lost").expect("name"), at);
     assert!(matches!(
@@ -311,7 +361,7 @@ async fn tenant_records_are_versioned() {
         Err(DataError::ConditionFailed { exists: true, .. })
     ));
     assert_eq!(store.get(&tenant.tenant_id).await.expect("get"), Some(active));
-    let ghost = Tenant::pending(
+    let ghost = Tenant::registered(
         TenantId::generate(),
         TenantName::parse("G").expect("name"),
         slug("ghost"),

@@ -14,12 +14,15 @@ use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use std::time::Duration;
 use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::idempotency::IdempotencyKey;
 use tenancy::openapi::Document;
+use tenancy::password::PasswordPolicy;
 use tenancy::{MembershipStatus, Problem, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
-use tenants::entrypoint::TenantsApi;
+use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::FakeOperators;
 use tenants::store::{MemorySlugStore, MemoryTenantStore};
 use tenants::users::FakeUsersService;
@@ -34,6 +37,7 @@ struct Req {
     body: Option<String>,
     content_type: Option<&'static str>,
     claims: Option<HashMap<String, String>>,
+    idempotency_key: Option<String>,
 }
 
 fn event(req: Req) -> ApiGatewayV2httpRequest {
@@ -53,6 +57,11 @@ fn event(req: Req) -> ApiGatewayV2httpRequest {
             .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     request.body = req.body;
+    if let Some(key) = req.idempotency_key {
+        request
+            .headers
+            .insert("idempotency-key", HeaderValue::from_str(&key).expect("header"));
+    }
     if let Some(claims) = req.claims {
         let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
         jwt.claims = claims;
@@ -151,6 +160,7 @@ impl Harness {
                 FakeUsersService::default(),
                 Authority::new(MemoryAuthorityStore::default(), settings),
                 FakeOperators::default(),
+                RegistrationSettings::default(),
             )),
         }
     }
@@ -180,10 +190,17 @@ impl Harness {
         response
     }
 
+    /// `POST /tenants` with a new idempotency key.
     async fn register_raw(&self, body: String) -> ApiGatewayV2httpResponse {
+        self.register_keyed(body, &IdempotencyKey::generate()).await
+    }
+
+    /// `POST /tenants` with this idempotency key.
+    async fn register_keyed(&self, body: String, key: &IdempotencyKey) -> ApiGatewayV2httpResponse {
         self.call(Req {
             route: "POST /tenants",
             body: Some(body),
+            idempotency_key: Some(key.as_str().to_owned()),
             ..Req::default()
         })
         .await
@@ -233,7 +250,7 @@ async fn registration_creates_an_active_tenant_and_its_first_admin() {
     assert_eq!(tenant.slug.as_str(), "acme");
     assert_eq!(tenant.tier, TenantTier::Pro);
     assert_eq!(tenant.status, TenantStatus::Active);
-    assert_eq!(tenant.version, 2, "created pending (1), then activated (2)");
+    assert_eq!(tenant.version, 1, "written once, when the admin exists");
 
     let admins = harness.api.users().admins();
     assert_eq!(admins.len(), 1);
@@ -272,30 +289,33 @@ async fn a_taken_slug_is_a_conflict_for_different_input() {
 }
 
 #[tokio::test]
-async fn a_retry_after_part_way_failures_completes_exactly_once() {
+async fn a_retry_with_its_key_after_part_way_failures_completes_exactly_once() {
     let harness = Harness::new();
     let body = registration("Acme", "acme", "ada@example.com");
+    let key = IdempotencyKey::generate();
 
-    // 1. The users service fails: 503, the claim and the record stay pending.
+    // 1. The users service fails: 503, the claim stays pending, no record.
     harness.api.users().fail_next(1);
-    assert_problem(&harness.register_raw(body.clone()).await, 503);
+    let problem = assert_problem(&harness.register_keyed(body.clone(), &key).await, 503);
+    assert!(problem.detail.contains("Idempotency-Key"), "{}", problem.detail);
     let claims = harness.api.slugs().snapshot();
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].state, ClaimState::Pending);
-    let tenants = harness.api.tenants().snapshot();
-    assert_eq!(tenants.len(), 1);
-    assert_eq!(tenants[0].status, TenantStatus::Pending);
+    assert!(
+        harness.api.tenants().snapshot().is_empty(),
+        "no record before the admin"
+    );
     assert!(harness.api.users().admins().is_empty());
 
-    // 2. The admin is created but the activation fails: 503, still resumable.
-    harness.api.tenants().fail_next_replaces(1);
-    assert_problem(&harness.register_raw(body.clone()).await, 503);
+    // 2. The admin is created but the record's write fails: 503, resumable.
+    harness.api.tenants().fail_next_writes(1);
+    assert_problem(&harness.register_keyed(body.clone(), &key).await, 503);
     assert_eq!(harness.api.users().admins().len(), 1);
-    assert_eq!(harness.api.tenants().snapshot()[0].status, TenantStatus::Pending);
+    assert!(harness.api.tenants().snapshot().is_empty());
     assert_eq!(harness.api.slugs().snapshot()[0].state, ClaimState::Pending);
 
     // 3. The retry completes the same registration.
-    let response = harness.register_raw(body.clone()).await;
+    let response = harness.register_keyed(body.clone(), &key).await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
     assert_eq!(
@@ -319,16 +339,56 @@ async fn a_retry_after_part_way_failures_completes_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_repeat_after_completion_answers_the_same_and_calls_nobody() {
+async fn an_unfinished_registration_cannot_be_taken_over_with_its_fields() {
     let harness = Harness::new();
-    let first = harness.register("Acme", "acme", "ada@example.com").await;
+    let body = registration("Acme", "acme", "ada@example.com");
+    let owner = IdempotencyKey::generate();
+    harness.api.users().fail_next(1);
+    assert_problem(&harness.register_keyed(body.clone(), &owner).await, 503);
+    let before = harness.state();
+
+    // Same fields, own password, no key or another key: refused, nothing revealed.
+    let mut attacker: Value = serde_json::from_str(&body).expect("json");
+    attacker["admin_password"] = json!("Attack3r-password");
+    let no_key = harness
+        .call(Req {
+            route: "POST /tenants",
+            body: Some(attacker.to_string()),
+            ..Req::default()
+        })
+        .await;
+    let problem = assert_problem(&no_key, 400);
+    assert!(problem.detail.contains("Idempotency-Key"), "{}", problem.detail);
+    let response = harness.register_raw(attacker.to_string()).await;
+    assert_problem(&response, 409);
+    let tenant_id = before.claims[0].tenant_id.to_string();
+    assert!(!body_text(&response).contains(&tenant_id), "{}", body_text(&response));
+    assert_eq!(
+        harness.state(),
+        before,
+        "the attacker changed nothing and called nobody"
+    );
+
+    // The owner's retry completes it.
+    let response = harness.register_keyed(body, &owner).await;
+    assert_eq!(response.status_code, 201, "{}", body_text(&response));
+    assert_eq!(harness.api.users().admins().len(), 1);
+}
+
+#[tokio::test]
+async fn a_repeat_with_the_key_answers_the_same_and_anything_else_learns_nothing() {
+    let harness = Harness::new();
+    let key = IdempotencyKey::generate();
+    let body = registration("Acme", "acme", "ada@example.com");
+    let first: Registered =
+        serde_json::from_value(json_of(&harness.register_keyed(body.clone(), &key).await)).expect("registered");
     let calls = harness.api.users().calls();
     let before = harness.state();
 
-    // Same input (even with another password: it is never used again).
-    let mut repeat: Value = serde_json::from_str(&registration("Acme", "acme", "ada@example.com")).expect("json");
-    repeat["admin_password"] = json!("a-different-password");
-    let response = harness.register_raw(repeat.to_string()).await;
+    // The key and the same input (the password takes no part).
+    let mut repeat: Value = serde_json::from_str(&body).expect("json");
+    repeat["admin_password"] = json!("A-different-passw0rd");
+    let response = harness.register_keyed(repeat.to_string(), &key).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let again: Registered = serde_json::from_value(json_of(&response)).expect("registered");
     assert_eq!(again, first);
@@ -339,27 +399,63 @@ async fn a_repeat_after_completion_answers_the_same_and_calls_nobody() {
     );
     assert_eq!(harness.state(), before);
 
-    // Different input for the same slug: 409.
-    assert_problem(
-        &harness
-            .register_raw(registration("Acme", "acme", "bob@example.com"))
+    // The same input with another key, or the key with other input: 409,
+    // with nothing of the tenant in it.
+    for response in [
+        harness.register_raw(body.clone()).await,
+        harness
+            .register_keyed(registration("Acme", "acme", "bob@example.com"), &key)
             .await,
-        409,
-    );
+    ] {
+        assert_problem(&response, 409);
+        let text = body_text(&response);
+        assert!(!text.contains(&first.tenant.tenant_id.to_string()), "{text}");
+        assert!(!text.contains(&first.admin_user_id.to_string()), "{text}");
+    }
     assert_eq!(harness.state(), before);
+}
+
+#[tokio::test]
+async fn a_weak_password_or_a_bad_key_is_refused_before_any_write() {
+    let harness = Harness::new();
+    let mut weak: Value = serde_json::from_str(&registration("Acme", "acme", "ada@example.com")).expect("json");
+    weak["admin_password"] = json!("lowercase-only-password");
+    let problem = assert_problem(&harness.register_raw(weak.to_string()).await, 400);
+    let rule = PasswordPolicy::default()
+        .check("lowercase-only-password")
+        .expect_err("refused");
+    assert_eq!(problem.detail, rule.to_string());
+    for key in ["short", &"x".repeat(129), "has spaces in it but is long enough to pass"] {
+        let response = harness
+            .call(Req {
+                route: "POST /tenants",
+                body: Some(registration("Acme", "acme", "ada@example.com")),
+                idempotency_key: Some(key.to_owned()),
+                ..Req::default()
+            })
+            .await;
+        assert_problem(&response, 400);
+    }
+    let nothing = State {
+        tenants: vec![],
+        claims: vec![],
+        users_calls: 0,
+    };
+    assert_eq!(harness.state(), nothing);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
     let harness = Harness::new();
     let tasks: Vec<_> = (0..16)
-        .map(|n| {
+        .map(|_| {
             let api = Arc::clone(&harness.api);
             tokio::spawn(async move {
-                let body = registration(&format!("Tenant {n}"), "contested", &format!("user{n}@example.com"));
+                // The same fields each time, each requester with its own key.
                 api.handle(event(Req {
                     route: "POST /tenants",
-                    body: Some(body),
+                    body: Some(registration("Tenant", "contested", "user@example.com")),
+                    idempotency_key: Some(IdempotencyKey::generate().as_str().to_owned()),
                     ..Req::default()
                 }))
                 .await
@@ -371,21 +467,23 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
     for task in tasks {
         statuses.push(task.await.expect("join"));
     }
-    statuses.sort_unstable();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15, "{statuses:?}");
     assert_eq!(harness.api.tenants().snapshot().len(), 1);
     assert_eq!(harness.api.slugs().snapshot().len(), 1);
     assert_eq!(harness.api.users().admins().len(), 1);
 
-    // The same registration sent many times at once: still one of everything.
+    // One request sent many times at once (one key): still one of everything.
+    let key = IdempotencyKey::generate();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let api = Arc::clone(&harness.api);
+            let key = key.as_str().to_owned();
             tokio::spawn(async move {
                 api.handle(event(Req {
                     route: "POST /tenants",
                     body: Some(registration("Twin", "twin", "twin@example.com")),
+                    idempotency_key: Some(key),
                     ..Req::default()
                 }))
                 .await
@@ -400,6 +498,69 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
     assert_eq!(harness.api.tenants().snapshot().len(), 2);
     assert_eq!(harness.api.slugs().snapshot().len(), 2);
     assert_eq!(harness.api.users().admins().len(), 2);
+}
+
+#[tokio::test]
+async fn the_expiry_sweep_removes_unfinished_registrations_and_frees_slug_and_email() {
+    let harness = Harness::new();
+    // Unfinished: the record's write failed after the admin was made.
+    harness.api.tenants().fail_next_writes(1);
+    let stuck = registration("Stuck", "stuck", "stuck@example.com");
+    assert_problem(&harness.register_raw(stuck).await, 503);
+    assert_eq!(harness.api.users().admins().len(), 1);
+    let done = harness.register("Done", "done", "done@example.com").await;
+
+    // Before the expiry nothing is touched.
+    let sweep = json!({"internal": {"command": "expire_registrations"}});
+    let answer = harness.api.invoke(sweep.clone(), "sweep-1").await;
+    assert_eq!(answer, json!({"removed": 0, "completed": 0}));
+    assert_eq!(harness.api.slugs().snapshot().len(), 2);
+
+    // Past the expiry (a day by default): the unfinished one goes.
+    harness.api.slugs().backdate(Duration::from_secs(25 * 3600));
+    let answer = harness.api.invoke(sweep.clone(), "sweep-2").await;
+    assert_eq!(answer, json!({"removed": 1, "completed": 0}));
+    let claims = harness.api.slugs().snapshot();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].tenant_id, done.tenant.tenant_id);
+    assert!(
+        harness
+            .api
+            .users()
+            .admins()
+            .iter()
+            .all(|a| a.email != "stuck@example.com")
+    );
+    // Slug and email are free for anyone.
+    let again = harness.register("Someone else", "stuck", "stuck@example.com").await;
+    assert_eq!(again.tenant.slug.as_str(), "stuck");
+    // Repeating the sweep is harmless; unknown commands are refused.
+    let answer = harness.api.invoke(sweep, "sweep-3").await;
+    assert_eq!(answer, json!({"removed": 0, "completed": 0}));
+    let answer = harness
+        .api
+        .invoke(json!({"internal": {"command": "drop_tables"}}), "x")
+        .await;
+    assert!(answer["error"].is_string(), "{answer}");
+}
+
+#[tokio::test]
+async fn the_sweep_completes_a_registration_that_only_missed_its_last_step() {
+    let harness = Harness::new();
+    let key = IdempotencyKey::generate();
+    let body = registration("Almost", "almost", "almost@example.com");
+    let registered: Registered =
+        serde_json::from_value(json_of(&harness.register_keyed(body.clone(), &key).await)).expect("registered");
+    harness.api.slugs().reopen(&registered.tenant.slug);
+    harness.api.slugs().backdate(Duration::from_secs(25 * 3600));
+    let sweep = json!({"internal": {"command": "expire_registrations"}});
+    let answer = harness.api.invoke(sweep, "sweep").await;
+    assert_eq!(answer, json!({"removed": 0, "completed": 1}));
+    assert_eq!(harness.api.tenants().snapshot(), vec![registered.tenant]);
+    assert_eq!(harness.api.slugs().snapshot()[0].state, ClaimState::Complete);
+    assert_eq!(harness.api.users().admins().len(), 1, "its admin stays");
+    // Its key is spent: past the expiry, a repeat is a plain 409.
+    assert_problem(&harness.register_keyed(body, &key).await, 409);
 }
 
 #[tokio::test]
@@ -456,13 +617,13 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
         ..Req::default()
     };
     let before = harness.state();
-    assert_problem(&harness.call(update(&member, "Hijacked", 2)).await, 403);
+    assert_problem(&harness.call(update(&member, "Hijacked", 1)).await, 403);
     assert_eq!(harness.state(), before);
 
-    let response = harness.call(update(&admin, "  Acme Corp ", 2)).await;
+    let response = harness.call(update(&admin, "  Acme Corp ", 1)).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let renamed: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
-    assert_eq!((renamed.name.as_str(), renamed.version), ("Acme Corp", 3));
+    assert_eq!((renamed.name.as_str(), renamed.version), ("Acme Corp", 2));
     assert_eq!(
         (renamed.slug.clone(), renamed.tier),
         (registered.tenant.slug.clone(), TenantTier::Pro)
@@ -470,8 +631,8 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
 
     // A stale version changes nothing.
     let before = harness.state();
-    let problem = assert_problem(&harness.call(update(&admin, "Lost update", 2)).await, 409);
-    assert!(problem.detail.contains("version 2"), "{}", problem.detail);
+    let problem = assert_problem(&harness.call(update(&admin, "Lost update", 1)).await, 409);
+    assert!(problem.detail.contains("version 1"), "{}", problem.detail);
     assert_eq!(harness.state(), before);
 
     // Another tenant's member sees its own tenant only (here: none).
@@ -486,7 +647,7 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
             .await,
         404,
     );
-    assert_problem(&harness.call(update(&stranger, "Mine now", 3)).await, 404);
+    assert_problem(&harness.call(update(&stranger, "Mine now", 2)).await, 404);
     assert_eq!(harness.state(), before);
 }
 
@@ -567,7 +728,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     // Only an active tenant can be suspended, only a suspended one reactivated.
     assert_problem(&harness.admin_call(reactivate, &id, None).await, 409);
     let response = harness.admin_call(suspend, &id, None).await;
-    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 3));
+    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 2));
     assert_eq!(
         harness.api.users().ended_sessions(),
         vec![id],
@@ -577,7 +738,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     // retry finishes a suspension whose second step failed.
     let before = harness.state();
     let response = harness.admin_call(suspend, &id, None).await;
-    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 3));
+    assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 2));
     let again = harness.state();
     assert_eq!((&again.tenants, &again.claims), (&before.tenants, &before.claims));
     assert_eq!(harness.api.users().ended_sessions(), vec![id, id]);
@@ -587,7 +748,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     let response = harness
         .call(Req {
             route: "PUT /tenant",
-            body: Some(json!({"name": "Renamed", "version": 3}).to_string()),
+            body: Some(json!({"name": "Renamed", "version": 2}).to_string()),
             claims: Some(tenant_claims(&id, "admin")),
             ..Req::default()
         })
@@ -596,17 +757,17 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     assert_eq!(harness.state(), before);
 
     let response = harness.admin_call(reactivate, &id, None).await;
-    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Pro, 4));
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Pro, 3));
 
     // Tier changes; the same tier again changes nothing.
     let response = harness
         .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
         .await;
-    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 5));
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 4));
     let response = harness
         .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
         .await;
-    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 5));
+    assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 4));
 
     // Unknown tenants are 404 on every admin route.
     let before = harness.state();
@@ -619,7 +780,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
         assert_problem(&harness.admin_call(route, &ghost, body).await, 404);
     }
 
-    // A tenant whose registration has not finished: no state changes at all.
+    // A registration that has not finished is no tenant yet: 404, no changes.
     harness.api.users().fail_next(1);
     assert_problem(
         &harness
@@ -627,20 +788,20 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
             .await,
         503,
     );
-    let pending = harness
+    let half = harness
         .api
-        .tenants()
+        .slugs()
         .snapshot()
         .into_iter()
-        .find(|tenant| tenant.status == TenantStatus::Pending)
-        .expect("a pending tenant");
+        .find(|claim| claim.state == ClaimState::Pending)
+        .expect("a pending claim");
     let before_pending = harness.state();
     for (route, body) in [
         (suspend, None),
         (reactivate, None),
         (tier, Some(r#"{"tier":"free"}"#.to_owned())),
     ] {
-        assert_problem(&harness.admin_call(route, &pending.tenant_id, body).await, 409);
+        assert_problem(&harness.admin_call(route, &half.tenant_id, body).await, 404);
     }
     assert_eq!(harness.state(), before_pending);
     assert_ne!(before, before_pending);
@@ -1050,16 +1211,19 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant;
     let id = tenant.tenant_id;
     let before = harness.state();
+    let new_key = IdempotencyKey::generate();
     let requests = || {
         vec![
             Req {
                 route: "POST /tenants",
                 body: Some(registration("New", "new-one", "new@example.com")),
+                idempotency_key: Some(new_key.as_str().to_owned()),
                 ..Req::default()
             },
             Req {
                 route: "POST /tenants",
                 body: Some(registration("Acme", "acme", "ada@example.com")),
+                idempotency_key: Some(IdempotencyKey::generate().as_str().to_owned()),
                 ..Req::default()
             },
             Req {
@@ -1069,7 +1233,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
             },
             Req {
                 route: "PUT /tenant",
-                body: Some(json!({"name": "Renamed", "version": 2}).to_string()),
+                body: Some(json!({"name": "Renamed", "version": 1}).to_string()),
                 claims: Some(tenant_claims(&id, "admin")),
                 ..Req::default()
             },
@@ -1116,13 +1280,13 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     harness.api.slugs().set_unavailable(false);
     assert_eq!(harness.state(), before);
 
-    // Only the tenant store down: the slug claim is pending and the same
-    // request completes once the store is back.
+    // Only the tenant store down: the admin exists, the slug claim is
+    // pending, and the same request (same key) completes once it is back.
     harness.api.tenants().set_unavailable(true);
     assert_problem(&harness.call(requests().remove(0)).await, 503);
     harness.api.tenants().set_unavailable(false);
     assert_eq!(harness.state().tenants, before.tenants);
-    assert_eq!(harness.state().users_calls, before.users_calls);
+    assert_eq!(harness.state().users_calls, before.users_calls + 1);
     let response = harness.call(requests().remove(0)).await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
 }
@@ -1165,7 +1329,7 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     };
     let rename = |name: &str| Req {
         route: "PUT /tenant",
-        body: Some(json!({"name": name, "version": 2}).to_string()),
+        body: Some(json!({"name": name, "version": 1}).to_string()),
         claims: Some(admin.clone()),
         ..Req::default()
     };

@@ -7,9 +7,6 @@ pub use users_api::{MembershipStatus, TenantRole, User, UserId};
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// Longest password accepted (Cognito's own limit is 256).
-pub const MAX_PASSWORD_CHARS: usize = 256;
-
 /// Now, to the millisecond (what clients see and what is stored).
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
@@ -48,22 +45,6 @@ pub fn revise(user: &User, role: TenantRole, status: MembershipStatus, at: Offse
 /// How the `admins` counter moves when `before` becomes `after`: +1, -1 or 0.
 pub fn admins_delta(before: &User, after: &User) -> i64 {
     i64::from(is_active_admin(after)) - i64::from(is_active_admin(before))
-}
-
-/// Why a password is refused before it reaches the directory (which applies
-/// the pool's password policy itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the password must be 1 to {MAX_PASSWORD_CHARS} characters without control characters")]
-pub struct InvalidPassword;
-
-/// A plain shape check of a password; its value never appears in errors or logs.
-pub fn check_password(password: &str) -> Result<(), InvalidPassword> {
-    let chars = password.chars().count();
-    if (1..=MAX_PASSWORD_CHARS).contains(&chars) && !password.chars().any(char::is_control) {
-        Ok(())
-    } else {
-        Err(InvalidPassword)
-    }
 }
 
 const CURSOR_PREFIX: &str = "u1:";
@@ -147,18 +128,6 @@ mod tests {
             ),
             (user.user_id, 2, user.created_at, "a@example.com")
         );
-    }
-
-    #[test]
-    fn passwords_get_a_shape_check_only() {
-        assert!(check_password("Secret-passw0rd").is_ok());
-        assert_eq!(check_password(""), Err(InvalidPassword));
-        assert_eq!(check_password("a\nb"), Err(InvalidPassword));
-        assert_eq!(
-            check_password(&"x".repeat(MAX_PASSWORD_CHARS + 1)),
-            Err(InvalidPassword)
-        );
-        assert!(!InvalidPassword.to_string().contains("Secret"));
     }
 
     #[test]

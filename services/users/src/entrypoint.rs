@@ -10,6 +10,7 @@ use tenancy::http::{
     answer, created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
     problem_response,
 };
+use tenancy::password::PasswordPolicy;
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, TenantContext, TenantId, TenantTier};
 use tracing::Instrument as _;
@@ -19,8 +20,8 @@ use users_api::{
 
 use crate::directory::{CreateOutcome, Directory, DirectoryError, DirectoryUser, NewUser, PasswordState};
 use crate::domain::{
-    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, check_password,
-    new_membership, now, revise,
+    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, new_membership,
+    now, revise,
 };
 use crate::store::{CounterChange, MembershipStore, Written};
 
@@ -46,14 +47,17 @@ const LAST_ADMIN: &str =
 /// whose authority the records give.
 #[derive(Debug)]
 pub struct UsersApi<S, D, A> {
+    password_policy: PasswordPolicy,
     store: S,
     directory: D,
     authority: Authority<A>,
 }
 
 impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
-    pub fn new(store: S, directory: D, authority: Authority<A>) -> Self {
+    /// `password_policy`: the user pool's, checked before any write.
+    pub fn new(store: S, directory: D, authority: Authority<A>, password_policy: PasswordPolicy) -> Self {
         Self {
+            password_policy,
             store,
             directory,
             authority,
@@ -134,6 +138,13 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                     self.end_sessions(&tenant_id).await.map(|users| {
                         tracing::info!(users, "the tenant's sessions ended");
                         InternalResponse::SessionsEnded { users }
+                    })
+                }
+                InternalCommand::DiscardRegistration { tenant_id, admin_email } => {
+                    record_tenant(&tracing::Span::current(), &tenant_id);
+                    self.discard_registration(&tenant_id, &admin_email).await.map(|users| {
+                        tracing::info!(users, "an unfinished registration's users removed");
+                        InternalResponse::Discarded { users }
                     })
                 }
             };
@@ -233,7 +244,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         let input: InviteUser = json_body(request, MAX_REQUEST_BYTES)?;
         let email = normalize_email(&input.email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
         if let Some(password) = &input.temporary_password {
-            check_password(password).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+            self.check_password(password)?;
         }
         let tenant = context.tenant_id;
         let max_users = context.tier.limits().max_users;
@@ -485,6 +496,51 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         }
     }
 
+    fn check_password(&self, password: &str) -> Result<(), ApiError> {
+        self.password_policy
+            .check(password)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))
+    }
+
+    /// Removes every user of a tenant whose registration never finished:
+    /// directory user (if it is still this tenant's), membership, counters;
+    /// then the directory user `admin_email` if it is this tenant's (created
+    /// before a membership failed). A tenant with a record is no unfinished
+    /// registration: refused.
+    async fn discard_registration(&self, tenant: &TenantId, admin_email: &str) -> Result<u32, ApiError> {
+        if self.authority.store().tenant(tenant).await?.is_some() {
+            return Err(ApiError::Conflict(
+                "the tenant has a record; only unfinished registrations are discarded".into(),
+            ));
+        }
+        let mut removed = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.list(tenant, MAX_PAGE_SIZE, after).await?;
+            for user in &page.users {
+                if self.directory_user_matches(user).await? {
+                    ignore_missing(self.directory.delete_user(&user.email).await)?;
+                }
+                if self.store.remove(tenant, user.user_id, user.version).await? == Written::Done {
+                    removed += 1;
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        self.store.forget_counters(tenant).await?;
+        if let Ok(email) = normalize_email(admin_email)
+            && let Some(user) = self.directory.get_user(&email).await?
+            && user.tenant == Some(*tenant)
+        {
+            ignore_missing(self.directory.delete_user(&email).await)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
     async fn create_first_admin(
         &self,
         tenant: TenantId,
@@ -493,7 +549,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         password: &str,
     ) -> Result<UserId, ApiError> {
         let email = normalize_email(email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
-        check_password(password).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        self.check_password(password)?;
         let new_user = NewUser {
             email: email.clone(),
             tenant,

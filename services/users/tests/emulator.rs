@@ -20,6 +20,7 @@ use serde_json::json;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
+use tenancy::password::PasswordPolicy;
 use tenancy::{TenantId, TenantTier};
 use users::directory::{CognitoDirectory, CreateOutcome, Directory, NewUser, TENANT_ID_ATTRIBUTE};
 use users::domain::{MembershipStatus, TenantRole, User, UserId, new_membership, now};
@@ -115,6 +116,7 @@ async fn stack() -> Stack {
         DynamoMembershipStore::new(sessions, table),
         CognitoDirectory::new(cognito.clone(), &pool),
         authority,
+        PasswordPolicy::default(),
     );
     Stack {
         api,

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::openapi::Document;
+use tenancy::password::PasswordPolicy;
 use tenancy::{Problem, TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
@@ -154,6 +155,7 @@ impl Harness {
                 MemoryMembershipStore::default(),
                 MemoryDirectory::default(),
                 Authority::new(MemoryAuthorityStore::default(), settings),
+                PasswordPolicy::default(),
             ),
         }
     }
@@ -1572,4 +1574,93 @@ async fn ending_access_revokes_refresh_tokens() {
         matches!(outage, InternalResponse::Refused { status: 503, .. }),
         "{outage:?}"
     );
+}
+
+#[tokio::test]
+async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
+    let harness = Harness::new();
+    // An unfinished registration: its first admin exists, its tenant has no record.
+    let tenant = TenantId::generate();
+    let address = email("stuck");
+    let InternalResponse::Created { .. } = harness.internal(tenant, TenantTier::Free, &address, PASSWORD).await else {
+        panic!("first admin not created")
+    };
+    // A finished tenant (it has a record once one of its tokens is seen).
+    let finished = harness.tenant(TenantTier::Pro).await;
+    assert_eq!(harness.list(&finished, None).await.items.len(), 1);
+
+    let discard = |tenant_id| InternalCommand::DiscardRegistration {
+        tenant_id,
+        admin_email: address.clone(),
+    };
+    let response = harness.api.handle_internal(discard(tenant), "sweep").await;
+    assert_eq!(response, InternalResponse::Discarded { users: 1 });
+    assert!(
+        harness.directory().user(&address).is_none(),
+        "the directory user is gone"
+    );
+    assert!(
+        !harness.store().snapshot().contains_key(&tenant),
+        "memberships and counters are gone"
+    );
+    // The email address is free for another registration.
+    let again = harness
+        .internal(TenantId::generate(), TenantTier::Free, &address, PASSWORD)
+        .await;
+    assert!(matches!(again, InternalResponse::Created { .. }), "{again:?}");
+    // Repeating is harmless.
+    let repeat = harness.api.handle_internal(discard(tenant), "sweep-again").await;
+    assert_eq!(repeat, InternalResponse::Discarded { users: 0 });
+
+    // Another tenant's user is never removed, whatever email is named.
+    let finished_admin = harness.list(&finished, None).await.items.remove(0);
+    let foreign = InternalCommand::DiscardRegistration {
+        tenant_id: TenantId::generate(),
+        admin_email: finished_admin.email.clone(),
+    };
+    let response = harness.api.handle_internal(foreign, "sweep").await;
+    assert_eq!(response, InternalResponse::Discarded { users: 0 });
+    assert!(harness.directory().user(&finished_admin.email).is_some());
+
+    // A tenant with a record keeps its users.
+    let response = harness.api.handle_internal(discard(finished.tenant), "sweep").await;
+    assert!(
+        matches!(response, InternalResponse::Refused { status: 409, .. }),
+        "{response:?}"
+    );
+    assert_eq!(harness.list(&finished, None).await.items.len(), 1);
+}
+
+#[tokio::test]
+async fn a_password_the_pool_would_refuse_is_refused_first_with_the_rule() {
+    let harness = Harness::new();
+    let tenant = TenantId::generate();
+    let weak = harness
+        .internal(tenant, TenantTier::Free, &email("weak"), "alllowercase-password")
+        .await;
+    let rule = PasswordPolicy::default()
+        .check("alllowercase-password")
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        weak,
+        InternalResponse::Refused {
+            status: 400,
+            detail: rule.clone()
+        }
+    );
+    assert!(harness.directory().user(&email("weak")).is_none(), "nothing written");
+
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let response = harness
+        .call(Req {
+            route: "POST /users",
+            body: Some(json!({"email": email("temp"), "role": "member", "temporary_password": "short"}).to_string()),
+            claims: admin.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(response.status_code, 400);
+    assert!(body_text(&response).contains(&PasswordPolicy::default().to_string()));
+    assert!(harness.directory().user(&email("temp")).is_none());
 }

@@ -47,12 +47,14 @@ resource "aws_cognito_user_pool" "this" {
     case_sensitive = false
   }
 
+  # The same policy reaches the functions (PASSWORD_POLICY), which refuse a
+  # weak password before they write anything.
   password_policy {
-    minimum_length                   = 12
-    require_lowercase                = true
-    require_uppercase                = true
-    require_numbers                  = true
-    require_symbols                  = false
+    minimum_length                   = var.password_policy.minimum_length
+    require_lowercase                = var.password_policy.require_lowercase
+    require_uppercase                = var.password_policy.require_uppercase
+    require_numbers                  = var.password_policy.require_numbers
+    require_symbols                  = var.password_policy.require_symbols
     temporary_password_validity_days = 7
   }
 

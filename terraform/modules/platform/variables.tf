@@ -171,3 +171,14 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "password_policy" {
+  description = "The user pool's password policy (the platform root's password_policy, defaults and validation there)."
+  type = object({
+    minimum_length    = number
+    require_lowercase = bool
+    require_uppercase = bool
+    require_numbers   = bool
+    require_symbols   = bool
+  })
+}

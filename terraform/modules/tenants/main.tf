@@ -120,6 +120,14 @@ data "aws_iam_policy_document" "execution_extra" {
     resources = [aws_dynamodb_table.slugs.arn]
   }
 
+  # The expiry sweep finds unfinished registrations: claims are keyed by
+  # slug, so finding the pending ones is a Scan of this table only.
+  statement {
+    sid       = "FindUnfinishedRegistrations"
+    actions   = ["dynamodb:Scan"]
+    resources = [aws_dynamodb_table.slugs.arn]
+  }
+
   # Platform-admin listing spans every tenant by definition; a LeadingKeys
   # condition cannot express "all partitions". Scan on this table only; the
   # service allows it to platform-admin callers only.
@@ -185,6 +193,8 @@ module "function" {
     TENANT_SLUGS_TABLE          = aws_dynamodb_table.slugs.name
     MEMBERSHIPS_TABLE           = "${var.name_prefix}-memberships"
     AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
+    PASSWORD_POLICY             = var.password_policy_json
+    REGISTRATION_EXPIRY_SECONDS = var.registration_expiry_seconds
     USERS_FUNCTION_NAME         = local.users_function_name
     USER_POOL_ID                = var.user_pool_id
     TENANT_ROLE_ARN             = var.tenant_role_arn
@@ -196,4 +206,31 @@ module "function" {
   authorizer_id     = var.authorizer_id
   routes            = local.routes
   public_routes     = local.public_routes
+}
+
+# --- The registration expiry sweep ------------------------------------------------
+# Registrations left unfinished past registration_expiry_seconds are removed
+# (first admin, membership, slug claim), which frees their slug and email.
+# EventBridge invokes the function with an internal command, the only payload
+# besides API Gateway's that the function takes (see src/entrypoint.rs).
+
+resource "aws_cloudwatch_event_rule" "registration_sweep" {
+  name                = "${var.name_prefix}-tenants-registration-sweep"
+  description         = "Removes registrations left unfinished past their expiry."
+  schedule_expression = var.registration_sweep_schedule
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "registration_sweep" {
+  rule  = aws_cloudwatch_event_rule.registration_sweep.name
+  arn   = module.function.function_arn
+  input = jsonencode({ internal = { command = "expire_registrations" } })
+}
+
+resource "aws_lambda_permission" "registration_sweep" {
+  statement_id  = "RegistrationSweepSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.function.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.registration_sweep.arn
 }

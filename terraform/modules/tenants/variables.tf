@@ -110,3 +110,18 @@ variable "user_pool_arn" {
   description = "ARN of the platform's user pool (platform-admin checks)."
   type        = string
 }
+
+variable "password_policy_json" {
+  description = "The user pool's password policy as JSON (the platform's password_policy), for PASSWORD_POLICY."
+  type        = string
+}
+
+variable "registration_expiry_seconds" {
+  description = "How long (seconds) a registration may stay unfinished (the tenants root's setting)."
+  type        = number
+}
+
+variable "registration_sweep_schedule" {
+  description = "EventBridge schedule expression of the registration expiry sweep."
+  type        = string
+}

@@ -120,6 +120,7 @@ module "function" {
     MEMBERSHIPS_TABLE           = aws_dynamodb_table.memberships.name
     TENANTS_TABLE               = "${var.name_prefix}-tenants"
     AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
+    PASSWORD_POLICY             = var.password_policy_json
     USER_POOL_ID                = var.user_pool_id
     TENANT_ROLE_ARN             = var.tenant_role_arn
     RUST_LOG                    = var.log_level

@@ -115,3 +115,8 @@ variable "authority_freshness_seconds" {
   description = "How long (seconds) the function may use a tenant record or membership it read (the platform's setting)."
   type        = number
 }
+
+variable "password_policy_json" {
+  description = "The user pool's password policy as JSON (the platform's password_policy), for PASSWORD_POLICY."
+  type        = string
+}

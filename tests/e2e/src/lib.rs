@@ -33,6 +33,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+pub use tenancy::idempotency::IdempotencyKey;
 use tenancy::{Problem, TenantId, TenantTier, UserId};
 use tenants::api::{ChangeTier, RegisterTenant, Registered, TenantList, UpdateTenant};
 use tenants::domain::Tenant;
@@ -44,6 +45,8 @@ pub const GATEWAY_ENV: &str = "LOCAL_GATEWAY_URL";
 pub const EMULATOR_ENV: &str = "AWS_ENDPOINT_URL";
 /// Where the platform root publishes its app client id and user pool id.
 pub const PLATFORM_SSM_PREFIX: &str = "/saas/local/platform";
+/// The local stack's resource names begin with this (`<project>-<env>`).
+pub const NAME_PREFIX: &str = "saas-local";
 /// The Cognito group of platform operators.
 pub const PLATFORM_ADMIN_GROUP: &str = "platform-admin";
 
@@ -370,6 +373,93 @@ impl Stack {
             .map_err(|e| Error(format!("the gateway's operator secret {}: {e}", path.display())))
     }
 
+    /// Invokes a function of the stack (`saas-local-<service>`) through the
+    /// gateway's operator Invoke route, as a platform event source would
+    /// (e.g. the tenants' registration sweep schedule).
+    pub async fn invoke_function(&self, service: &str, payload: &Value) -> Result<Value> {
+        let name = format!("{NAME_PREFIX}-{service}");
+        let response = self
+            .http
+            .post(format!("{}/_local/functions/{name}/invoke", self.settings.gateway))
+            .header("x-local-operator-secret", self.operator_secret()?)
+            .json(payload)
+            .send()
+            .await
+            .map_err(|e| Error(format!("invoking {name}: {e}")))?;
+        if !response.status().is_success() || response.headers().contains_key("x-amz-function-error") {
+            return Err(Error(format!("invoking {name}: {}", response.status())));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| Error(format!("{name}'s answer: {e}")))
+    }
+
+    /// The tenants service's registration expiry sweep, run now (on AWS a
+    /// schedule runs it; the local stack has no scheduler).
+    pub async fn sweep_registrations(&self) -> Result<Value> {
+        self.invoke_function(
+            "tenants",
+            &serde_json::json!({"internal": {"command": "expire_registrations"}}),
+        )
+        .await
+    }
+
+    /// The deployed expiry of unfinished registrations (tenants function's setting).
+    pub async fn registration_expiry(&self) -> Result<Duration> {
+        let name = format!("{NAME_PREFIX}-tenants");
+        let config = aws_sdk_lambda::Client::new(&self.sdk)
+            .get_function_configuration()
+            .function_name(&name)
+            .send()
+            .await
+            .map_err(|e| Error(format!("GetFunctionConfiguration {name}: {}", sdk_error(e))))?;
+        let seconds = config
+            .environment()
+            .and_then(|environment| environment.variables())
+            .and_then(|variables| variables.get("REGISTRATION_EXPIRY_SECONDS"))
+            .and_then(|seconds| seconds.parse().ok())
+            .ok_or_else(|| Error(format!("{name} has no REGISTRATION_EXPIRY_SECONDS")))?;
+        Ok(Duration::from_secs(seconds))
+    }
+
+    /// The tenant id of the registration holding `slug`, if one does (the
+    /// tenants service's claims table).
+    pub async fn slug_claim(&self, slug: &str) -> Result<Option<TenantId>> {
+        let table = format!("{NAME_PREFIX}-tenant-slugs");
+        let item = aws_sdk_dynamodb::Client::new(&self.sdk)
+            .get_item()
+            .table_name(&table)
+            .key("slug", aws_sdk_dynamodb::types::AttributeValue::S(slug.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Error(format!("GetItem on {table}: {}", sdk_error(e))))?
+            .item;
+        Ok(item.and_then(|item| {
+            item.get("tenant_id")?
+                .as_s()
+                .ok()
+                .and_then(|id| TenantId::parse(id).ok())
+        }))
+    }
+
+    /// Whether the user pool has a user with this email address.
+    pub async fn user_exists(&self, email: &str) -> Result<bool> {
+        match self
+            .emulator_cognito
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(email)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_user_not_found_exception()) => Ok(false),
+            Err(e) => Err(Error(format!("emulator Cognito AdminGetUser: {}", sdk_error(e)))),
+        }
+    }
+
     /// Takes `email` out of the platform-admin group (emulator admin API).
     pub async fn remove_platform_admin(&self, email: &str) -> Result<()> {
         self.emulator_cognito
@@ -526,13 +616,16 @@ impl Stack {
         let password = strong_password();
         let registered: Registered = self
             .anonymous()
-            .register(&RegisterTenant {
-                name: name.to_owned(),
-                slug,
-                tier,
-                admin_email: email.clone(),
-                admin_password: password.clone(),
-            })
+            .register(
+                &RegisterTenant {
+                    name: name.to_owned(),
+                    slug,
+                    tier,
+                    admin_email: email.clone(),
+                    admin_password: password.clone(),
+                },
+                &IdempotencyKey::generate(),
+            )
             .await?
             .expect_json(201)?;
         let admin = self.member(&email, &password).await?;
@@ -917,8 +1010,11 @@ impl Api {
 
     // tenants
 
-    pub async fn register(&self, registration: &RegisterTenant) -> Result<Reply> {
-        self.send_json(Method::POST, "/tenants", registration).await
+    /// `POST /tenants` with `key` as its `Idempotency-Key`.
+    pub async fn register(&self, registration: &RegisterTenant, key: &IdempotencyKey) -> Result<Reply> {
+        self.with_header("Idempotency-Key", key.as_str())
+            .send_json(Method::POST, "/tenants", registration)
+            .await
     }
 
     pub async fn get_tenant(&self) -> Result<Reply> {

@@ -2,7 +2,7 @@
 //! authorizer refuses (no token, forged, foreign key, `alg: none`) and what
 //! the functions refuse (a valid token without tenant claims).
 
-use e2e::{Stack, claim, jwt};
+use e2e::{IdempotencyKey, Stack, claim, jwt};
 use serde_json::Value;
 use tenancy::TenantTier;
 use tenants::api::{RegisterTenant, Registered};
@@ -23,9 +23,10 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
         admin_email: email.clone(),
         admin_password: password.clone(),
     };
+    let key = IdempotencyKey::generate();
     let registered: Registered = stack
         .anonymous()
-        .register(&registration)
+        .register(&registration, &key)
         .await
         .expect("register")
         .expect_json(201)
@@ -35,10 +36,10 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
     assert_eq!(tenant.slug.as_str(), slug);
     assert_eq!((tenant.tier, tenant.status), (TenantTier::Pro, TenantStatus::Active));
 
-    // The same registration again: 200 and the same answer, nothing re-run.
+    // The same registration again (its key): 200 and the same answer.
     let repeat: Registered = stack
         .anonymous()
-        .register(&registration)
+        .register(&registration, &key)
         .await
         .expect("register again")
         .expect_json(200)
@@ -47,10 +48,13 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
     // The slug with other input: taken.
     stack
         .anonymous()
-        .register(&RegisterTenant {
-            name: "Someone Else".to_owned(),
-            ..registration.clone()
-        })
+        .register(
+            &RegisterTenant {
+                name: "Someone Else".to_owned(),
+                ..registration.clone()
+            },
+            &key,
+        )
         .await
         .expect("register a taken slug")
         .expect_problem(409, "conflict")
@@ -394,13 +398,16 @@ async fn self_sign_up_is_refused_and_blocks_no_email() {
     // The address is still free: its owner registers with it.
     stack
         .anonymous()
-        .register(&RegisterTenant {
-            name: "Squatted".to_owned(),
-            slug,
-            tier: TenantTier::Free,
-            admin_email: email.clone(),
-            admin_password: e2e::strong_password(),
-        })
+        .register(
+            &RegisterTenant {
+                name: "Squatted".to_owned(),
+                slug,
+                tier: TenantTier::Free,
+                admin_email: email.clone(),
+                admin_password: e2e::strong_password(),
+            },
+            &IdempotencyKey::generate(),
+        )
         .await
         .expect("register")
         .expect(201)

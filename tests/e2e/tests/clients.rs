@@ -16,7 +16,7 @@ use saas_client::{
     ApiClient, ClientConfig, Cognito, CognitoSession, CognitoSettings, Error, SignIn, StaticToken, TokenSource as _,
     Tokens,
 };
-use tenants_client::{RegisterTenant, Registered, TenantStatus, TenantTier, TenantsClient};
+use tenants_client::{IdempotencyKey, RegisterTenant, Registered, TenantStatus, TenantTier, TenantsClient};
 use users_client::{InviteUser, MembershipStatus, TenantRole, UsersClient};
 
 struct Fixture {
@@ -65,12 +65,17 @@ impl Fixture {
             admin_email: email.clone(),
             admin_password: password.clone(),
         };
-        let registered = self.anonymous().register(&registration).await.expect("register");
+        let key = IdempotencyKey::generate();
+        let registered = self
+            .anonymous()
+            .register_with_key(&registration, &key)
+            .await
+            .expect("register");
         let again = self
             .anonymous()
-            .register(&registration)
+            .register_with_key(&registration, &key)
             .await
-            .expect("a repeat is answered");
+            .expect("a repeat with the key is answered");
         assert_eq!(
             again.tenant.tenant_id, registered.tenant.tenant_id,
             "registration is idempotent"

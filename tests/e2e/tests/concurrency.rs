@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use e2e::{Reply, Stack, strong_password};
+use e2e::{IdempotencyKey, Reply, Stack, strong_password};
 use notes::api::{CreateNote, UpdateNote};
 use notes::domain::Note;
 use tenancy::TenantTier;
@@ -96,28 +96,34 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
     let stack = Stack::from_env_or_panic().await;
     let slug = stack.unique("contested");
     let mut registrants = JoinSet::new();
-    for n in 0..REGISTRANTS {
+    for _ in 0..REGISTRANTS {
         let anonymous = stack.anonymous();
+        // The same fields each time, each registrant with its own password
+        // and key: only the key tells them apart.
         let registration = RegisterTenant {
-            name: format!("Contender {n}"),
+            name: "Contender".to_owned(),
             slug: slug.clone(),
             tier: TenantTier::Free,
-            admin_email: format!("admin{n}@{slug}.example.com"),
+            admin_email: format!("admin@{slug}.example.com"),
             admin_password: strong_password(),
         };
         registrants.spawn(async move {
-            let reply = anonymous.register(&registration).await.expect("register");
+            // Each registrant with its own key: exactly one may win.
+            let key = IdempotencyKey::generate();
+            let reply = anonymous.register(&registration, &key).await.expect("register");
             (registration, reply)
         });
     }
     let mut replies = Vec::new();
     let mut winners = Vec::new();
+    let mut losers = Vec::new();
     while let Some(joined) = registrants.join_next().await {
         let (registration, reply) = joined.expect("join");
         if reply.status == 201 {
             winners.push((registration, reply.json::<Registered>().expect("registered")));
         } else {
             reply.clone().expect_problem(409, "conflict").expect("a loser gets 409");
+            losers.push(registration);
         }
         replies.push(reply);
     }
@@ -158,6 +164,13 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
         .expect_json(200)
         .expect("200");
     assert_eq!(own.tenant_id, registered.tenant.tenant_id);
+    // Only the winner's password: the losers' set nothing.
+    for loser in &losers {
+        assert!(
+            stack.sign_in(&loser.admin_email, &loser.admin_password).await.is_err(),
+            "a loser's password signs in"
+        );
+    }
 }
 
 #[tokio::test]

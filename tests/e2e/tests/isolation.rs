@@ -533,13 +533,16 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         .admin
         .api
         .with_header("x-tenant-id", &b_id)
-        .register(&tenants::api::RegisterTenant {
-            name: "Iota".to_owned(),
-            slug: slug.clone(),
-            tier: TenantTier::Free,
-            admin_email: format!("admin@{slug}.example.com"),
-            admin_password: e2e::strong_password(),
-        })
+        .register(
+            &tenants::api::RegisterTenant {
+                name: "Iota".to_owned(),
+                slug: slug.clone(),
+                tier: TenantTier::Free,
+                admin_email: format!("admin@{slug}.example.com"),
+                admin_password: e2e::strong_password(),
+            },
+            &e2e::IdempotencyKey::generate(),
+        )
         .await
         .expect("register")
         .expect_json(201)

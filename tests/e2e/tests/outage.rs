@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::{Api, Reply, Stack, process};
+use e2e::{Api, IdempotencyKey, Reply, Stack, process};
 use notes::api::{CreateNote, UpdateNote};
 use notes::domain::Note;
 use saas_client::{ApiClient, ClientConfig, Error, RetryPolicy, StaticToken};
@@ -214,6 +214,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
 
     let outage_title = "written during the outage";
     let invitee = format!("{}@{}.example.com", stack.unique("invitee"), warm.tenant.slug);
+    let registration_key = IdempotencyKey::generate();
     let registration = RegisterTenant {
         name: "Registered during the outage".to_owned(),
         slug: stack.unique("outage-reg"),
@@ -290,7 +291,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         }),
     )
     .await;
-    during_outage("POST /tenants", anonymous.register(&registration)).await;
+    during_outage("POST /tenants", anonymous.register(&registration, &registration_key)).await;
     during_outage("GET /admin/tenants", operator.api.admin_list_tenants(None, None)).await;
     frozen.resume().expect("SIGCONT the emulator");
 
@@ -385,7 +386,10 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
 
     // Registration: the same request, retried, completes (a slug claim left
     // by the outage is resumed, never a 409), and its admin signs in.
-    let reply = anonymous.register(&registration).await.expect("register");
+    let reply = anonymous
+        .register(&registration, &registration_key)
+        .await
+        .expect("register");
     let registered: Registered = match reply.status {
         200 | 201 => reply.json().expect("registered"),
         _ => panic!("the registration retried after the outage: {reply:?}"),

@@ -36,10 +36,11 @@ export const AUTHORITY_READS = {
 
 // The only DynamoDB grants an execution role holds directly (not tenant
 // scoped, each with its reason in terraform/modules/tenants/main.tf): slug
-// claims at registration, and the platform-admin listing of tenants.
+// claims at registration and their expiry sweep, and the platform-admin
+// listing of tenants.
 export const EXEC_DATA_GRANTS = {
   tenants: {
-    'tenant-slugs': ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    'tenant-slugs': ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan'],
     tenants: ['Scan']
   }
 }

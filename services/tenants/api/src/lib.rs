@@ -15,10 +15,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Bounds of a slug, in characters.
 pub const MIN_SLUG_CHARS: usize = 3;
 pub const MAX_SLUG_CHARS: usize = 40;
-/// Bounds of the first admin's password, in characters. Cognito enforces its
-/// own policy on top; these bounds only keep absurd input out.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_CHARS: usize = 256;
+pub use tenancy::idempotency::IdempotencyKey;
+pub use tenancy::password::{MAX_PASSWORD_CHARS, PasswordPolicy, WeakPassword};
 
 /// A rule some tenant input broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,8 +34,9 @@ pub enum InvalidTenant {
     BadSlug,
     #[error("the admin email address is not valid")]
     BadEmail,
-    #[error("the admin password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
-    BadPassword,
+    /// The user pool's password policy refuses the admin password.
+    #[error(transparent)]
+    WeakPassword(#[from] WeakPassword),
 }
 
 /// A tenant's display name: trimmed, 1..=100 characters, one line.
@@ -162,10 +161,10 @@ pub struct RegisterTenant {
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email))]
     pub admin_email: String,
     /// Handed to the users service only; never stored or logged. The user
-    /// pool's password policy applies too (on AWS as deployed: 12+ characters
-    /// with upper- and lowercase letters and a digit); a password it refuses
-    /// is a 400.
-    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256, format = Password))]
+    /// pool's password policy applies, checked before anything is written
+    /// (default: 12 to 256 characters with a lowercase letter, an uppercase
+    /// letter and a digit); a password it refuses is a 400 stating the rule.
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 256, format = Password))]
     pub admin_password: String,
 }
 

@@ -5,8 +5,8 @@ pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 use tenants_api::TenantList;
 pub use tenants_api::{
-    ChangeTier, RegisterTenant, Registered, Slug, Tenant, TenantId, TenantName, TenantStatus, TenantTier, UpdateTenant,
-    UserId,
+    ChangeTier, IdempotencyKey, RegisterTenant, Registered, Slug, Tenant, TenantId, TenantName, TenantStatus,
+    TenantTier, UpdateTenant, UserId,
 };
 
 /// Tenants: public registration (`/tenants`), the caller's own tenant
@@ -22,14 +22,27 @@ impl TenantsClient {
         Self { api }
     }
 
-    /// `POST /tenants`: a new tenant and its first admin. Idempotent by
-    /// design (the same input completes or repeats the same registration), so
-    /// it is retried like a GET. [`Error::Conflict`] when the slug is taken.
+    /// `POST /tenants`: a new tenant and its first admin, with a new
+    /// idempotency key that every retry of this call repeats.
+    /// [`Error::Conflict`] when the slug is taken.
     pub async fn register(&self, registration: &RegisterTenant) -> Result<Registered, Error> {
+        self.register_with_key(registration, &IdempotencyKey::generate()).await
+    }
+
+    /// `POST /tenants` with the caller's idempotency key: keep the key (the
+    /// CLI keeps it on disk) to resume a registration that failed part-way
+    /// after this process is gone. The same key with the same input completes
+    /// or repeats the registration; the key is good for the registration's
+    /// expiry (a day by default).
+    pub async fn register_with_key(
+        &self,
+        registration: &RegisterTenant,
+        key: &IdempotencyKey,
+    ) -> Result<Registered, Error> {
         self.api
             .call(Method::POST, &["tenants"])
             .json(registration)?
-            .idempotent()
+            .idempotency_key(key)
             .send()
             .await
     }

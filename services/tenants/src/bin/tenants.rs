@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use tenancy::config::{TenancyConfig, load_aws_config, required_env};
-use tenants::entrypoint::TenantsApi;
+use serde_json::Value;
+use tenancy::config::{TenancyConfig, env_u64, load_aws_config, password_policy_from_env, required_env};
+use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::CognitoOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
 use tenants::users::LambdaUsersService;
@@ -43,6 +43,10 @@ async fn main() -> Result<(), Error> {
     let slugs_table = required_env("TENANT_SLUGS_TABLE")?;
     let users_function = required_env("USERS_FUNCTION_NAME")?;
     let user_pool_id = required_env("USER_POOL_ID")?;
+    let registration = RegistrationSettings {
+        password_policy: password_policy_from_env()?,
+        expiry: Duration::from_secs(env_u64("REGISTRATION_EXPIRY_SECONDS", 24 * 3600, 10..=7 * 24 * 3600)?),
+    };
     let sdk = load_aws_config().await;
     // Execution-role client: slug claims (public registration, before any
     // tenant exists) and the platform-admin listing (cross-tenant). Tenant
@@ -57,10 +61,12 @@ async fn main() -> Result<(), Error> {
         authority,
         // Execution role: who is a platform admin is the user pool's to say.
         CognitoOperators::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id),
+        registration,
     ));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+    // Raw JSON: the schedule's internal command ({"internal": ...}) or an HTTP API request.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let api = Arc::clone(&api);
-        async move { Ok::<_, Error>(api.handle(event.payload).await) }
+        async move { Ok::<_, Error>(api.invoke(event.payload, &event.context.request_id).await) }
     }))
     .await
 }

@@ -150,9 +150,13 @@ impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
                 .execution
                 .scan()
                 .table_name(&self.table.name)
-                .filter_expression("#sk = :tenant")
+                // Pending records are registrations from before records were
+                // written last (see registration.rs), never tenants.
+                .filter_expression("#sk = :tenant AND #status <> :pending")
                 .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":tenant", AttributeValue::S(TENANT_SK.into()))
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
                 .set_exclusive_start_key(start.take())
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .consistent_read(true)
@@ -199,7 +203,12 @@ fn decode_scanned(mut item: Item) -> Result<Tenant, DataError> {
 struct SlugItem {
     slug: Slug,
     tenant_id: TenantId,
+    /// Empty in claims made before idempotency keys: nobody can continue them.
+    #[serde(default)]
+    key_digest: String,
     fingerprint: Fingerprint,
+    #[serde(default)]
+    admin_email: String,
     state: ClaimState,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -212,7 +221,9 @@ impl From<&SlugClaim> for SlugItem {
         Self {
             slug: claim.slug.clone(),
             tenant_id: claim.tenant_id,
+            key_digest: claim.key_digest.clone(),
             fingerprint: claim.fingerprint.clone(),
+            admin_email: claim.admin_email.clone(),
             state: claim.state,
             created_at: claim.created_at,
             admin_user_id: claim.admin_user_id,
@@ -225,7 +236,9 @@ impl From<SlugItem> for SlugClaim {
         Self {
             slug: item.slug,
             tenant_id: item.tenant_id,
+            key_digest: item.key_digest,
             fingerprint: item.fingerprint,
+            admin_email: item.admin_email,
             state: item.state,
             created_at: item.created_at,
             admin_user_id: item.admin_user_id,
@@ -310,29 +323,31 @@ impl SlugStore for DynamoSlugStore {
             .transpose()
     }
 
-    async fn complete(&self, slug: &Slug, fingerprint: &Fingerprint, admin_user_id: UserId) -> Result<(), DataError> {
-        let result = self
+    async fn complete(&self, slug: &Slug, key_digest: &str, admin_user_id: Option<UserId>) -> Result<(), DataError> {
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(slug)))
-            .update_expression("SET #state = :complete, #admin = :admin")
-            .condition_expression("#fp = :fp AND #state = :pending")
+            .condition_expression("#key = :key AND #state = :pending")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#admin", "admin_user_id")
-            .expression_attribute_names("#fp", "fingerprint")
+            .expression_attribute_names("#key", "key_digest")
             .expression_attribute_values(":complete", AttributeValue::S("complete".into()))
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .expression_attribute_values(":admin", AttributeValue::S(admin_user_id.to_string()))
-            .expression_attribute_values(":fp", AttributeValue::S(fingerprint.as_str().to_owned()))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":key", AttributeValue::S(key_digest.to_owned()));
+        update = match admin_user_id {
+            Some(admin) => update
+                .update_expression("SET #state = :complete, #admin = :admin")
+                .expression_attribute_names("#admin", "admin_user_id")
+                .expression_attribute_values(":admin", AttributeValue::S(admin.to_string())),
+            None => update.update_expression("SET #state = :complete"),
+        };
+        match update.send().await {
             Ok(_) => Ok(()),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(_)) => match self.get(slug).await? {
                     // Already complete for this registration: nothing to do.
-                    Some(claim) if &claim.fingerprint == fingerprint => Ok(()),
+                    Some(claim) if claim.key_digest == key_digest => Ok(()),
                     other => Err(DataError::ConditionFailed {
                         index: 0,
                         exists: other.is_some(),
@@ -343,17 +358,17 @@ impl SlugStore for DynamoSlugStore {
         }
     }
 
-    async fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> Result<(), DataError> {
+    async fn release(&self, slug: &Slug, key_digest: &str) -> Result<(), DataError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(slug)))
-            .condition_expression("#fp = :fp AND #state = :pending")
+            .condition_expression("#key = :key AND #state = :pending")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#fp", "fingerprint")
+            .expression_attribute_names("#key", "key_digest")
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .expression_attribute_values(":fp", AttributeValue::S(fingerprint.as_str().to_owned()))
+            .expression_attribute_values(":key", AttributeValue::S(key_digest.to_owned()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -366,6 +381,39 @@ impl SlugStore for DynamoSlugStore {
                 },
                 _ => classify(&error),
             }),
+        }
+    }
+
+    /// A Scan of the whole table: claims are one per tenant and small, and the
+    /// sweep runs a few times an hour.
+    async fn pending_created_before(&self, cutoff: OffsetDateTime) -> Result<Vec<SlugClaim>, DataError> {
+        let mut claims = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("#state = :pending")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+                .set_exclusive_start_key(start.take())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|error| classify(&error))?;
+            for item in output.items.unwrap_or_default() {
+                let claim: SlugClaim = serde_dynamo::from_item::<_, SlugItem>(item)
+                    .map_err(|error| DataError::Corrupt(error.to_string()))?
+                    .into();
+                if claim.created_at < cutoff {
+                    claims.push(claim);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(claims),
+            }
         }
     }
 }

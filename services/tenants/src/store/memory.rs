@@ -4,9 +4,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use tenancy::table::DataError;
 use tenancy::{TenantId, UserId};
+use time::OffsetDateTime;
 
 use super::{ClaimOutcome, SlugStore, TenantPage, TenantStore};
-use crate::domain::{ClaimState, Fingerprint, Slug, SlugClaim, Tenant};
+use crate::domain::{ClaimState, Slug, SlugClaim, Tenant, TenantStatus};
 
 fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Result<MutexGuard<'a, T>, DataError> {
     if unavailable.load(Ordering::SeqCst) {
@@ -25,7 +26,7 @@ fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Res
 pub struct MemoryTenantStore {
     tenants: Mutex<BTreeMap<TenantId, Tenant>>,
     unavailable: AtomicBool,
-    failing_replaces: AtomicUsize,
+    failing_writes: AtomicUsize,
 }
 
 impl MemoryTenantStore {
@@ -34,10 +35,10 @@ impl MemoryTenantStore {
         self.unavailable.store(unavailable, Ordering::SeqCst);
     }
 
-    /// Makes the next `count` replaces (status, name or tier changes) fail
-    /// as unavailable, e.g. the activation step of a registration.
-    pub fn fail_next_replaces(&self, count: usize) {
-        self.failing_replaces.store(count, Ordering::SeqCst);
+    /// Makes the next `count` writes (creates and replaces) fail as
+    /// unavailable, e.g. the last step of a registration.
+    pub fn fail_next_writes(&self, count: usize) {
+        self.failing_writes.store(count, Ordering::SeqCst);
     }
 
     /// Every stored tenant (for assertions).
@@ -52,10 +53,10 @@ impl MemoryTenantStore {
         lock(&self.tenants, &self.unavailable, "tenant")
     }
 
-    fn locked_for_replace(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
+    fn locked_for_write(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
         let tenants = self.locked()?;
         let failing = self
-            .failing_replaces
+            .failing_writes
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if failing.is_ok() {
             return Err(DataError::Unavailable("injected write failure".into()));
@@ -66,7 +67,7 @@ impl MemoryTenantStore {
 
 impl TenantStore for MemoryTenantStore {
     async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
-        let mut tenants = self.locked()?;
+        let mut tenants = self.locked_for_write()?;
         if tenants.contains_key(&tenant.tenant_id) {
             return Err(DataError::ConditionFailed { index: 0, exists: true });
         }
@@ -79,7 +80,7 @@ impl TenantStore for MemoryTenantStore {
     }
 
     async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
-        let mut tenants = self.locked_for_replace()?;
+        let mut tenants = self.locked_for_write()?;
         match tenants.get_mut(&tenant.tenant_id) {
             None => Err(DataError::ConditionFailed {
                 index: 0,
@@ -100,6 +101,7 @@ impl TenantStore for MemoryTenantStore {
         let mut page: Vec<Tenant> = tenants
             .values()
             .filter(|tenant| after.is_none_or(|after| tenant.tenant_id > after))
+            .filter(|tenant| tenant.status != TenantStatus::Pending)
             .take(limit + 1)
             .cloned()
             .collect();
@@ -137,6 +139,25 @@ impl MemorySlugStore {
             .unwrap_or_default()
     }
 
+    /// Moves every claim's creation back by `age` (expiry tests).
+    pub fn backdate(&self, age: std::time::Duration) {
+        if let Ok(mut claims) = self.claims.lock() {
+            for claim in claims.values_mut() {
+                claim.created_at -= age;
+            }
+        }
+    }
+
+    /// Makes a complete claim pending again, as if its last step had failed.
+    pub fn reopen(&self, slug: &Slug) {
+        if let Ok(mut claims) = self.claims.lock()
+            && let Some(claim) = claims.get_mut(slug)
+        {
+            claim.state = ClaimState::Pending;
+            claim.admin_user_id = None;
+        }
+    }
+
     fn locked(&self) -> Result<MutexGuard<'_, BTreeMap<Slug, SlugClaim>>, DataError> {
         lock(&self.claims, &self.unavailable, "slug")
     }
@@ -156,13 +177,13 @@ impl SlugStore for MemorySlugStore {
         Ok(self.locked()?.get(slug).cloned())
     }
 
-    async fn complete(&self, slug: &Slug, fingerprint: &Fingerprint, admin_user_id: UserId) -> Result<(), DataError> {
+    async fn complete(&self, slug: &Slug, key_digest: &str, admin_user_id: Option<UserId>) -> Result<(), DataError> {
         let mut claims = self.locked()?;
         match claims.get_mut(slug) {
-            Some(claim) if &claim.fingerprint == fingerprint => {
+            Some(claim) if claim.key_digest == key_digest => {
                 if claim.state == ClaimState::Pending {
                     claim.state = ClaimState::Complete;
-                    claim.admin_user_id = Some(admin_user_id);
+                    claim.admin_user_id = admin_user_id;
                 }
                 Ok(())
             }
@@ -173,10 +194,10 @@ impl SlugStore for MemorySlugStore {
         }
     }
 
-    async fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> Result<(), DataError> {
+    async fn release(&self, slug: &Slug, key_digest: &str) -> Result<(), DataError> {
         let mut claims = self.locked()?;
         match claims.get(slug) {
-            Some(claim) if &claim.fingerprint == fingerprint && claim.state == ClaimState::Pending => {
+            Some(claim) if claim.key_digest == key_digest && claim.state == ClaimState::Pending => {
                 claims.remove(slug);
                 Ok(())
             }
@@ -185,5 +206,14 @@ impl SlugStore for MemorySlugStore {
                 exists: other.is_some(),
             }),
         }
+    }
+
+    async fn pending_created_before(&self, cutoff: OffsetDateTime) -> Result<Vec<SlugClaim>, DataError> {
+        Ok(self
+            .locked()?
+            .values()
+            .filter(|claim| claim.state == ClaimState::Pending && claim.created_at < cutoff)
+            .cloned()
+            .collect())
     }
 }

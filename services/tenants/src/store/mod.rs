@@ -15,11 +15,12 @@ use std::future::Future;
 
 use tenancy::table::DataError;
 use tenancy::{TenantId, UserId};
+use time::OffsetDateTime;
 
 pub use dynamo::{DynamoSlugStore, DynamoTenantStore, tenants_table};
 pub use memory::{MemorySlugStore, MemoryTenantStore};
 
-use crate::domain::{Fingerprint, Slug, SlugClaim, Tenant};
+use crate::domain::{Slug, SlugClaim, Tenant};
 
 /// One page of tenants, in the store's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,17 +64,23 @@ pub trait SlugStore: Send + Sync + 'static {
 
     fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<SlugClaim>, DataError>> + Send;
 
-    /// Marks the claim complete with the first admin, if its fingerprint is
-    /// still `fingerprint` (`ConditionFailed` otherwise). Completing a
-    /// complete claim again is harmless.
+    /// Marks the claim complete with the first admin, if it is still the claim
+    /// of the key with `key_digest` (`ConditionFailed` otherwise). Completing
+    /// a complete claim again is harmless.
     fn complete(
         &self,
         slug: &Slug,
-        fingerprint: &Fingerprint,
-        admin_user_id: UserId,
+        key_digest: &str,
+        admin_user_id: Option<UserId>,
     ) -> impl Future<Output = Result<(), DataError>> + Send;
 
-    /// Frees the slug again, if it is still pending with `fingerprint`
-    /// (a registration the users service refused for good).
-    fn release(&self, slug: &Slug, fingerprint: &Fingerprint) -> impl Future<Output = Result<(), DataError>> + Send;
+    /// Frees the slug again, if it is still pending for the key with
+    /// `key_digest` (a registration refused for good, or expired).
+    fn release(&self, slug: &Slug, key_digest: &str) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Every pending claim made before `cutoff` (the expiry sweep; a Scan).
+    fn pending_created_before(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<SlugClaim>, DataError>> + Send;
 }

@@ -49,11 +49,12 @@ pub struct InviteUser {
     pub email: String,
     pub role: TenantRole,
     /// A temporary password the invitee must change at first sign-in; when
-    /// absent, Cognito generates one and sends the invitation email. 1–256
-    /// characters without control characters, and the user pool's password
-    /// policy applies (a password it refuses is a 400).
+    /// absent, Cognito generates one and sends the invitation email. The user
+    /// pool's password policy applies, checked before anything is written
+    /// (default: 12 to 256 characters with a lowercase letter, an uppercase
+    /// letter and a digit); a password it refuses is a 400 stating the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 256, format = Password))]
     pub temporary_password: Option<String>,
 }
 
@@ -89,6 +90,12 @@ pub enum InternalCommand {
     /// The tenant was suspended: revoke every member's refresh tokens, so no
     /// new tokens can be minted with them. Safe to repeat.
     EndSessions { tenant_id: TenantId },
+    /// A registration expired unfinished: remove every user of the tenant
+    /// (directory user and membership), its counters, and the directory user
+    /// `admin_email` if it belongs to the tenant (made before its membership
+    /// was). Refused (409) when the tenant has a record, so no finished tenant
+    /// can lose its users. Safe to repeat.
+    DiscardRegistration { tenant_id: TenantId, admin_email: String },
 }
 
 /// Never prints the password.
@@ -108,6 +115,11 @@ impl std::fmt::Debug for InternalCommand {
                 .field("password", &"<redacted>")
                 .finish(),
             Self::EndSessions { tenant_id } => f.debug_struct("EndSessions").field("tenant_id", tenant_id).finish(),
+            Self::DiscardRegistration { tenant_id, admin_email } => f
+                .debug_struct("DiscardRegistration")
+                .field("tenant_id", tenant_id)
+                .field("admin_email", admin_email)
+                .finish(),
         }
     }
 }
@@ -121,6 +133,10 @@ pub enum InternalResponse {
     },
     /// [`InternalCommand::EndSessions`] done: this many users signed out.
     SessionsEnded {
+        users: u32,
+    },
+    /// [`InternalCommand::DiscardRegistration`] done: this many users removed.
+    Discarded {
         users: u32,
     },
     /// Refused with an HTTP-style status (409: the email belongs to another

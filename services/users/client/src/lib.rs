@@ -4,7 +4,7 @@ use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 use users_api::UserList;
-pub use users_api::{ChangeRole, InviteUser, MembershipStatus, TenantRole, User, UserId};
+pub use users_api::{ChangeRole, InviteUser, MembershipStatus, TenantRole, User, UserId, normalize_email};
 
 /// The members of the caller's tenant (`/users`). Changing members needs the
 /// tenant's `admin` role ([`Error::Forbidden`] otherwise).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use tenancy::config::{TenancyConfig, load_aws_config, required_env};
+use tenancy::config::{TenancyConfig, load_aws_config, password_policy_from_env, required_env};
 use users::directory::CognitoDirectory;
 use users::entrypoint::UsersApi;
 use users::store::DynamoMembershipStore;
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoMembershipStore::new(sessions, table);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
-    let api = Arc::new(UsersApi::new(store, directory, authority));
+    let api = Arc::new(UsersApi::new(store, directory, authority, password_policy_from_env()?));
     // Raw JSON: an internal command ({"internal": ...}) or an HTTP API request.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let api = Arc::clone(&api);

@@ -244,4 +244,11 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
             Err(other) => Err(other),
         }
     }
+
+    async fn forget_counters(&self, tenant: &TenantId) -> Result<(), DataError> {
+        let session = self.sessions.get(tenant).await?;
+        let table = session.table(&self.table);
+        table.delete(USAGE, WriteCondition::Always).await?;
+        table.delete(ADMIN_USAGE, WriteCondition::Always).await
+    }
 }

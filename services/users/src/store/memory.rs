@@ -163,4 +163,15 @@ impl MembershipStore for MemoryMembershipStore {
             }
         }
     }
+
+    async fn forget_counters(&self, tenant: &TenantId) -> Result<(), DataError> {
+        let mut partitions = self.locked_for_write()?;
+        if partitions
+            .get(tenant)
+            .is_some_and(|partition| partition.members.is_empty())
+        {
+            partitions.remove(tenant);
+        }
+        Ok(())
+    }
 }

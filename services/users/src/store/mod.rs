@@ -97,4 +97,8 @@ pub trait MembershipStore: Send + Sync + 'static {
         user: UserId,
         expected_version: u64,
     ) -> impl Future<Output = Result<Written, DataError>> + Send;
+
+    /// Deletes the tenant's counters (a registration discarded unfinished,
+    /// after its memberships are gone).
+    fn forget_counters(&self, tenant: &TenantId) -> impl Future<Output = Result<(), DataError>> + Send;
 }
