@@ -79,7 +79,10 @@ def register():
         "admin_password": "Dev-down-passw0rd",
     }
     request = urllib.request.Request(
-        f"{GATEWAY}/tenants", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        f"{GATEWAY}/tenants",
+        data=json.dumps(body).encode(),
+        # A registration's retries prove themselves with this key.
+        headers={"content-type": "application/json", "idempotency-key": uuid.uuid4().hex + uuid.uuid4().hex},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.status
