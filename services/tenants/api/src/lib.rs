@@ -16,7 +16,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MIN_SLUG_CHARS: usize = 3;
 pub const MAX_SLUG_CHARS: usize = 40;
 pub use tenancy::idempotency::IdempotencyKey;
-pub use tenancy::password::{MAX_PASSWORD_CHARS, PasswordPolicy, WeakPassword};
+pub use tenancy::password::WeakPassword;
 
 /// A rule some tenant input broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
