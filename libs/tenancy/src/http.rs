@@ -7,8 +7,9 @@ use aws_lambda_events::encodings::Body;
 use base64::Engine as _;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
 use http::{HeaderMap, StatusCode};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyKey, InvalidIdempotencyKey};
@@ -82,18 +83,57 @@ pub fn no_body(request: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
     }
 }
 
+/// Answers one raw Lambda invocation of a function that serves both the HTTP
+/// API and internal commands of type `C`. A payload with the top-level key
+/// `internal` is a command (`{"internal": C}`), sent by another service's or
+/// the platform's Lambda Invoke: API Gateway's events never have that key.
+/// `internal` gets the command, or `None` for a payload that is not a valid
+/// one (serde's message may quote the input, a password say: it is never
+/// passed on). Anything else is an HTTP API request for `http`. The payload
+/// is never logged.
+pub async fn dispatch<C, R, I, IF, H, HF>(payload: Value, invocation_id: &str, internal: I, http: H) -> Value
+where
+    C: DeserializeOwned,
+    R: Serialize,
+    I: FnOnce(Option<C>) -> IF,
+    IF: Future<Output = R>,
+    H: FnOnce(ApiGatewayV2httpRequest) -> HF,
+    HF: Future<Output = ApiGatewayV2httpResponse>,
+{
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Internal<C> {
+        internal: C,
+    }
+    let answer = if payload.get("internal").is_some() {
+        let command = serde_json::from_value::<Internal<C>>(payload)
+            .ok()
+            .map(|wrapper| wrapper.internal);
+        serde_json::to_value(internal(command).await)
+    } else {
+        match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
+            Ok(request) => serde_json::to_value(http(request).await),
+            Err(_) => serde_json::to_value(problem_response(
+                &ApiError::BadRequest("the event is not an HTTP API request".into()),
+                Some(invocation_id),
+            )),
+        }
+    };
+    answer.unwrap_or_else(|error| {
+        tracing::error!(%error, "response serialization failed");
+        Value::Null
+    })
+}
+
 /// The request's `Idempotency-Key` header (required: a create's retry proves
 /// it is the same requester with it). Given more than once is refused too.
 pub fn idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<IdempotencyKey, ApiError> {
     let mut values = request.headers.get_all(idempotency::HEADER).iter();
     match (values.next(), values.next()) {
-        (Some(value), None) => value
-            .to_str()
-            .ok()
-            .and_then(|text| IdempotencyKey::parse(text).ok())
-            .ok_or_else(|| ApiError::BadRequest(InvalidIdempotencyKey.to_string())),
-        _ => Err(ApiError::BadRequest(InvalidIdempotencyKey.to_string())),
+        (Some(value), None) => value.to_str().ok().and_then(|text| IdempotencyKey::parse(text).ok()),
+        _ => None,
     }
+    .ok_or_else(|| ApiError::BadRequest(InvalidIdempotencyKey.to_string()))
 }
 
 /// A path parameter the route declares, e.g. `note_id` in `/notes/{note_id}`.

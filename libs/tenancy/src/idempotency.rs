@@ -58,11 +58,14 @@ impl IdempotencyKey {
 
     /// What a service stores: SHA-256 of the key, hex.
     pub fn digest(&self) -> String {
-        Sha256::digest(self.0.as_bytes())
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        sha256_hex(self.0.as_bytes())
     }
+}
+
+/// SHA-256 of `bytes`, lowercase hex: the digest of a key, and of the request
+/// input a key must come with (e.g. the tenants' registration fingerprint).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 impl fmt::Debug for IdempotencyKey {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use tenancy::idempotency::sha256_hex;
 use tenancy::password::PasswordPolicy;
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
@@ -242,8 +242,7 @@ impl Registration {
             self.admin_email,
         ])
         .to_string();
-        let digest = Sha256::digest(canonical.as_bytes());
-        Fingerprint(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+        Fingerprint(sha256_hex(canonical.as_bytes()))
     }
 }
 

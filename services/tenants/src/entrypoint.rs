@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, answer, idempotency_key, json_body, json_response, no_body, only_query_params, page_query,
-    path_param, problem_response,
+    DEFAULT_MAX_BODY_BYTES, answer, dispatch, idempotency_key, json_body, json_response, no_body, only_query_params,
+    page_query, path_param,
 };
 use tenancy::password::PasswordPolicy;
 use tenancy::table::DataError;
@@ -72,19 +72,13 @@ impl Default for RegistrationSettings {
 }
 
 /// A command the platform itself sends by Lambda Invoke (the schedule of
-/// `terraform/modules/tenants`), never reachable through the HTTP API.
+/// `terraform/modules/tenants`), as `{"internal": <command>}`; never
+/// reachable through the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InternalCommand {
     /// Clean up registrations left unfinished past their expiry.
     ExpireRegistrations,
-}
-
-/// The invoke payload: `{"internal": {"command": "expire_registrations"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InternalRequest {
-    pub internal: InternalCommand,
 }
 
 /// The tenants API over its stores, the users service, the callers'
@@ -143,47 +137,40 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         &self.users
     }
 
-    /// Answers one raw invocation: an [`InternalRequest`] (top-level key
-    /// `internal`) gets a JSON summary; anything else is taken as an HTTP API
-    /// request.
+    /// Answers one raw invocation: an internal command (`{"internal":
+    /// {"command": "expire_registrations"}}`, the schedule's) gets a JSON
+    /// summary; anything else is taken as an HTTP API request.
     pub async fn invoke(&self, payload: Value, invocation_id: &str) -> Value {
-        if payload.get("internal").is_none() {
-            return match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
-                Ok(request) => serde_json::to_value(self.handle(request).await),
-                Err(_) => serde_json::to_value(problem_response(
-                    &ApiError::BadRequest("the event is not an HTTP API request".into()),
-                    Some(invocation_id),
-                )),
-            }
-            .unwrap_or(Value::Null);
-        }
-        let span = request_span(invocation_id);
-        let answer = async {
-            match serde_json::from_value::<InternalRequest>(payload) {
-                Ok(InternalRequest {
-                    internal: InternalCommand::ExpireRegistrations,
-                }) => {
-                    let stores = (&self.tenants, &self.slugs, &self.users);
-                    match expire(stores, self.registration.expiry, now()).await {
-                        Ok(swept) => {
-                            tracing::info!(
-                                removed = swept.removed,
-                                completed = swept.completed,
-                                "registrations swept"
-                            );
-                            json!({"removed": swept.removed, "completed": swept.completed})
-                        }
-                        Err(error) => {
-                            let problem = error.problem(None);
-                            tracing::warn!(status = problem.status, detail = %problem.detail, "registration sweep failed");
-                            json!({"error": problem.detail})
-                        }
-                    }
+        let internal = |command: Option<InternalCommand>| {
+            async move {
+                match command {
+                    Some(InternalCommand::ExpireRegistrations) => self.expire_registrations().await,
+                    None => json!({"error": "the payload is not a valid internal command"}),
                 }
-                Err(_) => json!({"error": "the payload is not a valid internal command"}),
             }
+            .instrument(request_span(invocation_id))
         };
-        answer.instrument(span).await
+        dispatch(payload, invocation_id, internal, |request| self.handle(request)).await
+    }
+
+    /// The expiry sweep (see [`expire`]): what it did, or why it stopped.
+    async fn expire_registrations(&self) -> Value {
+        let stores = (&self.tenants, &self.slugs, &self.users);
+        match expire(stores, self.registration.expiry, now()).await {
+            Ok(swept) => {
+                tracing::info!(
+                    removed = swept.removed,
+                    completed = swept.completed,
+                    "registrations swept"
+                );
+                json!({"removed": swept.removed, "completed": swept.completed})
+            }
+            Err(error) => {
+                let problem = error.problem(None);
+                tracing::warn!(status = problem.status, detail = %problem.detail, "registration sweep failed");
+                json!({"error": problem.detail})
+            }
+        }
     }
 
     /// Answers one request; every failure becomes a problem response.

@@ -53,11 +53,12 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
 ) -> Result<Outcome, ApiError> {
     let (tenants, slugs, users) = stores;
     let key_digest = key.digest();
-    let fingerprint = registration.fingerprint();
     let fresh = SlugClaim::new(registration, key_digest.clone(), now());
     let claim = match slugs.claim(&fresh).await? {
         ClaimOutcome::Claimed => fresh,
-        ClaimOutcome::Existing(existing) if existing.continued_by(&key_digest, &fingerprint, now(), expiry) => existing,
+        ClaimOutcome::Existing(existing) if existing.continued_by(&key_digest, &fresh.fingerprint, now(), expiry) => {
+            existing
+        }
         ClaimOutcome::Existing(_) => return Err(slug_taken(registration)),
     };
     record_tenant(span, &claim.tenant_id);

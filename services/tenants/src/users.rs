@@ -1,6 +1,7 @@
 //! The users service, as the tenants service sees it: "create the first
 //! admin of this tenant" (registration), "end this tenant's sessions"
-//! (suspension) and "remove an unfinished registration's users" (expiry). A trait, the Lambda Invoke implementation, and an in-memory
+//! (suspension) and "remove an unfinished registration's users" (expiry).
+//! A trait, the Lambda Invoke implementation, and an in-memory
 //! fake for tests.
 
 use std::collections::HashMap;

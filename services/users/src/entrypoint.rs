@@ -7,16 +7,13 @@ use http::StatusCode;
 use serde_json::Value;
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    answer, created, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
-    problem_response,
+    answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
 };
 use tenancy::password::PasswordPolicy;
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, TenantContext, TenantId, TenantTier};
 use tracing::Instrument as _;
-use users_api::{
-    ChangeRole, InternalCommand, InternalRequest, InternalResponse, InviteUser, UserList, normalize_email,
-};
+use users_api::{ChangeRole, InternalCommand, InternalResponse, InviteUser, UserList, normalize_email};
 
 use crate::directory::{CreateOutcome, Directory, DirectoryError, DirectoryUser, NewUser, PasswordState};
 use crate::domain::{
@@ -79,33 +76,20 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         &self.directory
     }
 
-    /// Answers one raw invocation: an [`InternalRequest`] (top-level key
+    /// Answers one raw invocation: an [`users_api::InternalRequest`] (top-level key
     /// `internal`) gets an [`InternalResponse`]; anything else is taken as an
     /// HTTP API request. The payload is never logged (commands carry passwords).
     pub async fn invoke(&self, payload: Value, invocation_id: &str) -> Value {
-        let response = if payload.get("internal").is_some() {
-            let response = match serde_json::from_value::<InternalRequest>(payload) {
-                Ok(request) => self.handle_internal(request.internal, invocation_id).await,
-                // serde's message may quote the input (a password): never pass it on.
-                Err(_) => InternalResponse::Refused {
+        let internal = |command: Option<InternalCommand>| async move {
+            match command {
+                Some(command) => self.handle_internal(command, invocation_id).await,
+                None => InternalResponse::Refused {
                     status: 400,
                     detail: "the payload is not a valid internal command".into(),
                 },
-            };
-            serde_json::to_value(response)
-        } else {
-            match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
-                Ok(request) => serde_json::to_value(self.handle(request).await),
-                Err(_) => serde_json::to_value(problem_response(
-                    &ApiError::BadRequest("the event is not an HTTP API request".into()),
-                    Some(invocation_id),
-                )),
             }
         };
-        response.unwrap_or_else(|error| {
-            tracing::error!(%error, "response serialization failed");
-            Value::Null
-        })
+        dispatch(payload, invocation_id, internal, |request| self.handle(request)).await
     }
 
     /// Answers one HTTP request; every failure becomes a problem response.

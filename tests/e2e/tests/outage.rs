@@ -38,7 +38,6 @@ const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// Emulator clients for checking the data directly (never for the scenario).
 struct Emulator {
     dynamodb: aws_sdk_dynamodb::Client,
-    cognito: aws_sdk_cognitoidentityprovider::Client,
 }
 
 impl Emulator {
@@ -46,7 +45,6 @@ impl Emulator {
         let sdk = stack.emulator_config();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            cognito: aws_sdk_cognitoidentityprovider::Client::new(sdk),
         }
     }
 
@@ -87,30 +85,6 @@ impl Emulator {
                 Some(key) => start = Some(key.clone()),
                 None => return items,
             }
-        }
-    }
-
-    async fn user_exists(&self, pool: &str, email: &str) -> bool {
-        match self
-            .cognito
-            .admin_get_user()
-            .user_pool_id(pool)
-            .username(email)
-            .send()
-            .await
-        {
-            Ok(_) => true,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_user_not_found_exception()) =>
-            {
-                false
-            }
-            Err(error) => panic!(
-                "AdminGetUser {email}: {}",
-                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&error)
-            ),
         }
     }
 }
@@ -375,7 +349,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     let users = api.all_users().await.expect("users");
     assert!(users.iter().all(|u| u.email != invitee), "{users:?}");
     assert!(
-        !emulator.user_exists(&stack.user_pool_id, &invitee).await,
+        !stack.user_exists(&invitee).await.expect("AdminGetUser"),
         "a Cognito user without a membership was left behind"
     );
 
