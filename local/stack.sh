@@ -15,7 +15,8 @@
 #                           found under GATEWAY_PACKAGES (target/lambda-local)
 #   local/stack.sh cli-config
 #                           `saas configure` arguments for this stack (services/cli):
-#                           the gateway's API and Cognito URLs, the app client id
+#                           the gateway's API and Cognito URLs, the app client id,
+#                           the operator secret file (for `saas mailbox`)
 #
 # Settings (environment): MOTO_PORT (5055), TF_MIRROR (/opt/tf-plugins, used
 # if present), one <FN>_PACKAGE per function (NOTES_PACKAGE, USERS_PACKAGE,
@@ -334,7 +335,8 @@ cmd_gateway_stop() {
 }
 
 # A `saas` profile for this stack, as `saas configure` arguments (make
-# cli-config). The app client id is the one the platform published in SSM.
+# cli-config). The app client id is the one the platform published in SSM;
+# the operator secret file lets `saas mailbox` read the gateway's mailbox.
 cmd_cli_config() {
   moto_answers || die "the emulator is not running on $moto_url: run '$0 up' first"
   local client_id
@@ -345,7 +347,7 @@ ssm = boto3.client("ssm", endpoint_url=sys.argv[1], region_name="us-east-1",
 print(ssm.get_parameter(Name="/saas/local/platform/app_client_id")["Parameter"]["Value"])
 ' "$moto_url" 2>/dev/null) \
     || die "cannot read /saas/local/platform/app_client_id from the emulator: is the platform applied ('$0 up')?"
-  echo "--endpoint http://$GATEWAY_LISTEN --cognito-endpoint http://$GATEWAY_LISTEN/cognito --region us-east-1 --client-id $client_id"
+  echo "--endpoint http://$GATEWAY_LISTEN --cognito-endpoint http://$GATEWAY_LISTEN/cognito --region us-east-1 --client-id $client_id --local-operator-secret-file $gateway_dir/operator-secret"
 }
 
 # Function instances whose gateway was killed outright (no chance to stop

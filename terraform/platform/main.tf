@@ -21,6 +21,8 @@ module "platform" {
   token_validity       = var.token_validity
   deletion_protection  = var.deletion_protection
   password_policy      = var.password_policy
+  user_messages        = var.user_messages
+  email_sending        = var.email_sending
 }
 
 # The platform's interface to service roots: they read these parameters rather

@@ -126,3 +126,52 @@ variable "password_policy" {
     error_message = "password_policy.minimum_length must be a whole number from 6 to 99 (Cognito's range)."
   }
 }
+
+variable "user_messages" {
+  description = "What Cognito emails users: the invitation ({username} and the temporary password {####}) and the code for a forgotten or reset password ({####}). On the local stack the gateway's mailbox keeps them (`saas mailbox`)."
+  type = object({
+    invitation_subject = optional(string, "Your account is ready")
+    invitation_message = optional(string, "You have been invited. Your username is {username} and your temporary password is {####} (sign in with them, then choose a password of your own).")
+    code_subject       = optional(string, "Your password reset code")
+    code_message       = optional(string, "Your password reset code is {####} (valid for one hour).")
+  })
+  default = {}
+
+  validation {
+    condition     = strcontains(var.user_messages.invitation_message, "{username}") && strcontains(var.user_messages.invitation_message, "{####}")
+    error_message = "user_messages.invitation_message must contain {username} and {####} (the temporary password)."
+  }
+  validation {
+    condition     = strcontains(var.user_messages.code_message, "{####}")
+    error_message = "user_messages.code_message must contain {####} (the code)."
+  }
+  validation {
+    condition     = length(var.user_messages.invitation_subject) <= 140 && length(var.user_messages.code_subject) <= 140 && length(var.user_messages.invitation_message) <= 20000 && length(var.user_messages.code_message) <= 20000
+    error_message = "user_messages: subjects at most 140 characters, messages at most 20,000 (Cognito's limits)."
+  }
+}
+
+variable "email_sending" {
+  description = "How Cognito sends email. COGNITO_DEFAULT (default): Cognito's own sender, with a small daily quota, for trials. DEVELOPER: your verified SES identity (ses_source_arn and from_address), for production volumes. No effect on the local stack, whose gateway keeps the messages."
+  type = object({
+    account           = optional(string, "COGNITO_DEFAULT")
+    ses_source_arn    = optional(string)
+    from_address      = optional(string)
+    reply_to_address  = optional(string)
+    configuration_set = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["COGNITO_DEFAULT", "DEVELOPER"], var.email_sending.account)
+    error_message = "email_sending.account must be COGNITO_DEFAULT or DEVELOPER."
+  }
+  validation {
+    condition     = var.email_sending.account == "COGNITO_DEFAULT" || (var.email_sending.ses_source_arn != null && var.email_sending.from_address != null)
+    error_message = "email_sending.account = DEVELOPER needs ses_source_arn (a verified SES identity) and from_address."
+  }
+  validation {
+    condition     = var.email_sending.account == "DEVELOPER" || (var.email_sending.ses_source_arn == null && var.email_sending.from_address == null && var.email_sending.configuration_set == null)
+    error_message = "email_sending: ses_source_arn, from_address and configuration_set need account = DEVELOPER."
+  }
+}

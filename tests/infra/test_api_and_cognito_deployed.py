@@ -20,6 +20,8 @@ SERVICE_ROUTES = {
         "PUT /users/{user_id}/role",
         "POST /users/{user_id}/disable",
         "POST /users/{user_id}/enable",
+        "POST /users/{user_id}/invitation",
+        "POST /users/{user_id}/password-reset",
         "DELETE /users/{user_id}",
     },
     "tenants": {
@@ -74,6 +76,19 @@ def test_users_are_created_by_the_services_only(pool):
     # No self sign-up with the public app client id: a stranger cannot take an
     # email address before its owner registers or is invited.
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_the_pool_emails_invitations_and_codes_from_the_configured_templates(pool):
+    # terraform/platform variables user_messages and email_sending (defaults).
+    invite = pool["AdminCreateUserConfig"]["InviteMessageTemplate"]
+    assert "{username}" in invite["EmailMessage"] and "{####}" in invite["EmailMessage"]
+    assert invite["EmailSubject"] == "Your account is ready"
+    code = pool["VerificationMessageTemplate"]
+    assert code["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
+    assert "{####}" in code["EmailMessage"]
+    assert code["EmailSubject"] == "Your password reset code"
+    assert pool["EmailConfiguration"]["EmailSendingAccount"] == "COGNITO_DEFAULT"
+    assert [m["Name"] for m in pool["AccountRecoverySetting"]["RecoveryMechanisms"]] == ["verified_email"]
 
 
 def test_token_lifetimes_are_the_configured_ones(aws, platform):

@@ -46,12 +46,14 @@ def extra_execution_policies(platform, account_id):
         "AdminDeleteUser",
         "AdminDisableUser",
         "AdminEnableUser",
+        "AdminResetUserPassword",
         "AdminSetUserPassword",
         "AdminUserGlobalSignOut",
     ]
     return {
         "notes": {},
-        "token-claims": {},
+        # An invited member's first sign-in: the users service activates it.
+        "token-claims": {"token-claims-activation": {"lambda:InvokeFunction": [users_fn]}},
         "users": {"users-cognito-admin": {f"cognito-idp:{a}": [pool] for a in cognito}},
         "tenants": {
             "tenants-registration-and-admin": {

@@ -62,8 +62,9 @@ def expected_environment(function, platform):
         }
         | authority
         | passwords,
-        # The pre-token trigger reads the records fresh, always.
-        "token-claims": records,
+        # The pre-token trigger reads the records fresh, always, and has the
+        # users service activate an invited member at its first sign-in.
+        "token-claims": records | {"USERS_FUNCTION_NAME": f"{PREFIX}-users"},
     }[function] | common
 
 
@@ -78,6 +79,15 @@ def test_table_keys_and_billing(table):
     assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {k: "S" for k in keys}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert not table.get("GlobalSecondaryIndexes") and not table.get("LocalSecondaryIndexes")
+
+
+def test_remembered_creates_expire_by_ttl(aws, table):
+    # Creates made with an Idempotency-Key are remembered a day (tenancy::replay).
+    ttl = aws("dynamodb").describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
+    if table["TableName"].endswith(("-notes", "-memberships")):
+        assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    else:
+        assert ttl["TimeToLiveStatus"] == "DISABLED"
 
 
 def test_table_has_pitr_and_sse(aws, table):

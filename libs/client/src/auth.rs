@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider as cognito;
-use cognito::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use cognito::error::{ProvideErrorMetadata, SdkError};
 use cognito::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -218,8 +218,41 @@ impl Cognito {
             .auth_parameters("REFRESH_TOKEN", refresh_token)
             .send()
             .await
-            .map_err(sign_in_error)?;
+            .map_err(|error| match error.code() {
+                // Revoked (signed out, disabled, removed, suspended) or expired.
+                Some("NotAuthorizedException") => Error::SessionEnded,
+                _ => sign_in_error(error),
+            })?;
         tokens_from(answer.authentication_result(), Some(refresh_token))
+    }
+
+    /// `ForgotPassword`: Cognito emails `username` a code for
+    /// [`Cognito::confirm_forgot_password`]. Needs no credentials; an unknown
+    /// address gets the same answer (the app client hides which exist).
+    pub async fn forgot_password(&self, username: &str) -> Result<(), Error> {
+        self.client
+            .forgot_password()
+            .client_id(&self.client_id)
+            .username(username.trim().to_lowercase())
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        Ok(())
+    }
+
+    /// `ConfirmForgotPassword`: the emailed code and a new password (the
+    /// pool's policy applies); the user can then sign in with it.
+    pub async fn confirm_forgot_password(&self, username: &str, code: &str, new_password: &str) -> Result<(), Error> {
+        self.client
+            .confirm_forgot_password()
+            .client_id(&self.client_id)
+            .username(username.trim().to_lowercase())
+            .confirmation_code(code.trim())
+            .password(new_password)
+            .send()
+            .await
+            .map_err(sign_in_error)?;
+        Ok(())
     }
 }
 
@@ -253,6 +286,7 @@ fn tokens_from(result: Option<&AuthenticationResultType>, kept_refresh_token: Op
     }
 }
 
+/// Cognito's refusals in plain words; never the SDK's debug text.
 fn sign_in_error<E, R>(error: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -262,28 +296,67 @@ where
         error,
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
     ) {
-        return Error::SignInUnavailable(DisplayErrorContext(&error).to_string());
+        return Error::SignInUnavailable(format!("Cognito did not answer ({})", innermost_cause(&error)));
     }
+    let message = plain(error.message().unwrap_or_default());
     match error.code() {
-        Some("InternalErrorException" | "TooManyRequestsException") => {
-            Error::SignInUnavailable(DisplayErrorContext(&error).to_string())
+        Some(
+            "InternalErrorException"
+            | "TooManyRequestsException"
+            | "UnexpectedLambdaException"
+            | "TooManyFailedAttemptsException",
+        ) => Error::SignInUnavailable("Cognito is busy or failing; try again in a moment".to_owned()),
+        Some("LimitExceededException") => {
+            Error::SignInUnavailable("too many attempts for this account; try again later".to_owned())
         }
-        Some("NotAuthorizedException") => Error::SignIn(format!(
-            "not authorized: {}",
-            error
-                .message()
-                .unwrap_or("incorrect username or password, or the session has expired")
-        )),
-        Some("UserNotFoundException") => Error::SignIn("incorrect username or password".to_owned()),
-        Some("InvalidPasswordException") => Error::SignIn(format!(
-            "the new password does not meet the policy: {}",
-            error.message().unwrap_or("too weak")
-        )),
-        Some("PasswordResetRequiredException") => {
-            Error::SignIn("a password reset is required before signing in".to_owned())
+        // The pre-token-generation trigger refused or failed: its message
+        // (after Cognito's prefix) is written for the user.
+        Some("UserLambdaValidationException") => {
+            let reason = message
+                .rsplit("failed with error ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            if reason.contains("temporarily unavailable") {
+                Error::SignInUnavailable(reason)
+            } else {
+                Error::SignIn(reason)
+            }
         }
-        _ => Error::SignIn(DisplayErrorContext(&error).to_string()),
+        Some("NotAuthorizedException" | "UserNotFoundException") if message.contains("disabled") => {
+            Error::SignIn("the account is disabled".to_owned())
+        }
+        Some("NotAuthorizedException" | "UserNotFoundException") if message.contains("current state") => {
+            Error::SignIn("the password cannot be reset before the first sign-in".to_owned())
+        }
+        Some("NotAuthorizedException" | "UserNotFoundException") => {
+            Error::SignIn("incorrect email address or password".to_owned())
+        }
+        Some("InvalidPasswordException") => {
+            Error::SignIn(format!("the new password does not meet the policy: {message}"))
+        }
+        Some("PasswordResetRequiredException") => Error::PasswordResetRequired,
+        Some("CodeMismatchException") => Error::SignIn("the code is not the one sent".to_owned()),
+        Some("ExpiredCodeException") => Error::SignIn("the code has expired or was used; ask for a new one".to_owned()),
+        Some(code) if message.is_empty() => Error::SignIn(code.to_owned()),
+        _ => Error::SignIn(message),
     }
+}
+
+/// An error message as a clause: no trailing full stop.
+fn plain(message: &str) -> String {
+    message.trim().trim_end_matches('.').to_owned()
+}
+
+/// The last cause in an error's chain (e.g. "Connection refused (os error 111)").
+fn innermost_cause<E: std::error::Error>(error: &E) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = cause.to_string();
+        source = cause.source();
+    }
+    text
 }
 
 /// A signed-in Cognito user: hands out the access token, refreshing it
@@ -342,10 +415,7 @@ impl CognitoSession {
     }
 
     async fn refresh(&self, tokens: &mut Tokens) -> Result<(), Error> {
-        let refresh_token = tokens
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| Error::SignIn("the session has expired and holds no refresh token: sign in again".into()))?;
+        let refresh_token = tokens.refresh_token.as_deref().ok_or(Error::SessionEnded)?;
         *tokens = self.cognito.refresh(refresh_token).await?;
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -413,6 +483,19 @@ mod tests {
             .access_token()
             .await
             .expect_err("needs a refresh it cannot make");
-        assert!(matches!(error, Error::SignIn(_)), "{error:?}");
+        assert!(matches!(error, Error::SessionEnded), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cognito_is_one_plain_line() {
+        let error = session(Some("refresh"), time::Duration::ZERO)
+            .access_token()
+            .await
+            .expect_err("nothing listens");
+        let Error::SignInUnavailable(text) = &error else {
+            panic!("{error:?}")
+        };
+        assert!(text.starts_with("Cognito did not answer ("), "{text}");
+        assert!(!text.contains('\n') && !text.contains("DispatchFailure"), "{text}");
     }
 }

@@ -51,10 +51,18 @@ pub enum Error {
     /// A 2xx answer whose body is not what the API documents.
     #[error("unexpected answer from {url} (HTTP {status}): {message}")]
     UnexpectedResponse { url: String, status: u16, message: String },
-    /// Cognito refused the sign-in or the refresh (wrong password, expired
-    /// or revoked refresh token, a challenge this client does not answer).
+    /// Cognito refused: a wrong password or code, a refused account
+    /// (disabled, suspended tenant), a challenge this client does not answer.
     #[error("sign-in failed: {0}")]
     SignIn(String),
+    /// The session's refresh token no longer works (signed out, revoked when
+    /// access ended, or expired): sign in again.
+    #[error("the session has ended")]
+    SessionEnded,
+    /// The account's password was reset: choose a new one with the code
+    /// sent by email (`ConfirmForgotPassword`) before signing in.
+    #[error("a password reset is required before signing in")]
+    PasswordResetRequired,
     /// Cognito could not be reached, timed out or failed: nothing was decided
     /// about the credentials; try again later.
     #[error("cannot sign in: {0}")]

@@ -13,6 +13,7 @@
 
 mod auth;
 mod error;
+mod mailbox;
 mod pages;
 mod transport;
 
@@ -20,8 +21,10 @@ pub use auth::{
     Cognito, CognitoSession, CognitoSettings, NewPasswordChallenge, SignIn, StaticToken, TokenSource, Tokens,
 };
 pub use error::Error;
+pub use mailbox::{LocalMailbox, MailMessage, OPERATOR_SECRET_HEADER};
 pub use pages::{Page, paginate};
 pub use tenancy::Problem;
+pub use tenancy::idempotency::IdempotencyKey;
 pub use transport::{ApiClient, Call, ClientConfig, RetryPolicy};
 
 /// Re-exported for the service clients.

@@ -159,6 +159,7 @@ impl ApiClient {
             body: None,
             idempotency,
             idempotency_key: None,
+            secret_headers: Vec::new(),
         }
     }
 
@@ -210,6 +211,9 @@ impl ApiClient {
         if let Some(key) = &call.idempotency_key {
             request = request.header("Idempotency-Key", key.as_str());
         }
+        for (name, value) in &call.secret_headers {
+            request = request.header(*name, value.clone());
+        }
         let transport = |source| Error::Transport {
             url: call.url.to_string(),
             source,
@@ -248,9 +252,21 @@ pub struct Call<'a> {
     body: Option<Vec<u8>>,
     idempotency: Idempotency,
     idempotency_key: Option<IdempotencyKey>,
+    /// Secret headers (marked sensitive: never printed).
+    secret_headers: Vec<(&'static str, reqwest::header::HeaderValue)>,
 }
 
 impl Call<'_> {
+    /// Sends `name: value` with every attempt; the value is a secret (it is
+    /// never printed, not even in `Debug`).
+    pub fn secret_header(mut self, name: &'static str, value: &str) -> Result<Self, Error> {
+        let mut value = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| Error::Config(format!("the {name} header value is not valid")))?;
+        value.set_sensitive(true);
+        self.secret_headers.push((name, value));
+        Ok(self)
+    }
+
     /// Adds `name=value` to the query string.
     pub fn query(mut self, name: &str, value: impl fmt::Display) -> Self {
         self.url.query_pairs_mut().append_pair(name, &value.to_string());

@@ -136,6 +136,17 @@ pub fn idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<IdempotencyK
     .ok_or_else(|| ApiError::BadRequest(InvalidIdempotencyKey.to_string()))
 }
 
+/// The request's `Idempotency-Key`, if it sends one (an authenticated
+/// create: the key is optional, and makes the create safe to retry); 400 if
+/// it is malformed or given twice.
+pub fn optional_idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+    if request.headers.contains_key(idempotency::HEADER) {
+        idempotency_key(request).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// A path parameter the route declares, e.g. `note_id` in `/notes/{note_id}`.
 pub fn path_param<'r>(request: &'r ApiGatewayV2httpRequest, name: &str) -> Result<&'r str, ApiError> {
     request

@@ -35,6 +35,8 @@ pub mod jwt;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "service")]
+pub mod replay;
+#[cfg(feature = "service")]
 pub mod table;
 #[cfg(feature = "service")]
 pub mod telemetry;

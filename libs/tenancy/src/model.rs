@@ -43,6 +43,8 @@ pub enum TenantStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MembershipStatus {
+    /// Invited and never signed in; the first sign-in makes it active.
+    Invited,
     Active,
     Disabled,
     /// Being removed: no longer able to sign in; the removal resumes on retry.
@@ -129,6 +131,7 @@ lowercase_enum_from_str!(TenantStatus {
     "suspended" => Suspended,
 });
 lowercase_enum_from_str!(MembershipStatus {
+    "invited" => Invited,
     "active" => Active,
     "disabled" => Disabled,
     "deleting" => Deleting,

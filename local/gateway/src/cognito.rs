@@ -8,7 +8,10 @@
 //! re-issued the way Cognito issues them: after the pool's
 //! pre-token-generation trigger ran (a real invocation of the deployed
 //! function), with the trigger's claims, the gateway's issuer and its RS256
-//! key. moto never calls the trigger.
+//! key. moto never calls the trigger. What Cognito emails, and the codes
+//! and temporary passwords in those emails, are `recovery`'s.
+
+mod recovery;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +30,7 @@ use crate::emulator::Emulator;
 use crate::functions::Functions;
 use crate::iam::IamGuard;
 use crate::keys::SigningKey;
+use crate::messages::{Codes, Mailbox};
 use crate::runtime::{Failure, Outcome};
 
 const JSON_1_1: &str = "application/x-amz-json-1.1";
@@ -95,6 +99,10 @@ pub struct Cognito {
     access_tokens: Mutex<HashMap<String, String>>,
     /// Refresh tokens revoked by `RevokeToken`, in revocation order.
     revoked: Mutex<Vec<String>>,
+    /// What Cognito would have emailed.
+    mailbox: Mailbox,
+    /// Password-reset codes in force.
+    codes: Codes,
 }
 
 impl std::fmt::Debug for Cognito {
@@ -164,7 +172,14 @@ impl Cognito {
             issuer,
             access_tokens: Mutex::new(HashMap::new()),
             revoked: Mutex::new(Vec::new()),
+            mailbox: Mailbox::default(),
+            codes: Codes::default(),
         }
+    }
+
+    /// The messages Cognito would have sent (`GET /_local/mailbox`).
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 
     pub fn issuer(&self) -> &str {
@@ -187,7 +202,9 @@ impl Cognito {
 
     /// What Cognito does itself and moto does not: refuse self sign-up when
     /// the pool allows admin-created users only, revoke refresh tokens
-    /// (`RevokeToken`), and refuse a revoked one. `None`: forward to moto.
+    /// (`RevokeToken`), refuse a revoked one, refuse a password sign-in while
+    /// a reset is required, and send and check reset codes. `None`: forward
+    /// to moto.
     async fn answer_locally(&self, operation: &str, request: Option<&Value>) -> Option<Response> {
         let field = |name: &str| request.and_then(|r| r.get(name)).and_then(Value::as_str);
         match operation {
@@ -219,15 +236,38 @@ impl Cognito {
                 }
             }
             "InitiateAuth" => {
-                let token = request
-                    .and_then(|r| r.get("AuthParameters"))
-                    .and_then(|p| p.get("REFRESH_TOKEN"))
-                    .and_then(Value::as_str)?;
-                self.revoked()
-                    .iter()
-                    .any(|revoked| revoked == token)
-                    .then(|| CognitoError::not_authorized("Refresh Token has been revoked").response())
+                let parameter = |name: &str| {
+                    request
+                        .and_then(|r| r.get("AuthParameters"))
+                        .and_then(|p| p.get(name))
+                        .and_then(Value::as_str)
+                };
+                if let Some(token) = parameter("REFRESH_TOKEN") {
+                    return self
+                        .revoked()
+                        .iter()
+                        .any(|revoked| revoked == token)
+                        .then(|| CognitoError::not_authorized("Refresh Token has been revoked").response());
+                }
+                let (client_id, username) = (field("ClientId")?, parameter("USERNAME")?);
+                match self.reset_required(client_id, username).await {
+                    Ok(false) => None,
+                    Ok(true) => Some(
+                        CognitoError {
+                            kind: "PasswordResetRequiredException",
+                            message: "Password reset required for the user".to_owned(),
+                        }
+                        .response(),
+                    ),
+                    Err(error) => Some(error.response()),
+                }
             }
+            "ForgotPassword" => Some(self.forgot_password(request).await.unwrap_or_else(|e| e.response())),
+            "ConfirmForgotPassword" => Some(
+                self.confirm_forgot_password(request)
+                    .await
+                    .unwrap_or_else(|e| e.response()),
+            ),
             _ => None,
         }
     }
@@ -353,7 +393,7 @@ impl Cognito {
                 }
                 .response();
             }
-            return self.forward(&operation, request, headers, body).await;
+            return self.admin_operation(&operation, request, headers, body).await;
         }
         if let Some(answer) = self.answer_locally(&operation, request.as_ref()).await {
             return answer;

@@ -20,7 +20,8 @@ pub struct FunctionSource {
     pub work_dir: PathBuf,
     /// Folders with the local zips (`target/lambda-local`).
     pub packages: Vec<PathBuf>,
-    /// The gateway's own URL: `AWS_ENDPOINT_URL_LAMBDA` of every function.
+    /// The gateway's own URL: `AWS_ENDPOINT_URL_LAMBDA` (and `<url>/cognito`,
+    /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`) of every function.
     pub gateway_url: String,
     /// Where the execution-role credentials handed to instances are recorded.
     pub issued: IssuedCredentials,
@@ -127,6 +128,13 @@ impl FunctionSource {
             ("TZ", ":UTC".to_owned()),
             ("AWS_ENDPOINT_URL", self.emulator.endpoint.clone()),
             ("AWS_ENDPOINT_URL_LAMBDA", self.gateway_url.clone()),
+            // Cognito through the gateway, as on AWS: admin calls are checked
+            // against the deployed policies, and the emails Cognito would send
+            // reach the gateway's mailbox.
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                format!("{}/cognito", self.gateway_url),
+            ),
             ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ];
         for (name, value) in reserved {

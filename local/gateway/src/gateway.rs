@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -103,6 +103,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/_local/functions", get(function_metrics))
         .route("/_local/functions/{name}/recycle", post(recycle))
         .route("/_local/functions/{name}/invoke", post(operator_invoke))
+        .route("/_local/mailbox", get(mailbox))
         .fallback(http_api)
         .with_state(gateway)
 }
@@ -263,6 +264,30 @@ async fn recycle(State(gateway): State<Arc<Gateway>>, Path(name): Path<String>, 
         }
         Err(error) => message(StatusCode::NOT_FOUND, &error.to_string()),
     }
+}
+
+// --- The mailbox (what Cognito would have emailed) -----------------------------
+
+#[derive(Debug, Deserialize)]
+struct MailboxQuery {
+    /// Only the messages to this address (any case).
+    to: Option<String>,
+}
+
+/// `GET /_local/mailbox[?to=<email>]`: the invitations and codes Cognito
+/// would have emailed, oldest first. Operator only: they are passwords.
+async fn mailbox(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    Query(query): Query<MailboxQuery>,
+) -> Response {
+    if !gateway.is_operator(&headers) {
+        return message(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let Some(cognito) = &gateway.cognito else {
+        return message(StatusCode::NOT_FOUND, "this gateway serves no Cognito user pool");
+    };
+    axum::Json(cognito.mailbox().listing(query.to.as_deref())).into_response()
 }
 
 // --- Lambda Invoke API -------------------------------------------------------

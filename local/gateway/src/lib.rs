@@ -12,6 +12,7 @@ pub mod functions;
 pub mod gateway;
 pub mod iam;
 pub mod keys;
+pub mod messages;
 pub mod routes;
 pub mod runtime;
 pub mod throttle;

@@ -590,6 +590,14 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
     let metrics = format!("{gateway_url}/_local/functions");
     let response = http().get(&metrics).send().await.expect("metrics");
     assert_eq!(response.status(), 403, "no secret");
+    let mailbox = format!("{gateway_url}/_local/mailbox");
+    for secret in [None, Some("guessed")] {
+        let mut request = http().get(&mailbox);
+        if let Some(secret) = secret {
+            request = request.header("x-local-operator-secret", secret);
+        }
+        assert_eq!(request.send().await.expect("mailbox").status(), 403, "{secret:?}");
+    }
     let response = http()
         .get(&metrics)
         .header("x-local-operator-secret", "guessed")
@@ -610,6 +618,15 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .await
         .expect("metrics");
     assert_eq!(response.status(), 200);
+    let response = http()
+        .get(&mailbox)
+        .header("x-local-operator-secret", &secret)
+        .send()
+        .await
+        .expect("mailbox");
+    assert_eq!(response.status(), 200);
+    let listing: serde_json::Value = response.json().await.expect("json");
+    assert!(listing["messages"].is_array(), "{listing}");
 
     // SIGTERM: the gateway stops and takes every function process with it.
     let gateway_pid = gateway.id().expect("pid");

@@ -49,6 +49,12 @@ pub enum Command {
     Login(LoginArgs),
     /// Forgets the profile's stored tokens.
     Logout,
+    /// A forgotten or reset password: a code by email, then a new password
+    /// with it (no sign-in needed).
+    #[command(subcommand)]
+    Password(PasswordCommand),
+    /// Local stack only: the invitations and codes Cognito would have emailed.
+    Mailbox(MailboxArgs),
     #[command(flatten)]
     SignedIn(SignedInCommand),
     /// Prints a shell completion script (e.g. `saas completion bash > ~/.local/share/bash-completion/completions/saas`).
@@ -93,6 +99,40 @@ pub struct ConfigureArgs {
     /// The user pool's app client id.
     #[arg(long)]
     pub client_id: Option<String>,
+    /// Local stack only: the gateway's operator secret file, which `saas
+    /// mailbox` needs (`make cli-config` sets it).
+    #[arg(long, value_name = "PATH")]
+    pub local_operator_secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PasswordCommand {
+    /// Emails you a code to choose a new password (Cognito's ForgotPassword).
+    Forgot {
+        /// Your email address.
+        #[arg(long, env = "SAAS_EMAIL")]
+        email: String,
+    },
+    /// Sets a new password with the emailed code; then sign in with it.
+    #[command(after_help = PASSWORDS)]
+    Reset {
+        /// Your email address.
+        #[arg(long, env = "SAAS_EMAIL")]
+        email: String,
+        /// The code from the email.
+        #[arg(long)]
+        code: String,
+        /// Read the new password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MailboxArgs {
+    /// Only the messages to this address.
+    #[arg(long)]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +239,12 @@ pub enum UsersCommand {
     Disable { id: UserId },
     /// Enables a disabled member.
     Enable { id: UserId },
+    /// Emails the invitation again with a new temporary password (only
+    /// before the member's first sign-in).
+    ResendInvitation { id: UserId },
+    /// Resets a member's password: its sessions end and it is emailed a code
+    /// to choose a new one (`saas password reset`).
+    ResetPassword { id: UserId },
     /// Removes a member.
     Remove { id: UserId },
 }

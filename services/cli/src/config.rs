@@ -41,6 +41,9 @@ pub struct Profile {
     /// The user pool's app client (public, `USER_PASSWORD_AUTH`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Local stack only: the gateway's operator secret file, for `saas mailbox`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_operator_secret_file: Option<PathBuf>,
 }
 
 impl Profile {
@@ -75,11 +78,13 @@ impl Profile {
             cognito_endpoint,
             region,
             client_id,
+            local_operator_secret_file,
         } = update;
         self.endpoint = endpoint.or(self.endpoint.take());
         self.cognito_endpoint = cognito_endpoint.or(self.cognito_endpoint.take());
         self.region = region.or(self.region.take());
         self.client_id = client_id.or(self.client_id.take());
+        self.local_operator_secret_file = local_operator_secret_file.or(self.local_operator_secret_file.take());
     }
 }
 
@@ -413,6 +418,7 @@ mod tests {
         profile.merge(Profile {
             region: Some("eu-west-1".into()),
             client_id: Some("c2".into()),
+            local_operator_secret_file: Some("/stack/operator-secret".into()),
             ..Profile::default()
         });
         assert_eq!(
@@ -422,6 +428,7 @@ mod tests {
                 cognito_endpoint: None,
                 region: Some("eu-west-1".into()),
                 client_id: Some("c2".into()),
+                local_operator_secret_file: Some("/stack/operator-secret".into()),
             }
         );
         config.profiles.insert("local".into(), profile.clone());

@@ -148,7 +148,9 @@ impl CliError {
 fn api_exit(error: &ApiError) -> Exit {
     match error {
         ApiError::BadRequest(_) | ApiError::Config(_) => Exit::Usage,
-        ApiError::Unauthorized(_) | ApiError::SignIn(_) => Exit::Unauthenticated,
+        ApiError::Unauthorized(_) | ApiError::SignIn(_) | ApiError::SessionEnded | ApiError::PasswordResetRequired => {
+            Exit::Unauthenticated
+        }
         ApiError::Forbidden(_) => Exit::Forbidden,
         ApiError::NotFound(_) => Exit::NotFound,
         ApiError::Conflict(_) => Exit::Conflict,
@@ -163,6 +165,17 @@ fn api_hint(error: &ApiError, login: &str) -> Option<String> {
     let detail = error.problem().map(|p| p.detail.as_str()).unwrap_or_default();
     let hint = match error {
         ApiError::Unauthorized(_) => format!("your session is missing or no longer valid: {login}"),
+        ApiError::SessionEnded => format!("your session has ended (signed out, revoked or expired): {login}"),
+        ApiError::PasswordResetRequired => "choose a new password with the code emailed to you: \
+             `saas password reset --email <you> --code <code>` (no code? `saas password forgot --email <you>`)"
+            .to_owned(),
+        ApiError::SignIn(reason) if reason.contains("not allowed") || reason.contains("disabled") => {
+            "this account may not sign in now (disabled, or its tenant suspended): ask an admin of your tenant"
+                .to_owned()
+        }
+        ApiError::SignIn(reason) if reason.contains("code") => {
+            "use the latest code from the email, or ask for a new one: `saas password forgot --email <you>`".to_owned()
+        }
         ApiError::SignIn(_) => format!("check the email address and password, then {login}"),
         ApiError::Forbidden(_) if error.is_limit_exceeded() => {
             "the tenant's tier allows no more of this: remove some, \
@@ -231,6 +244,8 @@ mod tests {
             (ApiError::Config("bad url".into()).into(), 2),
             (ApiError::Unauthorized(problem(401, "unauthorized", "x")).into(), 3),
             (ApiError::SignIn("refused".into()).into(), 3),
+            (ApiError::SessionEnded.into(), 3),
+            (ApiError::PasswordResetRequired.into(), 3),
             (ApiError::SignInUnavailable("connection refused".into()).into(), 9),
             (ApiError::Forbidden(problem(403, "forbidden", "x")).into(), 4),
             (ApiError::Forbidden(problem(403, "limit-exceeded", "x")).into(), 4),

@@ -62,6 +62,20 @@ impl Tabular for Note {
     }
 }
 
+impl Tabular for saas_client::MailMessage {
+    const COLUMNS: &'static [&'static str] = &["id", "to", "kind", "sent_at", "body"];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.to.clone(),
+            self.kind.clone(),
+            self.sent_at.clone(),
+            self.body.clone(),
+        ]
+    }
+}
+
 impl Tabular for User {
     const COLUMNS: &'static [&'static str] = &["user_id", "email", "role", "status", "version", "updated_at"];
 

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use clap::CommandFactory as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
-use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, SignIn, TokenSource};
+use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, LocalMailbox, MailMessage, SignIn, TokenSource};
 use tenants_client::{RegisterTenant, Slug, Tenant, TenantsClient, UpdateTenant};
 use users_client::{InviteUser, User, UsersClient, normalize_email};
 
 use crate::CliError;
 use crate::cli::{
-    AdminCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs, LoginArgs, NotesCommand,
-    RegisterArgs, SignedInCommand, TenantCommand, UsersCommand,
+    AdminCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs, LoginArgs, MailboxArgs,
+    NotesCommand, PasswordCommand, RegisterArgs, SignedInCommand, TenantCommand, UsersCommand,
 };
 use crate::config::{ConfigDir, Profile, StoredSession};
 use crate::output::{self, Format};
@@ -69,6 +69,8 @@ pub async fn run(cli: Cli) -> Result<Option<String>, CliError> {
         Command::Register(args) => register(&context()?, args).await.map(Some),
         Command::Login(args) => login(&context()?, args).await.map(|()| None),
         Command::Logout => logout(&context()?).await.map(|()| None),
+        Command::Password(command) => password(&context()?, command).await.map(|()| None),
+        Command::Mailbox(args) => mailbox(&context()?, args).await.map(Some),
         Command::SignedIn(command) => {
             let context = context()?;
             let signed = SignedIn::load(&context)?;
@@ -85,6 +87,7 @@ fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
         aws_cognito,
         region,
         client_id,
+        local_operator_secret_file,
     } = args;
     if let Some(endpoint) = &context.endpoint_override {
         ClientConfig::new(endpoint)?;
@@ -99,6 +102,7 @@ fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
         cognito_endpoint,
         region,
         client_id,
+        local_operator_secret_file,
     });
     if aws_cognito {
         profile.cognito_endpoint = None;
@@ -182,6 +186,60 @@ async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
         context.dir.session_path(&context.profile_name).display()
     );
     Ok(())
+}
+
+/// Forgot-password (a code by email) and its confirmation (a new password
+/// with the code): public Cognito calls, no session needed.
+async fn password(context: &Context, command: PasswordCommand) -> Result<(), CliError> {
+    let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
+    let profile = &context.profile_name;
+    match command {
+        PasswordCommand::Forgot { email } => {
+            let email = normalize_email(&email).map_err(|e| CliError::Usage(e.to_string()))?;
+            cognito.forgot_password(&email).await?;
+            eprintln!(
+                "if {email} has an account, a code is on its way by email; choose a new password with \
+                 `saas --profile {profile} password reset --email {email} --code <code>`"
+            );
+        }
+        PasswordCommand::Reset {
+            email,
+            code,
+            password_stdin,
+        } => {
+            let email = normalize_email(&email).map_err(|e| CliError::Usage(e.to_string()))?;
+            let new_password = Secrets::new(password_stdin).password(NEW_PASSWORD_ENV, "New password: ", true)?;
+            cognito.confirm_forgot_password(&email, &code, &new_password).await?;
+            eprintln!("password changed; sign in with `saas --profile {profile} login --email {email}`");
+        }
+    }
+    Ok(())
+}
+
+/// The local stack's mailbox, read with the gateway's operator secret.
+async fn mailbox(context: &Context, args: MailboxArgs) -> Result<String, CliError> {
+    let path = context.profile.local_operator_secret_file.as_ref().ok_or_else(|| {
+        CliError::Usage(format!(
+            "profile {} has no local mailbox: it exists on the local stack only (`make cli-config` \
+             configures it); on AWS, Cognito sends real email",
+            context.profile_name
+        ))
+    })?;
+    let secret = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Io(format!(
+            "the local gateway's operator secret {}: {e} (is the local stack running?)",
+            path.display()
+        ))
+    })?;
+    let to = match args.to {
+        Some(to) => Some(normalize_email(&to).map_err(|e| CliError::Usage(e.to_string()))?),
+        None => None,
+    };
+    let messages: Vec<MailMessage> = LocalMailbox::new(&context.endpoint()?, secret.trim())?
+        .messages(to.as_deref())
+        .await?;
+    eprintln!("{} message(s)", messages.len());
+    output::list(context.format, &messages)
 }
 
 /// Revokes the session's refresh token with Cognito, then removes the
@@ -410,6 +468,20 @@ async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Res
         UsersCommand::Enable { id } => {
             let user = users.enable(id).await?;
             eprintln!("{} enabled", user.email);
+            user
+        }
+        UsersCommand::ResendInvitation { id } => {
+            let user = users.resend_invitation(id).await?;
+            eprintln!("invitation to {} sent again, with a new temporary password", user.email);
+            user
+        }
+        UsersCommand::ResetPassword { id } => {
+            let user = users.reset_password(id).await?;
+            eprintln!(
+                "{}'s password was reset and their sessions ended; they choose a new one with the emailed code \
+                 (`saas password reset`)",
+                user.email
+            );
             user
         }
         UsersCommand::Remove { id } => {

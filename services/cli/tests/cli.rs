@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 
 use e2e::Stack;
 use notes_client::{Note, NoteId};
+use saas_client::MailMessage;
 use serde::de::DeserializeOwned;
 use tenants_client::{Registered, Tenant, TenantStatus, TenantTier};
 use time::OffsetDateTime;
@@ -76,10 +77,12 @@ impl Saas {
         }
     }
 
-    /// A user whose default profile points at the running stack.
+    /// A user whose default profile points at the running stack (as `make
+    /// cli-config` writes it, the mailbox's operator secret file included).
     fn configured(stack: &Stack) -> Self {
         let saas = Self::new();
         let gateway = &stack.settings.gateway;
+        let secret_file = stack.operator_secret_path().expect("operator secret path");
         saas.run(&[
             "configure",
             "--endpoint",
@@ -90,6 +93,8 @@ impl Saas {
             &stack.settings.region,
             "--client-id",
             &stack.app_client_id,
+            "--local-operator-secret-file",
+            secret_file.to_str().expect("utf-8 path"),
         ])
         .ok()
         .stderr_has("profile default written");
@@ -504,7 +509,13 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     assert_eq!(demoted.role, TenantRole::Member);
     let disabled: User = admin.run(&["-o", "json", "users", "disable", &member_id]).ok().json();
     assert_eq!(disabled.status, MembershipStatus::Disabled);
-    member.login(&member_email, &format!("{new_password}\n")).code(3);
+    // A refused sign-in: one plain line and a hint, never SDK debug text.
+    let refused = member
+        .login(&member_email, &format!("{new_password}\n"))
+        .code(3)
+        .stderr_has("error: sign-in failed: the account is disabled\n")
+        .stderr_has("hint: this account may not sign in now");
+    assert_eq!(refused.stderr.lines().count(), 2, "{}", refused.describe());
     let enabled: User = admin.run(&["-o", "json", "users", "enable", &member_id]).ok().json();
     assert_eq!(enabled.status, MembershipStatus::Active);
     member.login(&member_email, &format!("{new_password}\n")).ok();
@@ -663,6 +674,198 @@ async fn an_expired_access_token_is_refreshed_and_stored_again() {
     std::fs::write(saas.session_path(), serde_json::to_vec(&broken).expect("json")).expect("write");
     saas.run(&["whoami"])
         .code(3)
-        .stderr_has("sign-in failed")
+        .stderr_has("error: the session has ended")
+        .stderr_has("hint: your session has ended")
         .stderr_has("login");
+}
+
+/// The word after `lead` in a message body (the temporary password or the code).
+fn secret_after(body: &str, lead: &str) -> String {
+    body.split(lead)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|word| word.trim_end_matches('.').to_owned())
+        .unwrap_or_else(|| panic!("no {lead:?} in {body:?}"))
+}
+
+/// The messages the local mailbox holds for `to`, oldest first.
+fn mailbox(saas: &Saas, to: &str) -> Vec<MailMessage> {
+    saas.run(&["-o", "json", "mailbox", "--to", to]).ok().json()
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack and gateway (LOCAL_GATEWAY_URL, AWS_ENDPOINT_URL): make test"]
+async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
+    let stack = Stack::from_env_or_panic().await;
+    let fixture = stack
+        .register_tenant("Cli Mailbox", TenantTier::Pro)
+        .await
+        .expect("tenant");
+    let admin = Saas::configured(&stack);
+    admin
+        .login(&fixture.admin.email, &format!("{}\n", fixture.admin.password))
+        .ok();
+    let member_email = format!("invitee@{}.example.com", fixture.tenant.slug);
+
+    // An invitation without a password: Cognito's email, in the local mailbox.
+    let invited: User = admin
+        .run(&["-o", "json", "users", "invite", "--email", &member_email])
+        .ok()
+        .stderr_has("Cognito emails the invitation")
+        .json();
+    assert_eq!(invited.status, MembershipStatus::Invited);
+    let id = invited.user_id.to_string();
+    let messages = mailbox(&admin, &member_email);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(
+        (messages[0].kind.as_str(), messages[0].to.as_str()),
+        ("invitation", member_email.as_str())
+    );
+    assert!(
+        messages[0].body.contains(&member_email),
+        "the username: {}",
+        messages[0].body
+    );
+    let first_temporary = secret_after(&messages[0].body, "temporary password is ");
+
+    // Resend: a new temporary password; the first one no longer works.
+    let resent: User = admin
+        .run(&["-o", "json", "users", "resend-invitation", &id])
+        .ok()
+        .stderr_has("sent again")
+        .json();
+    assert_eq!(resent.status, MembershipStatus::Invited);
+    let messages = mailbox(&admin, &member_email);
+    assert_eq!(messages.len(), 2);
+    let temporary = secret_after(&messages[1].body, "temporary password is ");
+    assert_ne!(temporary, first_temporary);
+    let member = Saas::configured(&stack);
+    let chosen = e2e::strong_password();
+    member
+        .login(&member_email, &format!("{first_temporary}\n{chosen}\n"))
+        .code(3)
+        .stderr_has("incorrect email address or password");
+    // Before the first sign-in there is no password to reset.
+    admin
+        .run(&["users", "reset-password", &id])
+        .code(6)
+        .stderr_has("resend the invitation");
+
+    // The first sign-in: a new password, and the member is active.
+    member
+        .login(&member_email, &format!("{temporary}\n{chosen}\n"))
+        .ok()
+        .stderr_has("first sign-in");
+    let active: User = admin.run(&["-o", "json", "users", "show", &id]).ok().json();
+    assert_eq!(active.status, MembershipStatus::Active);
+    let me: User = member.run(&["-o", "json", "whoami"]).ok().json();
+    assert_eq!(me.status, MembershipStatus::Active);
+    admin
+        .run(&["users", "resend-invitation", &id])
+        .code(6)
+        .stderr_has("only resent before the first sign-in");
+
+    // Forgot-password: a code by email; a wrong code is refused in words.
+    let anyone = Saas::configured(&stack);
+    anyone
+        .run(&["password", "forgot", "--email", &member_email.to_uppercase()])
+        .ok()
+        .stderr_has("a code is on its way");
+    let messages = mailbox(&admin, &member_email);
+    let reset = messages.last().expect("a message");
+    assert_eq!(reset.kind, "password_reset_code");
+    let code = secret_after(&reset.body, "code is ");
+    assert_eq!(code.len(), 6, "{code}");
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let recovered = e2e::strong_password();
+    anyone
+        .run_with_stdin(
+            &[
+                "password",
+                "reset",
+                "--email",
+                &member_email,
+                "--code",
+                wrong,
+                "--password-stdin",
+            ],
+            &format!("{recovered}\n"),
+        )
+        .code(3)
+        .stderr_has("the code is not the one sent");
+    anyone
+        .run_with_stdin(
+            &[
+                "password",
+                "reset",
+                "--email",
+                &member_email,
+                "--code",
+                &code,
+                "--password-stdin",
+            ],
+            &format!("{recovered}\n"),
+        )
+        .ok()
+        .stderr_has("password changed");
+    member.login(&member_email, &format!("{chosen}\n")).code(3);
+    member.login(&member_email, &format!("{recovered}\n")).ok();
+    // A used code is spent.
+    anyone
+        .run_with_stdin(
+            &[
+                "password",
+                "reset",
+                "--email",
+                &member_email,
+                "--code",
+                &code,
+                "--password-stdin",
+            ],
+            &format!("{}\n", e2e::strong_password()),
+        )
+        .code(3)
+        .stderr_has("ask for a new one");
+
+    // An admin's reset: the old password stops working until a new one is set
+    // with the emailed code.
+    admin
+        .run(&["users", "reset-password", &id])
+        .ok()
+        .stderr_has("password was reset");
+    member
+        .login(&member_email, &format!("{recovered}\n"))
+        .code(3)
+        .stderr_has("a password reset is required")
+        .stderr_has("saas password reset");
+    let code = secret_after(
+        &mailbox(&admin, &member_email).last().expect("a message").body,
+        "code is ",
+    );
+    let after_reset = e2e::strong_password();
+    member
+        .run_with_stdin(
+            &[
+                "password",
+                "reset",
+                "--email",
+                &member_email,
+                "--code",
+                &code,
+                "--password-stdin",
+            ],
+            &format!("{after_reset}\n"),
+        )
+        .ok();
+    member.login(&member_email, &format!("{after_reset}\n")).ok();
+
+    // The mailbox is the local stack's only, and its operator's.
+    let aws_profile = Saas::new();
+    aws_profile
+        .run(&["configure", "--endpoint", &stack.settings.gateway, "--client-id", "c"])
+        .ok();
+    aws_profile
+        .run(&["mailbox"])
+        .code(2)
+        .stderr_has("exists on the local stack only");
 }

@@ -6,8 +6,9 @@ use http::StatusCode;
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     DEFAULT_MAX_BODY_BYTES, answer, created, json_body, json_response, no_body, no_content, only_query_params,
-    page_query, path_param,
+    optional_idempotency_key, page_query, path_param,
 };
+use tenancy::replay::{KeyedCreate, RememberedCreate};
 use tenancy::table::DataError;
 use tenancy::telemetry::record_tenant;
 use tenancy::{ApiError, Caller, TenantContext};
@@ -95,16 +96,62 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         only_query_params(request, &[])?;
+        let key = optional_idempotency_key(request)?;
         let input: CreateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
-        let note = Note::create(content(&input.title, &input.body)?, now());
+        let content = content(&input.title, &input.body)?;
+        let tenant = &context.tenant_id;
+        // With a key: a retry of a create that happened answers with its note.
+        let keyed = key.map(|key| KeyedCreate::new(&context.user_id, &key, &input));
+        if let Some(keyed) = &keyed
+            && let Some(remembered) = self.store.remembered(tenant, &keyed.sort_key).await?
+        {
+            return self.repeat(context, keyed, &remembered).await;
+        }
+        let note = Note::create(content, now());
+        let record = keyed.as_ref().map(|keyed| keyed.record(note.id, note.created_at));
+        let pair = keyed
+            .as_ref()
+            .zip(record.as_ref())
+            .map(|(keyed, record)| (keyed.sort_key.as_str(), record));
         let limit = context.tier.limits().max_notes;
-        if self.store.create(&context.tenant_id, &note, limit).await? == Created::LimitReached {
-            return Err(ApiError::LimitExceeded(format!(
-                "the {} tier allows at most {limit} notes; delete some or change the tier",
-                context.tier
-            )));
+        match self.store.create(tenant, &note, limit, pair).await? {
+            Created::Yes => {}
+            Created::LimitReached => {
+                return Err(ApiError::LimitExceeded(format!(
+                    "the {} tier allows at most {limit} notes; delete some or change the tier",
+                    context.tier
+                )));
+            }
+            Created::KeyUsed => {
+                // A concurrent request with the same key won: answer as it did.
+                let keyed = keyed.as_ref().ok_or(ApiError::Internal)?;
+                let remembered = self
+                    .store
+                    .remembered(tenant, &keyed.sort_key)
+                    .await?
+                    .ok_or(ApiError::Internal)?;
+                return self.repeat(context, keyed, &remembered).await;
+            }
         }
         tracing::info!(note_id = %note.id, "note created");
+        Ok(created(&format!("/notes/{}", note.id), &note))
+    }
+
+    /// The answer to a create whose idempotency key is remembered: the same
+    /// note for the same input, a conflict for other input.
+    async fn repeat(
+        &self,
+        context: &TenantContext,
+        keyed: &KeyedCreate,
+        remembered: &RememberedCreate,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        let id = NoteId::parse(keyed.repeated_id(remembered)?).map_err(|_| ApiError::Internal)?;
+        let note = self.store.get(&context.tenant_id, id).await?.ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "the request with this Idempotency-Key created note {id}, which has since been deleted"
+            ))
+        })?;
+        tracing::info!(note_id = %note.id, "note create repeated");
         Ok(created(&format!("/notes/{}", note.id), &note))
     }
 

@@ -64,18 +64,24 @@ mod ops {
         ))]
     pub fn list_notes() {}
 
-    /// Create a note.
+    /// Create a note. With an `Idempotency-Key`, safe to retry: the same key and input within a day
+    /// answer with the note the first request made, never a second one.
     #[utoipa::path(post, path = "/notes", operation_id = "createNote", tag = "notes",
+        params(
+            ("Idempotency-Key" = Option<String>, Header,
+                description = "Optional. A random value of 32 to 128 characters (`A-Z a-z 0-9 - _`) the client makes for this create and sends again, unchanged, with every retry of it; it is the caller's own (another member's same key is another request)",
+                pattern = "^[A-Za-z0-9_-]{32,128}$", min_length = 32, max_length = 128),
+        ),
         request_body = CreateNote,
         security(("bearer" = [])),
         responses(
-            (status = 201, description = "Created", body = Note,
+            (status = 201, description = "Created, or (the same Idempotency-Key and input again) the note that request created", body = Note,
                 headers(("Location" = String, description = "`/notes/{note_id}` of the new note"))),
-            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad title or body, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad title or body, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
                 content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's note limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "A concurrent request changed the same data; nothing was written, retry", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The Idempotency-Key was used with other input, or the note it created has since been deleted; or a concurrent request changed the same data (nothing was written, retry)", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),

@@ -78,7 +78,7 @@ async fn crud_round_trip() {
     let tenant = TenantId::generate();
     let original = note("first");
     assert_eq!(
-        store.create(&tenant, &original, LIMIT).await.expect("create"),
+        store.create(&tenant, &original, LIMIT, None).await.expect("create"),
         Created::Yes
     );
     assert_eq!(
@@ -108,7 +108,7 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     let tenant = TenantId::generate();
     let original = note("v1");
     assert_eq!(
-        store.create(&tenant, &original, LIMIT).await.expect("create"),
+        store.create(&tenant, &original, LIMIT, None).await.expect("create"),
         Created::Yes
     );
     let winner = original.revise(NoteContent::new("winner", "").expect("valid"), now());
@@ -129,7 +129,7 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     );
     assert_eq!(store.get(&tenant, ghost.id).await.expect("get"), None);
     assert!(matches!(
-        store.create(&tenant, &original, LIMIT).await,
+        store.create(&tenant, &original, LIMIT, None).await,
         Err(DataError::ConditionFailed { exists: true, .. })
     ));
 }
@@ -142,7 +142,10 @@ async fn pages_cover_every_note_once_newest_first() {
     let mut created = Vec::new();
     for n in 0..23 {
         let note = note(&format!("note {n}"));
-        assert_eq!(store.create(&tenant, &note, LIMIT).await.expect("create"), Created::Yes);
+        assert_eq!(
+            store.create(&tenant, &note, LIMIT, None).await.expect("create"),
+            Created::Yes
+        );
         created.push(note.id);
     }
     let mut seen: Vec<NoteId> = Vec::new();
@@ -168,8 +171,8 @@ async fn each_tenant_sees_only_its_partition() {
     let store = store().await;
     let (alice, bob) = (TenantId::generate(), TenantId::generate());
     let alices = note("alice");
-    store.create(&alice, &alices, LIMIT).await.expect("create");
-    store.create(&bob, &note("bob"), LIMIT).await.expect("create");
+    store.create(&alice, &alices, LIMIT, None).await.expect("create");
+    store.create(&bob, &note("bob"), LIMIT, None).await.expect("create");
     assert_eq!(store.get(&bob, alices.id).await.expect("get"), None);
     assert!(matches!(
         store.delete(&bob, alices.id).await,
@@ -188,25 +191,31 @@ async fn the_note_limit_holds_and_deleting_frees_room() {
     let mut kept = Vec::new();
     for n in 0..3 {
         let note = note(&format!("note {n}"));
-        assert_eq!(store.create(&tenant, &note, 3).await.expect("create"), Created::Yes);
+        assert_eq!(
+            store.create(&tenant, &note, 3, None).await.expect("create"),
+            Created::Yes
+        );
         kept.push(note.id);
     }
     let refused = note("one too many");
     assert_eq!(
-        store.create(&tenant, &refused, 3).await.expect("create"),
+        store.create(&tenant, &refused, 3, None).await.expect("create"),
         Created::LimitReached
     );
     assert_eq!(store.get(&tenant, refused.id).await.expect("get"), None);
     // Another tenant has its own count.
     assert_eq!(
         store
-            .create(&TenantId::generate(), &note("elsewhere"), 3)
+            .create(&TenantId::generate(), &note("elsewhere"), 3, None)
             .await
             .expect("create"),
         Created::Yes
     );
 
     store.delete(&tenant, kept[0]).await.expect("delete");
-    assert_eq!(store.create(&tenant, &refused, 3).await.expect("create"), Created::Yes);
+    assert_eq!(
+        store.create(&tenant, &refused, 3, None).await.expect("create"),
+        Created::Yes
+    );
     assert_eq!(store.list(&tenant, 10, None).await.expect("list").notes.len(), 3);
 }

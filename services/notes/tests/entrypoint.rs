@@ -1012,3 +1012,56 @@ async fn records_are_cached_for_the_freshness_window_only() {
         .await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:tenant-inactive");
 }
+
+/// A retried create with its `Idempotency-Key` answers with the note it made,
+/// never a second one; the key with other input, or a malformed key, is
+/// refused; the key is the caller's own.
+#[tokio::test]
+async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
+    let harness = Harness::new();
+    let ann = Caller::new();
+    let key = "k".repeat(40);
+    let create = |caller: &Caller, title: &str, key: &str| Req {
+        route: "POST /notes",
+        body: Some(json!({"title": title, "body": "text"}).to_string()),
+        claims: Some(caller.claims.clone()),
+        header: Some(("idempotency-key", key.to_owned())),
+        ..Req::default()
+    };
+    let first = harness.call(create(&ann, "Groceries", &key)).await;
+    assert_eq!(first.status_code, 201, "{}", body_text(&first));
+    let note: Note = serde_json::from_value(json_of(&first)).expect("note");
+    let again = harness.call(create(&ann, "Groceries", &key)).await;
+    assert_eq!(again.status_code, 201, "{}", body_text(&again));
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    assert_eq!(serde_json::from_value::<Note>(json_of(&again)).expect("note"), note);
+    assert_eq!(harness.list(&ann, None).await.items, vec![note.clone()], "one note");
+
+    let other_input = harness.call(create(&ann, "Chores", &key)).await;
+    assert!(assert_problem(&other_input, 409).detail.contains("different request"));
+    assert_problem(&harness.call(create(&ann, "Chores", "short")).await, 400);
+
+    // Another member of the same tenant with the same key makes its own note.
+    let mut bob = Caller::new();
+    bob.tenant = ann.tenant;
+    bob.claims.insert("tenant_id".into(), ann.tenant.to_string());
+    let bobs = harness.call(create(&bob, "Groceries", &key)).await;
+    assert_eq!(bobs.status_code, 201, "{}", body_text(&bobs));
+    assert_ne!(
+        serde_json::from_value::<Note>(json_of(&bobs)).expect("note").id,
+        note.id
+    );
+
+    // The note deleted: its key repeats nothing, and says so.
+    let deleted = harness
+        .call(Req {
+            route: "DELETE /notes/{note_id}",
+            note_id: Some(note.id.to_string()),
+            claims: Some(ann.claims.clone()),
+            ..Req::default()
+        })
+        .await;
+    assert_eq!(deleted.status_code, 204);
+    let gone = harness.call(create(&ann, "Groceries", &key)).await;
+    assert!(assert_problem(&gone, 409).detail.contains("since been deleted"));
+}

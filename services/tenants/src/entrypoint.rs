@@ -376,7 +376,11 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
                 tracing::warn!(status, %detail, "the users service refused to end the sessions");
                 Err(unfinished())
             }
-            Ok(other @ (InternalResponse::Created { .. } | InternalResponse::Discarded { .. })) => {
+            Ok(
+                other @ (InternalResponse::Created { .. }
+                | InternalResponse::Discarded { .. }
+                | InternalResponse::Activated { .. }),
+            ) => {
                 tracing::error!(answer = ?other, "the users service answered another command");
                 Err(ApiError::Internal)
             }

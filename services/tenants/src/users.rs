@@ -9,24 +9,13 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::InvocationType;
 use tenancy::{TenantId, TenantTier, UserId};
-use users_api::{InternalCommand, InternalRequest, InternalResponse};
+use users_api::invoke::UsersFunction;
+use users_api::{InternalCommand, InternalResponse};
 
 /// Why the users service gave no answer we can use. The registration stays
 /// resumable either way (its slug claim stays pending).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UsersError {
-    /// No answer, throttled, or the function failed (`FunctionError`): retry later.
-    #[error("the users service is unavailable: {0}")]
-    Unavailable(String),
-    /// The invocation was refused (missing function, no permission) or the
-    /// answer was unreadable: a deployment problem.
-    #[error("the users service cannot be used: {0}")]
-    Misconfigured(String),
-}
+pub use users_api::invoke::InvokeError as UsersError;
 
 /// The first admin of a new tenant. Not `Debug`: it carries the password.
 pub struct FirstAdmin<'a> {
@@ -71,44 +60,15 @@ pub trait UsersService: Send + Sync + 'static {
 
 /// [`UsersService`] by synchronous Lambda Invoke of the users function.
 #[derive(Debug, Clone)]
-pub struct LambdaUsersService {
-    client: aws_sdk_lambda::Client,
-    function_name: String,
-}
+pub struct LambdaUsersService(UsersFunction);
 
 impl LambdaUsersService {
     pub fn new(client: aws_sdk_lambda::Client, function_name: impl Into<String>) -> Self {
-        Self {
-            client,
-            function_name: function_name.into(),
-        }
+        Self(UsersFunction::new(client, function_name))
     }
-}
 
-impl LambdaUsersService {
-    /// Sends one internal command by synchronous invocation.
     async fn invoke(&self, command: InternalCommand) -> Result<InternalResponse, UsersError> {
-        let request = InternalRequest { internal: command };
-        let payload = serde_json::to_vec(&request).map_err(|error| UsersError::Misconfigured(error.to_string()))?;
-        let output = self
-            .client
-            .invoke()
-            .function_name(&self.function_name)
-            .invocation_type(InvocationType::RequestResponse)
-            .payload(Blob::new(payload))
-            .send()
-            .await
-            .map_err(|error| classify(&error))?;
-        if let Some(function_error) = output.function_error() {
-            // The payload of a failed invocation describes the error; it is
-            // not echoed anywhere (it could quote the request).
-            return Err(UsersError::Unavailable(format!(
-                "the users function failed ({function_error})"
-            )));
-        }
-        let body = output.payload().map(Blob::as_ref).unwrap_or_default();
-        serde_json::from_slice(body)
-            .map_err(|_| UsersError::Misconfigured("the users function answered something unreadable".into()))
+        self.0.send(command).await
     }
 }
 
@@ -133,32 +93,6 @@ impl UsersService for LambdaUsersService {
             admin_email: admin_email.to_owned(),
         })
         .await
-    }
-}
-
-fn classify<E, R>(error: &SdkError<E, R>) -> UsersError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            if matches!(
-                code,
-                "TooManyRequestsException"
-                    | "ServiceException"
-                    | "ResourceNotReadyException"
-                    | "EC2ThrottledException"
-                    | "ThrottlingException"
-            ) {
-                UsersError::Unavailable(code.to_owned())
-            } else {
-                UsersError::Misconfigured(code.to_owned())
-            }
-        }
-        SdkError::ConstructionFailure(_) => UsersError::Misconfigured("the invoke request could not be built".into()),
-        _ => UsersError::Unavailable("no answer from Lambda".into()),
     }
 }
 

@@ -7,21 +7,29 @@
 //! if that tenant holds an active membership `user#<sub>` and is itself
 //! active, both read with credentials scoped to that very tenant
 //! (`tenancy::authority`, the reads and rule every API request uses too).
+//!
+//! An invited member's first sign-in is the moment its membership becomes
+//! active: the trigger asks the users service, which owns memberships
+//! ([`Activation`]), and fails the sign-in if that does not happen.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 
 use aws_lambda_events::cognito::{
     ClaimsAndScopeOverrideDetailsV2, CognitoAccessTokenGenerationV2, CognitoEventUserPoolsPreTokenGenV2,
     CognitoIdTokenGenerationV2,
 };
 use serde_json::Value;
-use tenancy::authority::{AuthorityStore, decide};
+use tenancy::authority::{AuthorityStore, Membership, decide};
 use tenancy::context::{PLATFORM_ADMIN_GROUP, claim};
 use tenancy::table::DataError;
 use tenancy::telemetry::{record_tenant, request_span};
-use tenancy::{TenantId, TenantRole, TenantTier, UserId};
+use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 use tracing::Instrument as _;
+use users_api::InternalCommand;
+use users_api::InternalResponse;
+use users_api::invoke::{InvokeError, UsersFunction};
 
 /// The user attribute naming the user's tenant.
 pub const TENANT_ATTRIBUTE: &str = "custom:tenant_id";
@@ -44,6 +52,7 @@ enum Refusal {
     MalformedTenant,
     Records(tenancy::authority::Refusal),
     Store(DataError),
+    Activation(ActivationError),
 }
 
 impl fmt::Display for Refusal {
@@ -54,6 +63,7 @@ impl fmt::Display for Refusal {
             Self::MalformedTenant => f.write_str("custom:tenant_id is not a tenant id"),
             Self::Records(refusal) => refusal.fmt(f),
             Self::Store(error) => write!(f, "reading the tenant's data failed: {error}"),
+            Self::Activation(error) => write!(f, "the invited membership could not be made active: {error}"),
         }
     }
 }
@@ -62,7 +72,7 @@ impl Refusal {
     fn to_error(&self) -> SignInError {
         match self {
             Self::Store(DataError::Corrupt(_)) => SignInError::NotAllowed,
-            Self::Store(_) => SignInError::Unavailable,
+            Self::Store(_) | Self::Activation(ActivationError::Unavailable(_)) => SignInError::Unavailable,
             _ => SignInError::NotAllowed,
         }
     }
@@ -86,15 +96,100 @@ impl TenantClaims {
     }
 }
 
-/// The trigger over a store.
-#[derive(Debug)]
-pub struct TokenClaims<S> {
-    store: S,
+/// Why an invited membership did not become active.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActivationError {
+    /// The users service refused (the membership changed meanwhile).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// No usable answer: the sign-in may be tried again.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
-impl<S: AuthorityStore> TokenClaims<S> {
-    pub fn new(store: S) -> Self {
-        Self { store }
+/// Makes an invited member's membership active (the users service owns
+/// memberships; the trigger only reads them).
+pub trait Activation: Send + Sync + 'static {
+    fn activate(&self, tenant: &TenantId, user: &UserId) -> impl Future<Output = Result<(), ActivationError>> + Send;
+}
+
+/// The users function's `ActivateInvited` command.
+impl Activation for UsersFunction {
+    async fn activate(&self, tenant: &TenantId, user: &UserId) -> Result<(), ActivationError> {
+        let command = InternalCommand::ActivateInvited {
+            tenant_id: *tenant,
+            user_id: *user,
+        };
+        match self.send(command).await {
+            Ok(InternalResponse::Activated { .. }) => Ok(()),
+            Ok(InternalResponse::Refused { status: 503, detail }) => Err(ActivationError::Unavailable(detail)),
+            Ok(InternalResponse::Refused { status, detail }) => {
+                Err(ActivationError::Refused(format!("{status}: {detail}")))
+            }
+            Ok(other) => Err(ActivationError::Unavailable(format!("unexpected answer {other:?}"))),
+            Err(error @ (InvokeError::Unavailable(_) | InvokeError::Misconfigured(_))) => {
+                Err(ActivationError::Unavailable(error.to_string()))
+            }
+        }
+    }
+}
+
+/// An in-memory [`Activation`] for tests: records the calls and answers
+/// what it was told to.
+#[derive(Debug, Default)]
+pub struct FakeActivation {
+    calls: std::sync::Mutex<Vec<(TenantId, UserId)>>,
+    failure: std::sync::Mutex<Option<ActivationError>>,
+}
+
+impl FakeActivation {
+    /// Every later call fails with `error` (`None`: succeeds).
+    pub fn fail_with(&self, error: Option<ActivationError>) {
+        *self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = error;
+    }
+
+    /// The activations asked for, in order.
+    pub fn calls(&self) -> Vec<(TenantId, UserId)> {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Activation for FakeActivation {
+    async fn activate(&self, tenant: &TenantId, user: &UserId) -> Result<(), ActivationError> {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((*tenant, *user));
+        match self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The trigger over a store of records and the users service.
+#[derive(Debug)]
+pub struct TokenClaims<S, A> {
+    store: S,
+    activation: A,
+}
+
+impl<S: AuthorityStore, A: Activation> TokenClaims<S, A> {
+    pub fn new(store: S, activation: A) -> Self {
+        Self { store, activation }
+    }
+
+    /// The activation (for tests).
+    pub fn activation(&self) -> &A {
+        &self.activation
     }
 
     /// The store (for tests).
@@ -163,7 +258,21 @@ impl<S: AuthorityStore> TokenClaims<S> {
         // The same records and rule as every API request (tenancy::authority), read now.
         let (membership, record) = tokio::join!(self.store.membership(&tenant, &user), self.store.tenant(&tenant));
         let (membership, record) = (membership.map_err(Refusal::Store)?, record.map_err(Refusal::Store)?);
+        // An invited member signing in is decided as the active member it
+        // becomes, and becomes it only if the rest of the decision allows.
+        let invited = membership.is_some_and(|m| m.status == MembershipStatus::Invited);
+        let membership = membership.map(|m| Membership {
+            status: if invited { MembershipStatus::Active } else { m.status },
+            ..m
+        });
         let (role, tier) = decide(record, membership).map_err(Refusal::Records)?;
+        if invited {
+            self.activation
+                .activate(&tenant, &user)
+                .await
+                .map_err(Refusal::Activation)?;
+            tracing::info!("first sign-in of an invited member: membership active");
+        }
         Ok(Some(TenantClaims {
             tenant_id: tenant,
             role,

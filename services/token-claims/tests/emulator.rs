@@ -11,7 +11,7 @@ use tenancy::authority::{DynamoAuthorityStore, membership_sort_key};
 use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::table::{TableSpec, WriteCondition};
 use tenancy::{TenantId, UserId};
-use token_claims::trigger::{SignInError, TENANT_ATTRIBUTE, TokenClaims};
+use token_claims::trigger::{FakeActivation, SignInError, TENANT_ATTRIBUTE, TokenClaims};
 
 const MEMBER_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_member.json");
 
@@ -113,11 +113,10 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
             .expect("seed membership");
     }
 
-    let trigger = TokenClaims::new(DynamoAuthorityStore::new(
-        config.tenant_dynamo_sessions(&sdk),
-        tenants_table,
-        memberships_table,
-    ));
+    let trigger = TokenClaims::new(
+        DynamoAuthorityStore::new(config.tenant_dynamo_sessions(&sdk), tenants_table, memberships_table),
+        FakeActivation::default(),
+    );
 
     let answered = trigger.handle(event_for(&ada, &active), "it").await.expect("allowed");
     let json = serde_json::to_value(&answered).expect("json");

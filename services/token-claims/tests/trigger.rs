@@ -8,7 +8,9 @@ use tenancy::MembershipStatus;
 use tenancy::TenantStatus;
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::{TenantId, TenantRole, TenantTier, UserId};
-use token_claims::trigger::{SignInError, TENANT_ATTRIBUTE, TokenClaims};
+use token_claims::trigger::{ActivationError, FakeActivation, SignInError, TENANT_ATTRIBUTE, TokenClaims};
+
+type Trigger = TokenClaims<MemoryAuthorityStore, FakeActivation>;
 
 const MEMBER_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_member.json");
 const PLATFORM_ADMIN_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_platform_admin.json");
@@ -37,7 +39,7 @@ fn record(status: TenantStatus, tier: TenantTier) -> TenantRecord {
 }
 
 /// A store where the fixture's member has `membership` in the fixture's tenant.
-fn trigger(membership: Option<Membership>, tenant: Option<TenantRecord>) -> TokenClaims<MemoryAuthorityStore> {
+fn trigger(membership: Option<Membership>, tenant: Option<TenantRecord>) -> Trigger {
     let store = MemoryAuthorityStore::default();
     if let Some(membership) = membership {
         store.set_membership(self::tenant(), member(), membership);
@@ -45,13 +47,10 @@ fn trigger(membership: Option<Membership>, tenant: Option<TenantRecord>) -> Toke
     if let Some(tenant) = tenant {
         store.set_tenant(self::tenant(), tenant);
     }
-    TokenClaims::new(store)
+    TokenClaims::new(store, FakeActivation::default())
 }
 
-async fn answer(
-    trigger: &TokenClaims<MemoryAuthorityStore>,
-    event: CognitoEventUserPoolsPreTokenGenV2,
-) -> Result<Value, SignInError> {
+async fn answer(trigger: &Trigger, event: CognitoEventUserPoolsPreTokenGenV2) -> Result<Value, SignInError> {
     let answered = trigger.handle(event, "test-request").await?;
     let json = serde_json::to_value(&answered).expect("the response serialises");
     // What goes back to Cognito is again a valid V2_0 event.
@@ -119,7 +118,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
     let active = || Some(record(TenantStatus::Active, TenantTier::Free));
     let member = |status| Some(membership(TenantRole::Member, status));
     type Edit = Box<dyn Fn(&mut CognitoEventUserPoolsPreTokenGenV2)>;
-    let cases: Vec<(&str, TokenClaims<MemoryAuthorityStore>, Edit)> = vec![
+    let cases: Vec<(&str, Trigger, Edit)> = vec![
         (
             "suspended tenant",
             trigger(
@@ -193,6 +192,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
         edit(&mut event);
         let outcome = answer(&trigger, event).await;
         assert_eq!(outcome, Err(SignInError::NotAllowed), "{name}");
+        assert!(trigger.activation().calls().is_empty(), "{name}: nothing activated");
     }
     assert_eq!(
         SignInError::NotAllowed.to_string(),
@@ -274,4 +274,67 @@ async fn an_outage_fails_the_sign_in_as_temporarily_unavailable() {
     );
     trigger.store().set_unavailable(false);
     assert!(answer(&trigger, event(MEMBER_FIXTURE)).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_invited_members_first_sign_in_makes_it_active_through_the_users_service() {
+    let trigger = trigger(
+        Some(membership(TenantRole::Admin, MembershipStatus::Invited)),
+        Some(record(TenantStatus::Active, TenantTier::Pro)),
+    );
+    let mut first = event(MEMBER_FIXTURE);
+    first.cognito_event_user_pools_header.trigger_source =
+        Some(CognitoEventUserPoolsPreTokenGenTriggerSource::NewPasswordChallenge);
+    let json = answer(&trigger, first).await.expect("allowed");
+    assert_eq!(
+        json["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]["tenant_role"],
+        "admin"
+    );
+    assert_eq!(trigger.activation().calls(), vec![(tenant(), member())]);
+}
+
+#[tokio::test]
+async fn an_invited_member_is_not_activated_into_a_suspended_tenant() {
+    let trigger = trigger(
+        Some(membership(TenantRole::Member, MembershipStatus::Invited)),
+        Some(record(TenantStatus::Suspended, TenantTier::Free)),
+    );
+    assert_eq!(
+        answer(&trigger, event(MEMBER_FIXTURE)).await,
+        Err(SignInError::NotAllowed)
+    );
+    assert!(trigger.activation().calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_activation_fails_the_sign_in() {
+    let trigger = trigger(
+        Some(membership(TenantRole::Member, MembershipStatus::Invited)),
+        Some(record(TenantStatus::Active, TenantTier::Free)),
+    );
+    trigger
+        .activation()
+        .fail_with(Some(ActivationError::Unavailable("no answer".into())));
+    assert_eq!(
+        answer(&trigger, event(MEMBER_FIXTURE)).await,
+        Err(SignInError::Unavailable),
+        "try again"
+    );
+    trigger
+        .activation()
+        .fail_with(Some(ActivationError::Refused("409: the membership is disabled".into())));
+    assert_eq!(
+        answer(&trigger, event(MEMBER_FIXTURE)).await,
+        Err(SignInError::NotAllowed)
+    );
+}
+
+#[tokio::test]
+async fn an_active_members_sign_in_activates_nothing() {
+    let trigger = trigger(
+        Some(membership(TenantRole::Member, MembershipStatus::Active)),
+        Some(record(TenantStatus::Active, TenantTier::Free)),
+    );
+    answer(&trigger, event(MEMBER_FIXTURE)).await.expect("allowed");
+    assert!(trigger.activation().calls().is_empty());
 }

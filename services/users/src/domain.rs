@@ -13,13 +13,20 @@ pub fn now() -> OffsetDateTime {
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
-/// A new, active membership at version 1.
-pub fn new_membership(user_id: UserId, email: String, role: TenantRole, at: OffsetDateTime) -> User {
+/// A new membership at version 1: `Active` for a first admin who chose its
+/// password, `Invited` for an invitee until its first sign-in.
+pub fn new_membership(
+    user_id: UserId,
+    email: String,
+    role: TenantRole,
+    status: MembershipStatus,
+    at: OffsetDateTime,
+) -> User {
     User {
         user_id,
         email,
         role,
-        status: MembershipStatus::Active,
+        status,
         version: 1,
         created_at: at,
         updated_at: at,
@@ -74,7 +81,7 @@ mod tests {
         User {
             role,
             status,
-            ..new_membership(UserId::generate(), "a@example.com".into(), role, now())
+            ..new_membership(UserId::generate(), "a@example.com".into(), role, status, now())
         }
     }
 
@@ -84,6 +91,7 @@ mod tests {
         use TenantRole::*;
         assert!(is_active_admin(&member(Admin, Active)));
         for (role, status) in [
+            (Admin, Invited),
             (Admin, Disabled),
             (Admin, Deleting),
             (Member, Active),
@@ -113,6 +121,12 @@ mod tests {
         );
         let user = member(Member, Active);
         assert_eq!(admins_delta(&user, &revise(&user, Admin, Active, at)), 1);
+        let invited_admin = member(Admin, Invited);
+        assert_eq!(
+            admins_delta(&invited_admin, &revise(&invited_admin, Admin, Active, at)),
+            1,
+            "an invited admin counts from its first sign-in"
+        );
     }
 
     #[test]

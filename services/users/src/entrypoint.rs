@@ -7,9 +7,11 @@ use http::StatusCode;
 use serde_json::Value;
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params, page_query, path_param,
+    answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
+    optional_idempotency_key, page_query, path_param,
 };
 use tenancy::password::PasswordPolicy;
+use tenancy::replay::{KeyedCreate, RememberedCreate};
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, TenantContext, TenantId, TenantTier};
 use tracing::Instrument as _;
@@ -23,7 +25,7 @@ use crate::domain::{
 use crate::store::{CounterChange, MembershipStore, Written};
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 10] = [
     "GET /users",
     "POST /users",
     "GET /users/me",
@@ -31,6 +33,8 @@ pub const ROUTES: [&str; 8] = [
     "PUT /users/{user_id}/role",
     "POST /users/{user_id}/disable",
     "POST /users/{user_id}/enable",
+    "POST /users/{user_id}/invitation",
+    "POST /users/{user_id}/password-reset",
     "DELETE /users/{user_id}",
 ];
 
@@ -131,6 +135,12 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                         InternalResponse::Discarded { users }
                     })
                 }
+                InternalCommand::ActivateInvited { tenant_id, user_id } => {
+                    record_tenant(&tracing::Span::current(), &tenant_id);
+                    self.activate_invited(&tenant_id, user_id)
+                        .await
+                        .map(|()| InternalResponse::Activated { user_id })
+                }
             };
             match result {
                 Ok(response) => response,
@@ -172,6 +182,8 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             "PUT /users/{user_id}/role" => self.change_role(&context, request).await,
             "POST /users/{user_id}/disable" => self.disable(&context, request).await,
             "POST /users/{user_id}/enable" => self.enable(&context, request).await,
+            "POST /users/{user_id}/invitation" => self.resend_invitation(&context, request).await,
+            "POST /users/{user_id}/password-reset" => self.reset_password(&context, request).await,
             _ => self.delete(&context, request).await,
         }
     }
@@ -225,17 +237,29 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
         only_query_params(request, &[])?;
+        let key = optional_idempotency_key(request)?;
         let input: InviteUser = json_body(request, MAX_REQUEST_BYTES)?;
         let email = normalize_email(&input.email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
         if let Some(password) = &input.temporary_password {
             self.check_password(password)?;
         }
         let tenant = context.tenant_id;
+        // With a key: a retry of an invitation that happened answers with its
+        // member. The temporary password takes no part (never hashed, stored).
+        let keyed = key.map(|key| {
+            let input = (&email, input.role, input.temporary_password.is_some());
+            KeyedCreate::new(&context.user_id, &key, &input)
+        });
+        if let Some(keyed) = &keyed
+            && let Some(remembered) = self.store.remembered(&tenant, &keyed.sort_key).await?
+        {
+            return self.repeat_invitation(context, keyed, &remembered).await;
+        }
         let max_users = context.tier.limits().max_users;
         // Early and non-binding (the transaction below decides): spares Cognito
         // a user that could not become a member anyway.
         if self.store.user_count(&tenant).await? >= max_users {
-            return Err(limit_exceeded(context.tier));
+            return Err(self.refusal_at_limit(context, &email).await?);
         }
         let new_user = NewUser {
             email: email.clone(),
@@ -247,12 +271,36 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             CreateOutcome::Created(user) => (user, true),
             CreateOutcome::Exists => (self.adoptable(context, &email).await?, false),
         };
-        let user = new_membership(directory_user.user_id, email, input.role, now());
-        let outcome = self.store.create(&tenant, &user, max_users).await;
+        let user = new_membership(
+            directory_user.user_id,
+            email,
+            input.role,
+            MembershipStatus::Invited,
+            now(),
+        );
+        let record = keyed.as_ref().map(|keyed| keyed.record(user.user_id, user.created_at));
+        let pair = keyed
+            .as_ref()
+            .zip(record.as_ref())
+            .map(|(keyed, record)| (keyed.sort_key.as_str(), record));
+        let outcome = self.store.create(&tenant, &user, max_users, pair).await;
         match outcome {
             Ok(Written::Done) => {
                 tracing::info!(user_id = %user.user_id, role = %user.role, adopted = !created_now, "user invited");
                 Ok(created(&format!("/users/{}", user.user_id), &user))
+            }
+            // A concurrent request with the same key won: answer as it did.
+            Ok(Written::KeyUsed) => {
+                if created_now {
+                    self.compensate(&tenant, &user).await;
+                }
+                let keyed = keyed.as_ref().ok_or(ApiError::Internal)?;
+                let remembered = self
+                    .store
+                    .remembered(&tenant, &keyed.sort_key)
+                    .await?
+                    .ok_or(ApiError::Internal)?;
+                self.repeat_invitation(context, keyed, &remembered).await
             }
             // Someone else's membership for this user: not ours to undo.
             Ok(Written::Exists) => Err(already_member()),
@@ -261,12 +309,43 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                     self.compensate(&tenant, &user).await;
                 }
                 Err(match other {
-                    Ok(Written::LimitReached) => limit_exceeded(context.tier),
+                    Ok(Written::LimitReached) => self.refusal_at_limit(context, &user.email).await?,
                     Err(error) => error.into(),
                     Ok(_) => ApiError::Internal,
                 })
             }
         }
+    }
+
+    /// The answer to an invitation whose idempotency key is remembered: the
+    /// same member for the same input, a conflict for other input.
+    async fn repeat_invitation(
+        &self,
+        context: &TenantContext,
+        keyed: &KeyedCreate,
+        remembered: &RememberedCreate,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        let id = UserId::parse(keyed.repeated_id(remembered)?).map_err(|_| ApiError::Internal)?;
+        let user = self.store.get(&context.tenant_id, id).await?.ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "the request with this Idempotency-Key invited user {id}, who has since been removed"
+            ))
+        })?;
+        tracing::info!(user_id = %id, "invitation repeated");
+        Ok(created(&format!("/users/{id}"), &user))
+    }
+
+    /// Why an invitation of `email` is refused when the tenant is at its user
+    /// limit: the real reason first (already a member, or the address is
+    /// taken), the limit only when the invitation could otherwise succeed.
+    async fn refusal_at_limit(&self, context: &TenantContext, email: &str) -> Result<ApiError, ApiError> {
+        Ok(match self.directory.get_user(email).await? {
+            Some(existing) if existing.tenant != Some(context.tenant_id) => {
+                ApiError::Conflict("this email address is already registered".into())
+            }
+            Some(existing) if self.store.get(&context.tenant_id, existing.user_id).await?.is_some() => already_member(),
+            _ => limit_exceeded(context.tier),
+        })
     }
 
     /// The existing directory user behind an email that is already taken, if
@@ -320,7 +399,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             return Ok(json_response(StatusCode::OK, &current));
         }
         let next = revise(&current, input.role, current.status, now());
-        self.replace(context, &current, &next, 0).await?;
+        self.replace(&context.tenant_id, &current, &next, 0).await?;
         tracing::info!(user_id = %id, role = %next.role, "role changed");
         Ok(json_response(StatusCode::OK, &next))
     }
@@ -333,9 +412,10 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         no_body(request)?;
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
-        let user = if current.status == MembershipStatus::Active {
+        // An invitee too: its first sign-in is blocked until it is enabled.
+        let user = if matches!(current.status, MembershipStatus::Active | MembershipStatus::Invited) {
             let next = revise(&current, current.role, MembershipStatus::Disabled, now());
-            self.replace(context, &current, &next, 0).await?;
+            self.replace(&context.tenant_id, &current, &next, 0).await?;
             next
         } else {
             current
@@ -360,8 +440,19 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
         let user = if current.status == MembershipStatus::Disabled {
-            let next = revise(&current, current.role, MembershipStatus::Active, now());
-            self.replace(context, &current, &next, 0).await?;
+            // Back to `invited` if it never signed in (its password is still
+            // the temporary one), else `active`.
+            let never_signed_in =
+                self.directory.get_user(&current.email).await?.is_some_and(|found| {
+                    found.user_id == current.user_id && found.password == PasswordState::Temporary
+                });
+            let status = if never_signed_in {
+                MembershipStatus::Invited
+            } else {
+                MembershipStatus::Active
+            };
+            let next = revise(&current, current.role, status, now());
+            self.replace(&context.tenant_id, &current, &next, 0).await?;
             next
         } else {
             current
@@ -387,7 +478,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             current
         } else {
             let next = revise(&current, current.role, MembershipStatus::Deleting, now());
-            self.replace(context, &current, &next, -1).await?;
+            self.replace(&context.tenant_id, &current, &next, -1).await?;
             next
         };
         // (2) The directory user, if it is still this one: its sessions
@@ -411,6 +502,87 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(no_content())
     }
 
+    /// Emails the invitation again, with a new temporary password (the old
+    /// one stops working): only before the member's first sign-in.
+    async fn resend_invitation(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let user = self.changeable(context, user_id(request)?).await?;
+        if user.status != MembershipStatus::Invited {
+            return Err(ApiError::Conflict(
+                "the member has signed in already; an invitation is only resent before the first sign-in".into(),
+            ));
+        }
+        if !self.directory_user_matches(&user).await? {
+            return Err(ApiError::Conflict(
+                "the member's sign-in account is gone; remove the member and invite them again".into(),
+            ));
+        }
+        // Execution role (Cognito is not tenant-scoped); the membership read
+        // with tenant credentials proved the user is in this tenant.
+        self.directory.resend_invitation(&user.email).await?;
+        tracing::info!(user_id = %user.user_id, "invitation resent");
+        Ok(json_response(StatusCode::ACCEPTED, &user))
+    }
+
+    /// Voids the member's password, ends its sessions and emails it a code to
+    /// choose a new one: only for a member who has signed in (is active).
+    async fn reset_password(
+        &self,
+        context: &TenantContext,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let user = self.changeable(context, user_id(request)?).await?;
+        match user.status {
+            MembershipStatus::Active => {}
+            MembershipStatus::Invited => {
+                return Err(ApiError::Conflict(
+                    "the member has not signed in yet; resend the invitation instead".into(),
+                ));
+            }
+            _ => {
+                return Err(ApiError::Conflict("the member is disabled; enable them first".into()));
+            }
+        }
+        if !self.directory_user_matches(&user).await? {
+            return Err(ApiError::Conflict(
+                "the member's sign-in account is gone; remove the member and invite them again".into(),
+            ));
+        }
+        // Execution role; see `resend_invitation`. Sessions end first: a reset
+        // usually means the password is known to someone else.
+        ignore_missing(self.directory.sign_out_everywhere(&user.email).await)?;
+        self.directory.reset_password(&user.email).await?;
+        tracing::info!(user_id = %user.user_id, "password reset");
+        Ok(json_response(StatusCode::ACCEPTED, &user))
+    }
+
+    /// The first sign-in of an invited member (from the token-claims
+    /// trigger): `invited` becomes `active`, and an admin starts counting.
+    async fn activate_invited(&self, tenant: &TenantId, id: UserId) -> Result<(), ApiError> {
+        let current = self
+            .store
+            .get(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+        match current.status {
+            MembershipStatus::Active => Ok(()),
+            MembershipStatus::Invited => {
+                let next = revise(&current, current.role, MembershipStatus::Active, now());
+                self.replace(tenant, &current, &next, 0).await?;
+                tracing::info!(user_id = %id, "invited member signed in: active");
+                Ok(())
+            }
+            status => Err(ApiError::Conflict(format!("the membership is {status}"))),
+        }
+    }
+
     /// The membership `id` of the caller's tenant, or 404.
     async fn existing(&self, context: &TenantContext, id: UserId) -> Result<User, ApiError> {
         self.store
@@ -431,20 +603,16 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     }
 
     /// Writes `next` over `current` with the counter changes that go with it.
-    async fn replace(&self, context: &TenantContext, current: &User, next: &User, users: i64) -> Result<(), ApiError> {
+    async fn replace(&self, tenant: &TenantId, current: &User, next: &User, users: i64) -> Result<(), ApiError> {
         let change = CounterChange {
             users,
             admins: admins_delta(current, next),
         };
-        match self
-            .store
-            .replace(&context.tenant_id, next, current.version, change)
-            .await?
-        {
+        match self.store.replace(tenant, next, current.version, change).await? {
             Written::Done => Ok(()),
             Written::LastAdmin => Err(ApiError::Conflict(LAST_ADMIN.into())),
             Written::Missing => Err(ApiError::NotFound("no such user".into())),
-            Written::Stale | Written::Exists | Written::LimitReached => Err(concurrent_change()),
+            Written::Stale | Written::Exists | Written::LimitReached | Written::KeyUsed => Err(concurrent_change()),
         }
     }
 
@@ -559,12 +727,18 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         if directory_user.password == PasswordState::Temporary {
             self.directory.set_permanent_password(&email, password).await?;
         }
-        let user = new_membership(directory_user.user_id, email, TenantRole::Admin, now());
-        match self.store.create(&tenant, &user, tier.limits().max_users).await? {
+        let user = new_membership(
+            directory_user.user_id,
+            email,
+            TenantRole::Admin,
+            MembershipStatus::Active,
+            now(),
+        );
+        match self.store.create(&tenant, &user, tier.limits().max_users, None).await? {
             // Exists: a retry of a registration whose membership was written.
             Written::Done | Written::Exists => Ok(user.user_id),
             Written::LimitReached => Err(limit_exceeded(tier)),
-            Written::LastAdmin | Written::Stale | Written::Missing => Err(ApiError::Internal),
+            Written::LastAdmin | Written::Stale | Written::Missing | Written::KeyUsed => Err(ApiError::Internal),
         }
     }
 }

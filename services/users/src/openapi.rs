@@ -26,6 +26,8 @@ use utoipa::OpenApi;
         ops::change_role,
         ops::disable_user,
         ops::enable_user,
+        ops::resend_invitation,
+        ops::reset_password,
         ops::delete_user
     ),
     components(schemas(Problem, GatewayMessage)),
@@ -71,8 +73,14 @@ mod ops {
         ))]
     pub fn list_users() {}
 
-    /// Invite a user into the caller's tenant (admins).
+    /// Invite a user into the caller's tenant (admins). With an `Idempotency-Key`, safe to retry: the
+    /// same key and input within a day answer with the member the first request made.
     #[utoipa::path(post, path = "/users", operation_id = "inviteUser", tag = "users",
+        params(
+            ("Idempotency-Key" = Option<String>, Header,
+                description = "Optional. A random value of 32 to 128 characters (`A-Z a-z 0-9 - _`) the client makes for this invitation and sends again, unchanged, with every retry of it; it is the caller's own",
+                pattern = "^[A-Za-z0-9_-]{32,128}$", min_length = 32, max_length = 128),
+        ),
         request_body(content = InviteUser, example = json!({
             "email": "new.member@example.com",
             "role": "member",
@@ -80,12 +88,12 @@ mod ops {
         })),
         security(("bearer" = [])),
         responses(
-            (status = 201, description = "Invited", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
-            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad email or temporary password, or a query parameter", body = Problem, content_type = "application/problem+json"),
+            (status = 201, description = "Invited: the member is `invited` until its first sign-in", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
+            (status = 400, description = "Invalid JSON, unknown or missing fields, a bad email or temporary password, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
                 content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, not an admin (by the current membership), the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's user limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "The email already belongs to a member of this tenant or is registered elsewhere, or a concurrent request changed the same data", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The email already belongs to a member of this tenant or is registered elsewhere (also at the user limit), the Idempotency-Key was used with other input or its member has since been removed, or a concurrent request changed the same data", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
@@ -161,7 +169,7 @@ mod ops {
         ))]
     pub fn disable_user() {}
 
-    /// Enable a disabled member (admins).
+    /// Enable a disabled member (admins): `active` again, or `invited` if it never signed in.
     #[utoipa::path(post, path = "/users/{user_id}/enable", operation_id = "enableUser", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
         security(("bearer" = [])),
@@ -177,6 +185,43 @@ mod ops {
             (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn enable_user() {}
+
+    /// Email the invitation again with a new temporary password (the old one
+    /// stops working); only before the member's first sign-in (admins).
+    #[utoipa::path(post, path = "/users/{user_id}/invitation", operation_id = "resendInvitation", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 202, description = "The invitation is on its way; the member, still `invited`", body = User),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The member has signed in already (not `invited`), is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn resend_invitation() {}
+
+    /// Reset a member's password: its password stops working, its sessions
+    /// end, and it is emailed a code to choose a new one (confirm-forgot-
+    /// password); only for an active member (admins).
+    #[utoipa::path(post, path = "/users/{user_id}/password-reset", operation_id = "resetUserPassword", tag = "users",
+        params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
+        security(("bearer" = [])),
+        responses(
+            (status = 202, description = "The code is on its way; the member", body = User),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The member has not signed in yet (resend the invitation), is disabled, is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn reset_password() {}
 
     /// Remove a member and its Cognito user (admins).
     #[utoipa::path(delete, path = "/users/{user_id}", operation_id = "deleteUser", tag = "users",

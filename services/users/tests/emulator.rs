@@ -281,6 +281,28 @@ async fn a_member_goes_through_its_whole_life() {
     assert_eq!(pool_bob.tenant.as_deref(), Some(tenant.to_string().as_str()));
     assert_eq!(pool_bob.email_verified.as_deref(), Some("true"));
     assert_eq!(pool_bob.status, "FORCE_CHANGE_PASSWORD");
+    assert_eq!(bob.status, MembershipStatus::Invited);
+    // Before the first sign-in there is no password to reset. (Resending
+    // goes through the gateway, which does Cognito's RESEND: moto alone
+    // would make a second user; services/cli/tests covers it.)
+    let route = "POST /users/{user_id}/password-reset";
+    let refused = stack.call(&admin_claims, route, Some(bob.user_id), None).await;
+    assert_eq!(refused.status_code, 409, "{}", text(&refused));
+    // The first sign-in (what the token-claims trigger asks for).
+    let activated = stack
+        .api
+        .handle_internal(
+            users_api::InternalCommand::ActivateInvited {
+                tenant_id: tenant,
+                user_id: bob.user_id,
+            },
+            "it",
+        )
+        .await;
+    assert_eq!(
+        activated,
+        users_api::InternalResponse::Activated { user_id: bob.user_id }
+    );
 
     let response = stack.call(&admin_claims, "GET /users", None, None).await;
     assert_eq!(response.status_code, 200, "{}", text(&response));
@@ -298,7 +320,7 @@ async fn a_member_goes_through_its_whole_life() {
             .await,
         200,
     );
-    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 2));
+    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 3));
 
     let route = "POST /users/{user_id}/disable";
     let disabled = user(&stack.call(&admin_claims, route, Some(bob.user_id), None).await, 200);
@@ -384,9 +406,20 @@ async fn the_tier_limit_holds() {
 
     // The transaction itself enforces the bound (what the early check cannot
     // under concurrency): nothing is written.
-    let extra = new_membership(UserId::generate(), unique("extra"), TenantRole::Member, now());
+    let extra = new_membership(
+        UserId::generate(),
+        unique("extra"),
+        TenantRole::Member,
+        MembershipStatus::Active,
+        now(),
+    );
     assert_eq!(
-        stack.api.store().create(&tenant, &extra, limit).await.expect("create"),
+        stack
+            .api
+            .store()
+            .create(&tenant, &extra, limit, None)
+            .await
+            .expect("create"),
         Written::LimitReached
     );
     assert_eq!(stack.api.store().get(&tenant, extra.user_id).await.expect("get"), None);

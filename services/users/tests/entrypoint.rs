@@ -21,7 +21,7 @@ use tenancy::{Problem, TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
 use users::entrypoint::UsersApi;
-use users::store::MemoryMembershipStore;
+use users::store::{MembershipStore as _, MemoryMembershipStore};
 use users_api::{InternalCommand, InternalResponse, UserList};
 
 const PASSWORD: &str = "Secret-passw0rd";
@@ -217,7 +217,24 @@ impl Harness {
         Caller::new(tenant, user_id, "admin", tier.as_str())
     }
 
+    /// Invites `address`, who then signs in for the first time (the
+    /// token-claims trigger's `ActivateInvited`): an active member.
     async fn invite(&self, admin: &Caller, address: &str, role: &str) -> User {
+        let invited = self.invite_only(admin, address, role).await;
+        self.first_sign_in(admin.tenant, &invited).await;
+        let active = self
+            .api
+            .store()
+            .get(&admin.tenant, invited.user_id)
+            .await
+            .expect("store")
+            .expect("membership");
+        assert_eq!(active.status, MembershipStatus::Active);
+        active
+    }
+
+    /// Invites `address`, who has not signed in yet.
+    async fn invite_only(&self, admin: &Caller, address: &str, role: &str) -> User {
         let response = self
             .call(Req {
                 route: "POST /users",
@@ -227,7 +244,24 @@ impl Harness {
             })
             .await;
         assert_eq!(response.status_code, 201, "{}", body_text(&response));
-        user_of(&response)
+        let user = user_of(&response);
+        assert_eq!(user.status, MembershipStatus::Invited);
+        user
+    }
+
+    /// An invited member's first sign-in: it chooses a password (Cognito),
+    /// and the token-claims trigger asks for `ActivateInvited`.
+    async fn first_sign_in(&self, tenant: TenantId, user: &User) -> InternalResponse {
+        self.directory().confirm(&user.email, "Chosen-passw0rd-1");
+        self.api
+            .handle_internal(
+                InternalCommand::ActivateInvited {
+                    tenant_id: tenant,
+                    user_id: user.user_id,
+                },
+                "first-sign-in",
+            )
+            .await
     }
 
     async fn on_user(&self, caller: &Caller, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
@@ -287,17 +321,88 @@ async fn every_route_works_for_an_admin() {
         })
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
-    let bob = user_of(&response);
-    assert_eq!(response.headers["location"], format!("/users/{}", bob.user_id).as_str());
+    let invited = user_of(&response);
     assert_eq!(
-        (bob.email.as_str(), bob.role, bob.status, bob.version),
-        ("bob@example.com", TenantRole::Member, MembershipStatus::Active, 1)
+        response.headers["location"],
+        format!("/users/{}", invited.user_id).as_str()
+    );
+    assert_eq!(
+        (invited.email.as_str(), invited.role, invited.status, invited.version),
+        ("bob@example.com", TenantRole::Member, MembershipStatus::Invited, 1)
     );
     let cognito = harness.directory().user("bob@example.com").expect("directory user");
-    assert_eq!(cognito.user_id, bob.user_id, "the user id is the Cognito sub");
+    assert_eq!(cognito.user_id, invited.user_id, "the user id is the Cognito sub");
     assert_eq!(cognito.tenant, Some(admin.tenant));
     assert!(cognito.email_verified && cognito.enabled && !cognito.message_suppressed);
+    assert_eq!(cognito.invitations_sent, 1);
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
+
+    // Before the first sign-in: the invitation can be resent; there is no
+    // password to reset, and no API access. Disabling blocks the first
+    // sign-in; enabling makes it an invitee again.
+    let resent = harness
+        .on_user(&admin, "POST /users/{user_id}/invitation", invited.user_id)
+        .await;
+    assert_eq!(resent.status_code, 202, "{}", body_text(&resent));
+    assert_eq!(user_of(&resent), invited);
+    assert_eq!(
+        harness
+            .directory()
+            .user("bob@example.com")
+            .expect("user")
+            .invitations_sent,
+        2
+    );
+    let refused = harness
+        .on_user(&admin, "POST /users/{user_id}/password-reset", invited.user_id)
+        .await;
+    assert!(assert_problem(&refused, 409).detail.contains("not signed in yet"));
+    let held = user_of(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/disable", invited.user_id)
+            .await,
+    );
+    assert_eq!((held.status, held.version), (MembershipStatus::Disabled, 2));
+    assert!(!harness.directory().user("bob@example.com").expect("user").enabled);
+    let invited = user_of(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/enable", invited.user_id)
+            .await,
+    );
+    assert_eq!((invited.status, invited.version), (MembershipStatus::Invited, 3));
+    assert!(harness.directory().user("bob@example.com").expect("user").enabled);
+    let not_yet = Caller::new(admin.tenant, invited.user_id, "member", "pro");
+    let me = harness
+        .call(Req {
+            route: "GET /users/me",
+            claims: not_yet.claims(),
+            ..Req::default()
+        })
+        .await;
+    assert_problem(&me, 403);
+
+    // The first sign-in (the token-claims trigger) makes it active, once.
+    assert_eq!(
+        harness.first_sign_in(admin.tenant, &invited).await,
+        InternalResponse::Activated {
+            user_id: invited.user_id
+        }
+    );
+    assert_eq!(
+        harness.first_sign_in(admin.tenant, &invited).await,
+        InternalResponse::Activated {
+            user_id: invited.user_id
+        },
+        "safe to repeat"
+    );
+    let bob = user_of(&harness.on_user(&admin, "GET /users/{user_id}", invited.user_id).await);
+    assert_eq!((bob.status, bob.version), (MembershipStatus::Active, 4));
+    assert_problem(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/invitation", bob.user_id)
+            .await,
+        409,
+    );
 
     // List, get, me.
     let list = harness.list(&admin, None).await;
@@ -319,7 +424,7 @@ async fn every_route_works_for_an_admin() {
 
     // Promote: the admins counter follows.
     let promoted = user_of(&harness.set_role(&admin, bob.user_id, "admin").await);
-    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 2));
+    assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 5));
     assert_eq!(harness.counters(&admin.tenant), (2, 2));
     // The same role again changes nothing.
     assert_eq!(user_of(&harness.set_role(&admin, bob.user_id, "admin").await), promoted);
@@ -330,10 +435,10 @@ async fn every_route_works_for_an_admin() {
             .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
             .await,
     );
-    assert_eq!((disabled.status, disabled.version), (MembershipStatus::Disabled, 3));
+    assert_eq!((disabled.status, disabled.version), (MembershipStatus::Disabled, 6));
     let cognito = harness.directory().user("bob@example.com").expect("directory user");
     assert!(!cognito.enabled);
-    assert_eq!(cognito.sign_outs, 1);
+    assert_eq!(cognito.sign_outs, 2, "one for the invitee held earlier");
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
     // Idempotent: the same answer, Cognito calls repeated, no new version.
     let again = harness
@@ -341,6 +446,13 @@ async fn every_route_works_for_an_admin() {
         .await;
     assert_eq!(user_of(&again), disabled);
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
+    // A disabled member's password is not reset.
+    assert_problem(
+        &harness
+            .on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id)
+            .await,
+        409,
+    );
 
     // Enable.
     let enabled = user_of(
@@ -348,9 +460,22 @@ async fn every_route_works_for_an_admin() {
             .on_user(&admin, "POST /users/{user_id}/enable", bob.user_id)
             .await,
     );
-    assert_eq!((enabled.status, enabled.version), (MembershipStatus::Active, 4));
+    assert_eq!((enabled.status, enabled.version), (MembershipStatus::Active, 7));
     assert!(harness.directory().user("bob@example.com").expect("user").enabled);
     assert_eq!(harness.counters(&admin.tenant), (2, 2));
+
+    // Password reset: sessions end and a code is sent; the membership stays.
+    let reset = harness
+        .on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id)
+        .await;
+    assert_eq!(reset.status_code, 202, "{}", body_text(&reset));
+    assert_eq!(user_of(&reset), enabled);
+    let cognito = harness.directory().user("bob@example.com").expect("user");
+    assert_eq!(
+        (cognito.reset_codes_sent, cognito.sign_outs),
+        (1, 4),
+        "one more sign-out"
+    );
 
     // Delete: membership and Cognito user gone, counters follow.
     let response = harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await;
@@ -387,7 +512,19 @@ async fn an_invitation_with_a_temporary_password_sends_no_message() {
     assert!(cognito.message_suppressed);
     assert_eq!(cognito.password, PasswordState::Temporary);
     assert_eq!(cognito.password_value.as_deref(), Some("Temp-passw0rd"));
-    assert_eq!(harness.counters(&admin.tenant), (2, 2), "an invited admin counts");
+    assert_eq!(cognito.invitations_sent, 0);
+    assert_eq!(user_of(&response).status, MembershipStatus::Invited);
+    assert_eq!(
+        harness.counters(&admin.tenant),
+        (2, 1),
+        "an invited admin counts as an admin from its first sign-in"
+    );
+    let carol = user_of(&response);
+    assert_eq!(
+        harness.first_sign_in(admin.tenant, &carol).await,
+        InternalResponse::Activated { user_id: carol.user_id }
+    );
+    assert_eq!(harness.counters(&admin.tenant), (2, 2));
 }
 
 #[tokio::test]
@@ -550,6 +687,27 @@ async fn the_tier_limits_the_number_of_users() {
     assert_eq!(harness.store().snapshot(), store_before);
     assert_eq!(harness.counters(&admin.tenant), (limit, 1));
 
+    // At the limit the real reason still comes first: inviting a member
+    // again, or an address of another tenant, is a conflict.
+    let other = harness.tenant(TenantTier::Free).await;
+    harness.invite(&other, "elsewhere@example.com", "member").await;
+    for (address, says) in [
+        (email("user2"), "already belongs to a member"),
+        ("elsewhere@example.com".to_owned(), "already registered"),
+    ] {
+        let again = harness
+            .call(Req {
+                route: "POST /users",
+                body: Some(json!({"email": address, "role": "member"}).to_string()),
+                claims: admin.claims(),
+                ..Req::default()
+            })
+            .await;
+        let problem = assert_problem(&again, 409);
+        assert!(problem.detail.contains(says), "{address}: {}", problem.detail);
+    }
+    assert_eq!(harness.counters(&admin.tenant), (limit, 1), "nothing written");
+
     // Deleting frees room.
     let victim = harness
         .list(&admin, None)
@@ -624,6 +782,8 @@ async fn an_existing_email_is_adopted_refused_or_reported() {
         message_suppressed: false,
         enabled: true,
         sign_outs: 0,
+        invitations_sent: 0,
+        reset_codes_sent: 0,
     };
     harness.directory().insert("erin@example.com", leftover.clone());
     let erin = harness.invite(&admin, "erin@example.com", "member").await;
@@ -1663,4 +1823,48 @@ async fn a_password_the_pool_would_refuse_is_refused_first_with_the_rule() {
     assert_eq!(response.status_code, 400);
     assert!(body_text(&response).contains(&PasswordPolicy::default().to_string()));
     assert!(harness.directory().user(&email("temp")).is_none());
+}
+
+/// A retried invitation with its `Idempotency-Key` answers with the member
+/// it made, never "already a member"; the key with other input is refused.
+#[tokio::test]
+async fn an_invitation_with_an_idempotency_key_is_safe_to_retry() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let key = "k".repeat(48);
+    let invite = |address: &str, role: &str, key: &str| Req {
+        route: "POST /users",
+        body: Some(json!({"email": address, "role": role}).to_string()),
+        claims: admin.claims(),
+        header: Some(("idempotency-key", key.to_owned())),
+        ..Req::default()
+    };
+    let first = harness.call(invite("dan@example.com", "member", &key)).await;
+    assert_eq!(first.status_code, 201, "{}", body_text(&first));
+    let dan = user_of(&first);
+    let again = harness.call(invite(" DAN@example.com", "member", &key)).await;
+    assert_eq!(again.status_code, 201, "the same request: {}", body_text(&again));
+    assert_eq!(user_of(&again), dan);
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    assert_eq!(
+        harness
+            .directory()
+            .user("dan@example.com")
+            .expect("user")
+            .invitations_sent,
+        1
+    );
+    assert_eq!(harness.counters(&admin.tenant), (2, 1), "one member more");
+
+    let other = harness.call(invite("dan@example.com", "admin", &key)).await;
+    assert!(assert_problem(&other, 409).detail.contains("different request"));
+    // Without the key the same invitation is what it is: already a member.
+    let plain = harness
+        .call(Req {
+            header: None,
+            ..invite("dan@example.com", "member", &key)
+        })
+        .await;
+    assert!(assert_problem(&plain, 409).detail.contains("already belongs"));
+    assert_problem(&harness.call(invite("eve@example.com", "member", "bad key")).await, 400);
 }

@@ -10,8 +10,8 @@ locals {
 }
 
 # Partition key = tenant id: the tenant role's LeadingKeys condition confines
-# every item access to the caller's tenant. Sort key `sk`: `note#<uuid>` items
-# and the tenant's `usage` counter item.
+# every item access to the caller's tenant. Sort key `sk`: `note#<uuid>` items,
+# the tenant's `usage` counter item and remembered creates (`request#...`).
 resource "aws_dynamodb_table" "notes" {
   #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key (aws/dynamodb). Tenant isolation is IAM's job (LeadingKeys on the tenant role), not per-key; a customer-managed key would add a key policy every reader must be granted, for no isolation gain here.
   name                        = "${var.name_prefix}-notes"
@@ -28,6 +28,13 @@ resource "aws_dynamodb_table" "notes" {
   attribute {
     name = "sk"
     type = "S"
+  }
+
+  # Creates made with an Idempotency-Key are remembered for a day
+  # (`request#...` items, tenancy::replay); DynamoDB removes them after.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   point_in_time_recovery {

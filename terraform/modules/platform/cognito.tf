@@ -9,6 +9,29 @@ resource "aws_cognito_user_pool" "this" {
   # address before its owner is registered or invited.
   admin_create_user_config {
     allow_admin_create_user_only = true
+
+    # An invitation without a temporary password from the admin: Cognito
+    # makes one and emails it with the username.
+    invite_message_template {
+      email_subject = var.user_messages.invitation_subject
+      email_message = var.user_messages.invitation_message
+    }
+  }
+
+  # The code for a forgotten password (ForgotPassword) or an admin's reset
+  # (AdminResetUserPassword); ConfirmForgotPassword takes it.
+  verification_message_template {
+    default_email_option = "CONFIRM_WITH_CODE"
+    email_subject        = var.user_messages.code_subject
+    email_message        = var.user_messages.code_message
+  }
+
+  email_configuration {
+    email_sending_account  = var.email_sending.account
+    source_arn             = var.email_sending.ses_source_arn
+    from_email_address     = var.email_sending.from_address
+    reply_to_email_address = var.email_sending.reply_to_address
+    configuration_set      = var.email_sending.configuration_set
   }
 
   # The V2_0 pre-token-generation event (claims in the access token too)

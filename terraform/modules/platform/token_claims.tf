@@ -2,7 +2,9 @@
 # pool references it, so the platform deploys it (with the package the
 # token-claims crate builds). It reads the tenant record and the membership
 # with tenant-scoped credentials (the tenant role, through the users and
-# tenants services' tenant-data policies); its execution role has nothing else.
+# tenants services' tenant-data policies). At an invited member's first
+# sign-in it asks the users service, which owns memberships, to make the
+# membership active (Lambda Invoke, below); its execution role has nothing else.
 module "token_claims" {
   source = "../lambda-service"
 
@@ -20,13 +22,35 @@ module "token_claims" {
   # Table names follow the service modules' convention; those roots apply
   # after this one, so the names cannot come from their outputs.
   environment = {
-    TENANTS_TABLE     = "${var.name_prefix}-tenants"
-    MEMBERSHIPS_TABLE = "${var.name_prefix}-memberships"
-    TENANT_ROLE_ARN   = aws_iam_role.tenant.arn
-    RUST_LOG          = var.log_level
+    TENANTS_TABLE       = "${var.name_prefix}-tenants"
+    MEMBERSHIPS_TABLE   = "${var.name_prefix}-memberships"
+    TENANT_ROLE_ARN     = aws_iam_role.tenant.arn
+    USERS_FUNCTION_NAME = local.users_function_name
+    RUST_LOG            = var.log_level
   }
 
   # No routes: no API integration, routes or API invoke permission.
+}
+
+# The users function by its conventional name: the users root applies after
+# this one.
+locals {
+  users_function_name = "${var.name_prefix}-users"
+  users_function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.users_function_name}"
+}
+
+data "aws_iam_policy_document" "token_claims_activation" {
+  statement {
+    sid       = "ActivateInvitedMembers"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.users_function_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "token_claims_activation" {
+  name   = "token-claims-activation"
+  role   = aws_iam_role.execution["token-claims"].id
+  policy = data.aws_iam_policy_document.token_claims_activation.json
 }
 
 # Cognito invokes the trigger; only this pool may.

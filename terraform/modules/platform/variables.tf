@@ -182,3 +182,24 @@ variable "password_policy" {
     require_symbols   = bool
   })
 }
+
+variable "user_messages" {
+  description = "What Cognito emails users (the platform root's user_messages, defaults and validation there)."
+  type = object({
+    invitation_subject = string
+    invitation_message = string
+    code_subject       = string
+    code_message       = string
+  })
+}
+
+variable "email_sending" {
+  description = "How Cognito sends email (the platform root's email_sending, defaults and validation there)."
+  type = object({
+    account           = string
+    ses_source_arn    = string
+    from_address      = string
+    reply_to_address  = string
+    configuration_set = string
+  })
+}

@@ -8,6 +8,8 @@ locals {
     "PUT /users/{user_id}/role",
     "POST /users/{user_id}/disable",
     "POST /users/{user_id}/enable",
+    "POST /users/{user_id}/invitation",
+    "POST /users/{user_id}/password-reset",
     "DELETE /users/{user_id}",
   ]
   # The platform names every execution role "<name_prefix>-<service>-exec".
@@ -32,6 +34,13 @@ resource "aws_dynamodb_table" "memberships" {
   attribute {
     name = "sk"
     type = "S"
+  }
+
+  # Creates made with an Idempotency-Key are remembered for a day
+  # (`request#...` items, tenancy::replay); DynamoDB removes them after.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   point_in_time_recovery {
@@ -81,6 +90,7 @@ data "aws_iam_policy_document" "execution_extra" {
       "cognito-idp:AdminDeleteUser",
       "cognito-idp:AdminDisableUser",
       "cognito-idp:AdminEnableUser",
+      "cognito-idp:AdminResetUserPassword",
       "cognito-idp:AdminSetUserPassword",
       "cognito-idp:AdminUserGlobalSignOut",
     ]

@@ -355,22 +355,25 @@ impl Stack {
     /// `local/stack.sh gateway-start` has the gateway write for its port
     /// (`.local/gateway-<port>/operator-secret`).
     pub fn operator_secret(&self) -> Result<String> {
-        let path = match std::env::var_os("LOCAL_GATEWAY_OPERATOR_SECRET_FILE") {
-            Some(path) => std::path::PathBuf::from(path),
-            None => {
-                let port = url::Url::parse(&self.settings.gateway)
-                    .ok()
-                    .and_then(|url| url.port_or_known_default())
-                    .ok_or_else(|| Error(format!("no port in {}", self.settings.gateway)))?;
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../.local")
-                    .join(format!("gateway-{port}"))
-                    .join("operator-secret")
-            }
-        };
+        let path = self.operator_secret_path()?;
         std::fs::read_to_string(&path)
             .map(|secret| secret.trim().to_owned())
             .map_err(|e| Error(format!("the gateway's operator secret {}: {e}", path.display())))
+    }
+
+    /// Where the operator secret is (see [`Stack::operator_secret`]).
+    pub fn operator_secret_path(&self) -> Result<std::path::PathBuf> {
+        if let Some(path) = std::env::var_os("LOCAL_GATEWAY_OPERATOR_SECRET_FILE") {
+            return Ok(std::path::PathBuf::from(path));
+        }
+        let port = url::Url::parse(&self.settings.gateway)
+            .ok()
+            .and_then(|url| url.port_or_known_default())
+            .ok_or_else(|| Error(format!("no port in {}", self.settings.gateway)))?;
+        Ok(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../.local")
+            .join(format!("gateway-{port}"))
+            .join("operator-secret"))
     }
 
     /// Invokes a function of the stack (`saas-local-<service>`) through the
@@ -637,7 +640,8 @@ impl Stack {
     }
 
     /// Invites a user into the admin's tenant with a temporary password
-    /// (`POST /users`), then signs them in for the first time (new password).
+    /// (`POST /users`), then signs them in for the first time (new password),
+    /// which makes the member active; `user` is the member as it is then.
     pub async fn invite(
         &self,
         admin: &Api,
@@ -657,6 +661,8 @@ impl Stack {
             .expect_json(201)?;
         let password = strong_password();
         let tokens = self.sign_in_first_time(&email, &temporary, &password).await?;
+        // The first sign-in made the membership active: the record as it is now.
+        let user: User = admin.get_user(user.user_id).await?.expect_json(200)?;
         Ok(Invited {
             user,
             member: self.member_from(&email, &password, tokens),

@@ -130,6 +130,17 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
         assert_eq!(note.version, 1);
         created.push(note.id);
     }
+    // A create sent again with its idempotency key answers with the same
+    // note (what a retry after a lost answer does); no second note appears.
+    let key = IdempotencyKey::generate();
+    let extra = CreateNote {
+        title: "once".to_owned(),
+        body: "only".to_owned(),
+    };
+    let once = notes.create_with_key(&extra, &key).await.expect("create");
+    let again = notes.create_with_key(&extra, &key).await.expect("repeat");
+    assert_eq!(again, once);
+    notes.delete(once.id).await.expect("delete");
 
     // Several pages: 7 notes, 2 per page = 4 requests, newest first.
     let first = notes.list_page(Some(2), None).await.expect("first page");
@@ -212,7 +223,12 @@ async fn users_client_covers_every_route_and_the_admin_rules() {
     assert_eq!((me.user_id, me.role), (registered.admin_user_id, TenantRole::Admin));
 
     let (invited, member_api) = fixture.member(&users, TenantRole::Member).await;
-    assert_eq!(invited.status, MembershipStatus::Active);
+    assert_eq!(invited.status, MembershipStatus::Invited);
+    assert_eq!(
+        users.get(invited.user_id).await.expect("get").status,
+        MembershipStatus::Active,
+        "the first sign-in made it active"
+    );
     let (_, _) = fixture.member(&users, TenantRole::Member).await;
 
     // Three members, one per page.
@@ -249,6 +265,35 @@ async fn users_client_covers_every_route_and_the_admin_rules() {
         users.change_role(me.user_id, TenantRole::Member).await,
         Err(Error::Conflict(_))
     ));
+
+    // Invitations and password resets: each only in its state.
+    let pending = users
+        .invite(&InviteUser {
+            email: format!("{}@members.example.com", fixture.stack.unique("pending")),
+            role: TenantRole::Member,
+            temporary_password: None,
+        })
+        .await
+        .expect("invite without a password");
+    let resent = users.resend_invitation(pending.user_id).await.expect("resend");
+    assert_eq!(
+        (resent.user_id, resent.status),
+        (pending.user_id, MembershipStatus::Invited)
+    );
+    assert!(matches!(
+        users.reset_password(pending.user_id).await,
+        Err(Error::Conflict(_))
+    ));
+    let reset = users.reset_password(invited.user_id).await.expect("reset");
+    assert_eq!(
+        (reset.user_id, reset.status),
+        (invited.user_id, MembershipStatus::Active)
+    );
+    assert!(matches!(
+        users.resend_invitation(invited.user_id).await,
+        Err(Error::Conflict(_))
+    ));
+    users.remove(pending.user_id).await.expect("remove the invitee");
 
     users.remove(invited.user_id).await.expect("remove");
     assert!(matches!(users.get(invited.user_id).await, Err(Error::NotFound(_))));

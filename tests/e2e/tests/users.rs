@@ -52,7 +52,7 @@ async fn the_user_lifecycle() {
     assert!(reply.headers.contains_key("location"), "{reply:?}");
     let bob: User = reply.json().expect("user");
     assert_eq!(bob.email, email.to_lowercase(), "emails are normalised");
-    assert_eq!((bob.role, bob.status), (TenantRole::Member, MembershipStatus::Active));
+    assert_eq!((bob.role, bob.status), (TenantRole::Member, MembershipStatus::Invited));
     // The temporary password alone does not give tokens.
     match stack.sign_in(&email, &temporary).await {
         Err(SignInError::Challenge(name)) => assert_eq!(name, "NEW_PASSWORD_REQUIRED"),
@@ -73,6 +73,11 @@ async fn the_user_lifecycle() {
     let bob_api = stack.api(tokens.access_token.clone());
     let bob_me: User = bob_api.me().await.expect("me").expect_json(200).expect("200");
     assert_eq!(bob_me.user_id, bob.user_id);
+    assert_eq!(
+        (bob_me.status, bob_me.version),
+        (MembershipStatus::Active, 2),
+        "the first sign-in made the membership active"
+    );
 
     // Inviting the same email again: 409.
     admin
@@ -143,7 +148,8 @@ async fn the_user_lifecycle() {
         .expect("get")
         .expect_json(200)
         .expect("200");
-    assert_eq!(got, bob);
+    assert_eq!(got, bob_me, "as the member sees itself");
+    let bob = got;
     let promoted: User = admin
         .change_role(
             bob.user_id,

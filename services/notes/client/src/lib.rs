@@ -5,7 +5,7 @@ use notes_api::NoteList;
 pub use notes_api::{
     CreateNote, DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE, MAX_TITLE_CHARS, Note, NoteId, UpdateNote,
 };
-pub use saas_client::{ApiClient, Error, Page};
+pub use saas_client::{ApiClient, Error, IdempotencyKey, Page};
 use saas_client::{Method, paginate};
 
 /// How many times [`NotesClient::modify`] re-reads and re-applies a change
@@ -43,9 +43,21 @@ impl NotesClient {
         paginate(move |cursor| async move { self.list_page(page_size, cursor.as_deref()).await })
     }
 
-    /// `POST /notes` (not retried: a repeat would create a second note).
+    /// `POST /notes`, with a new idempotency key: retried like a read (a
+    /// retry answers with the note the first attempt made, never a second).
     pub async fn create(&self, note: &CreateNote) -> Result<Note, Error> {
-        self.api.call(Method::POST, &["notes"]).json(note)?.send().await
+        self.create_with_key(note, &IdempotencyKey::generate()).await
+    }
+
+    /// `POST /notes` with the caller's `key`: the same key and note, sent
+    /// again later (within a day), answer with the same note.
+    pub async fn create_with_key(&self, note: &CreateNote, key: &IdempotencyKey) -> Result<Note, Error> {
+        self.api
+            .call(Method::POST, &["notes"])
+            .idempotency_key(key)
+            .json(note)?
+            .send()
+            .await
     }
 
     /// `GET /notes/{note_id}`.

@@ -6,9 +6,11 @@ use time::OffsetDateTime;
 
 use super::{Created, NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
+use tenancy::replay::{Remember, RememberedCreate};
 
 /// The notes table: partition key `tenant_id`, sort key `sk`, holding
-/// `note#<id>` items and the tenant's `usage` counter item.
+/// `note#<id>` items, the tenant's `usage` counter item and remembered creates
+/// (`request#...`, expiring by the table's TTL on `expires_at`).
 pub fn notes_table(name: impl Into<String>) -> TableSpec {
     TableSpec {
         name: name.into(),
@@ -107,18 +109,34 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
         })
     }
 
-    async fn create(&self, tenant: &TenantId, note: &Note, limit: i64) -> Result<Created, DataError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        note: &Note,
+        limit: i64,
+        remember: Option<Remember<'_>>,
+    ) -> Result<Created, DataError> {
         let session = self.sessions.get(tenant).await?;
         let table = session.table(&self.table);
-        let writes = vec![
-            table.put_write(&sort_key(note.id), &NoteItem::from(note), WriteCondition::Absent)?,
-            table.count_write(USAGE, NOTE_COUNT, 1, 0..=limit)?,
-        ];
+        let mut writes = Vec::with_capacity(3);
+        // First: a key already remembered wins over the limit.
+        if let Some((key, remembered)) = remember {
+            writes.push(table.put_write(key, remembered, WriteCondition::Absent)?);
+        }
+        writes.push(table.put_write(&sort_key(note.id), &NoteItem::from(note), WriteCondition::Absent)?);
+        let counter = writes.len();
+        writes.push(table.count_write(USAGE, NOTE_COUNT, 1, 0..=limit)?);
         match table.transact(writes).await {
             Ok(()) => Ok(Created::Yes),
-            Err(DataError::ConditionFailed { index: 1, .. }) => Ok(Created::LimitReached),
+            Err(DataError::ConditionFailed { index: 0, .. }) if remember.is_some() => Ok(Created::KeyUsed),
+            Err(DataError::ConditionFailed { index, .. }) if index == counter => Ok(Created::LimitReached),
             Err(other) => Err(other),
         }
+    }
+
+    async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
+        let session = self.sessions.get(tenant).await?;
+        session.table(&self.table).get::<RememberedCreate>(sort_key).await
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {

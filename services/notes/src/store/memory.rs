@@ -3,6 +3,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tenancy::TenantId;
+use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
 use super::{Created, NotePage, NoteStore};
@@ -15,6 +16,7 @@ type Notes = BTreeMap<(TenantId, NoteId), Note>;
 #[derive(Debug, Default)]
 pub struct MemoryNoteStore {
     notes: Mutex<Notes>,
+    remembered: Mutex<BTreeMap<(TenantId, String), RememberedCreate>>,
     unavailable: AtomicBool,
 }
 
@@ -68,8 +70,23 @@ impl NoteStore for MemoryNoteStore {
         })
     }
 
-    async fn create(&self, tenant: &TenantId, note: &Note, limit: i64) -> Result<Created, DataError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        note: &Note,
+        limit: i64,
+        remember: Option<Remember<'_>>,
+    ) -> Result<Created, DataError> {
         let mut notes = self.locked()?;
+        let mut remembered = self
+            .remembered
+            .lock()
+            .map_err(|_| DataError::Unavailable("poisoned lock".into()))?;
+        if let Some((key, _)) = remember
+            && remembered.contains_key(&(*tenant, key.to_owned()))
+        {
+            return Ok(Created::KeyUsed);
+        }
         if notes.contains_key(&(*tenant, note.id)) {
             return Err(DataError::ConditionFailed { index: 0, exists: true });
         }
@@ -78,7 +95,20 @@ impl NoteStore for MemoryNoteStore {
             return Ok(Created::LimitReached);
         }
         notes.insert((*tenant, note.id), note.clone());
+        if let Some((key, record)) = remember {
+            remembered.insert((*tenant, key.to_owned()), record.clone());
+        }
         Ok(Created::Yes)
+    }
+
+    async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
+        let _available = self.locked()?;
+        Ok(self
+            .remembered
+            .lock()
+            .map_err(|_| DataError::Unavailable("poisoned lock".into()))?
+            .get(&(*tenant, sort_key.to_owned()))
+            .cloned())
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {

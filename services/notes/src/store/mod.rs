@@ -7,6 +7,7 @@ mod memory;
 use std::future::Future;
 
 use tenancy::TenantId;
+use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
 pub use dynamo::DynamoNoteStore;
@@ -20,6 +21,9 @@ pub enum Created {
     Yes,
     /// The tenant already has `limit` notes; nothing was written.
     LimitReached,
+    /// The create's idempotency key is remembered already (a concurrent
+    /// request with it won); nothing was written.
+    KeyUsed,
 }
 
 /// One page of notes, newest first.
@@ -41,13 +45,22 @@ pub trait NoteStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<NotePage, DataError>> + Send;
 
     /// Stores a new note unless the tenant already has `limit` notes; fails if
-    /// its id is taken. The count is kept atomically with the notes.
+    /// its id is taken. The count is kept atomically with the notes, and so is
+    /// the remembered create, if any (written only if absent).
     fn create(
         &self,
         tenant: &TenantId,
         note: &Note,
         limit: i64,
+        remember: Option<Remember<'_>>,
     ) -> impl Future<Output = Result<Created, DataError>> + Send;
+
+    /// The create remembered under `sort_key`, if any.
+    fn remembered(
+        &self,
+        tenant: &TenantId,
+        sort_key: &str,
+    ) -> impl Future<Output = Result<Option<RememberedCreate>, DataError>> + Send;
 
     fn get(&self, tenant: &TenantId, id: NoteId) -> impl Future<Output = Result<Option<Note>, DataError>> + Send;
 

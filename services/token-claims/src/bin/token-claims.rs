@@ -11,6 +11,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tenancy::authority::DynamoAuthorityStore;
 use tenancy::config::{TenancyConfig, load_aws_config, required_env};
 use token_claims::trigger::TokenClaims;
+use users_api::invoke::UsersFunction;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -18,12 +19,12 @@ async fn main() -> Result<(), Error> {
     let tenancy = TenancyConfig::from_env("token-claims")?;
     let tenants_table = required_env("TENANTS_TABLE")?;
     let memberships_table = required_env("MEMBERSHIPS_TABLE")?;
+    let users_function = required_env("USERS_FUNCTION_NAME")?;
     let sdk = load_aws_config().await;
-    let trigger = Arc::new(TokenClaims::new(DynamoAuthorityStore::new(
-        tenancy.tenant_dynamo_sessions(&sdk),
-        tenants_table,
-        memberships_table,
-    )));
+    let trigger = Arc::new(TokenClaims::new(
+        DynamoAuthorityStore::new(tenancy.tenant_dynamo_sessions(&sdk), tenants_table, memberships_table),
+        UsersFunction::new(aws_sdk_lambda::Client::new(&sdk), users_function),
+    ));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<CognitoEventUserPoolsPreTokenGenV2>| {
             let trigger = Arc::clone(&trigger);

@@ -7,6 +7,9 @@ use time::OffsetDateTime;
 
 pub use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 
+#[cfg(feature = "invoke")]
+pub mod invoke;
+
 /// Longest email address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
 
@@ -96,6 +99,10 @@ pub enum InternalCommand {
     /// was). Refused (409) when the tenant has a record, so no finished tenant
     /// can lose its users. Safe to repeat.
     DiscardRegistration { tenant_id: TenantId, admin_email: String },
+    /// An invited member signed in for the first time (the token-claims
+    /// trigger): its membership becomes active. Safe to repeat; refused
+    /// (409) for a membership that is neither invited nor active.
+    ActivateInvited { tenant_id: TenantId, user_id: UserId },
 }
 
 /// Never prints the password.
@@ -120,6 +127,11 @@ impl std::fmt::Debug for InternalCommand {
                 .field("tenant_id", tenant_id)
                 .field("admin_email", admin_email)
                 .finish(),
+            Self::ActivateInvited { tenant_id, user_id } => f
+                .debug_struct("ActivateInvited")
+                .field("tenant_id", tenant_id)
+                .field("user_id", user_id)
+                .finish(),
         }
     }
 }
@@ -138,6 +150,10 @@ pub enum InternalResponse {
     /// [`InternalCommand::DiscardRegistration`] done: this many users removed.
     Discarded {
         users: u32,
+    },
+    /// [`InternalCommand::ActivateInvited`] done: the membership is active.
+    Activated {
+        user_id: UserId,
     },
     /// Refused with an HTTP-style status (409: the email belongs to another
     /// tenant; 400: invalid input; 503: a dependency is down).

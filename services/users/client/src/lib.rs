@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 use futures_util::Stream;
-pub use saas_client::{ApiClient, Error, Page};
+pub use saas_client::{ApiClient, Error, IdempotencyKey, Page};
 use saas_client::{Method, paginate};
 use users_api::UserList;
 pub use users_api::{ChangeRole, InviteUser, MembershipStatus, TenantRole, User, UserId, normalize_email};
@@ -44,9 +44,20 @@ impl UsersClient {
     }
 
     /// `POST /users`: invites a member (Cognito sends the invitation unless a
-    /// temporary password is given). Not retried.
+    /// temporary password is given), with a new idempotency key: retried like
+    /// a read (a retry answers with the member the first attempt made).
     pub async fn invite(&self, invite: &InviteUser) -> Result<User, Error> {
-        self.api.call(Method::POST, &["users"]).json(invite)?.send().await
+        self.invite_with_key(invite, &IdempotencyKey::generate()).await
+    }
+
+    /// `POST /users` with the caller's `key` (see [`UsersClient::invite`]).
+    pub async fn invite_with_key(&self, invite: &InviteUser, key: &IdempotencyKey) -> Result<User, Error> {
+        self.api
+            .call(Method::POST, &["users"])
+            .idempotency_key(key)
+            .json(invite)?
+            .send()
+            .await
     }
 
     /// `GET /users/{user_id}`.
@@ -76,6 +87,27 @@ impl UsersClient {
     pub async fn enable(&self, id: UserId) -> Result<User, Error> {
         self.api
             .call(Method::POST, &["users", &id.to_string(), "enable"])
+            .send()
+            .await
+    }
+
+    /// `POST /users/{user_id}/invitation`: Cognito emails the invitation
+    /// again with a new temporary password (the old one stops working).
+    /// Only before the member's first sign-in ([`Error::Conflict`] after).
+    pub async fn resend_invitation(&self, id: UserId) -> Result<User, Error> {
+        self.api
+            .call(Method::POST, &["users", &id.to_string(), "invitation"])
+            .send()
+            .await
+    }
+
+    /// `POST /users/{user_id}/password-reset`: the member's password stops
+    /// working, its sessions end, and Cognito emails it a code to choose a
+    /// new one (`saas_client::Cognito::confirm_forgot_password`). Only for an
+    /// active member ([`Error::Conflict`] otherwise).
+    pub async fn reset_password(&self, id: UserId) -> Result<User, Error> {
+        self.api
+            .call(Method::POST, &["users", &id.to_string(), "password-reset"])
             .send()
             .await
     }

@@ -87,6 +87,9 @@ where
                         .unwrap_or("the directory refused the input")
                         .to_owned(),
                 ),
+                "UnsupportedUserStateException" => DirectoryError::WrongState(
+                    "the invitation can only be resent before the member's first sign-in".into(),
+                ),
                 "TooManyRequestsException" | "InternalErrorException" | "LimitExceededException" => {
                     DirectoryError::Unavailable(code.to_owned())
                 }
@@ -168,6 +171,40 @@ impl Directory for CognitoDirectory {
             .await
             .map(|_| ())
             .map_err(|error| classify(&error))
+    }
+
+    async fn resend_invitation(&self, email: &str) -> Result<(), DirectoryError> {
+        // Execution role: user management is not tenant data and cannot be tenant-scoped.
+        self.client
+            .admin_create_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(email)
+            .message_action(MessageActionType::Resend)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify(&error))
+    }
+
+    async fn reset_password(&self, email: &str) -> Result<(), DirectoryError> {
+        // Execution role: user management is not tenant data and cannot be tenant-scoped.
+        self.client
+            .admin_reset_user_password()
+            .user_pool_id(&self.user_pool_id)
+            .username(email)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                match error.as_service_error().and_then(ProvideErrorMetadata::code) {
+                // Cognito's answer for a user who never chose a password.
+                Some("NotAuthorizedException") => DirectoryError::WrongState(
+                    "the password can only be reset after the member's first sign-in; resend the invitation instead"
+                        .into(),
+                ),
+                _ => classify(&error),
+            }
+            })
     }
 
     async fn disable_user(&self, email: &str) -> Result<(), DirectoryError> {

@@ -22,6 +22,10 @@ pub struct FakeUser {
     pub enabled: bool,
     /// How many times all sessions were revoked.
     pub sign_outs: u32,
+    /// Invitation emails sent (the first and every resend).
+    pub invitations_sent: u32,
+    /// Password-reset codes sent.
+    pub reset_codes_sent: u32,
 }
 
 /// An in-memory user pool for tests, keyed by username (the email). Can be
@@ -108,6 +112,8 @@ impl Directory for MemoryDirectory {
             message_suppressed: new.temporary_password.is_some(),
             enabled: true,
             sign_outs: 0,
+            invitations_sent: u32::from(new.temporary_password.is_none()),
+            reset_codes_sent: 0,
         };
         let created = view(&user);
         users.insert(new.email.clone(), user);
@@ -123,6 +129,28 @@ impl Directory for MemoryDirectory {
             user.password = PasswordState::Confirmed;
             user.password_value = Some(password.to_owned());
         })
+    }
+
+    async fn resend_invitation(&self, email: &str) -> Result<(), DirectoryError> {
+        let mut users = self.locked()?;
+        let user = users.get_mut(email).ok_or(DirectoryError::UserNotFound)?;
+        if user.password != PasswordState::Temporary {
+            return Err(DirectoryError::WrongState("not in FORCE_CHANGE_PASSWORD".into()));
+        }
+        user.password_value = None;
+        user.invitations_sent += 1;
+        Ok(())
+    }
+
+    async fn reset_password(&self, email: &str) -> Result<(), DirectoryError> {
+        let mut users = self.locked()?;
+        let user = users.get_mut(email).ok_or(DirectoryError::UserNotFound)?;
+        if user.password == PasswordState::Temporary {
+            return Err(DirectoryError::WrongState("never signed in".into()));
+        }
+        user.password = PasswordState::Other("RESET_REQUIRED".into());
+        user.reset_codes_sent += 1;
+        Ok(())
     }
 
     async fn disable_user(&self, email: &str) -> Result<(), DirectoryError> {

@@ -90,6 +90,10 @@ pub enum DirectoryError {
     /// The directory did not answer or throttled us: try again later.
     #[error("the user directory is unavailable: {0}")]
     Unavailable(String),
+    /// The user is not in the state the operation needs (an invitation is
+    /// resent only before the first sign-in; a password is reset only after).
+    #[error("the user is in the wrong state for this: {0}")]
+    WrongState(String),
     /// The directory refused the request (permissions, configuration, ...).
     #[error("the user directory refused the request: {0}")]
     Refused(String),
@@ -99,6 +103,7 @@ impl From<DirectoryError> for ApiError {
     fn from(error: DirectoryError) -> Self {
         match error {
             DirectoryError::InvalidInput(detail) => ApiError::BadRequest(detail),
+            DirectoryError::WrongState(detail) => ApiError::Conflict(detail),
             DirectoryError::Unavailable(_) => {
                 tracing::warn!(%error, "the user directory is unavailable");
                 ApiError::ServiceUnavailable("the user directory is temporarily unavailable; please retry".into())
@@ -125,6 +130,15 @@ pub trait Directory: Send + Sync + 'static {
         email: &str,
         password: &str,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Emails the invitation again with a new temporary password; only
+    /// while the user has never signed in (`WrongState` otherwise).
+    fn resend_invitation(&self, email: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// Voids the user's password and emails a code to choose a new one
+    /// (confirm-forgot-password); only for a user with a password of its own
+    /// (`WrongState` otherwise).
+    fn reset_password(&self, email: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 
     fn disable_user(&self, email: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
 

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use tenancy::TenantId;
 use tenancy::credentials::RoleAssumer;
+use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoSessions, TenantTable, TxWrite, WriteCondition};
 use time::OffsetDateTime;
 
@@ -78,6 +79,7 @@ impl From<MembershipItem> for User {
 /// What a write of a transaction stands for, to name a failed condition.
 #[derive(Debug, Clone, Copy)]
 enum WriteKind {
+    Remembered,
     Membership,
     UsersLimit,
     AdminsFloor,
@@ -114,6 +116,7 @@ impl<A: RoleAssumer> DynamoMembershipStore<A> {
         match table.transact(writes).await {
             Ok(()) => Ok(Written::Done),
             Err(DataError::ConditionFailed { index, exists }) => Ok(match roles.get(index) {
+                Some(WriteKind::Remembered) => Written::KeyUsed,
                 Some(WriteKind::Membership) if exists => on_exists,
                 Some(WriteKind::Membership) => Written::Missing,
                 Some(WriteKind::UsersLimit) => Written::LimitReached,
@@ -180,9 +183,23 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
         session.table(&self.table).counter(USAGE, USERS).await
     }
 
-    async fn create(&self, tenant: &TenantId, user: &User, max_users: i64) -> Result<Written, DataError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        max_users: i64,
+        remember: Option<Remember<'_>>,
+    ) -> Result<Written, DataError> {
         let build = |table: &TenantTable<'_>| {
-            let mut writes = vec![
+            let mut writes = Vec::with_capacity(4);
+            // First: a key already remembered wins over the other conditions.
+            if let Some((key, remembered)) = remember {
+                writes.push((
+                    table.put_write(key, remembered, WriteCondition::Absent)?,
+                    WriteKind::Remembered,
+                ));
+            }
+            writes.extend([
                 (
                     table.put_write(
                         &sort_key(user.user_id),
@@ -195,11 +212,16 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
                     table.count_write(USAGE, USERS, 1, 0..=max_users)?,
                     WriteKind::UsersLimit,
                 ),
-            ];
+            ]);
             writes.extend(admins_write(table, i64::from(is_active_admin(user)))?);
             Ok(writes)
         };
         self.run(tenant, build, Written::Exists).await
+    }
+
+    async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
+        let session = self.sessions.get(tenant).await?;
+        session.table(&self.table).get::<RememberedCreate>(sort_key).await
     }
 
     async fn replace(

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tenancy::TenantId;
+use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
 use super::{CounterChange, MembershipStore, UserPage, Written};
@@ -14,6 +15,8 @@ pub struct TenantSnapshot {
     pub members: BTreeMap<UserId, User>,
     pub users: i64,
     pub admins: i64,
+    /// Remembered creates by sort key.
+    pub remembered: BTreeMap<String, RememberedCreate>,
 }
 
 type Partitions = BTreeMap<TenantId, TenantSnapshot>;
@@ -106,8 +109,21 @@ impl MembershipStore for MemoryMembershipStore {
         Ok(self.locked()?.get(tenant).map_or(0, |partition| partition.users))
     }
 
-    async fn create(&self, tenant: &TenantId, user: &User, max_users: i64) -> Result<Written, DataError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        max_users: i64,
+        remember: Option<Remember<'_>>,
+    ) -> Result<Written, DataError> {
         let mut partitions = self.locked_for_write()?;
+        if let Some((key, _)) = remember
+            && partitions
+                .get(tenant)
+                .is_some_and(|partition| partition.remembered.contains_key(key))
+        {
+            return Ok(Written::KeyUsed);
+        }
         let (exists, users) = partitions.get(tenant).map_or((false, 0), |partition| {
             (partition.members.contains_key(&user.user_id), partition.users)
         });
@@ -121,7 +137,17 @@ impl MembershipStore for MemoryMembershipStore {
         partition.members.insert(user.user_id, user.clone());
         partition.users += 1;
         partition.admins += i64::from(is_active_admin(user));
+        if let Some((key, record)) = remember {
+            partition.remembered.insert(key.to_owned(), record.clone());
+        }
         Ok(Written::Done)
+    }
+
+    async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
+        Ok(self
+            .locked()?
+            .get(tenant)
+            .and_then(|partition| partition.remembered.get(sort_key).cloned()))
     }
 
     async fn replace(

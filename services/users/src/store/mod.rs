@@ -14,6 +14,7 @@ mod memory;
 use std::future::Future;
 
 use tenancy::TenantId;
+use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
 pub use dynamo::{DynamoMembershipStore, memberships_table};
@@ -31,6 +32,9 @@ pub enum Written {
     LastAdmin,
     /// Create: a membership with this user id exists already.
     Exists,
+    /// Create: the idempotency key is remembered already (a concurrent
+    /// request with it won).
+    KeyUsed,
     /// Replace: the membership is at another version.
     Stale,
     /// Replace: there is no such membership.
@@ -71,13 +75,21 @@ pub trait MembershipStore: Send + Sync + 'static {
 
     /// In one transaction: puts `user` if no membership has its id, adds 1 to
     /// `users` within `0..=max_users`, and 1 to `admins` if `user` is an
-    /// active admin.
+    /// active admin; and remembers the create, if asked, unless its key is.
     fn create(
         &self,
         tenant: &TenantId,
         user: &User,
         max_users: i64,
+        remember: Option<Remember<'_>>,
     ) -> impl Future<Output = Result<Written, DataError>> + Send;
+
+    /// The create remembered under `sort_key`, if any.
+    fn remembered(
+        &self,
+        tenant: &TenantId,
+        sort_key: &str,
+    ) -> impl Future<Output = Result<Option<RememberedCreate>, DataError>> + Send;
 
     /// In one transaction: replaces the membership if it is still at
     /// `expected_version` and applies `change` to the counters.
