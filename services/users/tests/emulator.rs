@@ -288,7 +288,14 @@ async fn a_member_goes_through_its_whole_life() {
     let route = "POST /users/{user_id}/password-reset";
     let refused = stack.call(&admin_claims, route, Some(bob.user_id), None).await;
     assert_eq!(refused.status_code, 409, "{}", text(&refused));
-    // The first sign-in (what the token-claims trigger asks for).
+    // The first sign-in: a password of its own (Cognito), then what the
+    // token-claims trigger asks for.
+    stack
+        .api
+        .directory()
+        .set_permanent_password(&email, "Chosen-passw0rd-1")
+        .await
+        .expect("the member's own password");
     let activated = stack
         .api
         .handle_internal(
