@@ -32,6 +32,7 @@ SERVICE_ROUTES = {
         "POST /admin/tenants/{tenant_id}/suspend",
         "POST /admin/tenants/{tenant_id}/reactivate",
         "PUT /admin/tenants/{tenant_id}/tier",
+        "DELETE /admin/registrations/{slug}",
     },
 }
 

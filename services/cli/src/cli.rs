@@ -268,6 +268,16 @@ pub enum AdminCommand {
     /// Every tenant.
     #[command(subcommand)]
     Tenants(AdminTenantsCommand),
+    /// Unfinished registrations.
+    #[command(subcommand)]
+    Registrations(AdminRegistrationsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminRegistrationsCommand {
+    /// Removes the unfinished registration holding SLUG now (it would expire
+    /// by itself): its first admin goes, slug and email are free again.
+    Remove { slug: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,6 +62,14 @@ impl Tabular for Note {
     }
 }
 
+impl Tabular for tenants_client::RegistrationRemoval {
+    const COLUMNS: &'static [&'static str] = &["slug", "removed"];
+
+    fn row(&self) -> Vec<String> {
+        vec![self.slug.to_string(), self.removed.to_string()]
+    }
+}
+
 impl Tabular for saas_client::MailMessage {
     const COLUMNS: &'static [&'static str] = &["id", "to", "kind", "sent_at", "body"];
 

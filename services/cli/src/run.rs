@@ -13,8 +13,8 @@ use users_client::{InviteUser, User, UsersClient, normalize_email};
 
 use crate::CliError;
 use crate::cli::{
-    AdminCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs, LoginArgs, MailboxArgs,
-    NotesCommand, PasswordCommand, RegisterArgs, SignedInCommand, TenantCommand, UsersCommand,
+    AdminCommand, AdminRegistrationsCommand, AdminTenantsCommand, BodyArgs, Cli, Command, ConfigureArgs, ListArgs,
+    LoginArgs, MailboxArgs, NotesCommand, PasswordCommand, RegisterArgs, SignedInCommand, TenantCommand, UsersCommand,
 };
 use crate::config::{ConfigDir, Profile, StoredSession};
 use crate::output::{self, Format};
@@ -328,6 +328,16 @@ async fn signed_in(context: &Context, api: &ApiClient, command: SignedInCommand)
         SignedInCommand::Tenant(command) => tenant(format, TenantsClient::new(api), command).await,
         SignedInCommand::Admin(AdminCommand::Tenants(command)) => {
             admin_tenants(format, TenantsClient::new(api), command).await
+        }
+        SignedInCommand::Admin(AdminCommand::Registrations(AdminRegistrationsCommand::Remove { slug })) => {
+            let slug = Slug::parse(&slug).map_err(|e| CliError::Usage(e.to_string()))?;
+            let removal = TenantsClient::new(api).remove_registration(&slug).await?;
+            if removal.removed {
+                eprintln!("the unfinished registration of {slug} was removed: slug and email are free");
+            } else {
+                eprintln!("no unfinished registration holds {slug}: nothing to remove");
+            }
+            output::one(format, &removal)
         }
     }
 }

@@ -579,6 +579,19 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .find(|t| t.tenant_id == tenant.tenant_id)
         .expect("our tenant is listed");
     assert_eq!(listed, &renamed);
+    // Unfinished registrations: a registered tenant's slug is refused (6), a
+    // slug nobody holds changes nothing.
+    platform
+        .run(&["admin", "registrations", "remove", &slug])
+        .code(6)
+        .stderr_has("belongs to a registered tenant");
+    let free = stack.unique("free");
+    let removal: serde_json::Value = platform
+        .run(&["-o", "json", "admin", "registrations", "remove", &free])
+        .ok()
+        .stderr_has("nothing to remove")
+        .json();
+    assert_eq!(removal["removed"], false);
     let pro: Tenant = platform
         .run(&["-o", "json", "admin", "tenants", "tier", &tenant_id, "pro"])
         .ok()

@@ -4,8 +4,8 @@
 use tenancy::TenantId;
 
 pub use tenants_api::{
-    ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, Registered, TenantList,
-    UpdateTenant,
+    ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, Registered,
+    RegistrationRemoval, TenantList, UpdateTenant,
 };
 
 const CURSOR_PREFIX: &str = "t1:";

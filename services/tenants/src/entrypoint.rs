@@ -28,17 +28,17 @@ use tracing::Instrument as _;
 use users_api::InternalResponse;
 
 use crate::api::{
-    ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, TenantList,
-    UpdateTenant,
+    ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, RegistrationRemoval,
+    TenantList, UpdateTenant,
 };
-use crate::domain::{InvalidTenant, Registration, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
+use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use crate::operators::{Operators, require_platform_admin};
-use crate::registration::{Outcome, expire, register};
+use crate::registration::{Outcome, expire, register, remove_unfinished};
 use crate::store::{SlugStore, TenantStore};
 use crate::users::{UsersError, UsersService};
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: [&str; 7] = [
+pub const ROUTES: [&str; 8] = [
     "POST /tenants",
     "GET /tenant",
     "PUT /tenant",
@@ -46,6 +46,7 @@ pub const ROUTES: [&str; 7] = [
     "POST /admin/tenants/{tenant_id}/suspend",
     "POST /admin/tenants/{tenant_id}/reactivate",
     "PUT /admin/tenants/{tenant_id}/tier",
+    "DELETE /admin/registrations/{slug}",
 ];
 
 /// How often a read-modify-write is retried when another request changed
@@ -208,6 +209,10 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
                 let admin = self.platform_admin(request).await?;
                 self.change_tier(&admin, request, span).await
             }
+            "DELETE /admin/registrations/{slug}" => {
+                let admin = self.platform_admin(request).await?;
+                self.remove_registration(&admin, request).await
+            }
             _ => Err(ApiError::NotFound("no such route".into())),
         }
     }
@@ -312,6 +317,22 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
             next_cursor: page.next_after.map(|id| Cursor(id).encode()),
         };
         Ok(json_response(StatusCode::OK, &list))
+    }
+
+    /// `DELETE /admin/registrations/{slug}`: removes an unfinished
+    /// registration before it expires, freeing its slug and email.
+    async fn remove_registration(
+        &self,
+        admin: &PlatformAdmin,
+        request: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let slug = Slug::parse(path_param(request, "slug")?).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let stores = (&self.tenants, &self.slugs, &self.users);
+        let removed = remove_unfinished(stores, &slug).await?;
+        tracing::info!(platform_admin = %admin.user_id, %slug, removed, "unfinished registration removal");
+        Ok(json_response(StatusCode::OK, &RegistrationRemoval { slug, removed }))
     }
 
     /// Suspend or reactivate a tenant (platform admins).

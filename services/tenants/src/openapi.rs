@@ -8,7 +8,7 @@ use tenancy::openapi::{BearerJwt, GatewayMessage};
 use tenancy::{Problem, TenantId};
 use utoipa::OpenApi;
 
-use crate::api::{ChangeTier, RegisterTenant, Registered, TenantList, UpdateTenant};
+use crate::api::{ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
 use crate::domain::Tenant;
 
 /// The tenants API document.
@@ -27,7 +27,8 @@ use crate::domain::Tenant;
         ops::list_tenants,
         ops::suspend_tenant,
         ops::reactivate_tenant,
-        ops::change_tier
+        ops::change_tier,
+        ops::remove_registration
     ),
     components(schemas(Problem, GatewayMessage)),
     modifiers(&BearerJwt),
@@ -194,4 +195,22 @@ mod ops {
             (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_tier() {}
+
+    /// Remove an unfinished registration now, before it expires: its first admin and its claim go,
+    /// and its slug and email address are free again (platform admins).
+    #[utoipa::path(delete, path = "/admin/registrations/{slug}", operation_id = "removeRegistration", tag = "platform-admin",
+        params(("slug" = String, Path, description = "The slug the registration holds",
+            min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")),
+        security(("bearer" = [])),
+        responses(
+            (status = 200, description = "Whether an unfinished registration held the slug and is now removed (`removed: false`: none held it, nothing changed)", body = RegistrationRemoval),
+            (status = 400, description = "A bad slug, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
+                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
+            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The slug belongs to a registered tenant (suspend it instead), or the users service kept the registration's admin; nothing was removed", body = Problem, content_type = "application/problem+json"),
+            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "The data store, STS or users service is unavailable; nothing was removed, retry", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn remove_registration() {}
 }

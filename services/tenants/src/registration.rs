@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use users_api::InternalResponse;
 
 use crate::api::Registered;
-use crate::domain::{ClaimState, Registration, SlugClaim, Tenant, TenantLifecycle, TenantStatus, now};
+use crate::domain::{ClaimState, Registration, Slug, SlugClaim, Tenant, TenantLifecycle, TenantStatus, now};
 use crate::store::{ClaimOutcome, SlugStore, TenantStore};
 use crate::users::{FirstAdmin, UsersError, UsersService};
 
@@ -177,46 +177,91 @@ pub struct Swept {
     pub completed: u32,
 }
 
+/// What became of one unfinished registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    /// It had finished (the tenant record exists): its claim is now complete.
+    Completed,
+    /// Its first admin, then its claim, are gone: slug and email are free.
+    Removed,
+    /// The users service kept its admin (logged): nothing was freed.
+    Kept,
+}
+
+/// Ends one unfinished registration: marks it complete if its tenant exists,
+/// else removes its first admin (directory user and membership) and then its
+/// claim, which frees the slug and the email address.
+async fn settle<T: TenantStore, S: SlugStore, U: UsersService>(
+    (tenants, slugs, users): (&T, &S, &U),
+    claim: &SlugClaim,
+) -> Result<Settled, ApiError> {
+    if let Some(tenant) = tenants.get(&claim.tenant_id).await?
+        && tenant.status != TenantStatus::Pending
+    {
+        slugs.complete(&claim.slug, &claim.key_digest, None).await?;
+        return Ok(Settled::Completed);
+    }
+    match users.discard_registration(&claim.tenant_id, &claim.admin_email).await {
+        Ok(InternalResponse::Discarded { .. }) => {}
+        Ok(other) => {
+            tracing::warn!(slug = %claim.slug, answer = ?other, "the users service kept the registration's admin");
+            return Ok(Settled::Kept);
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the users service is unavailable");
+            return Err(ApiError::ServiceUnavailable(
+                "the user directory is temporarily unavailable; nothing was removed, retry".into(),
+            ));
+        }
+    }
+    match slugs.release(&claim.slug, &claim.key_digest).await {
+        // Finished or removed meanwhile: nothing to free.
+        Ok(()) | Err(DataError::ConditionFailed { .. }) => {}
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(slug = %claim.slug, tenant_id = %claim.tenant_id, "unfinished registration removed");
+    Ok(Settled::Removed)
+}
+
 /// Cleans up every registration left unfinished for longer than `expiry` at
-/// `at`: its first admin (directory user and membership) goes, then its claim,
-/// which frees the slug and the email address. A claim whose tenant record
-/// exists had finished (only the last step failed): it is marked complete.
+/// `at` ([`settle`] each); stops at the first outage (the next sweep goes on).
 pub async fn expire<T: TenantStore, S: SlugStore, U: UsersService>(
     stores: (&T, &S, &U),
     expiry: Duration,
     at: OffsetDateTime,
 ) -> Result<Swept, ApiError> {
-    let (tenants, slugs, users) = stores;
     let mut swept = Swept::default();
-    for claim in slugs.pending_created_before(at - expiry).await? {
-        match tenants.get(&claim.tenant_id).await? {
-            Some(tenant) if tenant.status != TenantStatus::Pending => {
-                slugs.complete(&claim.slug, &claim.key_digest, None).await?;
-                swept.completed += 1;
-            }
-            _ => {
-                match users.discard_registration(&claim.tenant_id, &claim.admin_email).await {
-                    Ok(InternalResponse::Discarded { .. }) => {}
-                    Ok(other) => {
-                        tracing::warn!(slug = %claim.slug, answer = ?other, "the users service kept the registration's admin");
-                        continue;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "the users service is unavailable; the sweep stops here");
-                        return Err(ApiError::ServiceUnavailable(
-                            "the user directory is temporarily unavailable; the next sweep goes on".into(),
-                        ));
-                    }
-                }
-                match slugs.release(&claim.slug, &claim.key_digest).await {
-                    // Finished or removed meanwhile: nothing to free.
-                    Ok(()) | Err(DataError::ConditionFailed { .. }) => {}
-                    Err(other) => return Err(other.into()),
-                }
-                tracing::info!(slug = %claim.slug, tenant_id = %claim.tenant_id, "unfinished registration removed");
-                swept.removed += 1;
-            }
+    for claim in stores.1.pending_created_before(at - expiry).await? {
+        match settle(stores, &claim).await? {
+            Settled::Completed => swept.completed += 1,
+            Settled::Removed => swept.removed += 1,
+            Settled::Kept => {}
         }
     }
     Ok(swept)
+}
+
+/// A platform admin removes the unfinished registration holding `slug` now,
+/// before it expires. `Ok(false)`: no unfinished registration holds it
+/// (nothing to do); a slug of a registered tenant is a conflict.
+pub async fn remove_unfinished<T: TenantStore, S: SlugStore, U: UsersService>(
+    stores: (&T, &S, &U),
+    slug: &Slug,
+) -> Result<bool, ApiError> {
+    let finished = || {
+        ApiError::Conflict("the slug belongs to a registered tenant; only an unfinished registration is removed".into())
+    };
+    let Some(claim) = stores.1.get(slug).await? else {
+        return Ok(false);
+    };
+    if claim.state != ClaimState::Pending {
+        return Err(finished());
+    }
+    match settle(stores, &claim).await? {
+        Settled::Removed => Ok(true),
+        Settled::Completed => Err(finished()),
+        Settled::Kept => Err(ApiError::Conflict(
+            "the users service kept the registration's admin; nothing was removed".into(),
+        )),
+    }
 }

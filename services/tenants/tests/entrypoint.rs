@@ -38,12 +38,16 @@ struct Req {
     content_type: Option<&'static str>,
     claims: Option<HashMap<String, String>>,
     idempotency_key: Option<String>,
+    slug: Option<String>,
 }
 
 fn event(req: Req) -> ApiGatewayV2httpRequest {
     let mut request = ApiGatewayV2httpRequest::default();
     request.request_context.route_key = Some(req.route.to_owned());
     request.request_context.request_id = Some("test-request".to_owned());
+    if let Some(slug) = req.slug {
+        request.path_parameters.insert("slug".into(), slug);
+    }
     if let Some(id) = req.tenant_id {
         request.path_parameters.insert("tenant_id".into(), id);
     }
@@ -542,6 +546,54 @@ async fn the_expiry_sweep_removes_unfinished_registrations_and_frees_slug_and_em
         .invoke(json!({"internal": {"command": "drop_tables"}}), "x")
         .await;
     assert!(answer["error"].is_string(), "{answer}");
+}
+
+/// A platform admin removes an unfinished registration before it expires;
+/// a registered tenant's slug is refused, a free one changes nothing, and
+/// nobody else may.
+#[tokio::test]
+async fn a_platform_admin_removes_an_unfinished_registration() {
+    let harness = Harness::new();
+    harness.api.tenants().fail_next_writes(1);
+    let stuck = registration("Stuck", "stuck", "stuck@example.com");
+    assert_problem(&harness.register_raw(stuck).await, 503);
+    let done = harness.register("Done", "done", "done@example.com").await;
+    let remove = |slug: &str, claims| Req {
+        route: "DELETE /admin/registrations/{slug}",
+        slug: Some(slug.to_owned()),
+        claims,
+        ..Req::default()
+    };
+    let before = harness.state();
+    for caller in [Some(tenant_claims(&done.tenant.tenant_id, "admin")), None] {
+        let status = if caller.is_some() { 403 } else { 401 };
+        assert_problem(&harness.call(remove("stuck", caller)).await, status);
+    }
+    assert_eq!(harness.state(), before, "refused callers change nothing");
+
+    let removed = harness.call(remove("stuck", Some(platform_admin()))).await;
+    assert_eq!(removed.status_code, 200, "{}", body_text(&removed));
+    assert_eq!(json_of(&removed), json!({"slug": "stuck", "removed": true}));
+    assert!(
+        harness
+            .api
+            .users()
+            .admins()
+            .iter()
+            .all(|a| a.email != "stuck@example.com")
+    );
+    assert_eq!(harness.api.slugs().snapshot().len(), 1);
+    let again = harness.call(remove("stuck", Some(platform_admin()))).await;
+    assert_eq!(
+        json_of(&again),
+        json!({"slug": "stuck", "removed": false}),
+        "nothing left"
+    );
+    assert_problem(&harness.call(remove("done", Some(platform_admin()))).await, 409);
+    assert_problem(&harness.call(remove("Not A Slug", Some(platform_admin()))).await, 400);
+    // Slug and email are free at once.
+    let anew = harness.register("Someone else", "stuck", "stuck@example.com").await;
+    assert_eq!(anew.tenant.slug.as_str(), "stuck");
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ locals {
     "POST /admin/tenants/{tenant_id}/suspend",
     "POST /admin/tenants/{tenant_id}/reactivate",
     "PUT /admin/tenants/{tenant_id}/tier",
+    "DELETE /admin/registrations/{slug}",
   ]
 
   # The platform names every execution role "<name_prefix>-<service>-exec" and

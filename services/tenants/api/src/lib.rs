@@ -193,6 +193,18 @@ pub struct Registered {
     pub admin_user_id: UserId,
 }
 
+/// Response of `DELETE /admin/registrations/{slug}` (platform admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRemoval {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
+    pub slug: Slug,
+    /// `true`: an unfinished registration held the slug and is gone (its
+    /// first admin too): slug and email are free. `false`: none held it.
+    pub removed: bool,
+}
+
 /// Body of `PUT /tenant`: the new name and the version it replaces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

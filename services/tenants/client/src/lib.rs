@@ -5,8 +5,8 @@ pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 use tenants_api::TenantList;
 pub use tenants_api::{
-    ChangeTier, IdempotencyKey, RegisterTenant, Registered, Slug, Tenant, TenantId, TenantName, TenantStatus,
-    TenantTier, UpdateTenant, UserId,
+    ChangeTier, IdempotencyKey, RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId, TenantName,
+    TenantStatus, TenantTier, UpdateTenant, UserId,
 };
 
 /// Tenants: public registration (`/tenants`), the caller's own tenant
@@ -84,6 +84,17 @@ impl TenantsClient {
     /// Every tenant (platform admins), following the cursors.
     pub fn list(&self, page_size: Option<usize>) -> impl Stream<Item = Result<Tenant, Error>> + '_ {
         paginate(move |cursor| async move { self.list_page(page_size, cursor.as_deref()).await })
+    }
+
+    /// `DELETE /admin/registrations/{slug}` (platform admins): removes the
+    /// unfinished registration holding `slug` (its first admin too), freeing
+    /// slug and email; `removed: false` if none held it. [`Error::Conflict`]
+    /// for a registered tenant's slug.
+    pub async fn remove_registration(&self, slug: &Slug) -> Result<RegistrationRemoval, Error> {
+        self.api
+            .call(Method::DELETE, &["admin", "registrations", slug.as_str()])
+            .send()
+            .await
     }
 
     /// `POST /admin/tenants/{tenant_id}/suspend` (platform admins): nobody of
