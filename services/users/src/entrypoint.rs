@@ -439,13 +439,18 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         no_body(request)?;
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
+        // Only the directory user the membership names (its `sub`).
+        let account = self
+            .directory
+            .get_user(&current.email)
+            .await?
+            .filter(|found| found.user_id == current.user_id);
         let user = if current.status == MembershipStatus::Disabled {
             // Back to `invited` if it never signed in (its password is still
             // the temporary one), else `active`.
-            let never_signed_in =
-                self.directory.get_user(&current.email).await?.is_some_and(|found| {
-                    found.user_id == current.user_id && found.password == PasswordState::Temporary
-                });
+            let never_signed_in = account
+                .as_ref()
+                .is_some_and(|found| found.password == PasswordState::Temporary);
             let status = if never_signed_in {
                 MembershipStatus::Invited
             } else {
@@ -457,7 +462,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         } else {
             current
         };
-        if self.directory_user_matches(&user).await? {
+        if account.is_some() {
             // Execution role (Cognito is not tenant-scoped); see `disable`.
             ignore_missing(self.directory.enable_user(&user.email).await)?;
         }
@@ -517,11 +522,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                 "the member has signed in already; an invitation is only resent before the first sign-in".into(),
             ));
         }
-        if !self.directory_user_matches(&user).await? {
-            return Err(ApiError::Conflict(
-                "the member's sign-in account is gone; remove the member and invite them again".into(),
-            ));
-        }
+        self.require_sign_in_account(&user).await?;
         // Execution role (Cognito is not tenant-scoped); the membership read
         // with tenant credentials proved the user is in this tenant.
         self.directory.resend_invitation(&user.email).await?;
@@ -550,11 +551,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                 return Err(ApiError::Conflict("the member is disabled; enable them first".into()));
             }
         }
-        if !self.directory_user_matches(&user).await? {
-            return Err(ApiError::Conflict(
-                "the member's sign-in account is gone; remove the member and invite them again".into(),
-            ));
-        }
+        self.require_sign_in_account(&user).await?;
         // Execution role; see `resend_invitation`. Sessions end first: a reset
         // usually means the password is known to someone else.
         ignore_missing(self.directory.sign_out_everywhere(&user.email).await)?;
@@ -613,6 +610,18 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             Written::LastAdmin => Err(ApiError::Conflict(LAST_ADMIN.into())),
             Written::Missing => Err(ApiError::NotFound("no such user".into())),
             Written::Stale | Written::Exists | Written::LimitReached | Written::KeyUsed => Err(concurrent_change()),
+        }
+    }
+
+    /// 409 unless the member's directory user still exists (see
+    /// [`Self::directory_user_matches`]).
+    async fn require_sign_in_account(&self, user: &User) -> Result<(), ApiError> {
+        if self.directory_user_matches(user).await? {
+            Ok(())
+        } else {
+            Err(ApiError::Conflict(
+                "the member's sign-in account is gone; remove the member and invite them again".into(),
+            ))
         }
     }
 
