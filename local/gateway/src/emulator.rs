@@ -26,16 +26,23 @@ pub enum LoadError {
 }
 
 fn sdk_error(call: &'static str) -> impl FnOnce(&dyn std::error::Error) -> LoadError {
-    move |error| {
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        LoadError::Sdk { call, message }
+    move |error| LoadError::Sdk {
+        call,
+        message: error_chain(error),
     }
+}
+
+/// An error and its causes on one line (`a: b: c`): SDK errors say little
+/// without their sources.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// The emulator's endpoint and SDK configuration.

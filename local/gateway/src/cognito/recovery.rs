@@ -22,6 +22,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{Cognito, CognitoError, json_response};
+use crate::emulator::error_chain;
 use crate::messages::{CodeCheck, MessageKind, Templates, masked_destination, render, temporary_password};
 
 /// A user of a pool, as the recovery operations need it.
@@ -65,17 +66,6 @@ where
         };
     }
     CognitoError::internal(format!("{operation}: {}", error_chain(error)))
-}
-
-fn error_chain<E: std::error::Error + 'static, R: std::fmt::Debug>(error: &SdkError<E, R>) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn required<'a>(request: Option<&'a Value>, name: &str) -> Result<&'a str, CognitoError> {

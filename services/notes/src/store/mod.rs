@@ -21,8 +21,8 @@ pub enum Created {
     Yes,
     /// The tenant already has `limit` notes; nothing was written.
     LimitReached,
-    /// The create's idempotency key is remembered already (a concurrent
-    /// request with it won); nothing was written.
+    /// The create's idempotency key is remembered already (an earlier or
+    /// concurrent request with it); nothing was written, whatever the limit.
     KeyUsed,
 }
 
