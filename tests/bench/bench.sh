@@ -51,8 +51,9 @@ if [[ -n ${BENCH_SKIP_MICRO:-} ]]; then
   log "BENCH_SKIP_MICRO set: reusing the last criterion and sampler results"
   p99_files=("$out"/p99-*.json)
 else
-  log "criterion: libs/tenancy/benches/hot_path.rs"
+  log "criterion: libs/tenancy/benches/hot_path.rs, local/gateway/benches/jwt_verify.rs"
   cargo bench --quiet -p tenancy --bench hot_path
+  cargo bench --quiet -p local-gateway --bench jwt_verify
   for run in 1 2 3; do
     log "percentile sampler, run $run of 3"
     BENCH_P99_OUT=$out/p99-$run.json cargo bench --quiet -p tenancy --bench overhead_p99

@@ -25,7 +25,7 @@ use crate::credentials::RoleAssumer;
 use crate::error::ApiError;
 use crate::ids::{TenantId, UserId};
 use crate::model::{MembershipStatus, TenantRole, TenantStatus, TenantTier};
-use crate::table::{DataError, TableSpec, TenantDynamoSessions};
+use crate::table::{DataError, TableSpec, TenantDynamoCache};
 
 /// A membership as authority needs it (the users service owns the item).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,15 +231,15 @@ pub const TENANT_RECORD_SORT_KEY: &str = "tenant";
 /// tenant can only ever reach that tenant's own partitions.
 #[derive(Debug)]
 pub struct DynamoAuthorityStore<A> {
-    sessions: TenantDynamoSessions<A>,
+    dynamo: TenantDynamoCache<A>,
     tenants: TableSpec,
     memberships: TableSpec,
 }
 
 impl<A: RoleAssumer> DynamoAuthorityStore<A> {
-    /// `sessions` may be the service's own (one `AssumeRole` per tenant serves both).
+    /// `dynamo` may be the service's own (one `AssumeRole` per tenant serves both).
     pub fn new(
-        sessions: TenantDynamoSessions<A>,
+        dynamo: TenantDynamoCache<A>,
         tenants_table: impl Into<String>,
         memberships_table: impl Into<String>,
     ) -> Self {
@@ -249,7 +249,7 @@ impl<A: RoleAssumer> DynamoAuthorityStore<A> {
             sort_key: "sk",
         };
         Self {
-            sessions,
+            dynamo,
             tenants: table(tenants_table.into()),
             memberships: table(memberships_table.into()),
         }
@@ -258,16 +258,16 @@ impl<A: RoleAssumer> DynamoAuthorityStore<A> {
 
 impl<A: RoleAssumer> AuthorityStore for DynamoAuthorityStore<A> {
     async fn membership(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Membership>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        session
+        let dynamo = self.dynamo.get(tenant).await?;
+        dynamo
             .table(&self.memberships)
             .get::<Membership>(&membership_sort_key(user))
             .await
     }
 
     async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        session
+        let dynamo = self.dynamo.get(tenant).await?;
+        dynamo
             .table(&self.tenants)
             .get::<TenantRecord>(TENANT_RECORD_SORT_KEY)
             .await

@@ -10,9 +10,9 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
-use crate::credentials::{RoleAssumer, SessionCacheSettings, StsRoleAssumer};
+use crate::credentials::{RoleAssumer, StsRoleAssumer, TenantCacheSettings};
 use crate::password::PasswordPolicy;
-use crate::table::{TenantDynamoSessions, tenant_dynamo_sessions};
+use crate::table::{TenantDynamoCache, tenant_dynamo_cache};
 
 /// A setting is missing or invalid; the function cannot start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,18 +106,18 @@ impl TenancyConfig {
     }
 
     /// The per-tenant DynamoDB client cache, assuming the tenant role through STS.
-    pub fn tenant_dynamo_sessions(&self, sdk: &SdkConfig) -> TenantDynamoSessions<StsRoleAssumer> {
+    pub fn tenant_dynamo_cache(&self, sdk: &SdkConfig) -> TenantDynamoCache<StsRoleAssumer> {
         let assumer = StsRoleAssumer::new(
             aws_sdk_sts::Client::new(sdk),
             &self.tenant_role_arn,
             &self.service_name,
             self.session_duration,
         );
-        let settings = SessionCacheSettings {
+        let settings = TenantCacheSettings {
             max_tenants: self.max_cached_tenants,
             refresh_margin: self.refresh_margin,
         };
-        tenant_dynamo_sessions(assumer, sdk.clone(), settings)
+        tenant_dynamo_cache(assumer, sdk.clone(), settings)
     }
 
     /// The callers' authority from the records (`TENANTS_TABLE`,
@@ -125,7 +125,7 @@ impl TenancyConfig {
     /// `AssumeRole` per tenant serves both).
     pub fn authority<A: RoleAssumer>(
         &self,
-        sessions: TenantDynamoSessions<A>,
+        sessions: TenantDynamoCache<A>,
     ) -> Result<Authority<DynamoAuthorityStore<A>>, ConfigError> {
         let store = DynamoAuthorityStore::new(
             sessions,

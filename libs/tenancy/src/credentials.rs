@@ -134,10 +134,10 @@ where
     }
 }
 
-/// Settings of [`TenantSessions`].
+/// Settings of [`TenantCache`].
 #[derive(Debug, Clone, Copy)]
-pub struct SessionCacheSettings {
-    /// How many tenants' sessions one execution environment keeps.
+pub struct TenantCacheSettings {
+    /// How many tenants one execution environment keeps.
     pub max_tenants: u64,
     /// Once a session's credentials have less than this left, the next
     /// request starts one background refresh and is served with the cached
@@ -155,7 +155,7 @@ pub const USE_UNTIL_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 /// cached session stays in use; STS is not asked on every request).
 pub const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(5);
 
-impl Default for SessionCacheSettings {
+impl Default for TenantCacheSettings {
     fn default() -> Self {
         Self {
             max_tenants: 1_000,
@@ -214,7 +214,7 @@ impl<S> Expiry<TenantId, Entry<S>> for ExpireBeforeCredentials {
 /// still valid session without waiting; the refreshed session replaces it
 /// when STS answers. Entries leave the cache [`USE_UNTIL_BEFORE_EXPIRY`]
 /// before their credentials expire, or when the cache is full.
-pub struct TenantSessions<A, S> {
+pub struct TenantCache<A, S> {
     assumer: Arc<A>,
     build: Arc<BuildScoped<S>>,
     cache: Cache<TenantId, Entry<S>>,
@@ -222,7 +222,7 @@ pub struct TenantSessions<A, S> {
 }
 
 /// A handle on the same cache (one `AssumeRole` per tenant serves every holder).
-impl<A, S> Clone for TenantSessions<A, S> {
+impl<A, S> Clone for TenantCache<A, S> {
     fn clone(&self) -> Self {
         Self {
             assumer: Arc::clone(&self.assumer),
@@ -233,20 +233,20 @@ impl<A, S> Clone for TenantSessions<A, S> {
     }
 }
 
-impl<A, S> std::fmt::Debug for TenantSessions<A, S> {
+impl<A, S> std::fmt::Debug for TenantCache<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantSessions")
+        f.debug_struct("TenantCache")
             .field("cached_tenants", &self.cache.entry_count())
             .finish()
     }
 }
 
-impl<A: RoleAssumer, S: Send + Sync + 'static> TenantSessions<A, S> {
+impl<A: RoleAssumer, S: Send + Sync + 'static> TenantCache<A, S> {
     /// `build` makes the cached value (a DynamoDB client, say) from one
     /// tenant's credentials; it must not do I/O.
     pub fn new(
         assumer: A,
-        settings: SessionCacheSettings,
+        settings: TenantCacheSettings,
         build: impl Fn(TenantId, &Credentials) -> S + Send + Sync + 'static,
     ) -> Self {
         let cache = Cache::builder()
@@ -370,17 +370,17 @@ mod tests {
         }
     }
 
-    fn sessions(assumer: &Arc<CountingAssumer>) -> TenantSessions<Arc<CountingAssumer>, Scoped> {
-        TenantSessions::new(Arc::clone(assumer), SessionCacheSettings::default(), scoped)
+    fn tenants(assumer: &Arc<CountingAssumer>) -> TenantCache<Arc<CountingAssumer>, Scoped> {
+        TenantCache::new(Arc::clone(assumer), TenantCacheSettings::default(), scoped)
     }
 
     #[tokio::test]
     async fn many_calls_for_one_tenant_assume_the_role_once() {
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
-        let sessions = sessions(&assumer);
+        let tenants = tenants(&assumer);
         let tenant = TenantId::generate();
         for _ in 0..100 {
-            let scoped = sessions.get(&tenant).await.expect("session");
+            let scoped = tenants.get(&tenant).await.expect("session");
             assert_eq!(scoped.tenant, tenant);
         }
         assert_eq!(assumer.calls.load(Ordering::SeqCst), 1);
@@ -389,11 +389,11 @@ mod tests {
     #[tokio::test]
     async fn two_tenants_assume_twice_and_get_their_own_credentials() {
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
-        let sessions = sessions(&assumer);
+        let tenants = tenants(&assumer);
         let (first, second) = (TenantId::generate(), TenantId::generate());
         for _ in 0..10 {
-            let a = sessions.get(&first).await.expect("first");
-            let b = sessions.get(&second).await.expect("second");
+            let a = tenants.get(&first).await.expect("first");
+            let b = tenants.get(&second).await.expect("second");
             assert_ne!(a.access_key, b.access_key);
             assert_eq!(b.tenant, second);
         }
@@ -406,12 +406,12 @@ mod tests {
             delay: Duration::from_millis(50),
             ..CountingAssumer::new(Duration::from_secs(3600))
         });
-        let sessions = Arc::new(sessions(&assumer));
+        let tenants = Arc::new(tenants(&assumer));
         let tenant = TenantId::generate();
         let tasks: Vec<_> = (0..32)
             .map(|_| {
-                let sessions = Arc::clone(&sessions);
-                tokio::spawn(async move { sessions.get(&tenant).await.map(|s| s.tenant) })
+                let tenants = Arc::clone(&tenants);
+                tokio::spawn(async move { tenants.get(&tenant).await.map(|s| s.tenant) })
             })
             .collect();
         for task in tasks {
@@ -424,32 +424,32 @@ mod tests {
     async fn credentials_inside_the_refresh_margin_are_assumed_again() {
         // Lifetime shorter than the 5-minute margin: never worth caching.
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(60)));
-        let sessions = sessions(&assumer);
+        let tenants = tenants(&assumer);
         let tenant = TenantId::generate();
-        sessions.get(&tenant).await.expect("first");
-        sessions.get(&tenant).await.expect("second");
+        tenants.get(&tenant).await.expect("first");
+        tenants.get(&tenant).await.expect("second");
         assert_eq!(assumer.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn the_cache_is_bounded() {
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
-        let sessions = TenantSessions::new(
+        let tenants = TenantCache::new(
             Arc::clone(&assumer),
-            SessionCacheSettings {
+            TenantCacheSettings {
                 max_tenants: 10,
-                ..SessionCacheSettings::default()
+                ..TenantCacheSettings::default()
             },
             scoped,
         );
         for _ in 0..100 {
-            sessions.get(&TenantId::generate()).await.expect("session");
+            tenants.get(&TenantId::generate()).await.expect("session");
         }
-        sessions.cache.run_pending_tasks().await;
+        tenants.cache.run_pending_tasks().await;
         assert!(
-            sessions.cache.entry_count() <= 10,
+            tenants.cache.entry_count() <= 10,
             "{} entries",
-            sessions.cache.entry_count()
+            tenants.cache.entry_count()
         );
     }
 
@@ -498,12 +498,12 @@ mod tests {
     #[tokio::test]
     async fn a_request_in_the_prefetch_window_gets_the_cached_session_while_one_refresh_runs() {
         let assumer = GatedAssumer::new(IN_PREFETCH_WINDOW, false);
-        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenants = TenantCache::new(Arc::clone(&assumer), TenantCacheSettings::default(), scoped);
         let tenant = TenantId::generate();
-        assert_eq!(sessions.get(&tenant).await.expect("first").access_key, "AKIA-CALL-1");
+        assert_eq!(tenants.get(&tenant).await.expect("first").access_key, "AKIA-CALL-1");
         // The refresh is blocked on the gate: requests must not wait for it.
         for _ in 0..20 {
-            let session = tokio::time::timeout(Duration::from_secs(1), sessions.get(&tenant))
+            let session = tokio::time::timeout(Duration::from_secs(1), tenants.get(&tenant))
                 .await
                 .expect("served without waiting for STS")
                 .expect("session");
@@ -520,23 +520,23 @@ mod tests {
         let mut refreshed = false;
         for _ in 0..100 {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            if sessions.cache.get(&tenant).await.map(|e| e.scoped.access_key.clone()) == Some("AKIA-CALL-2".into()) {
+            if tenants.cache.get(&tenant).await.map(|e| e.scoped.access_key.clone()) == Some("AKIA-CALL-2".into()) {
                 refreshed = true;
                 break;
             }
         }
         assert!(refreshed, "the refreshed session is cached");
-        assert_eq!(sessions.get(&tenant).await.expect("after").access_key, "AKIA-CALL-2");
+        assert_eq!(tenants.get(&tenant).await.expect("after").access_key, "AKIA-CALL-2");
     }
 
     #[tokio::test]
     async fn a_failed_background_refresh_keeps_the_cached_session_and_is_not_retried_per_request() {
         let assumer = GatedAssumer::new(IN_PREFETCH_WINDOW, true);
-        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenants = TenantCache::new(Arc::clone(&assumer), TenantCacheSettings::default(), scoped);
         let tenant = TenantId::generate();
-        sessions.get(&tenant).await.expect("first");
+        tenants.get(&tenant).await.expect("first");
         for _ in 0..20 {
-            assert_eq!(sessions.get(&tenant).await.expect("cached").access_key, "AKIA-CALL-1");
+            assert_eq!(tenants.get(&tenant).await.expect("cached").access_key, "AKIA-CALL-1");
             tokio::task::yield_now().await;
         }
         assert_eq!(
@@ -549,10 +549,10 @@ mod tests {
     #[tokio::test]
     async fn outside_the_prefetch_window_there_is_no_refresh() {
         let assumer = GatedAssumer::new(Duration::from_secs(3600), false);
-        let sessions = TenantSessions::new(Arc::clone(&assumer), SessionCacheSettings::default(), scoped);
+        let tenants = TenantCache::new(Arc::clone(&assumer), TenantCacheSettings::default(), scoped);
         let tenant = TenantId::generate();
         for _ in 0..20 {
-            sessions.get(&tenant).await.expect("session");
+            tenants.get(&tenant).await.expect("session");
             tokio::task::yield_now().await;
         }
         assert_eq!(assumer.calls.load(Ordering::SeqCst), 1);

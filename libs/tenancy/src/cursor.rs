@@ -1,5 +1,5 @@
 //! Opaque list cursors: base64url of `<prefix><id>`. The prefix names the
-//! service and format version, so a cursor is only ever read by the list that
+//! list and its format version, so a cursor is only ever read by the list that
 //! handed it out; it carries no tenant (the partition comes from the claims).
 
 use std::fmt::Display;
@@ -11,18 +11,34 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// Longest cursor text accepted before decoding.
 const MAX_CURSOR_LEN: usize = 128;
 
-/// The cursor that continues after `id`.
-pub fn encode(prefix: &str, id: &impl Display) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{prefix}{id}"))
+/// The cursors of one list, e.g. `ListCursor::new("n1:")` for notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    prefix: &'static str,
 }
 
-/// The id in a cursor [`encode`] made with `prefix`; `None` for anything else.
-pub fn decode<T: FromStr>(prefix: &str, text: &str) -> Option<T> {
-    if text.len() > MAX_CURSOR_LEN {
-        return None;
+impl ListCursor {
+    pub const fn new(prefix: &'static str) -> Self {
+        Self { prefix }
     }
-    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-    std::str::from_utf8(&bytes).ok()?.strip_prefix(prefix)?.parse().ok()
+
+    /// The cursor that continues after `id`.
+    pub fn encode(self, id: &impl Display) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}{id}", self.prefix))
+    }
+
+    /// The id in a cursor this list handed out; `None` for anything else.
+    pub fn decode<T: FromStr>(self, text: &str) -> Option<T> {
+        if text.len() > MAX_CURSOR_LEN {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        std::str::from_utf8(&bytes)
+            .ok()?
+            .strip_prefix(self.prefix)?
+            .parse()
+            .ok()
+    }
 }
 
 #[cfg(test)]
@@ -30,20 +46,26 @@ mod tests {
     use super::*;
     use crate::TenantId;
 
+    const TENANTS: ListCursor = ListCursor::new("t1:");
+
     #[test]
     fn cursors_round_trip_under_their_own_prefix_only() {
         let id = TenantId::generate();
-        let cursor = encode("t1:", &id);
-        assert_eq!(decode::<TenantId>("t1:", &cursor), Some(id));
-        assert_eq!(decode::<TenantId>("n1:", &cursor), None);
+        let cursor = TENANTS.encode(&id);
+        assert_eq!(TENANTS.decode::<TenantId>(&cursor), Some(id));
+        assert_eq!(ListCursor::new("n1:").decode::<TenantId>(&cursor), None);
+        let raw = id.to_string();
         for bad in [
             "",
             "%%%",
-            &id.to_string(),
+            raw.as_str(),
+            &URL_SAFE_NO_PAD.encode(&raw),
+            &URL_SAFE_NO_PAD.encode("t1:not-a-uuid"),
+            &URL_SAFE_NO_PAD.encode(format!("t2:{raw}")),
+            &URL_SAFE_NO_PAD.encode(format!("n1:{raw}")),
             &"A".repeat(4096),
-            &URL_SAFE_NO_PAD.encode("t1:nope"),
         ] {
-            assert_eq!(decode::<TenantId>("t1:", bad), None, "{bad}");
+            assert_eq!(TENANTS.decode::<TenantId>(bad), None, "{bad}");
         }
     }
 }

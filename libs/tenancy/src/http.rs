@@ -10,7 +10,9 @@ use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::str::FromStr;
 
+use crate::cursor::ListCursor;
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyKey, InvalidIdempotencyKey};
 
@@ -185,13 +187,13 @@ pub fn only_query_params(request: &ApiGatewayV2httpRequest, known: &[&str]) -> R
 
 /// The `limit` and `cursor` of a list route, which takes no body and no other
 /// query parameter: `limit` from 1 to `max` (default `default`), `cursor` as
-/// `decode` reads it (`None` for a cursor this service did not hand out).
-pub fn page_query<C>(
+/// `list` handed it out (400 for any other).
+pub fn page_query<T: FromStr>(
     request: &ApiGatewayV2httpRequest,
     default: usize,
     max: usize,
-    decode: impl FnOnce(&str) -> Option<C>,
-) -> Result<(usize, Option<C>), ApiError> {
+    list: ListCursor,
+) -> Result<(usize, Option<T>), ApiError> {
     no_body(request)?;
     only_query_params(request, &["limit", "cursor"])?;
     let limit = match query_param(request, "limit")? {
@@ -203,7 +205,10 @@ pub fn page_query<C>(
             .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {max}")))?,
     };
     let cursor = query_param(request, "cursor")?
-        .map(|text| decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
+        .map(|text| {
+            list.decode(text)
+                .ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into()))
+        })
         .transpose()?;
     Ok((limit, cursor))
 }
@@ -372,11 +377,13 @@ mod tests {
 
     #[test]
     fn page_queries_are_bounded_and_strict() {
-        let decode = |text: &str| (text == "good").then_some(7);
+        let cursor = ListCursor::new("x1:");
         let mut list = request(None, None);
-        assert_eq!(page_query(&list, 20, 100, decode), Ok((20, None)));
-        list.query_string_parameters = "limit=100&cursor=good".parse().expect("query");
-        assert_eq!(page_query(&list, 20, 100, decode), Ok((100, Some(7))));
+        assert_eq!(page_query::<u32>(&list, 20, 100, cursor), Ok((20, None)));
+        list.query_string_parameters = format!("limit=100&cursor={}", cursor.encode(&7))
+            .parse()
+            .expect("query");
+        assert_eq!(page_query(&list, 20, 100, cursor), Ok((100, Some(7))));
         for bad in [
             "limit=0",
             "limit=101",
@@ -388,12 +395,12 @@ mod tests {
         ] {
             list.query_string_parameters = bad.parse().expect("query");
             assert!(
-                matches!(page_query(&list, 20, 100, decode), Err(ApiError::BadRequest(_))),
+                matches!(page_query::<u32>(&list, 20, 100, cursor), Err(ApiError::BadRequest(_))),
                 "{bad}"
             );
         }
         let with_body = request(Some("{}"), Some(JSON));
-        assert!(page_query(&with_body, 20, 100, decode).is_err());
+        assert!(page_query::<u32>(&with_body, 20, 100, cursor).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Tenancy for the SaaS services: who is calling (claims to [`TenantContext`]),
 //! tenant-scoped AWS credentials with a per-tenant cache, tenant-scoped
-//! DynamoDB access, JWT verification, HTTP errors and tracing.
+//! DynamoDB access, HTTP errors and tracing.
 //!
 //! The rule this crate exists for: data is only ever touched with credentials
 //! of the tenant role assumed with a `TenantId` session tag, and the tenant id
@@ -30,8 +30,6 @@ pub mod credentials;
 pub mod error;
 #[cfg(feature = "service")]
 pub mod http;
-#[cfg(feature = "service")]
-pub mod jwt;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "service")]
@@ -40,6 +38,8 @@ pub mod replay;
 pub mod table;
 #[cfg(feature = "service")]
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(feature = "service")]
 pub use context::{Caller, ClaimsError, PlatformAdmin, TenantContext};

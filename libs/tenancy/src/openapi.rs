@@ -11,8 +11,11 @@ use std::path::Path;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 use serde_json::Value;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ObjectBuilder, RefOr, Type, schema::Schema, schema::SchemaFormat};
+use utoipa::openapi::{
+    ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type, schema::Schema, schema::SchemaFormat,
+};
 
 use crate::error::Problem;
 
@@ -55,6 +58,77 @@ impl utoipa::Modify for BearerJwt {
     }
 }
 
+/// The 401 of every operation behind the authorizer.
+const UNAUTHORIZED: &str = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the \
+                            function found no claims (problem)";
+/// The 500 of every operation.
+const INTERNAL: &str = "Internal error (logged, never detailed)";
+
+/// Adds the error responses operations share, where an operation does not
+/// declare its own: 401 (behind the authorizer only), 403 (likewise) and 503
+/// in the service's words, and 500. Operations declare only what is theirs.
+#[derive(Debug)]
+pub struct StandardErrors {
+    /// Why a signed-in caller is refused.
+    pub forbidden: &'static str,
+    /// Which dependency may be unavailable, and what a retry does.
+    pub unavailable: &'static str,
+}
+
+impl utoipa::Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                self.add_missing(operation);
+            }
+        }
+    }
+}
+
+impl StandardErrors {
+    fn add_missing(&self, operation: &mut Operation) {
+        let behind_authorizer = operation.security.as_ref().is_some_and(|security| !security.is_empty());
+        let responses = &mut operation.responses.responses;
+        if behind_authorizer {
+            responses.entry("401".to_owned()).or_insert_with(|| {
+                let gateway = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("GatewayMessage")))
+                    .build();
+                let mut response = problem_response(UNAUTHORIZED);
+                response.content.insert("application/json".to_owned(), gateway);
+                RefOr::T(response)
+            });
+            responses
+                .entry("403".to_owned())
+                .or_insert_with(|| RefOr::T(problem_response(self.forbidden)));
+        }
+        responses
+            .entry("500".to_owned())
+            .or_insert_with(|| RefOr::T(problem_response(INTERNAL)));
+        responses
+            .entry("503".to_owned())
+            .or_insert_with(|| RefOr::T(problem_response(self.unavailable)));
+    }
+}
+
+/// A response whose body is a problem.
+fn problem_response(description: &str) -> Response {
+    let problem = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, problem)
+        .build()
+}
+
 /// The schema of an id: a `string` of format `uuid`.
 pub fn uuid_schema(description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -93,6 +167,94 @@ pub fn assert_committed(path: &Path, generated: &str, regenerate: &str) {
             path.display()
         );
     }
+}
+
+/// What a service's `tests/openapi.rs` checks (see [`contract_tests!`]).
+#[derive(Debug)]
+pub struct Contract {
+    /// The committed `openapi.json`.
+    pub committed: std::path::PathBuf,
+    /// The document the code generates.
+    pub generated: String,
+    /// The route keys the function serves.
+    pub routes: BTreeSet<String>,
+    /// Route keys without the authorizer (everything else requires the bearer JWT).
+    pub public: BTreeSet<String>,
+    /// The command that regenerates the committed document.
+    pub regenerate: String,
+}
+
+impl Contract {
+    /// The committed document is the generated one.
+    pub fn assert_committed(&self) {
+        assert_committed(&self.committed, &self.generated, &self.regenerate);
+    }
+
+    /// Both documents declare exactly the routes the function serves.
+    pub fn assert_routes(&self) {
+        assert_eq!(Document::from_json(&self.generated_json()).route_keys(), self.routes);
+        assert_eq!(Document::load(&self.committed).route_keys(), self.routes);
+    }
+
+    /// Every operation requires the bearer JWT, but the public ones, which
+    /// have neither security nor a 401.
+    pub fn assert_security(&self) {
+        let generated = self.generated_json();
+        assert_eq!(generated["openapi"], "3.1.0");
+        for (path, item) in generated["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let route = format!("{} {path}", method.to_uppercase());
+                if self.public.contains(&route) {
+                    assert!(operation.get("security").is_none(), "{route} is public");
+                    assert!(operation["responses"].get("401").is_none(), "{route} has no authorizer");
+                } else {
+                    assert_eq!(
+                        operation["security"],
+                        serde_json::json!([{ "bearer": [] }]),
+                        "{route} must require the bearer JWT"
+                    );
+                }
+            }
+        }
+    }
+
+    fn generated_json(&self) -> Value {
+        serde_json::from_str(&self.generated).expect("the generated document is JSON")
+    }
+}
+
+/// The contract tests of a service crate `$service` (with `openapi::document_json`
+/// and `entrypoint::ROUTES`), for its `tests/openapi.rs`:
+/// `tenancy::contract_tests!(notes);` or, with routes outside the authorizer,
+/// `tenancy::contract_tests!(tenants, public: ["POST /tenants"]);`.
+#[macro_export]
+macro_rules! contract_tests {
+    ($service:ident $(, public: [$($public:literal),* $(,)?])?) => {
+        fn contract() -> $crate::openapi::Contract {
+            $crate::openapi::Contract {
+                committed: ::std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")),
+                generated: $service::openapi::document_json(),
+                routes: $service::entrypoint::ROUTES.iter().map(|route| route.to_string()).collect(),
+                public: [$($($public),*)?].into_iter().map(str::to_owned).collect(),
+                regenerate: concat!("UPDATE_OPENAPI=1 cargo test -p ", stringify!($service), " --test openapi").to_owned(),
+            }
+        }
+
+        #[test]
+        fn committed_document_is_the_generated_one() {
+            contract().assert_committed();
+        }
+
+        #[test]
+        fn document_declares_exactly_the_routes() {
+            contract().assert_routes();
+        }
+
+        #[test]
+        fn every_operation_but_the_public_ones_requires_the_bearer_jwt() {
+            contract().assert_security();
+        }
+    };
 }
 
 /// A committed OpenAPI document, read for checks.

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings, TenantSessions};
+use crate::credentials::{CredentialsError, RoleAssumer, TenantCache, TenantCacheSettings};
 use crate::error::ApiError;
 use crate::ids::TenantId;
 
@@ -71,15 +71,15 @@ impl TenantDynamo {
 }
 
 /// Tenant-scoped DynamoDB clients, one per tenant, cached with its credentials.
-pub type TenantDynamoSessions<A> = TenantSessions<A, TenantDynamo>;
+pub type TenantDynamoCache<A> = TenantCache<A, TenantDynamo>;
 
 /// Builds the per-tenant DynamoDB client cache.
-pub fn tenant_dynamo_sessions<A: RoleAssumer>(
+pub fn tenant_dynamo_cache<A: RoleAssumer>(
     assumer: A,
     base: SdkConfig,
-    settings: SessionCacheSettings,
-) -> TenantDynamoSessions<A> {
-    TenantSessions::new(assumer, settings, move |tenant, credentials| {
+    settings: TenantCacheSettings,
+) -> TenantDynamoCache<A> {
+    TenantCache::new(assumer, settings, move |tenant, credentials| {
         TenantDynamo::new(&base, tenant, credentials)
     })
 }

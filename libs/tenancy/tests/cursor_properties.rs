@@ -1,18 +1,16 @@
-//! Property tests of the list cursor codec (`tenancy::cursor`), for the
-//! prefix of every service that hands cursors out (notes `n1:`, users `u1:`,
-//! tenants `t1:`). `decode` takes untrusted query text, so it must never
-//! panic, accept only what `encode` writes with the same prefix, and give
-//! back exactly what was encoded.
+//! Property tests of the list cursors (`tenancy::cursor::ListCursor`), for
+//! the prefix of every service that hands cursors out (notes `n1:`, users
+//! `u1:`, tenants `t1:`). `decode` takes untrusted query text, so it must
+//! never panic, accept only what `encode` writes with the same prefix, and
+//! give back exactly what was encoded.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use tenancy::TenantId;
-use tenancy::cursor::{decode, encode};
+use tenancy::cursor::ListCursor;
 
-/// Three copies of this test once lived in the services, one per `Cursor`;
-/// the services' own unit tests check that each `Cursor` uses its prefix.
-/// The prefixes the services use (services/*/src: `CURSOR_PREFIX`).
+/// The prefixes the services use (services/*/src: `CURSOR`).
 const SERVICE_PREFIXES: [&str; 3] = ["n1:", "u1:", "t1:"];
 
 fn id() -> impl Strategy<Value = TenantId> {
@@ -57,7 +55,8 @@ fn cursor_text(prefix: &'static str) -> impl Strategy<Value = String> {
         )
             .prop_map(move |(id, at, with)| {
                 // A real cursor with one character replaced.
-                encode(prefix, &id)
+                ListCursor::new(prefix)
+                    .encode(&id)
                     .chars()
                     .enumerate()
                     .map(|(i, c)| if i == at { with } else { c })
@@ -73,15 +72,17 @@ proptest! {
     fn decode_never_panics_and_accepts_only_what_encode_writes(
         (prefix, text) in prefix().prop_flat_map(|prefix| (Just(prefix), cursor_text(prefix)))
     ) {
-        if let Some(id) = decode::<TenantId>(prefix, &text) {
-            prop_assert_eq!(encode(prefix, &id), text);
+        let list = ListCursor::new(prefix);
+        if let Some(id) = list.decode::<TenantId>(&text) {
+            prop_assert_eq!(list.encode(&id), text);
         }
     }
 
     #[test]
     fn decode_of_encode_is_the_identity(prefix in prefix(), id in id()) {
-        let text = encode(prefix, &id);
+        let list = ListCursor::new(prefix);
+        let text = list.encode(&id);
         prop_assert!(text.len() <= 128, "{} characters", text.len());
-        prop_assert_eq!(decode::<TenantId>(prefix, &text), Some(id));
+        prop_assert_eq!(list.decode::<TenantId>(&text), Some(id));
     }
 }

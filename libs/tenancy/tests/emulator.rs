@@ -130,11 +130,11 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     let admin = aws_sdk_dynamodb::Client::new(&sdk);
     let spec = create_table(&admin).await;
 
-    let sessions = config().tenant_dynamo_sessions(&sdk);
+    let cache = config().tenant_dynamo_cache(&sdk);
     let (tenant, victim) = (TenantId::generate(), TenantId::generate());
-    let session: std::sync::Arc<TenantDynamo> = sessions.get(&tenant).await.expect("session");
-    assert_eq!(session.tenant(), &tenant);
-    let table = session.table(&spec);
+    let dynamo: std::sync::Arc<TenantDynamo> = cache.get(&tenant).await.expect("dynamo");
+    assert_eq!(dynamo.tenant(), &tenant);
+    let table = dynamo.table(&spec);
 
     table
         .put(
@@ -181,7 +181,7 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     let partitions: Vec<_> = all.items().iter().map(|item| item["tenant_id"].clone()).collect();
     assert_eq!(partitions, vec![AttributeValue::S(tenant.to_string()); 2]);
 
-    let other = sessions.get(&victim).await.expect("session");
+    let other = cache.get(&victim).await.expect("dynamo");
     let empty = other
         .table(&spec)
         .query::<Record>(PageRequest {
@@ -199,9 +199,9 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
 async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
     let sdk = sdk().await;
     let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
-    let sessions = config().tenant_dynamo_sessions(&sdk);
-    let session = sessions.get(&TenantId::generate()).await.expect("session");
-    let table = session.table(&spec);
+    let cache = config().tenant_dynamo_cache(&sdk);
+    let dynamo = cache.get(&TenantId::generate()).await.expect("dynamo");
+    let table = dynamo.table(&spec);
     let record = |id: &str| Record {
         item_id: id.into(),
         text: "x".into(),
@@ -276,14 +276,14 @@ async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
 async fn concurrent_creates_never_pass_the_limit() {
     let sdk = sdk().await;
     let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
-    let sessions = std::sync::Arc::new(config().tenant_dynamo_sessions(&sdk));
+    let cache = std::sync::Arc::new(config().tenant_dynamo_cache(&sdk));
     let tenant = TenantId::generate();
     let tasks: Vec<_> = (0..12)
         .map(|n| {
-            let (sessions, spec) = (std::sync::Arc::clone(&sessions), spec.clone());
+            let (cache, spec) = (std::sync::Arc::clone(&cache), spec.clone());
             tokio::spawn(async move {
-                let session = sessions.get(&tenant).await.expect("session");
-                let table = session.table(&spec);
+                let dynamo = cache.get(&tenant).await.expect("dynamo");
+                let table = dynamo.table(&spec);
                 let id = format!("item#{n:02}");
                 let writes = vec![
                     table.put_write(
@@ -308,8 +308,8 @@ async fn concurrent_creates_never_pass_the_limit() {
             Err(other) => panic!("unexpected {other}"),
         }
     }
-    let session = sessions.get(&tenant).await.expect("session");
-    let table = session.table(&spec);
+    let dynamo = cache.get(&tenant).await.expect("dynamo");
+    let table = dynamo.table(&spec);
     let stored = table
         .query::<Record>(PageRequest {
             limit: 100,
@@ -332,9 +332,9 @@ async fn concurrent_creates_never_pass_the_limit() {
 async fn prefix_queries_return_only_that_kind_of_item() {
     let sdk = sdk().await;
     let spec = create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
-    let sessions = config().tenant_dynamo_sessions(&sdk);
-    let session = sessions.get(&TenantId::generate()).await.expect("session");
-    let table = session.table(&spec);
+    let cache = config().tenant_dynamo_cache(&sdk);
+    let dynamo = cache.get(&TenantId::generate()).await.expect("dynamo");
+    let table = dynamo.table(&spec);
     for id in ["note#1", "note#2", "note#3", "usage"] {
         table
             .put(

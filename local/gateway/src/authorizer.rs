@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::jwt::{HttpJwksSource, JwksSource, JwtError, JwtVerifier, JwtVerifierConfig, TokenUseRule};
 use http::HeaderMap;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::{Map, Value};
-use tenancy::jwt::{HttpJwksSource, JwksSource, JwtError, JwtVerifier, JwtVerifierConfig, TokenUseRule};
 
 /// Where an authorizer gets its issuer's keys.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ pub mod event;
 pub mod functions;
 pub mod gateway;
 pub mod iam;
+pub mod jwt;
 pub mod keys;
 pub mod messages;
 pub mod routes;

@@ -15,10 +15,10 @@ use local_gateway::emulator::{ApiSelector, Emulator};
 use local_gateway::functions::{FunctionSource, Functions};
 use local_gateway::gateway::{Gateway, HttpApi, OPERATOR_SECRET_HEADER, RouteTarget, router};
 use local_gateway::iam::{IamGuard, IssuedCredentials, Policies};
+use local_gateway::jwt::HttpJwksSource;
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
-use tenancy::jwt::HttpJwksSource;
 
 /// Serves what Terraform deployed to the emulator: the HTTP API with its JWT
 /// authorizer, the Lambda functions (real binaries, Runtime API) and Cognito

@@ -23,13 +23,13 @@ use local_gateway::emulator::Emulator;
 use local_gateway::functions::Functions;
 use local_gateway::gateway::{Gateway, HttpApi, RouteTarget};
 use local_gateway::iam::{IamGuard, IssuedCredentials, Policies};
+use local_gateway::jwt::{JwtVerifier, JwtVerifierConfig, TokenUseRule};
 use local_gateway::keys::SigningKey;
 use local_gateway::routes::Route;
 use local_gateway::runtime::ProcessRegistry;
 use local_gateway::throttle::Throttle;
 use serde_json::{Value, json};
 use support::{eventually, fake_spec, http, process_gone, serve};
-use tenancy::jwt::{JwtVerifier, JwtVerifierConfig, TokenUseRule};
 use tokio::process::{Child, Command};
 
 fn repo_root() -> PathBuf {

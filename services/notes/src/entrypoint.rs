@@ -13,7 +13,7 @@ use tenancy::table::DataError;
 use tenancy::telemetry::record_tenant;
 use tenancy::{ApiError, Caller, TenantContext};
 
-use crate::api::{CreateNote, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
+use crate::api::{CURSOR, CreateNote, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 use crate::domain::{InvalidNote, Note, NoteContent, NoteId, NoteRules, now};
 use crate::store::{Created, NoteStore};
 
@@ -78,14 +78,11 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         context: &TenantContext,
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor::decode)?;
-        let page = self
-            .store
-            .list(&context.tenant_id, limit, after.map(|cursor| cursor.0))
-            .await?;
+        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
+        let page = self.store.list(&context.tenant_id, limit, after).await?;
         let list = NoteList {
             items: page.notes,
-            next_cursor: page.next_after.map(|id| Cursor(id).encode()),
+            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
         };
         Ok(json_response(StatusCode::OK, &list))
     }

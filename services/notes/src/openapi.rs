@@ -5,11 +5,17 @@
 //! every status they see against it. Not used by the Lambda binary.
 
 use tenancy::Problem;
-use tenancy::openapi::{BearerJwt, GatewayMessage};
+use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
 use utoipa::OpenApi;
 
 use crate::api::{CreateNote, NoteList, UpdateNote};
 use crate::domain::{Note, NoteId};
+
+/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+const ERRORS: StandardErrors = StandardErrors {
+    forbidden: "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)",
+    unavailable: "The data store or STS is unavailable; retry (a change is made in full or not at all)",
+};
 
 /// The notes API document.
 #[derive(Debug, OpenApi)]
@@ -22,7 +28,7 @@ use crate::domain::{Note, NoteId};
     ),
     paths(ops::list_notes, ops::create_note, ops::get_note, ops::update_note, ops::delete_note),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt),
+    modifiers(&BearerJwt, &ERRORS),
     tags((name = "notes", description = "The caller's tenant's notes")),
 )]
 pub struct NotesDoc;
@@ -56,11 +62,6 @@ mod ops {
         responses(
             (status = 200, description = "A page of notes", body = NoteList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; retry", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list_notes() {}
 
@@ -78,14 +79,10 @@ mod ops {
             (status = 201, description = "Created, or (the same Idempotency-Key and input again) the note that request created", body = Note,
                 headers(("Location" = String, description = "`/notes/{note_id}` of the new note"))),
             (status = 400, description = "Invalid JSON, unknown or missing fields, a bad title or body, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's note limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The Idempotency-Key was used with other input, or the note it created has since been deleted; or a concurrent request changed the same data (nothing was written, retry)", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn create_note() {}
 
@@ -96,12 +93,7 @@ mod ops {
         responses(
             (status = 200, description = "The note", body = Note),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; retry", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_note() {}
 
@@ -113,15 +105,10 @@ mod ops {
         responses(
             (status = 200, description = "The note at its new version", body = Note),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, a bad title or body, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "`version` is stale; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_note() {}
 
@@ -132,13 +119,8 @@ mod ops {
         responses(
             (status = 204, description = "Deleted"),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "A concurrent request changed the same data; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store or STS is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn delete_note() {}
 }

@@ -2,67 +2,18 @@
 //! credentials obtained from STS. Run with `make test` (which starts the
 //! emulator and sets `AWS_ENDPOINT_URL`).
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use notes::domain::{Note, NoteContent, NoteId, NoteRules, now};
 use notes::store::{Created, DynamoNoteStore, NoteStore};
 use tenancy::TenantId;
-use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::table::DataError;
+use tenancy::testing::{create_tenant_table, emulator_sdk, emulator_tenancy};
 
 async fn store() -> DynamoNoteStore<StsRoleAssumer> {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "these tests need the emulator: run them with `make test`, which sets AWS_ENDPOINT_URL"
-    );
-    let sdk = load_aws_config().await;
+    let sdk = emulator_sdk().await;
     let table = format!("notes-it-{}", uuid::Uuid::new_v4().simple());
-    aws_sdk_dynamodb::Client::new(&sdk)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("tenant_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .expect("key"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("tenant_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .send()
-        .await
-        .expect("create the test table");
-    let config = TenancyConfig {
-        tenant_role_arn: "arn:aws:iam::123456789012:role/saas-it-tenant".into(),
-        session_duration: Duration::from_secs(3600),
-        refresh_margin: Duration::from_secs(300),
-        max_cached_tenants: 100,
-        authority_freshness: std::time::Duration::from_secs(10),
-        service_name: "notes-it".into(),
-    };
-    DynamoNoteStore::new(config.tenant_dynamo_sessions(&sdk), table)
+    create_tenant_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await;
+    DynamoNoteStore::new(emulator_tenancy("notes").tenant_dynamo_cache(&sdk), table)
 }
 
 const LIMIT: i64 = 1_000;

@@ -1,106 +1,17 @@
 //! The notes routes end to end through the handler, over the in-memory store.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::LazyLock;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
-use notes::api::{Cursor, NoteList};
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use notes::api::{CURSOR, NoteList};
 use notes::domain::{MAX_BODY_BYTES, Note, NoteId};
 use notes::entrypoint::NotesApi;
 use notes::store::MemoryNoteStore;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
-use tenancy::openapi::Document;
-use tenancy::{MembershipStatus, Problem, TenantId, TenantRole, TenantStatus, TenantTier, UserId};
-
-struct Caller {
-    tenant: TenantId,
-    claims: HashMap<String, String>,
-}
-
-impl Caller {
-    fn new() -> Self {
-        let tenant = TenantId::generate();
-        let claims = [
-            ("sub", uuid::Uuid::new_v4().to_string()),
-            ("token_use", "access".to_owned()),
-            ("tenant_id", tenant.to_string()),
-            ("tenant_role", "member".to_owned()),
-            ("tenant_tier", "free".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        Self { tenant, claims }
-    }
-}
-
-#[derive(Default)]
-struct Req {
-    route: &'static str,
-    note_id: Option<String>,
-    query: Option<String>,
-    body: Option<String>,
-    content_type: Option<&'static str>,
-    claims: Option<HashMap<String, String>>,
-    header: Option<(&'static str, String)>,
-}
-
-fn event(req: Req) -> ApiGatewayV2httpRequest {
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.request_context.route_key = Some(req.route.to_owned());
-    request.request_context.request_id = Some("test-request".to_owned());
-    if let Some(id) = req.note_id {
-        request.path_parameters.insert("note_id".into(), id);
-    }
-    if let Some(query) = req.query {
-        request.query_string_parameters = query.parse().expect("query");
-    }
-    if req.body.is_some() {
-        let content_type = req.content_type.unwrap_or("application/json");
-        request
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    if let Some((name, value)) = req.header {
-        request
-            .headers
-            .insert(name, HeaderValue::from_str(&value).expect("header"));
-    }
-    request.body = req.body;
-    if let Some(claims) = req.claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims;
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        request.request_context.authorizer = Some(authorizer);
-    }
-    request
-}
-
-fn body_text(response: &ApiGatewayV2httpResponse) -> String {
-    match &response.body {
-        Some(Body::Text(text)) => text.clone(),
-        None | Some(Body::Empty) => String::new(),
-        Some(other) => panic!("unexpected body {other:?}"),
-    }
-}
-
-fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
-    serde_json::from_str(&body_text(response)).expect("JSON body")
-}
-
-/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
-static DOCUMENT: LazyLock<Document> =
-    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
+use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of};
+use tenancy::{MembershipStatus, TenantRole, TenantStatus, TenantTier, UserId};
 
 struct Harness {
     api: NotesApi<MemoryNoteStore, MemoryAuthorityStore>,
@@ -137,12 +48,12 @@ impl Harness {
             self.records().ensure_member_from_claims(claims);
         }
         let route = req.route;
-        let response = self.api.handle(event(req)).await;
-        DOCUMENT.check_response(route, &response);
+        let response = self.api.handle(req.event()).await;
+        committed_document(env!("CARGO_MANIFEST_DIR")).check_response(route, &response);
         response
     }
 
-    async fn create(&self, caller: &Caller, title: &str) -> Note {
+    async fn create(&self, caller: &SignedIn, title: &str) -> Note {
         let response = self
             .call(Req {
                 route: "POST /notes",
@@ -155,7 +66,7 @@ impl Harness {
         serde_json::from_value(json_of(&response)).expect("note")
     }
 
-    async fn list(&self, caller: &Caller, query: Option<String>) -> NoteList {
+    async fn list(&self, caller: &SignedIn, query: Option<String>) -> NoteList {
         let response = self
             .call(Req {
                 route: "GET /notes",
@@ -169,20 +80,10 @@ impl Harness {
     }
 }
 
-fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
-    assert_eq!(response.status_code, status, "{}", body_text(response));
-    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
-    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
-    assert_eq!(i64::from(problem.status), status);
-    assert!(!problem.detail.is_empty());
-    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
-    problem
-}
-
 #[tokio::test]
 async fn create_get_update_delete() {
     let harness = Harness::new();
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
 
     let response = harness
         .call(Req {
@@ -202,7 +103,7 @@ async fn create_get_update_delete() {
 
     let get = |id: NoteId| Req {
         route: "GET /notes/{note_id}",
-        note_id: Some(id.to_string()),
+        path_param: Some(id.to_string()),
         claims: Some(caller.claims.clone()),
         ..Req::default()
     };
@@ -211,7 +112,7 @@ async fn create_get_update_delete() {
 
     let update = |version: u64, title: &str| Req {
         route: "PUT /notes/{note_id}",
-        note_id: Some(note.id.to_string()),
+        path_param: Some(note.id.to_string()),
         body: Some(json!({"title": title, "body": "second", "version": version}).to_string()),
         claims: Some(caller.claims.clone()),
         ..Req::default()
@@ -232,7 +133,7 @@ async fn create_get_update_delete() {
 
     let delete = Req {
         route: "DELETE /notes/{note_id}",
-        note_id: Some(note.id.to_string()),
+        path_param: Some(note.id.to_string()),
         claims: Some(caller.claims.clone()),
         ..Req::default()
     };
@@ -242,7 +143,7 @@ async fn create_get_update_delete() {
     assert_problem(&harness.call(get(note.id)).await, 404);
     let delete_again = Req {
         route: "DELETE /notes/{note_id}",
-        note_id: Some(note.id.to_string()),
+        path_param: Some(note.id.to_string()),
         claims: Some(caller.claims.clone()),
         ..Req::default()
     };
@@ -253,7 +154,7 @@ async fn create_get_update_delete() {
 #[tokio::test]
 async fn list_pages_newest_first_without_gaps_or_repeats() {
     let harness = Harness::new();
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     let mut created = Vec::new();
     for n in 0..25 {
         created.push(harness.create(&caller, &format!("note {n}")).await.id);
@@ -284,7 +185,7 @@ async fn list_pages_newest_first_without_gaps_or_repeats() {
 #[tokio::test]
 async fn tenants_never_see_each_other() {
     let harness = Harness::new();
-    let (alice, bob) = (Caller::new(), Caller::new());
+    let (alice, bob) = (SignedIn::member_of_new_tenant(), SignedIn::member_of_new_tenant());
     let note = harness.create(&alice, "alice's").await;
     harness.create(&bob, "bob's").await;
 
@@ -303,7 +204,7 @@ async fn tenants_never_see_each_other() {
         let response = harness
             .call(Req {
                 route,
-                note_id: Some(note.id.to_string()),
+                path_param: Some(note.id.to_string()),
                 body,
                 claims: Some(bob.claims.clone()),
                 ..Req::default()
@@ -321,7 +222,7 @@ async fn tenants_never_see_each_other() {
 #[tokio::test]
 async fn a_tenant_id_outside_the_claims_is_never_used() {
     let harness = Harness::new();
-    let (alice, bob) = (Caller::new(), Caller::new());
+    let (alice, bob) = (SignedIn::member_of_new_tenant(), SignedIn::member_of_new_tenant());
     // A header naming another tenant is ignored: the note lands in the caller's tenant.
     let response = harness
         .call(Req {
@@ -358,7 +259,7 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
 #[tokio::test]
 async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let harness = Harness::new();
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     let existing = harness.create(&caller, "keep me").await;
     let before = harness.api.store().snapshot();
     let id = existing.id.to_string();
@@ -370,10 +271,10 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let mut bad_tenant = caller.claims.clone();
     bad_tenant.insert("tenant_id".into(), "../other".into());
     // A token with no records behind it (its role claim does not even parse).
-    let mut bad_role = Caller::new().claims;
+    let mut bad_role = SignedIn::member_of_new_tenant().claims;
     bad_role.insert("tenant_role".into(), "root".into());
     let foreign_cursor = NoteId::generate().to_string();
-    let valid_cursor = Cursor(existing.id).encode();
+    let valid_cursor = CURSOR.encode(&existing.id);
 
     let cases: Vec<(&str, Req, i64)> = vec![
         // POST /notes
@@ -610,7 +511,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "get: bad id",
             Req {
                 route: "GET /notes/{note_id}",
-                note_id: Some("not-an-id".into()),
+                path_param: Some("not-an-id".into()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -620,7 +521,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "get: uppercase id",
             Req {
                 route: "GET /notes/{note_id}",
-                note_id: Some(id.to_uppercase()),
+                path_param: Some(id.to_uppercase()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -630,7 +531,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "get: unknown id",
             Req {
                 route: "GET /notes/{note_id}",
-                note_id: Some(NoteId::generate().to_string()),
+                path_param: Some(NoteId::generate().to_string()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -640,7 +541,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "get: no claims",
             Req {
                 route: "GET /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 ..Req::default()
             },
             401,
@@ -649,7 +550,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "get: malformed tenant claim",
             Req {
                 route: "GET /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 claims: Some(bad_tenant.clone()),
                 ..Req::default()
             },
@@ -660,7 +561,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: invalid JSON",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some("[".into()),
                 claims: claims(),
                 ..Req::default()
@@ -671,7 +572,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: missing version",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b"}"#.into()),
                 claims: claims(),
                 ..Req::default()
@@ -682,7 +583,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: negative version",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b","version":-1}"#.into()),
                 claims: claims(),
                 ..Req::default()
@@ -693,7 +594,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: unknown field",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b","version":1,"id":"x"}"#.into()),
                 claims: claims(),
                 ..Req::default()
@@ -704,7 +605,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: oversized",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(oversized.clone()),
                 claims: claims(),
                 ..Req::default()
@@ -715,7 +616,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: stale version",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b","version":7}"#.into()),
                 claims: claims(),
                 ..Req::default()
@@ -726,7 +627,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: bad id",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some("1".into()),
+                path_param: Some("1".into()),
                 body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
                 claims: claims(),
                 ..Req::default()
@@ -737,7 +638,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: no claims",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
                 ..Req::default()
             },
@@ -747,7 +648,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "update: no tenant claim",
             Req {
                 route: "PUT /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
                 claims: Some(without_tenant.clone()),
                 ..Req::default()
@@ -759,7 +660,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "delete: bad id",
             Req {
                 route: "DELETE /notes/{note_id}",
-                note_id: Some("'; DROP".into()),
+                path_param: Some("'; DROP".into()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -769,7 +670,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "delete: with a body",
             Req {
                 route: "DELETE /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 body: Some("{}".into()),
                 claims: claims(),
                 ..Req::default()
@@ -780,7 +681,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "delete: no claims",
             Req {
                 route: "DELETE /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 ..Req::default()
             },
             401,
@@ -789,7 +690,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "delete: malformed tenant claim",
             Req {
                 route: "DELETE /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 claims: Some(bad_tenant.clone()),
                 ..Req::default()
             },
@@ -800,7 +701,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "unknown route",
             Req {
                 route: "PATCH /notes/{note_id}",
-                note_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -818,7 +719,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
 #[tokio::test]
 async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let harness = Harness::new();
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     let note = harness.create(&caller, "before the outage").await;
     harness.api.store().set_unavailable(true);
     let requests = vec![
@@ -835,20 +736,20 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
         },
         Req {
             route: "GET /notes/{note_id}",
-            note_id: Some(note.id.to_string()),
+            path_param: Some(note.id.to_string()),
             claims: Some(caller.claims.clone()),
             ..Req::default()
         },
         Req {
             route: "PUT /notes/{note_id}",
-            note_id: Some(note.id.to_string()),
+            path_param: Some(note.id.to_string()),
             body: Some(r#"{"title":"a","body":"","version":1}"#.into()),
             claims: Some(caller.claims.clone()),
             ..Req::default()
         },
         Req {
             route: "DELETE /notes/{note_id}",
-            note_id: Some(note.id.to_string()),
+            path_param: Some(note.id.to_string()),
             claims: Some(caller.claims.clone()),
             ..Req::default()
         },
@@ -864,7 +765,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
 #[tokio::test]
 async fn the_tier_limits_the_number_of_notes() {
     let harness = Harness::new();
-    let caller = Caller::new(); // free tier
+    let caller = SignedIn::member_of_new_tenant(); // free tier
     let limit = tenancy::TenantTier::Free.limits().max_notes;
     for n in 0..limit {
         harness.create(&caller, &format!("note {n}")).await;
@@ -884,7 +785,7 @@ async fn the_tier_limits_the_number_of_notes() {
     assert_eq!(i64::try_from(stored).expect("small"), limit);
 
     // A pro tenant has room for more.
-    let mut pro = Caller::new();
+    let mut pro = SignedIn::member_of_new_tenant();
     pro.claims.insert("tenant_tier".into(), "pro".into());
     for n in 0..=limit {
         harness.create(&pro, &format!("note {n}")).await;
@@ -896,7 +797,7 @@ async fn the_tier_limits_the_number_of_notes() {
 #[tokio::test]
 async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     let harness = Harness::new();
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     harness.create(&caller, "while all is well").await;
     let tenant = caller.tenant;
     let user = UserId::parse(&caller.claims["sub"]).expect("sub");
@@ -948,7 +849,7 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     assert_eq!(harness.api.store().snapshot().len(), 1, "nothing was written");
 
     // A token claiming a higher tier: the record's tier sets the limit.
-    let other = Caller::new();
+    let other = SignedIn::member_of_new_tenant();
     harness.create(&other, "first").await;
     let mut enterprise = other.claims.clone();
     enterprise.insert("tenant_tier".into(), "enterprise".into());
@@ -956,9 +857,9 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     for n in 1..limit {
         harness
             .create(
-                &Caller {
-                    tenant: other.tenant,
+                &SignedIn {
                     claims: enterprise.clone(),
+                    ..other.clone()
                 },
                 &format!("note {n}"),
             )
@@ -990,7 +891,7 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
 async fn records_are_cached_for_the_freshness_window_only() {
     let window = Duration::from_millis(300);
     let harness = Harness::with_freshness(window);
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     harness.create(&caller, "cached").await;
     harness.records().set_tenant(
         caller.tenant,
@@ -1019,9 +920,9 @@ async fn records_are_cached_for_the_freshness_window_only() {
 #[tokio::test]
 async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     let harness = Harness::new();
-    let ann = Caller::new();
+    let ann = SignedIn::member_of_new_tenant();
     let key = "k".repeat(40);
-    let create = |caller: &Caller, title: &str, key: &str| Req {
+    let create = |caller: &SignedIn, title: &str, key: &str| Req {
         route: "POST /notes",
         body: Some(json!({"title": title, "body": "text"}).to_string()),
         claims: Some(caller.claims.clone()),
@@ -1042,7 +943,7 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     assert_problem(&harness.call(create(&ann, "Chores", "short")).await, 400);
 
     // Another member of the same tenant with the same key makes its own note.
-    let mut bob = Caller::new();
+    let mut bob = SignedIn::member_of_new_tenant();
     bob.tenant = ann.tenant;
     bob.claims.insert("tenant_id".into(), ann.tenant.to_string());
     let bobs = harness.call(create(&bob, "Groceries", &key)).await;
@@ -1056,7 +957,7 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     let deleted = harness
         .call(Req {
             route: "DELETE /notes/{note_id}",
-            note_id: Some(note.id.to_string()),
+            path_param: Some(note.id.to_string()),
             claims: Some(ann.claims.clone()),
             ..Req::default()
         })

@@ -3,27 +3,21 @@
 //! problem (never panic, never 500 for a transient fault), and a throttled
 //! call must be retried by the SDK's standard retry strategy.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use notes::domain::NoteId;
 use notes::entrypoint::NotesApi;
 use notes::store::{DynamoNoteStore, NoteStore};
+use tenancy::TenantId;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
-use tenancy::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings};
-use tenancy::table::{DataError, tenant_dynamo_sessions};
-use tenancy::{Problem, TenantId};
+use tenancy::credentials::{CredentialsError, RoleAssumer, TenantCacheSettings};
+use tenancy::table::{DataError, tenant_dynamo_cache};
+use tenancy::testing::{Req, SignedIn, body_text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
@@ -82,21 +76,21 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
 }
 
 fn store(endpoint: &str, assumer: FakeAssumer) -> DynamoNoteStore<FakeAssumer> {
-    let sessions = tenant_dynamo_sessions(assumer, sdk_config(endpoint), SessionCacheSettings::default());
-    DynamoNoteStore::new(sessions, "notes-faults")
+    let dynamo = tenant_dynamo_cache(assumer, sdk_config(endpoint), TenantCacheSettings::default());
+    DynamoNoteStore::new(dynamo, "notes-faults")
 }
 
 type Api = NotesApi<DynamoNoteStore<FakeAssumer>, DynamoAuthorityStore<FakeAssumer>>;
 
 /// The notes API as the function builds it: notes and the callers' records
-/// (authority) through one session cache, against `endpoint`.
+/// (authority) through one tenant DynamoDB cache, against `endpoint`.
 fn api(endpoint: &str, assumer: FakeAssumer) -> Api {
-    let sessions = tenant_dynamo_sessions(assumer, sdk_config(endpoint), SessionCacheSettings::default());
+    let dynamo = tenant_dynamo_cache(assumer, sdk_config(endpoint), TenantCacheSettings::default());
     let authority = Authority::new(
-        DynamoAuthorityStore::new(sessions.clone(), "tenants-faults", "memberships-faults"),
+        DynamoAuthorityStore::new(dynamo.clone(), "tenants-faults", "memberships-faults"),
         AuthoritySettings::default(),
     );
-    NotesApi::new(DynamoNoteStore::new(sessions, "notes-faults"), authority)
+    NotesApi::new(DynamoNoteStore::new(dynamo, "notes-faults"), authority)
 }
 
 /// A local port nothing listens on (bound, noted, released).
@@ -109,56 +103,24 @@ async fn closed_port() -> u16 {
 
 // --- Requests --------------------------------------------------------------------------
 
-struct Caller {
-    tenant: TenantId,
-    claims: HashMap<String, String>,
-}
-
-impl Caller {
-    fn new() -> Self {
-        let tenant = TenantId::generate();
-        let claims = [
-            ("sub", uuid::Uuid::new_v4().to_string()),
-            ("token_use", "access".to_owned()),
-            ("tenant_id", tenant.to_string()),
-            ("tenant_role", "member".to_owned()),
-            ("tenant_tier", "free".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        Self { tenant, claims }
-    }
-}
-
 fn event(
-    caller: &Caller,
-    route: &str,
+    caller: &SignedIn,
+    route: &'static str,
     note_id: Option<NoteId>,
     body: Option<serde_json::Value>,
 ) -> ApiGatewayV2httpRequest {
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.request_context.route_key = Some(route.to_owned());
-    request.request_context.request_id = Some("fault-request".to_owned());
-    if let Some(id) = note_id {
-        request.path_parameters.insert("note_id".into(), id.to_string());
+    Req {
+        route,
+        path_param: note_id.map(|id| id.to_string()),
+        body: body.map(|body| body.to_string()),
+        claims: caller.claims(),
+        ..Req::default()
     }
-    if let Some(body) = body {
-        request
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        request.body = Some(body.to_string());
-    }
-    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-    jwt.claims = caller.claims.clone();
-    let mut authorizer = ApiGatewayRequestAuthorizer::default();
-    authorizer.jwt = Some(jwt);
-    request.request_context.authorizer = Some(authorizer);
-    request
+    .event()
 }
 
 /// One request per route, each valid, so only the fault can make it fail.
-fn every_route(caller: &Caller) -> Vec<(&'static str, ApiGatewayV2httpRequest)> {
+fn every_route(caller: &SignedIn) -> Vec<(&'static str, ApiGatewayV2httpRequest)> {
     let id = NoteId::generate();
     let content = serde_json::json!({"title": "t", "body": "b"});
     let update = serde_json::json!({"title": "t", "body": "b", "version": 1});
@@ -181,30 +143,13 @@ fn every_route(caller: &Caller) -> Vec<(&'static str, ApiGatewayV2httpRequest)> 
 }
 
 fn assert_problem(route: &str, response: &ApiGatewayV2httpResponse, status: u16, kind: &str) {
-    let body = match &response.body {
-        Some(Body::Text(text)) => text.clone(),
-        other => panic!("{route}: expected a text body, got {other:?}"),
-    };
-    assert_eq!(response.status_code, i64::from(status), "{route}: {body}");
-    let content_type = response
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{route}: content type {content_type:?}"
-    );
-    let problem: Problem =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{route}: not a problem: {e}: {body}"));
-    assert_eq!(problem.status, status, "{route}: {body}");
-    assert_eq!(problem.kind, format!("urn:problem:{kind}"), "{route}: {body}");
-    assert_eq!(problem.request_id.as_deref(), Some("fault-request"), "{route}");
+    let problem = tenancy::testing::assert_problem(response, i64::from(status));
+    assert_eq!(problem.kind, format!("urn:problem:{kind}"), "{route}");
 }
 
 /// Runs every route concurrently (the SDK backs off between attempts) and
 /// returns the responses in route order.
-async fn answer_every_route(api: &Arc<Api>, caller: &Caller) -> Vec<(&'static str, ApiGatewayV2httpResponse)> {
+async fn answer_every_route(api: &Arc<Api>, caller: &SignedIn) -> Vec<(&'static str, ApiGatewayV2httpResponse)> {
     let tasks: Vec<_> = every_route(caller)
         .into_iter()
         .map(|(route, request)| {
@@ -230,7 +175,7 @@ async fn dynamodb_not_listening_is_503_on_every_route() {
     let assumer = FakeAssumer::succeeding();
     let calls = Arc::clone(&assumer.calls);
     let api = Arc::new(api(&format!("http://127.0.0.1:{port}"), assumer));
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     for (route, response) in answer_every_route(&api, &caller).await {
         assert_problem(route, &response, 503, "service-unavailable");
     }
@@ -244,7 +189,7 @@ async fn sts_unavailable_is_503_on_every_route() {
     let assumer = FakeAssumer::failing(CredentialsError::Unavailable("Throttling".into()));
     let calls = Arc::clone(&assumer.calls);
     let api = Arc::new(api(&format!("http://127.0.0.1:{port}"), assumer));
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     for (route, response) in answer_every_route(&api, &caller).await {
         assert_problem(route, &response, 503, "service-unavailable");
     }
@@ -254,7 +199,7 @@ async fn sts_unavailable_is_503_on_every_route() {
     let again = api.handle(event(&caller, "GET /notes", None, None)).await;
     assert_problem("GET /notes (again)", &again, 503, "service-unavailable");
     // The request reads two records (the tenant's, the caller's membership),
-    // each asking for the tenant's session: two calls, none served from a cache.
+    // each asking for the tenant's credentials: two calls, none served from a cache.
     assert_eq!(
         calls.load(Ordering::SeqCst),
         before + 2,
@@ -268,12 +213,10 @@ async fn sts_refusing_is_a_500_that_reveals_nothing() {
         "AccessDenied: arn:aws:iam::123:role/x".into(),
     ));
     let api = api("http://127.0.0.1:9", assumer);
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
     let response = api.handle(event(&caller, "GET /notes", None, None)).await;
     assert_problem("GET /notes", &response, 500, "internal");
-    let Some(Body::Text(body)) = &response.body else {
-        panic!("no body")
-    };
+    let body = body_text(&response);
     assert!(!body.contains("arn:aws") && !body.contains("AccessDenied"), "{body}");
 }
 
@@ -416,7 +359,7 @@ async fn a_throttled_call_is_retried_and_succeeds() {
 async fn throttled_every_time_is_unavailable_after_bounded_attempts() {
     let dynamo = FakeDynamo::start(vec![(400, THROTTLED.to_owned())]).await;
     let api = api(&dynamo.endpoint, FakeAssumer::succeeding());
-    let caller = Caller::new();
+    let caller = SignedIn::member_of_new_tenant();
 
     let store_error = api
         .store()

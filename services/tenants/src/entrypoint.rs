@@ -28,7 +28,7 @@ use tracing::Instrument as _;
 use users_api::InternalResponse;
 
 use crate::api::{
-    ChangeTier, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, RegistrationRemoval,
+    CURSOR, ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, RegistrationRemoval,
     TenantList, UpdateTenant,
 };
 use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
@@ -310,11 +310,11 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         _admin: &PlatformAdmin,
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor::decode)?;
-        let page = self.tenants.list(limit, after.map(|cursor| cursor.0)).await?;
+        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
+        let page = self.tenants.list(limit, after).await?;
         let list = TenantList {
             items: page.tenants,
-            next_cursor: page.next_after.map(|id| Cursor(id).encode()),
+            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
         };
         Ok(json_response(StatusCode::OK, &list))
     }

@@ -4,12 +4,18 @@
 //! and to [`ROUTES`](crate::entrypoint::ROUTES), and the handler tests check
 //! every status they see against it. Not used by the Lambda binary.
 
-use tenancy::openapi::{BearerJwt, GatewayMessage};
+use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
 use tenancy::{Problem, TenantId};
 use utoipa::OpenApi;
 
 use crate::api::{ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
 use crate::domain::Tenant;
+
+/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+const ERRORS: StandardErrors = StandardErrors {
+    forbidden: "The caller is not a platform admin (by its current group membership)",
+    unavailable: "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)",
+};
 
 /// The tenants API document.
 #[derive(Debug, OpenApi)]
@@ -31,7 +37,7 @@ use crate::domain::Tenant;
         ops::remove_registration
     ),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt),
+    modifiers(&BearerJwt, &ERRORS),
     tags(
         (name = "registration", description = "Public sign-up of a new tenant"),
         (name = "tenant", description = "The caller's own tenant"),
@@ -88,7 +94,6 @@ mod ops {
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 429, description = "Too many registrations; retry later", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "The data store, STS or users service is unavailable; retry with the same Idempotency-Key (the registration resumes where it stopped)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn register_tenant() {}
@@ -99,12 +104,8 @@ mod ops {
         responses(
             (status = 200, description = "The tenant", body = Tenant),
             (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_tenant() {}
 
@@ -115,15 +116,11 @@ mod ops {
         responses(
             (status = 200, description = "The tenant at its new version", body = Tenant),
             (status = 400, description = "Invalid JSON, unknown or missing fields (`slug`, `tier` and `tenant_id` are not changeable here), a bad name, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "`version` is stale, or a concurrent request changed the tenant; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_tenant() {}
 
@@ -134,11 +131,6 @@ mod ops {
         responses(
             (status = 200, description = "A page of tenants", body = TenantList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list_tenants() {}
 
@@ -149,12 +141,8 @@ mod ops {
         responses(
             (status = 200, description = "The tenant, suspended, and its members' refresh tokens revoked; repeating it on a suspended tenant revokes them again", body = Tenant),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is pending (its registration has not finished), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "The data store, STS or users service is unavailable; retry. If the suspension was written but the sessions could not all be ended, the detail says so and a retry finishes it", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn suspend_tenant() {}
@@ -166,13 +154,8 @@ mod ops {
         responses(
             (status = 200, description = "The tenant with its new status", body = Tenant),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is not suspended, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn reactivate_tenant() {}
 
@@ -184,15 +167,10 @@ mod ops {
         responses(
             (status = 200, description = "The tenant with its tier", body = Tenant),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant cannot change tier now (e.g. its usage exceeds the new tier), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_tier() {}
 
@@ -205,11 +183,7 @@ mod ops {
         responses(
             (status = 200, description = "Whether an unfinished registration held the slug and is now removed (`removed: false`: none held it, nothing changed)", body = RegistrationRemoval),
             (status = 400, description = "A bad slug, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "The caller is not a platform admin (by its current group membership)", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The slug belongs to a registered tenant (suspend it instead), or the users service kept the registration's admin; nothing was removed", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "The data store, STS or users service is unavailable; nothing was removed, retry", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn remove_registration() {}

@@ -7,20 +7,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
-use serde_json::{Value, json};
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use serde_json::json;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
-use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::table::DataError;
+use tenancy::testing::{
+    Req, create_table, create_tenant_table, emulator_sdk, emulator_tenancy, json_of, platform_admin_claims,
+};
 use tenancy::{TenantId, TenantTier};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
@@ -37,97 +32,28 @@ type Api = TenantsApi<
     FakeOperators,
 >;
 
-fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(key_type)
-        .build()
-        .expect("key")
-}
-
-fn string_attribute(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .expect("attribute")
-}
-
 async fn api() -> Arc<Api> {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "these tests need the emulator: run them with `make test`, which sets AWS_ENDPOINT_URL"
-    );
-    let sdk = load_aws_config().await;
+    let sdk = emulator_sdk().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let suffix = uuid::Uuid::new_v4().simple();
     let tenants_table = format!("tenants-it-{suffix}");
     let slugs_table = format!("tenant-slugs-it-{suffix}");
-    client
-        .create_table()
-        .table_name(&tenants_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("tenant_id", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(string_attribute("tenant_id"))
-        .attribute_definitions(string_attribute("sk"))
-        .send()
-        .await
-        .expect("create the tenants table");
-    client
-        .create_table()
-        .table_name(&slugs_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("slug", KeyType::Hash))
-        .attribute_definitions(string_attribute("slug"))
-        .send()
-        .await
-        .expect("create the slugs table");
-    let config = TenancyConfig {
-        tenant_role_arn: "arn:aws:iam::123456789012:role/saas-it-tenant".into(),
-        session_duration: Duration::from_secs(3600),
-        refresh_margin: Duration::from_secs(300),
-        max_cached_tenants: 100,
-        authority_freshness: std::time::Duration::from_secs(10),
-        service_name: "tenants-it".into(),
-    };
-    let sessions = config.tenant_dynamo_sessions(&sdk);
+    create_tenant_table(&client, &tenants_table).await;
+    create_table(&client, &slugs_table, "slug", None).await;
+    let dynamo = emulator_tenancy("tenants").tenant_dynamo_cache(&sdk);
     // No member route is called here: the memberships table is never read.
     let authority = Authority::new(
-        DynamoAuthorityStore::new(sessions.clone(), &tenants_table, "memberships-not-read"),
+        DynamoAuthorityStore::new(dynamo.clone(), &tenants_table, "memberships-not-read"),
         AuthoritySettings::default(),
     );
     Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(sessions, client.clone(), tenants_table),
+        DynamoTenantStore::new(dynamo, client.clone(), tenants_table),
         DynamoSlugStore::new(client, slugs_table),
         FakeUsersService::default(),
         authority,
         FakeOperators::default(),
         RegistrationSettings::default(),
     ))
-}
-
-fn request(route: &str, body: Option<String>, claims: Option<Value>, query: Option<&str>) -> ApiGatewayV2httpRequest {
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.request_context.route_key = Some(route.to_owned());
-    request.request_context.request_id = Some("it-request".to_owned());
-    if body.is_some() {
-        request
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
-    request.body = body;
-    if let Some(query) = query {
-        request.query_string_parameters = query.parse().expect("query");
-    }
-    if let Some(claims) = claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = serde_json::from_value(claims).expect("claims");
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        request.request_context.authorizer = Some(authorizer);
-    }
-    request
 }
 
 fn registration(name: &str, slug: &str, email: &str) -> String {
@@ -137,23 +63,18 @@ fn registration(name: &str, slug: &str, email: &str) -> String {
 
 /// `POST /tenants` with this idempotency key.
 async fn register_with(api: &Api, body: String, key: &str) -> ApiGatewayV2httpResponse {
-    let mut request = request("POST /tenants", Some(body), None, None);
-    request
-        .headers
-        .insert("idempotency-key", HeaderValue::from_str(key).expect("header"));
-    api.handle(request).await
+    let request = Req {
+        route: "POST /tenants",
+        body: Some(body),
+        header: Some(("idempotency-key", key.to_owned())),
+        ..Req::default()
+    };
+    api.handle(request.event()).await
 }
 
 /// `POST /tenants` with a new idempotency key.
 async fn register(api: &Api, body: String) -> ApiGatewayV2httpResponse {
     register_with(api, body, IdempotencyKey::generate().as_str()).await
-}
-
-fn body_json(response: &ApiGatewayV2httpResponse) -> Value {
-    match &response.body {
-        Some(Body::Text(text)) => serde_json::from_str(text).expect("json"),
-        other => panic!("unexpected body {other:?}"),
-    }
 }
 
 fn slug(text: &str) -> Slug {
@@ -179,12 +100,12 @@ async fn registration_resumes_with_its_key_only_and_guards_its_slug() {
     // The same fields with another key: taken, and nothing of it revealed.
     let response = register(&api, body.clone()).await;
     assert_eq!(response.status_code, 409);
-    assert!(!body_json(&response).to_string().contains(&claim.tenant_id.to_string()));
+    assert!(!json_of(&response).to_string().contains(&claim.tenant_id.to_string()));
 
     // The retry with the key completes it, with the same tenant id.
     let response = register_with(&api, body.clone(), key.as_str()).await;
     assert_eq!(response.status_code, 201, "{:?}", response.body);
-    let registered: Registered = serde_json::from_value(body_json(&response)).expect("registered");
+    let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
     assert_eq!(registered.tenant.tenant_id, claim.tenant_id);
     assert_eq!(registered.tenant.status, TenantStatus::Active);
     let stored = api.tenants().get(&claim.tenant_id).await.expect("get");
@@ -199,7 +120,7 @@ async fn registration_resumes_with_its_key_only_and_guards_its_slug() {
     let response = register_with(&api, body, key.as_str()).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(
-        serde_json::from_value::<Registered>(body_json(&response)).expect("registered"),
+        serde_json::from_value::<Registered>(json_of(&response)).expect("registered"),
         registered
     );
     assert_eq!(api.users().calls(), calls);
@@ -296,14 +217,10 @@ async fn the_platform_list_pages_across_every_tenant() {
         )
         .await;
         assert_eq!(response.status_code, 201);
-        let registered: Registered = serde_json::from_value(body_json(&response)).expect("registered");
+        let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
         created.push(registered.tenant.tenant_id);
     }
-    let operator = json!({
-        "sub": uuid::Uuid::new_v4().to_string(),
-        "username": "ops@example.com",
-        "cognito:groups": "[platform-admin]",
-    });
+    let operator = platform_admin_claims();
     let mut seen: Vec<TenantId> = Vec::new();
     let mut sizes = Vec::new();
     let mut cursor: Option<String> = None;
@@ -313,15 +230,18 @@ async fn the_platform_list_pages_across_every_tenant() {
             Some(cursor) => format!("limit=2&cursor={cursor}"),
         };
         let response = api
-            .handle(request(
-                "GET /admin/tenants",
-                None,
-                Some(operator.clone()),
-                Some(&query),
-            ))
+            .handle(
+                Req {
+                    route: "GET /admin/tenants",
+                    query: Some(query),
+                    claims: Some(operator.clone()),
+                    ..Req::default()
+                }
+                .event(),
+            )
             .await;
         assert_eq!(response.status_code, 200, "{:?}", response.body);
-        let page: TenantList = serde_json::from_value(body_json(&response)).expect("page");
+        let page: TenantList = serde_json::from_value(json_of(&response)).expect("page");
         sizes.push(page.items.len());
         seen.extend(page.items.iter().map(|tenant| tenant.tenant_id));
         match page.next_cursor {

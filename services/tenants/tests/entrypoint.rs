@@ -2,24 +2,18 @@
 //! stores and the fake users service.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
-use std::sync::LazyLock;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::idempotency::IdempotencyKey;
-use tenancy::openapi::Document;
 use tenancy::password::PasswordPolicy;
-use tenancy::{MembershipStatus, Problem, TenantId, TenantRole, TenantTier, UserId};
+use tenancy::testing::{
+    Req, SignedIn, assert_problem, body_text, claims, committed_document, json_of, platform_admin_claims,
+};
+use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
 use tenants::entrypoint::{RegistrationSettings, TenantsApi};
@@ -29,98 +23,9 @@ use tenants::users::FakeUsersService;
 
 type Api = TenantsApi<MemoryTenantStore, MemorySlugStore, FakeUsersService, MemoryAuthorityStore, FakeOperators>;
 
-#[derive(Default)]
-struct Req {
-    route: &'static str,
-    tenant_id: Option<String>,
-    query: Option<String>,
-    body: Option<String>,
-    content_type: Option<&'static str>,
-    claims: Option<HashMap<String, String>>,
-    idempotency_key: Option<String>,
-    slug: Option<String>,
-}
-
-fn event(req: Req) -> ApiGatewayV2httpRequest {
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.request_context.route_key = Some(req.route.to_owned());
-    request.request_context.request_id = Some("test-request".to_owned());
-    if let Some(slug) = req.slug {
-        request.path_parameters.insert("slug".into(), slug);
-    }
-    if let Some(id) = req.tenant_id {
-        request.path_parameters.insert("tenant_id".into(), id);
-    }
-    if let Some(query) = req.query {
-        request.query_string_parameters = query.parse().expect("query");
-    }
-    if req.body.is_some() {
-        let content_type = req.content_type.unwrap_or("application/json");
-        request
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    request.body = req.body;
-    if let Some(key) = req.idempotency_key {
-        request
-            .headers
-            .insert("idempotency-key", HeaderValue::from_str(&key).expect("header"));
-    }
-    if let Some(claims) = req.claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims;
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        request.request_context.authorizer = Some(authorizer);
-    }
-    request
-}
-
-fn claims(pairs: &[(&str, String)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
-}
-
 /// Claims of a member (`role` "member" or "admin") of `tenant`.
 fn tenant_claims(tenant: &TenantId, role: &str) -> HashMap<String, String> {
-    claims(&[
-        ("sub", uuid::Uuid::new_v4().to_string()),
-        ("token_use", "access".into()),
-        ("tenant_id", tenant.to_string()),
-        ("tenant_role", role.into()),
-        ("tenant_tier", "pro".into()),
-    ])
-}
-
-/// Claims of a platform operator (no tenant).
-fn platform_admin() -> HashMap<String, String> {
-    claims(&[
-        ("sub", uuid::Uuid::new_v4().to_string()),
-        ("token_use", "access".into()),
-        ("username", "ops@example.com".into()),
-        ("cognito:groups", "[platform-admin]".into()),
-    ])
-}
-
-fn body_text(response: &ApiGatewayV2httpResponse) -> String {
-    match &response.body {
-        Some(Body::Text(text)) => text.clone(),
-        None | Some(Body::Empty) => String::new(),
-        Some(other) => panic!("unexpected body {other:?}"),
-    }
-}
-
-fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
-    serde_json::from_str(&body_text(response)).expect("JSON body")
-}
-
-fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
-    assert_eq!(response.status_code, status, "{}", body_text(response));
-    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
-    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
-    assert_eq!(i64::from(problem.status), status);
-    assert!(!problem.detail.is_empty());
-    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
-    problem
+    SignedIn::new(*tenant, UserId::generate(), role, "pro").claims
 }
 
 fn registration(name: &str, slug: &str, email: &str) -> String {
@@ -141,10 +46,6 @@ struct State {
     claims: Vec<SlugClaim>,
     users_calls: usize,
 }
-
-/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
-static DOCUMENT: LazyLock<Document> =
-    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
 
 struct Harness {
     api: Arc<Api>,
@@ -189,8 +90,8 @@ impl Harness {
             self.records().ensure_member_from_claims(claims);
         }
         let route = req.route;
-        let response = self.api.handle(event(req)).await;
-        DOCUMENT.check_response(route, &response);
+        let response = self.api.handle(req.event()).await;
+        committed_document(env!("CARGO_MANIFEST_DIR")).check_response(route, &response);
         response
     }
 
@@ -204,7 +105,7 @@ impl Harness {
         self.call(Req {
             route: "POST /tenants",
             body: Some(body),
-            idempotency_key: Some(key.as_str().to_owned()),
+            header: Some(("idempotency-key", key.as_str().to_owned())),
             ..Req::default()
         })
         .await
@@ -232,9 +133,9 @@ impl Harness {
     ) -> ApiGatewayV2httpResponse {
         self.call(Req {
             route,
-            tenant_id: Some(tenant.to_string()),
+            path_param: Some(tenant.to_string()),
             body,
-            claims: Some(platform_admin()),
+            claims: Some(platform_admin_claims()),
             ..Req::default()
         })
         .await
@@ -434,7 +335,7 @@ async fn a_weak_password_or_a_bad_key_is_refused_before_any_write() {
             .call(Req {
                 route: "POST /tenants",
                 body: Some(registration("Acme", "acme", "ada@example.com")),
-                idempotency_key: Some(key.to_owned()),
+                header: Some(("idempotency-key", key.to_owned())),
                 ..Req::default()
             })
             .await;
@@ -456,12 +357,15 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
             let api = Arc::clone(&harness.api);
             tokio::spawn(async move {
                 // The same fields each time, each requester with its own key.
-                api.handle(event(Req {
-                    route: "POST /tenants",
-                    body: Some(registration("Tenant", "contested", "user@example.com")),
-                    idempotency_key: Some(IdempotencyKey::generate().as_str().to_owned()),
-                    ..Req::default()
-                }))
+                api.handle(
+                    Req {
+                        route: "POST /tenants",
+                        body: Some(registration("Tenant", "contested", "user@example.com")),
+                        header: Some(("idempotency-key", IdempotencyKey::generate().as_str().to_owned())),
+                        ..Req::default()
+                    }
+                    .event(),
+                )
                 .await
                 .status_code
             })
@@ -484,12 +388,15 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
             let api = Arc::clone(&harness.api);
             let key = key.as_str().to_owned();
             tokio::spawn(async move {
-                api.handle(event(Req {
-                    route: "POST /tenants",
-                    body: Some(registration("Twin", "twin", "twin@example.com")),
-                    idempotency_key: Some(key),
-                    ..Req::default()
-                }))
+                api.handle(
+                    Req {
+                        route: "POST /tenants",
+                        body: Some(registration("Twin", "twin", "twin@example.com")),
+                        header: Some(("idempotency-key", key)),
+                        ..Req::default()
+                    }
+                    .event(),
+                )
                 .await
                 .status_code
             })
@@ -560,7 +467,7 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
     let done = harness.register("Done", "done", "done@example.com").await;
     let remove = |slug: &str, claims| Req {
         route: "DELETE /admin/registrations/{slug}",
-        slug: Some(slug.to_owned()),
+        path_param: Some(slug.to_owned()),
         claims,
         ..Req::default()
     };
@@ -571,7 +478,7 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
     }
     assert_eq!(harness.state(), before, "refused callers change nothing");
 
-    let removed = harness.call(remove("stuck", Some(platform_admin()))).await;
+    let removed = harness.call(remove("stuck", Some(platform_admin_claims()))).await;
     assert_eq!(removed.status_code, 200, "{}", body_text(&removed));
     assert_eq!(json_of(&removed), json!({"slug": "stuck", "removed": true}));
     assert!(
@@ -583,14 +490,17 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
             .all(|a| a.email != "stuck@example.com")
     );
     assert_eq!(harness.api.slugs().snapshot().len(), 1);
-    let again = harness.call(remove("stuck", Some(platform_admin()))).await;
+    let again = harness.call(remove("stuck", Some(platform_admin_claims()))).await;
     assert_eq!(
         json_of(&again),
         json!({"slug": "stuck", "removed": false}),
         "nothing left"
     );
-    assert_problem(&harness.call(remove("done", Some(platform_admin()))).await, 409);
-    assert_problem(&harness.call(remove("Not A Slug", Some(platform_admin()))).await, 400);
+    assert_problem(&harness.call(remove("done", Some(platform_admin_claims()))).await, 409);
+    assert_problem(
+        &harness.call(remove("Not A Slug", Some(platform_admin_claims()))).await,
+        400,
+    );
     // Slug and email are free at once.
     let anew = harness.register("Someone else", "stuck", "stuck@example.com").await;
     assert_eq!(anew.tenant.slug.as_str(), "stuck");
@@ -735,7 +645,7 @@ async fn platform_routes_are_for_platform_admins_only() {
             let response = harness
                 .call(Req {
                     route,
-                    tenant_id: route.contains("{tenant_id}").then(|| tenant.to_string()),
+                    path_param: route.contains("{tenant_id}").then(|| tenant.to_string()),
                     body: body.clone(),
                     claims: caller,
                     ..Req::default()
@@ -750,7 +660,7 @@ async fn platform_routes_are_for_platform_admins_only() {
     let response = harness
         .call(Req {
             route: "GET /admin/tenants",
-            claims: Some(platform_admin()),
+            claims: Some(platform_admin_claims()),
             ..Req::default()
         })
         .await;
@@ -885,7 +795,7 @@ async fn the_platform_list_pages_over_every_tenant() {
             .call(Req {
                 route: "GET /admin/tenants",
                 query: Some(query),
-                claims: Some(platform_admin()),
+                claims: Some(platform_admin_claims()),
                 ..Req::default()
             })
             .await;
@@ -911,7 +821,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let tenant = registered.tenant.tenant_id;
     let tenant_text = tenant.to_string();
     let admin = || Some(tenant_claims(&tenant, "admin"));
-    let operator = || Some(platform_admin());
+    let operator = || Some(platform_admin_claims());
     let mut without_tenant = tenant_claims(&tenant, "admin");
     without_tenant.remove("tenant_id");
     let mut bad_tenant = tenant_claims(&tenant, "admin");
@@ -942,7 +852,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     };
     let admin_route = |route: &'static str, id: &str, body: Option<&str>, query: Option<&str>| Req {
         route,
-        tenant_id: Some(id.to_owned()),
+        path_param: Some(id.to_owned()),
         body: body.map(str::to_owned),
         query: query.map(str::to_owned),
         claims: operator(),
@@ -1269,13 +1179,13 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
             Req {
                 route: "POST /tenants",
                 body: Some(registration("New", "new-one", "new@example.com")),
-                idempotency_key: Some(new_key.as_str().to_owned()),
+                header: Some(("idempotency-key", new_key.as_str().to_owned())),
                 ..Req::default()
             },
             Req {
                 route: "POST /tenants",
                 body: Some(registration("Acme", "acme", "ada@example.com")),
-                idempotency_key: Some(IdempotencyKey::generate().as_str().to_owned()),
+                header: Some(("idempotency-key", IdempotencyKey::generate().as_str().to_owned())),
                 ..Req::default()
             },
             Req {
@@ -1291,20 +1201,20 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
             },
             Req {
                 route: "GET /admin/tenants",
-                claims: Some(platform_admin()),
+                claims: Some(platform_admin_claims()),
                 ..Req::default()
             },
             Req {
                 route: "POST /admin/tenants/{tenant_id}/suspend",
-                tenant_id: Some(id.to_string()),
-                claims: Some(platform_admin()),
+                path_param: Some(id.to_string()),
+                claims: Some(platform_admin_claims()),
                 ..Req::default()
             },
             Req {
                 route: "PUT /admin/tenants/{tenant_id}/tier",
-                tenant_id: Some(id.to_string()),
+                path_param: Some(id.to_string()),
                 body: Some(r#"{"tier":"free"}"#.into()),
-                claims: Some(platform_admin()),
+                claims: Some(platform_admin_claims()),
                 ..Req::default()
             },
         ]
@@ -1403,10 +1313,10 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     assert_eq!(harness.call(get()).await.status_code, 200, "a member may still read");
 
     // Suspended: every tenant route refuses the same token.
-    let ops = platform_admin();
+    let ops = platform_admin_claims();
     let suspend = Req {
         route: "POST /admin/tenants/{tenant_id}/suspend",
-        tenant_id: Some(id.to_string()),
+        path_param: Some(id.to_string()),
         claims: Some(ops.clone()),
         ..Req::default()
     };
@@ -1427,7 +1337,7 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     ] {
         let req = Req {
             route,
-            tenant_id: route.contains("{tenant_id}").then(|| id.to_string()),
+            path_param: route.contains("{tenant_id}").then(|| id.to_string()),
             claims: Some(ops.clone()),
             ..Req::default()
         };

@@ -2,14 +2,11 @@
 //! credentials from STS. Run with `make test` (which starts the emulator and
 //! sets `AWS_ENDPOINT_URL`).
 
-use std::time::Duration;
-
 use aws_lambda_events::cognito::CognitoEventUserPoolsPreTokenGenV2;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use serde_json::json;
 use tenancy::authority::{DynamoAuthorityStore, membership_sort_key};
-use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::table::{TableSpec, WriteCondition};
+use tenancy::testing::{create_tenant_table, emulator_sdk, emulator_tenancy};
 use tenancy::{TenantId, UserId};
 use token_claims::trigger::{FakeActivation, SignInError, TENANT_ATTRIBUTE, TokenClaims};
 
@@ -23,34 +20,6 @@ fn spec(name: &str) -> TableSpec {
     }
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("key")
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute")
-    };
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("tenant_id", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("tenant_id"))
-        .attribute_definitions(attribute("sk"))
-        .send()
-        .await
-        .expect("create a test table");
-}
-
 fn event_for(user: &UserId, tenant: &TenantId) -> CognitoEventUserPoolsPreTokenGenV2 {
     let mut event: CognitoEventUserPoolsPreTokenGenV2 = serde_json::from_str(MEMBER_FIXTURE).expect("fixture");
     let attributes = &mut event.request.user_attributes;
@@ -62,37 +31,26 @@ fn event_for(user: &UserId, tenant: &TenantId) -> CognitoEventUserPoolsPreTokenG
 #[tokio::test]
 #[ignore = "needs the emulator: make test"]
 async fn claims_come_from_the_tables_read_with_tenant_credentials() {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "these tests need the emulator: run them with `make test`, which sets AWS_ENDPOINT_URL"
-    );
-    let sdk = load_aws_config().await;
+    let sdk = emulator_sdk().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let suffix = uuid::Uuid::new_v4().simple();
     let (tenants_table, memberships_table) = (format!("tenants-it-{suffix}"), format!("memberships-it-{suffix}"));
-    create_table(&client, &tenants_table).await;
-    create_table(&client, &memberships_table).await;
-    let config = TenancyConfig {
-        tenant_role_arn: "arn:aws:iam::123456789012:role/saas-it-tenant".into(),
-        session_duration: Duration::from_secs(3600),
-        refresh_margin: Duration::from_secs(300),
-        max_cached_tenants: 100,
-        authority_freshness: std::time::Duration::from_secs(10),
-        service_name: "token-claims-it".into(),
-    };
+    create_tenant_table(&client, &tenants_table).await;
+    create_tenant_table(&client, &memberships_table).await;
+    let config = emulator_tenancy("token-claims");
 
     // Seed the tables the way their owners write them: with each tenant's
     // own scoped credentials.
-    let seeding = config.tenant_dynamo_sessions(&sdk);
+    let seeding = config.tenant_dynamo_cache(&sdk);
     let (active, suspended) = (TenantId::generate(), TenantId::generate());
     let (ada, bob, cy) = (UserId::generate(), UserId::generate(), UserId::generate());
     let (tenants, memberships) = (spec(&tenants_table), spec(&memberships_table));
     for (tenant, status, tier) in [(active, "active", "pro"), (suspended, "suspended", "free")] {
-        let session = seeding.get(&tenant).await.expect("session");
+        let dynamo = seeding.get(&tenant).await.expect("dynamo");
         let record = json!({"name": "T", "slug": format!("t-{}", tenant.as_uuid().simple()), "tier": tier,
                             "status": status, "version": 1, "created_at": "2025-01-01T00:00:00Z",
                             "updated_at": "2025-01-01T00:00:00Z"});
-        session
+        dynamo
             .table(&tenants)
             .put("tenant", &record, WriteCondition::Always)
             .await
@@ -103,10 +61,10 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
         (active, bob, "member", "disabled"),
         (suspended, cy, "member", "active"),
     ] {
-        let session = seeding.get(&tenant).await.expect("session");
+        let dynamo = seeding.get(&tenant).await.expect("dynamo");
         let membership = json!({"user_id": user.to_string(), "email": "x@example.com", "role": role,
                                 "status": status, "version": 1});
-        session
+        dynamo
             .table(&memberships)
             .put(&membership_sort_key(&user), &membership, WriteCondition::Always)
             .await
@@ -114,7 +72,7 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
     }
 
     let trigger = TokenClaims::new(
-        DynamoAuthorityStore::new(config.tenant_dynamo_sessions(&sdk), tenants_table, memberships_table),
+        DynamoAuthorityStore::new(config.tenant_dynamo_cache(&sdk), tenants_table, memberships_table),
         FakeActivation::default(),
     );
 

@@ -19,7 +19,7 @@ use users_api::{ChangeRole, InternalCommand, InternalResponse, InviteUser, UserL
 
 use crate::directory::{CreateOutcome, Directory, DirectoryError, DirectoryUser, NewUser, PasswordState};
 use crate::domain::{
-    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, new_membership,
+    CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, new_membership,
     now, revise,
 };
 use crate::store::{CounterChange, MembershipStore, Written};
@@ -193,14 +193,11 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         context: &TenantContext,
         request: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, ApiError> {
-        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor::decode)?;
-        let page = self
-            .store
-            .list(&context.tenant_id, limit, after.map(|cursor| cursor.0))
-            .await?;
+        let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
+        let page = self.store.list(&context.tenant_id, limit, after).await?;
         let list = UserList {
             items: page.users,
-            next_cursor: page.next_after.map(|id| Cursor(id).encode()),
+            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
         };
         Ok(json_response(StatusCode::OK, &list))
     }

@@ -5,9 +5,15 @@
 //! every status they see against it. Not used by the Lambda binary.
 
 use tenancy::Problem;
-use tenancy::openapi::{BearerJwt, GatewayMessage};
+use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
 use users_api::{ChangeRole, InviteUser, User, UserId, UserList};
 use utoipa::OpenApi;
+
+/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+const ERRORS: StandardErrors = StandardErrors {
+    forbidden: "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)",
+    unavailable: "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)",
+};
 
 /// The users API document.
 #[derive(Debug, OpenApi)]
@@ -31,7 +37,7 @@ use utoipa::OpenApi;
         ops::delete_user
     ),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt),
+    modifiers(&BearerJwt, &ERRORS),
     tags((name = "users", description = "Members of the caller's tenant")),
 )]
 pub struct UsersDoc;
@@ -65,11 +71,7 @@ mod ops {
         responses(
             (status = 200, description = "A page of members", body = UserList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list_users() {}
 
@@ -90,14 +92,10 @@ mod ops {
         responses(
             (status = 201, description = "Invited: the member is `invited` until its first sign-in", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
             (status = 400, description = "Invalid JSON, unknown or missing fields, a bad email or temporary password, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, not an admin (by the current membership), the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's user limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The email already belongs to a member of this tenant or is registered elsewhere (also at the user limit), the Idempotency-Key was used with other input or its member has since been removed, or a concurrent request changed the same data", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn invite_user() {}
 
@@ -107,12 +105,8 @@ mod ops {
         responses(
             (status = 200, description = "The caller", body = User),
             (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The caller has no membership in the tenant", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_me() {}
 
@@ -123,12 +117,7 @@ mod ops {
         responses(
             (status = 200, description = "The member", body = User),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_user() {}
 
@@ -140,15 +129,10 @@ mod ops {
         responses(
             (status = 200, description = "The member with its role (unchanged if it already had it)", body = User),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be demoted, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_role() {}
 
@@ -159,13 +143,8 @@ mod ops {
         responses(
             (status = 200, description = "The member (unchanged if it already was disabled)", body = User),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be disabled, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn disable_user() {}
 
@@ -176,13 +155,8 @@ mod ops {
         responses(
             (status = 200, description = "The member (unchanged if it already was enabled)", body = User),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn enable_user() {}
 
@@ -194,13 +168,8 @@ mod ops {
         responses(
             (status = 202, description = "The invitation is on its way; the member, still `invited`", body = User),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member has signed in already (not `invited`), is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn resend_invitation() {}
 
@@ -213,13 +182,8 @@ mod ops {
         responses(
             (status = 202, description = "The code is on its way; the member", body = User),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member has not signed in yet (resend the invitation), is disabled, is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn reset_password() {}
 
@@ -230,13 +194,8 @@ mod ops {
         responses(
             (status = 204, description = "Removed"),
             (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
-            (status = 401, description = "No verified identity: the gateway's authorizer refused the token (`{\"message\"}`), or the function found no claims (problem)",
-                content((Problem = "application/problem+json"), (GatewayMessage = "application/json"))),
-            (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be removed, or a concurrent request changed the member; retry", body = Problem, content_type = "application/problem+json"),
-            (status = 500, description = "Internal error (logged, never detailed)", body = Problem, content_type = "application/problem+json"),
-            (status = 503, description = "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn delete_user() {}
 }

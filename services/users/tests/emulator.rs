@@ -5,22 +5,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType, UsernameAttributeType};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
-use tenancy::config::{TenancyConfig, load_aws_config};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::password::PasswordPolicy;
+use tenancy::testing::{Req, SignedIn, body_text, create_tenant_table, emulator_sdk, emulator_tenancy};
 use tenancy::{TenantId, TenantTier};
 use users::directory::{CognitoDirectory, CreateOutcome, Directory, NewUser, TENANT_ID_ATTRIBUTE};
 use users::domain::{MembershipStatus, TenantRole, User, UserId, new_membership, now};
@@ -41,42 +33,13 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "these tests need the emulator: run them with `make test`, which sets AWS_ENDPOINT_URL"
-    );
-    let sdk = load_aws_config().await;
+    let sdk = emulator_sdk().await;
     let table = format!("memberships-it-{}", uuid::Uuid::new_v4().simple());
     // The tenants service's table, where authority finds the tenant records.
     let tenants_table = format!("tenants-it-{}", uuid::Uuid::new_v4().simple());
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key")
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attr")
-    };
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    for name in [&table, &tenants_table] {
-        dynamo
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("tenant_id", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attribute("tenant_id"))
-            .attribute_definitions(attribute("sk"))
-            .send()
-            .await
-            .expect("create the test table");
-    }
+    create_tenant_table(&dynamo, &table).await;
+    create_tenant_table(&dynamo, &tenants_table).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     // Like the platform's pool: email as username, immutable custom:tenant_id.
     let pool = cognito
@@ -96,24 +59,16 @@ async fn stack() -> Stack {
         .user_pool
         .and_then(|pool| pool.id)
         .expect("pool id");
-    let config = TenancyConfig {
-        tenant_role_arn: "arn:aws:iam::123456789012:role/saas-it-tenant".into(),
-        session_duration: Duration::from_secs(3600),
-        refresh_margin: Duration::from_secs(300),
-        max_cached_tenants: 100,
-        authority_freshness: std::time::Duration::from_secs(10),
-        service_name: "users-it".into(),
-    };
-    let sessions = config.tenant_dynamo_sessions(&sdk);
+    let tenant_dynamo = emulator_tenancy("users").tenant_dynamo_cache(&sdk);
     let authority = Authority::new(
-        DynamoAuthorityStore::new(sessions.clone(), &tenants_table, &table),
+        DynamoAuthorityStore::new(tenant_dynamo.clone(), &tenants_table, &table),
         AuthoritySettings {
             freshness: Duration::ZERO,
             ..AuthoritySettings::default()
         },
     );
     let api = UsersApi::new(
-        DynamoMembershipStore::new(sessions, table),
+        DynamoMembershipStore::new(tenant_dynamo, table),
         CognitoDirectory::new(cognito.clone(), &pool),
         authority,
         PasswordPolicy::default(),
@@ -206,54 +161,24 @@ impl Stack {
     async fn call(
         &self,
         claims: &HashMap<String, String>,
-        route: &str,
+        route: &'static str,
         user_id: Option<UserId>,
         body: Option<serde_json::Value>,
     ) -> ApiGatewayV2httpResponse {
-        let mut request = ApiGatewayV2httpRequest::default();
-        request.request_context.route_key = Some(route.to_owned());
-        request.request_context.request_id = Some("it".to_owned());
-        if let Some(id) = user_id {
-            request.path_parameters.insert("user_id".into(), id.to_string());
-        }
-        if let Some(body) = body {
-            request
-                .headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            request.body = Some(body.to_string());
-        }
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims.clone();
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        request.request_context.authorizer = Some(authorizer);
-        self.api.handle(request).await
-    }
-}
-
-fn claims(tenant: TenantId, user: UserId, role: &str, tier: &str) -> HashMap<String, String> {
-    [
-        ("sub", user.to_string()),
-        ("token_use", "access".to_owned()),
-        ("tenant_id", tenant.to_string()),
-        ("tenant_role", role.to_owned()),
-        ("tenant_tier", tier.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-fn text(response: &ApiGatewayV2httpResponse) -> String {
-    match &response.body {
-        Some(Body::Text(text)) => text.clone(),
-        _ => String::new(),
+        let request = Req {
+            route,
+            path_param: user_id.map(|id| id.to_string()),
+            body: body.map(|body| body.to_string()),
+            claims: Some(claims.clone()),
+            ..Req::default()
+        };
+        self.api.handle(request.event()).await
     }
 }
 
 fn user(response: &ApiGatewayV2httpResponse, status: i64) -> User {
-    assert_eq!(response.status_code, status, "{}", text(response));
-    serde_json::from_str(&text(response)).expect("user")
+    assert_eq!(response.status_code, status, "{}", body_text(response));
+    serde_json::from_str(&body_text(response)).expect("user")
 }
 
 fn unique(name: &str) -> String {
@@ -270,7 +195,7 @@ async fn a_member_goes_through_its_whole_life() {
     assert_eq!(pool_admin.sub, admin.to_string());
     assert_eq!(pool_admin.tenant.as_deref(), Some(tenant.to_string().as_str()));
     assert_eq!(pool_admin.status, "CONFIRMED");
-    let admin_claims = claims(tenant, admin, "admin", "pro");
+    let admin_claims = SignedIn::new(tenant, admin, "admin", "pro").claims;
 
     // Invite with a temporary password.
     let email = unique("bob");
@@ -287,7 +212,7 @@ async fn a_member_goes_through_its_whole_life() {
     // would make a second user; services/cli/tests covers it.)
     let route = "POST /users/{user_id}/password-reset";
     let refused = stack.call(&admin_claims, route, Some(bob.user_id), None).await;
-    assert_eq!(refused.status_code, 409, "{}", text(&refused));
+    assert_eq!(refused.status_code, 409, "{}", body_text(&refused));
     // The first sign-in: a password of its own (Cognito), then what the
     // token-claims trigger asks for.
     stack
@@ -312,8 +237,8 @@ async fn a_member_goes_through_its_whole_life() {
     );
 
     let response = stack.call(&admin_claims, "GET /users", None, None).await;
-    assert_eq!(response.status_code, 200, "{}", text(&response));
-    let list: UserList = serde_json::from_str(&text(&response)).expect("list");
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let list: UserList = serde_json::from_str(&body_text(&response)).expect("list");
     let mut ids: Vec<UserId> = list.items.iter().map(|u| u.user_id).collect();
     ids.sort();
     let mut expected = vec![admin, bob.user_id];
@@ -342,7 +267,7 @@ async fn a_member_goes_through_its_whole_life() {
     let response = stack
         .call(&admin_claims, "DELETE /users/{user_id}", Some(bob.user_id), None)
         .await;
-    assert_eq!(response.status_code, 204, "{}", text(&response));
+    assert_eq!(response.status_code, 204, "{}", body_text(&response));
     assert!(stack.pool_user(&email).await.is_none(), "the Cognito user is gone");
     assert_eq!(stack.api.store().get(&tenant, bob.user_id).await.expect("get"), None);
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), 1);
@@ -353,7 +278,7 @@ async fn a_member_goes_through_its_whole_life() {
 
     // Another tenant's admin reaches none of it.
     let (other, other_admin) = stack.first_admin(TenantTier::Pro, &unique("other")).await;
-    let other_claims = claims(other, other_admin, "admin", "pro");
+    let other_claims = SignedIn::new(other, other_admin, "admin", "pro").claims;
     let response = stack
         .call(&other_claims, "DELETE /users/{user_id}", Some(admin), None)
         .await;
@@ -367,15 +292,15 @@ async fn the_last_admin_stays() {
     let stack = stack().await;
     let email = unique("solo");
     let (tenant, admin) = stack.first_admin(TenantTier::Pro, &email).await;
-    let admin_claims = claims(tenant, admin, "admin", "pro");
+    let admin_claims = SignedIn::new(tenant, admin, "admin", "pro").claims;
     for (route, body) in [
         ("PUT /users/{user_id}/role", Some(json!({"role": "member"}))),
         ("POST /users/{user_id}/disable", None),
         ("DELETE /users/{user_id}", None),
     ] {
         let response = stack.call(&admin_claims, route, Some(admin), body).await;
-        assert_eq!(response.status_code, 409, "{route}: {}", text(&response));
-        assert!(text(&response).contains("at least one active administrator"));
+        assert_eq!(response.status_code, 409, "{route}: {}", body_text(&response));
+        assert!(body_text(&response).contains("at least one active administrator"));
     }
     let stored = stack
         .api
@@ -397,7 +322,7 @@ async fn the_last_admin_stays() {
 async fn the_tier_limit_holds() {
     let stack = stack().await;
     let (tenant, admin) = stack.first_admin(TenantTier::Free, &unique("free")).await;
-    let admin_claims = claims(tenant, admin, "admin", "free");
+    let admin_claims = SignedIn::new(tenant, admin, "admin", "free").claims;
     let limit = TenantTier::Free.limits().max_users;
     for _ in 1..limit {
         let body = json!({"email": unique("member"), "role": "member", "temporary_password": "Temp-passw0rd1"});
@@ -406,8 +331,8 @@ async fn the_tier_limit_holds() {
     let refused = unique("refused");
     let body = json!({"email": refused, "role": "member"});
     let response = stack.call(&admin_claims, "POST /users", None, Some(body)).await;
-    assert_eq!(response.status_code, 403, "{}", text(&response));
-    assert!(text(&response).contains("limit-exceeded"));
+    assert_eq!(response.status_code, 403, "{}", body_text(&response));
+    assert!(body_text(&response).contains("limit-exceeded"));
     assert!(stack.pool_user(&refused).await.is_none(), "Cognito untouched");
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), limit);
 

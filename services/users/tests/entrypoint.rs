@@ -2,138 +2,29 @@
 //! over the in-memory store and the in-memory directory.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::LazyLock;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use aws_lambda_events::encodings::Body;
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
-use serde_json::{Value, json};
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use serde_json::json;
 use std::time::Duration;
 use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
-use tenancy::openapi::Document;
 use tenancy::password::PasswordPolicy;
-use tenancy::{Problem, TenantId, TenantStatus, TenantTier};
+use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of};
+use tenancy::{TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
-use users::domain::{Cursor, MembershipStatus, TenantRole, User, UserId};
+use users::domain::{CURSOR, MembershipStatus, TenantRole, User, UserId};
 use users::entrypoint::UsersApi;
 use users::store::{MembershipStore as _, MemoryMembershipStore};
 use users_api::{InternalCommand, InternalResponse, UserList};
 
 const PASSWORD: &str = "Secret-passw0rd";
 
-/// A signed-in user of a tenant, as the JWT authorizer would pass it.
-#[derive(Clone)]
-struct Caller {
-    tenant: TenantId,
-    user_id: UserId,
-    claims: HashMap<String, String>,
-}
-
-impl Caller {
-    fn new(tenant: TenantId, user_id: UserId, role: &str, tier: &str) -> Self {
-        let claims = [
-            ("sub", user_id.to_string()),
-            ("token_use", "access".to_owned()),
-            ("tenant_id", tenant.to_string()),
-            ("tenant_role", role.to_owned()),
-            ("tenant_tier", tier.to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        Self {
-            tenant,
-            user_id,
-            claims,
-        }
-    }
-
-    fn claims(&self) -> Option<HashMap<String, String>> {
-        Some(self.claims.clone())
-    }
-}
-
-#[derive(Default)]
-struct Req {
-    route: &'static str,
-    user_id: Option<String>,
-    query: Option<String>,
-    body: Option<String>,
-    content_type: Option<&'static str>,
-    claims: Option<HashMap<String, String>>,
-    header: Option<(&'static str, String)>,
-}
-
-fn event(req: Req) -> ApiGatewayV2httpRequest {
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.request_context.route_key = Some(req.route.to_owned());
-    request.request_context.request_id = Some("test-request".to_owned());
-    if let Some(id) = req.user_id {
-        request.path_parameters.insert("user_id".into(), id);
-    }
-    if let Some(query) = req.query {
-        request.query_string_parameters = query.parse().expect("query");
-    }
-    if req.body.is_some() {
-        let content_type = req.content_type.unwrap_or("application/json");
-        request
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    if let Some((name, value)) = req.header {
-        request
-            .headers
-            .insert(name, HeaderValue::from_str(&value).expect("header"));
-    }
-    request.body = req.body;
-    if let Some(claims) = req.claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims;
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        request.request_context.authorizer = Some(authorizer);
-    }
-    request
-}
-
-fn body_text(response: &ApiGatewayV2httpResponse) -> String {
-    match &response.body {
-        Some(Body::Text(text)) => text.clone(),
-        None | Some(Body::Empty) => String::new(),
-        Some(other) => panic!("unexpected body {other:?}"),
-    }
-}
-
-fn json_of(response: &ApiGatewayV2httpResponse) -> Value {
-    serde_json::from_str(&body_text(response)).expect("JSON body")
-}
-
 fn user_of(response: &ApiGatewayV2httpResponse) -> User {
     serde_json::from_value(json_of(response)).expect("user")
-}
-
-fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Problem {
-    assert_eq!(response.status_code, status, "{}", body_text(response));
-    assert_eq!(response.headers[CONTENT_TYPE], "application/problem+json");
-    let problem: Problem = serde_json::from_str(&body_text(response)).expect("problem body");
-    assert_eq!(i64::from(problem.status), status);
-    assert!(!problem.detail.is_empty());
-    assert_eq!(problem.request_id.as_deref(), Some("test-request"));
-    problem
 }
 
 fn email(n: &str) -> String {
     format!("{n}@example.com")
 }
-
-/// The committed `openapi.json`: every (route, status) the handler answers must be in it.
-static DOCUMENT: LazyLock<Document> =
-    LazyLock::new(|| Document::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))));
 
 struct Harness {
     api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore>,
@@ -192,8 +83,8 @@ impl Harness {
         });
         self.records().replace_memberships(memberships);
         let route = req.route;
-        let response = self.api.handle(event(req)).await;
-        DOCUMENT.check_response(route, &response);
+        let response = self.api.handle(req.event()).await;
+        committed_document(env!("CARGO_MANIFEST_DIR")).check_response(route, &response);
         response
     }
 
@@ -208,18 +99,18 @@ impl Harness {
     }
 
     /// A new tenant with its first admin (as registration creates it).
-    async fn tenant(&self, tier: TenantTier) -> Caller {
+    async fn tenant(&self, tier: TenantTier) -> SignedIn {
         let tenant = TenantId::generate();
         let admin = email(&format!("admin-{}", tenant.as_uuid().simple()));
         let InternalResponse::Created { user_id } = self.internal(tenant, tier, &admin, PASSWORD).await else {
             panic!("first admin not created")
         };
-        Caller::new(tenant, user_id, "admin", tier.as_str())
+        SignedIn::new(tenant, user_id, "admin", tier.as_str())
     }
 
     /// Invites `address`, who then signs in for the first time (the
     /// token-claims trigger's `ActivateInvited`): an active member.
-    async fn invite(&self, admin: &Caller, address: &str, role: &str) -> User {
+    async fn invite(&self, admin: &SignedIn, address: &str, role: &str) -> User {
         let invited = self.invite_only(admin, address, role).await;
         self.first_sign_in(admin.tenant, &invited).await;
         let active = self
@@ -234,7 +125,7 @@ impl Harness {
     }
 
     /// Invites `address`, who has not signed in yet.
-    async fn invite_only(&self, admin: &Caller, address: &str, role: &str) -> User {
+    async fn invite_only(&self, admin: &SignedIn, address: &str, role: &str) -> User {
         let response = self
             .call(Req {
                 route: "POST /users",
@@ -264,20 +155,20 @@ impl Harness {
             .await
     }
 
-    async fn on_user(&self, caller: &Caller, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
+    async fn on_user(&self, caller: &SignedIn, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
         self.call(Req {
             route,
-            user_id: Some(id.to_string()),
+            path_param: Some(id.to_string()),
             claims: caller.claims(),
             ..Req::default()
         })
         .await
     }
 
-    async fn set_role(&self, caller: &Caller, id: UserId, role: &str) -> ApiGatewayV2httpResponse {
+    async fn set_role(&self, caller: &SignedIn, id: UserId, role: &str) -> ApiGatewayV2httpResponse {
         self.call(Req {
             route: "PUT /users/{user_id}/role",
-            user_id: Some(id.to_string()),
+            path_param: Some(id.to_string()),
             body: Some(json!({"role": role}).to_string()),
             claims: caller.claims(),
             ..Req::default()
@@ -285,7 +176,7 @@ impl Harness {
         .await
     }
 
-    async fn list(&self, caller: &Caller, query: Option<String>) -> UserList {
+    async fn list(&self, caller: &SignedIn, query: Option<String>) -> UserList {
         let response = self
             .call(Req {
                 route: "GET /users",
@@ -371,7 +262,7 @@ async fn every_route_works_for_an_admin() {
     );
     assert_eq!((invited.status, invited.version), (MembershipStatus::Invited, 3));
     assert!(harness.directory().user("bob@example.com").expect("user").enabled);
-    let not_yet = Caller::new(admin.tenant, invited.user_id, "member", "pro");
+    let not_yet = SignedIn::new(admin.tenant, invited.user_id, "member", "pro");
     let me = harness
         .call(Req {
             route: "GET /users/me",
@@ -412,7 +303,7 @@ async fn every_route_works_for_an_admin() {
         user_of(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await),
         bob
     );
-    let member = Caller::new(admin.tenant, bob.user_id, "member", "pro");
+    let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
     let me = harness
         .call(Req {
             route: "GET /users/me",
@@ -532,7 +423,7 @@ async fn members_may_only_read_the_list_and_themselves() {
     let harness = Harness::new();
     let admin = harness.tenant(TenantTier::Pro).await;
     let bob = harness.invite(&admin, "bob@example.com", "member").await;
-    let member = Caller::new(admin.tenant, bob.user_id, "member", "pro");
+    let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
     let store_before = harness.store().snapshot();
     let directory_before = harness.directory().snapshot();
 
@@ -573,7 +464,7 @@ async fn members_may_only_read_the_list_and_themselves() {
         let response = harness
             .call(Req {
                 route,
-                user_id,
+                path_param: user_id,
                 body: body.map(|body| body.to_string()),
                 claims: member.claims(),
                 ..Req::default()
@@ -614,7 +505,7 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
     let response = harness.set_role(&admin, admin.user_id, "member").await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
-    let second_caller = Caller::new(admin.tenant, second.user_id, "admin", "pro");
+    let second_caller = SignedIn::new(admin.tenant, second.user_id, "admin", "pro");
     assert_problem(&harness.set_role(&second_caller, second.user_id, "member").await, 409);
     assert_problem(
         &harness
@@ -903,7 +794,7 @@ async fn admins_of_one_tenant_cannot_reach_another_tenants_users() {
     assert_eq!(bobs.len(), 2);
     assert!(bobs.iter().all(|email| !email.contains("ivy")));
     // `me` with another tenant's claims finds nothing of this tenant.
-    let stranger = Caller::new(bob.tenant, alices_member.user_id, "member", "pro");
+    let stranger = SignedIn::new(bob.tenant, alices_member.user_id, "member", "pro");
     let me = harness
         .call(Req {
             route: "GET /users/me",
@@ -1019,24 +910,24 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let mut bad_tenant = admin.claims.clone();
     bad_tenant.insert("tenant_id".into(), "../other".into());
     // Tokens with no records behind them (role or tier do not even parse).
-    let unknown = Caller::new(admin.tenant, UserId::generate(), "admin", "pro");
+    let unknown = SignedIn::new(admin.tenant, UserId::generate(), "admin", "pro");
     let mut bad_role = unknown.claims.clone();
     bad_role.insert("tenant_role".into(), "root".into());
     let mut bad_tier = unknown.claims.clone();
     bad_tier.insert("tenant_tier".into(), "platinum".into());
     let mut bad_sub = admin.claims.clone();
     bad_sub.insert("sub".into(), "admin".into());
-    let valid_cursor = Cursor(member.user_id).encode();
+    let valid_cursor = CURSOR.encode(&member.user_id);
 
     let on = |route: &'static str, user_id: &str| Req {
         route,
-        user_id: Some(user_id.to_owned()),
+        path_param: Some(user_id.to_owned()),
         claims: claims(),
         ..Req::default()
     };
     let with_claims = |route: &'static str, claims: HashMap<String, String>| Req {
         route,
-        user_id: Some(id.clone()),
+        path_param: route.contains('{').then(|| id.clone()),
         body: (route == "POST /users").then(|| r#"{"email":"z@example.com","role":"member"}"#.to_owned()),
         claims: Some(claims),
         ..Req::default()
@@ -1241,7 +1132,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             "unknown route".into(),
             Req {
                 route: "PATCH /users/{user_id}",
-                user_id: Some(id.clone()),
+                path_param: Some(id.clone()),
                 claims: claims(),
                 ..Req::default()
             },
@@ -1275,7 +1166,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         cases.push((
             format!("{route}: missing id"),
             Req {
-                user_id: None,
+                path_param: None,
                 body: body.clone(),
                 ..on(route, "")
             },
@@ -1379,32 +1270,32 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
             },
             Req {
                 route: "GET /users/{user_id}",
-                user_id: id.clone(),
+                path_param: id.clone(),
                 claims: admin.claims(),
                 ..Req::default()
             },
             Req {
                 route: "PUT /users/{user_id}/role",
-                user_id: id.clone(),
+                path_param: id.clone(),
                 body: Some(r#"{"role":"admin"}"#.into()),
                 claims: admin.claims(),
                 ..Req::default()
             },
             Req {
                 route: "POST /users/{user_id}/disable",
-                user_id: id.clone(),
+                path_param: id.clone(),
                 claims: admin.claims(),
                 ..Req::default()
             },
             Req {
                 route: "POST /users/{user_id}/enable",
-                user_id: id.clone(),
+                path_param: id.clone(),
                 claims: admin.claims(),
                 ..Req::default()
             },
             Req {
                 route: "DELETE /users/{user_id}",
-                user_id: id,
+                path_param: id,
                 claims: admin.claims(),
                 ..Req::default()
             },
@@ -1582,13 +1473,16 @@ async fn raw_invocations_are_told_apart() {
     assert!(!answer.to_string().contains("12345678") && !answer.to_string().contains("Secret-value"));
 
     // An HTTP API event is routed as such.
-    let caller = Caller::new(tenant, user_id, "admin", "pro");
+    let caller = SignedIn::new(tenant, user_id, "admin", "pro");
     harness.records().ensure_member_from_claims(&caller.claims);
-    let http = serde_json::to_value(event(Req {
-        route: "GET /users/me",
-        claims: caller.claims(),
-        ..Req::default()
-    }))
+    let http = serde_json::to_value(
+        Req {
+            route: "GET /users/me",
+            claims: caller.claims(),
+            ..Req::default()
+        }
+        .event(),
+    )
     .expect("event json");
     let answer = harness.api.invoke(http, "inv-3").await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -1604,7 +1498,7 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
     let harness = Harness::with_freshness(Duration::from_secs(60));
     let admin = harness.tenant(TenantTier::Pro).await;
     let second = harness.invite(&admin, &email("second"), "admin").await;
-    let stale = Caller::new(admin.tenant, second.user_id, "admin", "pro");
+    let stale = SignedIn::new(admin.tenant, second.user_id, "admin", "pro");
     harness.list(&stale, None).await; // its records are now cached as an admin's
 
     // Demoted: a read may still use the cached records (at most one window

@@ -75,20 +75,26 @@ const CPU_PER_LIST_MS: f64 = 0.5;
 const ZIP_BYTES: f64 = 4_000_000.0;
 const RSS_BYTES: f64 = 32_000_000.0;
 
-/// criterion benchmark ids (group `tenancy`) in report order, with labels.
+/// criterion benchmark ids (`group/name`) in report order, with labels.
 const CRITERION: [(&str, &str); 5] = [
     (
-        "claims_to_context",
+        "tenancy/claims_to_context",
         "claims → `TenantContext`, authority from cached records",
     ),
-    ("jwt_verify_cached_jwks", "JWT verification (RS256), JWKS cached"),
-    ("credential_cache_hit", "credential-cache hit (`TenantSessions::get`)"),
     (
-        "put_request_build",
+        "gateway/jwt_verify_cached_jwks",
+        "JWT verification (RS256), JWKS cached (local gateway only)",
+    ),
+    (
+        "tenancy/credential_cache_hit",
+        "credential-cache hit (`TenantCache::get`)",
+    ),
+    (
+        "tenancy/put_request_build",
         "tenant-scoped put built, not sent (`TenantTable::put_write`)",
     ),
     (
-        "warm_request_overhead",
+        "tenancy/warm_request_overhead",
         "all tenancy work of a warm create-note (context + authority + cache hit + put + counter built)",
     ),
 ];
@@ -101,7 +107,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
 fn criterion_estimates(dir: &Path) -> BTreeMap<String, Estimate> {
     let mut found = BTreeMap::new();
     for (id, _) in CRITERION {
-        let path = dir.join("tenancy").join(id).join("new").join("estimates.json");
+        let path = dir.join(id).join("new").join("estimates.json");
         let Ok(value) = read_json::<Value>(&path) else { continue };
         let figure = |path: &[&str]| {
             path.iter()
@@ -452,10 +458,10 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
     }
 
     // Hot path.
-    let _ = writeln!(w, "\n## Hot path (criterion, libs/tenancy/benches)\n");
+    let _ = writeln!(w, "\n## Hot path (criterion)\n");
     let _ = writeln!(
         w,
-        "`cargo bench -p tenancy --bench hot_path`: criterion's mean (95 % confidence interval) and \
+        "`cargo bench -p tenancy --bench hot_path` and `-p local-gateway --bench jwt_verify`: criterion's mean (95 % confidence interval) and \
          median per iteration. In memory: no network, the JWKS and the tenant's credentials cached.\n"
     );
     let _ = writeln!(
@@ -467,7 +473,8 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             continue;
         };
         let mean_before = before
-            .and_then(|b| b.criterion.get(id))
+            // Results written before the ids had a group carry the bare name.
+            .and_then(|b| b.criterion.get(id).or_else(|| b.criterion.get(id.rsplit('/').next()?)))
             .map(|e| micros(Some(e.mean_ns)));
         let _ = writeln!(
             w,

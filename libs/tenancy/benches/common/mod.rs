@@ -5,37 +5,21 @@
 #![allow(dead_code)] // each bench target uses its own subset
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
 };
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
-use serde_json::json;
 use tenancy::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
-use tenancy::credentials::{CredentialsError, RoleAssumer, SessionCacheSettings};
-use tenancy::jwt::{JwksSource, JwtError, JwtVerifier, JwtVerifierConfig, TokenUseRule};
-use tenancy::table::{TableSpec, TenantDynamoSessions, TxWrite, WriteCondition, tenant_dynamo_sessions};
+use tenancy::credentials::{CredentialsError, RoleAssumer, TenantCacheSettings};
+use tenancy::table::{TableSpec, TenantDynamoCache, TxWrite, WriteCondition, tenant_dynamo_cache};
 use tenancy::{Caller, TenantContext, TenantId, TenantRole, TenantTier, UserId};
 
-const SIGNING_KEY: &str = include_str!("../../src/jwt/testdata/signing_key_1.pem");
-const PUBLIC_JWK: &str = include_str!("../../src/jwt/testdata/public_jwk_1.json");
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench";
 const CLIENT_ID: &str = "bench-client";
-
-/// The key set, served from memory (the verifier caches it after one fetch).
-#[derive(Debug, Clone)]
-pub struct StaticJwks(JwkSet);
-
-impl JwksSource for StaticJwks {
-    async fn fetch(&self) -> Result<JwkSet, JwtError> {
-        Ok(self.0.clone())
-    }
-}
 
 /// Credentials valid for an hour, with no STS call.
 #[derive(Debug, Clone, Copy)]
@@ -68,17 +52,15 @@ pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
     pub tenant: TenantId,
     pub request: ApiGatewayV2httpRequest,
-    pub token: String,
-    pub verifier: JwtVerifier<StaticJwks>,
-    pub sessions: TenantDynamoSessions<LocalAssumer>,
+    pub dynamo: TenantDynamoCache<LocalAssumer>,
     pub authority: Authority<MemoryAuthorityStore>,
     pub table: TableSpec,
     pub note: NoteItem,
 }
 
 impl Fixture {
-    /// Everything warm: the JWKS fetched once, the tenant's session and the
-    /// caller's records cached (the default freshness window).
+    /// Everything warm: the tenant's DynamoDB client and the caller's records cached
+    /// (the default freshness window).
     pub fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -105,26 +87,6 @@ impl Fixture {
         let mut request = ApiGatewayV2httpRequest::default();
         request.request_context.authorizer = Some(authorizer);
 
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some("test-key-1".to_owned());
-        let token = jsonwebtoken::encode(
-            &header,
-            &json!({
-                "sub": user.to_string(), "iss": ISSUER, "client_id": CLIENT_ID, "token_use": "access",
-                "exp": now + 3600, "iat": now, "tenant_id": tenant.to_string(),
-                "tenant_role": "admin", "tenant_tier": "pro", "scope": "aws.cognito.signin.user.admin",
-            }),
-            &EncodingKey::from_rsa_pem(SIGNING_KEY.as_bytes()).expect("signing key"),
-        )
-        .expect("token");
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(PUBLIC_JWK).expect("jwk");
-        let verifier = JwtVerifier::with_source(
-            JwtVerifierConfig::new(ISSUER, "unused", CLIENT_ID, TokenUseRule::Both),
-            StaticJwks(JwkSet { keys: vec![jwk] }),
-        )
-        .expect("verifier");
-
         let sdk = SdkConfig::builder()
             .region(Region::new("us-east-1"))
             .behavior_version(BehaviorVersion::latest())
@@ -132,21 +94,18 @@ impl Fixture {
         let records = MemoryAuthorityStore::default();
         records.ensure_member(tenant, user, TenantRole::Admin, TenantTier::Pro);
         let authority = Authority::new(records, AuthoritySettings::default());
-        let sessions = runtime.block_on(async {
-            let sessions = tenant_dynamo_sessions(LocalAssumer, sdk, SessionCacheSettings::default());
-            sessions.get(&tenant).await.expect("session");
-            verifier.verify(&token).await.expect("token verifies");
+        let dynamo = runtime.block_on(async {
+            let dynamo = tenant_dynamo_cache(LocalAssumer, sdk, TenantCacheSettings::default());
+            dynamo.get(&tenant).await.expect("dynamo");
             let caller = Caller::from_request(&request).expect("caller");
             authority.current(&caller).await.expect("records cached");
-            sessions
+            dynamo
         });
         Self {
             runtime,
             tenant,
             request,
-            token,
-            verifier,
-            sessions,
+            dynamo,
             authority,
             table: TableSpec {
                 name: "saas-local-notes".to_owned(),
@@ -176,7 +135,7 @@ impl Fixture {
     /// the usage counter) built for the tenant's partition, not sent.
     pub async fn overhead(&self) -> Vec<TxWrite> {
         let context = self.context().await;
-        let dynamo = self.sessions.get(&context.tenant_id).await.expect("cached session");
+        let dynamo = self.dynamo.get(&context.tenant_id).await.expect("cached dynamo");
         let table = dynamo.table(&self.table);
         vec![
             table

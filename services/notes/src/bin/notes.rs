@@ -17,9 +17,9 @@ async fn main() -> Result<(), Error> {
     let tenancy = TenancyConfig::from_env("notes")?;
     let table = required_env("NOTES_TABLE")?;
     let sdk = load_aws_config().await;
-    let sessions = tenancy.tenant_dynamo_sessions(&sdk);
-    let authority = tenancy.authority(sessions.clone())?;
-    let api = Arc::new(NotesApi::new(DynamoNoteStore::new(sessions, table), authority));
+    let dynamo = tenancy.tenant_dynamo_cache(&sdk);
+    let authority = tenancy.authority(dynamo.clone())?;
+    let api = Arc::new(NotesApi::new(DynamoNoteStore::new(dynamo, table), authority));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let api = Arc::clone(&api);
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use tenancy::TenantId;
 use tenancy::credentials::RoleAssumer;
-use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoSessions, WriteCondition};
+use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, WriteCondition};
 use time::OffsetDateTime;
 
 use super::{Created, NotePage, NoteStore};
@@ -71,14 +71,14 @@ impl From<NoteItem> for Note {
 /// Notes in DynamoDB, reached only with the calling tenant's credentials.
 #[derive(Debug)]
 pub struct DynamoNoteStore<A> {
-    sessions: TenantDynamoSessions<A>,
+    dynamo: TenantDynamoCache<A>,
     table: TableSpec,
 }
 
 impl<A: RoleAssumer> DynamoNoteStore<A> {
-    pub fn new(sessions: TenantDynamoSessions<A>, table_name: impl Into<String>) -> Self {
+    pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>) -> Self {
         Self {
-            sessions,
+            dynamo,
             table: notes_table(table_name),
         }
     }
@@ -86,7 +86,7 @@ impl<A: RoleAssumer> DynamoNoteStore<A> {
 
 impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<NoteId>) -> Result<NotePage, DataError> {
-        let session = self.sessions.get(tenant).await?;
+        let dynamo = self.dynamo.get(tenant).await?;
         let after = after.map(sort_key);
         let request = PageRequest {
             limit,
@@ -94,7 +94,7 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
             descending: true,
             prefix: NOTE_PREFIX,
         };
-        let page = session.table(&self.table).query::<NoteItem>(request).await?;
+        let page = dynamo.table(&self.table).query::<NoteItem>(request).await?;
         let next_after = page
             .next_after
             .map(|key| {
@@ -116,8 +116,8 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
         limit: i64,
         remember: Option<Remember<'_>>,
     ) -> Result<Created, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        let table = session.table(&self.table);
+        let dynamo = self.dynamo.get(tenant).await?;
+        let table = dynamo.table(&self.table);
         let mut writes = Vec::with_capacity(3);
         // First: a key already remembered wins over the limit.
         if let Some((key, remembered)) = remember {
@@ -135,13 +135,13 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
     }
 
     async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        session.table(&self.table).get::<RememberedCreate>(sort_key).await
+        let dynamo = self.dynamo.get(tenant).await?;
+        dynamo.table(&self.table).get::<RememberedCreate>(sort_key).await
     }
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        Ok(session
+        let dynamo = self.dynamo.get(tenant).await?;
+        Ok(dynamo
             .table(&self.table)
             .get::<NoteItem>(&sort_key(id))
             .await?
@@ -149,20 +149,20 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
     }
 
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
-        let session = self.sessions.get(tenant).await?;
+        let dynamo = self.dynamo.get(tenant).await?;
         let condition = WriteCondition::AttributeEquals {
             attribute: VERSION,
             value: expected_version,
         };
-        session
+        dynamo
             .table(&self.table)
             .put(&sort_key(note.id), &NoteItem::from(note), condition)
             .await
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
-        let session = self.sessions.get(tenant).await?;
-        let table = session.table(&self.table);
+        let dynamo = self.dynamo.get(tenant).await?;
+        let table = dynamo.table(&self.table);
         // Never bounded: a counter that drifted must not block deleting.
         let writes = vec![
             table.delete_write(&sort_key(id), WriteCondition::Present)?,

@@ -50,12 +50,12 @@ async fn main() -> Result<(), Error> {
     let sdk = load_aws_config().await;
     // Execution-role client: slug claims (public registration, before any
     // tenant exists) and the platform-admin listing (cross-tenant). Tenant
-    // records themselves go through tenant-scoped sessions.
+    // records themselves go through tenant-scoped dynamo.
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
-    let sessions = tenancy.tenant_dynamo_sessions(&sdk);
-    let authority = tenancy.authority(sessions.clone())?;
+    let dynamo = tenancy.tenant_dynamo_cache(&sdk);
+    let authority = tenancy.authority(dynamo.clone())?;
     let api = Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(sessions, execution.clone(), tenants_table),
+        DynamoTenantStore::new(dynamo, execution.clone(), tenants_table),
         DynamoSlugStore::new(execution, slugs_table),
         LambdaUsersService::new(users_client(&sdk), users_function),
         authority,

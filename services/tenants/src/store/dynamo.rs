@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use tenancy::credentials::RoleAssumer;
-use tenancy::table::{DataError, TableSpec, TenantDynamoSessions, WriteCondition, classify};
+use tenancy::table::{DataError, TableSpec, TenantDynamoCache, WriteCondition, classify};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
@@ -83,12 +83,12 @@ impl TenantItem {
 /// Tenant records in DynamoDB.
 ///
 /// Every read and write of a tenant's record goes through that tenant's
-/// scoped credentials (`TenantDynamoSessions`), platform-admin changes
+/// scoped credentials (`TenantDynamoCache`), platform-admin changes
 /// included: the store assumes the tenant role for the target tenant. The one
 /// exception is [`list`](TenantStore::list).
 #[derive(Debug)]
 pub struct DynamoTenantStore<A> {
-    sessions: TenantDynamoSessions<A>,
+    dynamo: TenantDynamoCache<A>,
     table: TableSpec,
     execution: Client,
 }
@@ -96,9 +96,9 @@ pub struct DynamoTenantStore<A> {
 impl<A: RoleAssumer> DynamoTenantStore<A> {
     /// `execution` is a client with the function's execution role, used only
     /// for the platform-admin listing.
-    pub fn new(sessions: TenantDynamoSessions<A>, execution: Client, table_name: impl Into<String>) -> Self {
+    pub fn new(dynamo: TenantDynamoCache<A>, execution: Client, table_name: impl Into<String>) -> Self {
         Self {
-            sessions,
+            dynamo,
             table: tenants_table(table_name),
             execution,
         }
@@ -107,16 +107,16 @@ impl<A: RoleAssumer> DynamoTenantStore<A> {
 
 impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
     async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
-        let session = self.sessions.get(&tenant.tenant_id).await?;
-        session
+        let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
+        dynamo
             .table(&self.table)
             .put(TENANT_SK, &TenantItem::from(tenant), WriteCondition::Absent)
             .await
     }
 
     async fn get(&self, tenant: &TenantId) -> Result<Option<Tenant>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        Ok(session
+        let dynamo = self.dynamo.get(tenant).await?;
+        Ok(dynamo
             .table(&self.table)
             .get::<TenantItem>(TENANT_SK)
             .await?
@@ -124,12 +124,12 @@ impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
     }
 
     async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
-        let session = self.sessions.get(&tenant.tenant_id).await?;
+        let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
         let condition = WriteCondition::AttributeEquals {
             attribute: VERSION,
             value: expected_version,
         };
-        session
+        dynamo
             .table(&self.table)
             .put(TENANT_SK, &TenantItem::from(tenant), condition)
             .await

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
     let users_function = required_env("USERS_FUNCTION_NAME")?;
     let sdk = load_aws_config().await;
     let trigger = Arc::new(TokenClaims::new(
-        DynamoAuthorityStore::new(tenancy.tenant_dynamo_sessions(&sdk), tenants_table, memberships_table),
+        DynamoAuthorityStore::new(tenancy.tenant_dynamo_cache(&sdk), tenants_table, memberships_table),
         UsersFunction::new(aws_sdk_lambda::Client::new(&sdk), users_function),
     ));
     lambda_runtime::run(service_fn(

@@ -20,9 +20,9 @@ async fn main() -> Result<(), Error> {
     let table = required_env("MEMBERSHIPS_TABLE")?;
     let user_pool_id = required_env("USER_POOL_ID")?;
     let sdk = load_aws_config().await;
-    let sessions = tenancy.tenant_dynamo_sessions(&sdk);
-    let authority = tenancy.authority(sessions.clone())?;
-    let store = DynamoMembershipStore::new(sessions, table);
+    let dynamo = tenancy.tenant_dynamo_cache(&sdk);
+    let authority = tenancy.authority(dynamo.clone())?;
+    let store = DynamoMembershipStore::new(dynamo, table);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
     let api = Arc::new(UsersApi::new(store, directory, authority, password_policy_from_env()?));

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use tenancy::TenantId;
 use tenancy::credentials::RoleAssumer;
 use tenancy::replay::{Remember, RememberedCreate};
-use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoSessions, TenantTable, TxWrite, WriteCondition};
+use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, TenantTable, TxWrite, WriteCondition};
 use time::OffsetDateTime;
 
 use super::{CounterChange, MembershipStore, UserPage, Written};
@@ -89,14 +89,14 @@ enum WriteKind {
 /// Memberships in DynamoDB, reached only with the calling tenant's credentials.
 #[derive(Debug)]
 pub struct DynamoMembershipStore<A> {
-    sessions: TenantDynamoSessions<A>,
+    dynamo: TenantDynamoCache<A>,
     table: TableSpec,
 }
 
 impl<A: RoleAssumer> DynamoMembershipStore<A> {
-    pub fn new(sessions: TenantDynamoSessions<A>, table_name: impl Into<String>) -> Self {
+    pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>) -> Self {
         Self {
-            sessions,
+            dynamo,
             table: memberships_table(table_name),
         }
     }
@@ -110,8 +110,8 @@ impl<A: RoleAssumer> DynamoMembershipStore<A> {
         build: impl FnOnce(&TenantTable<'_>) -> Result<Vec<(TxWrite, WriteKind)>, DataError>,
         on_exists: Written,
     ) -> Result<Written, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        let table = session.table(&self.table);
+        let dynamo = self.dynamo.get(tenant).await?;
+        let table = dynamo.table(&self.table);
         let (writes, roles): (Vec<_>, Vec<_>) = build(&table)?.into_iter().unzip();
         match table.transact(writes).await {
             Ok(()) => Ok(Written::Done),
@@ -146,7 +146,7 @@ fn admins_write(table: &TenantTable<'_>, by: i64) -> Result<Option<(TxWrite, Wri
 
 impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<UserId>) -> Result<UserPage, DataError> {
-        let session = self.sessions.get(tenant).await?;
+        let dynamo = self.dynamo.get(tenant).await?;
         let after = after.map(sort_key);
         let request = PageRequest {
             limit,
@@ -154,7 +154,7 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
             descending: false,
             prefix: USER_PREFIX,
         };
-        let page = session.table(&self.table).query::<MembershipItem>(request).await?;
+        let page = dynamo.table(&self.table).query::<MembershipItem>(request).await?;
         let next_after = page
             .next_after
             .map(|key| {
@@ -170,8 +170,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     }
 
     async fn get(&self, tenant: &TenantId, user: UserId) -> Result<Option<User>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        Ok(session
+        let dynamo = self.dynamo.get(tenant).await?;
+        Ok(dynamo
             .table(&self.table)
             .get::<MembershipItem>(&sort_key(user))
             .await?
@@ -179,8 +179,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     }
 
     async fn user_count(&self, tenant: &TenantId) -> Result<i64, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        session.table(&self.table).counter(USAGE, USERS).await
+        let dynamo = self.dynamo.get(tenant).await?;
+        dynamo.table(&self.table).counter(USAGE, USERS).await
     }
 
     async fn create(
@@ -220,8 +220,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     }
 
     async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
-        let session = self.sessions.get(tenant).await?;
-        session.table(&self.table).get::<RememberedCreate>(sort_key).await
+        let dynamo = self.dynamo.get(tenant).await?;
+        dynamo.table(&self.table).get::<RememberedCreate>(sort_key).await
     }
 
     async fn replace(
@@ -254,12 +254,12 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     }
 
     async fn remove(&self, tenant: &TenantId, user: UserId, expected_version: u64) -> Result<Written, DataError> {
-        let session = self.sessions.get(tenant).await?;
+        let dynamo = self.dynamo.get(tenant).await?;
         let condition = WriteCondition::AttributeEquals {
             attribute: VERSION,
             value: expected_version,
         };
-        match session.table(&self.table).delete(&sort_key(user), condition).await {
+        match dynamo.table(&self.table).delete(&sort_key(user), condition).await {
             Ok(()) => Ok(Written::Done),
             Err(DataError::ConditionFailed { exists: true, .. }) => Ok(Written::Stale),
             Err(DataError::ConditionFailed { exists: false, .. }) => Ok(Written::Missing),
@@ -268,8 +268,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     }
 
     async fn forget_counters(&self, tenant: &TenantId) -> Result<(), DataError> {
-        let session = self.sessions.get(tenant).await?;
-        let table = session.table(&self.table);
+        let dynamo = self.dynamo.get(tenant).await?;
+        let table = dynamo.table(&self.table);
         table.delete(USAGE, WriteCondition::Always).await?;
         table.delete(ADMIN_USAGE, WriteCondition::Always).await
     }

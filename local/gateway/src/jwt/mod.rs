@@ -25,9 +25,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
 
-/// The `token_use` claim (`"id"` or `"access"`), shared with [`crate::context`].
-pub use crate::context::TokenUse;
 pub use jwks::{DEFAULT_JWKS_TIMEOUT, DEFAULT_MAX_JWKS_BYTES, HttpJwksSource, JwksSource};
+/// The `token_use` claim (`"id"` or `"access"`), as the functions read it.
+pub use tenancy::TokenUse;
 
 /// Default clock-skew allowance for `exp` and `nbf`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
