@@ -203,7 +203,7 @@ set_tf_vars() {
     var=$(package_env "${pair#*=}")
     tf_vars+=("-var=${pair%%=*}=${!var}")
   done
-  if [[ -n $(root_packages "$root") ]]; then tf_vars+=("-var=architecture=$ARCH"); fi
+  if [[ $root == platform ]]; then tf_vars+=("-var=architecture=$ARCH"); fi # published to the services
   if [[ -f $f ]]; then tf_vars+=("-var-file=$f"); fi
   # Last, so it overrides: e.g. make bench runs the platform's AWS defaults.
   if [[ $root == platform && -n ${SAAS_PLATFORM_VAR_FILE:-} ]]; then

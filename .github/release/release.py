@@ -71,8 +71,8 @@ UNITS = {
 
 # Paths (file or folder prefix) whose change concerns every unit: the workspace
 # manifest and lock (shared dependency versions, the release profile), the
-# toolchain, the build tools, the module every function is deployed with, and
-# the backend configuration of every root.
+# toolchain, the build tools, the modules every function and service is
+# deployed with, and the backend configuration of every root.
 ALL_UNITS_PATHS = (
     "Cargo.toml",
     "Cargo.lock",
@@ -81,7 +81,10 @@ ALL_UNITS_PATHS = (
     ".cargo/",
     "local/build-requirements.txt",
     "terraform/modules/lambda-service/",
+    "terraform/modules/platform-parameters/",
+    "terraform/modules/service/",
     "terraform/modules/tenant-data-access/",
+    "terraform/modules/tenant-table/",
     "terraform/backend/",
 )
 

@@ -1,14 +1,9 @@
 output "table_name" {
   description = "Name of the notes table."
-  value       = module.notes.table_name
+  value       = module.notes.service.table_name
 }
 
 output "function_name" {
   description = "Name of the notes function."
-  value       = module.notes.function_name
-}
-
-output "routes" {
-  description = "Route keys served by the notes function."
-  value       = module.notes.routes
+  value       = module.notes.service.function_name
 }

@@ -25,12 +25,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "architecture" {
-  description = "Instruction set of the notes binary (arm64 on AWS; x86_64 for the local stack on this host)."
-  type        = string
-  default     = "arm64"
-}
-
 variable "package_path" {
   description = "Path of the notes function zip, e.g. target/lambda/notes/bootstrap.zip."
   type        = string
@@ -39,16 +33,4 @@ variable "package_path" {
     condition     = fileexists(var.package_path)
     error_message = "package_path must name an existing zip; build the notes function first."
   }
-}
-
-variable "log_retention_days" {
-  description = "Retention of the notes function's log group."
-  type        = number
-  default     = 30
-}
-
-variable "deletion_protection" {
-  description = "Protect the notes table against deletion."
-  type        = bool
-  default     = false
 }

@@ -45,6 +45,10 @@ locals {
       authority_freshness_seconds = tostring(var.authority_freshness_seconds)
       # The pool's password policy as JSON (PASSWORD_POLICY of users, tenants).
       password_policy = jsonencode(var.password_policy)
+      # Settings every service applies to its function and tables.
+      architecture        = var.architecture
+      log_retention_days  = tostring(var.log_retention_days)
+      deletion_protection = tostring(var.deletion_protection)
     },
     { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
   )

@@ -32,7 +32,7 @@ variable "services" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the platform's log groups."
+  description = "Retention of every log group: the platform's, and the services' (published to them)."
   type        = number
   default     = 30
 }
@@ -72,7 +72,7 @@ variable "token_claims_package" {
 }
 
 variable "architecture" {
-  description = "Instruction set of the token-claims binary (arm64 on AWS; x86_64 for the local stack on this host)."
+  description = "Instruction set of every function binary, the services' included (arm64 on AWS; the host's for the local stack)."
   type        = string
   default     = "arm64"
 }
@@ -105,7 +105,7 @@ variable "token_validity" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the user pool against deletion; the local stack turns it off (local.tfvars)."
+  description = "Protect the user pool and every service table against deletion; the local stack turns it off (local.tfvars)."
   type        = bool
   default     = true
 }

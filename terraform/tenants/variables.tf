@@ -25,12 +25,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "architecture" {
-  description = "Instruction set of the tenants binary (arm64 on AWS; x86_64 for the local stack on this host)."
-  type        = string
-  default     = "arm64"
-}
-
 variable "package_path" {
   description = "Path of the tenants function zip, e.g. target/lambda/tenants/bootstrap.zip."
   type        = string
@@ -39,18 +33,6 @@ variable "package_path" {
     condition     = fileexists(var.package_path)
     error_message = "package_path must name an existing zip; build the tenants function first."
   }
-}
-
-variable "log_retention_days" {
-  description = "Retention of the tenants function's log group."
-  type        = number
-  default     = 30
-}
-
-variable "deletion_protection" {
-  description = "Protect the tenants and tenant-slugs tables against deletion."
-  type        = bool
-  default     = false
 }
 
 variable "registration_expiry_seconds" {

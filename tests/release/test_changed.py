@@ -54,6 +54,9 @@ METADATA = {
         (["terraform/platform/main.tf"], ["platform"]),
         (["terraform/modules/lambda-service/main.tf"], ALL),
         (["terraform/modules/tenant-data-access/main.tf"], ALL),
+        (["terraform/modules/service/main.tf"], ALL),
+        (["terraform/modules/tenant-table/variables.tf"], ALL),
+        (["terraform/modules/platform-parameters/outputs.tf"], ALL),
         # combinations keep the canonical order
         (["terraform/platform/main.tf", "services/notes/src/lib.rs"], ["notes", "platform"]),
         # no-ops: documentation, tests of the stack, the local gateway, CI

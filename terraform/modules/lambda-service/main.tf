@@ -44,9 +44,9 @@ resource "aws_lambda_function" "this" {
 
 locals {
   # Route key -> authorization type. Public routes are the explicit exception.
-  route_authorization = merge(
-    { for r in var.routes : r => "JWT" },
-    { for r in var.public_routes : r => "NONE" },
+  route_authorization = var.api == null ? {} : merge(
+    { for r in var.api.routes : r => "JWT" },
+    { for r in var.api.public_routes : r => "NONE" },
   )
   has_api = length(local.route_authorization) > 0
 }
@@ -55,26 +55,11 @@ locals {
 resource "aws_apigatewayv2_integration" "this" {
   count = local.has_api ? 1 : 0
 
-  api_id                 = var.api_id
+  api_id                 = var.api.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
   integration_uri        = aws_lambda_function.this.invoke_arn
   payload_format_version = "2.0"
-
-  lifecycle {
-    precondition {
-      condition     = var.api_id != null && var.api_execution_arn != null
-      error_message = "api_id and api_execution_arn are required when the function has routes."
-    }
-    precondition {
-      condition     = length(var.routes) == 0 || var.authorizer_id != null
-      error_message = "authorizer_id is required when the function has JWT routes."
-    }
-    precondition {
-      condition     = length(setintersection(var.routes, var.public_routes)) == 0
-      error_message = "A route key cannot be both in routes and in public_routes."
-    }
-  }
 }
 
 # Every route uses the JWT authorizer unless listed in public_routes.
@@ -82,11 +67,11 @@ resource "aws_apigatewayv2_route" "this" {
   #checkov:skip=CKV_AWS_309:authorization_type comes from local.route_authorization: JWT for every route except the module's explicit public_routes (only POST /tenants, public registration); tests/infra checks each deployed route's authorization.
   for_each = local.route_authorization
 
-  api_id             = var.api_id
+  api_id             = var.api.id
   route_key          = each.key
   target             = "integrations/${aws_apigatewayv2_integration.this[0].id}"
   authorization_type = each.value
-  authorizer_id      = each.value == "JWT" ? var.authorizer_id : null
+  authorizer_id      = each.value == "JWT" ? var.api.authorizer_id : null
 }
 
 # Any stage and route of this API only; the API's routes to this function are
@@ -98,7 +83,7 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${var.api_execution_arn}/*/*"
+  source_arn    = "${var.api.execution_arn}/*/*"
 }
 
 # The integration and the permission became optional (count): keep the

@@ -101,51 +101,33 @@ variable "log_kms_key_arn" {
   default     = null
 }
 
-# --- HTTP API (optional: a function without routes, such as a Cognito
-# trigger, gets no integration, routes or API invoke permission) ------------
-
-variable "api_id" {
-  description = "Id of the platform's HTTP API; required when the function has routes."
-  type        = string
-  default     = null
-}
-
-variable "api_execution_arn" {
-  description = "Execution ARN of the platform's HTTP API; required when the function has routes."
-  type        = string
-  default     = null
+variable "api" {
+  description = "The platform's HTTP API and the route keys (\"METHOD /path\") the function serves: `routes` behind the JWT authorizer, `public_routes` without authorization (keep that list short and justify each entry). Null for a function without API, such as a Cognito trigger."
+  type = object({
+    id            = string
+    execution_arn = string
+    authorizer_id = string
+    routes        = optional(list(string), [])
+    public_routes = optional(list(string), [])
+  })
+  default = null
 
   validation {
-    condition     = var.api_execution_arn == null || can(regex("^arn:[a-z-]+:execute-api:", var.api_execution_arn))
-    error_message = "api_execution_arn must be an execute-api ARN."
+    condition = var.api == null || alltrue([
+      for r in concat(try(var.api.routes, []), try(var.api.public_routes, [])) :
+      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))
+    ])
+    error_message = "api routes must be \"METHOD /path\" route keys."
   }
-}
-
-variable "authorizer_id" {
-  description = "Id of the platform's JWT authorizer; every route in routes uses it."
-  type        = string
-  default     = null
-}
-
-variable "routes" {
-  description = "JWT-protected route keys served by the function, e.g. \"GET /notes/{note_id}\". Empty for a function without API."
-  type        = list(string)
-  default     = []
 
   validation {
-    condition     = alltrue([for r in var.routes : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))])
-    error_message = "routes must be \"METHOD /path\" route keys."
+    condition     = var.api == null || can(regex("^arn:[a-z-]+:execute-api:", var.api.execution_arn))
+    error_message = "api.execution_arn must be an execute-api ARN."
   }
-}
-
-variable "public_routes" {
-  description = "Route keys served WITHOUT authorization (authorization type NONE), e.g. public registration. Keep this list short and justify each entry."
-  type        = list(string)
-  default     = []
 
   validation {
-    condition     = alltrue([for r in var.public_routes : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", r))])
-    error_message = "public_routes must be \"METHOD /path\" route keys."
+    condition     = var.api == null || length(setintersection(try(var.api.routes, []), try(var.api.public_routes, []))) == 0
+    error_message = "A route key cannot be both in api.routes and in api.public_routes."
   }
 }
 

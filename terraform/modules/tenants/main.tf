@@ -3,12 +3,44 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  tags = merge(var.tags, { service = "tenants" })
+  name_prefix = var.platform.name_prefix
+  # The platform names every execution role "<name_prefix>-<service>-exec" and
+  # every function "<name_prefix>-<service>".
+  execution_role_name = "${local.name_prefix}-tenants-exec"
+  users_function_name = "${local.name_prefix}-users"
+  users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
+}
+
+# The tenants service on the platform: see ../service for what every service
+# is. Its table is also what the token-claims trigger reads a tenant from
+# (through the shared tenant role).
+module "service" {
+  source = "../service"
+
+  service      = "tenants"
+  description  = "Tenants service: registration, the tenant's own record, platform-admin tenant management."
+  platform     = var.platform
+  package_path = var.package_path
+  function     = var.function
+  tags         = var.tags
+
+  # Sort key `sk`: the single `tenant` item (status, tier, name, slug).
+  table = {
+    name         = "tenants"
+    statement_id = "TenantRecordOfTheSessionTenantOnly"
+    actions      = ["GetItem", "PutItem", "UpdateItem"]
+  }
+
+  environment = {
+    TENANT_SLUGS_TABLE          = aws_dynamodb_table.slugs.name
+    PASSWORD_POLICY             = var.platform.password_policy_json
+    REGISTRATION_EXPIRY_SECONDS = var.registration.expiry_seconds
+    USERS_FUNCTION_NAME         = local.users_function_name
+    USER_POOL_ID                = var.platform.user_pool_id
+  }
 
   # Registration is public: no tenant exists yet, so there is no token.
-  public_routes = [
-    "POST /tenants",
-  ]
+  public_routes = ["POST /tenants"]
   routes = [
     "GET /tenant",
     "PUT /tenant",
@@ -18,45 +50,6 @@ locals {
     "PUT /admin/tenants/{tenant_id}/tier",
     "DELETE /admin/registrations/{slug}",
   ]
-
-  # The platform names every execution role "<name_prefix>-<service>-exec" and
-  # every function "<name_prefix>-<service>".
-  execution_role_name = "${var.name_prefix}-tenants-exec"
-  users_function_name = "${var.name_prefix}-users"
-  users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
-}
-
-# --- Tables ------------------------------------------------------------------
-
-# Partition key = tenant id (LeadingKeys-scoped like every tenant-data table).
-# Sort key `sk`: the single `tenant` item (status, tier, name, slug).
-resource "aws_dynamodb_table" "tenants" {
-  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key (aws/dynamodb). Tenant isolation is IAM's job (LeadingKeys on the tenant role), not per-key; a customer-managed key would add a key policy every reader must be granted, for no isolation gain here.
-  name                        = "${var.name_prefix}-tenants"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "tenant_id"
-  range_key                   = "sk"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "tenant_id"
-    type = "S"
-  }
-
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled = true
-  }
-
-  tags = local.tags
 }
 
 # Registration claims: one item per slug, written (conditionally) before the
@@ -64,10 +57,10 @@ resource "aws_dynamodb_table" "tenants" {
 # access to it; only the tenants execution role does (see below).
 resource "aws_dynamodb_table" "slugs" {
   #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key (aws/dynamodb). Tenant isolation is IAM's job (LeadingKeys on the tenant role), not per-key; a customer-managed key would add a key policy every reader must be granted, for no isolation gain here.
-  name                        = "${var.name_prefix}-tenant-slugs"
+  name                        = "${local.name_prefix}-tenant-slugs"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "slug"
-  deletion_protection_enabled = var.deletion_protection
+  deletion_protection_enabled = var.platform.deletion_protection
 
   attribute {
     name = "slug"
@@ -82,26 +75,7 @@ resource "aws_dynamodb_table" "slugs" {
     enabled = true
   }
 
-  tags = local.tags
-}
-
-# --- Tenant role: the session tenant's own record only -------------------------
-# Also what the token-claims trigger uses to read the tenant (shared role).
-
-# The tenant role's access to this service's tables: see ../tenant-data-access.
-module "tenant_data" {
-  source = "../tenant-data-access"
-
-  policy_name      = "tenants-tenant-data"
-  statement_id     = "TenantRecordOfTheSessionTenantOnly"
-  tenant_role_name = var.tenant_role_name
-  table_arns       = [aws_dynamodb_table.tenants.arn]
-  actions          = ["GetItem", "PutItem", "UpdateItem"]
-}
-
-moved {
-  from = aws_iam_role_policy.tenant_data
-  to   = module.tenant_data.aws_iam_role_policy.this
+  tags = merge(var.tags, { service = "tenants" })
 }
 
 # --- Execution role: what cannot be tenant-scoped -------------------------------
@@ -135,7 +109,7 @@ data "aws_iam_policy_document" "execution_extra" {
   statement {
     sid       = "ListTenantsForPlatformAdmins"
     actions   = ["dynamodb:Scan"]
-    resources = [aws_dynamodb_table.tenants.arn]
+    resources = [module.service.table_arn]
   }
 
   # Registration asks the users service to create the first admin (Cognito
@@ -157,7 +131,7 @@ data "aws_iam_policy_document" "execution_extra" {
       "cognito-idp:AdminGetUser",
       "cognito-idp:AdminListGroupsForUser",
     ]
-    resources = [var.user_pool_arn]
+    resources = [var.platform.user_pool_arn]
   }
 }
 
@@ -168,45 +142,10 @@ resource "aws_iam_role_policy" "execution_extra" {
 
   lifecycle {
     precondition {
-      condition     = endswith(var.execution_role_arn, ":role/${local.execution_role_name}")
+      condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
       error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
     }
   }
-}
-
-module "function" {
-  source = "../lambda-service"
-
-  function_name      = "${var.name_prefix}-tenants"
-  description        = "Tenants service: registration, the tenant's own record, platform-admin tenant management."
-  package_path       = var.package_path
-  architecture       = var.architecture
-  memory_size        = var.memory_size
-  timeout            = var.timeout
-  execution_role_arn = var.execution_role_arn
-  log_retention_days = var.log_retention_days
-  log_kms_key_arn    = var.log_kms_key_arn
-  tags               = local.tags
-
-  # Authority also reads the caller's membership (users module, by its name).
-  environment = {
-    TENANTS_TABLE               = aws_dynamodb_table.tenants.name
-    TENANT_SLUGS_TABLE          = aws_dynamodb_table.slugs.name
-    MEMBERSHIPS_TABLE           = "${var.name_prefix}-memberships"
-    AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
-    PASSWORD_POLICY             = var.password_policy_json
-    REGISTRATION_EXPIRY_SECONDS = var.registration_expiry_seconds
-    USERS_FUNCTION_NAME         = local.users_function_name
-    USER_POOL_ID                = var.user_pool_id
-    TENANT_ROLE_ARN             = var.tenant_role_arn
-    RUST_LOG                    = var.log_level
-  }
-
-  api_id            = var.api_id
-  api_execution_arn = var.api_execution_arn
-  authorizer_id     = var.authorizer_id
-  routes            = local.routes
-  public_routes     = local.public_routes
 }
 
 # --- The registration expiry sweep ------------------------------------------------
@@ -216,22 +155,38 @@ module "function" {
 # besides API Gateway's that the function takes (see src/entrypoint.rs).
 
 resource "aws_cloudwatch_event_rule" "registration_sweep" {
-  name                = "${var.name_prefix}-tenants-registration-sweep"
+  name                = "${local.name_prefix}-tenants-registration-sweep"
   description         = "Removes registrations left unfinished past their expiry."
-  schedule_expression = var.registration_sweep_schedule
-  tags                = local.tags
+  schedule_expression = var.registration.sweep_schedule
+  tags                = merge(var.tags, { service = "tenants" })
 }
 
 resource "aws_cloudwatch_event_target" "registration_sweep" {
   rule  = aws_cloudwatch_event_rule.registration_sweep.name
-  arn   = module.function.function_arn
+  arn   = module.service.function_arn
   input = jsonencode({ internal = { command = "expire_registrations" } })
 }
 
 resource "aws_lambda_permission" "registration_sweep" {
   statement_id  = "RegistrationSweepSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = module.function.function_name
+  function_name = module.service.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.registration_sweep.arn
+}
+
+# Where earlier versions of this module kept these objects.
+moved {
+  from = aws_dynamodb_table.tenants
+  to   = module.service.module.table.aws_dynamodb_table.this
+}
+
+moved {
+  from = module.tenant_data.aws_iam_role_policy.this
+  to   = module.service.module.table.module.tenant_access.aws_iam_role_policy.this
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
 }

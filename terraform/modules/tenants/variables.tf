@@ -1,93 +1,17 @@
-variable "name_prefix" {
-  description = "Prefix of every resource name, conventionally \"<project>-<env>\"; the function is \"<name_prefix>-tenants\", matching the platform's execution role."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 3-32 lowercase letters, digits or dashes, starting with a letter."
-  }
+variable "platform" {
+  description = "The platform's values: the platform-parameters module's output (typed and checked by ../service)."
+  type        = any
 }
 
 variable "package_path" {
-  description = "Path of the tenants function zip (a Rust binary named bootstrap)."
+  description = "Path of the function zip (a Rust binary named bootstrap)."
   type        = string
 }
 
-variable "architecture" {
-  description = "Instruction set of the tenants binary: arm64 on AWS, the host's (x86_64) locally."
-  type        = string
-  default     = "arm64"
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be arm64 or x86_64."
-  }
-}
-
-variable "memory_size" {
-  description = "Memory of the tenants function in MB."
-  type        = number
-  default     = 256
-}
-
-variable "timeout" {
-  description = "Timeout of the tenants function in seconds."
-  type        = number
-  default     = 10
-}
-
-variable "log_level" {
-  description = "RUST_LOG of the tenants function."
-  type        = string
-  default     = "info"
-}
-
-variable "log_retention_days" {
-  description = "Retention of the tenants function's log group."
-  type        = number
-  default     = 30
-}
-
-variable "log_kms_key_arn" {
-  description = "ARN of the platform's KMS key for log groups (encrypts the tenants function's log group)."
-  type        = string
-  default     = null
-}
-
-variable "deletion_protection" {
-  description = "Protect the tenants and tenant-slugs tables against deletion (turn on for prod)."
-  type        = bool
-  default     = false
-}
-
-variable "execution_role_arn" {
-  description = "ARN of the platform's execution role for the tenants service (<name_prefix>-tenants-exec)."
-  type        = string
-}
-
-variable "tenant_role_arn" {
-  description = "ARN of the platform's tenant role, passed to the function as TENANT_ROLE_ARN."
-  type        = string
-}
-
-variable "tenant_role_name" {
-  description = "Name of the platform's tenant role, which receives the tenants-tenant-data inline policy."
-  type        = string
-}
-
-variable "api_id" {
-  description = "Id of the platform's HTTP API."
-  type        = string
-}
-
-variable "api_execution_arn" {
-  description = "Execution ARN of the platform's HTTP API."
-  type        = string
-}
-
-variable "authorizer_id" {
-  description = "Id of the platform's JWT authorizer."
-  type        = string
+variable "function" {
+  description = "Settings of the function (memory_size, timeout, log_level; see ../service)."
+  type        = any
+  default     = {}
 }
 
 variable "tags" {
@@ -96,32 +20,11 @@ variable "tags" {
   default     = {}
 }
 
-variable "authority_freshness_seconds" {
-  description = "How long (seconds) the function may use a tenant record or membership it read (the platform's setting)."
-  type        = number
-}
-
-variable "user_pool_id" {
-  description = "Id of the platform's user pool (platform-admin checks)."
-  type        = string
-}
-
-variable "user_pool_arn" {
-  description = "ARN of the platform's user pool (platform-admin checks)."
-  type        = string
-}
-
-variable "password_policy_json" {
-  description = "The user pool's password policy as JSON (the platform's password_policy), for PASSWORD_POLICY."
-  type        = string
-}
-
-variable "registration_expiry_seconds" {
-  description = "How long (seconds) a registration may stay unfinished (the tenants root's setting)."
-  type        = number
-}
-
-variable "registration_sweep_schedule" {
-  description = "EventBridge schedule expression of the registration expiry sweep."
-  type        = string
+variable "registration" {
+  description = "Unfinished registrations: how long (seconds) one may stay unfinished before the sweep removes it and frees its slug and email (also how long its Idempotency-Key may repeat a finished one), and when the sweep runs (an EventBridge schedule expression)."
+  type = object({
+    expiry_seconds = optional(number, 86400)
+    sweep_schedule = optional(string, "rate(15 minutes)")
+  })
+  default = {}
 }

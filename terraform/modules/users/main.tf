@@ -1,5 +1,35 @@
 locals {
-  tags = merge(var.tags, { service = "users" })
+  # The platform names every execution role "<name_prefix>-<service>-exec".
+  execution_role_name = "${var.platform.name_prefix}-users-exec"
+}
+
+# The users service on the platform: see ../service for what every service is.
+# Its table is also what the token-claims trigger reads a membership from
+# (through the shared tenant role).
+module "service" {
+  source = "../service"
+
+  service      = "users"
+  description  = "Users service: the tenant's members (Cognito users + memberships) behind the HTTP API."
+  platform     = var.platform
+  package_path = var.package_path
+  function     = var.function
+  tags         = var.tags
+
+  # Sort key `sk`: `user#<uuid>` membership items, the tenant's `usage` item
+  # and remembered creates (`request#...`, removed a day later by the TTL).
+  table = {
+    name             = "memberships"
+    expiry_attribute = "expires_at"
+    statement_id     = "MembershipsOfTheSessionTenantOnly"
+    actions          = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"]
+  }
+
+  environment = {
+    PASSWORD_POLICY = var.platform.password_policy_json
+    USER_POOL_ID    = var.platform.user_pool_id
+  }
+
   routes = [
     "GET /users",
     "POST /users",
@@ -12,65 +42,6 @@ locals {
     "POST /users/{user_id}/password-reset",
     "DELETE /users/{user_id}",
   ]
-  # The platform names every execution role "<name_prefix>-<service>-exec".
-  execution_role_name = "${var.name_prefix}-users-exec"
-}
-
-# Partition key = tenant id (LeadingKeys-scoped like every tenant-data table).
-# Sort key `sk`: `user#<uuid>` membership items and the tenant's `usage` item.
-resource "aws_dynamodb_table" "memberships" {
-  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key (aws/dynamodb). Tenant isolation is IAM's job (LeadingKeys on the tenant role), not per-key; a customer-managed key would add a key policy every reader must be granted, for no isolation gain here.
-  name                        = "${var.name_prefix}-memberships"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "tenant_id"
-  range_key                   = "sk"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "tenant_id"
-    type = "S"
-  }
-
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-
-  # Creates made with an Idempotency-Key are remembered for a day
-  # (`request#...` items, tenancy::replay); DynamoDB removes them after.
-  ttl {
-    attribute_name = "expires_at"
-    enabled        = true
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled = true
-  }
-
-  tags = local.tags
-}
-
-# --- Tenant role: memberships of the session's tenant only --------------------
-# Also what the token-claims trigger uses to read a membership (shared role).
-
-# The tenant role's access to this service's tables: see ../tenant-data-access.
-module "tenant_data" {
-  source = "../tenant-data-access"
-
-  policy_name      = "users-tenant-data"
-  statement_id     = "MembershipsOfTheSessionTenantOnly"
-  tenant_role_name = var.tenant_role_name
-  table_arns       = [aws_dynamodb_table.memberships.arn]
-  actions          = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"]
-}
-
-moved {
-  from = aws_iam_role_policy.tenant_data
-  to   = module.tenant_data.aws_iam_role_policy.this
 }
 
 # --- Execution role: Cognito user administration --------------------------------
@@ -94,7 +65,7 @@ data "aws_iam_policy_document" "execution_extra" {
       "cognito-idp:AdminSetUserPassword",
       "cognito-idp:AdminUserGlobalSignOut",
     ]
-    resources = [var.user_pool_arn]
+    resources = [var.platform.user_pool_arn]
   }
 }
 
@@ -105,39 +76,24 @@ resource "aws_iam_role_policy" "execution_extra" {
 
   lifecycle {
     precondition {
-      condition     = endswith(var.execution_role_arn, ":role/${local.execution_role_name}")
+      condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
       error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
     }
   }
 }
 
-module "function" {
-  source = "../lambda-service"
+# Where earlier versions of this module kept these objects.
+moved {
+  from = aws_dynamodb_table.memberships
+  to   = module.service.module.table.aws_dynamodb_table.this
+}
 
-  function_name      = "${var.name_prefix}-users"
-  description        = "Users service: the tenant's members (Cognito users + memberships) behind the HTTP API."
-  package_path       = var.package_path
-  architecture       = var.architecture
-  memory_size        = var.memory_size
-  timeout            = var.timeout
-  execution_role_arn = var.execution_role_arn
-  log_retention_days = var.log_retention_days
-  log_kms_key_arn    = var.log_kms_key_arn
-  tags               = local.tags
+moved {
+  from = module.tenant_data.aws_iam_role_policy.this
+  to   = module.service.module.table.module.tenant_access.aws_iam_role_policy.this
+}
 
-  # Authority also reads the tenant record (tenants module, by its name).
-  environment = {
-    MEMBERSHIPS_TABLE           = aws_dynamodb_table.memberships.name
-    TENANTS_TABLE               = "${var.name_prefix}-tenants"
-    AUTHORITY_FRESHNESS_SECONDS = var.authority_freshness_seconds
-    PASSWORD_POLICY             = var.password_policy_json
-    USER_POOL_ID                = var.user_pool_id
-    TENANT_ROLE_ARN             = var.tenant_role_arn
-    RUST_LOG                    = var.log_level
-  }
-
-  api_id            = var.api_id
-  api_execution_arn = var.api_execution_arn
-  authorizer_id     = var.authorizer_id
-  routes            = local.routes
+moved {
+  from = module.function
+  to   = module.service.module.function
 }

@@ -1,0 +1,59 @@
+# What every service is: a tenant-data table the tenant role may reach only
+# in the caller's partition, and a function behind the platform's HTTP API.
+locals {
+  name_prefix = var.platform.name_prefix
+  tags        = merge(var.tags, { service = var.service })
+}
+
+module "table" {
+  source = "../tenant-table"
+
+  name                = "${local.name_prefix}-${var.table.name}"
+  expiry_attribute    = var.table.expiry_attribute
+  deletion_protection = var.platform.deletion_protection
+  tenant_access = {
+    policy_name  = "${var.service}-tenant-data"
+    statement_id = var.table.statement_id
+    role_name    = var.platform.tenant_role_name
+    actions      = var.table.actions
+  }
+  tags = local.tags
+}
+
+module "function" {
+  source = "../lambda-service"
+
+  function_name      = "${local.name_prefix}-${var.service}"
+  description        = var.description
+  package_path       = var.package_path
+  architecture       = var.platform.architecture
+  memory_size        = var.function.memory_size
+  timeout            = var.function.timeout
+  execution_role_arn = var.platform.execution_role_arn
+  log_retention_days = var.platform.log_retention_days
+  log_kms_key_arn    = var.platform.logs_kms_key_arn
+  tags               = local.tags
+
+  # Every request's authority: the tenant record and the caller's membership,
+  # read through the tenant role from the tenants and users services' tables
+  # (by name: those services may be applied after this one).
+  environment = merge(
+    {
+      TENANTS_TABLE               = "${local.name_prefix}-tenants"
+      MEMBERSHIPS_TABLE           = "${local.name_prefix}-memberships"
+      AUTHORITY_FRESHNESS_SECONDS = var.platform.authority_freshness_seconds
+      TENANT_ROLE_ARN             = var.platform.tenant_role_arn
+      RUST_LOG                    = var.function.log_level
+    },
+    { "${upper(var.table.name)}_TABLE" = module.table.name },
+    var.environment,
+  )
+
+  api = {
+    id            = var.platform.api_id
+    execution_arn = var.platform.api_execution_arn
+    authorizer_id = var.platform.authorizer_id
+    routes        = var.routes
+    public_routes = var.public_routes
+  }
+}
