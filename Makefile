@@ -14,17 +14,17 @@ CARGO_DEBUG_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 # Lambda functions (binary names); each becomes a bootstrap.zip.
 FUNCTIONS ?= notes users tenants token-claims
 
-# The emulator as seen by the SDKs, tests and Terraform.
-EMULATOR_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+# The emulator as seen by the SDKs, tests and Terraform (local/emulator.env).
+EMULATOR_ENV := $(shell sed -e '/^\#/d' -e 's/$${MOTO_PORT}/$(MOTO_PORT)/' local/emulator.env)
 
-# AWS deploys (make deploy): environment, S3 backend file. Function packages
-# default to target/lambda/arm64/<fn>/bootstrap.zip; override one with NOTES_PACKAGE,
-# USERS_PACKAGE, TENANTS_PACKAGE or TOKEN_CLAIMS_PACKAGE. SERVICE=<root> (or
-# ROOTS="a b") limits up/plan-local/deploy to those roots (platform, notes,
-# users, tenants).
-DEPLOY_ENV    ?= dev
-BACKEND       ?= terraform/backend/$(DEPLOY_ENV).s3.tfbackend
+# AWS deploys (make deploy, terraform/roots.py): environment, S3 backend
+# file, architecture; packages from make build (override one with
+# NOTES_PACKAGE, USERS_PACKAGE, TENANTS_PACKAGE or TOKEN_CLAIMS_PACKAGE).
+# SERVICE=<root> (or ROOTS="a b") limits up, plan-local and deploy to those
+# roots (platform, notes, users, tenants).
+DEPLOY_ENV  ?= dev
+BACKEND     ?= terraform/backend/$(DEPLOY_ENV).s3.tfbackend
+DEPLOY_ARCH ?= arm64
 
 # The local gateway: the deployed HTTP API, Lambda runtime and Cognito sign-in.
 GATEWAY_LISTEN ?= 127.0.0.1:4000
@@ -171,14 +171,14 @@ tf-fmt-check: ## terraform fmt -check over terraform/
 	terraform fmt -check -recursive terraform
 
 tf-validate: ## terraform init -backend=false + validate in every root
-	local/stack.sh validate
+	$(PYTHON) terraform/roots.py validate
 
 # --- Tests -------------------------------------------------------------------
 
 .PHONY: test lint test-unit test-emulator test-infra
 test: $(VENV_STAMP) $(API_FUZZ_STAMP) ## Everything CI runs: lint, unit, emulator and end-to-end tests, API fuzzing, Terraform apply + clean plan, infra checks
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/pytest tests/release local/tests ops/tests -q
+	$(VENV)/bin/pytest tests/release local/tests ops/tests terraform/tests -q
 	$(MAKE) --no-print-directory package-local
 	cargo build -p local-gateway
 	trap '$(STACK) down' EXIT; \
@@ -212,8 +212,7 @@ $(ISOLATION_STAMP): $(ISOLATION_DIR)/package.json $(ISOLATION_DIR)/package-lock.
 
 .PHONY: test-isolation
 test-isolation: $(VENV_STAMP) $(ISOLATION_STAMP) ## IAM isolation matrix + broken-policy variants over the deployed policies (needs make up)
-	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(MOTO_PORT)} AWS_REGION=us-east-1 \
-	  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	$(EMULATOR_ENV) MOTO_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	  node --test --test-reporter=tap --test-concurrency=2 $(sort $(wildcard $(ISOLATION_DIR)/*.test.mjs))
 
 lint: $(VENV_STAMP) ## cargo fmt --check, clippy -D warnings, terraform fmt -check and validate
@@ -277,9 +276,10 @@ bench: $(VENV_STAMP) build ## Benchmarks: cold start, tenancy hot path, load, ST
 # --- Deploy --------------------------------------------------------------------
 
 .PHONY: deploy
-deploy: ## Apply platform, notes, users, tenants to AWS (DEPLOY_ENV, BACKEND, *_PACKAGE, SERVICE); LOCAL=1: to the local stack
+deploy: ## Apply platform, notes, users, tenants to AWS (DEPLOY_ENV, BACKEND, DEPLOY_ARCH, *_PACKAGE, SERVICE); LOCAL=1: to the local stack
 ifdef LOCAL
 	$(MAKE) up
 else
-	DEPLOY_ENV=$(DEPLOY_ENV) BACKEND=$(BACKEND) local/stack.sh deploy
+	$(PYTHON) terraform/roots.py apply --env $(DEPLOY_ENV) --backend $(BACKEND) --arch $(DEPLOY_ARCH) \
+	  --packages target/lambda/$(DEPLOY_ARCH) --roots "$(or $(ROOTS),$(SERVICE))"
 endif

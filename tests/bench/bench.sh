@@ -79,9 +79,8 @@ log "bringing a stack up on moto port $MOTO_PORT, gateway $GATEWAY_LISTEN (log: 
 local/stack.sh down >/dev/null 2>&1 || true
 local/stack.sh up >"$out/up.log" 2>&1 || { tail -n 40 "$out/up.log" >&2; exit 1; }
 local/stack.sh gateway-start
-AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
-  AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true LOCAL_GATEWAY_URL=http://$GATEWAY_LISTEN \
-  "$out/bin/stack-bench" load --out "$out/stack.json"
+(set -a && source local/emulator.env && LOCAL_GATEWAY_URL=http://$GATEWAY_LISTEN \
+  exec "$out/bin/stack-bench" load --out "$out/stack.json")
 local/stack.sh down
 trap - EXIT
 
