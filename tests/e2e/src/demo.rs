@@ -445,7 +445,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "reactivate Acme",
         async {
-            operator.api.reactivate_tenant(acme.id()).await?.expect(200)?;
+            operator.api.reactivate_tenant(acme.id()).await?.expect_status(200)?;
             stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
             Ok("reactivated: Acme's admin signs in again".to_owned())
         }
@@ -458,7 +458,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
                 .api
                 .change_tier(acme.id(), &ChangeTier { tier: TenantTier::Pro })
                 .await?
-                .expect(200)?;
+                .expect_status(200)?;
             let tokens = stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
             let tier = claim(&tokens.access_claims()?, "tenant_tier")?;
             ensure(tier == "pro", || format!("tier claim {tier}"))?;

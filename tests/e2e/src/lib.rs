@@ -798,7 +798,7 @@ impl Reply {
     }
 
     /// This reply if its status is `status`.
-    pub fn expect(self, status: u16) -> Result<Self> {
+    pub fn expect_status(self, status: u16) -> Result<Self> {
         if self.status == status {
             Ok(self)
         } else {
@@ -808,13 +808,13 @@ impl Reply {
 
     /// The body as `T`, if the status is `status`.
     pub fn expect_json<T: DeserializeOwned>(self, status: u16) -> Result<T> {
-        self.expect(status)?.json()
+        self.expect_status(status)?.json()
     }
 
     /// A problem body (`application/problem+json`) with this status and
     /// `type` = `urn:problem:<kind>`.
     pub fn expect_problem(self, status: u16, kind: &str) -> Result<Problem> {
-        let reply = self.expect(status)?;
+        let reply = self.expect_status(status)?;
         let content_type = reply
             .headers
             .get(reqwest::header::CONTENT_TYPE)
@@ -836,7 +836,7 @@ impl Reply {
 
     /// The gateway's own refusal: 401 `{"message":"Unauthorized"}`.
     pub fn expect_gateway_unauthorized(self) -> Result<()> {
-        let reply = self.expect(401)?;
+        let reply = self.expect_status(401)?;
         let body: Value = reply.json()?;
         ensure(body == serde_json::json!({"message": "Unauthorized"}), || {
             format!("expected the gateway's 401 body, got {}", reply.describe())

@@ -280,7 +280,7 @@ async fn tokens_signed_with_a_key_the_issuer_never_published_are_refused() {
         .get("/notes")
         .await
         .expect("answer")
-        .expect(200)
+        .expect_status(200)
         .expect("real token");
 }
 
@@ -410,6 +410,6 @@ async fn self_sign_up_is_refused_and_blocks_no_email() {
         )
         .await
         .expect("register")
-        .expect(201)
+        .expect_status(201)
         .expect("the email was not taken by the refused sign-up");
 }

@@ -68,7 +68,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
             .list_notes(None, None)
             .await
             .expect("list")
-            .expect(200)
+            .expect_status(200)
             .expect("200");
     }
 
@@ -76,7 +76,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
         .suspend_tenant(tenant.id())
         .await
         .expect("suspend")
-        .expect(200)
+        .expect_status(200)
         .expect("suspended");
     // Sessions end at once: no new tokens from the old refresh tokens.
     refresh_is_refused(&stack, &tenant.admin).await;
@@ -103,7 +103,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
         .reactivate_tenant(tenant.id())
         .await
         .expect("reactivate")
-        .expect(200)
+        .expect_status(200)
         .expect("reactivated");
     refresh_is_refused(&stack, &tenant.admin).await;
     refresh_is_refused(&stack, &member).await;
@@ -159,13 +159,13 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
         .disable_user(disabled.user.user_id)
         .await
         .expect("disable")
-        .expect(200)
+        .expect_status(200)
         .expect("disabled");
     admin
         .delete_user(removed.user.user_id)
         .await
         .expect("delete")
-        .expect(204)
+        .expect_status(204)
         .expect("removed");
     refresh_is_refused(&stack, &disabled.member).await;
     refresh_is_refused(&stack, &removed.member).await;
@@ -189,7 +189,7 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
         .list_notes(None, None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("200");
 }
 
@@ -222,7 +222,7 @@ async fn a_stale_admin_token_can_undo_nothing() {
         .disable_user(disabled_id)
         .await
         .expect("disable")
-        .expect(200)
+        .expect_status(200)
         .expect("disabled");
     for (what, reply) in [
         ("re-enable itself", disabled.enable_user(disabled_id).await),
@@ -250,7 +250,7 @@ async fn a_stale_admin_token_can_undo_nothing() {
         )
         .await
         .expect("demote")
-        .expect(200)
+        .expect_status(200)
         .expect("demoted");
     demoted
         .change_role(
@@ -275,7 +275,7 @@ async fn a_stale_admin_token_can_undo_nothing() {
         .delete_user(removed_id)
         .await
         .expect("delete")
-        .expect(204)
+        .expect_status(204)
         .expect("removed");
     let accomplice = format!("{}@{domain}", stack.unique("accomplice"));
     removed
@@ -337,7 +337,7 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
             .invite_user(&invite(&fresh_email(), TenantRole::Member))
             .await
             .expect("invite")
-            .expect(201)
+            .expect_status(201)
             .expect("a seat");
     }
     admin
@@ -351,7 +351,7 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
         .change_tier(tenant.id(), &ChangeTier { tier: TenantTier::Pro })
         .await
         .expect("tier")
-        .expect(200)
+        .expect_status(200)
         .expect("pro");
     stack.wait_out_the_freshness_window().await.expect("window");
     // The admin's token still says "free"; the record says pro.
@@ -359,14 +359,14 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
         .invite_user(&invite(&fresh_email(), TenantRole::Member))
         .await
         .expect("invite")
-        .expect(201)
+        .expect_status(201)
         .expect("room on pro with the old token");
 
     ops.api
         .change_tier(tenant.id(), &ChangeTier { tier: TenantTier::Free })
         .await
         .expect("tier")
-        .expect(200)
+        .expect_status(200)
         .expect("free again");
     admin
         .invite_user(&invite(&fresh_email(), TenantRole::Member))
@@ -386,7 +386,7 @@ async fn a_platform_admin_taken_out_of_the_group_is_refused_at_once() {
         .admin_list_tenants(Some(1), None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("200");
     stack
         .remove_platform_admin(&ops.email)

@@ -194,7 +194,7 @@ async fn concurrent_creates_at_the_tier_limit_never_exceed_it() {
         })
         .await
         .expect("create")
-        .expect(201)
+        .expect_status(201)
         .expect("201 below the limit");
     }
     eprintln!("{BEFORE} sequential creates took {:?}", started.elapsed());

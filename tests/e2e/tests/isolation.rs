@@ -406,7 +406,14 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         format!("/tenants/{b_id}"),
         format!("/admin/tenants/{b_id}"),
     ] {
-        let reply = a.admin.api.get(&path).await.expect("get").expect(404).expect("404");
+        let reply = a
+            .admin
+            .api
+            .get(&path)
+            .await
+            .expect("get")
+            .expect_status(404)
+            .expect("404");
         assert_eq!(
             reply.json::<serde_json::Value>().expect("json"),
             json!({"message": "Not Found"}),

@@ -22,7 +22,7 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
         })
         .await
         .expect("create")
-        .expect(201)
+        .expect_status(201)
         .expect("201");
     let location = reply
         .headers
@@ -113,7 +113,7 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
     api.delete_note(created.id)
         .await
         .expect("delete")
-        .expect(204)
+        .expect_status(204)
         .expect("204");
     api.get_note(created.id)
         .await

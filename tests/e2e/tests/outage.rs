@@ -161,21 +161,21 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     api.list_notes(None, None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("200");
     api.list_users(None, None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("200");
-    api.me().await.expect("me").expect(200).expect("200");
+    api.me().await.expect("me").expect_status(200).expect("200");
     let tenant_before: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
     operator
         .api
         .admin_list_tenants(Some(1), None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("200");
     let before = emulator.partition(&notes_table, warm.id()).await;
     let instances: Vec<(&str, Vec<i32>)> = ["notes", "users", "tenants"]
@@ -290,21 +290,25 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         }
     }
     let after: Vec<Note> = api.all_notes().await.expect("notes");
-    api.me().await.expect("me").expect(200).expect("users answers again");
+    api.me()
+        .await
+        .expect("me")
+        .expect_status(200)
+        .expect("users answers again");
     let tenant_after: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
     operator
         .api
         .admin_list_tenants(Some(1), None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("admin list answers again");
     cold.admin
         .api
         .list_notes(None, None)
         .await
         .expect("list")
-        .expect(200)
+        .expect_status(200)
         .expect("STS answers again");
 
     // Notes: each outage write absent or whole, the counter equal to the notes.
@@ -382,6 +386,6 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     })
     .await
     .expect("invite")
-    .expect(201)
+    .expect_status(201)
     .expect("the invitation retried after the outage");
 }

@@ -47,7 +47,7 @@ async fn the_user_lifecycle() {
         })
         .await
         .expect("invite")
-        .expect(201)
+        .expect_status(201)
         .expect("201");
     assert!(reply.headers.contains_key("location"), "{reply:?}");
     let bob: User = reply.json().expect("user");
@@ -239,7 +239,7 @@ async fn the_user_lifecycle() {
         .delete_user(bob.user_id)
         .await
         .expect("delete")
-        .expect(204)
+        .expect_status(204)
         .expect("204");
     admin
         .get_user(bob.user_id)
@@ -292,7 +292,7 @@ async fn the_free_tier_allows_three_users() {
             .invite_user(&invite(name))
             .await
             .expect("invite")
-            .expect(201)
+            .expect_status(201)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     tenant

@@ -101,6 +101,32 @@ where
     }
 }
 
+/// An Admin* call on one user of this pool, `$operation(...).user_pool_id(..)
+/// .username($email)` plus any further `.setter(value)`, sent. It runs as the
+/// execution role: user management is not tenant data and cannot be
+/// tenant-scoped; the service checks the user is the caller's tenant's first.
+macro_rules! on_user {
+    ($directory:expr, $operation:ident, $email:expr $(, $setter:ident($value:expr))*) => {
+        $directory
+            .client
+            .$operation()
+            .user_pool_id(&$directory.user_pool_id)
+            .username($email)
+            $(.$setter($value))*
+            .send()
+            .await
+    };
+}
+
+/// The outcome of a call whose answer carries nothing we need.
+fn done<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), DirectoryError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    result.map(|_| ()).map_err(|error| classify(&error))
+}
+
 impl Directory for CognitoDirectory {
     async fn create_user(&self, user: &NewUser) -> Result<CreateOutcome, DirectoryError> {
         // Execution role: user management is not tenant data and cannot be tenant-scoped.
@@ -142,15 +168,7 @@ impl Directory for CognitoDirectory {
     }
 
     async fn get_user(&self, email: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        let result = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await;
-        match result {
+        match on_user!(self, admin_get_user, email) {
             Ok(output) => directory_user(output.user_attributes(), output.user_status(), output.enabled).map(Some),
             Err(error) => match classify(&error) {
                 DirectoryError::UserNotFound => Ok(None),
@@ -160,40 +178,26 @@ impl Directory for CognitoDirectory {
     }
 
     async fn set_permanent_password(&self, email: &str, password: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .password(password)
-            .permanent(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(
+            self,
+            admin_set_user_password,
+            email,
+            password(password),
+            permanent(true)
+        ))
     }
 
     async fn resend_invitation(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_create_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .message_action(MessageActionType::Resend)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(
+            self,
+            admin_create_user,
+            email,
+            message_action(MessageActionType::Resend)
+        ))
     }
 
     async fn reset_password(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_reset_user_password()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
+        on_user!(self, admin_reset_user_password, email)
             .map(|_| ())
             .map_err(|error| {
                 match error.as_service_error().and_then(ProvideErrorMetadata::code) {
@@ -208,51 +212,19 @@ impl Directory for CognitoDirectory {
     }
 
     async fn disable_user(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_disable_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(self, admin_disable_user, email))
     }
 
     async fn enable_user(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_enable_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(self, admin_enable_user, email))
     }
 
     async fn sign_out_everywhere(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(self, admin_user_global_sign_out, email))
     }
 
     async fn delete_user(&self, email: &str) -> Result<(), DirectoryError> {
-        // Execution role: user management is not tenant data and cannot be tenant-scoped.
-        self.client
-            .admin_delete_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify(&error))
+        done(on_user!(self, admin_delete_user, email))
     }
 }
 
