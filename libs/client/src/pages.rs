@@ -5,14 +5,31 @@ use std::future::Future;
 
 use futures_util::stream::{self, Stream, TryStreamExt as _};
 
-use crate::Error;
+use crate::{ApiClient, Error, Method};
 
-/// One page of a list route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page of a list route, as every list answers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl ApiClient {
+    /// `GET` one page of the list at `segments` (`limit` and `cursor` as the
+    /// list takes them; absent ones are left to the service's defaults).
+    pub async fn list_page<T: serde::de::DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, Error> {
+        self.call(Method::GET, segments)
+            .query_opt("limit", limit)
+            .query_opt("cursor", cursor)
+            .send()
+            .await
+    }
 }
 
 /// Every item of a list, one page request at a time (`fetch` gets the cursor

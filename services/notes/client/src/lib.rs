@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 use futures_util::Stream;
-use notes_api::NoteList;
 pub use notes_api::{
     CreateNote, DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE, MAX_TITLE_CHARS, Note, NoteId, UpdateNote,
 };
@@ -25,17 +24,7 @@ impl NotesClient {
 
     /// `GET /notes`: one page, newest first (`limit` 1–100, default 20).
     pub async fn list_page(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Page<Note>, Error> {
-        let list: NoteList = self
-            .api
-            .call(Method::GET, &["notes"])
-            .query_opt("limit", limit)
-            .query_opt("cursor", cursor)
-            .send()
-            .await?;
-        Ok(Page {
-            items: list.items,
-            next_cursor: list.next_cursor,
-        })
+        self.api.list_page(&["notes"], limit, cursor).await
     }
 
     /// Every note, newest first, following the cursors `page_size` at a time.

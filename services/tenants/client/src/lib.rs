@@ -3,7 +3,6 @@
 use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
-use tenants_api::TenantList;
 pub use tenants_api::{
     ChangeTier, IdempotencyKey, RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId, TenantName,
     TenantStatus, TenantTier, UpdateTenant, UserId,
@@ -68,17 +67,7 @@ impl TenantsClient {
 
     /// `GET /admin/tenants` (platform admins): one page.
     pub async fn list_page(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Page<Tenant>, Error> {
-        let list: TenantList = self
-            .api
-            .call(Method::GET, &["admin", "tenants"])
-            .query_opt("limit", limit)
-            .query_opt("cursor", cursor)
-            .send()
-            .await?;
-        Ok(Page {
-            items: list.items,
-            next_cursor: list.next_cursor,
-        })
+        self.api.list_page(&["admin", "tenants"], limit, cursor).await
     }
 
     /// Every tenant (platform admins), following the cursors.

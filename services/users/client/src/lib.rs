@@ -3,7 +3,6 @@
 use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, IdempotencyKey, Page};
 use saas_client::{Method, paginate};
-use users_api::UserList;
 pub use users_api::{ChangeRole, InviteUser, MembershipStatus, TenantRole, User, UserId, normalize_email};
 
 /// The members of the caller's tenant (`/users`). Changing members needs the
@@ -20,17 +19,7 @@ impl UsersClient {
 
     /// `GET /users`: one page (`limit` 1–100, default 20).
     pub async fn list_page(&self, limit: Option<usize>, cursor: Option<&str>) -> Result<Page<User>, Error> {
-        let list: UserList = self
-            .api
-            .call(Method::GET, &["users"])
-            .query_opt("limit", limit)
-            .query_opt("cursor", cursor)
-            .send()
-            .await?;
-        Ok(Page {
-            items: list.items,
-            next_cursor: list.next_cursor,
-        })
+        self.api.list_page(&["users"], limit, cursor).await
     }
 
     /// Every member, following the cursors `page_size` at a time.
