@@ -1,10 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
-
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100, < 6.0"
-    }
+    aws = { source = "hashicorp/aws", version = ">= 5.100, < 6.0" }
   }
 }
