@@ -4,14 +4,13 @@
 
 use std::io::Write;
 
-use notes::api::{CreateNote, UpdateNote};
-use notes::domain::Note;
+use futures_util::TryStreamExt as _;
+use notes_client::{CreateNote, Note, UpdateNote};
 use serde_json::Value;
 use tenancy::{TenantRole, TenantTier};
-use tenants::api::ChangeTier;
-use users_api::InviteUser;
+use users_client::InviteUser;
 
-use crate::{Error, Result, Stack, TenantFixture, Tokens, claim, ensure, jwt, strong_password};
+use crate::{Error, Refused as _, Result, Stack, TenantFixture, Tokens, claim, ensure, jwt, strong_password};
 
 /// Lines of the story, and whether any failed.
 #[derive(Debug)]
@@ -106,16 +105,11 @@ fn token_line(name: &str, tokens: &Tokens, fixture: &TenantFixture) -> Result<St
 async fn write_notes(fixture: &TenantFixture, titles: &[&str]) -> Result<Vec<Note>> {
     let mut notes = Vec::new();
     for title in titles {
-        let note: Note = fixture
-            .admin
-            .api
-            .create_note(&CreateNote {
-                title: (*title).to_owned(),
-                body: format!("written by {}", fixture.admin.email),
-            })
-            .await?
-            .expect_json(201)?;
-        notes.push(note);
+        let note = CreateNote {
+            title: (*title).to_owned(),
+            body: format!("written by {}", fixture.admin.email),
+        };
+        notes.push(fixture.admin.notes.create(&note).await?);
     }
     Ok(notes)
 }
@@ -196,16 +190,12 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "bob (member) tries to invite",
         async {
-            let problem = bob
-                .member
-                .api
-                .invite_user(&InviteUser {
-                    email: format!("{}@{domain}", stack.unique("mallory")),
-                    role: TenantRole::Admin,
-                    temporary_password: Some(strong_password()),
-                })
-                .await?
-                .expect_problem(403, "forbidden")?;
+            let mallory = InviteUser {
+                email: format!("{}@{domain}", stack.unique("mallory")),
+                role: TenantRole::Admin,
+                temporary_password: Some(strong_password()),
+            };
+            let problem = bob.member.users.invite(&mallory).await.refused(403, "forbidden")?;
             Ok(format!("bob, a member, cannot invite users: 403 ({})", problem.detail))
         }
         .await,
@@ -233,7 +223,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "bob reads Acme's notes",
         async {
-            let listed = bob.member.api.all_notes().await?;
+            let listed: Vec<Note> = bob.member.notes.list(None).try_collect().await?;
             ensure(same_ids(&listed, &acme_notes), || format!("bob sees {listed:?}"))?;
             Ok(format!("bob (Acme member) sees Acme's {} notes", listed.len()))
         }
@@ -241,11 +231,11 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     );
 
     let target = acme_notes[0].clone();
-    let g = &globex.admin.api;
+    let g = &globex.admin;
     report.check(
         "Globex reads Acme's note",
         async {
-            g.get_note(target.id).await?.expect_problem(404, "not-found")?;
+            g.notes.get(target.id).await.refused(404, "not-found")?;
             Ok(format!("Globex cannot read Acme's note {}: 404", short(target.id)))
         }
         .await,
@@ -258,9 +248,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
                 body: String::new(),
                 version: target.version,
             };
-            g.update_note(target.id, &update)
-                .await?
-                .expect_problem(404, "not-found")?;
+            g.notes.update(target.id, &update).await.refused(404, "not-found")?;
             Ok("Globex cannot change Acme's note: 404".to_owned())
         }
         .await,
@@ -268,8 +256,8 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Globex deletes Acme's note",
         async {
-            g.delete_note(target.id).await?.expect_problem(404, "not-found")?;
-            let still: Note = acme.admin.api.get_note(target.id).await?.expect_json(200)?;
+            g.notes.delete(target.id).await.refused(404, "not-found")?;
+            let still = acme.admin.notes.get(target.id).await?;
             ensure(still == target, || format!("Acme's note changed: {still:?}"))?;
             Ok("Globex cannot delete Acme's note: 404 (Acme still has it, unchanged)".to_owned())
         }
@@ -278,7 +266,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Globex lists notes",
         async {
-            let listed = g.all_notes().await?;
+            let listed: Vec<Note> = g.notes.list(None).try_collect().await?;
             ensure(same_ids(&listed, &globex_notes), || format!("Globex sees {listed:?}"))?;
             Ok(format!("Globex's list shows only its own {} notes", listed.len()))
         }
@@ -287,7 +275,14 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Globex sends a header naming Acme",
         async {
-            let listed = g.with_header("x-tenant-id", &acme.id().to_string()).all_notes().await?;
+            // No client sends such a header: the raw API does.
+            let listed: saas_client::Page<Note> = g
+                .api
+                .with_header("x-tenant-id", &acme.id().to_string())
+                .get("/notes?limit=100")
+                .await?
+                .expect_json(200)?;
+            let listed = listed.items;
             ensure(same_ids(&listed, &globex_notes), || format!("Globex sees {listed:?}"))?;
             Ok("a Globex request with the header x-tenant-id=<Acme> still sees only Globex's notes".to_owned())
         }
@@ -297,7 +292,8 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         "Globex sends a body naming Acme",
         async {
             let body = serde_json::json!({"title": "planted", "tenant_id": acme.id().to_string()});
-            g.send(reqwest::Method::POST, "/notes", Some(body))
+            g.api
+                .send(reqwest::Method::POST, "/notes", Some(body))
                 .await?
                 .expect_problem(400, "bad-request")?;
             Ok("a Globex note whose body names Acme's tenant_id is refused: 400".to_owned())
@@ -307,11 +303,9 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Globex reads Acme's user",
         async {
-            g.get_user(bob.user.user_id).await?.expect_problem(404, "not-found")?;
-            g.disable_user(bob.user.user_id)
-                .await?
-                .expect_problem(404, "not-found")?;
-            let users = g.all_users().await?;
+            g.users.get(bob.user.user_id).await.refused(404, "not-found")?;
+            g.users.disable(bob.user.user_id).await.refused(404, "not-found")?;
+            let users: Vec<users_client::User> = g.users.list(None).try_collect().await?;
             ensure(users.iter().all(|u| u.user_id != bob.user.user_id), || {
                 format!("Globex's user list: {users:?}")
             })?;
@@ -329,13 +323,11 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             })?;
             let api = stack.api(forged);
             api.get("/notes").await?.expect_gateway_unauthorized()?;
-            api.create_note(&CreateNote {
-                title: "planted".to_owned(),
-                body: String::new(),
-            })
-            .await?
-            .expect_gateway_unauthorized()?;
-            let listed = acme.admin.api.all_notes().await?;
+            let planted = serde_json::json!({"title": "planted"});
+            api.send(reqwest::Method::POST, "/notes", Some(planted))
+                .await?
+                .expect_gateway_unauthorized()?;
+            let listed: Vec<Note> = acme.admin.notes.list(None).try_collect().await?;
             ensure(same_ids(&listed, &acme_notes), || {
                 format!("Acme's notes changed: {listed:?}")
             })?;
@@ -371,16 +363,12 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             stack
                 .invite(&acme.admin.api, "carol", &domain, TenantRole::Member)
                 .await?;
-            let problem = acme
-                .admin
-                .api
-                .invite_user(&InviteUser {
-                    email: format!("{}@{domain}", stack.unique("dave")),
-                    role: TenantRole::Member,
-                    temporary_password: Some(strong_password()),
-                })
-                .await?
-                .expect_problem(403, "limit-exceeded")?;
+            let dave = InviteUser {
+                email: format!("{}@{domain}", stack.unique("dave")),
+                role: TenantRole::Member,
+                temporary_password: Some(strong_password()),
+            };
+            let problem = acme.admin.users.invite(&dave).await.refused(403, "limit-exceeded")?;
             Ok(format!(
                 "Acme (free tier, {} users max) invites a 4th user: 403 limit-exceeded ({})",
                 TenantTier::Free.limits().max_users,
@@ -408,10 +396,10 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         "Acme's admin on the platform routes",
         async {
             acme.admin
-                .api
-                .suspend_tenant(globex.id())
-                .await?
-                .expect_problem(403, "forbidden")?;
+                .tenants
+                .suspend(globex.id())
+                .await
+                .refused(403, "forbidden")?;
             Ok("Acme's admin cannot suspend Globex: 403".to_owned())
         }
         .await,
@@ -419,7 +407,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "suspend Acme",
         async {
-            let suspended: tenants::domain::Tenant = operator.api.suspend_tenant(acme.id()).await?.expect_json(200)?;
+            let suspended = operator.tenants.suspend(acme.id()).await?;
             ensure(suspended.status.as_str() == "suspended", || format!("{suspended:?}"))?;
             let code = match stack.sign_in(&acme.admin.email, &acme.admin.password).await {
                 Err(crate::SignInError::Refused { code, .. }) => code,
@@ -430,10 +418,10 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             let window = stack.authority_freshness().await?;
             stack.wait_out_the_freshness_window().await?;
             acme.admin
-                .api
-                .list_notes(None, None)
-                .await?
-                .expect_problem(403, "tenant-inactive")?;
+                .notes
+                .list_page(None, None)
+                .await
+                .refused(403, "tenant-inactive")?;
             Ok(format!(
                 "the platform admin suspended Acme: Acme's admin can no longer sign in ({code}), \
                  and the token it held is refused within {} s (403 tenant-inactive)",
@@ -445,7 +433,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "reactivate Acme",
         async {
-            operator.api.reactivate_tenant(acme.id()).await?.expect_status(200)?;
+            operator.tenants.reactivate(acme.id()).await?;
             stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
             Ok("reactivated: Acme's admin signs in again".to_owned())
         }
@@ -454,11 +442,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "upgrade Acme",
         async {
-            operator
-                .api
-                .change_tier(acme.id(), &ChangeTier { tier: TenantTier::Pro })
-                .await?
-                .expect_status(200)?;
+            operator.tenants.change_tier(acme.id(), TenantTier::Pro).await?;
             let tokens = stack.sign_in(&acme.admin.email, &acme.admin.password).await?;
             let tier = claim(&tokens.access_claims()?, "tenant_tier")?;
             ensure(tier == "pro", || format!("tier claim {tier}"))?;

@@ -6,8 +6,11 @@
 //! - [`Stack`]: sign-in (`InitiateAuth USER_PASSWORD_AUTH`, the
 //!   `NEW_PASSWORD_REQUIRED` challenge, refresh), registration of tenants,
 //!   invitations, platform admins, unique names per run.
-//! - [`Api`] / [`Reply`]: an HTTP client for every route, with the wire types
-//!   of the services themselves (`notes::api`, `users_api`, `tenants::api`).
+//! - [`Member`]: a signed-in user with the typed clients (`notes-client`,
+//!   `users-client`, `tenants-client`) on its token; [`Refused`] reads the
+//!   problem of a refused call.
+//! - [`Api`] / [`Reply`]: the raw HTTP API, for what no client would send
+//!   (foreign headers, forged tokens, raw bodies) and exact statuses.
 //! - [`jwt`]: reading token payloads, and the bad tokens (tampered, `alg:
 //!   none`, signed with a key the gateway does not publish).
 //! - [`process`]: the function instances a gateway runs (for the crash test).
@@ -603,12 +606,25 @@ impl Stack {
     }
 
     fn member_from(&self, email: &str, password: &str, tokens: Tokens) -> Member {
+        let client = self.client(&tokens.access_token);
         Member {
             email: email.to_owned(),
             password: password.to_owned(),
+            notes: notes_client::NotesClient::new(client.clone()),
+            users: users_client::UsersClient::new(client.clone()),
+            tenants: tenants_client::TenantsClient::new(client),
             api: self.api(tokens.access_token.clone()),
             tokens,
         }
+    }
+
+    /// A typed-client transport with `token`, without retries: every test
+    /// sees the API's first answer.
+    pub fn client(&self, token: &str) -> saas_client::ApiClient {
+        let mut config = saas_client::ClientConfig::new(&self.settings.gateway).expect("the gateway URL was read");
+        config.retry = saas_client::RetryPolicy::none();
+        saas_client::ApiClient::new(&config, Arc::new(saas_client::StaticToken::new(token.to_owned())))
+            .expect("a client of the gateway")
     }
 
     /// Registers a tenant (`POST /tenants`, no token) with a fresh slug and
@@ -719,13 +735,42 @@ impl Stack {
     }
 }
 
-/// A signed-in user and an API client with their access token.
+/// A signed-in user: the typed clients on its access token, and the raw API.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub email: String,
     pub password: String,
     pub tokens: Tokens,
+    pub notes: notes_client::NotesClient,
+    pub users: users_client::UsersClient,
+    pub tenants: tenants_client::TenantsClient,
     pub api: Api,
+}
+
+/// The problem of a call the API refused.
+pub trait Refused {
+    /// The problem, if the call was refused with `status` and `type`
+    /// `urn:problem:<kind>`; an error for a success or any other answer.
+    fn refused(self, status: u16, kind: &str) -> Result<Problem>;
+}
+
+impl<T: fmt::Debug> Refused for std::result::Result<T, saas_client::Error> {
+    fn refused(self, status: u16, kind: &str) -> Result<Problem> {
+        let expected = format!("{}{kind}", tenancy::error::PROBLEM_TYPE_PREFIX);
+        match self {
+            Ok(value) => Err(Error(format!("expected {status} {expected}, got a success: {value:?}"))),
+            Err(error) => match error.problem() {
+                Some(problem) if problem.status == status && problem.kind == expected => Ok(problem.clone()),
+                _ => Err(Error(format!("expected {status} {expected}, got: {error}"))),
+            },
+        }
+    }
+}
+
+impl From<saas_client::Error> for Error {
+    fn from(error: saas_client::Error) -> Self {
+        Self(error.to_string())
+    }
 }
 
 /// A registered tenant and its signed-in first admin.
