@@ -172,9 +172,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     let bob = report.step(
         "invite bob into Acme",
         async {
-            let bob = stack
-                .invite(&acme.admin.api, "bob", &domain, TenantRole::Member)
-                .await?;
+            let bob = stack.invite(&acme.admin, "bob", &domain, TenantRole::Member).await?;
             let claims = bob.member.tokens.access_claims()?;
             ensure(claim(&claims, "tenant_role")? == "member", || {
                 format!("bob's claims: {claims:?}")
@@ -360,9 +358,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Acme's free-tier user limit",
         async {
-            stack
-                .invite(&acme.admin.api, "carol", &domain, TenantRole::Member)
-                .await?;
+            stack.invite(&acme.admin, "carol", &domain, TenantRole::Member).await?;
             let dave = InviteUser {
                 email: format!("{}@{domain}", stack.unique("dave")),
                 role: TenantRole::Member,

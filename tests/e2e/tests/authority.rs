@@ -11,23 +11,29 @@
 //! - A tier change governs the next limit check without a new sign-in.
 //! - A platform admin taken out of the group is refused at once.
 
-use e2e::{Api, Member, SignInError, Stack};
+use e2e::{Member, Refused as _, SignInError, Stack};
+use notes_client::CreateNote;
 use tenancy::{TenantRole, TenantTier};
-use tenants::api::ChangeTier;
-use users_api::{ChangeRole, InviteUser, MembershipStatus, User, UserList};
+use users_client::{InviteUser, MembershipStatus, UsersClient};
 
 /// One read route per service, with `member`'s token.
 async fn refused_everywhere(member: &Member, kind: &str) {
-    let api = &member.api;
-    for (route, reply) in [
-        ("GET /notes", api.list_notes(None, None).await),
-        ("GET /users/me", api.me().await),
-        ("GET /tenant", api.get_tenant().await),
+    for (route, refusal) in [
+        (
+            "GET /notes",
+            member.notes.list_page(None, None).await.refused(403, kind),
+        ),
+        ("GET /users/me", member.users.me().await.refused(403, kind)),
+        ("GET /tenant", member.tenants.current().await.refused(403, kind)),
     ] {
-        reply
-            .expect(route)
-            .expect_problem(403, kind)
-            .unwrap_or_else(|e| panic!("{} on {route}: {e}", member.email));
+        refusal.unwrap_or_else(|e| panic!("{} on {route}: {e}", member.email));
+    }
+}
+
+fn note(title: &str) -> CreateNote {
+    CreateNote {
+        title: title.to_owned(),
+        body: String::new(),
     }
 }
 
@@ -57,27 +63,17 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
         .expect("tenant");
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let member = stack
-        .invite(&tenant.admin.api, "mia", &domain, TenantRole::Member)
+        .invite(&tenant.admin, "mia", &domain, TenantRole::Member)
         .await
         .expect("member")
         .member;
     let ops = stack.platform_admin().await.expect("platform admin");
     // Both tokens work before.
     for who in [&tenant.admin, &member] {
-        who.api
-            .list_notes(None, None)
-            .await
-            .expect("list")
-            .expect_status(200)
-            .expect("200");
+        who.notes.list_page(None, None).await.expect("200");
     }
 
-    ops.api
-        .suspend_tenant(tenant.id())
-        .await
-        .expect("suspend")
-        .expect_status(200)
-        .expect("suspended");
+    ops.tenants.suspend(tenant.id()).await.expect("suspended");
     // Sessions end at once: no new tokens from the old refresh tokens.
     refresh_is_refused(&stack, &tenant.admin).await;
     refresh_is_refused(&stack, &member).await;
@@ -87,24 +83,15 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
     refused_everywhere(&member, "tenant-inactive").await;
     tenant
         .admin
-        .api
-        .create_note(&notes::api::CreateNote {
-            title: "after the suspension".into(),
-            body: String::new(),
-        })
+        .notes
+        .create(&note("after the suspension"))
         .await
-        .expect("create")
-        .expect_problem(403, "tenant-inactive")
+        .refused(403, "tenant-inactive")
         .expect("no write either");
 
     // The refresh tokens were revoked, not merely refused while suspended:
     // after a reactivation they still do not refresh; a new sign-in works.
-    ops.api
-        .reactivate_tenant(tenant.id())
-        .await
-        .expect("reactivate")
-        .expect_status(200)
-        .expect("reactivated");
+    ops.tenants.reactivate(tenant.id()).await.expect("reactivated");
     refresh_is_refused(&stack, &tenant.admin).await;
     refresh_is_refused(&stack, &member).await;
     stack
@@ -145,7 +132,7 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Leavers", TenantTier::Pro).await.expect("tenant");
     let domain = format!("{}.example.com", tenant.tenant.slug);
-    let admin = &tenant.admin.api;
+    let admin = &tenant.admin;
     let disabled = stack
         .invite(admin, "dora", &domain, TenantRole::Member)
         .await
@@ -155,18 +142,8 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
         .await
         .expect("rex");
 
-    admin
-        .disable_user(disabled.user.user_id)
-        .await
-        .expect("disable")
-        .expect_status(200)
-        .expect("disabled");
-    admin
-        .delete_user(removed.user.user_id)
-        .await
-        .expect("delete")
-        .expect_status(204)
-        .expect("removed");
+    admin.users.disable(disabled.user.user_id).await.expect("disabled");
+    admin.users.remove(removed.user.user_id).await.expect("removed");
     refresh_is_refused(&stack, &disabled.member).await;
     refresh_is_refused(&stack, &removed.member).await;
 
@@ -175,22 +152,13 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
     refused_everywhere(&removed.member, "membership-inactive").await;
     removed
         .member
-        .api
-        .create_note(&notes::api::CreateNote {
-            title: "a removed member writes".into(),
-            body: String::new(),
-        })
+        .notes
+        .create(&note("a removed member writes"))
         .await
-        .expect("create")
-        .expect_problem(403, "membership-inactive")
+        .refused(403, "membership-inactive")
         .expect("refused");
     // The admin, whose records did not change, is served as before.
-    admin
-        .list_notes(None, None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("200");
+    admin.notes.list_page(None, None).await.expect("200");
 }
 
 /// The three sequences a stale admin token used to win: each refused at
@@ -201,104 +169,64 @@ async fn a_stale_admin_token_can_undo_nothing() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Coup", TenantTier::Pro).await.expect("tenant");
     let domain = format!("{}.example.com", tenant.tenant.slug);
-    let victim = &tenant.admin.api;
+    let victim = &tenant.admin.users;
     let victim_id = tenant.admin_user_id;
-    let victim_before: User = victim
-        .get_user(victim_id)
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("victim");
-    let admin_of = |stack_invite: e2e::Invited| (stack_invite.user.user_id, stack_invite.member.api);
+    let victim_before = victim.get(victim_id).await.expect("victim");
+    let admin_of = |stack_invite: e2e::Invited| (stack_invite.user.user_id, stack_invite.member.users);
 
     // A disabled admin re-enables itself, or disables its victim.
-    let (disabled_id, disabled) = admin_of(
+    let (disabled_id, disabled): (_, UsersClient) = admin_of(
         stack
-            .invite(victim, "dis", &domain, TenantRole::Admin)
+            .invite(&tenant.admin, "dis", &domain, TenantRole::Admin)
             .await
             .expect("admin"),
     );
-    victim
-        .disable_user(disabled_id)
-        .await
-        .expect("disable")
-        .expect_status(200)
-        .expect("disabled");
-    for (what, reply) in [
-        ("re-enable itself", disabled.enable_user(disabled_id).await),
-        ("disable the victim", disabled.disable_user(victim_id).await),
+    victim.disable(disabled_id).await.expect("disabled");
+    for (what, answer) in [
+        ("re-enable itself", disabled.enable(disabled_id).await),
+        ("disable the victim", disabled.disable(victim_id).await),
     ] {
-        reply
-            .expect(what)
-            .expect_problem(403, "membership-inactive")
+        answer
+            .refused(403, "membership-inactive")
             .unwrap_or_else(|e| panic!("a disabled admin may not {what}: {e}"));
     }
 
     // A demoted admin promotes itself back.
     let (demoted_id, demoted) = admin_of(
         stack
-            .invite(victim, "dem", &domain, TenantRole::Admin)
+            .invite(&tenant.admin, "dem", &domain, TenantRole::Admin)
             .await
             .expect("admin"),
     );
     victim
-        .change_role(
-            demoted_id,
-            &ChangeRole {
-                role: TenantRole::Member,
-            },
-        )
+        .change_role(demoted_id, TenantRole::Member)
         .await
-        .expect("demote")
-        .expect_status(200)
         .expect("demoted");
     demoted
-        .change_role(
-            demoted_id,
-            &ChangeRole {
-                role: TenantRole::Admin,
-            },
-        )
+        .change_role(demoted_id, TenantRole::Admin)
         .await
-        .expect("promote itself")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("a demoted admin may not promote itself");
 
     // A removed admin invites an admin account it controls.
     let (removed_id, removed) = admin_of(
         stack
-            .invite(victim, "rem", &domain, TenantRole::Admin)
+            .invite(&tenant.admin, "rem", &domain, TenantRole::Admin)
             .await
             .expect("admin"),
     );
-    victim
-        .delete_user(removed_id)
-        .await
-        .expect("delete")
-        .expect_status(204)
-        .expect("removed");
+    victim.remove(removed_id).await.expect("removed");
     let accomplice = format!("{}@{domain}", stack.unique("accomplice"));
     removed
-        .invite_user(&invite(&accomplice, TenantRole::Admin))
+        .invite(&invite(&accomplice, TenantRole::Admin))
         .await
-        .expect("invite")
-        .expect_problem(403, "membership-inactive")
+        .refused(403, "membership-inactive")
         .expect("a removed admin may not invite");
 
     // The victim and the records are as they should be.
-    let victim_after: User = victim
-        .get_user(victim_id)
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("victim");
+    let victim_after = victim.get(victim_id).await.expect("victim");
     assert_eq!(victim_after, victim_before, "the victim admin is unchanged");
-    let users: UserList = victim
-        .list_users(Some(100), None)
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("list");
+    let users = victim.list_page(Some(100), None).await.expect("list");
     let status = |id| {
         users
             .items
@@ -328,51 +256,41 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
         .await
         .expect("tenant");
     let domain = format!("{}.example.com", tenant.tenant.slug);
-    let admin: &Api = &tenant.admin.api;
+    let admin = &tenant.admin.users;
     let ops = stack.platform_admin().await.expect("platform admin");
     let max_users = TenantTier::Free.limits().max_users;
     let fresh_email = || format!("{}@{domain}", stack.unique("seat"));
     for _ in 1..max_users {
         admin
-            .invite_user(&invite(&fresh_email(), TenantRole::Member))
+            .invite(&invite(&fresh_email(), TenantRole::Member))
             .await
-            .expect("invite")
-            .expect_status(201)
             .expect("a seat");
     }
     admin
-        .invite_user(&invite(&fresh_email(), TenantRole::Member))
+        .invite(&invite(&fresh_email(), TenantRole::Member))
         .await
-        .expect("invite")
-        .expect_problem(403, "limit-exceeded")
+        .refused(403, "limit-exceeded")
         .expect("the free tier is full");
 
-    ops.api
-        .change_tier(tenant.id(), &ChangeTier { tier: TenantTier::Pro })
+    ops.tenants
+        .change_tier(tenant.id(), TenantTier::Pro)
         .await
-        .expect("tier")
-        .expect_status(200)
         .expect("pro");
     stack.wait_out_the_freshness_window().await.expect("window");
     // The admin's token still says "free"; the record says pro.
     admin
-        .invite_user(&invite(&fresh_email(), TenantRole::Member))
+        .invite(&invite(&fresh_email(), TenantRole::Member))
         .await
-        .expect("invite")
-        .expect_status(201)
         .expect("room on pro with the old token");
 
-    ops.api
-        .change_tier(tenant.id(), &ChangeTier { tier: TenantTier::Free })
+    ops.tenants
+        .change_tier(tenant.id(), TenantTier::Free)
         .await
-        .expect("tier")
-        .expect_status(200)
         .expect("free again");
     admin
-        .invite_user(&invite(&fresh_email(), TenantRole::Member))
+        .invite(&invite(&fresh_email(), TenantRole::Member))
         .await
-        .expect("invite")
-        .expect_problem(403, "limit-exceeded")
+        .refused(403, "limit-exceeded")
         .expect("full again on free, with a token that said pro nowhere");
 }
 
@@ -382,35 +300,21 @@ async fn a_platform_admin_taken_out_of_the_group_is_refused_at_once() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Watched", TenantTier::Pro).await.expect("tenant");
     let ops = stack.platform_admin().await.expect("platform admin");
-    ops.api
-        .admin_list_tenants(Some(1), None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("200");
+    ops.tenants.list_page(Some(1), None).await.expect("200");
     stack
         .remove_platform_admin(&ops.email)
         .await
         .expect("removed from the group");
-    ops.api
-        .admin_list_tenants(Some(1), None)
+    ops.tenants
+        .list_page(Some(1), None)
         .await
-        .expect("list")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("the token's group claim no longer counts");
-    ops.api
-        .suspend_tenant(tenant.id())
+    ops.tenants
+        .suspend(tenant.id())
         .await
-        .expect("suspend")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("no suspension either");
-    let record: tenants::domain::Tenant = tenant
-        .admin
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("tenant");
+    let record = tenant.admin.tenants.current().await.expect("tenant");
     assert_eq!(record.status, tenancy::TenantStatus::Active);
 }

@@ -145,18 +145,12 @@ async fn the_invitation_take_over_chain_fails() {
         .await;
     assert!(writes.is_err(), "the rewrite must be refused: {writes:?}");
 
-    let invited: users_api::User = victim
-        .admin
-        .api
-        .invite_user(&users_api::InviteUser {
-            email: invitee.clone(),
-            role: TenantRole::Admin,
-            temporary_password: Some(e2e::strong_password()),
-        })
-        .await
-        .expect("invite")
-        .expect_json(201)
-        .expect("a new user");
+    let invitation = users_client::InviteUser {
+        email: invitee.clone(),
+        role: TenantRole::Admin,
+        temporary_password: Some(e2e::strong_password()),
+    };
+    let invited = victim.admin.users.invite(&invitation).await.expect("a new user");
     assert_ne!(invited.user_id, outsider.admin_user_id, "the outsider was adopted");
     let tokens = stack
         .sign_in(&outsider.admin.email, &outsider.admin.password)
@@ -234,13 +228,6 @@ async fn forged_invocations_are_refused_and_signed_ones_work() {
         );
     }
     // Nobody became an admin of the victim tenant.
-    let users: users_api::UserList = victim
-        .admin
-        .api
-        .list_users(Some(100), None)
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("users");
+    let users = victim.admin.users.list_page(Some(100), None).await.expect("users");
     assert_eq!(users.items.len(), 1, "{users:?}");
 }

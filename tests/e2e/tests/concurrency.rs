@@ -4,29 +4,30 @@
 
 use std::time::Instant;
 
-use e2e::{IdempotencyKey, Reply, Stack, strong_password};
-use notes::api::{CreateNote, UpdateNote};
-use notes::domain::Note;
+use e2e::{IdempotencyKey, Refused as _, Stack, strong_password};
+use futures_util::TryStreamExt as _;
+use notes_client::{CreateNote, Note, UpdateNote};
+use saas_client::Error;
 use tenancy::TenantTier;
-use tenants::api::{RegisterTenant, Registered};
-use tenants::domain::Tenant;
+use tenants_client::{RegisterTenant, Tenant};
 use tokio::task::JoinSet;
 
-/// Counts replies by status, e.g. `[(200, 1), (409, 7)]`.
-fn statuses(replies: &[Reply]) -> Vec<(u16, usize)> {
+/// Counts answers by status, e.g. `[(200, 1), (409, 7)]`: `ok` for a
+/// success, the problem's status for a refusal.
+fn statuses<T>(answers: &[Result<T, Error>], ok: u16) -> Vec<(u16, usize)> {
     let mut counts = std::collections::BTreeMap::new();
-    for reply in replies {
-        *counts.entry(reply.status).or_insert(0) += 1;
+    for answer in answers {
+        let status = match answer {
+            Ok(_) => ok,
+            Err(error) => error.problem().map_or(0, |problem| problem.status),
+        };
+        *counts.entry(status).or_insert(0) += 1;
     }
     counts.into_iter().collect()
 }
 
-fn describe(replies: &[Reply]) -> String {
-    replies
-        .iter()
-        .map(|r| format!("{} {}", r.status, r.body.chars().take(160).collect::<String>()))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn describe<T: std::fmt::Debug>(answers: &[Result<T, Error>]) -> String {
+    answers.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join("\n")
 }
 
 #[tokio::test]
@@ -35,43 +36,40 @@ async fn concurrent_updates_of_one_version_let_exactly_one_win() {
     const WRITERS: usize = 8;
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Racers", TenantTier::Free).await.expect("tenant");
-    let api = tenant.admin.api.clone();
-    let note: Note = api
-        .create_note(&CreateNote {
-            title: "start".to_owned(),
-            body: "v1".to_owned(),
-        })
-        .await
-        .expect("create")
-        .expect_json(201)
-        .expect("201");
+    let notes = tenant.admin.notes.clone();
+    let start = CreateNote {
+        title: "start".to_owned(),
+        body: "v1".to_owned(),
+    };
+    let note = notes.create(&start).await.expect("create");
 
     let mut writers = JoinSet::new();
     for writer in 0..WRITERS {
-        let api = api.clone();
+        let notes = notes.clone();
         let update = UpdateNote {
             title: format!("writer {writer}"),
             body: format!("content of writer {writer}"),
             version: note.version,
         };
-        writers.spawn(async move { (update.clone(), api.update_note(note.id, &update).await.expect("update")) });
+        writers.spawn(async move { (update.clone(), notes.update(note.id, &update).await) });
     }
-    let mut replies = Vec::new();
+    let mut answers = Vec::new();
     let mut winners = Vec::new();
     while let Some(joined) = writers.join_next().await {
-        let (update, reply) = joined.expect("join");
-        if reply.status == 200 {
-            winners.push((update, reply.json::<Note>().expect("note")));
-        } else {
-            reply.clone().expect_problem(409, "conflict").expect("a loser gets 409");
+        let (update, answer) = joined.expect("join");
+        match &answer {
+            Ok(note) => winners.push((update, note.clone())),
+            Err(_) => {
+                answer.refused(409, "conflict").expect("a loser gets 409");
+            }
         }
-        replies.push(reply);
+        answers.push(answer);
     }
     assert_eq!(
-        statuses(&replies),
+        statuses(&answers, 200),
         [(200, 1), (409, WRITERS - 1)],
         "{}",
-        describe(&replies)
+        describe(&answers)
     );
     let (update, answered) = winners.pop().expect("one winner");
     assert_eq!(answered.version, note.version + 1);
@@ -80,7 +78,7 @@ async fn concurrent_updates_of_one_version_let_exactly_one_win() {
         (update.title.as_str(), update.body.as_str())
     );
 
-    let stored: Note = api.get_note(note.id).await.expect("get").expect_json(200).expect("200");
+    let stored = notes.get(note.id).await.expect("get");
     assert_eq!(stored.version, note.version + 1, "exactly one write landed");
     assert_eq!(
         (stored.title, stored.body),
@@ -97,7 +95,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
     let slug = stack.unique("contested");
     let mut registrants = JoinSet::new();
     for _ in 0..REGISTRANTS {
-        let anonymous = stack.anonymous();
+        let public = stack.registration();
         // The same fields each time, each registrant with its own password
         // and key: only the key tells them apart.
         let registration = RegisterTenant {
@@ -110,28 +108,29 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
         registrants.spawn(async move {
             // Each registrant with its own key: exactly one may win.
             let key = IdempotencyKey::generate();
-            let reply = anonymous.register(&registration, &key).await.expect("register");
-            (registration, reply)
+            let answer = public.register_with_key(&registration, &key).await;
+            (registration, answer)
         });
     }
-    let mut replies = Vec::new();
+    let mut answers = Vec::new();
     let mut winners = Vec::new();
     let mut losers = Vec::new();
     while let Some(joined) = registrants.join_next().await {
-        let (registration, reply) = joined.expect("join");
-        if reply.status == 201 {
-            winners.push((registration, reply.json::<Registered>().expect("registered")));
-        } else {
-            reply.clone().expect_problem(409, "conflict").expect("a loser gets 409");
-            losers.push(registration);
+        let (registration, answer) = joined.expect("join");
+        match &answer {
+            Ok(registered) => winners.push((registration, registered.clone())),
+            Err(_) => {
+                answer.refused(409, "conflict").expect("a loser gets 409");
+                losers.push(registration);
+            }
         }
-        replies.push(reply);
+        answers.push(answer);
     }
     assert_eq!(
-        statuses(&replies),
+        statuses(&answers, 201),
         [(201, 1), (409, REGISTRANTS - 1)],
         "{}",
-        describe(&replies)
+        describe(&answers)
     );
     let (registration, registered) = winners.pop().expect("one winner");
     assert_eq!(registered.tenant.slug.as_str(), slug);
@@ -139,11 +138,8 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
 
     // The operator's view: one tenant holds the slug, the winner's.
     let operator = stack.platform_admin().await.expect("platform admin");
-    let holders: Vec<Tenant> = operator
-        .api
-        .admin_all_tenants()
-        .await
-        .expect("list")
+    let every: Vec<Tenant> = operator.tenants.list(None).try_collect().await.expect("list");
+    let holders: Vec<Tenant> = every
         .into_iter()
         .filter(|tenant| tenant.slug.as_str() == slug)
         .collect();
@@ -156,13 +152,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
         .member(&registration.admin_email, &registration.admin_password)
         .await
         .expect("the winner's admin signs in");
-    let own: Tenant = admin
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let own = admin.tenants.current().await.expect("get");
     assert_eq!(own.tenant_id, registered.tenant.tenant_id);
     // Only the winner's password: the losers' set nothing.
     for loser in &losers {
@@ -185,52 +175,41 @@ async fn concurrent_creates_at_the_tier_limit_never_exceed_it() {
         .register_tenant("Crowded", TenantTier::Free)
         .await
         .expect("tenant");
-    let api = tenant.admin.api.clone();
+    let notes = tenant.admin.notes.clone();
+    let note = |title: String| CreateNote {
+        title,
+        body: String::new(),
+    };
     let started = Instant::now();
     for n in 0..BEFORE {
-        api.create_note(&CreateNote {
-            title: format!("note {n}"),
-            body: String::new(),
-        })
-        .await
-        .expect("create")
-        .expect_status(201)
-        .expect("201 below the limit");
+        notes
+            .create(&note(format!("note {n}")))
+            .await
+            .expect("201 below the limit");
     }
     eprintln!("{BEFORE} sequential creates took {:?}", started.elapsed());
 
     let mut racers = JoinSet::new();
     for n in 0..RACERS {
-        let api = api.clone();
-        racers.spawn(async move {
-            api.create_note(&CreateNote {
-                title: format!("racer {n}"),
-                body: String::new(),
-            })
-            .await
-            .expect("create")
-        });
+        let (notes, racer) = (notes.clone(), note(format!("racer {n}")));
+        racers.spawn(async move { notes.create(&racer).await });
     }
-    let mut replies = Vec::new();
+    let mut answers = Vec::new();
     while let Some(joined) = racers.join_next().await {
-        let reply = joined.expect("join");
-        if reply.status != 201 {
-            reply
-                .clone()
-                .expect_problem(403, "limit-exceeded")
+        let answer = joined.expect("join");
+        if answer.is_err() {
+            answer
+                .refused(403, "limit-exceeded")
                 .expect("a racer past the limit gets 403 limit-exceeded");
         }
-        replies.push(reply);
+        answers.push(answer);
     }
     assert_eq!(
-        statuses(&replies),
+        statuses(&answers, 201),
         [(201, limit - BEFORE), (403, RACERS - (limit - BEFORE))],
         "{}",
-        describe(&replies)
+        describe(&answers)
     );
-    assert_eq!(
-        api.all_notes().await.expect("list").len(),
-        limit,
-        "exactly the limit is stored"
-    );
+    let stored: Vec<Note> = notes.list(Some(100)).try_collect().await.expect("list");
+    assert_eq!(stored.len(), limit, "exactly the limit is stored");
 }

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use e2e::{Stack, process};
 use nix::sys::signal::Signal;
-use notes::api::{CreateNote, NoteList};
-use notes::domain::Note;
+use notes_client::CreateNote;
 use tenancy::TenantTier;
 
 #[tokio::test]
@@ -21,16 +20,12 @@ use tenancy::TenantTier;
 async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Crashy", TenantTier::Free).await.expect("tenant");
-    let api = tenant.admin.api.clone();
-    let note: Note = api
-        .create_note(&CreateNote {
-            title: "survives the crash".to_owned(),
-            body: String::new(),
-        })
-        .await
-        .expect("create")
-        .expect_json(201)
-        .expect("201");
+    let (api, notes) = (tenant.admin.api.clone(), &tenant.admin.notes);
+    let survivor = CreateNote {
+        title: "survives the crash".to_owned(),
+        body: String::new(),
+    };
+    let note = notes.create(&survivor).await.expect("create");
 
     // A warm notes instance exists now. Let its runtime get back into its
     // `/next` long-poll (it posts the 201 first, then asks for the next event),
@@ -50,7 +45,8 @@ async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() 
 
     let in_flight = tokio::spawn({
         let api = api.clone();
-        async move { api.list_notes(None, None).await }
+        // The raw API: the answer to look at is the gateway's 502 body.
+        async move { api.get("/notes").await }
     });
     // Let the gateway hand the invocation over (the function's timeout is
     // 10 s; this is well inside it).
@@ -86,12 +82,7 @@ async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() 
     }
 
     // The next request gets a fresh instance, and the data is intact.
-    let page: NoteList = api
-        .list_notes(None, None)
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("200 after the crash");
+    let page = notes.list_page(None, None).await.expect("200 after the crash");
     assert_eq!(page.items, vec![note]);
     let after = process::function_instances(&stack.settings.gateway, "notes").expect("/proc");
     assert!(

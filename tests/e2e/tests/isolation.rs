@@ -4,31 +4,34 @@
 //! tenant ids in bodies, query strings, headers and paths are refused or
 //! ignored.
 
-use e2e::{Stack, TenantFixture};
-use notes::api::{CreateNote, NoteList, UpdateNote};
-use notes::domain::Note;
+use e2e::{Api, Refused as _, Stack, TenantFixture};
+use futures_util::TryStreamExt as _;
+use notes_client::{CreateNote, Note, UpdateNote};
+use saas_client::Page;
 use tenancy::{TenantRole, TenantTier};
-use tenants::api::UpdateTenant;
-use tenants::domain::{Tenant, TenantStatus};
-use users_api::{ChangeRole, MembershipStatus, User};
+use tenants_client::{Tenant, TenantStatus, UpdateTenant};
+use users_client::{MembershipStatus, User};
 
 async fn notes_of(fixture: &TenantFixture, count: usize) -> Vec<Note> {
     let mut notes = Vec::new();
     for n in 0..count {
-        let note: Note = fixture
-            .admin
-            .api
-            .create_note(&CreateNote {
-                title: format!("{} note {n}", fixture.tenant.name),
-                body: "confidential".to_owned(),
-            })
-            .await
-            .expect("create")
-            .expect_json(201)
-            .expect("201");
-        notes.push(note);
+        let note = CreateNote {
+            title: format!("{} note {n}", fixture.tenant.name),
+            body: "confidential".to_owned(),
+        };
+        notes.push(fixture.admin.notes.create(&note).await.expect("create"));
     }
     notes
+}
+
+/// `GET path` through the raw API (what a forged header needs: no client
+/// sends one), as `T`.
+async fn raw_get<T: serde::de::DeserializeOwned>(api: &Api, path: &str) -> T {
+    api.get(path)
+        .await
+        .expect("an answer")
+        .expect_json(200)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[tokio::test]
@@ -39,60 +42,47 @@ async fn another_tenants_notes_are_not_found() {
     let b = stack.register_tenant("Beta", TenantTier::Pro).await.expect("B");
     let a_notes = notes_of(&a, 3).await;
     let b_notes = notes_of(&b, 2).await;
-    let before = a.admin.api.all_notes().await.expect("A's notes");
-    let attacker = &b.admin.api;
+    let a_notes_now = || async {
+        a.admin
+            .notes
+            .list(None)
+            .try_collect::<Vec<Note>>()
+            .await
+            .expect("A's notes")
+    };
+    let before = a_notes_now().await;
+    let (attacker, attacker_api) = (&b.admin.notes, &b.admin.api);
 
     for note in &a_notes {
+        attacker.get(note.id).await.refused(404, "not-found").expect("get");
+        let deface = UpdateNote {
+            title: "defaced".to_owned(),
+            body: String::new(),
+            version: note.version,
+        };
         attacker
-            .get_note(note.id)
+            .update(note.id, &deface)
             .await
-            .expect("get")
-            .expect_problem(404, "not-found")
-            .expect("get");
-        attacker
-            .update_note(
-                note.id,
-                &UpdateNote {
-                    title: "defaced".to_owned(),
-                    body: String::new(),
-                    version: note.version,
-                },
-            )
-            .await
-            .expect("update")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("update");
         attacker
-            .delete_note(note.id)
+            .delete(note.id)
             .await
-            .expect("delete")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("delete");
     }
 
     // B's list holds B's notes only, page by page too.
-    let listed = attacker.all_notes().await.expect("B's list");
+    let listed: Vec<Note> = attacker.list(None).try_collect().await.expect("B's list");
     let mut ids: Vec<_> = listed.iter().map(|n| n.id).collect();
     ids.sort();
     let mut expected: Vec<_> = b_notes.iter().map(|n| n.id).collect();
     expected.sort();
     assert_eq!(ids, expected);
     // A cursor from A's list, replayed by B, still yields only B's notes.
-    let a_page: NoteList = a
-        .admin
-        .api
-        .list_notes(Some(1), None)
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("200");
+    let a_page = a.admin.notes.list_page(Some(1), None).await.expect("list");
     let a_cursor = a_page.next_cursor.expect("A has more than one page");
-    let replayed: NoteList = attacker
-        .list_notes(Some(100), Some(&a_cursor))
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("200");
+    let replayed = attacker.list_page(Some(100), Some(&a_cursor)).await.expect("list");
     assert!(
         replayed.items.iter().all(|n| expected.contains(&n.id)),
         "A's cursor showed B something not B's: {replayed:?}"
@@ -101,16 +91,19 @@ async fn another_tenants_notes_are_not_found() {
     // Tenant ids in the header, query or body are ignored or refused.
     let a_id = a.id().to_string();
     for header in ["x-tenant-id", "tenant-id", "x-amzn-tenant-id"] {
-        let listed = attacker.with_header(header, &a_id).all_notes().await.expect("list");
-        assert!(listed.iter().all(|n| expected.contains(&n.id)), "{header}: {listed:?}");
+        let listed: Page<Note> = raw_get(&attacker_api.with_header(header, &a_id), "/notes?limit=100").await;
+        assert!(
+            listed.items.iter().all(|n| expected.contains(&n.id)),
+            "{header}: {listed:?}"
+        );
     }
-    attacker
+    attacker_api
         .get(&format!("/notes?tenant_id={a_id}"))
         .await
         .expect("list")
         .expect_problem(400, "bad-request")
         .expect("a tenant_id query parameter is refused");
-    attacker
+    attacker_api
         .send(
             reqwest::Method::POST,
             "/notes",
@@ -120,7 +113,7 @@ async fn another_tenants_notes_are_not_found() {
         .expect("create")
         .expect_problem(400, "bad-request")
         .expect("a tenant_id body field is refused");
-    attacker
+    attacker_api
         .send(
             reqwest::Method::PUT,
             &format!("/notes/{}", b_notes[0].id),
@@ -132,7 +125,7 @@ async fn another_tenants_notes_are_not_found() {
         .expect("a tenant_id body field is refused on update");
 
     // A's data is exactly as it was.
-    assert_eq!(a.admin.api.all_notes().await.expect("A's notes"), before);
+    assert_eq!(a_notes_now().await, before);
 }
 
 #[tokio::test]
@@ -143,76 +136,62 @@ async fn another_tenants_users_are_not_found() {
     let b = stack.register_tenant("Delta", TenantTier::Pro).await.expect("B");
     let a_domain = format!("{}.example.com", a.tenant.slug);
     let a_member = stack
-        .invite(&a.admin.api, "carol", &a_domain, TenantRole::Member)
+        .invite(&a.admin, "carol", &a_domain, TenantRole::Member)
         .await
         .expect("A's member");
-    let attacker = &b.admin.api;
+    let (attacker, attacker_api) = (&b.admin.users, &b.admin.api);
 
     for user_id in [a_member.user.user_id, a.admin_user_id] {
+        attacker.get(user_id).await.refused(404, "not-found").expect("get");
         attacker
-            .get_user(user_id)
+            .change_role(user_id, TenantRole::Member)
             .await
-            .expect("get")
-            .expect_problem(404, "not-found")
-            .expect("get");
-        attacker
-            .change_role(
-                user_id,
-                &ChangeRole {
-                    role: TenantRole::Member,
-                },
-            )
-            .await
-            .expect("role")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("role");
         attacker
-            .disable_user(user_id)
+            .disable(user_id)
             .await
-            .expect("disable")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("disable");
         attacker
-            .enable_user(user_id)
+            .enable(user_id)
             .await
-            .expect("enable")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("enable");
         attacker
-            .delete_user(user_id)
+            .remove(user_id)
             .await
-            .expect("delete")
-            .expect_problem(404, "not-found")
+            .refused(404, "not-found")
             .expect("delete");
     }
 
     // B's list: B's admin only; never A's users.
-    let b_users = attacker.all_users().await.expect("B's users");
+    let b_users: Vec<User> = attacker.list(None).try_collect().await.expect("B's users");
     assert_eq!(
         b_users.iter().map(|u| u.user_id).collect::<Vec<_>>(),
         vec![b.admin_user_id]
     );
-    let with_header = attacker
-        .with_header("x-tenant-id", &a.id().to_string())
-        .all_users()
-        .await
-        .expect("B's users");
-    assert_eq!(with_header, b_users);
+    let with_header: Page<User> = raw_get(
+        &attacker_api.with_header("x-tenant-id", &a.id().to_string()),
+        "/users?limit=100",
+    )
+    .await;
+    assert_eq!(with_header.items, b_users);
 
     // An A email cannot be invited into B (it belongs to A): 409, without
     // naming the other tenant; nor can B invite "into A" through the body.
+    let poach = users_client::InviteUser {
+        email: a_member.user.email.clone(),
+        role: TenantRole::Admin,
+        temporary_password: Some(e2e::strong_password()),
+    };
     let problem = attacker
-        .invite_user(&users_api::InviteUser {
-            email: a_member.user.email.clone(),
-            role: TenantRole::Admin,
-            temporary_password: Some(e2e::strong_password()),
-        })
+        .invite(&poach)
         .await
-        .expect("invite")
-        .expect_problem(409, "conflict")
+        .refused(409, "conflict")
         .expect("409 for another tenant's user");
     assert!(!problem.detail.contains(&a.id().to_string()), "{problem:?}");
-    attacker
+    attacker_api
         .send(
             reqwest::Method::POST,
             "/users",
@@ -228,14 +207,7 @@ async fn another_tenants_users_are_not_found() {
         .expect("a tenant_id body field is refused");
 
     // A's member is untouched and still signs in as A's member.
-    let unchanged: User = a
-        .admin
-        .api
-        .get_user(a_member.user.user_id)
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let unchanged = a.admin.users.get(a_member.user.user_id).await.expect("get");
     assert_eq!(
         (unchanged.role, unchanged.status),
         (TenantRole::Member, MembershipStatus::Active)
@@ -257,13 +229,7 @@ async fn another_tenants_record_is_out_of_reach() {
     let a_id = a.id().to_string();
 
     // GET/PUT /tenant always mean the caller's own tenant.
-    let own: Tenant = attacker
-        .with_header("x-tenant-id", &a_id)
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let own: Tenant = raw_get(&attacker.with_header("x-tenant-id", &a_id), "/tenant").await;
     assert_eq!(own.tenant_id, b.id());
     attacker
         .send(
@@ -275,12 +241,10 @@ async fn another_tenants_record_is_out_of_reach() {
         .expect("update")
         .expect_problem(400, "bad-request")
         .expect("a tenant_id body field is refused");
+    let rename = serde_json::json!({"name": "Zeta renamed", "version": own.version});
     let renamed: Tenant = attacker
         .with_header("x-tenant-id", &a_id)
-        .update_tenant(&UpdateTenant {
-            name: "Zeta renamed".to_owned(),
-            version: own.version,
-        })
+        .send(reqwest::Method::PUT, "/tenant", Some(rename))
         .await
         .expect("update")
         .expect_json(200)
@@ -288,22 +252,17 @@ async fn another_tenants_record_is_out_of_reach() {
     assert_eq!(renamed.tenant_id, b.id(), "the header did not redirect the write");
 
     // Paths naming A are platform-admin routes: 403 for B's admin.
-    attacker
-        .suspend_tenant(a.id())
+    b.admin
+        .tenants
+        .suspend(a.id())
         .await
-        .expect("suspend")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("suspend");
-    attacker
-        .change_tier(
-            a.id(),
-            &tenants::api::ChangeTier {
-                tier: TenantTier::Enterprise,
-            },
-        )
+    b.admin
+        .tenants
+        .change_tier(a.id(), TenantTier::Enterprise)
         .await
-        .expect("tier")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("tier");
 
     // Registration cannot pick a tenant id either.
@@ -326,14 +285,7 @@ async fn another_tenants_record_is_out_of_reach() {
         .expect_problem(400, "bad-request")
         .expect("a tenant_id in the registration is refused");
 
-    let a_now: Tenant = a
-        .admin
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let a_now = a.admin.tenants.current().await.expect("get");
     assert_eq!(a_now, a.tenant, "A's record is untouched");
     assert_eq!(a_now.status, TenantStatus::Active);
 }
@@ -348,14 +300,14 @@ async fn another_tenants_record_is_out_of_reach() {
 async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     use reqwest::Method;
     use serde_json::json;
-    use tenants::api::{ChangeTier, Registered};
+    use tenants_client::Registered;
 
     let stack = Stack::from_env_or_panic().await;
     let a = stack.register_tenant("Eta", TenantTier::Free).await.expect("A");
     let b = stack.register_tenant("Theta", TenantTier::Free).await.expect("B");
     let a_member = stack
         .invite(
-            &a.admin.api,
+            &a.admin,
             "member",
             &format!("{}.example.com", a.tenant.slug),
             TenantRole::Member,
@@ -376,13 +328,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     ] {
         let other = if own.id() == a.id() { &b_id } else { &a_id };
         for header in ["x-tenant-id", "tenant-id", "x-amzn-tenant-id"] {
-            let seen: Tenant = api
-                .with_header(header, other)
-                .get_tenant()
-                .await
-                .expect("get")
-                .expect_json(200)
-                .unwrap_or_else(|e| panic!("{who}: {e}"));
+            let seen: Tenant = raw_get(&api.with_header(header, other), "/tenant").await;
             assert_eq!(seen.tenant_id, own.id(), "{who} with {header}");
         }
         api.get(&format!("/tenant?tenant_id={other}"))
@@ -394,7 +340,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     operator
         .api
         .with_header("x-tenant-id", &a_id)
-        .get_tenant()
+        .get("/tenant")
         .await
         .expect("get")
         .expect_problem(403, "forbidden")
@@ -428,18 +374,16 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         version,
     };
     a_member
-        .api
-        .update_tenant(&rename(a.tenant.version))
+        .tenants
+        .update(&rename(a.tenant.version))
         .await
-        .expect("update")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("a member cannot rename the tenant");
     operator
-        .api
-        .update_tenant(&rename(a.tenant.version))
+        .tenants
+        .update(&rename(a.tenant.version))
         .await
-        .expect("update")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("a platform admin has no tenant to rename");
     a.admin
         .api
@@ -456,7 +400,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         .admin
         .api
         .with_header("x-tenant-id", &b_id)
-        .update_tenant(&rename(a.tenant.version))
+        .send(Method::PUT, "/tenant", Some(json!(rename(a.tenant.version))))
         .await
         .expect("update")
         .expect_json(200)
@@ -466,20 +410,28 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     // The /admin routes: 403 for every tenant role, on any tenant id (the
     // caller's own included), with or without a forged header; the body
     // decides nothing either.
-    let tier = ChangeTier {
-        tier: TenantTier::Enterprise,
-    };
     for (who, api) in [
         ("A's member", &a_member.api),
         ("A's admin", &a.admin.api),
         ("B's admin", &b.admin.api),
     ] {
         let api = api.with_header("x-tenant-id", &a_id);
-        let mut replies = vec![("list", api.admin_list_tenants(None, None).await)];
+        let mut replies = vec![("list", api.get("/admin/tenants").await)];
         for (target_name, target) in [("A", a.id()), ("B", b.id())] {
-            replies.push((target_name, api.suspend_tenant(target).await));
-            replies.push((target_name, api.reactivate_tenant(target).await));
-            replies.push((target_name, api.change_tier(target, &tier).await));
+            let path = format!("/admin/tenants/{target}");
+            replies.push((
+                target_name,
+                api.send(Method::POST, &format!("{path}/suspend"), None).await,
+            ));
+            replies.push((
+                target_name,
+                api.send(Method::POST, &format!("{path}/reactivate"), None).await,
+            ));
+            let enterprise = Some(json!({"tier": "enterprise"}));
+            replies.push((
+                target_name,
+                api.send(Method::PUT, &format!("{path}/tier"), enterprise).await,
+            ));
         }
         for (target, reply) in replies {
             reply
@@ -491,12 +443,17 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
 
     // The platform admin: the list holds both tenants and is no tenant's
     // view; forged ids in the query or body are refused, nothing changes.
-    let all: Vec<Tenant> = operator
-        .api
-        .with_header("x-tenant-id", &a_id)
-        .admin_all_tenants()
-        .await
-        .expect("list");
+    let forged = operator.api.with_header("x-tenant-id", &a_id);
+    let mut all: Vec<Tenant> = Vec::new();
+    let mut path = "/admin/tenants?limit=100".to_owned();
+    loop {
+        let page: Page<Tenant> = raw_get(&forged, &path).await;
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => path = format!("/admin/tenants?limit=100&cursor={cursor}"),
+            None => break,
+        }
+    }
     for id in [a.id(), b.id()] {
         assert!(
             all.iter().any(|t| t.tenant_id == id),
@@ -536,20 +493,19 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     // Registration: a forged tenant header (or a token) picks nothing; the
     // new tenant gets a fresh id.
     let slug = stack.unique("forged-header");
+    let registration = json!({
+        "name": "Iota",
+        "slug": slug,
+        "tier": "free",
+        "admin_email": format!("admin@{slug}.example.com"),
+        "admin_password": e2e::strong_password(),
+    });
     let registered: Registered = a
         .admin
         .api
         .with_header("x-tenant-id", &b_id)
-        .register(
-            &tenants::api::RegisterTenant {
-                name: "Iota".to_owned(),
-                slug: slug.clone(),
-                tier: TenantTier::Free,
-                admin_email: format!("admin@{slug}.example.com"),
-                admin_password: e2e::strong_password(),
-            },
-            &e2e::IdempotencyKey::generate(),
-        )
+        .with_header("Idempotency-Key", e2e::IdempotencyKey::generate().as_str())
+        .send(Method::POST, "/tenants", Some(registration))
         .await
         .expect("register")
         .expect_json(201)
@@ -560,23 +516,9 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     );
 
     // Nothing above changed A (beyond its own admin's rename) or B.
-    let a_now: Tenant = a
-        .admin
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let a_now = a.admin.tenants.current().await.expect("get");
     assert_eq!(a_now, renamed);
-    let b_now: Tenant = b
-        .admin
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let b_now = b.admin.tenants.current().await.expect("get");
     assert_eq!(b_now, b.tenant);
     assert_eq!((a_now.tier, a_now.status), (TenantTier::Free, TenantStatus::Active));
 }

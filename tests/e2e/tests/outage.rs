@@ -17,19 +17,16 @@
 //! and the notes usage counter still equals the number of notes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::{Api, IdempotencyKey, Reply, Stack, process};
-use notes::api::{CreateNote, UpdateNote};
-use notes::domain::Note;
-use saas_client::{ApiClient, ClientConfig, Error, RetryPolicy, StaticToken};
+use e2e::{IdempotencyKey, Refused as _, Stack, process};
+use futures_util::TryStreamExt as _;
+use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
+use saas_client::Error;
 use tenancy::{TenantId, TenantRole, TenantTier};
-use tenants::api::{RegisterTenant, Registered, UpdateTenant};
-use tenants::domain::{Tenant, TenantStatus};
-use users_api::InviteUser;
-use users_client::UsersClient;
+use tenants_client::{RegisterTenant, TenantStatus, UpdateTenant};
+use users_client::{InviteUser, User};
 
 /// The services' function timeout (Terraform, `timeout = 10`): a 503 must
 /// come well before it, from the SDK's own timeouts, not from Lambda.
@@ -90,17 +87,17 @@ impl Emulator {
 }
 
 /// Sends one request while the emulator is frozen and checks the answer: a
-/// 503 `urn:problem:service-unavailable` problem with a clear detail, well
-/// inside the function timeout.
-async fn during_outage(label: &str, call: impl std::future::Future<Output = e2e::Result<Reply>>) {
+/// 503 `urn:problem:service-unavailable` problem (the client's
+/// `Error::Server`) with a clear detail, well inside the function timeout.
+async fn during_outage<T: std::fmt::Debug>(label: &str, call: impl std::future::Future<Output = Result<T, Error>>) {
     let started = Instant::now();
-    let reply = tokio::time::timeout(FUNCTION_TIMEOUT + Duration::from_secs(10), call)
+    let answer = tokio::time::timeout(FUNCTION_TIMEOUT + Duration::from_secs(10), call)
         .await
-        .unwrap_or_else(|_| panic!("{label}: no answer at all during the outage"))
-        .unwrap_or_else(|e| panic!("{label}: {e}"));
+        .unwrap_or_else(|_| panic!("{label}: no answer at all during the outage"));
     let elapsed = started.elapsed();
-    let problem = reply
-        .expect_problem(503, "service-unavailable")
+    assert!(matches!(answer, Err(Error::Server(_))), "{label}: {answer:?}");
+    let problem = answer
+        .refused(503, "service-unavailable")
         .unwrap_or_else(|e| panic!("{label}: {e}"));
     assert!(
         elapsed < FUNCTION_TIMEOUT - Duration::from_secs(2),
@@ -119,15 +116,12 @@ async fn during_outage(label: &str, call: impl std::future::Future<Output = e2e:
     assert!(problem.request_id.is_some(), "{label}: {problem:?}");
 }
 
-async fn note(api: &Api, title: &str) -> Note {
-    api.create_note(&CreateNote {
+async fn note(notes: &NotesClient, title: &str) -> Note {
+    let note = CreateNote {
         title: title.to_owned(),
         body: "before the outage".to_owned(),
-    })
-    .await
-    .expect("create")
-    .expect_json(201)
-    .expect("201")
+    };
+    notes.create(&note).await.expect("create")
 }
 
 fn pids(stack: &Stack, service: &str) -> Vec<i32> {
@@ -154,29 +148,15 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         .await
         .expect("tenant");
     let operator = stack.platform_admin().await.expect("platform admin");
-    let api = warm.admin.api.clone();
-    let kept = note(&api, "kept").await;
-    let to_update = note(&api, "to update").await;
-    let to_delete = note(&api, "to delete").await;
-    api.list_notes(None, None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("200");
-    api.list_users(None, None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("200");
-    api.me().await.expect("me").expect_status(200).expect("200");
-    let tenant_before: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
-    operator
-        .api
-        .admin_list_tenants(Some(1), None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("200");
+    let admin = &warm.admin;
+    let kept = note(&admin.notes, "kept").await;
+    let to_update = note(&admin.notes, "to update").await;
+    let to_delete = note(&admin.notes, "to delete").await;
+    admin.notes.list_page(None, None).await.expect("notes");
+    admin.users.list_page(None, None).await.expect("users");
+    admin.users.me().await.expect("me");
+    let tenant_before = admin.tenants.current().await.expect("tenant");
+    operator.tenants.list_page(Some(1), None).await.expect("tenants");
     let before = emulator.partition(&notes_table, warm.id()).await;
     let instances: Vec<(&str, Vec<i32>)> = ["notes", "users", "tenants"]
         .into_iter()
@@ -201,72 +181,53 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     // request would start a new instance, whose set-up needs the emulator).
     let pid = process::emulator_pid(&stack.settings.emulator).expect("the emulator's process");
     let frozen = process::Stopped::stop(pid).expect("SIGSTOP the emulator");
-    let anonymous = stack.anonymous();
-    during_outage("GET /notes", api.list_notes(None, None)).await;
-    during_outage("GET /notes/{id}", api.get_note(kept.id)).await;
-    during_outage(
-        "POST /notes",
-        api.create_note(&CreateNote {
-            title: outage_title.to_owned(),
-            body: "maybe".to_owned(),
-        }),
-    )
-    .await;
-    during_outage(
-        "PUT /notes/{id}",
-        api.update_note(
-            to_update.id,
-            &UpdateNote {
-                title: outage_title.to_owned(),
-                body: "maybe".to_owned(),
-                version: to_update.version,
-            },
-        ),
-    )
-    .await;
-    during_outage("DELETE /notes/{id}", api.delete_note(to_delete.id)).await;
+    // The clients do not retry here (Stack::client): a retry would only wait
+    // for the same 503.
+    let public = stack.registration();
+    let outage_note = CreateNote {
+        title: outage_title.to_owned(),
+        body: "maybe".to_owned(),
+    };
+    let outage_update = UpdateNote {
+        title: outage_title.to_owned(),
+        body: "maybe".to_owned(),
+        version: to_update.version,
+    };
+    let invitation = InviteUser {
+        email: invitee.clone(),
+        role: TenantRole::Member,
+        temporary_password: Some(e2e::strong_password()),
+    };
+    let rename = UpdateTenant {
+        name: outage_title.to_owned(),
+        version: tenant_before.version,
+    };
+    during_outage("GET /notes", admin.notes.list_page(None, None)).await;
+    during_outage("GET /notes/{id}", admin.notes.get(kept.id)).await;
+    during_outage("POST /notes", admin.notes.create(&outage_note)).await;
+    during_outage("PUT /notes/{id}", admin.notes.update(to_update.id, &outage_update)).await;
+    during_outage("DELETE /notes/{id}", admin.notes.delete(to_delete.id)).await;
     during_outage(
         "GET /notes (STS: credentials not cached)",
-        cold.admin.api.list_notes(None, None),
+        cold.admin.notes.list_page(None, None),
     )
     .await;
-    during_outage("GET /users", api.list_users(None, None)).await;
-    during_outage("GET /users/me", api.me()).await;
-    during_outage("GET /users/{id}", api.get_user(warm.admin_user_id)).await;
+    during_outage("GET /users", admin.users.list_page(None, None)).await;
+    during_outage("GET /users/me", admin.users.me()).await;
+    during_outage("GET /users/{id}", admin.users.get(warm.admin_user_id)).await;
     during_outage(
         "POST /users",
-        api.invite_user(&InviteUser {
-            email: invitee.clone(),
-            role: TenantRole::Member,
-            temporary_password: Some(e2e::strong_password()),
-        }),
+        admin.users.invite_with_key(&invitation, &IdempotencyKey::generate()),
     )
     .await;
-    during_outage("GET /tenant", api.get_tenant()).await;
-    // The typed client's view of the same outage: `Error::Server` carrying
-    // the problem (no retries here: they would only wait for the same 503).
-    let mut config = ClientConfig::new(&stack.settings.gateway).expect("gateway URL");
-    config.retry = RetryPolicy::none();
-    let token = Arc::new(StaticToken::new(warm.admin.tokens.access_token.clone()));
-    let users = UsersClient::new(ApiClient::new(&config, token).expect("client"));
-    match users.me().await {
-        Err(Error::Server(problem)) => assert_eq!(
-            (problem.status, problem.kind.as_str()),
-            (503, "urn:problem:service-unavailable"),
-            "{problem:?}"
-        ),
-        other => panic!("the users client during the outage: expected Error::Server, got {other:?}"),
-    }
+    during_outage("GET /tenant", admin.tenants.current()).await;
+    during_outage("PUT /tenant", admin.tenants.update(&rename)).await;
     during_outage(
-        "PUT /tenant",
-        api.update_tenant(&UpdateTenant {
-            name: outage_title.to_owned(),
-            version: tenant_before.version,
-        }),
+        "POST /tenants",
+        public.register_with_key(&registration, &registration_key),
     )
     .await;
-    during_outage("POST /tenants", anonymous.register(&registration, &registration_key)).await;
-    during_outage("GET /admin/tenants", operator.api.admin_list_tenants(None, None)).await;
+    during_outage("GET /admin/tenants", operator.tenants.list_page(None, None)).await;
     frozen.resume().expect("SIGCONT the emulator");
 
     // No instance died (a panic would be a 502 and a replacement instance).
@@ -283,33 +244,23 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     // the requests it had queued while frozen).
     let started = Instant::now();
     loop {
-        match api.list_notes(Some(100), None).await.expect("list").status {
-            200 => break,
-            503 if started.elapsed() < Duration::from_secs(30) => tokio::time::sleep(Duration::from_millis(500)).await,
-            other => panic!("GET /notes after the outage: {other}"),
+        match admin.notes.list_page(Some(100), None).await {
+            Ok(_) => break,
+            Err(Error::Server(_)) if started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(other) => panic!("GET /notes after the outage: {other}"),
         }
     }
-    let after: Vec<Note> = api.all_notes().await.expect("notes");
-    api.me()
-        .await
-        .expect("me")
-        .expect_status(200)
-        .expect("users answers again");
-    let tenant_after: Tenant = api.get_tenant().await.expect("get").expect_json(200).expect("200");
+    let after: Vec<Note> = admin.notes.list(Some(100)).try_collect().await.expect("notes");
+    admin.users.me().await.expect("users answers again");
+    let tenant_after = admin.tenants.current().await.expect("tenant");
     operator
-        .api
-        .admin_list_tenants(Some(1), None)
+        .tenants
+        .list_page(Some(1), None)
         .await
-        .expect("list")
-        .expect_status(200)
         .expect("admin list answers again");
-    cold.admin
-        .api
-        .list_notes(None, None)
-        .await
-        .expect("list")
-        .expect_status(200)
-        .expect("STS answers again");
+    cold.admin.notes.list_page(None, None).await.expect("STS answers again");
 
     // Notes: each outage write absent or whole, the counter equal to the notes.
     assert!(after.contains(&kept), "an untouched note changed: {after:?}");
@@ -350,7 +301,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     );
 
     // Users: the invitation stopped at its first read, before Cognito.
-    let users = api.all_users().await.expect("users");
+    let users: Vec<User> = admin.users.list(None).try_collect().await.expect("users");
     assert!(users.iter().all(|u| u.email != invitee), "{users:?}");
     assert!(
         !stack.user_exists(&invitee).await.expect("AdminGetUser"),
@@ -364,14 +315,10 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
 
     // Registration: the same request, retried, completes (a slug claim left
     // by the outage is resumed, never a 409), and its admin signs in.
-    let reply = anonymous
-        .register(&registration, &registration_key)
+    let registered = public
+        .register_with_key(&registration, &registration_key)
         .await
-        .expect("register");
-    let registered: Registered = match reply.status {
-        200 | 201 => reply.json().expect("registered"),
-        _ => panic!("the registration retried after the outage: {reply:?}"),
-    };
+        .expect("the registration retried after the outage");
     assert_eq!(registered.tenant.status, TenantStatus::Active);
     assert_eq!(registered.tenant.slug.as_str(), registration.slug);
     stack
@@ -379,13 +326,9 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         .await
         .expect("the admin of the retried registration signs in");
     // The invitation, retried, succeeds too.
-    api.invite_user(&InviteUser {
-        email: invitee,
-        role: TenantRole::Member,
-        temporary_password: Some(e2e::strong_password()),
-    })
-    .await
-    .expect("invite")
-    .expect_status(201)
-    .expect("the invitation retried after the outage");
+    admin
+        .users
+        .invite(&invitation)
+        .await
+        .expect("the invitation retried after the outage");
 }

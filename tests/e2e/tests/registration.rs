@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use e2e::{IdempotencyKey, Reply, Stack, process, strong_password};
+use e2e::{IdempotencyKey, Refused as _, Stack, process, strong_password};
+use futures_util::TryStreamExt as _;
 use tenancy::{TenantId, TenantTier};
-use tenants::api::{RegisterTenant, Registered};
+use tenants_client::{RegisterTenant, Registered, Tenant};
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -50,8 +51,8 @@ async fn interrupted(stack: &Stack, registration: &RegisterTenant, key: &Idempot
         .collect();
 
     let owner = tokio::spawn({
-        let (anonymous, registration, key) = (stack.anonymous(), registration.clone(), key.clone());
-        async move { anonymous.register(&registration, &key).await }
+        let (public, registration, key) = (stack.registration(), registration.clone(), key.clone());
+        async move { public.register_with_key(&registration, &key).await }
     });
     let mut waited = Duration::ZERO;
     let tenant_id = loop {
@@ -68,14 +69,13 @@ async fn interrupted(stack: &Stack, registration: &RegisterTenant, key: &Idempot
     let emulator = process::emulator_pid(&stack.settings.emulator).expect("the emulator's pid");
     let frozen = process::Stopped::stop(emulator).expect("SIGSTOP the emulator");
     drop(stopped);
-    let reply: Reply = tokio::time::timeout(Duration::from_secs(30), owner)
+    let answer = tokio::time::timeout(Duration::from_secs(30), owner)
         .await
         .expect("the owner is answered")
-        .expect("task")
-        .expect("reply");
+        .expect("task");
     frozen.resume().expect("SIGCONT the emulator");
-    reply
-        .expect_problem(503, "service-unavailable")
+    answer
+        .refused(503, "service-unavailable")
         .expect("the interrupted registration is a 503");
     tenant_id
 }
@@ -103,17 +103,17 @@ async fn an_interrupted_registration_is_finished_by_its_key_and_by_nobody_else()
         )
         .await
         .expect("reply");
+    assert!(!no_key.body.contains(&tenant_id.to_string()), "{no_key:?}");
+    no_key.expect_problem(400, "bad-request").expect("no key is a 400");
     let another_key = stack
-        .anonymous()
-        .register(&attacker, &IdempotencyKey::generate())
-        .await
-        .expect("reply");
-    for (reply, status, kind) in [(&no_key, 400, "bad-request"), (&another_key, 409, "conflict")] {
-        assert!(!reply.body.contains(&tenant_id.to_string()), "{reply:?}");
-        reply.clone().expect_problem(status, kind).expect("refused");
-    }
+        .registration()
+        .register_with_key(&attacker, &IdempotencyKey::generate())
+        .await;
+    let problem = another_key.refused(409, "conflict").expect("another key is a 409");
+    assert!(!format!("{problem:?}").contains(&tenant_id.to_string()), "{problem:?}");
 
-    // The owner's retry with its key finishes it, with the owner's password.
+    // The owner's retry with its key finishes it (201: made now, not
+    // repeated), with the owner's password.
     let registered: Registered = stack
         .anonymous()
         .register(&owner, &owner_key)
@@ -163,11 +163,9 @@ async fn an_unfinished_registration_expires_and_frees_its_slug_and_email() {
         ..stuck.clone()
     };
     stack
-        .anonymous()
-        .register(&again, &IdempotencyKey::generate())
+        .registration()
+        .register(&again)
         .await
-        .expect("reply")
-        .expect_json::<Registered>(201)
         .expect("the slug and email are free again");
     stack
         .member(&again.admin_email, &again.admin_password)
@@ -187,11 +185,10 @@ async fn refused_registrations_leave_nothing_behind() {
         ..registration(&stack, "weak")
     };
     let problem = stack
-        .anonymous()
-        .register(&weak, &IdempotencyKey::generate())
+        .registration()
+        .register(&weak)
         .await
-        .expect("reply")
-        .expect_problem(400, "bad-request")
+        .refused(400, "bad-request")
         .expect("a weak password is a 400");
     assert!(problem.detail.contains("an uppercase letter"), "{}", problem.detail);
     assert_eq!(stack.slug_claim(&weak.slug).await.expect("claim"), None);
@@ -204,15 +201,14 @@ async fn refused_registrations_leave_nothing_behind() {
         ..registration(&stack, "clash")
     };
     stack
-        .anonymous()
-        .register(&clash, &IdempotencyKey::generate())
+        .registration()
+        .register(&clash)
         .await
-        .expect("reply")
-        .expect_problem(409, "conflict")
+        .refused(409, "conflict")
         .expect("a taken email is a 409");
     assert_eq!(stack.slug_claim(&clash.slug).await.expect("claim"), None);
     let operator = stack.platform_admin().await.expect("platform admin");
-    let tenants = operator.api.admin_all_tenants().await.expect("tenants");
+    let tenants: Vec<Tenant> = operator.tenants.list(None).try_collect().await.expect("tenants");
     assert!(
         tenants
             .iter()

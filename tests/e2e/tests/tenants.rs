@@ -2,44 +2,32 @@
 //! /tenant), and the platform-admin routes (list, suspend, reactivate, tier),
 //! with sign-in following the tenant's status.
 
-use e2e::{SignInError, Stack, claim};
+use e2e::{Refused as _, SignInError, Stack, claim};
+use futures_util::TryStreamExt as _;
 use tenancy::{TenantId, TenantRole, TenantTier};
-use tenants::api::{ChangeTier, TenantList, UpdateTenant};
-use tenants::domain::{Tenant, TenantStatus};
+use tenants_client::{Tenant, TenantStatus, TenantsClient, UpdateTenant};
 
 #[tokio::test]
 #[ignore = "needs the local stack: make test"]
 async fn a_tenant_reads_and_renames_itself() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.register_tenant("Selfie", TenantTier::Free).await.expect("tenant");
-    let admin = &tenant.admin.api;
+    let admin = &tenant.admin.tenants;
     let domain = format!("{}.example.com", tenant.tenant.slug);
 
-    let read: Tenant = admin.get_tenant().await.expect("get").expect_json(200).expect("200");
+    let read = admin.current().await.expect("get");
     assert_eq!(read, tenant.tenant);
 
-    let renamed: Tenant = admin
-        .update_tenant(&UpdateTenant {
-            name: "Selfie & Sons".to_owned(),
-            version: read.version,
-        })
-        .await
-        .expect("rename")
-        .expect_json(200)
-        .expect("200");
+    let renamed = admin.rename(&read, "Selfie & Sons").await.expect("rename");
     assert_eq!(renamed.name.as_str(), "Selfie & Sons");
     assert_eq!(renamed.version, read.version + 1);
     assert_eq!((renamed.slug.clone(), renamed.tier), (read.slug.clone(), read.tier));
 
     // A stale version changes nothing.
     admin
-        .update_tenant(&UpdateTenant {
-            name: "Lost update".to_owned(),
-            version: read.version,
-        })
+        .rename(&read, "Lost update")
         .await
-        .expect("stale rename")
-        .expect_problem(409, "conflict")
+        .refused(409, "conflict")
         .expect("409");
     // Slug, tier and tenant id are not the tenant admin's to change.
     for field in [
@@ -49,40 +37,31 @@ async fn a_tenant_reads_and_renames_itself() {
     ] {
         let mut body = serde_json::json!({"name": "x", "version": renamed.version});
         body[field.0] = field.1;
-        admin
+        tenant
+            .admin
+            .api
             .send(reqwest::Method::PUT, "/tenant", Some(body))
             .await
             .expect("update")
             .expect_problem(400, "bad-request")
             .unwrap_or_else(|e| panic!("{}: {e}", field.0));
     }
-    let current: Tenant = admin.get_tenant().await.expect("get").expect_json(200).expect("200");
+    let current = admin.current().await.expect("get");
     assert_eq!(current, renamed);
 
     // A member reads the tenant but cannot change it.
     let member = stack
-        .invite(admin, "member", &domain, TenantRole::Member)
+        .invite(&tenant.admin, "member", &domain, TenantRole::Member)
         .await
         .expect("member");
-    let seen: Tenant = member
-        .member
-        .api
-        .get_tenant()
-        .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+    let seen = member.member.tenants.current().await.expect("get");
     assert_eq!(seen, renamed);
     member
         .member
-        .api
-        .update_tenant(&UpdateTenant {
-            name: "Member was here".to_owned(),
-            version: renamed.version,
-        })
+        .tenants
+        .rename(&renamed, "Member was here")
         .await
-        .expect("member rename")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("403 for a member");
 }
 
@@ -98,31 +77,20 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
         .register_tenant("Bystander", TenantTier::Free)
         .await
         .expect("other");
-    let tenant_admin = &tenant.admin.api;
+    let tenant_admin = &tenant.admin.tenants;
 
     // Tenant admins have no business on /admin.
     tenant_admin
-        .admin_list_tenants(None, None)
+        .list_page(None, None)
         .await
-        .expect("list")
-        .expect_problem(403, "forbidden")
+        .refused(403, "forbidden")
         .expect("list");
-    for reply in [
-        tenant_admin.suspend_tenant(other.id()).await,
-        tenant_admin.reactivate_tenant(other.id()).await,
-        tenant_admin
-            .change_tier(
-                tenant.id(),
-                &ChangeTier {
-                    tier: TenantTier::Enterprise,
-                },
-            )
-            .await,
+    for answer in [
+        tenant_admin.suspend(other.id()).await,
+        tenant_admin.reactivate(other.id()).await,
+        tenant_admin.change_tier(tenant.id(), TenantTier::Enterprise).await,
     ] {
-        reply
-            .expect("answer")
-            .expect_problem(403, "forbidden")
-            .expect("403 for a tenant admin");
+        answer.refused(403, "forbidden").expect("403 for a tenant admin");
     }
 
     let operator = stack.platform_admin().await.expect("platform admin");
@@ -133,10 +101,10 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
             .is_some_and(|g| g.to_string().contains("platform-admin")),
         "{groups:?}"
     );
-    let ops = &operator.api;
+    let ops = &operator.tenants;
 
     // The list: every tenant, pages of one included.
-    let all = ops.admin_all_tenants().await.expect("list");
+    let all: Vec<Tenant> = ops.list(None).try_collect().await.expect("list");
     for t in [&tenant, &other] {
         assert!(
             all.iter().any(|x| x.tenant_id == t.id()),
@@ -144,35 +112,22 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
             t.id()
         );
     }
-    let page: TenantList = ops
-        .admin_list_tenants(Some(1), None)
-        .await
-        .expect("list")
-        .expect_json(200)
-        .expect("200");
+    let page = ops.list_page(Some(1), None).await.expect("list");
     assert_eq!(page.items.len(), 1);
     assert!(page.next_cursor.is_some(), "at least two tenants, so a second page");
-    ops.get("/admin/tenants?cursor=bogus")
+    operator
+        .api
+        .get("/admin/tenants?cursor=bogus")
         .await
         .expect("list")
         .expect_problem(400, "bad-request")
         .expect("bad cursor");
 
     // Suspend: nobody of the tenant signs in, refresh included; the other tenant is untouched.
-    let suspended: Tenant = ops
-        .suspend_tenant(tenant.id())
-        .await
-        .expect("suspend")
-        .expect_json(200)
-        .expect("200");
+    let suspended = ops.suspend(tenant.id()).await.expect("suspend");
     assert_eq!(suspended.status, TenantStatus::Suspended);
     // Suspending again changes no record (a retry that finishes ending the sessions).
-    let again: Tenant = ops
-        .suspend_tenant(tenant.id())
-        .await
-        .expect("suspend again")
-        .expect_json(200)
-        .expect("200");
+    let again = ops.suspend(tenant.id()).await.expect("suspend again");
     assert_eq!(
         (again.status, again.version),
         (TenantStatus::Suspended, suspended.version)
@@ -194,14 +149,14 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
         "a refresh after the suspension must fail too"
     );
     // A token issued before the suspension cannot change the tenant.
+    let rename = UpdateTenant {
+        name: "Still here".to_owned(),
+        version: suspended.version,
+    };
     tenant_admin
-        .update_tenant(&UpdateTenant {
-            name: "Still here".to_owned(),
-            version: suspended.version,
-        })
+        .update(&rename)
         .await
-        .expect("rename")
-        .expect_problem(403, "tenant-inactive")
+        .refused(403, "tenant-inactive")
         .expect("a suspended tenant cannot be renamed");
     stack
         .sign_in(&other.admin.email, &other.admin.password)
@@ -209,20 +164,14 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
         .expect("another tenant is not affected");
 
     // Reactivate: sign-in works again.
-    let active: Tenant = ops
-        .reactivate_tenant(tenant.id())
-        .await
-        .expect("reactivate")
-        .expect_json(200)
-        .expect("200");
+    let active = ops.reactivate(tenant.id()).await.expect("reactivate");
     assert_eq!(
         (active.status, active.version),
         (TenantStatus::Active, suspended.version + 1)
     );
-    ops.reactivate_tenant(tenant.id())
+    ops.reactivate(tenant.id())
         .await
-        .expect("reactivate again")
-        .expect_problem(409, "conflict")
+        .refused(409, "conflict")
         .expect("only a suspended tenant can be reactivated");
     stack
         .sign_in(&tenant.admin.email, &tenant.admin.password)
@@ -230,29 +179,15 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
         .expect("the admin signs in after reactivation");
 
     // Tier: the next tokens carry the new tier; the same tier is a no-op.
-    let upgraded: Tenant = ops
-        .change_tier(
-            tenant.id(),
-            &ChangeTier {
-                tier: TenantTier::Enterprise,
-            },
-        )
+    let upgraded = ops
+        .change_tier(tenant.id(), TenantTier::Enterprise)
         .await
-        .expect("tier")
-        .expect_json(200)
-        .expect("200");
+        .expect("tier");
     assert_eq!(upgraded.tier, TenantTier::Enterprise);
-    let same: Tenant = ops
-        .change_tier(
-            tenant.id(),
-            &ChangeTier {
-                tier: TenantTier::Enterprise,
-            },
-        )
+    let same = ops
+        .change_tier(tenant.id(), TenantTier::Enterprise)
         .await
-        .expect("same tier")
-        .expect_json(200)
-        .expect("200");
+        .expect("same tier");
     assert_eq!(same.version, upgraded.version, "the same tier changes nothing");
     let tokens = stack
         .sign_in(&tenant.admin.email, &tenant.admin.password)
@@ -265,28 +200,22 @@ async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
     // Records a function read during the suspension are used for at most
     // one freshness window: the reactivation reaches every function after it.
     stack.wait_out_the_freshness_window().await.expect("window");
-    let seen: Tenant = stack
-        .api(tokens.access_token)
-        .get_tenant()
+    let seen = TenantsClient::new(stack.client(&tokens.access_token))
+        .current()
         .await
-        .expect("get")
-        .expect_json(200)
-        .expect("200");
+        .expect("get");
     assert_eq!(seen.tier, TenantTier::Enterprise);
 
     // Unknown tenants and malformed ids.
     let unknown = TenantId::generate();
-    ops.suspend_tenant(unknown)
+    ops.suspend(unknown).await.refused(404, "not-found").expect("404");
+    ops.change_tier(unknown, TenantTier::Pro)
         .await
-        .expect("suspend")
-        .expect_problem(404, "not-found")
+        .refused(404, "not-found")
         .expect("404");
-    ops.change_tier(unknown, &ChangeTier { tier: TenantTier::Pro })
-        .await
-        .expect("tier")
-        .expect_problem(404, "not-found")
-        .expect("404");
-    ops.send(reqwest::Method::POST, "/admin/tenants/not-a-tenant/suspend", None)
+    operator
+        .api
+        .send(reqwest::Method::POST, "/admin/tenants/not-a-tenant/suspend", None)
         .await
         .expect("suspend")
         .expect_problem(400, "bad-request")
