@@ -105,11 +105,11 @@ class Run:
                 raise Refused(f"{path} not found: run make package-local (or make build for AWS), or set {variable}")
 
 
-def terraform_environ(environ: dict[str, str]) -> dict[str, str]:
-    """Terraform's settings: the provider mirror when there is one, else a plugin cache."""
+def terraform_environ(environ: dict[str, str], work: Path = REPO / ".local") -> dict[str, str]:
+    """Terraform's settings: the provider mirror when there is one, else a
+    plugin cache; the CLI configuration and the cache go under `work`."""
     env = dict(environ, TF_IN_AUTOMATION="1")
-    work = REPO / ".local"
-    work.mkdir(exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     mirror = Path(environ.get("TF_MIRROR", "/opt/tf-plugins"))
     if mirror.is_dir():
         # Only the aws provider is mirrored; `direct` must exclude it, or init

@@ -137,8 +137,13 @@ def test_the_local_environment_needs_the_emulator_and_a_backend(roots, monkeypat
 
 
 def test_a_provider_mirror_is_used_when_present(roots, tmp_path):
-    env = roots.terraform_environ({"TF_MIRROR": str(tmp_path)})
+    work = tmp_path / "work"
+    env = roots.terraform_environ({"TF_MIRROR": str(tmp_path)}, work)
     config = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
+    assert env["TF_CLI_CONFIG_FILE"] == str(work / "terraformrc")
     assert f'path    = "{tmp_path}"' in config and "exclude" in config
-    env = roots.terraform_environ({"TF_MIRROR": str(tmp_path / "none"), "TF_PLUGIN_CACHE_DIR": str(tmp_path / "c")})
-    assert "TF_CLI_CONFIG_FILE" not in env and env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "c")
+    env = roots.terraform_environ({"TF_MIRROR": str(tmp_path / "none")}, work)
+    assert "TF_CLI_CONFIG_FILE" not in env and env["TF_PLUGIN_CACHE_DIR"] == str(work / "tf-plugin-cache")
+    cache = str(tmp_path / "c")
+    env = roots.terraform_environ({"TF_MIRROR": str(tmp_path / "none"), "TF_PLUGIN_CACHE_DIR": cache}, work)
+    assert env["TF_PLUGIN_CACHE_DIR"] == cache

@@ -125,10 +125,10 @@ impl TenancyConfig {
     /// `AssumeRole` per tenant serves both).
     pub fn authority<A: RoleAssumer>(
         &self,
-        sessions: TenantDynamoCache<A>,
+        dynamo: TenantDynamoCache<A>,
     ) -> Result<Authority<DynamoAuthorityStore<A>>, ConfigError> {
         let store = DynamoAuthorityStore::new(
-            sessions,
+            dynamo,
             required_env("TENANTS_TABLE")?,
             required_env("MEMBERSHIPS_TABLE")?,
         );

@@ -503,11 +503,11 @@ mod tests {
         assert_eq!(tenants.get(&tenant).await.expect("first").access_key, "AKIA-CALL-1");
         // The refresh is blocked on the gate: requests must not wait for it.
         for _ in 0..20 {
-            let session = tokio::time::timeout(Duration::from_secs(1), tenants.get(&tenant))
+            let scoped = tokio::time::timeout(Duration::from_secs(1), tenants.get(&tenant))
                 .await
                 .expect("served without waiting for STS")
                 .expect("session");
-            assert_eq!(session.access_key, "AKIA-CALL-1", "the cached credentials meanwhile");
+            assert_eq!(scoped.access_key, "AKIA-CALL-1", "the cached credentials meanwhile");
             tokio::task::yield_now().await;
         }
         assert_eq!(
@@ -525,7 +525,7 @@ mod tests {
                 break;
             }
         }
-        assert!(refreshed, "the refreshed session is cached");
+        assert!(refreshed, "the refreshed credentials are cached");
         assert_eq!(tenants.get(&tenant).await.expect("after").access_key, "AKIA-CALL-2");
     }
 
