@@ -72,7 +72,7 @@ UNITS = {
 # Paths (file or folder prefix) whose change concerns every unit: the workspace
 # manifest and lock (shared dependency versions, the release profile), the
 # toolchain, the build tools, the modules every function and service is
-# deployed with, and the backend configuration of every root.
+# deployed with, and the backend configuration and shared files of every root.
 ALL_UNITS_PATHS = (
     "Cargo.toml",
     "Cargo.lock",
@@ -86,6 +86,7 @@ ALL_UNITS_PATHS = (
     "terraform/modules/tenant-data-access/",
     "terraform/modules/tenant-table/",
     "terraform/backend/",
+    "terraform/shared/",
 )
 
 SEMVER = r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?"

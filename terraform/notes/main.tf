@@ -1,14 +1,15 @@
-module "platform" {
-  source = "../modules/platform-parameters"
-
-  project = var.project
-  env     = var.env
+locals {
   service = "notes"
 }
 
-module "notes" {
+module "service" {
   source = "../modules/notes"
 
   platform     = module.platform.platform
   package_path = var.package_path
+}
+
+moved {
+  from = module.notes
+  to   = module.service
 }

@@ -1,4 +1,5 @@
 locals {
+  service     = "platform"
   name_prefix = "${var.project}-${var.env}"
   ssm_prefix  = "/${var.project}/${var.env}/platform"
 }

@@ -1,30 +1,3 @@
-variable "project" {
-  description = "Project name, first part of resource names and of the SSM parameter path."
-  type        = string
-  default     = "saas"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.project))
-    error_message = "project must be 2-16 lowercase letters or digits, starting with a letter."
-  }
-}
-
-variable "env" {
-  description = "Environment name, e.g. local, dev, prod."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.env))
-    error_message = "env must be 2-12 lowercase letters or digits, starting with a letter (local, dev, prod, ...)."
-  }
-}
-
-variable "region" {
-  description = "AWS region."
-  type        = string
-  default     = "us-east-1"
-}
-
 variable "services" {
   description = "Services that get an execution role allowed to assume the tenant role."
   type        = list(string)

@@ -1,14 +1,10 @@
-module "platform" {
-  source = "../modules/platform-parameters"
-
-  project = var.project
-  env     = var.env
+locals {
   service = "tenants"
 }
 
 # Registration invokes "<project>-<env>-users" by name: apply the users root
 # before this one (the grant itself does not need the function to exist).
-module "tenants" {
+module "service" {
   source = "../modules/tenants"
 
   platform     = module.platform.platform
@@ -18,4 +14,9 @@ module "tenants" {
     expiry_seconds = var.registration_expiry_seconds
     sweep_schedule = var.registration_sweep_schedule
   }
+}
+
+moved {
+  from = module.tenants
+  to   = module.service
 }

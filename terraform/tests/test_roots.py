@@ -147,3 +147,24 @@ def test_a_provider_mirror_is_used_when_present(roots, tmp_path):
     cache = str(tmp_path / "c")
     env = roots.terraform_environ({"TF_MIRROR": str(tmp_path / "none"), "TF_PLUGIN_CACHE_DIR": cache}, work)
     assert env["TF_PLUGIN_CACHE_DIR"] == cache
+
+
+TERRAFORM = ROOTS_PY.parent
+
+
+def links_to_shared(path: Path, name: str) -> bool:
+    return path.is_symlink() and path.resolve() == (TERRAFORM / "shared" / name).resolve()
+
+
+@pytest.mark.parametrize("root", ["platform", "notes", "users", "tenants"])
+def test_every_root_links_the_shared_files(root):
+    # One provider configuration, one set of common settings and one lock
+    # file: a root that copied them instead could drift unseen.
+    names = [".terraform.lock.hcl", "root.tf"] + ([] if root == "platform" else ["service_root.tf"])
+    for name in names:
+        assert links_to_shared(TERRAFORM / root / name, name), f"terraform/{root}/{name} must link ../shared/{name}"
+
+
+@pytest.mark.parametrize("service", ["notes", "users", "tenants"])
+def test_every_service_module_links_the_shared_variables(service):
+    assert links_to_shared(TERRAFORM / "modules" / service / "variables.tf", "service_module_variables.tf")

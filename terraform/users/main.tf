@@ -1,14 +1,15 @@
-module "platform" {
-  source = "../modules/platform-parameters"
-
-  project = var.project
-  env     = var.env
+locals {
   service = "users"
 }
 
-module "users" {
+module "service" {
   source = "../modules/users"
 
   platform     = module.platform.platform
   package_path = var.package_path
+}
+
+moved {
+  from = module.users
+  to   = module.service
 }

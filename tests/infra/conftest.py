@@ -55,3 +55,20 @@ def execution_roles(platform):
 @pytest.fixture(scope="session")
 def account_id(aws):
     return aws("sts").get_caller_identity()["Account"]
+
+
+@pytest.fixture(scope="session")
+def apigw(aws):
+    return aws("apigatewayv2")
+
+
+@pytest.fixture(scope="session")
+def routes(apigw, platform):
+    """Every route of the platform's HTTP API."""
+    return apigw.get_routes(ApiId=platform["api_id"])["Items"]
+
+
+@pytest.fixture(scope="session")
+def integrations(apigw, platform):
+    """Integration id -> the integration."""
+    return {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=platform["api_id"])["Items"]}

@@ -64,7 +64,7 @@ resource "aws_apigatewayv2_integration" "this" {
 
 # Every route uses the JWT authorizer unless listed in public_routes.
 resource "aws_apigatewayv2_route" "this" {
-  #checkov:skip=CKV_AWS_309:authorization_type comes from local.route_authorization: JWT for every route except the module's explicit public_routes (only POST /tenants, public registration); tests/infra checks each deployed route's authorization.
+  #checkov:skip=CKV_AWS_309:authorization_type comes from local.route_authorization: JWT for every route except public_routes, the operations a service document leaves without security (only POST /tenants, public registration; tests/infra pins that); tests/infra checks each deployed route's authorization.
   for_each = local.route_authorization
 
   api_id             = var.api.id

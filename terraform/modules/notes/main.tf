@@ -19,13 +19,7 @@ module "service" {
     actions = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"]
   }
 
-  routes = [
-    "GET /notes",
-    "POST /notes",
-    "GET /notes/{note_id}",
-    "PUT /notes/{note_id}",
-    "DELETE /notes/{note_id}",
-  ]
+  openapi_document = "${path.module}/../../../services/notes/openapi.json"
 }
 
 # Where earlier versions of this module kept these objects.

@@ -3,6 +3,19 @@
 locals {
   name_prefix = var.platform.name_prefix
   tags        = merge(var.tags, { service = var.service })
+
+  # The routes are the document's operations, so the API cannot serve what
+  # the document does not say (the contract tests hold the code to it). An
+  # operation without `security` (and none document-wide) is public.
+  document = jsondecode(file(var.openapi_document))
+  operations = merge([
+    for path, item in local.document.paths : {
+      for method, operation in item : "${upper(method)} ${path}" => length(try(operation.security, try(local.document.security, []))) == 0
+      if contains(["get", "put", "post", "delete", "patch"], method)
+    }
+  ]...)
+  routes        = [for key, public in local.operations : key if !public]
+  public_routes = [for key, public in local.operations : key if public]
 }
 
 module "table" {
@@ -53,7 +66,7 @@ module "function" {
     id            = var.platform.api_id
     execution_arn = var.platform.api_execution_arn
     authorizer_id = var.platform.authorizer_id
-    routes        = var.routes
-    public_routes = var.public_routes
+    routes        = local.routes
+    public_routes = local.public_routes
   }
 }

@@ -30,10 +30,10 @@ output "integration_id" {
 
 output "routes" {
   description = "Route keys behind the JWT authorizer."
-  value       = var.routes
+  value       = local.routes
 }
 
 output "public_routes" {
   description = "Route keys without authorization."
-  value       = var.public_routes
+  value       = local.public_routes
 }

@@ -65,15 +65,14 @@ variable "environment" {
   default     = {}
 }
 
-variable "routes" {
-  description = "Route keys behind the JWT authorizer."
-  type        = list(string)
-}
+variable "openapi_document" {
+  description = "Path of the service's committed OpenAPI document (services/<service>/openapi.json): its operations are the routes; those without `security` are public."
+  type        = string
 
-variable "public_routes" {
-  description = "Route keys without authorization (keep short, justify each)."
-  type        = list(string)
-  default     = []
+  validation {
+    condition     = fileexists(var.openapi_document)
+    error_message = "openapi_document must name the service's committed openapi.json."
+  }
 }
 
 variable "tags" {

@@ -39,17 +39,7 @@ module "service" {
     USER_POOL_ID                = var.platform.user_pool_id
   }
 
-  # Registration is public: no tenant exists yet, so there is no token.
-  public_routes = ["POST /tenants"]
-  routes = [
-    "GET /tenant",
-    "PUT /tenant",
-    "GET /admin/tenants",
-    "POST /admin/tenants/{tenant_id}/suspend",
-    "POST /admin/tenants/{tenant_id}/reactivate",
-    "PUT /admin/tenants/{tenant_id}/tier",
-    "DELETE /admin/registrations/{slug}",
-  ]
+  openapi_document = "${path.module}/../../../services/tenants/openapi.json"
 }
 
 # Registration claims: one item per slug, written (conditionally) before the

@@ -30,18 +30,7 @@ module "service" {
     USER_POOL_ID    = var.platform.user_pool_id
   }
 
-  routes = [
-    "GET /users",
-    "POST /users",
-    "GET /users/me",
-    "GET /users/{user_id}",
-    "PUT /users/{user_id}/role",
-    "POST /users/{user_id}/disable",
-    "POST /users/{user_id}/enable",
-    "POST /users/{user_id}/invitation",
-    "POST /users/{user_id}/password-reset",
-    "DELETE /users/{user_id}",
-  ]
+  openapi_document = "${path.module}/../../../services/users/openapi.json"
 }
 
 # --- Execution role: Cognito user administration --------------------------------

@@ -1,0 +1,7 @@
+# Partial configuration: bucket, region and locking come from a backend file
+# (terraform/backend/*.s3.tfbackend); the key is fixed per root.
+terraform {
+  backend "s3" {
+    key = "users/terraform.tfstate"
+  }
+}

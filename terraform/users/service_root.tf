@@ -1,0 +1,1 @@
+../shared/service_root.tf
