@@ -11,8 +11,8 @@ use std::path::Path;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 use serde_json::Value;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type, schema::Schema, schema::SchemaFormat,
 };
@@ -37,13 +37,37 @@ pub struct GatewayMessage {
     pub message: String,
 }
 
+/// Query parameters of every list operation (`params(PageParams)`).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+    /// Opaque position from the previous page's `next_cursor`.
+    #[param(max_length = 128)]
+    pub cursor: Option<String>,
+}
+
 /// Adds the `bearer` security scheme (a Cognito JWT, verified by the API
-/// Gateway JWT authorizer) to a document's components.
+/// Gateway JWT authorizer) to a document's components, and requires it on
+/// every operation but the `public` ones.
 #[derive(Debug)]
-pub struct BearerJwt;
+pub struct BearerJwt {
+    /// Route keys (`"POST /tenants"`) without the authorizer; keep it short.
+    pub public: &'static [&'static str],
+}
+
+/// Every operation requires the bearer JWT.
+pub const BEARER_EVERYWHERE: BearerJwt = BearerJwt { public: &[] };
 
 impl utoipa::Modify for BearerJwt {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (route, operation) in operations_mut(openapi) {
+            if !self.public.contains(&route.as_str()) {
+                operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+            }
+        }
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.bearer_format = Some("JWT".to_owned());
         http.description = Some(
@@ -64,30 +88,48 @@ const UNAUTHORIZED: &str = "No verified identity: the gateway's authorizer refus
 /// The 500 of every operation.
 const INTERNAL: &str = "Internal error (logged, never detailed)";
 
+/// `"METHOD /path"` and the operation, for every operation of a document.
+fn operations_mut(openapi: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = (String, &mut Operation)> {
+    openapi.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| Some((format!("{method} {path}"), operation.as_mut()?)))
+    })
+}
+
+/// The 400 of an operation without a body that declares none: what every
+/// function checks before anything else.
+const BAD_REQUEST: &str = "A query parameter or a body";
+/// The same, for an operation with an id in its path.
+const BAD_ID_OR_REQUEST: &str = "A bad id, a query parameter or a body";
+/// The 415 of every operation with a body.
+const NOT_JSON: &str = "Body not sent as `application/json`";
+
 /// Adds the error responses operations share, where an operation does not
 /// declare its own: 401 (behind the authorizer only), 403 (likewise) and 503
-/// in the service's words, and 500. Operations declare only what is theirs.
+/// in the service's words; 500; 400 for an operation without a body; 413 and
+/// 415 for one with a body. Operations declare only what is theirs. Apply it
+/// after [`BearerJwt`].
 #[derive(Debug)]
 pub struct StandardErrors {
     /// Why a signed-in caller is refused.
     pub forbidden: &'static str,
     /// Which dependency may be unavailable, and what a retry does.
     pub unavailable: &'static str,
+    /// The largest body the function reads, e.g. "64 KiB".
+    pub body_limit: &'static str,
 }
 
 impl utoipa::Modify for StandardErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                self.add_missing(operation);
-            }
+        for (_, operation) in operations_mut(openapi) {
+            self.add_missing(operation);
         }
     }
 }
@@ -95,6 +137,20 @@ impl utoipa::Modify for StandardErrors {
 impl StandardErrors {
     fn add_missing(&self, operation: &mut Operation) {
         let behind_authorizer = operation.security.as_ref().is_some_and(|security| !security.is_empty());
+        let has_body = operation.request_body.is_some();
+        let has_path_id = (operation.parameters.iter().flatten()).any(|p| p.parameter_in == ParameterIn::Path);
+        let responses = &mut operation.responses.responses;
+        let mut add = |status: &str, description: &str| {
+            responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::T(problem_response(description)));
+        };
+        if has_body {
+            add("413", &format!("Body over {}", self.body_limit));
+            add("415", NOT_JSON);
+        } else {
+            add("400", if has_path_id { BAD_ID_OR_REQUEST } else { BAD_REQUEST });
+        }
         let responses = &mut operation.responses.responses;
         if behind_authorizer {
             responses.entry("401".to_owned()).or_insert_with(|| {
@@ -395,4 +451,133 @@ fn check_problem(route_key: &str, status: u16, response: &ApiGatewayV2httpRespon
         !problem.title.is_empty() && !problem.detail.is_empty(),
         "{route_key}: empty title or detail"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::OpenApi;
+
+    #[derive(utoipa::ToSchema, serde::Deserialize)]
+    #[allow(dead_code, reason = "a request body for the document only")]
+    struct Thing {
+        name: String,
+    }
+
+    #[utoipa::path(put, path = "/things/{id}", params(("id" = String, Path)), request_body = Thing,
+        responses((status = 200, description = "Changed")))]
+    #[allow(dead_code, reason = "a declaration for the document only")]
+    fn change_thing() {}
+
+    #[utoipa::path(get, path = "/things", params(PageParams),
+        responses((status = 200, description = "A page"), (status = 503, description = "Its own")))]
+    #[allow(dead_code, reason = "a declaration for the document only")]
+    fn list_things() {}
+
+    #[utoipa::path(delete, path = "/things/{id}", params(("id" = String, Path)),
+        responses((status = 204, description = "Removed")))]
+    #[allow(dead_code, reason = "a declaration for the document only")]
+    fn remove_thing() {}
+
+    #[utoipa::path(post, path = "/signup", responses((status = 201, description = "Signed up")))]
+    #[allow(dead_code, reason = "a declaration for the document only")]
+    fn sign_up() {}
+
+    const AUTH: BearerJwt = BearerJwt {
+        public: &["POST /signup"],
+    };
+    const ERRORS: StandardErrors = StandardErrors {
+        forbidden: "Not yours",
+        unavailable: "Down",
+        body_limit: "1 KiB",
+    };
+
+    #[derive(OpenApi)]
+    #[openapi(paths(change_thing, list_things, remove_thing, sign_up), modifiers(&AUTH, &ERRORS))]
+    struct Doc;
+
+    fn statuses(doc: &Value, route: (&str, &str)) -> Vec<(String, String)> {
+        let responses = doc["paths"][route.1][route.0]["responses"]
+            .as_object()
+            .expect("responses");
+        responses
+            .iter()
+            .map(|(status, response)| {
+                (
+                    status.clone(),
+                    response["description"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_but_the_public_ones_requires_the_bearer_jwt() {
+        let doc = serde_json::to_value(Doc::openapi()).expect("json");
+        assert_eq!(
+            doc["paths"]["/things"]["get"]["security"],
+            serde_json::json!([{ "bearer": [] }])
+        );
+        assert_eq!(
+            doc["paths"]["/things/{id}"]["put"]["security"],
+            serde_json::json!([{ "bearer": [] }])
+        );
+        assert!(doc["paths"]["/signup"]["post"].get("security").is_none());
+        assert!(doc["components"]["securitySchemes"].get(BEARER).is_some());
+    }
+
+    #[test]
+    fn standard_errors_fill_what_an_operation_leaves_out() {
+        let doc = serde_json::to_value(Doc::openapi()).expect("json");
+        let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(s, d)| (s.to_string(), d.to_string())).collect()
+        };
+        // A body: 413 in the service's limit and 415, no generic 400.
+        assert_eq!(
+            statuses(&doc, ("put", "/things/{id}")),
+            owned(&[
+                ("200", "Changed"),
+                ("401", UNAUTHORIZED),
+                ("403", "Not yours"),
+                ("413", "Body over 1 KiB"),
+                ("415", NOT_JSON),
+                ("500", INTERNAL),
+                ("503", "Down"),
+            ])
+        );
+        // No body and no id: the generic 400; the operation's own 503 stays.
+        assert_eq!(
+            statuses(&doc, ("get", "/things")),
+            owned(&[
+                ("200", "A page"),
+                ("400", BAD_REQUEST),
+                ("401", UNAUTHORIZED),
+                ("403", "Not yours"),
+                ("500", INTERNAL),
+                ("503", "Its own"),
+            ])
+        );
+        // No body, an id in the path.
+        assert_eq!(
+            statuses(&doc, ("delete", "/things/{id}"))[1],
+            ("400".to_owned(), BAD_ID_OR_REQUEST.to_owned())
+        );
+        // Public: neither 401 nor 403.
+        assert_eq!(
+            statuses(&doc, ("post", "/signup")),
+            owned(&[
+                ("201", "Signed up"),
+                ("400", BAD_REQUEST),
+                ("500", INTERNAL),
+                ("503", "Down")
+            ])
+        );
+        let page: Vec<&str> = doc["paths"]["/things"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(page, ["limit", "cursor"]);
+    }
 }

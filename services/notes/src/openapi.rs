@@ -5,16 +5,17 @@
 //! every status they see against it. Not used by the Lambda binary.
 
 use tenancy::Problem;
-use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
+use tenancy::openapi::{BEARER_EVERYWHERE, GatewayMessage, PageParams, StandardErrors};
 use utoipa::OpenApi;
 
 use crate::api::{CreateNote, NoteList, UpdateNote};
 use crate::domain::{Note, NoteId};
 
-/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+/// The errors an operation has unless it declares its own (see [`StandardErrors`]).
 const ERRORS: StandardErrors = StandardErrors {
     forbidden: "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)",
     unavailable: "The data store or STS is unavailable; retry (a change is made in full or not at all)",
+    body_limit: "64 KiB",
 };
 
 /// The notes API document.
@@ -28,7 +29,7 @@ const ERRORS: StandardErrors = StandardErrors {
     ),
     paths(ops::list_notes, ops::create_note, ops::get_note, ops::update_note, ops::delete_note),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt, &ERRORS),
+    modifiers(&BEARER_EVERYWHERE, &ERRORS),
     tags((name = "notes", description = "The caller's tenant's notes")),
 )]
 pub struct NotesDoc;
@@ -43,22 +44,9 @@ pub fn document_json() -> String {
 mod ops {
     use super::*;
 
-    /// Query parameters of `GET /notes`.
-    #[derive(utoipa::IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct Page {
-        /// Page size (default 20).
-        #[param(minimum = 1, maximum = 100, default = 20)]
-        limit: Option<u32>,
-        /// Opaque position from the previous page's `next_cursor`.
-        #[param(max_length = 128)]
-        cursor: Option<String>,
-    }
-
     /// List the tenant's notes, newest first.
     #[utoipa::path(get, path = "/notes", operation_id = "listNotes", tag = "notes",
-        params(Page),
-        security(("bearer" = [])),
+        params(PageParams),
         responses(
             (status = 200, description = "A page of notes", body = NoteList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
@@ -74,25 +62,20 @@ mod ops {
                 pattern = "^[A-Za-z0-9_-]{32,128}$", min_length = 32, max_length = 128),
         ),
         request_body = CreateNote,
-        security(("bearer" = [])),
         responses(
             (status = 201, description = "Created, or (the same Idempotency-Key and input again) the note that request created", body = Note,
                 headers(("Location" = String, description = "`/notes/{note_id}` of the new note"))),
             (status = 400, description = "Invalid JSON, unknown or missing fields, a bad title or body, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's note limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The Idempotency-Key was used with other input, or the note it created has since been deleted; or a concurrent request changed the same data (nothing was written, retry)", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn create_note() {}
 
     /// Get one note.
     #[utoipa::path(get, path = "/notes/{note_id}", operation_id = "getNote", tag = "notes",
         params(("note_id" = NoteId, Path, description = "The note's id")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The note", body = Note),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_note() {}
@@ -101,24 +84,19 @@ mod ops {
     #[utoipa::path(put, path = "/notes/{note_id}", operation_id = "updateNote", tag = "notes",
         params(("note_id" = NoteId, Path, description = "The note's id")),
         request_body = UpdateNote,
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The note at its new version", body = Note),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, a bad title or body, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "`version` is stale; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_note() {}
 
     /// Delete a note.
     #[utoipa::path(delete, path = "/notes/{note_id}", operation_id = "deleteNote", tag = "notes",
         params(("note_id" = NoteId, Path, description = "The note's id")),
-        security(("bearer" = [])),
         responses(
             (status = 204, description = "Deleted"),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such note in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "A concurrent request changed the same data; nothing was changed, retry", body = Problem, content_type = "application/problem+json"),
         ))]

@@ -4,17 +4,23 @@
 //! and to [`ROUTES`](crate::entrypoint::ROUTES), and the handler tests check
 //! every status they see against it. Not used by the Lambda binary.
 
-use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
+use tenancy::openapi::{BearerJwt, GatewayMessage, PageParams, StandardErrors};
 use tenancy::{Problem, TenantId};
 use utoipa::OpenApi;
 
 use crate::api::{ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
 use crate::domain::Tenant;
 
-/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+/// Registration is public: no tenant, hence no token, exists yet.
+const AUTH: BearerJwt = BearerJwt {
+    public: &["POST /tenants"],
+};
+
+/// The errors an operation has unless it declares its own (see [`StandardErrors`]).
 const ERRORS: StandardErrors = StandardErrors {
     forbidden: "The caller is not a platform admin (by its current group membership)",
     unavailable: "The data store, STS or users service is unavailable; retry (a change is made in full or not at all)",
+    body_limit: "64 KiB",
 };
 
 /// The tenants API document.
@@ -37,7 +43,7 @@ const ERRORS: StandardErrors = StandardErrors {
         ops::remove_registration
     ),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt, &ERRORS),
+    modifiers(&AUTH, &ERRORS),
     tags(
         (name = "registration", description = "Public sign-up of a new tenant"),
         (name = "tenant", description = "The caller's own tenant"),
@@ -55,18 +61,6 @@ pub fn document_json() -> String {
 #[allow(dead_code, reason = "declarations read by the OpenApi derive only")]
 mod ops {
     use super::*;
-
-    /// Query parameters of `GET /admin/tenants`.
-    #[derive(utoipa::IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct Page {
-        /// Page size (default 20).
-        #[param(minimum = 1, maximum = 100, default = 20)]
-        limit: Option<u32>,
-        /// Opaque position from the previous page's `next_cursor`.
-        #[param(max_length = 128)]
-        cursor: Option<String>,
-    }
 
     /// Register a tenant and its first admin (public). Safe to retry by its requester only: send a
     /// random `Idempotency-Key` and the same key with every retry. The same key and input resume an
@@ -92,7 +86,6 @@ mod ops {
             (status = 400, description = "Invalid JSON, unknown or missing fields, a bad name, slug or email, a password the pool's policy refuses (the detail states the rule), a missing or malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The slug is taken (by another requester, or the key with other input, or a key past its expiry), or the email belongs to another user; nothing of the tenant is revealed", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
             (status = 429, description = "Too many registrations; retry later", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "The data store, STS or users service is unavailable; retry with the same Idempotency-Key (the registration resumes where it stopped)", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -100,10 +93,8 @@ mod ops {
 
     /// The caller's tenant (any member).
     #[utoipa::path(get, path = "/tenant", operation_id = "getOwnTenant", tag = "tenant",
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The tenant", body = Tenant),
-            (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -112,22 +103,18 @@ mod ops {
     /// Rename the caller's tenant, naming the version read (admins).
     #[utoipa::path(put, path = "/tenant", operation_id = "updateOwnTenant", tag = "tenant",
         request_body = UpdateTenant,
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The tenant at its new version", body = Tenant),
             (status = 400, description = "Invalid JSON, unknown or missing fields (`slug`, `tier` and `tenant_id` are not changeable here), a bad name, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "`version` is stale, or a concurrent request changed the tenant; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_tenant() {}
 
     /// List all tenants (platform admins).
     #[utoipa::path(get, path = "/admin/tenants", operation_id = "listTenants", tag = "platform-admin",
-        params(Page),
-        security(("bearer" = [])),
+        params(PageParams),
         responses(
             (status = 200, description = "A page of tenants", body = TenantList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
@@ -137,10 +124,8 @@ mod ops {
     /// Suspend a tenant: nobody of it can sign in or refresh tokens (platform admins).
     #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/suspend", operation_id = "suspendTenant", tag = "platform-admin",
         params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The tenant, suspended, and its members' refresh tokens revoked; repeating it on a suspended tenant revokes them again", body = Tenant),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is pending (its registration has not finished), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "The data store, STS or users service is unavailable; retry. If the suspension was written but the sessions could not all be ended, the detail says so and a retry finishes it", body = Problem, content_type = "application/problem+json"),
@@ -150,10 +135,8 @@ mod ops {
     /// Reactivate a suspended tenant (platform admins).
     #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/reactivate", operation_id = "reactivateTenant", tag = "platform-admin",
         params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The tenant with its new status", body = Tenant),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant is not suspended, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -163,14 +146,11 @@ mod ops {
     #[utoipa::path(put, path = "/admin/tenants/{tenant_id}/tier", operation_id = "changeTenantTier", tag = "platform-admin",
         params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
         request_body = ChangeTier,
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The tenant with its tier", body = Tenant),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The tenant cannot change tier now (e.g. its usage exceeds the new tier), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_tier() {}
 
@@ -179,7 +159,6 @@ mod ops {
     #[utoipa::path(delete, path = "/admin/registrations/{slug}", operation_id = "removeRegistration", tag = "platform-admin",
         params(("slug" = String, Path, description = "The slug the registration holds",
             min_length = 3, max_length = 40, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "Whether an unfinished registration held the slug and is now removed (`removed: false`: none held it, nothing changed)", body = RegistrationRemoval),
             (status = 400, description = "A bad slug, a query parameter or a body", body = Problem, content_type = "application/problem+json"),

@@ -5,14 +5,15 @@
 //! every status they see against it. Not used by the Lambda binary.
 
 use tenancy::Problem;
-use tenancy::openapi::{BearerJwt, GatewayMessage, StandardErrors};
+use tenancy::openapi::{BEARER_EVERYWHERE, GatewayMessage, PageParams, StandardErrors};
 use users_api::{ChangeRole, InviteUser, User, UserId, UserList};
 use utoipa::OpenApi;
 
-/// The 401, 403, 500 and 503 an operation has unless it declares its own.
+/// The errors an operation has unless it declares its own (see [`StandardErrors`]).
 const ERRORS: StandardErrors = StandardErrors {
     forbidden: "No tenant claims, not an admin (by the current membership), or the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)",
     unavailable: "A dependency (data store, STS or user directory) is unavailable; retry (a change is made in full or not at all)",
+    body_limit: "4 KiB",
 };
 
 /// The users API document.
@@ -37,7 +38,7 @@ const ERRORS: StandardErrors = StandardErrors {
         ops::delete_user
     ),
     components(schemas(Problem, GatewayMessage)),
-    modifiers(&BearerJwt, &ERRORS),
+    modifiers(&BEARER_EVERYWHERE, &ERRORS),
     tags((name = "users", description = "Members of the caller's tenant")),
 )]
 pub struct UsersDoc;
@@ -52,22 +53,9 @@ pub fn document_json() -> String {
 mod ops {
     use super::*;
 
-    /// Query parameters of `GET /users`.
-    #[derive(utoipa::IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct Page {
-        /// Page size (default 20).
-        #[param(minimum = 1, maximum = 100, default = 20)]
-        limit: Option<u32>,
-        /// Opaque position from the previous page's `next_cursor`.
-        #[param(max_length = 128)]
-        cursor: Option<String>,
-    }
-
     /// List the tenant's members (any member).
     #[utoipa::path(get, path = "/users", operation_id = "listUsers", tag = "users",
-        params(Page),
-        security(("bearer" = [])),
+        params(PageParams),
         responses(
             (status = 200, description = "A page of members", body = UserList),
             (status = 400, description = "Bad `limit` or `cursor`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
@@ -88,23 +76,18 @@ mod ops {
             "role": "member",
             "temporary_password": "Temporary-Passw0rd-1",
         })),
-        security(("bearer" = [])),
         responses(
             (status = 201, description = "Invited: the member is `invited` until its first sign-in", body = User, headers(("Location" = String, description = "`/users/{user_id}` of the new member"))),
             (status = 400, description = "Invalid JSON, unknown or missing fields, a bad email or temporary password, a malformed Idempotency-Key, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "No tenant claims, not an admin (by the current membership), the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`), or the tier's user limit is reached (`urn:problem:limit-exceeded`)", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The email already belongs to a member of this tenant or is registered elsewhere (also at the user limit), the Idempotency-Key was used with other input or its member has since been removed, or a concurrent request changed the same data", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn invite_user() {}
 
     /// The caller's own membership (any member).
     #[utoipa::path(get, path = "/users/me", operation_id = "getMe", tag = "users",
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The caller", body = User),
-            (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "No tenant claims, the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "The caller has no membership in the tenant", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -113,10 +96,8 @@ mod ops {
     /// Get one member (admins).
     #[utoipa::path(get, path = "/users/{user_id}", operation_id = "getUser", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The member", body = User),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get_user() {}
@@ -125,24 +106,19 @@ mod ops {
     #[utoipa::path(put, path = "/users/{user_id}/role", operation_id = "changeUserRole", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
         request_body = ChangeRole,
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The member with its role (unchanged if it already had it)", body = User),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be demoted, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body over 4 KiB", body = Problem, content_type = "application/problem+json"),
-            (status = 415, description = "Body not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_role() {}
 
     /// Disable a member: it can no longer sign in and its sessions end (admins).
     #[utoipa::path(post, path = "/users/{user_id}/disable", operation_id = "disableUser", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The member (unchanged if it already was disabled)", body = User),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be disabled, the member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -151,10 +127,8 @@ mod ops {
     /// Enable a disabled member (admins): `active` again, or `invited` if it never signed in.
     #[utoipa::path(post, path = "/users/{user_id}/enable", operation_id = "enableUser", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 200, description = "The member (unchanged if it already was enabled)", body = User),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member is being deleted, or a concurrent request changed it; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -164,10 +138,8 @@ mod ops {
     /// stops working); only before the member's first sign-in (admins).
     #[utoipa::path(post, path = "/users/{user_id}/invitation", operation_id = "resendInvitation", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 202, description = "The invitation is on its way; the member, still `invited`", body = User),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member has signed in already (not `invited`), is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -178,10 +150,8 @@ mod ops {
     /// password); only for an active member (admins).
     #[utoipa::path(post, path = "/users/{user_id}/password-reset", operation_id = "resetUserPassword", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 202, description = "The code is on its way; the member", body = User),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The member has not signed in yet (resend the invitation), is disabled, is being deleted, or its sign-in account is gone", body = Problem, content_type = "application/problem+json"),
         ))]
@@ -190,10 +160,8 @@ mod ops {
     /// Remove a member and its Cognito user (admins).
     #[utoipa::path(delete, path = "/users/{user_id}", operation_id = "deleteUser", tag = "users",
         params(("user_id" = UserId, Path, description = "The member's user id (Cognito `sub`)")),
-        security(("bearer" = [])),
         responses(
             (status = 204, description = "Removed"),
-            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such member in the caller's tenant", body = Problem, content_type = "application/problem+json"),
             (status = 409, description = "The last active admin would be removed, or a concurrent request changed the member; retry", body = Problem, content_type = "application/problem+json"),
         ))]
