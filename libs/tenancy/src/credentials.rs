@@ -15,6 +15,7 @@ use aws_sdk_sts::types::Tag;
 use moka::Expiry;
 use moka::future::Cache;
 
+use crate::aws_error::AwsService;
 use crate::ids::TenantId;
 
 /// The session tag the tenant role's policies read (`aws:PrincipalTag/TenantId`).
@@ -107,31 +108,23 @@ impl RoleAssumer for StsRoleAssumer {
     }
 }
 
+/// STS as the tenant cache sees it.
+const STS: AwsService = AwsService {
+    name: "STS",
+    transient: &[
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+    ],
+};
+
 fn classify_sts_error<E, R>(error: &aws_sdk_sts::error::SdkError<E, R>) -> CredentialsError
 where
-    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: aws_sdk_sts::error::ProvideErrorMetadata,
 {
-    use aws_sdk_sts::error::SdkError;
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            if matches!(
-                code,
-                "Throttling"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "ServiceUnavailable"
-                    | "InternalFailure"
-            ) {
-                CredentialsError::Unavailable(code.to_owned())
-            } else {
-                CredentialsError::Refused(code.to_owned())
-            }
-        }
-        SdkError::ConstructionFailure(_) => CredentialsError::Refused("the STS request could not be built".into()),
-        _ => CredentialsError::Unavailable("no answer from STS".into()),
-    }
+    STS.sort(error, CredentialsError::Unavailable, CredentialsError::Refused)
 }
 
 /// Settings of [`TenantCache`].

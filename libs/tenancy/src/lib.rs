@@ -21,6 +21,8 @@ pub mod problem;
 #[cfg(feature = "service")]
 pub mod authority;
 #[cfg(feature = "service")]
+pub mod aws_error;
+#[cfg(feature = "service")]
 pub mod config;
 #[cfg(feature = "service")]
 pub mod context;

@@ -21,6 +21,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::aws_error::AwsService;
 use crate::credentials::{CredentialsError, RoleAssumer, TenantCache, TenantCacheSettings};
 use crate::error::ApiError;
 use crate::ids::TenantId;
@@ -482,40 +483,29 @@ impl TenantTable<'_> {
     }
 }
 
+/// DynamoDB as tenancy's callers see it.
+const DYNAMODB: AwsService = AwsService {
+    name: "DynamoDB",
+    transient: &[
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionInProgressException",
+        "TransactionConflictException",
+    ],
+};
+
 /// Classifies a DynamoDB SDK error: throttling, outages and timeouts are
 /// `Unavailable` (503, retry later), anything else `Refused`. For the few
 /// callers that use DynamoDB outside a [`TenantTable`] (execution-role access).
 pub fn classify<E, R>(error: &SdkError<E, R>) -> DataError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata,
 {
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            if is_transient(code) {
-                DataError::Unavailable(code.to_owned())
-            } else {
-                DataError::Refused(code.to_owned())
-            }
-        }
-        SdkError::ConstructionFailure(_) => DataError::Refused("the request could not be built".into()),
-        _ => DataError::Unavailable("no answer from DynamoDB".into()),
-    }
-}
-
-fn is_transient(code: &str) -> bool {
-    matches!(
-        code,
-        "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "InternalServerError"
-            | "ServiceUnavailable"
-            | "LimitExceededException"
-            | "TransactionInProgressException"
-            | "TransactionConflictException"
-    )
+    DYNAMODB.sort(error, DataError::Unavailable, DataError::Refused)
 }
 
 #[cfg(test)]
@@ -524,10 +514,12 @@ mod tests {
 
     #[test]
     fn transient_codes_are_unavailable_and_others_refused() {
-        assert!(is_transient("ProvisionedThroughputExceededException"));
-        assert!(is_transient("ThrottlingException"));
-        assert!(!is_transient("AccessDeniedException"));
-        assert!(!is_transient("ResourceNotFoundException"));
+        for code in ["ProvisionedThroughputExceededException", "ThrottlingException"] {
+            assert!(DYNAMODB.transient.contains(&code), "{code}");
+        }
+        for code in ["AccessDeniedException", "ResourceNotFoundException"] {
+            assert!(!DYNAMODB.transient.contains(&code), "{code}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
+use tenancy::aws_error::AwsService;
 
 use crate::{InternalCommand, InternalRequest, InternalResponse};
 
@@ -61,28 +62,21 @@ impl UsersFunction {
     }
 }
 
+/// Lambda as the invoker sees it: any other code is a deployment mistake.
+const LAMBDA: AwsService = AwsService {
+    name: "Lambda",
+    transient: &[
+        "TooManyRequestsException",
+        "ServiceException",
+        "ResourceNotReadyException",
+        "EC2ThrottledException",
+        "ThrottlingException",
+    ],
+};
+
 fn classify<E, R>(error: &SdkError<E, R>) -> InvokeError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata,
 {
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            if matches!(
-                code,
-                "TooManyRequestsException"
-                    | "ServiceException"
-                    | "ResourceNotReadyException"
-                    | "EC2ThrottledException"
-                    | "ThrottlingException"
-            ) {
-                InvokeError::Unavailable(code.to_owned())
-            } else {
-                InvokeError::Misconfigured(code.to_owned())
-            }
-        }
-        SdkError::ConstructionFailure(_) => InvokeError::Misconfigured("the invoke request could not be built".into()),
-        _ => InvokeError::Unavailable("no answer from Lambda".into()),
-    }
+    LAMBDA.sort(error, InvokeError::Unavailable, InvokeError::Misconfigured)
 }

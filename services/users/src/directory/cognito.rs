@@ -8,6 +8,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
 use tenancy::TenantId;
+use tenancy::aws_error::AwsService;
 
 use super::{CreateOutcome, Directory, DirectoryError, DirectoryUser, NewUser, PasswordState};
 use crate::domain::UserId;
@@ -69,35 +70,31 @@ fn directory_user(
     })
 }
 
+/// Cognito as the directory sees it.
+const COGNITO: AwsService = AwsService {
+    name: "Cognito",
+    transient: &[
+        "TooManyRequestsException",
+        "InternalErrorException",
+        "LimitExceededException",
+    ],
+};
+
 fn classify<E, R>(error: &SdkError<E, R>) -> DirectoryError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata,
 {
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            match code {
-                "UserNotFoundException" => DirectoryError::UserNotFound,
-                // Cognito's messages for these describe the input only (policy, format).
-                "InvalidPasswordException" | "InvalidParameterException" => DirectoryError::InvalidInput(
-                    service
-                        .err()
-                        .message()
-                        .unwrap_or("the directory refused the input")
-                        .to_owned(),
-                ),
-                "UnsupportedUserStateException" => DirectoryError::WrongState(
-                    "the invitation can only be resent before the member's first sign-in".into(),
-                ),
-                "TooManyRequestsException" | "InternalErrorException" | "LimitExceededException" => {
-                    DirectoryError::Unavailable(code.to_owned())
-                }
-                _ => DirectoryError::Refused(code.to_owned()),
-            }
+    // Only an answer from Cognito has a code.
+    match error.code() {
+        Some("UserNotFoundException") => DirectoryError::UserNotFound,
+        // Cognito's messages for these describe the input only (policy, format).
+        Some("InvalidPasswordException" | "InvalidParameterException") => {
+            DirectoryError::InvalidInput(error.message().unwrap_or("the directory refused the input").to_owned())
         }
-        SdkError::ConstructionFailure(_) => DirectoryError::Refused("the request could not be built".into()),
-        _ => DirectoryError::Unavailable("no answer from Cognito".into()),
+        Some("UnsupportedUserStateException") => {
+            DirectoryError::WrongState("the invitation can only be resent before the member's first sign-in".into())
+        }
+        _ => COGNITO.sort(error, DirectoryError::Unavailable, DirectoryError::Refused),
     }
 }
 
