@@ -42,6 +42,62 @@ pub struct Req {
 }
 
 impl Req {
+    /// A request to `route`, e.g. `Req::to("GET /notes/{note_id}").param(id)`.
+    pub fn to(route: &'static str) -> Self {
+        Self {
+            route,
+            ..Self::default()
+        }
+    }
+
+    /// The value of the route's one path parameter.
+    pub fn param(self, value: impl Into<String>) -> Self {
+        Self {
+            path_param: Some(value.into()),
+            ..self
+        }
+    }
+
+    /// The query string, e.g. `"limit=5&cursor=abc"`.
+    pub fn query(self, query: impl Into<String>) -> Self {
+        Self {
+            query: Some(query.into()),
+            ..self
+        }
+    }
+
+    /// A body, sent as `application/json` unless [`content_type`](Self::content_type) says otherwise.
+    pub fn body(self, body: impl Into<String>) -> Self {
+        Self {
+            body: Some(body.into()),
+            ..self
+        }
+    }
+
+    /// The media type the body is sent as.
+    pub fn content_type(self, content_type: &'static str) -> Self {
+        Self {
+            content_type: Some(content_type),
+            ..self
+        }
+    }
+
+    /// The verified claims (a map, or `None` for none).
+    pub fn claims(self, claims: impl Into<Option<HashMap<String, String>>>) -> Self {
+        Self {
+            claims: claims.into(),
+            ..self
+        }
+    }
+
+    /// One more header.
+    pub fn header(self, name: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            header: Some((name, value.into())),
+            ..self
+        }
+    }
+
     /// The payload-2.0 event API Gateway would send.
     pub fn event(self) -> ApiGatewayV2httpRequest {
         let mut request = ApiGatewayV2httpRequest::default();

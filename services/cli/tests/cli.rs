@@ -646,10 +646,7 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
 #[ignore = "needs the local stack and gateway (LOCAL_GATEWAY_URL, AWS_ENDPOINT_URL): make test"]
 async fn an_expired_access_token_is_refreshed_and_stored_again() {
     let stack = Stack::from_env_or_panic().await;
-    let fixture = stack
-        .register_tenant("Cli Refresh", TenantTier::Free)
-        .await
-        .expect("tenant");
+    let fixture = stack.tenant("Cli Refresh", TenantTier::Free).await;
     let saas = Saas::configured(&stack);
     saas.login(&fixture.admin.email, &format!("{}\n", fixture.admin.password))
         .ok();
@@ -710,10 +707,7 @@ fn mailbox(saas: &Saas, to: &str) -> Vec<MailMessage> {
 #[ignore = "needs the local stack and gateway (LOCAL_GATEWAY_URL, AWS_ENDPOINT_URL): make test"]
 async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
     let stack = Stack::from_env_or_panic().await;
-    let fixture = stack
-        .register_tenant("Cli Mailbox", TenantTier::Pro)
-        .await
-        .expect("tenant");
+    let fixture = stack.tenant("Cli Mailbox", TenantTier::Pro).await;
     let admin = Saas::configured(&stack);
     admin
         .login(&fixture.admin.email, &format!("{}\n", fixture.admin.password))

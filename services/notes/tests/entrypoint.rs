@@ -55,12 +55,11 @@ impl Harness {
 
     async fn create(&self, caller: &SignedIn, title: &str) -> Note {
         let response = self
-            .call(Req {
-                route: "POST /notes",
-                body: Some(json!({"title": title, "body": "text"}).to_string()),
-                claims: Some(caller.claims.clone()),
-                ..Req::default()
-            })
+            .call(
+                Req::to("POST /notes")
+                    .body(json!({"title": title, "body": "text"}).to_string())
+                    .claims(caller.claims.clone()),
+            )
             .await;
         assert_eq!(response.status_code, 201, "{}", body_text(&response));
         serde_json::from_value(json_of(&response)).expect("note")
@@ -86,12 +85,11 @@ async fn create_get_update_delete() {
     let caller = SignedIn::member_of_new_tenant();
 
     let response = harness
-        .call(Req {
-            route: "POST /notes",
-            body: Some(r#"{"title":" Plan ","body":"first"}"#.into()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /notes")
+                .body(r#"{"title":" Plan ","body":"first"}"#)
+                .claims(caller.claims.clone()),
+        )
         .await;
     assert_eq!(response.status_code, 201);
     let note: Note = serde_json::from_value(json_of(&response)).expect("note");
@@ -101,21 +99,19 @@ async fn create_get_update_delete() {
     );
     assert_eq!(response.headers["location"], format!("/notes/{}", note.id).as_str());
 
-    let get = |id: NoteId| Req {
-        route: "GET /notes/{note_id}",
-        path_param: Some(id.to_string()),
-        claims: Some(caller.claims.clone()),
-        ..Req::default()
+    let get = |id: NoteId| {
+        Req::to("GET /notes/{note_id}")
+            .param(id.to_string())
+            .claims(caller.claims.clone())
     };
     let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
     assert_eq!(fetched, note);
 
-    let update = |version: u64, title: &str| Req {
-        route: "PUT /notes/{note_id}",
-        path_param: Some(note.id.to_string()),
-        body: Some(json!({"title": title, "body": "second", "version": version}).to_string()),
-        claims: Some(caller.claims.clone()),
-        ..Req::default()
+    let update = |version: u64, title: &str| {
+        Req::to("PUT /notes/{note_id}")
+            .param(note.id.to_string())
+            .body(json!({"title": title, "body": "second", "version": version}).to_string())
+            .claims(caller.claims.clone())
     };
     let response = harness.call(update(1, "Plan B")).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
@@ -131,22 +127,16 @@ async fn create_get_update_delete() {
     let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
     assert_eq!(fetched, updated);
 
-    let delete = Req {
-        route: "DELETE /notes/{note_id}",
-        path_param: Some(note.id.to_string()),
-        claims: Some(caller.claims.clone()),
-        ..Req::default()
-    };
+    let delete = Req::to("DELETE /notes/{note_id}")
+        .param(note.id.to_string())
+        .claims(caller.claims.clone());
     let response = harness.call(delete).await;
     assert_eq!(response.status_code, 204);
     assert_eq!(body_text(&response), "");
     assert_problem(&harness.call(get(note.id)).await, 404);
-    let delete_again = Req {
-        route: "DELETE /notes/{note_id}",
-        path_param: Some(note.id.to_string()),
-        claims: Some(caller.claims.clone()),
-        ..Req::default()
-    };
+    let delete_again = Req::to("DELETE /notes/{note_id}")
+        .param(note.id.to_string())
+        .claims(caller.claims.clone());
     assert_problem(&harness.call(delete_again).await, 404);
     assert_problem(&harness.call(update(2, "Gone")).await, 404);
 }
@@ -225,13 +215,12 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
     let (alice, bob) = (SignedIn::member_of_new_tenant(), SignedIn::member_of_new_tenant());
     // A header naming another tenant is ignored: the note lands in the caller's tenant.
     let response = harness
-        .call(Req {
-            route: "POST /notes",
-            body: Some(r#"{"title":"mine"}"#.into()),
-            claims: Some(alice.claims.clone()),
-            header: Some(("x-tenant-id", bob.tenant.to_string())),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /notes")
+                .body(r#"{"title":"mine"}"#)
+                .claims(alice.claims.clone())
+                .header("x-tenant-id", bob.tenant.to_string()),
+        )
         .await;
     assert_eq!(response.status_code, 201);
     assert!(
@@ -244,12 +233,11 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
     );
     // A body naming a tenant is refused outright.
     let response = harness
-        .call(Req {
-            route: "POST /notes",
-            body: Some(json!({"title": "x", "tenant_id": bob.tenant.to_string()}).to_string()),
-            claims: Some(alice.claims.clone()),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /notes")
+                .body(json!({"title": "x", "tenant_id": bob.tenant.to_string()}).to_string())
+                .claims(alice.claims.clone()),
+        )
         .await;
     assert_problem(&response, 400);
     assert_eq!(harness.list(&bob, None).await.items.len(), 0);
@@ -280,431 +268,258 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         // POST /notes
         (
             "create: invalid JSON",
-            Req {
-                route: "POST /notes",
-                body: Some("{\"title\":".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body("{\"title\":").claims(claims()),
             400,
         ),
         (
             "create: unknown field",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a","color":"red"}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes")
+                .body(r#"{"title":"a","color":"red"}"#)
+                .claims(claims()),
             400,
         ),
         (
             "create: missing title",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"body":"a"}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(r#"{"body":"a"}"#).claims(claims()),
             400,
         ),
         (
             "create: wrong type",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":["a"]}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(r#"{"title":["a"]}"#).claims(claims()),
             400,
         ),
         (
             "create: blank title",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"   "}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(r#"{"title":"   "}"#).claims(claims()),
             400,
         ),
         (
             "create: body over the note limit",
-            Req {
-                route: "POST /notes",
-                body: Some(long_body.clone()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(long_body.clone()).claims(claims()),
             400,
         ),
         (
             "create: oversized request",
-            Req {
-                route: "POST /notes",
-                body: Some(oversized.clone()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(oversized.clone()).claims(claims()),
             413,
         ),
-        (
-            "create: no body",
-            Req {
-                route: "POST /notes",
-                claims: claims(),
-                ..Req::default()
-            },
-            400,
-        ),
+        ("create: no body", Req::to("POST /notes").claims(claims()), 400),
         (
             "create: not JSON",
-            Req {
-                route: "POST /notes",
-                body: Some("title=a".into()),
-                content_type: Some("application/x-www-form-urlencoded"),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes")
+                .body("title=a")
+                .content_type("application/x-www-form-urlencoded")
+                .claims(claims()),
             415,
         ),
         (
             "create: unknown query",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a"}"#.into()),
-                query: Some("tenant=x".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /notes")
+                .body(r#"{"title":"a"}"#)
+                .query("tenant=x")
+                .claims(claims()),
             400,
         ),
         (
             "create: no claims",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a"}"#.into()),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(r#"{"title":"a"}"#),
             401,
         ),
         (
             "create: no tenant claim",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a"}"#.into()),
-                claims: Some(without_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("POST /notes")
+                .body(r#"{"title":"a"}"#)
+                .claims(without_tenant.clone()),
             403,
         ),
         (
             "create: malformed tenant claim",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a"}"#.into()),
-                claims: Some(bad_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("POST /notes")
+                .body(r#"{"title":"a"}"#)
+                .claims(bad_tenant.clone()),
             403,
         ),
         (
             "create: a token no records stand behind",
-            Req {
-                route: "POST /notes",
-                body: Some(r#"{"title":"a"}"#.into()),
-                claims: Some(bad_role.clone()),
-                ..Req::default()
-            },
+            Req::to("POST /notes").body(r#"{"title":"a"}"#).claims(bad_role.clone()),
             403,
         ),
         // GET /notes
         (
             "list: limit 0",
-            Req {
-                route: "GET /notes",
-                query: Some("limit=0".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes").query("limit=0").claims(claims()),
             400,
         ),
         (
             "list: limit 101",
-            Req {
-                route: "GET /notes",
-                query: Some("limit=101".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes").query("limit=101").claims(claims()),
             400,
         ),
         (
             "list: limit not a number",
-            Req {
-                route: "GET /notes",
-                query: Some("limit=ten".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes").query("limit=ten").claims(claims()),
             400,
         ),
         (
             "list: limit twice",
-            Req {
-                route: "GET /notes",
-                query: Some("limit=1&limit=2".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes").query("limit=1&limit=2").claims(claims()),
             400,
         ),
         (
             "list: garbage cursor",
-            Req {
-                route: "GET /notes",
-                query: Some("cursor=%%%".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes").query("cursor=%%%").claims(claims()),
             400,
         ),
         (
             "list: raw id as cursor",
-            Req {
-                route: "GET /notes",
-                query: Some(format!("cursor={foreign_cursor}")),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes")
+                .query(format!("cursor={foreign_cursor}"))
+                .claims(claims()),
             400,
         ),
         (
             "list: unknown query",
-            Req {
-                route: "GET /notes",
-                query: Some(format!("cursor={valid_cursor}&tenant_id=x")),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes")
+                .query(format!("cursor={valid_cursor}&tenant_id=x"))
+                .claims(claims()),
             400,
         ),
-        (
-            "list: no claims",
-            Req {
-                route: "GET /notes",
-                ..Req::default()
-            },
-            401,
-        ),
+        ("list: no claims", Req::to("GET /notes"), 401),
         (
             "list: no tenant claim",
-            Req {
-                route: "GET /notes",
-                claims: Some(without_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("GET /notes").claims(without_tenant.clone()),
             403,
         ),
         // GET /notes/{note_id}
         (
             "get: bad id",
-            Req {
-                route: "GET /notes/{note_id}",
-                path_param: Some("not-an-id".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes/{note_id}").param("not-an-id").claims(claims()),
             400,
         ),
         (
             "get: uppercase id",
-            Req {
-                route: "GET /notes/{note_id}",
-                path_param: Some(id.to_uppercase()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes/{note_id}")
+                .param(id.to_uppercase())
+                .claims(claims()),
             400,
         ),
         (
             "get: unknown id",
-            Req {
-                route: "GET /notes/{note_id}",
-                path_param: Some(NoteId::generate().to_string()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /notes/{note_id}")
+                .param(NoteId::generate().to_string())
+                .claims(claims()),
             404,
         ),
-        (
-            "get: no claims",
-            Req {
-                route: "GET /notes/{note_id}",
-                path_param: Some(id.clone()),
-                ..Req::default()
-            },
-            401,
-        ),
+        ("get: no claims", Req::to("GET /notes/{note_id}").param(id.clone()), 401),
         (
             "get: malformed tenant claim",
-            Req {
-                route: "GET /notes/{note_id}",
-                path_param: Some(id.clone()),
-                claims: Some(bad_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("GET /notes/{note_id}")
+                .param(id.clone())
+                .claims(bad_tenant.clone()),
             403,
         ),
         // PUT /notes/{note_id}
         (
             "update: invalid JSON",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some("[".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body("[")
+                .claims(claims()),
             400,
         ),
         (
             "update: missing version",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b"}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b"}"#)
+                .claims(claims()),
             400,
         ),
         (
             "update: negative version",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b","version":-1}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b","version":-1}"#)
+                .claims(claims()),
             400,
         ),
         (
             "update: unknown field",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b","version":1,"id":"x"}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b","version":1,"id":"x"}"#)
+                .claims(claims()),
             400,
         ),
         (
             "update: oversized",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(oversized.clone()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(oversized.clone())
+                .claims(claims()),
             413,
         ),
         (
             "update: stale version",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b","version":7}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b","version":7}"#)
+                .claims(claims()),
             409,
         ),
         (
             "update: bad id",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some("1".into()),
-                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param("1")
+                .body(r#"{"title":"a","body":"b","version":1}"#)
+                .claims(claims()),
             400,
         ),
         (
             "update: no claims",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b","version":1}"#),
             401,
         ),
         (
             "update: no tenant claim",
-            Req {
-                route: "PUT /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some(r#"{"title":"a","body":"b","version":1}"#.into()),
-                claims: Some(without_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("PUT /notes/{note_id}")
+                .param(id.clone())
+                .body(r#"{"title":"a","body":"b","version":1}"#)
+                .claims(without_tenant.clone()),
             403,
         ),
         // DELETE /notes/{note_id}
         (
             "delete: bad id",
-            Req {
-                route: "DELETE /notes/{note_id}",
-                path_param: Some("'; DROP".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("DELETE /notes/{note_id}").param("'; DROP").claims(claims()),
             400,
         ),
         (
             "delete: with a body",
-            Req {
-                route: "DELETE /notes/{note_id}",
-                path_param: Some(id.clone()),
-                body: Some("{}".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("DELETE /notes/{note_id}")
+                .param(id.clone())
+                .body("{}")
+                .claims(claims()),
             400,
         ),
         (
             "delete: no claims",
-            Req {
-                route: "DELETE /notes/{note_id}",
-                path_param: Some(id.clone()),
-                ..Req::default()
-            },
+            Req::to("DELETE /notes/{note_id}").param(id.clone()),
             401,
         ),
         (
             "delete: malformed tenant claim",
-            Req {
-                route: "DELETE /notes/{note_id}",
-                path_param: Some(id.clone()),
-                claims: Some(bad_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("DELETE /notes/{note_id}")
+                .param(id.clone())
+                .claims(bad_tenant.clone()),
             403,
         ),
         // Unknown route
         (
             "unknown route",
-            Req {
-                route: "PATCH /notes/{note_id}",
-                path_param: Some(id.clone()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PATCH /notes/{note_id}").param(id.clone()).claims(claims()),
             404,
         ),
     ];
@@ -723,36 +538,20 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let note = harness.create(&caller, "before the outage").await;
     harness.api.store().set_unavailable(true);
     let requests = vec![
-        Req {
-            route: "GET /notes",
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        },
-        Req {
-            route: "POST /notes",
-            body: Some(r#"{"title":"a"}"#.into()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        },
-        Req {
-            route: "GET /notes/{note_id}",
-            path_param: Some(note.id.to_string()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        },
-        Req {
-            route: "PUT /notes/{note_id}",
-            path_param: Some(note.id.to_string()),
-            body: Some(r#"{"title":"a","body":"","version":1}"#.into()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        },
-        Req {
-            route: "DELETE /notes/{note_id}",
-            path_param: Some(note.id.to_string()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        },
+        Req::to("GET /notes").claims(caller.claims.clone()),
+        Req::to("POST /notes")
+            .body(r#"{"title":"a"}"#)
+            .claims(caller.claims.clone()),
+        Req::to("GET /notes/{note_id}")
+            .param(note.id.to_string())
+            .claims(caller.claims.clone()),
+        Req::to("PUT /notes/{note_id}")
+            .param(note.id.to_string())
+            .body(r#"{"title":"a","body":"","version":1}"#)
+            .claims(caller.claims.clone()),
+        Req::to("DELETE /notes/{note_id}")
+            .param(note.id.to_string())
+            .claims(caller.claims.clone()),
     ];
     for req in requests {
         let problem = assert_problem(&harness.call(req).await, 503);
@@ -771,12 +570,11 @@ async fn the_tier_limits_the_number_of_notes() {
         harness.create(&caller, &format!("note {n}")).await;
     }
     let response = harness
-        .call(Req {
-            route: "POST /notes",
-            body: Some(r#"{"title":"one too many"}"#.into()),
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /notes")
+                .body(r#"{"title":"one too many"}"#)
+                .claims(caller.claims.clone()),
+        )
         .await;
     let problem = assert_problem(&response, 403);
     assert_eq!(problem.kind, "urn:problem:limit-exceeded");
@@ -866,12 +664,11 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
             .await;
     }
     let response = harness
-        .call(Req {
-            route: "POST /notes",
-            body: Some(r#"{"title":"over"}"#.into()),
-            claims: Some(enterprise.clone()),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /notes")
+                .body(r#"{"title":"over"}"#)
+                .claims(enterprise.clone()),
+        )
         .await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:limit-exceeded");
     // The tier changes in the records: the next limit check follows.
@@ -904,13 +701,7 @@ async fn records_are_cached_for_the_freshness_window_only() {
     harness.list(&caller, None).await;
     assert_eq!(harness.records().reads(), reads, "served from the cache");
     tokio::time::sleep(window + Duration::from_millis(100)).await;
-    let response = harness
-        .call(Req {
-            route: "GET /notes",
-            claims: Some(caller.claims.clone()),
-            ..Req::default()
-        })
-        .await;
+    let response = harness.call(Req::to("GET /notes").claims(caller.claims.clone())).await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:tenant-inactive");
 }
 
@@ -922,12 +713,11 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     let harness = Harness::new();
     let ann = SignedIn::member_of_new_tenant();
     let key = "k".repeat(40);
-    let create = |caller: &SignedIn, title: &str, key: &str| Req {
-        route: "POST /notes",
-        body: Some(json!({"title": title, "body": "text"}).to_string()),
-        claims: Some(caller.claims.clone()),
-        header: Some(("idempotency-key", key.to_owned())),
-        ..Req::default()
+    let create = |caller: &SignedIn, title: &str, key: &str| {
+        Req::to("POST /notes")
+            .body(json!({"title": title, "body": "text"}).to_string())
+            .claims(caller.claims.clone())
+            .header("idempotency-key", key.to_owned())
     };
     let first = harness.call(create(&ann, "Groceries", &key)).await;
     assert_eq!(first.status_code, 201, "{}", body_text(&first));
@@ -955,12 +745,11 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
 
     // The note deleted: its key repeats nothing, and says so.
     let deleted = harness
-        .call(Req {
-            route: "DELETE /notes/{note_id}",
-            path_param: Some(note.id.to_string()),
-            claims: Some(ann.claims.clone()),
-            ..Req::default()
-        })
+        .call(
+            Req::to("DELETE /notes/{note_id}")
+                .param(note.id.to_string())
+                .claims(ann.claims.clone()),
+        )
         .await;
     assert_eq!(deleted.status_code, 204);
     let gone = harness.call(create(&ann, "Groceries", &key)).await;

@@ -63,12 +63,9 @@ fn registration(name: &str, slug: &str, email: &str) -> String {
 
 /// `POST /tenants` with this idempotency key.
 async fn register_with(api: &Api, body: String, key: &str) -> ApiGatewayV2httpResponse {
-    let request = Req {
-        route: "POST /tenants",
-        body: Some(body),
-        header: Some(("idempotency-key", key.to_owned())),
-        ..Req::default()
-    };
+    let request = Req::to("POST /tenants")
+        .body(body)
+        .header("idempotency-key", key.to_owned());
     api.handle(request.event()).await
 }
 
@@ -231,13 +228,10 @@ async fn the_platform_list_pages_across_every_tenant() {
         };
         let response = api
             .handle(
-                Req {
-                    route: "GET /admin/tenants",
-                    query: Some(query),
-                    claims: Some(operator.clone()),
-                    ..Req::default()
-                }
-                .event(),
+                Req::to("GET /admin/tenants")
+                    .query(query)
+                    .claims(operator.clone())
+                    .event(),
             )
             .await;
         assert_eq!(response.status_code, 200, "{:?}", response.body);

@@ -102,12 +102,11 @@ impl Harness {
 
     /// `POST /tenants` with this idempotency key.
     async fn register_keyed(&self, body: String, key: &IdempotencyKey) -> ApiGatewayV2httpResponse {
-        self.call(Req {
-            route: "POST /tenants",
-            body: Some(body),
-            header: Some(("idempotency-key", key.as_str().to_owned())),
-            ..Req::default()
-        })
+        self.call(
+            Req::to("POST /tenants")
+                .body(body)
+                .header("idempotency-key", key.as_str().to_owned()),
+        )
         .await
     }
 
@@ -255,13 +254,7 @@ async fn an_unfinished_registration_cannot_be_taken_over_with_its_fields() {
     // Same fields, own password, no key or another key: refused, nothing revealed.
     let mut attacker: Value = serde_json::from_str(&body).expect("json");
     attacker["admin_password"] = json!("Attack3r-password");
-    let no_key = harness
-        .call(Req {
-            route: "POST /tenants",
-            body: Some(attacker.to_string()),
-            ..Req::default()
-        })
-        .await;
+    let no_key = harness.call(Req::to("POST /tenants").body(attacker.to_string())).await;
     let problem = assert_problem(&no_key, 400);
     assert!(problem.detail.contains("Idempotency-Key"), "{}", problem.detail);
     let response = harness.register_raw(attacker.to_string()).await;
@@ -332,12 +325,11 @@ async fn a_weak_password_or_a_bad_key_is_refused_before_any_write() {
     assert_eq!(problem.detail, rule.to_string());
     for key in ["short", &"x".repeat(129), "has spaces in it but is long enough to pass"] {
         let response = harness
-            .call(Req {
-                route: "POST /tenants",
-                body: Some(registration("Acme", "acme", "ada@example.com")),
-                header: Some(("idempotency-key", key.to_owned())),
-                ..Req::default()
-            })
+            .call(
+                Req::to("POST /tenants")
+                    .body(registration("Acme", "acme", "ada@example.com"))
+                    .header("idempotency-key", key.to_owned()),
+            )
             .await;
         assert_problem(&response, 400);
     }
@@ -358,13 +350,10 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
             tokio::spawn(async move {
                 // The same fields each time, each requester with its own key.
                 api.handle(
-                    Req {
-                        route: "POST /tenants",
-                        body: Some(registration("Tenant", "contested", "user@example.com")),
-                        header: Some(("idempotency-key", IdempotencyKey::generate().as_str().to_owned())),
-                        ..Req::default()
-                    }
-                    .event(),
+                    Req::to("POST /tenants")
+                        .body(registration("Tenant", "contested", "user@example.com"))
+                        .header("idempotency-key", IdempotencyKey::generate().as_str().to_owned())
+                        .event(),
                 )
                 .await
                 .status_code
@@ -389,13 +378,10 @@ async fn concurrent_registrations_of_one_slug_make_exactly_one_tenant() {
             let key = key.as_str().to_owned();
             tokio::spawn(async move {
                 api.handle(
-                    Req {
-                        route: "POST /tenants",
-                        body: Some(registration("Twin", "twin", "twin@example.com")),
-                        header: Some(("idempotency-key", key)),
-                        ..Req::default()
-                    }
-                    .event(),
+                    Req::to("POST /tenants")
+                        .body(registration("Twin", "twin", "twin@example.com"))
+                        .header("idempotency-key", key)
+                        .event(),
                 )
                 .await
                 .status_code
@@ -465,11 +451,10 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
     let stuck = registration("Stuck", "stuck", "stuck@example.com");
     assert_problem(&harness.register_raw(stuck).await, 503);
     let done = harness.register("Done", "done", "done@example.com").await;
-    let remove = |slug: &str, claims| Req {
-        route: "DELETE /admin/registrations/{slug}",
-        path_param: Some(slug.to_owned()),
-        claims,
-        ..Req::default()
+    let remove = |slug: &str, claims| {
+        Req::to("DELETE /admin/registrations/{slug}")
+            .param(slug.to_owned())
+            .claims(claims)
     };
     let before = harness.state();
     for caller in [Some(tenant_claims(&done.tenant.tenant_id, "admin")), None] {
@@ -560,23 +545,16 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
     let admin = tenant_claims(&tenant, "admin");
 
     for caller in [&member, &admin] {
-        let response = harness
-            .call(Req {
-                route: "GET /tenant",
-                claims: Some(caller.clone()),
-                ..Req::default()
-            })
-            .await;
+        let response = harness.call(Req::to("GET /tenant").claims(caller.clone())).await;
         assert_eq!(response.status_code, 200, "{}", body_text(&response));
         let got: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
         assert_eq!(got, registered.tenant);
     }
 
-    let update = |claims: &HashMap<String, String>, name: &str, version: u64| Req {
-        route: "PUT /tenant",
-        body: Some(json!({"name": name, "version": version}).to_string()),
-        claims: Some(claims.clone()),
-        ..Req::default()
+    let update = |claims: &HashMap<String, String>, name: &str, version: u64| {
+        Req::to("PUT /tenant")
+            .body(json!({"name": name, "version": version}).to_string())
+            .claims(claims.clone())
     };
     let before = harness.state();
     assert_problem(&harness.call(update(&member, "Hijacked", 1)).await, 403);
@@ -600,13 +578,7 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
     // Another tenant's member sees its own tenant only (here: none).
     let stranger = tenant_claims(&TenantId::generate(), "admin");
     assert_problem(
-        &harness
-            .call(Req {
-                route: "GET /tenant",
-                claims: Some(stranger.clone()),
-                ..Req::default()
-            })
-            .await,
+        &harness.call(Req::to("GET /tenant").claims(stranger.clone())).await,
         404,
     );
     assert_problem(&harness.call(update(&stranger, "Mine now", 2)).await, 404);
@@ -658,11 +630,7 @@ async fn platform_routes_are_for_platform_admins_only() {
 
     // A platform admin may.
     let response = harness
-        .call(Req {
-            route: "GET /admin/tenants",
-            claims: Some(platform_admin_claims()),
-            ..Req::default()
-        })
+        .call(Req::to("GET /admin/tenants").claims(platform_admin_claims()))
         .await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let list: TenantList = serde_json::from_value(json_of(&response)).expect("list");
@@ -708,12 +676,11 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
 
     // A suspended tenant cannot be renamed by its admin.
     let response = harness
-        .call(Req {
-            route: "PUT /tenant",
-            body: Some(json!({"name": "Renamed", "version": 2}).to_string()),
-            claims: Some(tenant_claims(&id, "admin")),
-            ..Req::default()
-        })
+        .call(
+            Req::to("PUT /tenant")
+                .body(json!({"name": "Renamed", "version": 2}).to_string())
+                .claims(tenant_claims(&id, "admin")),
+        )
         .await;
     assert_problem(&response, 403);
     assert_eq!(harness.state(), before);
@@ -792,12 +759,11 @@ async fn the_platform_list_pages_over_every_tenant() {
             Some(cursor) => format!("limit=2&cursor={cursor}"),
         };
         let response = harness
-            .call(Req {
-                route: "GET /admin/tenants",
-                query: Some(query),
-                claims: Some(platform_admin_claims()),
-                ..Req::default()
-            })
+            .call(
+                Req::to("GET /admin/tenants")
+                    .query(query)
+                    .claims(platform_admin_claims()),
+            )
             .await;
         assert_eq!(response.status_code, 200, "{}", body_text(&response));
         let page: TenantList = serde_json::from_value(json_of(&response)).expect("list");
@@ -839,17 +805,8 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         body.to_string()
     };
     let oversized = field("name", json!("x".repeat(17 * 1024)));
-    let register = |body: String| Req {
-        route: "POST /tenants",
-        body: Some(body),
-        ..Req::default()
-    };
-    let put_tenant = |body: &str| Req {
-        route: "PUT /tenant",
-        body: Some(body.to_owned()),
-        claims: admin(),
-        ..Req::default()
-    };
+    let register = |body: String| Req::to("POST /tenants").body(body);
+    let put_tenant = |body: &str| Req::to("PUT /tenant").body(body.to_owned()).claims(admin());
     let admin_route = |route: &'static str, id: &str, body: Option<&str>, query: Option<&str>| Req {
         route,
         path_param: Some(id.to_owned()),
@@ -858,24 +815,12 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         claims: operator(),
         ..Req::default()
     };
-    let list = |query: &str| Req {
-        route: "GET /admin/tenants",
-        query: Some(query.to_owned()),
-        claims: operator(),
-        ..Req::default()
-    };
+    let list = |query: &str| Req::to("GET /admin/tenants").query(query.to_owned()).claims(operator());
 
     let cases: Vec<(&str, Req, i64)> = vec![
         // POST /tenants
         ("register: invalid JSON", register("{\"name\":".into()), 400),
-        (
-            "register: no body",
-            Req {
-                route: "POST /tenants",
-                ..Req::default()
-            },
-            400,
-        ),
+        ("register: no body", Req::to("POST /tenants"), 400),
         (
             "register: unknown field",
             register(field("tenant_id", json!(tenant_text))),
@@ -932,69 +877,34 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ("register: oversized request", register(oversized), 413),
         (
             "register: not JSON",
-            Req {
-                route: "POST /tenants",
-                body: Some(registration("New", "new-one", "new@example.com")),
-                content_type: Some("text/plain"),
-                ..Req::default()
-            },
+            Req::to("POST /tenants")
+                .body(registration("New", "new-one", "new@example.com"))
+                .content_type("text/plain"),
             415,
         ),
         (
             "register: unknown query parameter",
-            Req {
-                route: "POST /tenants",
-                body: Some(registration("New", "new-one", "new@example.com")),
-                query: Some("debug=1".into()),
-                ..Req::default()
-            },
+            Req::to("POST /tenants")
+                .body(registration("New", "new-one", "new@example.com"))
+                .query("debug=1"),
             400,
         ),
         // GET /tenant
-        (
-            "get: no token",
-            Req {
-                route: "GET /tenant",
-                ..Req::default()
-            },
-            401,
-        ),
+        ("get: no token", Req::to("GET /tenant"), 401),
         (
             "get: no tenant claim",
-            Req {
-                route: "GET /tenant",
-                claims: Some(without_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("GET /tenant").claims(without_tenant.clone()),
             403,
         ),
         (
             "get: malformed tenant claim",
-            Req {
-                route: "GET /tenant",
-                claims: Some(bad_tenant.clone()),
-                ..Req::default()
-            },
+            Req::to("GET /tenant").claims(bad_tenant.clone()),
             403,
         ),
-        (
-            "get: a body",
-            Req {
-                route: "GET /tenant",
-                body: Some("{}".into()),
-                claims: admin(),
-                ..Req::default()
-            },
-            400,
-        ),
+        ("get: a body", Req::to("GET /tenant").body("{}").claims(admin()), 400),
         (
             "get: unknown query parameter",
-            Req {
-                route: "GET /tenant",
-                query: Some("tenant_id=x".into()),
-                claims: admin(),
-                ..Req::default()
-            },
+            Req::to("GET /tenant").query("tenant_id=x").claims(admin()),
             400,
         ),
         // PUT /tenant
@@ -1014,34 +924,20 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ("put: blank name", put_tenant(r#"{"name":" ","version":2}"#), 400),
         (
             "put: bad role claim",
-            Req {
-                route: "PUT /tenant",
-                body: Some(r#"{"name":"a","version":2}"#.into()),
-                claims: Some(bad_role.clone()),
-                ..Req::default()
-            },
+            Req::to("PUT /tenant")
+                .body(r#"{"name":"a","version":2}"#)
+                .claims(bad_role.clone()),
             403,
         ),
         (
             "put: not JSON",
-            Req {
-                route: "PUT /tenant",
-                body: Some(r#"{"name":"a","version":2}"#.into()),
-                content_type: Some("text/plain"),
-                claims: admin(),
-                ..Req::default()
-            },
+            Req::to("PUT /tenant")
+                .body(r#"{"name":"a","version":2}"#)
+                .content_type("text/plain")
+                .claims(admin()),
             415,
         ),
-        (
-            "put: no token",
-            Req {
-                route: "PUT /tenant",
-                body: Some("{}".into()),
-                ..Req::default()
-            },
-            401,
-        ),
+        ("put: no token", Req::to("PUT /tenant").body("{}"), 401),
         // GET /admin/tenants
         ("list: limit 0", list("limit=0"), 400),
         ("list: limit 101", list("limit=101"), 400),
@@ -1051,12 +947,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ("list: unknown query parameter", list("status=active"), 400),
         (
             "list: a body",
-            Req {
-                route: "GET /admin/tenants",
-                body: Some("{}".into()),
-                claims: operator(),
-                ..Req::default()
-            },
+            Req::to("GET /admin/tenants").body("{}").claims(operator()),
             400,
         ),
         // POST /admin/tenants/{tenant_id}/suspend and /reactivate
@@ -1147,15 +1038,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             400,
         ),
         // Unknown route
-        (
-            "unknown route",
-            Req {
-                route: "DELETE /tenant",
-                claims: admin(),
-                ..Req::default()
-            },
-            404,
-        ),
+        ("unknown route", Req::to("DELETE /tenant").claims(admin()), 404),
     ];
 
     let before = harness.state();
@@ -1176,47 +1059,24 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let new_key = IdempotencyKey::generate();
     let requests = || {
         vec![
-            Req {
-                route: "POST /tenants",
-                body: Some(registration("New", "new-one", "new@example.com")),
-                header: Some(("idempotency-key", new_key.as_str().to_owned())),
-                ..Req::default()
-            },
-            Req {
-                route: "POST /tenants",
-                body: Some(registration("Acme", "acme", "ada@example.com")),
-                header: Some(("idempotency-key", IdempotencyKey::generate().as_str().to_owned())),
-                ..Req::default()
-            },
-            Req {
-                route: "GET /tenant",
-                claims: Some(tenant_claims(&id, "member")),
-                ..Req::default()
-            },
-            Req {
-                route: "PUT /tenant",
-                body: Some(json!({"name": "Renamed", "version": 1}).to_string()),
-                claims: Some(tenant_claims(&id, "admin")),
-                ..Req::default()
-            },
-            Req {
-                route: "GET /admin/tenants",
-                claims: Some(platform_admin_claims()),
-                ..Req::default()
-            },
-            Req {
-                route: "POST /admin/tenants/{tenant_id}/suspend",
-                path_param: Some(id.to_string()),
-                claims: Some(platform_admin_claims()),
-                ..Req::default()
-            },
-            Req {
-                route: "PUT /admin/tenants/{tenant_id}/tier",
-                path_param: Some(id.to_string()),
-                body: Some(r#"{"tier":"free"}"#.into()),
-                claims: Some(platform_admin_claims()),
-                ..Req::default()
-            },
+            Req::to("POST /tenants")
+                .body(registration("New", "new-one", "new@example.com"))
+                .header("idempotency-key", new_key.as_str().to_owned()),
+            Req::to("POST /tenants")
+                .body(registration("Acme", "acme", "ada@example.com"))
+                .header("idempotency-key", IdempotencyKey::generate().as_str().to_owned()),
+            Req::to("GET /tenant").claims(tenant_claims(&id, "member")),
+            Req::to("PUT /tenant")
+                .body(json!({"name": "Renamed", "version": 1}).to_string())
+                .claims(tenant_claims(&id, "admin")),
+            Req::to("GET /admin/tenants").claims(platform_admin_claims()),
+            Req::to("POST /admin/tenants/{tenant_id}/suspend")
+                .param(id.to_string())
+                .claims(platform_admin_claims()),
+            Req::to("PUT /admin/tenants/{tenant_id}/tier")
+                .param(id.to_string())
+                .body(r#"{"tier":"free"}"#)
+                .claims(platform_admin_claims()),
         ]
     };
 
@@ -1284,16 +1144,11 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant;
     let id = tenant.tenant_id;
     let admin = tenant_claims(&id, "admin");
-    let get = || Req {
-        route: "GET /tenant",
-        claims: Some(admin.clone()),
-        ..Req::default()
-    };
-    let rename = |name: &str| Req {
-        route: "PUT /tenant",
-        body: Some(json!({"name": name, "version": 1}).to_string()),
-        claims: Some(admin.clone()),
-        ..Req::default()
+    let get = || Req::to("GET /tenant").claims(admin.clone());
+    let rename = |name: &str| {
+        Req::to("PUT /tenant")
+            .body(json!({"name": name, "version": 1}).to_string())
+            .claims(admin.clone())
     };
     assert_eq!(harness.call(get()).await.status_code, 200);
 
@@ -1314,12 +1169,9 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
 
     // Suspended: every tenant route refuses the same token.
     let ops = platform_admin_claims();
-    let suspend = Req {
-        route: "POST /admin/tenants/{tenant_id}/suspend",
-        path_param: Some(id.to_string()),
-        claims: Some(ops.clone()),
-        ..Req::default()
-    };
+    let suspend = Req::to("POST /admin/tenants/{tenant_id}/suspend")
+        .param(id.to_string())
+        .claims(ops.clone());
     assert_eq!(harness.call(suspend).await.status_code, 200);
     for req in [get(), rename("Again")] {
         let route = req.route;

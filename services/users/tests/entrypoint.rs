@@ -127,12 +127,11 @@ impl Harness {
     /// Invites `address`, who has not signed in yet.
     async fn invite_only(&self, admin: &SignedIn, address: &str, role: &str) -> User {
         let response = self
-            .call(Req {
-                route: "POST /users",
-                body: Some(json!({"email": address, "role": role}).to_string()),
-                claims: admin.claims(),
-                ..Req::default()
-            })
+            .call(
+                Req::to("POST /users")
+                    .body(json!({"email": address, "role": role}).to_string())
+                    .claims(admin.claims()),
+            )
             .await;
         assert_eq!(response.status_code, 201, "{}", body_text(&response));
         let user = user_of(&response);
@@ -156,23 +155,17 @@ impl Harness {
     }
 
     async fn on_user(&self, caller: &SignedIn, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
-        self.call(Req {
-            route,
-            path_param: Some(id.to_string()),
-            claims: caller.claims(),
-            ..Req::default()
-        })
-        .await
+        self.call(Req::to(route).param(id.to_string()).claims(caller.claims()))
+            .await
     }
 
     async fn set_role(&self, caller: &SignedIn, id: UserId, role: &str) -> ApiGatewayV2httpResponse {
-        self.call(Req {
-            route: "PUT /users/{user_id}/role",
-            path_param: Some(id.to_string()),
-            body: Some(json!({"role": role}).to_string()),
-            claims: caller.claims(),
-            ..Req::default()
-        })
+        self.call(
+            Req::to("PUT /users/{user_id}/role")
+                .param(id.to_string())
+                .body(json!({"role": role}).to_string())
+                .claims(caller.claims()),
+        )
         .await
     }
 
@@ -204,12 +197,11 @@ async fn every_route_works_for_an_admin() {
 
     // Invite: Cognito sends the invitation (no temporary password given).
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": " Bob@Example.COM ", "role": "member"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": " Bob@Example.COM ", "role": "member"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let invited = user_of(&response);
@@ -263,13 +255,7 @@ async fn every_route_works_for_an_admin() {
     assert_eq!((invited.status, invited.version), (MembershipStatus::Invited, 3));
     assert!(harness.directory().user("bob@example.com").expect("user").enabled);
     let not_yet = SignedIn::new(admin.tenant, invited.user_id, "member", "pro");
-    let me = harness
-        .call(Req {
-            route: "GET /users/me",
-            claims: not_yet.claims(),
-            ..Req::default()
-        })
-        .await;
+    let me = harness.call(Req::to("GET /users/me").claims(not_yet.claims())).await;
     assert_problem(&me, 403);
 
     // The first sign-in (the token-claims trigger) makes it active, once.
@@ -304,13 +290,7 @@ async fn every_route_works_for_an_admin() {
         bob
     );
     let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
-    let me = harness
-        .call(Req {
-            route: "GET /users/me",
-            claims: member.claims(),
-            ..Req::default()
-        })
-        .await;
+    let me = harness.call(Req::to("GET /users/me").claims(member.claims())).await;
     assert_eq!(user_of(&me), bob);
 
     // Promote: the admins counter follows.
@@ -387,15 +367,14 @@ async fn an_invitation_with_a_temporary_password_sends_no_message() {
     let harness = Harness::new();
     let admin = harness.tenant(TenantTier::Pro).await;
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(
-                json!({"email": "carol@example.com", "role": "admin", "temporary_password": "Temp-passw0rd"})
-                    .to_string(),
-            ),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(
+                    json!({"email": "carol@example.com", "role": "admin", "temporary_password": "Temp-passw0rd"})
+                        .to_string(),
+                )
+                .claims(admin.claims()),
+        )
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     assert_eq!(user_of(&response).role, TenantRole::Admin);
@@ -428,13 +407,7 @@ async fn members_may_only_read_the_list_and_themselves() {
     let directory_before = harness.directory().snapshot();
 
     assert_eq!(harness.list(&member, None).await.items.len(), 2);
-    let me = harness
-        .call(Req {
-            route: "GET /users/me",
-            claims: member.claims(),
-            ..Req::default()
-        })
-        .await;
+    let me = harness.call(Req::to("GET /users/me").claims(member.claims())).await;
     assert_eq!(user_of(&me), bob);
 
     let target = admin.user_id.to_string();
@@ -560,12 +533,11 @@ async fn the_tier_limits_the_number_of_users() {
     let directory_before = harness.directory().snapshot();
     let store_before = harness.store().snapshot();
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": "one-too-many@example.com", "role": "member"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": "one-too-many@example.com", "role": "member"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     let problem = assert_problem(&response, 403);
     assert_eq!(problem.kind, "urn:problem:limit-exceeded");
@@ -587,12 +559,11 @@ async fn the_tier_limits_the_number_of_users() {
         ("elsewhere@example.com".to_owned(), "already registered"),
     ] {
         let again = harness
-            .call(Req {
-                route: "POST /users",
-                body: Some(json!({"email": address, "role": "member"}).to_string()),
-                claims: admin.claims(),
-                ..Req::default()
-            })
+            .call(
+                Req::to("POST /users")
+                    .body(json!({"email": address, "role": "member"}).to_string())
+                    .claims(admin.claims()),
+            )
             .await;
         let problem = assert_problem(&again, 409);
         assert!(problem.detail.contains(says), "{address}: {}", problem.detail);
@@ -615,11 +586,10 @@ async fn the_tier_limits_the_number_of_users() {
     // claims pro finds no room, the tenant moved to pro does.
     let mut pro = admin.clone();
     pro.claims.insert("tenant_tier".into(), "pro".into());
-    let more = || Req {
-        route: "POST /users",
-        body: Some(json!({"email": "more@example.com", "role": "member"}).to_string()),
-        claims: pro.claims(),
-        ..Req::default()
+    let more = || {
+        Req::to("POST /users")
+            .body(json!({"email": "more@example.com", "role": "member"}).to_string())
+            .claims(pro.claims())
     };
     assert_eq!(
         assert_problem(&harness.call(more()).await, 403).kind,
@@ -640,12 +610,11 @@ async fn a_failed_membership_write_undoes_the_cognito_user() {
     let store_before = harness.store().snapshot();
     harness.store().set_writes_unavailable(true);
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": "dan@example.com", "role": "admin"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": "dan@example.com", "role": "admin"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     let problem = assert_problem(&response, 503);
     assert!(problem.detail.contains("retry"), "{}", problem.detail);
@@ -682,12 +651,11 @@ async fn an_existing_email_is_adopted_refused_or_reported() {
 
     // A member already.
     let again = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": "ERIN@example.com", "role": "admin"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": "ERIN@example.com", "role": "admin"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     assert!(
         assert_problem(&again, 409)
@@ -700,12 +668,11 @@ async fn an_existing_email_is_adopted_refused_or_reported() {
     let store_before = harness.store().snapshot();
     let directory_before = harness.directory().snapshot();
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": "frank@example.com", "role": "member"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": "frank@example.com", "role": "member"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     let problem = assert_problem(&response, 409);
     assert!(problem.detail.contains("already registered"), "{}", problem.detail);
@@ -722,13 +689,12 @@ async fn the_tenant_of_a_new_user_comes_from_the_claims_only() {
     let bob = harness.tenant(TenantTier::Pro).await;
     // A header naming another tenant is ignored.
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": "gina@example.com", "role": "member"}).to_string()),
-            claims: alice.claims(),
-            header: Some(("x-tenant-id", bob.tenant.to_string())),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": "gina@example.com", "role": "member"}).to_string())
+                .claims(alice.claims())
+                .header("x-tenant-id", bob.tenant.to_string()),
+        )
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let gina = user_of(&response);
@@ -751,12 +717,7 @@ async fn the_tenant_of_a_new_user_comes_from_the_claims_only() {
         json!({"email": "hal@example.com", "role": "member", "custom:tenant_id": bob.tenant.to_string()}),
     ] {
         let response = harness
-            .call(Req {
-                route: "POST /users",
-                body: Some(body.to_string()),
-                claims: alice.claims(),
-                ..Req::default()
-            })
+            .call(Req::to("POST /users").body(body.to_string()).claims(alice.claims()))
             .await;
         assert_problem(&response, 400);
     }
@@ -795,13 +756,7 @@ async fn admins_of_one_tenant_cannot_reach_another_tenants_users() {
     assert!(bobs.iter().all(|email| !email.contains("ivy")));
     // `me` with another tenant's claims finds nothing of this tenant.
     let stranger = SignedIn::new(bob.tenant, alices_member.user_id, "member", "pro");
-    let me = harness
-        .call(Req {
-            route: "GET /users/me",
-            claims: stranger.claims(),
-            ..Req::default()
-        })
-        .await;
+    let me = harness.call(Req::to("GET /users/me").claims(stranger.claims())).await;
     // A token naming a tenant the user is no member of: refused before anything is read.
     assert_eq!(assert_problem(&me, 403).kind, "urn:problem:membership-inactive");
     assert_eq!(harness.store().snapshot(), store_before);
@@ -898,12 +853,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let directory_before = harness.directory().snapshot();
     let id = member.user_id.to_string();
     let claims = || admin.claims();
-    let invite = |body: &str| Req {
-        route: "POST /users",
-        body: Some(body.to_owned()),
-        claims: claims(),
-        ..Req::default()
-    };
+    let invite = |body: &str| Req::to("POST /users").body(body.to_owned()).claims(claims());
     let oversized = json!({"email": "a@example.com", "role": "member", "temporary_password": "x".repeat(8 * 1024)});
     let mut without_tenant = admin.claims.clone();
     without_tenant.remove("tenant_id");
@@ -919,12 +869,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     bad_sub.insert("sub".into(), "admin".into());
     let valid_cursor = CURSOR.encode(&member.user_id);
 
-    let on = |route: &'static str, user_id: &str| Req {
-        route,
-        path_param: Some(user_id.to_owned()),
-        claims: claims(),
-        ..Req::default()
-    };
+    let on = |route: &'static str, user_id: &str| Req::to(route).param(user_id.to_owned()).claims(claims());
     let with_claims = |route: &'static str, claims: HashMap<String, String>| Req {
         route,
         path_param: route.contains('{').then(|| id.clone()),
@@ -972,170 +917,94 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             400,
         ),
         ("invite: oversized".into(), invite(&oversized.to_string()), 413),
-        (
-            "invite: no body".into(),
-            Req {
-                route: "POST /users",
-                claims: claims(),
-                ..Req::default()
-            },
-            400,
-        ),
+        ("invite: no body".into(), Req::to("POST /users").claims(claims()), 400),
         (
             "invite: not JSON".into(),
-            Req {
-                route: "POST /users",
-                body: Some("email=a@example.com".into()),
-                content_type: Some("application/x-www-form-urlencoded"),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("POST /users")
+                .body("email=a@example.com")
+                .content_type("application/x-www-form-urlencoded")
+                .claims(claims()),
             415,
         ),
         (
             "invite: unknown query".into(),
-            Req {
-                query: Some("tenant_id=x".into()),
-                ..invite(r#"{"email":"a@example.com","role":"member"}"#)
-            },
+            invite(r#"{"email":"a@example.com","role":"member"}"#).query("tenant_id=x"),
             400,
         ),
         // GET /users
         (
             "list: limit 0".into(),
-            Req {
-                route: "GET /users",
-                query: Some("limit=0".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("limit=0").claims(claims()),
             400,
         ),
         (
             "list: limit 101".into(),
-            Req {
-                route: "GET /users",
-                query: Some("limit=101".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("limit=101").claims(claims()),
             400,
         ),
         (
             "list: limit not a number".into(),
-            Req {
-                route: "GET /users",
-                query: Some("limit=ten".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("limit=ten").claims(claims()),
             400,
         ),
         (
             "list: limit twice".into(),
-            Req {
-                route: "GET /users",
-                query: Some("limit=1&limit=2".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("limit=1&limit=2").claims(claims()),
             400,
         ),
         (
             "list: raw user id as cursor".into(),
-            Req {
-                route: "GET /users",
-                query: Some(format!("cursor={id}")),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query(format!("cursor={id}")).claims(claims()),
             400,
         ),
         (
             "list: garbage cursor".into(),
-            Req {
-                route: "GET /users",
-                query: Some("cursor=%%%".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("cursor=%%%").claims(claims()),
             400,
         ),
         (
             "list: tampered cursor".into(),
-            Req {
-                route: "GET /users",
-                query: Some(format!("cursor={}x", valid_cursor)),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users")
+                .query(format!("cursor={}x", valid_cursor))
+                .claims(claims()),
             400,
         ),
         (
             "list: unknown query".into(),
-            Req {
-                route: "GET /users",
-                query: Some("tenant=x".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").query("tenant=x").claims(claims()),
             400,
         ),
         (
             "list: with a body".into(),
-            Req {
-                route: "GET /users",
-                body: Some("{}".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").body("{}").claims(claims()),
             400,
         ),
         // GET /users/me
         (
             "me: unknown query".into(),
-            Req {
-                route: "GET /users/me",
-                query: Some("user_id=x".into()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users/me").query("user_id=x").claims(claims()),
             400,
         ),
         // PUT /users/{user_id}/role
         (
             "role: invalid JSON".into(),
-            Req {
-                body: Some("{".into()),
-                ..on("PUT /users/{user_id}/role", &id)
-            },
+            on("PUT /users/{user_id}/role", &id).body("{"),
             400,
         ),
         (
             "role: unknown role".into(),
-            Req {
-                body: Some(r#"{"role":"superadmin"}"#.into()),
-                ..on("PUT /users/{user_id}/role", &id)
-            },
+            on("PUT /users/{user_id}/role", &id).body(r#"{"role":"superadmin"}"#),
             400,
         ),
         (
             "role: unknown field".into(),
-            Req {
-                body: Some(r#"{"role":"admin","version":1}"#.into()),
-                ..on("PUT /users/{user_id}/role", &id)
-            },
+            on("PUT /users/{user_id}/role", &id).body(r#"{"role":"admin","version":1}"#),
             400,
         ),
         ("role: no body".into(), on("PUT /users/{user_id}/role", &id), 400),
         (
             "unknown route".into(),
-            Req {
-                route: "PATCH /users/{user_id}",
-                path_param: Some(id.clone()),
-                claims: claims(),
-                ..Req::default()
-            },
+            Req::to("PATCH /users/{user_id}").param(id.clone()).claims(claims()),
             404,
         ),
     ];
@@ -1182,14 +1051,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             400,
         ));
         if body.is_none() {
-            cases.push((
-                format!("{route}: with a body"),
-                Req {
-                    body: Some("{}".into()),
-                    ..on(route, &id)
-                },
-                400,
-            ));
+            cases.push((format!("{route}: with a body"), on(route, &id).body("{}"), 400));
         }
     }
     for route in [
@@ -1203,10 +1065,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     ] {
         cases.push((
             format!("{route}: no claims"),
-            Req {
-                claims: None,
-                ..with_claims(route, admin.claims.clone())
-            },
+            with_claims(route, admin.claims.clone()).claims(None),
             401,
         ));
         cases.push((format!("{route}: bad sub"), with_claims(route, bad_sub.clone()), 401));
@@ -1252,22 +1111,11 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     let requests = || {
         let id = Some(member.user_id.to_string());
         vec![
-            Req {
-                route: "GET /users",
-                claims: admin.claims(),
-                ..Req::default()
-            },
-            Req {
-                route: "GET /users/me",
-                claims: admin.claims(),
-                ..Req::default()
-            },
-            Req {
-                route: "POST /users",
-                body: Some(r#"{"email":"new@example.com","role":"member"}"#.into()),
-                claims: admin.claims(),
-                ..Req::default()
-            },
+            Req::to("GET /users").claims(admin.claims()),
+            Req::to("GET /users/me").claims(admin.claims()),
+            Req::to("POST /users")
+                .body(r#"{"email":"new@example.com","role":"member"}"#)
+                .claims(admin.claims()),
             Req {
                 route: "GET /users/{user_id}",
                 path_param: id.clone(),
@@ -1475,15 +1323,7 @@ async fn raw_invocations_are_told_apart() {
     // An HTTP API event is routed as such.
     let caller = SignedIn::new(tenant, user_id, "admin", "pro");
     harness.records().ensure_member_from_claims(&caller.claims);
-    let http = serde_json::to_value(
-        Req {
-            route: "GET /users/me",
-            claims: caller.claims(),
-            ..Req::default()
-        }
-        .event(),
-    )
-    .expect("event json");
+    let http = serde_json::to_value(Req::to("GET /users/me").claims(caller.claims()).event()).expect("event json");
     let answer = harness.api.invoke(http, "inv-3").await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let body: User = serde_json::from_str(answer["body"].as_str().expect("body")).expect("user");
@@ -1564,12 +1404,11 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
         204
     );
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": email("accomplice"), "role": "admin"}).to_string()),
-            claims: stale.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": email("accomplice"), "role": "admin"}).to_string())
+                .claims(stale.claims()),
+        )
         .await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:membership-inactive");
     assert!(harness.directory().user(&email("accomplice")).is_none());
@@ -1707,12 +1546,11 @@ async fn a_password_the_pool_would_refuse_is_refused_first_with_the_rule() {
 
     let admin = harness.tenant(TenantTier::Pro).await;
     let response = harness
-        .call(Req {
-            route: "POST /users",
-            body: Some(json!({"email": email("temp"), "role": "member", "temporary_password": "short"}).to_string()),
-            claims: admin.claims(),
-            ..Req::default()
-        })
+        .call(
+            Req::to("POST /users")
+                .body(json!({"email": email("temp"), "role": "member", "temporary_password": "short"}).to_string())
+                .claims(admin.claims()),
+        )
         .await;
     assert_eq!(response.status_code, 400);
     assert!(body_text(&response).contains(&PasswordPolicy::default().to_string()));
@@ -1726,12 +1564,11 @@ async fn an_invitation_with_an_idempotency_key_is_safe_to_retry() {
     let harness = Harness::new();
     let admin = harness.tenant(TenantTier::Pro).await;
     let key = "k".repeat(48);
-    let invite = |address: &str, role: &str, key: &str| Req {
-        route: "POST /users",
-        body: Some(json!({"email": address, "role": role}).to_string()),
-        claims: admin.claims(),
-        header: Some(("idempotency-key", key.to_owned())),
-        ..Req::default()
+    let invite = |address: &str, role: &str, key: &str| {
+        Req::to("POST /users")
+            .body(json!({"email": address, "role": role}).to_string())
+            .claims(admin.claims())
+            .header("idempotency-key", key.to_owned())
     };
     let first = harness.call(invite("dan@example.com", "member", &key)).await;
     assert_eq!(first.status_code, 201, "{}", body_text(&first));

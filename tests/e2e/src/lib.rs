@@ -656,6 +656,13 @@ impl Stack {
         })
     }
 
+    /// [`register_tenant`](Self::register_tenant), for tests: panics if it fails.
+    pub async fn tenant(&self, name: &str, tier: TenantTier) -> TenantFixture {
+        self.register_tenant(name, tier)
+            .await
+            .unwrap_or_else(|error| panic!("registering tenant {name:?}: {error}"))
+    }
+
     /// Invites a user into the admin's tenant with a temporary password
     /// (`POST /users`), then signs them in for the first time (new password),
     /// which makes the member active; `user` is the member as it is then.

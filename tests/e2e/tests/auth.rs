@@ -163,8 +163,8 @@ async fn requests_without_a_token_are_refused_by_the_gateway() {
 #[ignore = "needs the local stack: make test"]
 async fn a_tampered_token_is_refused_and_never_reaches_the_function() {
     let stack = Stack::from_env_or_panic().await;
-    let a = stack.register_tenant("Victim", TenantTier::Free).await.expect("A");
-    let b = stack.register_tenant("Attacker", TenantTier::Free).await.expect("B");
+    let a = stack.tenant("Victim", TenantTier::Free).await;
+    let b = stack.tenant("Attacker", TenantTier::Free).await;
     let secret = CreateNote {
         title: "A's secret".to_owned(),
         body: "only A may read this".to_owned(),
@@ -225,7 +225,7 @@ async fn a_tampered_token_is_refused_and_never_reaches_the_function() {
 #[ignore = "needs the local stack: make test"]
 async fn tokens_signed_with_a_key_the_issuer_never_published_are_refused() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Keys", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Keys", TenantTier::Free).await;
     let real = &tenant.admin.tokens.access_token;
     let key = jwt::ForeignKey::generate().expect("key");
 
@@ -267,7 +267,7 @@ async fn tokens_signed_with_a_key_the_issuer_never_published_are_refused() {
 #[ignore = "needs the local stack: make test"]
 async fn unsigned_and_algorithm_confused_tokens_are_refused() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Algs", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Algs", TenantTier::Free).await;
     let real = &tenant.admin.tokens.access_token;
 
     let none = jwt::unsigned(real).expect("alg none");

@@ -57,10 +57,7 @@ fn invite(email: &str, role: TenantRole) -> InviteUser {
 #[ignore = "needs the local stack: make test"]
 async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Suspended", TenantTier::Pro)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Suspended", TenantTier::Pro).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let member = stack
         .invite(&tenant.admin, "mia", &domain, TenantRole::Member)
@@ -106,10 +103,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
 #[ignore = "needs the local stack: make test"]
 async fn a_global_sign_out_ends_every_session_of_the_user() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Careful", TenantTier::Free)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Careful", TenantTier::Free).await;
     let admin = &tenant.admin;
     let second = stack
         .member(&admin.email, &admin.password)
@@ -130,7 +124,7 @@ async fn a_global_sign_out_ends_every_session_of_the_user() {
 #[ignore = "needs the local stack: make test"]
 async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Leavers", TenantTier::Pro).await.expect("tenant");
+    let tenant = stack.tenant("Leavers", TenantTier::Pro).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let admin = &tenant.admin;
     let disabled = stack
@@ -167,7 +161,7 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
 #[ignore = "needs the local stack: make test"]
 async fn a_stale_admin_token_can_undo_nothing() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Coup", TenantTier::Pro).await.expect("tenant");
+    let tenant = stack.tenant("Coup", TenantTier::Pro).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let victim = &tenant.admin.users;
     let victim_id = tenant.admin_user_id;
@@ -251,10 +245,7 @@ async fn a_stale_admin_token_can_undo_nothing() {
 #[ignore = "needs the local stack: make test"]
 async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Growing", TenantTier::Free)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Growing", TenantTier::Free).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let admin = &tenant.admin.users;
     let ops = stack.platform_admin().await.expect("platform admin");
@@ -298,7 +289,7 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
 #[ignore = "needs the local stack: make test"]
 async fn a_platform_admin_taken_out_of_the_group_is_refused_at_once() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Watched", TenantTier::Pro).await.expect("tenant");
+    let tenant = stack.tenant("Watched", TenantTier::Pro).await;
     let ops = stack.platform_admin().await.expect("platform admin");
     ops.tenants.list_page(Some(1), None).await.expect("200");
     stack

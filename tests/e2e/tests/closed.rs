@@ -35,10 +35,7 @@ fn attribute(name: &str, value: &str) -> AttributeType {
 #[ignore = "needs the local stack: make test"]
 async fn admin_operations_and_other_services_are_not_reachable_anonymously() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Guarded", TenantTier::Free)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Guarded", TenantTier::Free).await;
     let pool = stack.user_pool_id.clone();
     let victim = tenant.admin.email.clone();
     for (target, body) in [
@@ -82,7 +79,7 @@ async fn admin_operations_and_other_services_are_not_reachable_anonymously() {
 #[ignore = "needs the local stack: make test"]
 async fn a_user_writes_only_what_the_app_client_may_write() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Writer", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Writer", TenantTier::Free).await;
     let token = tenant.admin.tokens.access_token.clone();
     let update = |attributes: Vec<AttributeType>| {
         stack
@@ -129,11 +126,8 @@ async fn a_user_writes_only_what_the_app_client_may_write() {
 #[ignore = "needs the local stack: make test"]
 async fn the_invitation_take_over_chain_fails() {
     let stack = Stack::from_env_or_panic().await;
-    let victim = stack.register_tenant("Victim", TenantTier::Pro).await.expect("victim");
-    let outsider = stack
-        .register_tenant("Outsider", TenantTier::Free)
-        .await
-        .expect("outsider");
+    let victim = stack.tenant("Victim", TenantTier::Pro).await;
+    let outsider = stack.tenant("Outsider", TenantTier::Free).await;
     let invitee = format!("{}@{}.example.com", stack.unique("newhire"), victim.tenant.slug);
     let writes = stack
         .cognito()
@@ -171,10 +165,7 @@ async fn the_invitation_take_over_chain_fails() {
 #[ignore = "needs the local stack: make test"]
 async fn forged_invocations_are_refused_and_signed_ones_work() {
     let stack = Stack::from_env_or_panic().await;
-    let victim = stack
-        .register_tenant("Invoked", TenantTier::Free)
-        .await
-        .expect("registration invokes users");
+    let victim = stack.tenant("Invoked", TenantTier::Free).await;
     let forged_event = json!({
         "version": "2.0",
         "routeKey": "GET /notes",

@@ -35,7 +35,7 @@ fn describe<T: std::fmt::Debug>(answers: &[Result<T, Error>]) -> String {
 async fn concurrent_updates_of_one_version_let_exactly_one_win() {
     const WRITERS: usize = 8;
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Racers", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Racers", TenantTier::Free).await;
     let notes = tenant.admin.notes.clone();
     let start = CreateNote {
         title: "start".to_owned(),
@@ -171,10 +171,7 @@ async fn concurrent_creates_at_the_tier_limit_never_exceed_it() {
     let limit = usize::try_from(TenantTier::Free.limits().max_notes).expect("limit");
     assert_eq!(limit, 100);
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Crowded", TenantTier::Free)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Crowded", TenantTier::Free).await;
     let notes = tenant.admin.notes.clone();
     let note = |title: String| CreateNote {
         title,

@@ -19,7 +19,7 @@ use tenancy::TenantTier;
 #[ignore = "needs the local stack: make test"]
 async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Crashy", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Crashy", TenantTier::Free).await;
     let (api, notes) = (tenant.admin.api.clone(), &tenant.admin.notes);
     let survivor = CreateNote {
         title: "survives the crash".to_owned(),

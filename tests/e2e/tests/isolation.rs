@@ -38,8 +38,8 @@ async fn raw_get<T: serde::de::DeserializeOwned>(api: &Api, path: &str) -> T {
 #[ignore = "needs the local stack: make test"]
 async fn another_tenants_notes_are_not_found() {
     let stack = Stack::from_env_or_panic().await;
-    let a = stack.register_tenant("Alpha", TenantTier::Pro).await.expect("A");
-    let b = stack.register_tenant("Beta", TenantTier::Pro).await.expect("B");
+    let a = stack.tenant("Alpha", TenantTier::Pro).await;
+    let b = stack.tenant("Beta", TenantTier::Pro).await;
     let a_notes = notes_of(&a, 3).await;
     let b_notes = notes_of(&b, 2).await;
     let a_notes_now = || async {
@@ -132,8 +132,8 @@ async fn another_tenants_notes_are_not_found() {
 #[ignore = "needs the local stack: make test"]
 async fn another_tenants_users_are_not_found() {
     let stack = Stack::from_env_or_panic().await;
-    let a = stack.register_tenant("Gamma", TenantTier::Pro).await.expect("A");
-    let b = stack.register_tenant("Delta", TenantTier::Pro).await.expect("B");
+    let a = stack.tenant("Gamma", TenantTier::Pro).await;
+    let b = stack.tenant("Delta", TenantTier::Pro).await;
     let a_domain = format!("{}.example.com", a.tenant.slug);
     let a_member = stack
         .invite(&a.admin, "carol", &a_domain, TenantRole::Member)
@@ -223,8 +223,8 @@ async fn another_tenants_users_are_not_found() {
 #[ignore = "needs the local stack: make test"]
 async fn another_tenants_record_is_out_of_reach() {
     let stack = Stack::from_env_or_panic().await;
-    let a = stack.register_tenant("Epsilon", TenantTier::Free).await.expect("A");
-    let b = stack.register_tenant("Zeta", TenantTier::Free).await.expect("B");
+    let a = stack.tenant("Epsilon", TenantTier::Free).await;
+    let b = stack.tenant("Zeta", TenantTier::Free).await;
     let attacker = &b.admin.api;
     let a_id = a.id().to_string();
 
@@ -303,8 +303,8 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     use tenants_client::Registered;
 
     let stack = Stack::from_env_or_panic().await;
-    let a = stack.register_tenant("Eta", TenantTier::Free).await.expect("A");
-    let b = stack.register_tenant("Theta", TenantTier::Free).await.expect("B");
+    let a = stack.tenant("Eta", TenantTier::Free).await;
+    let b = stack.tenant("Theta", TenantTier::Free).await;
     let a_member = stack
         .invite(
             &a.admin,

@@ -12,7 +12,7 @@ use tenancy::TenantTier;
 #[ignore = "needs the local stack: make test"]
 async fn notes_are_created_read_updated_with_versions_and_deleted() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Notes", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Notes", TenantTier::Free).await;
     let (api, notes) = (&tenant.admin.api, &tenant.admin.notes);
 
     // The raw API: the client hides the status and the Location header.
@@ -114,7 +114,7 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
 #[ignore = "needs the local stack: make test"]
 async fn the_note_list_pages_newest_first() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Pages", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Pages", TenantTier::Free).await;
     let (api, notes) = (&tenant.admin.api, &tenant.admin.notes);
     let mut created = Vec::new();
     for n in 0..5 {

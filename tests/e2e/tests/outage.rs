@@ -142,11 +142,8 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     // Before: a tenant whose credentials every function has cached (its
     // requests meet a frozen DynamoDB), a second tenant the notes function
     // has never served (its request meets a frozen STS), a platform admin.
-    let warm = stack.register_tenant("Outage", TenantTier::Pro).await.expect("tenant");
-    let cold = stack
-        .register_tenant("Outage cold", TenantTier::Pro)
-        .await
-        .expect("tenant");
+    let warm = stack.tenant("Outage", TenantTier::Pro).await;
+    let cold = stack.tenant("Outage cold", TenantTier::Pro).await;
     let operator = stack.platform_admin().await.expect("platform admin");
     let admin = &warm.admin;
     let kept = note(&admin.notes, "kept").await;

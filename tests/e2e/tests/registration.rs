@@ -35,10 +35,7 @@ fn registration(stack: &Stack, prefix: &str) -> RegisterTenant {
 /// owner gets a 503; the claim stays. Returns the claim's tenant id.
 async fn interrupted(stack: &Stack, registration: &RegisterTenant, key: &IdempotencyKey) -> TenantId {
     // A warm users instance to stop (registrations call it).
-    stack
-        .register_tenant("Warm", TenantTier::Free)
-        .await
-        .expect("warm-up registration");
+    stack.tenant("Warm", TenantTier::Free).await;
     let users = process::function_instances(&stack.settings.gateway, "users").expect("/proc");
     assert!(
         !users.is_empty(),
@@ -195,7 +192,7 @@ async fn refused_registrations_leave_nothing_behind() {
     assert!(!stack.user_exists(&weak.admin_email).await.expect("lookup"));
 
     // An email that belongs to another tenant's user: 409, the slug is free.
-    let taken = stack.register_tenant("Taken", TenantTier::Free).await.expect("tenant");
+    let taken = stack.tenant("Taken", TenantTier::Free).await;
     let clash = RegisterTenant {
         admin_email: taken.admin.email.clone(),
         ..registration(&stack, "clash")

@@ -11,7 +11,7 @@ use tenants_client::{Tenant, TenantStatus, TenantsClient, UpdateTenant};
 #[ignore = "needs the local stack: make test"]
 async fn a_tenant_reads_and_renames_itself() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Selfie", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Selfie", TenantTier::Free).await;
     let admin = &tenant.admin.tenants;
     let domain = format!("{}.example.com", tenant.tenant.slug);
 
@@ -69,14 +69,8 @@ async fn a_tenant_reads_and_renames_itself() {
 #[ignore = "needs the local stack: make test"]
 async fn platform_admins_list_suspend_reactivate_and_change_tiers() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack
-        .register_tenant("Managed", TenantTier::Free)
-        .await
-        .expect("tenant");
-    let other = stack
-        .register_tenant("Bystander", TenantTier::Free)
-        .await
-        .expect("other");
+    let tenant = stack.tenant("Managed", TenantTier::Free).await;
+    let other = stack.tenant("Bystander", TenantTier::Free).await;
     let tenant_admin = &tenant.admin.tenants;
 
     // Tenant admins have no business on /admin.

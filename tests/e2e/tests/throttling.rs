@@ -102,10 +102,7 @@ impl Flood {
 async fn a_drained_route_is_too_many_requests_and_an_idempotent_call_retries_through_it() {
     let stack = Stack::from_env_or_panic().await;
     let limits = deployed_limits(&stack).await;
-    let tenant = stack
-        .register_tenant("Throttled Co", TenantTier::Pro)
-        .await
-        .expect("tenant");
+    let tenant = stack.tenant("Throttled Co", TenantTier::Pro).await;
     let token = Arc::new(StaticToken::new(tenant.admin.tokens.access_token.clone()));
     let mut config = ClientConfig::new(&stack.settings.gateway).expect("gateway URL");
     config.retry = RetryPolicy::none();

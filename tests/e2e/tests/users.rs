@@ -19,7 +19,7 @@ fn assert_refused(result: Result<e2e::Tokens, SignInError>, what: &str) {
 #[ignore = "needs the local stack: make test"]
 async fn the_user_lifecycle() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("People", TenantTier::Pro).await.expect("tenant");
+    let tenant = stack.tenant("People", TenantTier::Pro).await;
     let admin = &tenant.admin.users;
     let domain = format!("{}.example.com", tenant.tenant.slug);
 
@@ -201,7 +201,7 @@ async fn the_user_lifecycle() {
 #[ignore = "needs the local stack: make test"]
 async fn the_free_tier_allows_three_users() {
     let stack = Stack::from_env_or_panic().await;
-    let tenant = stack.register_tenant("Small", TenantTier::Free).await.expect("tenant");
+    let tenant = stack.tenant("Small", TenantTier::Free).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     assert_eq!(TenantTier::Free.limits().max_users, 3);
     let invite = |name: &str| InviteUser {
