@@ -41,10 +41,28 @@ impl ListCursor {
     }
 }
 
+/// A page from up to `limit + 1` items in list order: the first `limit`, and
+/// the key of the last of them when more followed (the next page's start).
+pub fn cut_page<T, K>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
+    if items.len() <= limit {
+        return (items, None);
+    }
+    items.truncate(limit);
+    let next_after = items.last().map(key);
+    (items, next_after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::TenantId;
+
+    #[test]
+    fn a_page_continues_after_its_last_item_only_when_more_followed() {
+        assert_eq!(cut_page(vec![1, 2, 3], 2, |n| n * 10), (vec![1, 2], Some(20)));
+        assert_eq!(cut_page(vec![1, 2], 2, |n| n * 10), (vec![1, 2], None));
+        assert_eq!(cut_page(Vec::<i32>::new(), 2, |n| n * 10), (vec![], None));
+    }
 
     const TENANTS: ListCursor = ListCursor::new("t1:");
 

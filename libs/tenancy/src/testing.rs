@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
@@ -17,6 +18,7 @@ use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::Value;
 
+use crate::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
 use crate::config::{TenancyConfig, load_aws_config};
 use crate::openapi::Document;
 use crate::{Problem, TenantId, UserId};
@@ -134,6 +136,16 @@ fn path_param_name(route: &str) -> Option<&str> {
     let start = route.find('{')? + 1;
     let end = start + route[start..].find('}')?;
     Some(&route[start..end])
+}
+
+/// The authority over in-memory records, cached for `freshness` (zero: the
+/// records are read on every request).
+pub fn memory_authority(freshness: Duration) -> Authority<MemoryAuthorityStore> {
+    let settings = AuthoritySettings {
+        freshness,
+        ..AuthoritySettings::default()
+    };
+    Authority::new(MemoryAuthorityStore::default(), settings)
 }
 
 /// The JWT authorizer's part of a request: the verified claims.

@@ -9,8 +9,8 @@ use notes::entrypoint::NotesApi;
 use notes::store::MemoryNoteStore;
 use serde_json::json;
 use std::time::Duration;
-use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
-use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of};
+use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of, memory_authority};
 use tenancy::{MembershipStatus, TenantRole, TenantStatus, TenantTier, UserId};
 
 struct Harness {
@@ -24,15 +24,8 @@ impl Harness {
 
     /// Records cached for `freshness` (zero: read on every request).
     fn with_freshness(freshness: Duration) -> Self {
-        let settings = AuthoritySettings {
-            freshness,
-            ..AuthoritySettings::default()
-        };
         Self {
-            api: NotesApi::new(
-                MemoryNoteStore::default(),
-                Authority::new(MemoryAuthorityStore::default(), settings),
-            ),
+            api: NotesApi::new(MemoryNoteStore::default(), memory_authority(freshness)),
         }
     }
 

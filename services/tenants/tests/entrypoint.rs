@@ -7,11 +7,12 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, claims, committed_document, json_of, platform_admin_claims,
+    Req, SignedIn, assert_problem, body_text, claims, committed_document, json_of, memory_authority,
+    platform_admin_claims,
 };
 use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{Registered, TenantList};
@@ -53,17 +54,13 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        // Records read on every request.
-        let settings = AuthoritySettings {
-            freshness: std::time::Duration::ZERO,
-            ..AuthoritySettings::default()
-        };
         Self {
             api: Arc::new(TenantsApi::new(
                 MemoryTenantStore::default(),
                 MemorySlugStore::default(),
                 FakeUsersService::default(),
-                Authority::new(MemoryAuthorityStore::default(), settings),
+                // Records read on every request.
+                memory_authority(Duration::ZERO),
                 FakeOperators::default(),
                 RegistrationSettings::default(),
             )),

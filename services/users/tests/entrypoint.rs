@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::json;
 use std::time::Duration;
-use tenancy::authority::{Authority, AuthoritySettings, Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::password::PasswordPolicy;
-use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of};
+use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of, memory_authority};
 use tenancy::{TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{CURSOR, MembershipStatus, TenantRole, User, UserId};
@@ -37,15 +37,11 @@ impl Harness {
 
     /// Records cached for `freshness` (zero: read on every request).
     fn with_freshness(freshness: Duration) -> Self {
-        let settings = AuthoritySettings {
-            freshness,
-            ..AuthoritySettings::default()
-        };
         Self {
             api: UsersApi::new(
                 MemoryMembershipStore::default(),
                 MemoryDirectory::default(),
-                Authority::new(MemoryAuthorityStore::default(), settings),
+                memory_authority(freshness),
                 PasswordPolicy::default(),
             ),
         }

@@ -634,21 +634,27 @@ impl Stack {
         config
     }
 
+    /// A registration of a new tenant `name` under a unique slug, its admin
+    /// `admin@<slug>.example.com` with a strong password.
+    pub fn new_tenant(&self, name: &str, tier: TenantTier) -> RegisterTenant {
+        let slug = self.unique(&name.replace(' ', "-"));
+        RegisterTenant {
+            name: name.to_owned(),
+            admin_email: format!("admin@{slug}.example.com"),
+            admin_password: strong_password(),
+            slug,
+            tier,
+        }
+    }
+
     /// Registers a tenant (`POST /tenants`, no token) with a fresh slug and
     /// admin, and signs the admin in.
     pub async fn register_tenant(&self, name: &str, tier: TenantTier) -> Result<TenantFixture> {
-        let slug = self.unique(&name.replace(' ', "-"));
-        let email = format!("admin@{slug}.example.com");
-        let password = strong_password();
-        let registration = RegisterTenant {
-            name: name.to_owned(),
-            slug,
-            tier,
-            admin_email: email.clone(),
-            admin_password: password.clone(),
-        };
+        let registration = self.new_tenant(name, tier);
         let registered = self.registration().register(&registration).await?;
-        let admin = self.member(&email, &password).await?;
+        let admin = self
+            .member(&registration.admin_email, &registration.admin_password)
+            .await?;
         Ok(TenantFixture {
             tenant: registered.tenant,
             admin_user_id: registered.admin_user_id,

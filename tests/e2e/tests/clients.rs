@@ -55,16 +55,7 @@ impl Fixture {
 
     /// Registers a tenant through the client and signs its admin in.
     async fn tenant(&self, name: &str, tier: TenantTier) -> (Registered, ApiClient, Arc<CognitoSession>) {
-        let slug = self.stack.unique(name);
-        let email = format!("admin@{slug}.example.com");
-        let password = strong_password();
-        let registration = RegisterTenant {
-            name: name.to_owned(),
-            slug,
-            tier,
-            admin_email: email.clone(),
-            admin_password: password.clone(),
-        };
+        let registration = self.stack.new_tenant(name, tier);
         let key = IdempotencyKey::generate();
         let registered = self
             .anonymous()
@@ -80,7 +71,9 @@ impl Fixture {
             again.tenant.tenant_id, registered.tenant.tenant_id,
             "registration is idempotent"
         );
-        let session = self.session(&email, &password).await;
+        let session = self
+            .session(&registration.admin_email, &registration.admin_password)
+            .await;
         (registered, self.api(session.clone()), session)
     }
 

@@ -3,6 +3,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tenancy::TenantId;
+use tenancy::cursor::cut_page;
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
@@ -51,19 +52,14 @@ impl MemoryNoteStore {
 impl NoteStore for MemoryNoteStore {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<NoteId>) -> Result<NotePage, DataError> {
         let notes = self.locked()?;
-        let mut page: Vec<Note> = notes
+        let page: Vec<Note> = notes
             .iter()
             .rev()
             .filter(|((owner, id), _)| owner == tenant && after.is_none_or(|after| *id < after))
             .map(|(_, note)| note.clone())
             .take(limit + 1)
             .collect();
-        let next_after = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|note| note.id)
-        } else {
-            None
-        };
+        let (page, next_after) = cut_page(page, limit, |note| note.id);
         Ok(NotePage {
             notes: page,
             next_after,

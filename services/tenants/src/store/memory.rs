@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use tenancy::cursor::cut_page;
 use tenancy::table::DataError;
 use tenancy::{TenantId, UserId};
 use time::OffsetDateTime;
@@ -98,19 +99,14 @@ impl TenantStore for MemoryTenantStore {
 
     async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {
         let tenants = self.locked()?;
-        let mut page: Vec<Tenant> = tenants
+        let page: Vec<Tenant> = tenants
             .values()
             .filter(|tenant| after.is_none_or(|after| tenant.tenant_id > after))
             .filter(|tenant| tenant.status != TenantStatus::Pending)
             .take(limit + 1)
             .cloned()
             .collect();
-        let next_after = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|tenant| tenant.tenant_id)
-        } else {
-            None
-        };
+        let (page, next_after) = cut_page(page, limit, |tenant| tenant.tenant_id);
         Ok(TenantPage {
             tenants: page,
             next_after,

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tenancy::TenantId;
+use tenancy::cursor::cut_page;
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
@@ -72,7 +73,7 @@ impl MemoryMembershipStore {
 impl MembershipStore for MemoryMembershipStore {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<UserId>) -> Result<UserPage, DataError> {
         let partitions = self.locked()?;
-        let mut page: Vec<User> = partitions
+        let page: Vec<User> = partitions
             .get(tenant)
             .map(|partition| {
                 partition
@@ -85,12 +86,7 @@ impl MembershipStore for MemoryMembershipStore {
                     .collect()
             })
             .unwrap_or_default();
-        let next_after = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|user| user.user_id)
-        } else {
-            None
-        };
+        let (page, next_after) = cut_page(page, limit, |user| user.user_id);
         Ok(UserPage {
             users: page,
             next_after,
