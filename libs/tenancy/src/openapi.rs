@@ -140,37 +140,30 @@ impl StandardErrors {
         let has_body = operation.request_body.is_some();
         let has_path_id = (operation.parameters.iter().flatten()).any(|p| p.parameter_in == ParameterIn::Path);
         let responses = &mut operation.responses.responses;
-        let mut add = |status: &str, description: &str| {
-            responses
-                .entry(status.to_owned())
-                .or_insert_with(|| RefOr::T(problem_response(description)));
+        let mut add = |status: &str, response: Response| {
+            responses.entry(status.to_owned()).or_insert(RefOr::T(response));
         };
         if has_body {
-            add("413", &format!("Body over {}", self.body_limit));
-            add("415", NOT_JSON);
+            add("413", problem_response(&format!("Body over {}", self.body_limit)));
+            add("415", problem_response(NOT_JSON));
         } else {
-            add("400", if has_path_id { BAD_ID_OR_REQUEST } else { BAD_REQUEST });
+            add(
+                "400",
+                problem_response(if has_path_id { BAD_ID_OR_REQUEST } else { BAD_REQUEST }),
+            );
         }
-        let responses = &mut operation.responses.responses;
         if behind_authorizer {
-            responses.entry("401".to_owned()).or_insert_with(|| {
-                let gateway = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("GatewayMessage")))
-                    .build();
-                let mut response = problem_response(UNAUTHORIZED);
-                response.content.insert("application/json".to_owned(), gateway);
-                RefOr::T(response)
-            });
-            responses
-                .entry("403".to_owned())
-                .or_insert_with(|| RefOr::T(problem_response(self.forbidden)));
+            // The gateway's own refusal, or the function's problem.
+            let mut unauthorized = problem_response(UNAUTHORIZED);
+            let gateway = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("GatewayMessage")))
+                .build();
+            unauthorized.content.insert("application/json".to_owned(), gateway);
+            add("401", unauthorized);
+            add("403", problem_response(self.forbidden));
         }
-        responses
-            .entry("500".to_owned())
-            .or_insert_with(|| RefOr::T(problem_response(INTERNAL)));
-        responses
-            .entry("503".to_owned())
-            .or_insert_with(|| RefOr::T(problem_response(self.unavailable)));
+        add("500", problem_response(INTERNAL));
+        add("503", problem_response(self.unavailable));
     }
 }
 
