@@ -1,9 +1,9 @@
 # Created before the function so Lambda never auto-creates it without retention.
 resource "aws_cloudwatch_log_group" "this" {
-  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days per environment (default 30 d). Function logs carry tenant and user ids: keeping them a year by default would contradict data minimisation; audit trails belong in CloudTrail.
-  name              = "/aws/lambda/${var.function_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
+  #checkov:skip=CKV_AWS_338:Retention is var.function.log_retention_days per environment (default 30 d). Function logs carry tenant and user ids: keeping them a year by default would contradict data minimisation; audit trails belong in CloudTrail.
+  name              = "/aws/lambda/${var.function.name}"
+  retention_in_days = var.function.log_retention_days
+  kms_key_id        = var.function.log_kms_key_arn
   tags              = var.tags
 }
 
@@ -13,26 +13,26 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The functions reach only AWS public endpoints (DynamoDB, STS, Cognito, Lambda) with IAM-authenticated calls and no private resources; a VPC would add NAT or interface endpoints and cold-start cost for no isolation gain.
   #checkov:skip=CKV_AWS_272:Release zips are built in CI from a tagged commit and published with SHA-256 checksums, and only the release workflow's OIDC role deploys; AWS Signer code signing is not set up (roadmap).
   #checkov:skip=CKV_AWS_173:The environment holds no secrets (table names, the tenant role ARN, log level); Lambda encrypts it at rest with its AWS managed key.
-  function_name    = var.function_name
-  description      = var.description
-  role             = var.execution_role_arn
+  function_name    = var.function.name
+  description      = var.function.description
+  role             = var.function.execution_role_arn
   runtime          = "provided.al2023"
   handler          = "bootstrap"
-  architectures    = [var.architecture]
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  memory_size      = var.memory_size
-  timeout          = var.timeout
+  architectures    = [var.function.architecture]
+  filename         = var.function.package_path
+  source_code_hash = filebase64sha256(var.function.package_path)
+  memory_size      = var.function.memory_size
+  timeout          = var.function.timeout
 
   dynamic "environment" {
-    for_each = length(var.environment) > 0 ? [var.environment] : []
+    for_each = length(var.function.environment) > 0 ? [var.function.environment] : []
     content {
       variables = environment.value
     }
   }
 
   dynamic "tracing_config" {
-    for_each = var.tracing_mode == null ? [] : [var.tracing_mode]
+    for_each = var.function.tracing_mode == null ? [] : [var.function.tracing_mode]
     content {
       mode = tracing_config.value
     }

@@ -8,28 +8,30 @@
 module "token_claims" {
   source = "../lambda-service"
 
-  function_name      = "${var.name_prefix}-token-claims"
-  description        = "Cognito pre-token-generation trigger (V2_0): adds tenant_id, tenant_role and tenant_tier claims."
-  package_path       = var.token_claims_package
-  architecture       = var.architecture
-  memory_size        = var.token_claims_memory_size
-  timeout            = 5 # Cognito waits at most 5 s for a trigger
-  execution_role_arn = aws_iam_role.execution["token-claims"].arn
-  log_retention_days = var.log_retention_days
-  log_kms_key_arn    = aws_kms_key.logs.arn
-  tags               = merge(local.tags, { service = "token-claims" })
+  function = {
+    name               = "${var.name_prefix}-token-claims"
+    description        = "Cognito pre-token-generation trigger (V2_0): adds tenant_id, tenant_role and tenant_tier claims."
+    package_path       = var.token_claims_package
+    execution_role_arn = aws_iam_role.execution["token-claims"].arn
+    architecture       = var.architecture
+    memory_size        = var.token_claims_memory_size
+    timeout            = 5 # Cognito waits at most 5 s for a trigger
+    log_retention_days = var.log_retention_days
+    log_kms_key_arn    = aws_kms_key.logs.arn
 
-  # Table names follow the service modules' convention; those roots apply
-  # after this one, so the names cannot come from their outputs.
-  environment = {
-    TENANTS_TABLE       = "${var.name_prefix}-tenants"
-    MEMBERSHIPS_TABLE   = "${var.name_prefix}-memberships"
-    TENANT_ROLE_ARN     = aws_iam_role.tenant.arn
-    USERS_FUNCTION_NAME = local.users_function_name
-    RUST_LOG            = var.log_level
+    # Table names follow the service modules' convention; those roots apply
+    # after this one, so the names cannot come from their outputs.
+    environment = {
+      TENANTS_TABLE       = "${var.name_prefix}-tenants"
+      MEMBERSHIPS_TABLE   = "${var.name_prefix}-memberships"
+      TENANT_ROLE_ARN     = aws_iam_role.tenant.arn
+      USERS_FUNCTION_NAME = local.users_function_name
+      RUST_LOG            = var.log_level
+    }
   }
+  tags = merge(local.tags, { service = "token-claims" })
 
-  # No routes: no API integration, routes or API invoke permission.
+  # No api: no integration, routes or API invoke permission.
 }
 
 # The users function by its conventional name: the users root applies after

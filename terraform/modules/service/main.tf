@@ -36,31 +36,33 @@ module "table" {
 module "function" {
   source = "../lambda-service"
 
-  function_name      = "${local.name_prefix}-${var.service}"
-  description        = var.description
-  package_path       = var.package_path
-  architecture       = var.platform.architecture
-  memory_size        = var.function.memory_size
-  timeout            = var.function.timeout
-  execution_role_arn = var.platform.execution_role_arn
-  log_retention_days = var.platform.log_retention_days
-  log_kms_key_arn    = var.platform.logs_kms_key_arn
-  tags               = local.tags
+  function = {
+    name               = "${local.name_prefix}-${var.service}"
+    description        = var.description
+    package_path       = var.package_path
+    execution_role_arn = var.platform.execution_role_arn
+    architecture       = var.platform.architecture
+    memory_size        = var.function.memory_size
+    timeout            = var.function.timeout
+    log_retention_days = var.platform.log_retention_days
+    log_kms_key_arn    = var.platform.logs_kms_key_arn
 
-  # Every request's authority: the tenant record and the caller's membership,
-  # read through the tenant role from the tenants and users services' tables
-  # (by name: those services may be applied after this one).
-  environment = merge(
-    {
-      TENANTS_TABLE               = "${local.name_prefix}-tenants"
-      MEMBERSHIPS_TABLE           = "${local.name_prefix}-memberships"
-      AUTHORITY_FRESHNESS_SECONDS = var.platform.authority_freshness_seconds
-      TENANT_ROLE_ARN             = var.platform.tenant_role_arn
-      RUST_LOG                    = var.function.log_level
-    },
-    { "${upper(var.table.name)}_TABLE" = module.table.name },
-    var.environment,
-  )
+    # Every request's authority: the tenant record and the caller's membership,
+    # read through the tenant role from the tenants and users services' tables
+    # (by name: those services may be applied after this one).
+    environment = merge(
+      {
+        TENANTS_TABLE               = "${local.name_prefix}-tenants"
+        MEMBERSHIPS_TABLE           = "${local.name_prefix}-memberships"
+        AUTHORITY_FRESHNESS_SECONDS = var.platform.authority_freshness_seconds
+        TENANT_ROLE_ARN             = var.platform.tenant_role_arn
+        RUST_LOG                    = var.function.log_level
+      },
+      { "${upper(var.table.name)}_TABLE" = module.table.name },
+      var.environment,
+    )
+  }
+  tags = local.tags
 
   api = {
     id            = var.platform.api_id

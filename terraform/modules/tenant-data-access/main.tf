@@ -4,9 +4,9 @@
 # isolation conditions are written once.
 data "aws_iam_policy_document" "this" {
   statement {
-    sid       = var.statement_id
-    actions   = [for action in var.actions : "dynamodb:${action}"]
-    resources = var.table_arns
+    sid       = var.access.statement_id
+    actions   = [for action in var.access.actions : "dynamodb:${action}"]
+    resources = var.access.table_arns
 
     # Every leading key is the session's tenant.
     # $${...} reaches IAM as the policy variable ${aws:PrincipalTag/TenantId}.
@@ -34,7 +34,7 @@ data "aws_iam_policy_document" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  name   = var.policy_name
-  role   = var.tenant_role_name
+  name   = var.access.policy_name
+  role   = var.access.role_name
   policy = data.aws_iam_policy_document.this.json
 }

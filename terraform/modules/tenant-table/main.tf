@@ -43,9 +43,5 @@ resource "aws_dynamodb_table" "this" {
 module "tenant_access" {
   source = "../tenant-data-access"
 
-  policy_name      = var.tenant_access.policy_name
-  statement_id     = var.tenant_access.statement_id
-  tenant_role_name = var.tenant_access.role_name
-  table_arns       = [aws_dynamodb_table.this.arn]
-  actions          = var.tenant_access.actions
+  access = merge(var.tenant_access, { table_arns = [aws_dynamodb_table.this.arn] })
 }
