@@ -72,3 +72,23 @@ module "function" {
     public_routes = local.public_routes
   }
 }
+
+# The platform names every execution role "<name_prefix>-<service>-exec".
+locals {
+  execution_role_name = "${local.name_prefix}-${var.service}-exec"
+}
+
+resource "aws_iam_role_policy" "execution" {
+  count = var.execution_policy == null ? 0 : 1
+
+  name   = var.execution_policy.name
+  role   = local.execution_role_name
+  policy = var.execution_policy.json
+
+  lifecycle {
+    precondition {
+      condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
+      error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
+    }
+  }
+}

@@ -37,3 +37,8 @@ output "public_routes" {
   description = "Route keys without authorization."
   value       = local.public_routes
 }
+
+output "execution_policy_name" {
+  description = "Name of the service's extra policy on its execution role (null for none)."
+  value       = try(aws_iam_role_policy.execution[0].name, null)
+}

@@ -75,6 +75,15 @@ variable "openapi_document" {
   }
 }
 
+variable "execution_policy" {
+  description = "What the service's execution role may do besides assuming the tenant role: an inline policy (name, JSON document) of what cannot be tenant-scoped, each statement commented with why. Null for none."
+  type = object({
+    name = string
+    json = string
+  })
+  default = null
+}
+
 variable "tags" {
   description = "Extra tags for every resource of the module (provider default_tags still apply)."
   type        = map(string)

@@ -4,9 +4,7 @@ data "aws_partition" "current" {}
 
 locals {
   name_prefix = var.platform.name_prefix
-  # The platform names every execution role "<name_prefix>-<service>-exec" and
-  # every function "<name_prefix>-<service>".
-  execution_role_name = "${local.name_prefix}-tenants-exec"
+  # The platform names every function "<name_prefix>-<service>".
   users_function_name = "${local.name_prefix}-users"
   users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
 }
@@ -23,6 +21,11 @@ module "service" {
   package_path = var.package_path
   function     = var.function
   tags         = var.tags
+
+  execution_policy = {
+    name = "tenants-registration-and-admin"
+    json = data.aws_iam_policy_document.execution_extra.json
+  }
 
   # Sort key `sk`: the single `tenant` item (status, tier, name, slug).
   table = {
@@ -125,17 +128,9 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 }
 
-resource "aws_iam_role_policy" "execution_extra" {
-  name   = "tenants-registration-and-admin"
-  role   = local.execution_role_name
-  policy = data.aws_iam_policy_document.execution_extra.json
-
-  lifecycle {
-    precondition {
-      condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
-      error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
-    }
-  }
+moved {
+  from = aws_iam_role_policy.execution_extra
+  to   = module.service.aws_iam_role_policy.execution[0]
 }
 
 # --- The registration expiry sweep ------------------------------------------------

@@ -1,8 +1,3 @@
-locals {
-  # The platform names every execution role "<name_prefix>-<service>-exec".
-  execution_role_name = "${var.platform.name_prefix}-users-exec"
-}
-
 # The users service on the platform: see ../service for what every service is.
 # Its table is also what the token-claims trigger reads a membership from
 # (through the shared tenant role).
@@ -15,6 +10,11 @@ module "service" {
   package_path = var.package_path
   function     = var.function
   tags         = var.tags
+
+  execution_policy = {
+    name = "users-cognito-admin"
+    json = data.aws_iam_policy_document.execution_extra.json
+  }
 
   # Sort key `sk`: `user#<uuid>` membership items, the tenant's `usage` item
   # and remembered creates (`request#...`, removed a day later by the TTL).
@@ -58,17 +58,9 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 }
 
-resource "aws_iam_role_policy" "execution_extra" {
-  name   = "users-cognito-admin"
-  role   = local.execution_role_name
-  policy = data.aws_iam_policy_document.execution_extra.json
-
-  lifecycle {
-    precondition {
-      condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
-      error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
-    }
-  }
+moved {
+  from = aws_iam_role_policy.execution_extra
+  to   = module.service.aws_iam_role_policy.execution[0]
 }
 
 # Where earlier versions of this module kept these objects.
