@@ -1,29 +1,19 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
 locals {
   service     = "platform"
   name_prefix = "${var.project}-${var.env}"
   ssm_prefix  = "/${var.project}/${var.env}/platform"
-}
 
-module "platform" {
-  source = "../modules/platform"
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  tags       = merge(var.tags, { service = "platform" })
 
-  name_prefix        = local.name_prefix
-  services           = var.services
-  log_retention_days = var.log_retention_days
-  jwt_issuer         = var.jwt_issuer
-  jwt_audience       = var.jwt_audience
-
-  throttling_burst_limit = var.throttling_burst_limit
-  throttling_rate_limit  = var.throttling_rate_limit
-
-  token_claims_package = var.token_claims_package
-  architecture         = var.architecture
-  user_pool_tier       = var.user_pool_tier
-  token_validity       = var.token_validity
-  deletion_protection  = var.deletion_protection
-  password_policy      = var.password_policy
-  user_messages        = var.user_messages
-  email_sending        = var.email_sending
+  jwt_issuer   = coalesce(var.jwt_issuer, "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.this.id}")
+  jwt_audience = coalesce(var.jwt_audience, [aws_cognito_user_pool_client.app.id])
 }
 
 # The platform's interface to service roots: they read these parameters rather
@@ -31,17 +21,17 @@ module "platform" {
 locals {
   published = merge(
     {
-      api_id            = module.platform.api_id
-      api_execution_arn = module.platform.api_execution_arn
-      api_endpoint      = module.platform.api_endpoint
-      authorizer_id     = module.platform.authorizer_id
-      tenant_role_arn   = module.platform.tenant_role_arn
-      tenant_role_name  = module.platform.tenant_role_name
-      user_pool_id      = module.platform.user_pool_id
-      user_pool_arn     = module.platform.user_pool_arn
-      app_client_id     = module.platform.app_client_id
-      jwt_issuer        = module.platform.jwt_issuer
-      logs_kms_key_arn  = module.platform.logs_kms_key_arn
+      api_id            = aws_apigatewayv2_api.http.id
+      api_execution_arn = aws_apigatewayv2_api.http.execution_arn
+      api_endpoint      = aws_apigatewayv2_api.http.api_endpoint
+      authorizer_id     = aws_apigatewayv2_authorizer.jwt.id
+      tenant_role_arn   = aws_iam_role.tenant.arn
+      tenant_role_name  = aws_iam_role.tenant.name
+      user_pool_id      = aws_cognito_user_pool.this.id
+      user_pool_arn     = aws_cognito_user_pool.this.arn
+      app_client_id     = aws_cognito_user_pool_client.app.id
+      jwt_issuer        = local.jwt_issuer
+      logs_kms_key_arn  = aws_kms_key.logs.arn
       # A setting every service function reads (AUTHORITY_FRESHNESS_SECONDS).
       authority_freshness_seconds = tostring(var.authority_freshness_seconds)
       # The pool's password policy as JSON (PASSWORD_POLICY of users, tenants).
@@ -51,7 +41,7 @@ locals {
       log_retention_days  = tostring(var.log_retention_days)
       deletion_protection = tostring(var.deletion_protection)
     },
-    { for s, arn in module.platform.execution_role_arns : "execution_role_arn/${s}" => arn },
+    { for s, role in aws_iam_role.execution : "execution_role_arn/${s}" => role.arn },
   )
 }
 
@@ -63,4 +53,63 @@ resource "aws_ssm_parameter" "published" {
   description = "Published by the platform root for service roots."
   type        = "String"
   value       = each.value
+}
+
+# Earlier versions kept everything below in a module "platform" that only
+# this root called.
+moved {
+  from = module.platform.aws_apigatewayv2_api.http
+  to   = aws_apigatewayv2_api.http
+}
+moved {
+  from = module.platform.aws_apigatewayv2_authorizer.jwt
+  to   = aws_apigatewayv2_authorizer.jwt
+}
+moved {
+  from = module.platform.aws_cloudwatch_log_group.access
+  to   = aws_cloudwatch_log_group.access
+}
+moved {
+  from = module.platform.aws_apigatewayv2_stage.default
+  to   = aws_apigatewayv2_stage.default
+}
+moved {
+  from = module.platform.aws_cognito_user_pool.this
+  to   = aws_cognito_user_pool.this
+}
+moved {
+  from = module.platform.aws_cognito_user_pool_client.app
+  to   = aws_cognito_user_pool_client.app
+}
+moved {
+  from = module.platform.aws_cognito_user_group.platform_admin
+  to   = aws_cognito_user_group.platform_admin
+}
+moved {
+  from = module.platform.aws_iam_role.execution
+  to   = aws_iam_role.execution
+}
+moved {
+  from = module.platform.aws_iam_role_policy.execution
+  to   = aws_iam_role_policy.execution
+}
+moved {
+  from = module.platform.aws_iam_role.tenant
+  to   = aws_iam_role.tenant
+}
+moved {
+  from = module.platform.aws_kms_key.logs
+  to   = aws_kms_key.logs
+}
+moved {
+  from = module.platform.module.token_claims
+  to   = module.token_claims
+}
+moved {
+  from = module.platform.aws_iam_role_policy.token_claims_activation
+  to   = aws_iam_role_policy.token_claims_activation
+}
+moved {
+  from = module.platform.aws_lambda_permission.cognito_token_claims
+  to   = aws_lambda_permission.cognito_token_claims
 }

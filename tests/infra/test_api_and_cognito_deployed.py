@@ -49,7 +49,7 @@ def test_token_lifetimes_are_the_configured_ones(aws, platform):
     client = aws("cognito-idp").describe_user_pool_client(
         UserPoolId=platform["user_pool_id"], ClientId=platform["app_client_id"]
     )["UserPoolClient"]
-    # terraform/modules/platform variable token_validity (defaults: 60 min, 60 min, 30 days).
+    # terraform/platform variable token_validity (defaults: 60 min, 60 min, 30 days).
     assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
     assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (60, 60, 30)
     assert client["EnableTokenRevocation"] is True

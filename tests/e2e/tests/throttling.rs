@@ -1,7 +1,7 @@
 //! Stage throttling through the typed client, against the local stack: the
 //! gateway enforces the deployed `$default` stage's route limits
 //! (`throttling_burst_limit` / `throttling_rate_limit` in
-//! terraform/modules/platform) as API Gateway does, so a drained route answers
+//! terraform/platform) as API Gateway does, so a drained route answers
 //! `429 {"message":"Too Many Requests"}` and the client reports
 //! `Error::TooManyRequests`, or retries it for an idempotent call.
 //!

@@ -5,7 +5,7 @@
 # make them unreadable. Writers (Lambda, API Gateway) need no KMS permission:
 # CloudWatch Logs uses the key on their behalf, through the statement below.
 resource "aws_kms_key" "logs" {
-  description             = "${var.name_prefix}: CloudWatch Logs encryption"
+  description             = "${local.name_prefix}: CloudWatch Logs encryption"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
@@ -30,8 +30,8 @@ resource "aws_kms_key" "logs" {
         Condition = {
           ArnLike = {
             "kms:EncryptionContext:aws:logs:arn" = [
-              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name_prefix}-*",
-              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${var.name_prefix}-*",
+              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.name_prefix}-*",
+              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${local.name_prefix}-*",
             ]
           }
         }

@@ -1,11 +1,11 @@
 resource "aws_apigatewayv2_api" "http" {
-  name          = "${var.name_prefix}-http-api"
+  name          = "${local.name_prefix}-http-api"
   protocol_type = "HTTP"
   tags          = local.tags
 }
 
 resource "aws_apigatewayv2_authorizer" "jwt" {
-  name             = "${var.name_prefix}-jwt"
+  name             = "${local.name_prefix}-jwt"
   api_id           = aws_apigatewayv2_api.http.id
   authorizer_type  = "JWT"
   identity_sources = ["$request.header.Authorization"]
@@ -18,7 +18,7 @@ resource "aws_apigatewayv2_authorizer" "jwt" {
 
 resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days per environment (default 30 d). Access logs carry caller IPs and tenant ids: a year by default would contradict data minimisation; audit trails belong in CloudTrail.
-  name              = "/aws/apigateway/${var.name_prefix}-http-api"
+  name              = "/aws/apigateway/${local.name_prefix}-http-api"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.logs.arn
   tags              = local.tags

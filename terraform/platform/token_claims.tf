@@ -6,10 +6,10 @@
 # sign-in it asks the users service, which owns memberships, to make the
 # membership active (Lambda Invoke, below); its execution role has nothing else.
 module "token_claims" {
-  source = "../lambda-service"
+  source = "../modules/lambda-service"
 
   function = {
-    name               = "${var.name_prefix}-token-claims"
+    name               = "${local.name_prefix}-token-claims"
     description        = "Cognito pre-token-generation trigger (V2_0): adds tenant_id, tenant_role and tenant_tier claims."
     package_path       = var.token_claims_package
     execution_role_arn = aws_iam_role.execution["token-claims"].arn
@@ -22,8 +22,8 @@ module "token_claims" {
     # Table names follow the service modules' convention; those roots apply
     # after this one, so the names cannot come from their outputs.
     environment = {
-      TENANTS_TABLE       = "${var.name_prefix}-tenants"
-      MEMBERSHIPS_TABLE   = "${var.name_prefix}-memberships"
+      TENANTS_TABLE       = "${local.name_prefix}-tenants"
+      MEMBERSHIPS_TABLE   = "${local.name_prefix}-memberships"
       TENANT_ROLE_ARN     = aws_iam_role.tenant.arn
       USERS_FUNCTION_NAME = local.users_function_name
       RUST_LOG            = var.log_level
@@ -37,7 +37,7 @@ module "token_claims" {
 # The users function by its conventional name: the users root applies after
 # this one.
 locals {
-  users_function_name = "${var.name_prefix}-users"
+  users_function_name = "${local.name_prefix}-users"
   users_function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.users_function_name}"
 }
 

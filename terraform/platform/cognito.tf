@@ -1,5 +1,5 @@
 resource "aws_cognito_user_pool" "this" {
-  name                     = "${var.name_prefix}-users"
+  name                     = "${local.name_prefix}-users"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
   deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
@@ -95,7 +95,7 @@ resource "aws_cognito_user_pool" "this" {
 # trigger adds tenant claims from the service tables, and the client below may
 # write standard attributes only (never custom:*). It may read custom:tenant_id.
 resource "aws_cognito_user_pool_client" "app" {
-  name         = "${var.name_prefix}-app"
+  name         = "${local.name_prefix}-app"
   user_pool_id = aws_cognito_user_pool.this.id
 
   generate_secret               = false

@@ -13,7 +13,7 @@ data "aws_iam_policy_document" "lambda_trust" {
 resource "aws_iam_role" "execution" {
   for_each = toset(var.services)
 
-  name               = "${var.name_prefix}-${each.key}-exec"
+  name               = "${local.name_prefix}-${each.key}-exec"
   assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
   tags               = merge(local.tags, { service = each.key })
 }
@@ -33,7 +33,7 @@ data "aws_iam_policy_document" "execution" {
     sid     = "OwnLogGroup"
     actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = [
-      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name_prefix}-${each.key}:*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.name_prefix}-${each.key}:*",
     ]
   }
 
@@ -85,7 +85,7 @@ data "aws_iam_policy_document" "tenant_trust" {
 }
 
 resource "aws_iam_role" "tenant" {
-  name                 = "${var.name_prefix}-tenant"
+  name                 = "${local.name_prefix}-tenant"
   description          = "Tenant-scoped data access; assumed by service execution roles with session tag TenantId."
   assume_role_policy   = data.aws_iam_policy_document.tenant_trust.json
   max_session_duration = var.tenant_session_duration
