@@ -53,12 +53,18 @@ def shape_problems(statement, where):
     return [f"{where}: uses {k}" for k in ("NotAction", "NotResource", "NotPrincipal") if k in statement]
 
 
-def check_tenant_data_policy(document, name="policy"):
-    """A tenant role permission policy: tenant-keyed DynamoDB item access only."""
-    problems = []
+def each_allow(document, name, problems):
+    """Each Allow statement as (where, statement); negated elements go to `problems`."""
     for i, st in enumerate(allows(document)):
         where = f"{name} statement {st.get('Sid', i)}"
         problems += shape_problems(st, where)
+        yield where, st
+
+
+def check_tenant_data_policy(document, name="policy"):
+    """A tenant role permission policy: tenant-keyed DynamoDB item access only."""
+    problems = []
+    for where, st in each_allow(document, name, problems):
         actions = as_list(st.get("Action"))
         resources = as_list(st.get("Resource"))
         for action in actions:
@@ -92,9 +98,7 @@ def check_tenant_trust_policy(document, execution_role_arns):
     problems = []
     expected = set(execution_role_arns)
     seen = set()
-    for i, st in enumerate(allows(document)):
-        where = f"trust statement {st.get('Sid', i)}"
-        problems += shape_problems(st, where)
+    for where, st in each_allow(document, "trust", problems):
         principal = st.get("Principal", {})
         if not isinstance(principal, dict) or set(principal) != {"AWS"}:
             problems.append(f"{where}: principal {principal!r} is not a list of roles")
@@ -118,9 +122,7 @@ def check_tenant_trust_policy(document, execution_role_arns):
 def check_execution_policy(document, tenant_role_arn, log_group_arn, name="policy"):
     """An execution role: STS on the tenant role only, logs on its own group only."""
     problems = []
-    for i, st in enumerate(allows(document)):
-        where = f"{name} statement {st.get('Sid', i)}"
-        problems += shape_problems(st, where)
+    for where, st in each_allow(document, name, problems):
         actions = as_list(st.get("Action"))
         resources = as_list(st.get("Resource"))
         services = {a.split(":")[0] for a in actions}

@@ -49,4 +49,5 @@ pub use context::{Caller, ClaimsError, PlatformAdmin, TenantContext};
 pub use error::ApiError;
 pub use ids::{InvalidId, TenantId, UserId};
 pub use model::{MembershipStatus, TenantRole, TenantStatus, TenantTier, TierLimits, TokenUse};
+pub use password::Password;
 pub use problem::Problem;

@@ -18,6 +18,38 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// The characters Cognito counts as symbols.
 const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
+/// A password on its way to the user pool: its text on the wire, never in
+/// `Debug` output, so no log line can show it. [`expose`](Self::expose) it
+/// only where it is checked or sent on.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// The password's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Password {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// What a password must contain; field names as in Terraform's
 /// `password_policy` block of `aws_cognito_user_pool`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +123,15 @@ impl fmt::Display for PasswordPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let password = Password::from("Secret-Passw0rd");
+        assert_eq!(format!("{password:?}"), "<redacted>");
+        assert_eq!(format!("{:?}", Some(&password)), "Some(<redacted>)");
+        assert_eq!(password.expose(), "Secret-Passw0rd");
+        assert_eq!(serde_json::to_string(&password).expect("json"), "\"Secret-Passw0rd\"");
+    }
 
     #[test]
     fn the_default_policy_is_the_pools() {

@@ -131,7 +131,7 @@ async fn register(context: &Context, args: RegisterArgs) -> Result<String, CliEr
         slug: slug.to_string(),
         tier: args.tier.into(),
         admin_email: admin_email.clone(),
-        admin_password: password,
+        admin_password: password.into(),
     };
     let registered = match tenants.register_with_key(&registration, &key).await {
         Ok(registered) => registered,
@@ -447,7 +447,7 @@ async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Res
                 .invite(&InviteUser {
                     email,
                     role: role.into(),
-                    temporary_password,
+                    temporary_password: temporary_password.map(Into::into),
                 })
                 .await?;
             if handed_over {

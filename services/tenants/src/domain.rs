@@ -1,12 +1,11 @@
 //! Tenants, slugs, registration claims and their rules. Knows nothing of
 //! DynamoDB or HTTP.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tenancy::idempotency::sha256_hex;
-use tenancy::password::PasswordPolicy;
+use tenancy::password::{Password, PasswordPolicy};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
@@ -179,27 +178,15 @@ impl Fingerprint {
 }
 
 /// A validated registration. The password is kept only to hand it to the
-/// users service; it is never stored, logged or printed (see `Debug`).
-#[derive(Clone, PartialEq, Eq)]
+/// users service; it is never stored, logged or printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub name: TenantName,
     pub slug: Slug,
     pub tier: TenantTier,
     /// Normalised (trimmed, lowercase).
     pub admin_email: String,
-    admin_password: String,
-}
-
-impl fmt::Debug for Registration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registration")
-            .field("name", &self.name)
-            .field("slug", &self.slug)
-            .field("tier", &self.tier)
-            .field("admin_email", &self.admin_email)
-            .field("admin_password", &"<redacted>")
-            .finish()
-    }
+    admin_password: Password,
 }
 
 impl Registration {
@@ -210,24 +197,24 @@ impl Registration {
         slug: &str,
         tier: TenantTier,
         email: &str,
-        password: &str,
+        password: &Password,
         policy: &PasswordPolicy,
     ) -> Result<Self, InvalidTenant> {
         let name = TenantName::parse(name)?;
         let slug = Slug::parse(slug)?;
         let admin_email = users_api::normalize_email(email).map_err(|_| InvalidTenant::BadEmail)?;
-        policy.check(password)?;
+        policy.check(password.expose())?;
         Ok(Self {
             name,
             slug,
             tier,
             admin_email,
-            admin_password: password.to_owned(),
+            admin_password: password.clone(),
         })
     }
 
     /// The first admin's password (for the users service only).
-    pub fn admin_password(&self) -> &str {
+    pub fn admin_password(&self) -> &Password {
         &self.admin_password
     }
 
@@ -262,7 +249,7 @@ mod tests {
             "acme",
             TenantTier::Pro,
             email,
-            password,
+            &password.into(),
             &PasswordPolicy::default(),
         )
         .expect("valid")
@@ -316,7 +303,7 @@ mod tests {
             "acme",
             TenantTier::Enterprise,
             "ada@example.com",
-            "First-passw0rd",
+            &"First-passw0rd".into(),
             &PasswordPolicy::default(),
         )
         .expect("valid");
@@ -328,8 +315,8 @@ mod tests {
     fn passwords_follow_the_pools_policy_and_are_never_printed() {
         let policy = PasswordPolicy::default();
         for weak in ["Short-1", "no-uppercase-or-digit", &"P4ss".repeat(65)] {
-            let refused =
-                Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", weak, &policy).expect_err("refused");
+            let refused = Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", &weak.into(), &policy)
+                .expect_err("refused");
             assert!(matches!(refused, InvalidTenant::WeakPassword(_)), "{weak}");
             assert_eq!(
                 refused.to_string(),
@@ -342,7 +329,7 @@ mod tests {
                 "acme",
                 TenantTier::Free,
                 "not-an-email",
-                "Long-enough-1",
+                &"Long-enough-1".into(),
                 &policy
             ),
             Err(InvalidTenant::BadEmail)

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenancy::{TenantId, TenantTier, UserId};
+use tenancy::{Password, TenantId, TenantTier, UserId};
 use users_api::invoke::UsersFunction;
 use users_api::{InternalCommand, InternalResponse};
 
@@ -17,24 +17,14 @@ use users_api::{InternalCommand, InternalResponse};
 /// resumable either way (its slug claim stays pending).
 pub use users_api::invoke::InvokeError as UsersError;
 
-/// The first admin of a new tenant. Not `Debug`: it carries the password.
+/// The first admin of a new tenant.
+#[derive(Debug)]
 pub struct FirstAdmin<'a> {
     pub tenant_id: TenantId,
     pub tier: TenantTier,
     /// Normalised email address.
     pub email: &'a str,
-    pub password: &'a str,
-}
-
-impl std::fmt::Debug for FirstAdmin<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FirstAdmin")
-            .field("tenant_id", &self.tenant_id)
-            .field("tier", &self.tier)
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    pub password: &'a Password,
 }
 
 /// The users service's internal command interface.

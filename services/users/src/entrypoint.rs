@@ -10,7 +10,7 @@ use tenancy::http::{
     answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
     optional_idempotency_key, page_query, path_param,
 };
-use tenancy::password::PasswordPolicy;
+use tenancy::password::{Password, PasswordPolicy};
 use tenancy::replay::{KeyedCreate, RememberedCreate};
 use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, TenantContext, TenantId, TenantTier};
@@ -654,9 +654,9 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         }
     }
 
-    fn check_password(&self, password: &str) -> Result<(), ApiError> {
+    fn check_password(&self, password: &Password) -> Result<(), ApiError> {
         self.password_policy
-            .check(password)
+            .check(password.expose())
             .map_err(|error| ApiError::BadRequest(error.to_string()))
     }
 
@@ -704,7 +704,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         tenant: TenantId,
         tier: TenantTier,
         email: &str,
-        password: &str,
+        password: &Password,
     ) -> Result<UserId, ApiError> {
         let email = normalize_email(email).map_err(|error| ApiError::BadRequest(error.to_string()))?;
         self.check_password(password)?;
@@ -712,7 +712,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             email: email.clone(),
             tenant,
             // Checks the pool's password policy before the user exists.
-            temporary_password: Some(password.to_owned()),
+            temporary_password: Some(password.clone()),
         };
         // Execution role (Cognito is not tenant-scoped); the tenant is the
         // tenants service's, the only caller the function's policy allows.
@@ -731,7 +731,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         // Only a user who never signed in gets the password: a repeated
         // registration must never reset a working admin's password.
         if directory_user.password == PasswordState::Temporary {
-            self.directory.set_permanent_password(&email, password).await?;
+            self.directory.set_permanent_password(&email, password.expose()).await?;
         }
         let user = new_membership(
             directory_user.user_id,

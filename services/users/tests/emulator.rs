@@ -153,7 +153,7 @@ impl Stack {
             tenant_id: tenant,
             tier,
             email: email.to_owned(),
-            password: PASSWORD.to_owned(),
+            password: PASSWORD.into(),
         };
         self.api.handle_internal(command, "it").await
     }
@@ -368,7 +368,7 @@ async fn create_first_admin_resumes_after_a_failure_part_way() {
     let new_user = NewUser {
         email: email.clone(),
         tenant,
-        temporary_password: Some(PASSWORD.to_owned()),
+        temporary_password: Some(PASSWORD.to_owned().into()),
     };
     let CreateOutcome::Created(leftover) = stack.api.directory().create_user(&new_user).await.expect("create") else {
         panic!("the user existed already")

@@ -89,7 +89,7 @@ impl Harness {
             tenant_id: tenant,
             tier,
             email: email.to_owned(),
-            password: password.to_owned(),
+            password: password.into(),
         };
         self.api.handle_internal(command, "test-invocation").await
     }

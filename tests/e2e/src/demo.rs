@@ -191,7 +191,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             let mallory = InviteUser {
                 email: format!("{}@{domain}", stack.unique("mallory")),
                 role: TenantRole::Admin,
-                temporary_password: Some(strong_password()),
+                temporary_password: Some(strong_password().into()),
             };
             let problem = bob.member.users.invite(&mallory).await.refused(403, "forbidden")?;
             Ok(format!("bob, a member, cannot invite users: 403 ({})", problem.detail))
@@ -362,7 +362,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             let dave = InviteUser {
                 email: format!("{}@{domain}", stack.unique("dave")),
                 role: TenantRole::Member,
-                temporary_password: Some(strong_password()),
+                temporary_password: Some(strong_password().into()),
             };
             let problem = acme.admin.users.invite(&dave).await.refused(403, "limit-exceeded")?;
             Ok(format!(

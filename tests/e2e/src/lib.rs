@@ -641,7 +641,7 @@ impl Stack {
         RegisterTenant {
             name: name.to_owned(),
             admin_email: format!("admin@{slug}.example.com"),
-            admin_password: strong_password(),
+            admin_password: strong_password().into(),
             slug,
             tier,
         }
@@ -653,7 +653,7 @@ impl Stack {
         let registration = self.new_tenant(name, tier);
         let registered = self.registration().register(&registration).await?;
         let admin = self
-            .member(&registration.admin_email, &registration.admin_password)
+            .member(&registration.admin_email, registration.admin_password.expose())
             .await?;
         Ok(TenantFixture {
             tenant: registered.tenant,
@@ -684,7 +684,7 @@ impl Stack {
         let invitation = InviteUser {
             email: email.clone(),
             role,
-            temporary_password: Some(temporary.clone()),
+            temporary_password: Some(temporary.clone().into()),
         };
         let user = admin.users.invite(&invitation).await?;
         let password = strong_password();

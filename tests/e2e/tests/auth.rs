@@ -23,7 +23,7 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
         slug: slug.clone(),
         tier: TenantTier::Pro,
         admin_email: email.clone(),
-        admin_password: password.clone(),
+        admin_password: password.clone().into(),
     };
     let key = IdempotencyKey::generate();
     let registered: Registered = stack
@@ -380,7 +380,7 @@ async fn self_sign_up_is_refused_and_blocks_no_email() {
         slug,
         tier: TenantTier::Free,
         admin_email: email.clone(),
-        admin_password: e2e::strong_password(),
+        admin_password: e2e::strong_password().into(),
     };
     stack
         .registration()

@@ -49,7 +49,7 @@ fn invite(email: &str, role: TenantRole) -> InviteUser {
     InviteUser {
         email: email.to_owned(),
         role,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     }
 }
 

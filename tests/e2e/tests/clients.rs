@@ -72,7 +72,7 @@ impl Fixture {
             "registration is idempotent"
         );
         let session = self
-            .session(&registration.admin_email, &registration.admin_password)
+            .session(&registration.admin_email, registration.admin_password.expose())
             .await;
         (registered, self.api(session.clone()), session)
     }
@@ -86,7 +86,7 @@ impl Fixture {
             .invite(&InviteUser {
                 email: email.clone(),
                 role,
-                temporary_password: Some(temporary.clone()),
+                temporary_password: Some(temporary.clone().into()),
             })
             .await
             .expect("invite");
@@ -322,7 +322,7 @@ async fn tenants_client_covers_self_service_and_the_platform_admin_routes() {
             slug: registered.tenant.slug.to_string(),
             tier: TenantTier::Free,
             admin_email: format!("{}@x.example.com", fixture.stack.unique("other")),
-            admin_password: strong_password(),
+            admin_password: strong_password().into(),
         })
         .await;
     assert!(matches!(taken, Err(Error::Conflict(_))), "{taken:?}");
@@ -418,7 +418,7 @@ async fn each_error_variant_the_stack_can_produce() {
         .invite(&InviteUser {
             email: format!("{}@members.example.com", fixture.stack.unique("over")),
             role: TenantRole::Member,
-            temporary_password: Some(strong_password()),
+            temporary_password: Some(strong_password().into()),
         })
         .await
         .expect_err("a fourth member on the free tier");

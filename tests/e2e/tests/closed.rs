@@ -142,7 +142,7 @@ async fn the_invitation_take_over_chain_fails() {
     let invitation = users_client::InviteUser {
         email: invitee.clone(),
         role: TenantRole::Admin,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     };
     let invited = victim.admin.users.invite(&invitation).await.expect("a new user");
     assert_ne!(invited.user_id, outsider.admin_user_id, "the outsider was adopted");

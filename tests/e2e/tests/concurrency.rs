@@ -103,7 +103,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
             slug: slug.clone(),
             tier: TenantTier::Free,
             admin_email: format!("admin@{slug}.example.com"),
-            admin_password: strong_password(),
+            admin_password: strong_password().into(),
         };
         registrants.spawn(async move {
             // Each registrant with its own key: exactly one may win.
@@ -149,7 +149,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
 
     // The winner's admin signs in to that tenant.
     let admin = stack
-        .member(&registration.admin_email, &registration.admin_password)
+        .member(&registration.admin_email, registration.admin_password.expose())
         .await
         .expect("the winner's admin signs in");
     let own = admin.tenants.current().await.expect("get");
@@ -157,7 +157,10 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
     // Only the winner's password: the losers' set nothing.
     for loser in &losers {
         assert!(
-            stack.sign_in(&loser.admin_email, &loser.admin_password).await.is_err(),
+            stack
+                .sign_in(&loser.admin_email, loser.admin_password.expose())
+                .await
+                .is_err(),
             "a loser's password signs in"
         );
     }

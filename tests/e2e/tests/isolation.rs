@@ -183,7 +183,7 @@ async fn another_tenants_users_are_not_found() {
     let poach = users_client::InviteUser {
         email: a_member.user.email.clone(),
         role: TenantRole::Admin,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     };
     let problem = attacker
         .invite(&poach)

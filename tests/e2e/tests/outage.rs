@@ -171,7 +171,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         slug: stack.unique("outage-reg"),
         tier: TenantTier::Free,
         admin_email: format!("admin@{}.example.com", stack.unique("outage-reg")),
-        admin_password: e2e::strong_password(),
+        admin_password: e2e::strong_password().into(),
     };
 
     // The outage: every request one after another (a second concurrent
@@ -193,7 +193,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     let invitation = InviteUser {
         email: invitee.clone(),
         role: TenantRole::Member,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     };
     let rename = UpdateTenant {
         name: outage_title.to_owned(),
@@ -319,7 +319,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     assert_eq!(registered.tenant.status, TenantStatus::Active);
     assert_eq!(registered.tenant.slug.as_str(), registration.slug);
     stack
-        .member(&registration.admin_email, &registration.admin_password)
+        .member(&registration.admin_email, registration.admin_password.expose())
         .await
         .expect("the admin of the retried registration signs in");
     // The invitation, retried, succeeds too.

@@ -24,7 +24,7 @@ fn registration(stack: &Stack, prefix: &str) -> RegisterTenant {
         admin_email: format!("admin@{slug}.example.com"),
         slug,
         tier: TenantTier::Free,
-        admin_password: strong_password(),
+        admin_password: strong_password().into(),
     }
 }
 
@@ -88,7 +88,7 @@ async fn an_interrupted_registration_is_finished_by_its_key_and_by_nobody_else()
 
     // Someone who knows every field, with a password of their own.
     let attacker = RegisterTenant {
-        admin_password: strong_password(),
+        admin_password: strong_password().into(),
         ..owner.clone()
     };
     let no_key = stack
@@ -120,12 +120,12 @@ async fn an_interrupted_registration_is_finished_by_its_key_and_by_nobody_else()
         .expect("the owner's retry completes the registration");
     assert_eq!(registered.tenant.tenant_id, tenant_id);
     stack
-        .member(&owner.admin_email, &owner.admin_password)
+        .member(&owner.admin_email, owner.admin_password.expose())
         .await
         .expect("the owner's password signs in");
     assert!(
         stack
-            .sign_in(&owner.admin_email, &attacker.admin_password)
+            .sign_in(&owner.admin_email, attacker.admin_password.expose())
             .await
             .is_err(),
         "the attacker's password does not"
@@ -156,7 +156,7 @@ async fn an_unfinished_registration_expires_and_frees_its_slug_and_email() {
     // Anyone may now register the slug and the email.
     let again = RegisterTenant {
         name: "Someone Else".to_owned(),
-        admin_password: strong_password(),
+        admin_password: strong_password().into(),
         ..stuck.clone()
     };
     stack
@@ -165,7 +165,7 @@ async fn an_unfinished_registration_expires_and_frees_its_slug_and_email() {
         .await
         .expect("the slug and email are free again");
     stack
-        .member(&again.admin_email, &again.admin_password)
+        .member(&again.admin_email, again.admin_password.expose())
         .await
         .expect("the new admin signs in");
 }
@@ -178,7 +178,7 @@ async fn refused_registrations_leave_nothing_behind() {
 
     // A password the pool would refuse: refused first, with the rule.
     let weak = RegisterTenant {
-        admin_password: "alllowercase-and-long".to_owned(),
+        admin_password: "alllowercase-and-long".to_owned().into(),
         ..registration(&stack, "weak")
     };
     let problem = stack

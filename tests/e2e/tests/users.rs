@@ -79,7 +79,7 @@ async fn the_user_lifecycle() {
     let again = InviteUser {
         email: email.clone(),
         role: TenantRole::Member,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     };
     admin
         .invite(&again)
@@ -207,7 +207,7 @@ async fn the_free_tier_allows_three_users() {
     let invite = |name: &str| InviteUser {
         email: format!("{}@{domain}", stack.unique(name)),
         role: TenantRole::Member,
-        temporary_password: Some(e2e::strong_password()),
+        temporary_password: Some(e2e::strong_password().into()),
     };
     // The admin is the first of three.
     let users = &tenant.admin.users;

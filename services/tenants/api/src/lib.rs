@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use tenancy::{TenantId, TenantStatus, TenantTier, UserId};
+pub use tenancy::{Password, TenantId, TenantStatus, TenantTier, UserId};
 
 /// Longest tenant name, in characters (after trimming).
 pub const MAX_NAME_CHARS: usize = 100;
@@ -143,7 +143,7 @@ pub struct Tenant {
 }
 
 /// Body of `POST /tenants` (public registration).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTenant {
@@ -164,20 +164,8 @@ pub struct RegisterTenant {
     /// pool's password policy applies, checked before anything is written
     /// (default: 12 to 256 characters with a lowercase letter, an uppercase
     /// letter and a digit); a password it refuses is a 400 stating the rule.
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 256, format = Password))]
-    pub admin_password: String,
-}
-
-impl fmt::Debug for RegisterTenant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegisterTenant")
-            .field("name", &self.name)
-            .field("slug", &self.slug)
-            .field("tier", &self.tier)
-            .field("admin_email", &self.admin_email)
-            .field("admin_password", &"<redacted>")
-            .finish()
-    }
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 6, max_length = 256, format = Password))]
+    pub admin_password: Password,
 }
 
 /// Largest `POST /tenants` body.

@@ -4,8 +4,8 @@ use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 pub use tenants_api::{
-    ChangeTier, IdempotencyKey, RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId, TenantName,
-    TenantStatus, TenantTier, UpdateTenant, UserId,
+    ChangeTier, IdempotencyKey, Password, RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId,
+    TenantName, TenantStatus, TenantTier, UpdateTenant, UserId,
 };
 
 /// Tenants: public registration (`/tenants`), the caller's own tenant

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
+pub use tenancy::{MembershipStatus, Password, TenantId, TenantRole, TenantTier, UserId};
 
 #[cfg(feature = "invoke")]
 pub mod invoke;
@@ -57,8 +57,8 @@ pub struct InviteUser {
     /// (default: 12 to 256 characters with a lowercase letter, an uppercase
     /// letter and a digit); a password it refuses is a 400 stating the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 256, format = Password))]
-    pub temporary_password: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 6, max_length = 256, format = Password))]
+    pub temporary_password: Option<Password>,
 }
 
 /// Body of `PUT /users/{user_id}/role`.
@@ -78,7 +78,7 @@ pub struct InternalRequest {
     pub internal: InternalCommand,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InternalCommand {
     /// Registration: create the first admin of a new tenant, with a permanent
@@ -88,7 +88,7 @@ pub enum InternalCommand {
         tenant_id: TenantId,
         tier: TenantTier,
         email: String,
-        password: String,
+        password: Password,
     },
     /// The tenant was suspended: revoke every member's refresh tokens, so no
     /// new tokens can be minted with them. Safe to repeat.
@@ -103,37 +103,6 @@ pub enum InternalCommand {
     /// trigger): its membership becomes active. Safe to repeat; refused
     /// (409) for a membership that is neither invited nor active.
     ActivateInvited { tenant_id: TenantId, user_id: UserId },
-}
-
-/// Never prints the password.
-impl std::fmt::Debug for InternalCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::CreateFirstAdmin {
-                tenant_id,
-                tier,
-                email,
-                password: _,
-            } => f
-                .debug_struct("CreateFirstAdmin")
-                .field("tenant_id", tenant_id)
-                .field("tier", tier)
-                .field("email", email)
-                .field("password", &"<redacted>")
-                .finish(),
-            Self::EndSessions { tenant_id } => f.debug_struct("EndSessions").field("tenant_id", tenant_id).finish(),
-            Self::DiscardRegistration { tenant_id, admin_email } => f
-                .debug_struct("DiscardRegistration")
-                .field("tenant_id", tenant_id)
-                .field("admin_email", admin_email)
-                .finish(),
-            Self::ActivateInvited { tenant_id, user_id } => f
-                .debug_struct("ActivateInvited")
-                .field("tenant_id", tenant_id)
-                .field("user_id", user_id)
-                .finish(),
-        }
-    }
 }
 
 /// The users service's answer to an [`InternalRequest`].

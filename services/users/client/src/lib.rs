@@ -3,7 +3,7 @@
 use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, IdempotencyKey, Page};
 use saas_client::{Method, paginate};
-pub use users_api::{ChangeRole, InviteUser, MembershipStatus, TenantRole, User, UserId, normalize_email};
+pub use users_api::{ChangeRole, InviteUser, MembershipStatus, Password, TenantRole, User, UserId, normalize_email};
 
 /// The members of the caller's tenant (`/users`). Changing members needs the
 /// tenant's `admin` role ([`Error::Forbidden`] otherwise).

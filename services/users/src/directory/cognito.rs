@@ -137,7 +137,7 @@ impl Directory for CognitoDirectory {
             .user_attributes(attribute(TENANT_ID_ATTRIBUTE, &user.tenant.to_string())?);
         if let Some(password) = &user.temporary_password {
             request = request
-                .temporary_password(password)
+                .temporary_password(password.expose())
                 .message_action(MessageActionType::Suppress);
         }
         match request.send().await {

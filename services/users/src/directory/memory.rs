@@ -108,7 +108,10 @@ impl Directory for MemoryDirectory {
             tenant: Some(new.tenant),
             email_verified: true,
             password: PasswordState::Temporary,
-            password_value: new.temporary_password.clone(),
+            password_value: new
+                .temporary_password
+                .as_ref()
+                .map(|password| password.expose().to_owned()),
             message_suppressed: new.temporary_password.is_some(),
             enabled: true,
             sign_outs: 0,

@@ -15,7 +15,7 @@ mod memory;
 
 use std::future::Future;
 
-use tenancy::{ApiError, TenantId};
+use tenancy::{ApiError, Password, TenantId};
 
 pub use cognito::{CognitoDirectory, TENANT_ID_ATTRIBUTE};
 pub use memory::{FakeUser, MemoryDirectory};
@@ -23,7 +23,7 @@ pub use memory::{FakeUser, MemoryDirectory};
 use crate::domain::UserId;
 
 /// A user to create.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
     /// The username: a normalised email address.
     pub email: String,
@@ -32,20 +32,7 @@ pub struct NewUser {
     pub tenant: TenantId,
     /// When given: the user's temporary password, and no invitation message
     /// is sent. When absent, Cognito generates one and sends the invitation.
-    pub temporary_password: Option<String>,
-}
-
-impl std::fmt::Debug for NewUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser")
-            .field("email", &self.email)
-            .field("tenant", &self.tenant)
-            .field(
-                "temporary_password",
-                &self.temporary_password.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
+    pub temporary_password: Option<Password>,
 }
 
 /// Where a user stands with its password.
