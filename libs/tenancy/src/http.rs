@@ -22,6 +22,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 const JSON: &str = "application/json";
 const PROBLEM_JSON: &str = "application/problem+json";
 
+/// What a route's handler answers: the response, or the error that becomes
+/// its problem body.
+pub type RouteResult = Result<ApiGatewayV2httpResponse, ApiError>;
+
 /// Decodes the request's JSON body into `T`, refusing bodies over `max_bytes`,
 /// a content type other than JSON, and anything `T` does not accept (types use
 /// `#[serde(deny_unknown_fields)]` so unknown fields are refused too).
@@ -219,7 +223,7 @@ pub fn page_query<T: FromStr>(
 pub async fn answer<F, Fut>(request: &ApiGatewayV2httpRequest, route: F) -> ApiGatewayV2httpResponse
 where
     F: FnOnce(tracing::Span) -> Fut,
-    Fut: std::future::Future<Output = Result<ApiGatewayV2httpResponse, ApiError>>,
+    Fut: std::future::Future<Output = RouteResult>,
 {
     use tracing::Instrument as _;
     let request_id = request.request_context.request_id.clone().unwrap_or_default();

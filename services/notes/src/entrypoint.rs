@@ -5,8 +5,8 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use http::StatusCode;
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, answer, created, json_body, json_response, no_body, no_content, only_query_params,
-    optional_idempotency_key, page_query, path_param,
+    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, created, json_body, json_response, no_body, no_content,
+    only_query_params, optional_idempotency_key, page_query, path_param,
 };
 use tenancy::replay::{KeyedCreate, RememberedCreate};
 use tenancy::table::DataError;
@@ -54,11 +54,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         answer(request, |span| async move { self.route(request, &span).await }).await
     }
 
-    async fn route(
-        &self,
-        request: &ApiGatewayV2httpRequest,
-        span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn route(&self, request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> RouteResult {
         let caller = Caller::from_request(request)?;
         record_tenant(span, &caller.tenant_id);
         // Every note route is a member's: records at most one window old.
@@ -73,11 +69,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         }
     }
 
-    async fn list(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.store.list(&context.tenant_id, limit, after).await?;
         let list = NoteList {
@@ -87,11 +79,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         Ok(json_response(StatusCode::OK, &list))
     }
 
-    async fn create(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn create(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         only_query_params(request, &[])?;
         let key = optional_idempotency_key(request)?;
         let input: CreateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
@@ -132,12 +120,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
 
     /// The answer to a create whose idempotency key is remembered: the same
     /// note for the same input, a conflict for other input.
-    async fn repeat(
-        &self,
-        context: &TenantContext,
-        keyed: &KeyedCreate,
-        remembered: &RememberedCreate,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn repeat(&self, context: &TenantContext, keyed: &KeyedCreate, remembered: &RememberedCreate) -> RouteResult {
         let id = NoteId::parse(keyed.repeated_id(remembered)?).map_err(|_| ApiError::Internal)?;
         let note = self.store.get(&context.tenant_id, id).await?.ok_or_else(|| {
             ApiError::Conflict(format!(
@@ -148,11 +131,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         Ok(created(&format!("/notes/{}", note.id), &note))
     }
 
-    async fn get(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn get(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let id = note_id(request)?;
@@ -160,11 +139,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         Ok(json_response(StatusCode::OK, &note))
     }
 
-    async fn update(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn update(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         only_query_params(request, &[])?;
         let id = note_id(request)?;
         let input: UpdateNote = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
@@ -189,11 +164,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         Ok(json_response(StatusCode::OK, &revised))
     }
 
-    async fn delete(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn delete(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let id = note_id(request)?;

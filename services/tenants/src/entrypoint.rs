@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, answer, dispatch, idempotency_key, json_body, json_response, no_body, only_query_params,
-    page_query, path_param,
+    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, dispatch, idempotency_key, json_body, json_response, no_body,
+    only_query_params, page_query, path_param,
 };
 use tenancy::password::PasswordPolicy;
 use tenancy::table::DataError;
@@ -180,11 +180,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         answer(request, |span| async move { self.route(request, &span).await }).await
     }
 
-    async fn route(
-        &self,
-        request: &ApiGatewayV2httpRequest,
-        span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn route(&self, request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> RouteResult {
         match request.request_context.route_key.as_deref().unwrap_or_default() {
             "POST /tenants" => self.register(request, span).await,
             "GET /tenant" => {
@@ -226,11 +222,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     }
 
     /// `POST /tenants`: public; any token the request may carry is ignored.
-    async fn register(
-        &self,
-        request: &ApiGatewayV2httpRequest,
-        span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn register(&self, request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> RouteResult {
         only_query_params(request, &[])?;
         let input: RegisterTenant = json_body(request, MAX_REGISTRATION_BYTES)?;
         let key = idempotency_key(request)?;
@@ -252,11 +244,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     }
 
     /// `GET /tenant`: any member of the tenant.
-    async fn get_own(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn get_own(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let tenant = self.tenants.get(&context.tenant_id).await?.ok_or_else(not_found)?;
@@ -264,11 +252,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     }
 
     /// `PUT /tenant`: tenant admins only; the name, with optimistic concurrency.
-    async fn update_own(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn update_own(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         if !context.is_admin() {
             return Err(ApiError::Forbidden("only an admin of the tenant may change it".into()));
         }
@@ -305,11 +289,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     }
 
     /// `GET /admin/tenants`: every tenant, paginated.
-    async fn list(
-        &self,
-        _admin: &PlatformAdmin,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn list(&self, _admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.tenants.list(limit, after).await?;
         let list = TenantList {
@@ -321,11 +301,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
 
     /// `DELETE /admin/registrations/{slug}`: removes an unfinished
     /// registration before it expires, freeing its slug and email.
-    async fn remove_registration(
-        &self,
-        admin: &PlatformAdmin,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn remove_registration(&self, admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let slug = Slug::parse(path_param(request, "slug")?).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -342,7 +318,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
         transition: fn(&Tenant, time::OffsetDateTime) -> Result<Tenant, crate::domain::InvalidTransition>,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    ) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
@@ -364,7 +340,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         admin: &PlatformAdmin,
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    ) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
@@ -418,7 +394,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         admin: &PlatformAdmin,
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    ) -> RouteResult {
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
         let input: ChangeTier = json_body(request, DEFAULT_MAX_BODY_BYTES)?;

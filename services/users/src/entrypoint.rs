@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
+    RouteResult, answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
     optional_idempotency_key, page_query, path_param,
 };
 use tenancy::password::{Password, PasswordPolicy};
@@ -158,11 +158,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         .await
     }
 
-    async fn route(
-        &self,
-        request: &ApiGatewayV2httpRequest,
-        span: &tracing::Span,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn route(&self, request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> RouteResult {
         let caller = Caller::from_request(request)?;
         record_tenant(span, &caller.tenant_id);
         let route = request.request_context.route_key.as_deref().unwrap_or_default();
@@ -188,11 +184,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         }
     }
 
-    async fn list(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.store.list(&context.tenant_id, limit, after).await?;
         let list = UserList {
@@ -202,11 +194,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(json_response(StatusCode::OK, &list))
     }
 
-    async fn me(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn me(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let user = self
@@ -217,22 +205,14 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(json_response(StatusCode::OK, &user))
     }
 
-    async fn get(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn get(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let user = self.existing(context, user_id(request)?).await?;
         Ok(json_response(StatusCode::OK, &user))
     }
 
-    async fn invite(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn invite(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         only_query_params(request, &[])?;
         let key = optional_idempotency_key(request)?;
         let input: InviteUser = json_body(request, MAX_REQUEST_BYTES)?;
@@ -321,7 +301,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         context: &TenantContext,
         keyed: &KeyedCreate,
         remembered: &RememberedCreate,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    ) -> RouteResult {
         let id = UserId::parse(keyed.repeated_id(remembered)?).map_err(|_| ApiError::Internal)?;
         let user = self.store.get(&context.tenant_id, id).await?.ok_or_else(|| {
             ApiError::Conflict(format!(
@@ -383,11 +363,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         }
     }
 
-    async fn change_role(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn change_role(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         only_query_params(request, &[])?;
         let id = user_id(request)?;
         let input: ChangeRole = json_body(request, MAX_REQUEST_BYTES)?;
@@ -401,11 +377,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(json_response(StatusCode::OK, &next))
     }
 
-    async fn disable(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn disable(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
@@ -428,11 +400,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(json_response(StatusCode::OK, &user))
     }
 
-    async fn enable(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn enable(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
@@ -467,11 +435,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         Ok(json_response(StatusCode::OK, &user))
     }
 
-    async fn delete(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn delete(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let current = self.existing(context, user_id(request)?).await?;
@@ -506,11 +470,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
 
     /// Emails the invitation again, with a new temporary password (the old
     /// one stops working): only before the member's first sign-in.
-    async fn resend_invitation(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn resend_invitation(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let user = self.changeable(context, user_id(request)?).await?;
@@ -529,11 +489,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
 
     /// Voids the member's password, ends its sessions and emails it a code to
     /// choose a new one: only for a member who has signed in (is active).
-    async fn reset_password(
-        &self,
-        context: &TenantContext,
-        request: &ApiGatewayV2httpRequest,
-    ) -> Result<ApiGatewayV2httpResponse, ApiError> {
+    async fn reset_password(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         no_body(request)?;
         only_query_params(request, &[])?;
         let user = self.changeable(context, user_id(request)?).await?;

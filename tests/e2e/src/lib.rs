@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, ChallengeNameType, MessageActionType};
 use reqwest::Method;
 use serde::Serialize;
@@ -511,10 +512,10 @@ impl Stack {
         self.anonymous().with_token(token)
     }
 
-    /// `InitiateAuth USER_PASSWORD_AUTH` through the gateway (the trigger runs).
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Tokens, SignInError> {
-        let answer = self
-            .cognito
+    /// `InitiateAuth USER_PASSWORD_AUTH` through the gateway: tokens (the
+    /// trigger ran) or a challenge.
+    async fn initiate_auth(&self, username: &str, password: &str) -> Result<InitiateAuthOutput, SignInError> {
+        self.cognito
             .initiate_auth()
             .client_id(&self.app_client_id)
             .auth_flow(AuthFlowType::UserPasswordAuth)
@@ -522,7 +523,12 @@ impl Stack {
             .auth_parameters("PASSWORD", password)
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(sdk_error)
+    }
+
+    /// `InitiateAuth USER_PASSWORD_AUTH` through the gateway (the trigger runs).
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Tokens, SignInError> {
+        let answer = self.initiate_auth(username, password).await?;
         if let Some(challenge) = answer.challenge_name() {
             return Err(SignInError::Challenge(challenge.as_str().to_owned()));
         }
@@ -537,16 +543,7 @@ impl Stack {
         temporary_password: &str,
         new_password: &str,
     ) -> Result<Tokens, SignInError> {
-        let answer = self
-            .cognito
-            .initiate_auth()
-            .client_id(&self.app_client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", temporary_password)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let answer = self.initiate_auth(username, temporary_password).await?;
         match answer.challenge_name() {
             Some(ChallengeNameType::NewPasswordRequired) => {}
             Some(other) => return Err(SignInError::Challenge(other.as_str().to_owned())),
