@@ -88,7 +88,7 @@ variable "tenant_session_duration" {
 }
 
 variable "tags" {
-  description = "Extra tags for every resource of the module (provider default_tags still apply)."
+  description = "Extra tags for every resource of the platform (provider default_tags still apply)."
   type        = map(string)
   default     = {}
 }

@@ -32,6 +32,8 @@ pub mod credentials;
 pub mod error;
 #[cfg(feature = "service")]
 pub mod http;
+#[cfg(feature = "service")]
+pub mod lambda;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "service")]

@@ -3,12 +3,11 @@
 // The SDK futures nest deeply; computing their layout needs more than the default 128.
 #![recursion_limit = "256"]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
-use tenancy::config::{TenancyConfig, env_u64, load_aws_config, password_policy_from_env, required_env};
+use tenancy::config::{env_u64, password_policy_from_env, required_env};
 use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::CognitoOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
@@ -37,8 +36,7 @@ const USERS_INVOKE_TIMEOUT: Duration = Duration::from_secs(8);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tenancy::telemetry::init_tracing();
-    let tenancy = TenancyConfig::from_env("tenants")?;
+    let (tenancy, sdk) = tenancy::lambda::start("tenants").await?;
     let tenants_table = required_env("TENANTS_TABLE")?;
     let slugs_table = required_env("TENANT_SLUGS_TABLE")?;
     let users_function = required_env("USERS_FUNCTION_NAME")?;
@@ -47,14 +45,13 @@ async fn main() -> Result<(), Error> {
         password_policy: password_policy_from_env()?,
         expiry: Duration::from_secs(env_u64("REGISTRATION_EXPIRY_SECONDS", 24 * 3600, 10..=7 * 24 * 3600)?),
     };
-    let sdk = load_aws_config().await;
     // Execution-role client: slug claims (public registration, before any
     // tenant exists) and the platform-admin listing (cross-tenant). Tenant
     // records themselves go through tenant-scoped dynamo.
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let api = Arc::new(TenantsApi::new(
+    let api = TenantsApi::new(
         DynamoTenantStore::new(dynamo, execution.clone(), tenants_table),
         DynamoSlugStore::new(execution, slugs_table),
         LambdaUsersService::new(users_client(&sdk), users_function),
@@ -62,11 +59,10 @@ async fn main() -> Result<(), Error> {
         // Execution role: who is a platform admin is the user pool's to say.
         CognitoOperators::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id),
         registration,
-    ));
+    );
     // Raw JSON: the schedule's internal command ({"internal": ...}) or an HTTP API request.
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let api = Arc::clone(&api);
-        async move { Ok::<_, Error>(api.invoke(event.payload, &event.context.request_id).await) }
-    }))
+    tenancy::lambda::serve(api, |api, event: LambdaEvent<Value>| async move {
+        Ok(api.invoke(event.payload, &event.context.request_id).await)
+    })
     .await
 }

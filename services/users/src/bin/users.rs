@@ -4,32 +4,27 @@
 // The SDK futures nest deeply; computing their layout needs more than the default 128.
 #![recursion_limit = "256"]
 
-use std::sync::Arc;
-
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
-use tenancy::config::{TenancyConfig, load_aws_config, password_policy_from_env, required_env};
+use tenancy::config::{password_policy_from_env, required_env};
 use users::directory::CognitoDirectory;
 use users::entrypoint::UsersApi;
 use users::store::DynamoMembershipStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tenancy::telemetry::init_tracing();
-    let tenancy = TenancyConfig::from_env("users")?;
+    let (tenancy, sdk) = tenancy::lambda::start("users").await?;
     let table = required_env("MEMBERSHIPS_TABLE")?;
     let user_pool_id = required_env("USER_POOL_ID")?;
-    let sdk = load_aws_config().await;
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
     let store = DynamoMembershipStore::new(dynamo, table);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
-    let api = Arc::new(UsersApi::new(store, directory, authority, password_policy_from_env()?));
+    let api = UsersApi::new(store, directory, authority, password_policy_from_env()?);
     // Raw JSON: an internal command ({"internal": ...}) or an HTTP API request.
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let api = Arc::clone(&api);
-        async move { Ok::<_, Error>(api.invoke(event.payload, &event.context.request_id).await) }
-    }))
+    tenancy::lambda::serve(api, |api, event: LambdaEvent<Value>| async move {
+        Ok(api.invoke(event.payload, &event.context.request_id).await)
+    })
     .await
 }
