@@ -483,6 +483,27 @@ impl TenantTable<'_> {
     }
 }
 
+/// For in-memory stores: replaces `stored` with `new` as a put conditioned
+/// on `version = :expected` would: `ConditionFailed` (`exists` telling why)
+/// when there is nothing to replace or it is at another version.
+pub fn replace_versioned<T: Clone>(
+    stored: Option<&mut T>,
+    new: &T,
+    version: impl Fn(&T) -> u64,
+    expected: u64,
+) -> Result<(), DataError> {
+    match stored {
+        Some(stored) if version(stored) == expected => {
+            *stored = new.clone();
+            Ok(())
+        }
+        stored => Err(DataError::ConditionFailed {
+            index: 0,
+            exists: stored.is_some(),
+        }),
+    }
+}
+
 /// DynamoDB as tenancy's callers see it.
 const DYNAMODB: AwsService = AwsService {
     name: "DynamoDB",
@@ -511,6 +532,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_versioned_replace_needs_the_item_at_the_expected_version() {
+        let version = |pair: &(u64, &str)| pair.0;
+        let mut stored = (2, "old");
+        assert!(
+            replace_versioned(Some(&mut stored), &(3, "new"), version, 1)
+                .is_err_and(|error| matches!(error, DataError::ConditionFailed { exists: true, .. }))
+        );
+        assert_eq!(stored, (2, "old"));
+        assert!(
+            replace_versioned(None, &(3, "new"), version, 2)
+                .is_err_and(|error| matches!(error, DataError::ConditionFailed { exists: false, .. }))
+        );
+        replace_versioned(Some(&mut stored), &(3, "new"), version, 2).expect("the expected version");
+        assert_eq!(stored, (3, "new"));
+    }
 
     #[test]
     fn transient_codes_are_unavailable_and_others_refused() {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tenancy::TenantId;
 use tenancy::cursor::cut_page;
 use tenancy::replay::{Remember, RememberedCreate};
-use tenancy::table::DataError;
+use tenancy::table::{DataError, replace_versioned};
 
 use super::{Created, NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
@@ -113,19 +113,12 @@ impl NoteStore for MemoryNoteStore {
 
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
         let mut notes = self.locked()?;
-        match notes.get_mut(&(*tenant, note.id)) {
-            None => Err(DataError::ConditionFailed {
-                index: 0,
-                exists: false,
-            }),
-            Some(stored) if stored.version != expected_version => {
-                Err(DataError::ConditionFailed { index: 0, exists: true })
-            }
-            Some(stored) => {
-                *stored = note.clone();
-                Ok(())
-            }
-        }
+        replace_versioned(
+            notes.get_mut(&(*tenant, note.id)),
+            note,
+            |stored| stored.version,
+            expected_version,
+        )
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {

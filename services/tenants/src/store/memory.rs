@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tenancy::cursor::cut_page;
-use tenancy::table::DataError;
+use tenancy::table::{DataError, replace_versioned};
 use tenancy::{TenantId, UserId};
 use time::OffsetDateTime;
 
@@ -82,19 +82,12 @@ impl TenantStore for MemoryTenantStore {
 
     async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
         let mut tenants = self.locked_for_write()?;
-        match tenants.get_mut(&tenant.tenant_id) {
-            None => Err(DataError::ConditionFailed {
-                index: 0,
-                exists: false,
-            }),
-            Some(stored) if stored.version != expected_version => {
-                Err(DataError::ConditionFailed { index: 0, exists: true })
-            }
-            Some(stored) => {
-                *stored = tenant.clone();
-                Ok(())
-            }
-        }
+        replace_versioned(
+            tenants.get_mut(&tenant.tenant_id),
+            tenant,
+            |stored| stored.version,
+            expected_version,
+        )
     }
 
     async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {
