@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, ChallengeNameType, MessageActionType};
+use futures_util::TryStreamExt as _;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -754,6 +755,13 @@ pub struct Member {
     pub users: users_client::UsersClient,
     pub tenants: tenants_client::TenantsClient,
     pub api: Api,
+}
+
+impl Member {
+    /// Every note of the member's tenant, all pages; panics if listing fails.
+    pub async fn all_notes(&self) -> Vec<notes_client::Note> {
+        self.notes.list(None).try_collect().await.expect("the tenant's notes")
+    }
 }
 
 /// The problem of a call the API refused.

@@ -42,15 +42,7 @@ async fn another_tenants_notes_are_not_found() {
     let b = stack.tenant("Beta", TenantTier::Pro).await;
     let a_notes = notes_of(&a, 3).await;
     let b_notes = notes_of(&b, 2).await;
-    let a_notes_now = || async {
-        a.admin
-            .notes
-            .list(None)
-            .try_collect::<Vec<Note>>()
-            .await
-            .expect("A's notes")
-    };
-    let before = a_notes_now().await;
+    let before = a.admin.all_notes().await;
     let (attacker, attacker_api) = (&b.admin.notes, &b.admin.api);
 
     for note in &a_notes {
@@ -125,7 +117,7 @@ async fn another_tenants_notes_are_not_found() {
         .expect("a tenant_id body field is refused on update");
 
     // A's data is exactly as it was.
-    assert_eq!(a_notes_now().await, before);
+    assert_eq!(a.admin.all_notes().await, before);
 }
 
 #[tokio::test]
