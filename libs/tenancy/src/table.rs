@@ -552,11 +552,22 @@ mod tests {
 
     #[test]
     fn transient_codes_are_unavailable_and_others_refused() {
+        use aws_sdk_dynamodb::error::ErrorMetadata;
+        use aws_sdk_dynamodb::operation::get_item::GetItemError;
+        let answered = |code: &str| {
+            SdkError::<_, ()>::service_error(GetItemError::generic(ErrorMetadata::builder().code(code).build()), ())
+        };
         for code in ["ProvisionedThroughputExceededException", "ThrottlingException"] {
-            assert!(DYNAMODB.transient.contains(&code), "{code}");
+            assert!(
+                matches!(classify(&answered(code)), DataError::Unavailable(c) if c == code),
+                "{code}"
+            );
         }
         for code in ["AccessDeniedException", "ResourceNotFoundException"] {
-            assert!(!DYNAMODB.transient.contains(&code), "{code}");
+            assert!(
+                matches!(classify(&answered(code)), DataError::Refused(c) if c == code),
+                "{code}"
+            );
         }
     }
 

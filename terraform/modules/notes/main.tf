@@ -18,8 +18,6 @@ module "service" {
     # UpdateItem: the usage counter; transactions are authorised per item action.
     actions = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"]
   }
-
-  openapi_document = "${path.module}/../../../services/notes/openapi.json"
 }
 
 # Where earlier versions of this module kept these objects.

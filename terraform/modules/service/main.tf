@@ -4,10 +4,11 @@ locals {
   name_prefix = var.platform.name_prefix
   tags        = merge(var.tags, { service = var.service })
 
-  # The routes are the document's operations, so the API cannot serve what
-  # the document does not say (the contract tests hold the code to it). An
-  # operation without `security` (and none document-wide) is public.
-  document = jsondecode(file(var.openapi_document))
+  # The routes are the operations of the service's committed OpenAPI
+  # document, so the API cannot serve what the document does not say (the
+  # contract tests hold the code to it). An operation without `security`
+  # (and none document-wide) is public.
+  document = jsondecode(file("${path.module}/../../../services/${var.service}/openapi.json"))
   operations = merge([
     for path, item in local.document.paths : {
       for method, operation in item : "${upper(method)} ${path}" => length(try(operation.security, try(local.document.security, []))) == 0

@@ -25,7 +25,7 @@ variable "platform" {
 }
 
 variable "service" {
-  description = "The service's name: the function is \"<name_prefix>-<service>\", matching the platform's execution role."
+  description = "The service's name: the function is \"<name_prefix>-<service>\", matching the platform's execution role; its routes are the operations of services/<service>/openapi.json."
   type        = string
 }
 
@@ -63,16 +63,6 @@ variable "environment" {
   description = "The function's own environment variables, beside the ones every service gets (tenant role, authority tables and freshness, log level)."
   type        = map(string)
   default     = {}
-}
-
-variable "openapi_document" {
-  description = "Path of the service's committed OpenAPI document (services/<service>/openapi.json): its operations are the routes; those without `security` are public."
-  type        = string
-
-  validation {
-    condition     = fileexists(var.openapi_document)
-    error_message = "openapi_document must name the service's committed openapi.json."
-  }
 }
 
 variable "execution_policy" {

@@ -41,8 +41,6 @@ module "service" {
     USERS_FUNCTION_NAME         = local.users_function_name
     USER_POOL_ID                = var.platform.user_pool_id
   }
-
-  openapi_document = "${path.module}/../../../services/tenants/openapi.json"
 }
 
 # Registration claims: one item per slug, written (conditionally) before the
@@ -128,11 +126,6 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 }
 
-moved {
-  from = aws_iam_role_policy.execution_extra
-  to   = module.service.aws_iam_role_policy.execution[0]
-}
-
 # --- The registration expiry sweep ------------------------------------------------
 # Registrations left unfinished past registration_expiry_seconds are removed
 # (first admin, membership, slug claim), which frees their slug and email.
@@ -161,6 +154,11 @@ resource "aws_lambda_permission" "registration_sweep" {
 }
 
 # Where earlier versions of this module kept these objects.
+moved {
+  from = aws_iam_role_policy.execution_extra
+  to   = module.service.aws_iam_role_policy.execution[0]
+}
+
 moved {
   from = aws_dynamodb_table.tenants
   to   = module.service.module.table.aws_dynamodb_table.this

@@ -29,8 +29,6 @@ module "service" {
     PASSWORD_POLICY = var.platform.password_policy_json
     USER_POOL_ID    = var.platform.user_pool_id
   }
-
-  openapi_document = "${path.module}/../../../services/users/openapi.json"
 }
 
 # --- Execution role: Cognito user administration --------------------------------
@@ -58,12 +56,12 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 }
 
+# Where earlier versions of this module kept these objects.
 moved {
   from = aws_iam_role_policy.execution_extra
   to   = module.service.aws_iam_role_policy.execution[0]
 }
 
-# Where earlier versions of this module kept these objects.
 moved {
   from = aws_dynamodb_table.memberships
   to   = module.service.module.table.aws_dynamodb_table.this

@@ -118,8 +118,7 @@ macro_rules! on_user {
 /// The outcome of a call whose answer carries nothing we need.
 fn done<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), DirectoryError>
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata,
 {
     result.map(|_| ()).map_err(|error| classify(&error))
 }
