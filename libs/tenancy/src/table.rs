@@ -14,6 +14,8 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -197,6 +199,10 @@ impl TenantTable<'_> {
 
     /// Reads one item (strongly consistent).
     pub async fn get<T: DeserializeOwned>(&self, sort_key: &str) -> Result<Option<T>, DataError> {
+        self.get_item(sort_key).await?.map(|item| self.decode(item)).transpose()
+    }
+
+    async fn get_item(&self, sort_key: &str) -> Result<Option<Item>, DataError> {
         let output = self
             .client
             .get_item()
@@ -206,7 +212,7 @@ impl TenantTable<'_> {
             .send()
             .await
             .map_err(|error| classify(&error))?;
-        output.item.map(|item| self.decode(item)).transpose()
+        Ok(output.item)
     }
 
     /// Writes `record` under `sort_key`. The key attributes are set here and
@@ -231,18 +237,10 @@ impl TenantTable<'_> {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match error.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    DataError::ConditionFailed {
-                        index: 0,
-                        exists: failed.item.is_some(),
-                    }
-                }
-                _ => classify(&error),
-            }),
-        }
+        conditional_write(result, |error| match error {
+            PutItemError::ConditionalCheckFailedException(failed) => Some(failed.item.is_some()),
+            _ => None,
+        })
     }
 
     /// Deletes the item under `sort_key`.
@@ -259,18 +257,10 @@ impl TenantTable<'_> {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match error.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(
-                    failed,
-                )) => DataError::ConditionFailed {
-                    index: 0,
-                    exists: failed.item.is_some(),
-                },
-                _ => classify(&error),
-            }),
-        }
+        conditional_write(result, |error| match error {
+            DeleteItemError::ConditionalCheckFailedException(failed) => Some(failed.item.is_some()),
+            _ => None,
+        })
     }
 
     /// A put for [`transact`](Self::transact); the key attributes are set here.
@@ -384,16 +374,12 @@ impl TenantTable<'_> {
 
     /// The value of a counter kept by [`count_write`](Self::count_write) (0 if never written).
     pub async fn counter(&self, sort_key: &str, attribute: &str) -> Result<i64, DataError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.spec.name)
-            .set_key(Some(self.key(sort_key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| classify(&error))?;
-        match output.item.as_ref().and_then(|item| item.get(attribute)) {
+        match self
+            .get_item(sort_key)
+            .await?
+            .as_ref()
+            .and_then(|item| item.get(attribute))
+        {
             None => Ok(0),
             Some(value) => value
                 .as_n()
@@ -522,6 +508,25 @@ const DYNAMODB: AwsService = AwsService {
 /// Classifies a DynamoDB SDK error: throttling, outages and timeouts are
 /// `Unavailable` (503, retry later), anything else `Refused`. For the few
 /// callers that use DynamoDB outside a [`TenantTable`] (execution-role access).
+/// A conditional write's result: when `condition_failed` recognises the
+/// error as a failed condition (and says whether the item exists),
+/// [`DataError::ConditionFailed`]; any other failure [`classify`]d.
+pub fn conditional_write<O, E, R>(
+    result: Result<O, SdkError<E, R>>,
+    condition_failed: impl FnOnce(&E) -> Option<bool>,
+) -> Result<(), DataError>
+where
+    E: ProvideErrorMetadata,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) => Err(match error.as_service_error().and_then(condition_failed) {
+            Some(exists) => DataError::ConditionFailed { index: 0, exists },
+            None => classify(&error),
+        }),
+    }
+}
+
 pub fn classify<E, R>(error: &SdkError<E, R>) -> DataError
 where
     E: ProvideErrorMetadata,

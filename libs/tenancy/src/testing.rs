@@ -16,6 +16,8 @@ use aws_lambda_events::encodings::Body;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
@@ -235,6 +237,31 @@ pub fn assert_problem(response: &ApiGatewayV2httpResponse, status: i64) -> Probl
     assert!(!problem.detail.is_empty());
     assert_eq!(problem.request_id.as_deref(), Some(REQUEST_ID));
     problem
+}
+
+/// Every page of a list route, `limit` items at a time, in order. `fetch`
+/// answers the route for one query: `limit=N`, then `limit=N&cursor=…`.
+pub async fn every_page<T: DeserializeOwned>(
+    limit: usize,
+    mut fetch: impl AsyncFnMut(String) -> ApiGatewayV2httpResponse,
+) -> Vec<Vec<T>> {
+    #[derive(Deserialize)]
+    struct Page<T> {
+        items: Vec<T>,
+        next_cursor: Option<String>,
+    }
+    let mut pages = Vec::new();
+    let mut query = format!("limit={limit}");
+    loop {
+        let response = fetch(query).await;
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        let page: Page<T> = serde_json::from_value(json_of(&response)).expect("a page");
+        pages.push(page.items);
+        match page.next_cursor {
+            Some(cursor) => query = format!("limit={limit}&cursor={cursor}"),
+            None => return pages,
+        }
+    }
 }
 
 /// The committed `openapi.json` in `manifest_dir` (pass

@@ -561,19 +561,11 @@ impl Cognito {
         };
 
         let user = self
-            .idp
-            .admin_get_user()
-            .user_pool_id(pool_id)
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| CognitoError::internal(format!("AdminGetUser: {e}")))?;
-        let mut attributes: HashMap<String, String> = user
-            .user_attributes()
-            .iter()
-            .map(|a| (a.name().to_owned(), a.value().unwrap_or_default().to_owned()))
-            .collect();
-        if let Some(status) = user.user_status() {
+            .pool_user(pool_id, username)
+            .await?
+            .ok_or_else(|| CognitoError::internal("AdminGetUser: no such user"))?;
+        let mut attributes = user.attributes;
+        if let Some(status) = user.status {
             attributes.insert("cognito:user_status".to_owned(), status.as_str().to_owned());
         }
         let groups = self

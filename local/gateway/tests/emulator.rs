@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use aws_sdk_cognitoidentityprovider::error::SdkError;
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::{InitiateAuthError, InitiateAuthOutput};
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ExplicitAuthFlowsType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
     PreTokenGenerationVersionConfigType,
@@ -250,15 +252,7 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
 
     // The SDK, pointed at the gateway, unchanged.
     let idp = cognito_client(&format!("{url}/cognito"));
-    let out = idp
-        .initiate_auth()
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .client_id(&client_id)
-        .auth_parameters("USERNAME", "alice")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .expect("sign-in");
+    let out = password_sign_in(&idp, &client_id, "alice").await.expect("sign-in");
     let result = out.authentication_result().expect("tokens");
     let id_token = result.id_token().expect("id token").to_owned();
     let access_token = result.access_token().expect("access token").to_owned();
@@ -304,13 +298,7 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
     );
 
     // A token straight from moto (no trigger, moto's issuer) is refused.
-    let raw = cognito_client(&moto_url)
-        .initiate_auth()
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .client_id(&client_id)
-        .auth_parameters("USERNAME", "alice")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
+    let raw = password_sign_in(&cognito_client(&moto_url), &client_id, "alice")
         .await
         .expect("moto sign-in");
     let raw_id = raw
@@ -355,13 +343,7 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
     assert_eq!(user.username(), "alice");
 
     // A trigger error fails the sign-in the way Cognito does.
-    let error = idp
-        .initiate_auth()
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .client_id(&client_id)
-        .auth_parameters("USERNAME", "blocked-user")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
+    let error = password_sign_in(&idp, &client_id, "blocked-user")
         .await
         .expect_err("trigger refuses");
     let error = error.into_service_error();
@@ -371,6 +353,20 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
         message.contains("PreTokenGeneration failed with error membership disabled"),
         "{message}"
     );
+}
+
+async fn password_sign_in(
+    idp: &aws_sdk_cognitoidentityprovider::Client,
+    client_id: &str,
+    username: &str,
+) -> Result<InitiateAuthOutput, SdkError<InitiateAuthError>> {
+    idp.initiate_auth()
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .client_id(client_id)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
 }
 
 fn zip_of(script: &str) -> Vec<u8> {

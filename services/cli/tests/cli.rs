@@ -785,52 +785,28 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
     assert_eq!(code.len(), 6, "{code}");
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let recovered = e2e::strong_password();
-    anyone
-        .run_with_stdin(
+    let reset_password = |code: &str, password: &str| {
+        anyone.run_with_stdin(
             &[
                 "password",
                 "reset",
                 "--email",
                 &member_email,
                 "--code",
-                wrong,
+                code,
                 "--password-stdin",
             ],
-            &format!("{recovered}\n"),
+            &format!("{password}\n"),
         )
+    };
+    reset_password(wrong, &recovered)
         .code(3)
         .stderr_has("the code is not the one sent");
-    anyone
-        .run_with_stdin(
-            &[
-                "password",
-                "reset",
-                "--email",
-                &member_email,
-                "--code",
-                &code,
-                "--password-stdin",
-            ],
-            &format!("{recovered}\n"),
-        )
-        .ok()
-        .stderr_has("password changed");
+    reset_password(&code, &recovered).ok().stderr_has("password changed");
     member.login(&member_email, &format!("{chosen}\n")).code(3);
     member.login(&member_email, &format!("{recovered}\n")).ok();
     // A used code is spent.
-    anyone
-        .run_with_stdin(
-            &[
-                "password",
-                "reset",
-                "--email",
-                &member_email,
-                "--code",
-                &code,
-                "--password-stdin",
-            ],
-            &format!("{}\n", e2e::strong_password()),
-        )
+    reset_password(&code, &e2e::strong_password())
         .code(3)
         .stderr_has("ask for a new one");
 

@@ -10,7 +10,9 @@ use notes::store::MemoryNoteStore;
 use serde_json::json;
 use std::time::Duration;
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
-use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of, memory_authority};
+use tenancy::testing::{
+    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_authority,
+};
 use tenancy::{MembershipStatus, TenantRole, TenantStatus, TenantTier, UserId};
 
 struct Harness {
@@ -58,16 +60,9 @@ impl Harness {
         serde_json::from_value(json_of(&response)).expect("note")
     }
 
-    async fn list(&self, caller: &SignedIn, query: Option<String>) -> NoteList {
-        let response = self
-            .call(Req {
-                route: "GET /notes",
-                query,
-                claims: Some(caller.claims.clone()),
-                ..Req::default()
-            })
-            .await;
-        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    /// The first page, default size.
+    async fn list(&self, caller: &SignedIn) -> NoteList {
+        let response = self.call(Req::to("GET /notes").claims(caller.claims.clone())).await;
         serde_json::from_value(json_of(&response)).expect("list")
     }
 }
@@ -142,24 +137,18 @@ async fn list_pages_newest_first_without_gaps_or_repeats() {
     for n in 0..25 {
         created.push(harness.create(&caller, &format!("note {n}")).await.id);
     }
-    let mut seen = Vec::new();
-    let mut query = Some("limit=10".to_owned());
-    let mut pages = 0;
-    loop {
-        let page = harness.list(&caller, query.clone()).await;
-        pages += 1;
-        assert!(page.items.len() <= 10);
-        seen.extend(page.items.iter().map(|note| note.id));
-        match page.next_cursor {
-            Some(cursor) => query = Some(format!("limit=10&cursor={cursor}")),
-            None => break,
-        }
-    }
-    assert_eq!(pages, 3);
+    let pages: Vec<Vec<Note>> = every_page(10, async |query| {
+        harness
+            .call(Req::to("GET /notes").query(query).claims(caller.claims()))
+            .await
+    })
+    .await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
+    let seen: Vec<_> = pages.iter().flatten().map(|note| note.id).collect();
     created.reverse();
     assert_eq!(seen, created);
     assert_eq!(
-        harness.list(&caller, None).await.items.len(),
+        harness.list(&caller).await.items.len(),
         20,
         "the default page size is 20"
     );
@@ -172,7 +161,7 @@ async fn tenants_never_see_each_other() {
     let note = harness.create(&alice, "alice's").await;
     harness.create(&bob, "bob's").await;
 
-    let bob_list = harness.list(&bob, None).await;
+    let bob_list = harness.list(&bob).await;
     assert_eq!(bob_list.items.len(), 1);
     assert_eq!(bob_list.items[0].title, "bob's");
 
@@ -233,7 +222,7 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
         )
         .await;
     assert_problem(&response, 400);
-    assert_eq!(harness.list(&bob, None).await.items.len(), 0);
+    assert_eq!(harness.list(&bob).await.items.len(), 0);
 }
 
 /// Every bad request on every route: a 4xx problem body and nothing written.
@@ -691,7 +680,7 @@ async fn records_are_cached_for_the_freshness_window_only() {
         },
     );
     let reads = harness.records().reads();
-    harness.list(&caller, None).await;
+    harness.list(&caller).await;
     assert_eq!(harness.records().reads(), reads, "served from the cache");
     tokio::time::sleep(window + Duration::from_millis(100)).await;
     let response = harness.call(Req::to("GET /notes").claims(caller.claims.clone())).await;
@@ -719,7 +708,7 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     assert_eq!(again.status_code, 201, "{}", body_text(&again));
     assert_eq!(again.headers["location"], first.headers["location"]);
     assert_eq!(serde_json::from_value::<Note>(json_of(&again)).expect("note"), note);
-    assert_eq!(harness.list(&ann, None).await.items, vec![note.clone()], "one note");
+    assert_eq!(harness.list(&ann).await.items, vec![note.clone()], "one note");
 
     let other_input = harness.call(create(&ann, "Chores", &key)).await;
     assert!(assert_problem(&other_input, 409).detail.contains("different request"));

@@ -8,7 +8,9 @@ use serde_json::json;
 use std::time::Duration;
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::password::PasswordPolicy;
-use tenancy::testing::{Req, SignedIn, assert_problem, body_text, committed_document, json_of, memory_authority};
+use tenancy::testing::{
+    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_authority,
+};
 use tenancy::{TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
 use users::domain::{CURSOR, MembershipStatus, TenantRole, User, UserId};
@@ -165,16 +167,9 @@ impl Harness {
         .await
     }
 
-    async fn list(&self, caller: &SignedIn, query: Option<String>) -> UserList {
-        let response = self
-            .call(Req {
-                route: "GET /users",
-                query,
-                claims: caller.claims(),
-                ..Req::default()
-            })
-            .await;
-        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    /// The first page, default size.
+    async fn list(&self, caller: &SignedIn) -> UserList {
+        let response = self.call(Req::to("GET /users").claims(caller.claims())).await;
         serde_json::from_value(json_of(&response)).expect("list")
     }
 
@@ -278,7 +273,7 @@ async fn every_route_works_for_an_admin() {
     );
 
     // List, get, me.
-    let list = harness.list(&admin, None).await;
+    let list = harness.list(&admin).await;
     assert_eq!(list.items.len(), 2);
     assert!(list.items.contains(&bob) && list.next_cursor.is_none());
     assert_eq!(
@@ -355,7 +350,7 @@ async fn every_route_works_for_an_admin() {
         &harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await,
         404,
     );
-    assert_eq!(harness.list(&admin, None).await.items.len(), 1);
+    assert_eq!(harness.list(&admin).await.items.len(), 1);
 }
 
 #[tokio::test]
@@ -402,7 +397,7 @@ async fn members_may_only_read_the_list_and_themselves() {
     let store_before = harness.store().snapshot();
     let directory_before = harness.directory().snapshot();
 
-    assert_eq!(harness.list(&member, None).await.items.len(), 2);
+    assert_eq!(harness.list(&member).await.items.len(), 2);
     let me = harness.call(Req::to("GET /users/me").claims(member.claims())).await;
     assert_eq!(user_of(&me), bob);
 
@@ -568,7 +563,7 @@ async fn the_tier_limits_the_number_of_users() {
 
     // Deleting frees room.
     let victim = harness
-        .list(&admin, None)
+        .list(&admin)
         .await
         .items
         .into_iter()
@@ -741,13 +736,7 @@ async fn admins_of_one_tenant_cannot_reach_another_tenants_users() {
         }
         assert_problem(&harness.set_role(&bob, target, "admin").await, 404);
     }
-    let bobs: Vec<String> = harness
-        .list(&bob, None)
-        .await
-        .items
-        .into_iter()
-        .map(|u| u.email)
-        .collect();
+    let bobs: Vec<String> = harness.list(&bob).await.items.into_iter().map(|u| u.email).collect();
     assert_eq!(bobs.len(), 2);
     assert!(bobs.iter().all(|email| !email.contains("ivy")));
     // `me` with another tenant's claims finds nothing of this tenant.
@@ -768,23 +757,17 @@ async fn the_list_pages_without_gaps_or_repeats() {
         expected.push(harness.invite(&admin, &email(&format!("p{n}")), "member").await.user_id);
     }
     expected.sort();
-    let mut seen = Vec::new();
-    let mut query = Some("limit=10".to_owned());
-    let mut pages = 0;
-    loop {
-        let page = harness.list(&admin, query.clone()).await;
-        pages += 1;
-        assert!(page.items.len() <= 10);
-        seen.extend(page.items.iter().map(|user| user.user_id));
-        match page.next_cursor {
-            Some(cursor) => query = Some(format!("limit=10&cursor={cursor}")),
-            None => break,
-        }
-    }
-    assert_eq!(pages, 3);
+    let pages: Vec<Vec<User>> = every_page(10, async |query| {
+        harness
+            .call(Req::to("GET /users").query(query).claims(admin.claims()))
+            .await
+    })
+    .await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
+    let seen: Vec<_> = pages.iter().flatten().map(|user| user.user_id).collect();
     assert_eq!(seen, expected, "sort key order, each user once");
     assert_eq!(
-        harness.list(&admin, None).await.items.len(),
+        harness.list(&admin).await.items.len(),
         20,
         "the default page size is 20"
     );
@@ -1335,7 +1318,7 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
     let admin = harness.tenant(TenantTier::Pro).await;
     let second = harness.invite(&admin, &email("second"), "admin").await;
     let stale = SignedIn::new(admin.tenant, second.user_id, "admin", "pro");
-    harness.list(&stale, None).await; // its records are now cached as an admin's
+    harness.list(&stale).await; // its records are now cached as an admin's
 
     // Demoted: a read may still use the cached records (at most one window
     // old); promoting itself back reads them fresh and is refused, and the
@@ -1357,7 +1340,7 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
 
     // Disabled: re-enabling itself, or disabling the admin who did it, is refused.
     assert_eq!(harness.set_role(&admin, second.user_id, "admin").await.status_code, 200);
-    harness.list(&stale, None).await;
+    harness.list(&stale).await;
     assert_eq!(
         harness
             .on_user(&admin, "POST /users/{user_id}/disable", second.user_id)
@@ -1408,7 +1391,7 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
         .await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:membership-inactive");
     assert!(harness.directory().user(&email("accomplice")).is_none());
-    assert_eq!(harness.list(&admin, None).await.items.len(), 1);
+    assert_eq!(harness.list(&admin).await.items.len(), 1);
 }
 
 /// Ending access ends sessions: disabling and removing a user revoke its
@@ -1438,7 +1421,7 @@ async fn ending_access_revokes_refresh_tokens() {
     assert_eq!(response, InternalResponse::SessionsEnded { users: 3 });
     assert_eq!(sign_outs(&bob.email), Some(2));
     assert_eq!(sign_outs(&carol.email), Some(1));
-    let other_admin = harness.list(&other, None).await.items.remove(0);
+    let other_admin = harness.list(&other).await.items.remove(0);
     assert_eq!(
         sign_outs(&other_admin.email),
         Some(0),
@@ -1476,7 +1459,7 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
     };
     // A finished tenant (it has a record once one of its tokens is seen).
     let finished = harness.tenant(TenantTier::Pro).await;
-    assert_eq!(harness.list(&finished, None).await.items.len(), 1);
+    assert_eq!(harness.list(&finished).await.items.len(), 1);
 
     let discard = |tenant_id| InternalCommand::DiscardRegistration {
         tenant_id,
@@ -1502,7 +1485,7 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
     assert_eq!(repeat, InternalResponse::Discarded { users: 0 });
 
     // Another tenant's user is never removed, whatever email is named.
-    let finished_admin = harness.list(&finished, None).await.items.remove(0);
+    let finished_admin = harness.list(&finished).await.items.remove(0);
     let foreign = InternalCommand::DiscardRegistration {
         tenant_id: TenantId::generate(),
         admin_email: finished_admin.email.clone(),
@@ -1517,7 +1500,7 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
         matches!(response, InternalResponse::Refused { status: 409, .. }),
         "{response:?}"
     );
-    assert_eq!(harness.list(&finished, None).await.items.len(), 1);
+    assert_eq!(harness.list(&finished).await.items.len(), 1);
 }
 
 #[tokio::test]

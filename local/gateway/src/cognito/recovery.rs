@@ -14,6 +14,8 @@
 //!
 //! Every email goes to the gateway's mailbox ([`crate::messages`]).
 
+use std::collections::HashMap;
+
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{UserPoolType, UserStatusType};
 use axum::body::Bytes;
@@ -25,14 +27,15 @@ use super::{Cognito, CognitoError, json_response};
 use crate::emulator::error_chain;
 use crate::messages::{CodeCheck, MessageKind, Templates, masked_destination, render, temporary_password};
 
-/// A user of a pool, as the recovery operations need it.
+/// A user of a pool, as the recovery operations and the token trigger need it.
 #[derive(Debug)]
-struct PoolUser {
+pub(super) struct PoolUser {
     /// moto's username (the `sub` when email is the username attribute).
     username: String,
     sub: String,
     email: String,
-    status: Option<UserStatusType>,
+    pub(super) attributes: HashMap<String, String>,
+    pub(super) status: Option<UserStatusType>,
     enabled: bool,
 }
 
@@ -129,7 +132,7 @@ impl Cognito {
         }
     }
 
-    async fn pool_user(&self, pool_id: &str, username: &str) -> Result<Option<PoolUser>, CognitoError> {
+    pub(super) async fn pool_user(&self, pool_id: &str, username: &str) -> Result<Option<PoolUser>, CognitoError> {
         let output = match self
             .idp
             .admin_get_user()
@@ -146,21 +149,19 @@ impl Cognito {
             }
             Err(error) => return Err(emulator_error("AdminGetUser", &error)),
         };
-        let attribute = |name: &str| {
-            output
-                .user_attributes()
-                .iter()
-                .find(|a| a.name() == name)
-                .and_then(|a| a.value())
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let attributes: HashMap<String, String> = output
+            .user_attributes()
+            .iter()
+            .map(|a| (a.name().to_owned(), a.value().unwrap_or_default().to_owned()))
+            .collect();
+        let attribute = |name: &str| attributes.get(name).cloned().unwrap_or_default();
         Ok(Some(PoolUser {
             username: output.username().to_owned(),
             sub: attribute("sub"),
             email: attribute("email"),
             status: output.user_status().cloned(),
             enabled: output.enabled(),
+            attributes,
         }))
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use tenancy::credentials::RoleAssumer;
-use tenancy::table::{DataError, TableSpec, TenantDynamoCache, WriteCondition, classify};
+use tenancy::table::{DataError, TableSpec, TenantDynamoCache, WriteCondition, classify, conditional_write};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
@@ -372,16 +372,10 @@ impl SlugStore for DynamoSlugStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match error.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => DataError::ConditionFailed {
-                    index: 0,
-                    exists: failed.item.is_some(),
-                },
-                _ => classify(&error),
-            }),
-        }
+        conditional_write(result, |error| match error {
+            DeleteItemError::ConditionalCheckFailedException(failed) => Some(failed.item.is_some()),
+            _ => None,
+        })
     }
 
     /// A Scan of the whole table: claims are one per tenant and small, and the
