@@ -99,9 +99,7 @@ pub struct Cognito {
 
 impl fmt::Debug for Cognito {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cognito")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Cognito").field("client_id", &self.client_id).finish_non_exhaustive()
     }
 }
 
@@ -122,9 +120,7 @@ pub struct NewPasswordChallenge {
 
 impl fmt::Debug for NewPasswordChallenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewPasswordChallenge")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
+        f.debug_struct("NewPasswordChallenge").field("username", &self.username).finish_non_exhaustive()
     }
 }
 
@@ -142,10 +138,7 @@ impl Cognito {
         if let Some(endpoint) = &settings.endpoint_url {
             config = config.endpoint_url(endpoint);
         }
-        Self {
-            client: cognito::Client::from_conf(config.build()),
-            client_id: settings.client_id.clone(),
-        }
+        Self { client: cognito::Client::from_conf(config.build()), client_id: settings.client_id.clone() }
     }
 
     /// `USER_PASSWORD_AUTH`.
@@ -199,10 +192,7 @@ impl Cognito {
             .await
             .map_err(sign_in_error)?;
         if let Some(other) = answer.challenge_name() {
-            return Err(Error::SignIn(format!(
-                "Cognito asks for the {} challenge",
-                other.as_str()
-            )));
+            return Err(Error::SignIn(format!("Cognito asks for the {} challenge", other.as_str())));
         }
         tokens_from(answer.authentication_result(), None)
     }
@@ -280,9 +270,7 @@ fn tokens_from(result: Option<&AuthenticationResultType>, kept_refresh_token: Op
             refresh_token: result.refresh_token().or(kept_refresh_token).map(str::to_owned),
             expires_at: OffsetDateTime::now_utc() + time::Duration::seconds(i64::from(result.expires_in().max(0))),
         }),
-        _ => Err(Error::SignIn(
-            "Cognito answered without an access or ID token".to_owned(),
-        )),
+        _ => Err(Error::SignIn("Cognito answered without an access or ID token".to_owned())),
     }
 }
 
@@ -292,10 +280,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
-    if matches!(
-        error,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
-    ) {
+    if matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)) {
         return Error::SignInUnavailable(format!("Cognito did not answer ({})", innermost_cause(&error)));
     }
     let message = plain(error.message().unwrap_or_default());
@@ -312,11 +297,7 @@ where
         // The pre-token-generation trigger refused or failed: its message
         // (after Cognito's prefix) is written for the user.
         Some("UserLambdaValidationException") => {
-            let reason = message
-                .rsplit("failed with error ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
+            let reason = message.rsplit("failed with error ").next().unwrap_or(&message).to_owned();
             if reason.contains("temporarily unavailable") {
                 Error::SignInUnavailable(reason)
             } else {
@@ -479,22 +460,14 @@ mod tests {
     #[tokio::test]
     async fn a_margin_beyond_the_start_of_time_means_refresh_and_never_panics() {
         let session = session(None, time::Duration::hours(1)).with_refresh_margin(Duration::MAX);
-        let error = session
-            .access_token()
-            .await
-            .expect_err("needs a refresh it cannot make");
+        let error = session.access_token().await.expect_err("needs a refresh it cannot make");
         assert!(matches!(error, Error::SessionEnded), "{error:?}");
     }
 
     #[tokio::test]
     async fn an_unreachable_cognito_is_one_plain_line() {
-        let error = session(Some("refresh"), time::Duration::ZERO)
-            .access_token()
-            .await
-            .expect_err("nothing listens");
-        let Error::SignInUnavailable(text) = &error else {
-            panic!("{error:?}")
-        };
+        let error = session(Some("refresh"), time::Duration::ZERO).access_token().await.expect_err("nothing listens");
+        let Error::SignInUnavailable(text) = &error else { panic!("{error:?}") };
         assert!(text.starts_with("Cognito did not answer ("), "{text}");
         assert!(!text.contains('\n') && !text.contains("DispatchFailure"), "{text}");
     }

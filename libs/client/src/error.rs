@@ -155,19 +155,9 @@ fn problem_from_body(status: u16, body: &[u8]) -> Problem {
         .unwrap_or_else(|| {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();
-            if text.is_empty() {
-                title.clone()
-            } else {
-                text.chars().take(200).collect()
-            }
+            if text.is_empty() { title.clone() } else { text.chars().take(200).collect() }
         });
-    Problem {
-        kind: "about:blank".to_owned(),
-        title,
-        status,
-        detail,
-        request_id: None,
-    }
+    Problem { kind: "about:blank".to_owned(), title, status, detail, request_id: None }
 }
 
 #[cfg(test)]

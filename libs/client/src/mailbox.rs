@@ -39,19 +39,14 @@ pub struct LocalMailbox {
 
 impl std::fmt::Debug for LocalMailbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalMailbox")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
+        f.debug_struct("LocalMailbox").field("api", &self.api).finish_non_exhaustive()
     }
 }
 
 impl LocalMailbox {
     /// `config`: the local gateway (the API endpoint of a local profile).
     pub fn new(config: &ClientConfig, operator_secret: impl Into<String>) -> Result<Self, Error> {
-        Ok(Self {
-            api: ApiClient::anonymous(config)?,
-            operator_secret: operator_secret.into(),
-        })
+        Ok(Self { api: ApiClient::anonymous(config)?, operator_secret: operator_secret.into() })
     }
 
     /// The messages to `to` (any case), or all of them; oldest first.

@@ -24,11 +24,7 @@ impl ApiClient {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Page<T>, Error> {
-        self.call(Method::GET, segments)
-            .query_opt("limit", limit)
-            .query_opt("cursor", cursor)
-            .send()
-            .await
+        self.call(Method::GET, segments).query_opt("limit", limit).query_opt("cursor", cursor).send().await
     }
 }
 
@@ -45,11 +41,7 @@ where
         cursor: Option<String>,
         done: bool,
     }
-    let state = State {
-        fetch,
-        cursor: None,
-        done: false,
-    };
+    let state = State { fetch, cursor: None, done: false };
     stream::try_unfold(state, |mut state| async move {
         if state.done {
             return Ok(None);

@@ -59,21 +59,14 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_retries: 3,
-            min_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(5),
-        }
+        Self { max_retries: 3, min_delay: Duration::from_millis(100), max_delay: Duration::from_secs(5) }
     }
 }
 
 impl RetryPolicy {
     /// Never retry.
     pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
+        Self { max_retries: 0, ..Self::default() }
     }
 
     fn delays(&self) -> impl Iterator<Item = Duration> + use<> {
@@ -132,12 +125,7 @@ impl ApiClient {
             .user_agent(concat!("saas-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-        Ok(Self {
-            http,
-            endpoint: config.endpoint.clone(),
-            tokens,
-            retry: config.retry,
-        })
+        Ok(Self { http, endpoint: config.endpoint.clone(), tokens, retry: config.retry })
     }
 
     /// A call to the route made of `segments` under the endpoint; each
@@ -147,20 +135,8 @@ impl ApiClient {
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
-        let idempotency = if method == Method::POST {
-            Idempotency::NotIdempotent
-        } else {
-            Idempotency::Idempotent
-        };
-        Call {
-            client: self,
-            method,
-            url,
-            body: None,
-            idempotency,
-            idempotency_key: None,
-            secret_headers: Vec::new(),
-        }
+        let idempotency = if method == Method::POST { Idempotency::NotIdempotent } else { Idempotency::Idempotent };
+        Call { client: self, method, url, body: None, idempotency, idempotency_key: None, secret_headers: Vec::new() }
     }
 
     async fn execute(&self, call: &Call<'_>) -> Result<Vec<u8>, Error> {
@@ -214,10 +190,7 @@ impl ApiClient {
         for (name, value) in &call.secret_headers {
             request = request.header(*name, value.clone());
         }
-        let transport = |source| Error::Transport {
-            url: call.url.to_string(),
-            source,
-        };
+        let transport = |source| Error::Transport { url: call.url.to_string(), source };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let retry_after = retry_after(&response);
@@ -232,14 +205,7 @@ impl ApiClient {
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by the API).
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let seconds = response
-        .headers()
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
+    let seconds = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
     Some(Duration::from_secs(seconds))
 }
 

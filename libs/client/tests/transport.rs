@@ -20,11 +20,8 @@ fn problem(status: u16, kind: &str) -> Value {
 
 fn fast_config(server: &MockServer) -> ClientConfig {
     let mut config = ClientConfig::new(&server.uri()).expect("config");
-    config.retry = RetryPolicy {
-        max_retries: 3,
-        min_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-    };
+    config.retry =
+        RetryPolicy { max_retries: 3, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(50) };
     config
 }
 
@@ -61,11 +58,7 @@ async fn idempotent_calls_are_retried_on_429_and_5xx_until_they_succeed() {
         .expect(3)
         .mount(&server)
         .await;
-    let answer: Value = client(&server)
-        .call(Method::GET, &["things"])
-        .send()
-        .await
-        .expect("third try");
+    let answer: Value = client(&server).call(Method::GET, &["things"]).send().await.expect("third try");
     assert_eq!(answer, json!({"ok": true}));
 }
 
@@ -77,11 +70,7 @@ async fn retries_stop_after_the_policy_and_return_the_last_error() {
         .expect(4) // one try + 3 retries
         .mount(&server)
         .await;
-    let error = client(&server)
-        .call(Method::PUT, &["things", "1"])
-        .send::<Value>()
-        .await
-        .expect_err("always 503");
+    let error = client(&server).call(Method::PUT, &["things", "1"]).send::<Value>().await.expect_err("always 503");
     assert!(matches!(&error, Error::Server(p) if p.status == 503), "{error:?}");
 }
 
@@ -106,30 +95,16 @@ async fn posts_are_retried_only_with_an_idempotency_key_sent_each_time() {
         .mount(&server)
         .await;
     let api = client(&server);
-    let error = api
-        .call(Method::POST, &["once"])
-        .send::<Value>()
-        .await
-        .expect_err("503");
+    let error = api.call(Method::POST, &["once"]).send::<Value>().await.expect_err("503");
     assert_eq!(error.status(), Some(503));
-    let created: Value = api
-        .call(Method::POST, &["safe"])
-        .idempotency_key(&key)
-        .send()
-        .await
-        .expect("retried");
+    let created: Value = api.call(Method::POST, &["safe"]).idempotency_key(&key).send().await.expect("retried");
     assert_eq!(created, json!({"created": 1}));
 }
 
 #[tokio::test]
 async fn client_errors_are_never_retried_and_keep_their_problem() {
     let server = MockServer::start().await;
-    for (status, kind) in [
-        (400, "bad-request"),
-        (404, "not-found"),
-        (409, "conflict"),
-        (403, "forbidden"),
-    ] {
+    for (status, kind) in [(400, "bad-request"), (404, "not-found"), (409, "conflict"), (403, "forbidden")] {
         Mock::given(method("GET"))
             .and(path(format!("/s{status}")))
             .respond_with(ResponseTemplate::new(status).set_body_json(problem(status, kind)))
@@ -140,12 +115,7 @@ async fn client_errors_are_never_retried_and_keep_their_problem() {
     let api = client(&server);
     let fetch = |status: u16| {
         let api = api.clone();
-        async move {
-            api.call(Method::GET, &[&format!("s{status}")])
-                .send::<Value>()
-                .await
-                .expect_err("error")
-        }
+        async move { api.call(Method::GET, &[&format!("s{status}")]).send::<Value>().await.expect_err("error") }
     };
     assert!(matches!(fetch(400).await, Error::BadRequest(p) if p.kind == "urn:problem:bad-request"));
     assert!(matches!(fetch(404).await, Error::NotFound(p) if p.detail == "not-found"));
@@ -169,10 +139,7 @@ async fn retry_after_is_honoured_up_to_the_maximum_delay() {
     let started = Instant::now();
     let _: Value = api.call(Method::GET, &["x"]).send().await.expect("retried");
     let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(300),
-        "Retry-After (1 s) capped at max_delay (300 ms), waited {waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(300), "Retry-After (1 s) capped at max_delay (300 ms), waited {waited:?}");
 }
 
 /// A token source that hands out `token-<n>` and renews on request.
@@ -223,15 +190,8 @@ async fn a_fixed_token_that_is_refused_is_an_unauthorized_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = client(&server)
-        .call(Method::GET, &["notes"])
-        .send::<Value>()
-        .await
-        .expect_err("401");
-    assert!(
-        matches!(&error, Error::Unauthorized(p) if p.detail == "Unauthorized"),
-        "{error:?}"
-    );
+    let error = client(&server).call(Method::GET, &["notes"]).send::<Value>().await.expect_err("401");
+    assert!(matches!(&error, Error::Unauthorized(p) if p.detail == "Unauthorized"), "{error:?}");
 }
 
 #[tokio::test]
@@ -244,15 +204,8 @@ async fn a_slow_answer_times_out_as_a_transport_error() {
     let mut config = fast_config(&server);
     config.timeout = Duration::from_millis(200);
     let api = ApiClient::new(&config, Arc::new(StaticToken::new("t"))).expect("client");
-    let error = api
-        .call(Method::POST, &["slow"])
-        .send::<Value>()
-        .await
-        .expect_err("timeout");
-    assert!(
-        matches!(&error, Error::Transport { source, .. } if source.is_timeout()),
-        "{error:?}"
-    );
+    let error = api.call(Method::POST, &["slow"]).send::<Value>().await.expect_err("timeout");
+    assert!(matches!(&error, Error::Transport { source, .. } if source.is_timeout()), "{error:?}");
 }
 
 #[tokio::test]
@@ -265,32 +218,18 @@ async fn path_segments_are_encoded_and_anonymous_calls_carry_no_token() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(header_exists("authorization"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    Mock::given(header_exists("authorization")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let api = ApiClient::anonymous(&fast_config(&server)).expect("client");
-    let answer: bool = api
-        .call(Method::GET, &["notes", "../admin?x"])
-        .query("cursor", "a b&c")
-        .send()
-        .await
-        .expect("encoded");
+    let answer: bool =
+        api.call(Method::GET, &["notes", "../admin?x"]).query("cursor", "a b&c").send().await.expect("encoded");
     assert!(answer);
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_the_documented_json_is_an_unexpected_response() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>"))
-        .mount(&server)
-        .await;
-    let error = client(&server)
-        .call(Method::GET, &["x"])
-        .send::<Vec<u8>>()
-        .await
-        .expect_err("html");
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("<html>")).mount(&server).await;
+    let error = client(&server).call(Method::GET, &["x"]).send::<Vec<u8>>().await.expect_err("html");
     assert!(matches!(error, Error::UnexpectedResponse { .. }), "{error:?}");
 }
 
@@ -298,27 +237,15 @@ async fn a_body_that_is_not_the_documented_json_is_an_unexpected_response() {
 async fn pagination_follows_cursors_and_refuses_a_loop() {
     let pages = paginate(|cursor: Option<String>| async move {
         Ok::<_, Error>(match cursor.as_deref() {
-            None => Page {
-                items: vec![1, 2],
-                next_cursor: Some("a".into()),
-            },
-            Some("a") => Page {
-                items: vec![3],
-                next_cursor: Some("b".into()),
-            },
-            _ => Page {
-                items: vec![4],
-                next_cursor: None,
-            },
+            None => Page { items: vec![1, 2], next_cursor: Some("a".into()) },
+            Some("a") => Page { items: vec![3], next_cursor: Some("b".into()) },
+            _ => Page { items: vec![4], next_cursor: None },
         })
     });
     assert_eq!(pages.try_collect::<Vec<_>>().await.expect("pages"), vec![1, 2, 3, 4]);
 
     let looping = paginate(|_cursor: Option<String>| async move {
-        Ok::<_, Error>(Page {
-            items: vec![0],
-            next_cursor: Some("same".into()),
-        })
+        Ok::<_, Error>(Page { items: vec![0], next_cursor: Some("same".into()) })
     });
     let error = looping.try_collect::<Vec<_>>().await.expect_err("a cursor loop");
     assert!(matches!(error, Error::UnexpectedResponse { .. }));

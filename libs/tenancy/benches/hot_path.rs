@@ -40,10 +40,7 @@ fn hot_path(c: &mut Criterion) {
         })
     });
 
-    let dynamo = fixture
-        .runtime
-        .block_on(fixture.dynamo.get(&fixture.tenant))
-        .expect("dynamo");
+    let dynamo = fixture.runtime.block_on(fixture.dynamo.get(&fixture.tenant)).expect("dynamo");
     group.bench_function("put_request_build", |b| {
         b.iter(|| {
             dynamo

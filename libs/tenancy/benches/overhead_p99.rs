@@ -38,10 +38,7 @@ fn main() {
     // --benches` run passes nothing: then only check that it works.
     let benching = std::env::args().any(|a| a == "--bench");
     let samples: usize = if benching {
-        std::env::var("BENCH_P99_SAMPLES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(200_000)
+        std::env::var("BENCH_P99_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000)
     } else {
         1_000
     };

@@ -116,10 +116,7 @@ pub struct AuthoritySettings {
 
 impl Default for AuthoritySettings {
     fn default() -> Self {
-        Self {
-            freshness: Duration::from_secs(10),
-            max_entries: 10_000,
-        }
+        Self { freshness: Duration::from_secs(10), max_entries: 10_000 }
     }
 }
 
@@ -191,9 +188,7 @@ impl<S: AuthorityStore> Authority<S> {
         let (tenant, membership) = (tenant?, membership?);
         if !self.freshness.is_zero() {
             self.tenants.insert(caller.tenant_id, tenant).await;
-            self.memberships
-                .insert((caller.tenant_id, caller.user_id), membership)
-                .await;
+            self.memberships.insert((caller.tenant_id, caller.user_id), membership).await;
         }
         let (role, tier) = decide(tenant, membership)?;
         Ok(TenantContext::new(caller, role, tier))
@@ -243,34 +238,20 @@ impl<A: RoleAssumer> DynamoAuthorityStore<A> {
         tenants_table: impl Into<String>,
         memberships_table: impl Into<String>,
     ) -> Self {
-        let table = |name: String| TableSpec {
-            name,
-            partition_key: "tenant_id",
-            sort_key: "sk",
-        };
-        Self {
-            dynamo,
-            tenants: table(tenants_table.into()),
-            memberships: table(memberships_table.into()),
-        }
+        let table = |name: String| TableSpec { name, partition_key: "tenant_id", sort_key: "sk" };
+        Self { dynamo, tenants: table(tenants_table.into()), memberships: table(memberships_table.into()) }
     }
 }
 
 impl<A: RoleAssumer> AuthorityStore for DynamoAuthorityStore<A> {
     async fn membership(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Membership>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        dynamo
-            .table(&self.memberships)
-            .get::<Membership>(&membership_sort_key(user))
-            .await
+        dynamo.table(&self.memberships).get::<Membership>(&membership_sort_key(user)).await
     }
 
     async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        dynamo
-            .table(&self.tenants)
-            .get::<TenantRecord>(TENANT_RECORD_SORT_KEY)
-            .await
+        dynamo.table(&self.tenants).get::<TenantRecord>(TENANT_RECORD_SORT_KEY).await
     }
 }
 
@@ -314,14 +295,8 @@ impl MemoryAuthorityStore {
     /// unless records for them exist already.
     pub fn ensure_member(&self, tenant: TenantId, user: UserId, role: TenantRole, tier: TenantTier) {
         let mut records = self.records();
-        records.tenants.entry(tenant).or_insert(TenantRecord {
-            status: TenantStatus::Active,
-            tier,
-        });
-        records.memberships.entry((tenant, user)).or_insert(Membership {
-            role,
-            status: MembershipStatus::Active,
-        });
+        records.tenants.entry(tenant).or_insert(TenantRecord { status: TenantStatus::Active, tier });
+        records.memberships.entry((tenant, user)).or_insert(Membership { role, status: MembershipStatus::Active });
     }
 
     /// The records a token with these claims was minted from (the trigger
@@ -380,37 +355,18 @@ mod tests {
     use crate::model::TokenUse;
 
     fn caller() -> Caller {
-        Caller {
-            tenant_id: TenantId::generate(),
-            user_id: UserId::generate(),
-            token_use: TokenUse::Access,
-        }
+        Caller { tenant_id: TenantId::generate(), user_id: UserId::generate(), token_use: TokenUse::Access }
     }
 
     fn authority(freshness: Duration) -> Authority<MemoryAuthorityStore> {
-        Authority::new(
-            MemoryAuthorityStore::default(),
-            AuthoritySettings {
-                freshness,
-                max_entries: 100,
-            },
-        )
+        Authority::new(MemoryAuthorityStore::default(), AuthoritySettings { freshness, max_entries: 100 })
     }
 
     #[test]
     fn the_records_decide_in_order_tenant_then_membership() {
-        let active = TenantRecord {
-            status: TenantStatus::Active,
-            tier: TenantTier::Pro,
-        };
-        let admin = Membership {
-            role: TenantRole::Admin,
-            status: MembershipStatus::Active,
-        };
-        assert_eq!(
-            decide(Some(active), Some(admin)),
-            Ok((TenantRole::Admin, TenantTier::Pro))
-        );
+        let active = TenantRecord { status: TenantStatus::Active, tier: TenantTier::Pro };
+        let admin = Membership { role: TenantRole::Admin, status: MembershipStatus::Active };
+        assert_eq!(decide(Some(active), Some(admin)), Ok((TenantRole::Admin, TenantTier::Pro)));
         assert_eq!(decide(None, Some(admin)), Err(Refusal::NoTenantRecord));
         for status in [TenantStatus::Pending, TenantStatus::Suspended] {
             let record = TenantRecord { status, ..active };
@@ -428,10 +384,7 @@ mod tests {
         let tenant = ApiError::from(AuthorityError::Refused(Refusal::Tenant(TenantStatus::Suspended)));
         assert_eq!((tenant.status().as_u16(), tenant.slug()), (403, "tenant-inactive"));
         let membership = ApiError::from(AuthorityError::Refused(Refusal::Membership(MembershipStatus::Disabled)));
-        assert_eq!(
-            (membership.status().as_u16(), membership.slug()),
-            (403, "membership-inactive")
-        );
+        assert_eq!((membership.status().as_u16(), membership.slug()), (403, "membership-inactive"));
         let missing = ApiError::from(AuthorityError::Refused(Refusal::NoMembership));
         assert_eq!(missing.slug(), "membership-inactive");
         let outage = ApiError::from(AuthorityError::Store(DataError::Unavailable("x".into())));
@@ -442,9 +395,7 @@ mod tests {
     async fn role_and_tier_come_from_the_records() {
         let authority = authority(Duration::from_secs(60));
         let caller = caller();
-        authority
-            .store()
-            .ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
+        authority.store().ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
         let context = authority.current(&caller).await.expect("authority");
         assert_eq!((context.role, context.tier), (TenantRole::Member, TenantTier::Free));
         assert_eq!((context.tenant_id, context.user_id), (caller.tenant_id, caller.user_id));
@@ -461,10 +412,7 @@ mod tests {
         store.set_membership(
             caller.tenant_id,
             caller.user_id,
-            Membership {
-                role: TenantRole::Member,
-                status: MembershipStatus::Active,
-            },
+            Membership { role: TenantRole::Member, status: MembershipStatus::Active },
         );
         // Within the window: the cached records, no read.
         let cached = authority.current(&caller).await.expect("cached");
@@ -483,28 +431,17 @@ mod tests {
         let store = authority.store();
         store.ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
         authority.current(&caller).await.expect("first");
-        store.set_tenant(
-            caller.tenant_id,
-            TenantRecord {
-                status: TenantStatus::Suspended,
-                tier: TenantTier::Free,
-            },
-        );
+        store.set_tenant(caller.tenant_id, TenantRecord { status: TenantStatus::Suspended, tier: TenantTier::Free });
         tokio::time::sleep(Duration::from_millis(350)).await;
         let refused = authority.current(&caller).await.expect_err("suspended");
-        assert!(matches!(
-            refused,
-            AuthorityError::Refused(Refusal::Tenant(TenantStatus::Suspended))
-        ));
+        assert!(matches!(refused, AuthorityError::Refused(Refusal::Tenant(TenantStatus::Suspended))));
     }
 
     #[tokio::test]
     async fn a_zero_window_reads_every_time() {
         let authority = authority(Duration::ZERO);
         let caller = caller();
-        authority
-            .store()
-            .ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
+        authority.store().ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
         for _ in 0..3 {
             authority.current(&caller).await.expect("authority");
         }
@@ -515,9 +452,7 @@ mod tests {
     async fn concurrent_requests_share_one_read() {
         let authority = Arc::new(authority(Duration::from_secs(60)));
         let caller = caller();
-        authority
-            .store()
-            .ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
+        authority.store().ensure_member(caller.tenant_id, caller.user_id, TenantRole::Member, TenantTier::Free);
         let tasks: Vec<_> = (0..16)
             .map(|_| {
                 let authority = Arc::clone(&authority);
@@ -547,9 +482,7 @@ mod tests {
     async fn one_tenant_records_never_serve_another() {
         let authority = authority(Duration::from_secs(60));
         let (alice, mut mallory) = (caller(), caller());
-        authority
-            .store()
-            .ensure_member(alice.tenant_id, alice.user_id, TenantRole::Admin, TenantTier::Pro);
+        authority.store().ensure_member(alice.tenant_id, alice.user_id, TenantRole::Admin, TenantTier::Pro);
         authority.current(&alice).await.expect("alice");
         // Same user id, another tenant: no membership there.
         mallory.user_id = alice.user_id;

@@ -23,11 +23,7 @@ impl AwsService {
         match error {
             SdkError::ServiceError(answer) => {
                 let code = answer.err().code().unwrap_or("Unknown");
-                if self.transient.contains(&code) {
-                    unavailable(code.to_owned())
-                } else {
-                    refused(code.to_owned())
-                }
+                if self.transient.contains(&code) { unavailable(code.to_owned()) } else { refused(code.to_owned()) }
             }
             SdkError::ConstructionFailure(_) => refused(format!("the {} request could not be built", self.name)),
             _ => unavailable(format!("no answer from {}", self.name)),
@@ -41,10 +37,7 @@ mod tests {
     use aws_sdk_dynamodb::error::ErrorMetadata;
     use aws_sdk_dynamodb::operation::get_item::GetItemError;
 
-    const SERVICE: AwsService = AwsService {
-        name: "Example",
-        transient: &["ThrottlingException"],
-    };
+    const SERVICE: AwsService = AwsService { name: "Example", transient: &["ThrottlingException"] };
 
     #[derive(Debug, PartialEq)]
     enum Sorted {
@@ -62,18 +55,9 @@ mod tests {
 
     #[test]
     fn transient_codes_and_silence_are_unavailable_the_rest_refused() {
-        assert_eq!(
-            sort(&answered("ThrottlingException")),
-            Sorted::Unavailable("ThrottlingException".into())
-        );
-        assert_eq!(
-            sort(&answered("AccessDeniedException")),
-            Sorted::Refused("AccessDeniedException".into())
-        );
-        assert_eq!(
-            sort(&SdkError::timeout_error("slow")),
-            Sorted::Unavailable("no answer from Example".into())
-        );
+        assert_eq!(sort(&answered("ThrottlingException")), Sorted::Unavailable("ThrottlingException".into()));
+        assert_eq!(sort(&answered("AccessDeniedException")), Sorted::Refused("AccessDeniedException".into()));
+        assert_eq!(sort(&SdkError::timeout_error("slow")), Sorted::Unavailable("no answer from Example".into()));
         assert_eq!(
             sort(&SdkError::construction_failure("bad")),
             Sorted::Refused("the Example request could not be built".into())

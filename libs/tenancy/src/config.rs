@@ -36,17 +36,12 @@ pub fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive
     let Ok(text) = std::env::var(name) else {
         return Ok(default);
     };
-    let value: u64 = text.parse().map_err(|_| ConfigError::Invalid {
-        name,
-        reason: format!("{text:?} is not a whole number"),
-    })?;
+    let value: u64 =
+        text.parse().map_err(|_| ConfigError::Invalid { name, reason: format!("{text:?} is not a whole number") })?;
     if range.contains(&value) {
         Ok(value)
     } else {
-        Err(ConfigError::Invalid {
-            name,
-            reason: format!("{value} is outside {range:?}"),
-        })
+        Err(ConfigError::Invalid { name, reason: format!("{value} is outside {range:?}") })
     }
 }
 
@@ -54,10 +49,8 @@ pub fn env_u64(name: &'static str, default: u64, range: std::ops::RangeInclusive
 /// the pool (JSON, [`PasswordPolicy`]'s fields).
 pub fn password_policy_from_env() -> Result<PasswordPolicy, ConfigError> {
     const NAME: &str = "PASSWORD_POLICY";
-    let policy: PasswordPolicy = serde_json::from_str(&required_env(NAME)?).map_err(|error| ConfigError::Invalid {
-        name: NAME,
-        reason: error.to_string(),
-    })?;
+    let policy: PasswordPolicy = serde_json::from_str(&required_env(NAME)?)
+        .map_err(|error| ConfigError::Invalid { name: NAME, reason: error.to_string() })?;
     if !PasswordPolicy::MINIMUM_LENGTH_RANGE.contains(&policy.minimum_length) {
         return Err(ConfigError::Invalid {
             name: NAME,
@@ -97,10 +90,7 @@ impl TenancyConfig {
             service_name: service_name.to_owned(),
         };
         if !config.tenant_role_arn.starts_with("arn:") {
-            return Err(ConfigError::Invalid {
-                name: "TENANT_ROLE_ARN",
-                reason: "not an ARN".into(),
-            });
+            return Err(ConfigError::Invalid { name: "TENANT_ROLE_ARN", reason: "not an ARN".into() });
         }
         Ok(config)
     }
@@ -113,10 +103,8 @@ impl TenancyConfig {
             &self.service_name,
             self.session_duration,
         );
-        let settings = TenantCacheSettings {
-            max_tenants: self.max_cached_tenants,
-            refresh_margin: self.refresh_margin,
-        };
+        let settings =
+            TenantCacheSettings { max_tenants: self.max_cached_tenants, refresh_margin: self.refresh_margin };
         tenant_dynamo_cache(assumer, sdk.clone(), settings)
     }
 
@@ -127,15 +115,9 @@ impl TenancyConfig {
         &self,
         dynamo: TenantDynamoCache<A>,
     ) -> Result<Authority<DynamoAuthorityStore<A>>, ConfigError> {
-        let store = DynamoAuthorityStore::new(
-            dynamo,
-            required_env("TENANTS_TABLE")?,
-            required_env("MEMBERSHIPS_TABLE")?,
-        );
-        let settings = AuthoritySettings {
-            freshness: self.authority_freshness,
-            ..AuthoritySettings::default()
-        };
+        let store =
+            DynamoAuthorityStore::new(dynamo, required_env("TENANTS_TABLE")?, required_env("MEMBERSHIPS_TABLE")?);
+        let settings = AuthoritySettings { freshness: self.authority_freshness, ..AuthoritySettings::default() };
         Ok(Authority::new(store, settings))
     }
 }

@@ -75,13 +75,7 @@ pub struct TenantContext {
 impl TenantContext {
     /// `caller` with the role and tier its records give it.
     pub fn new(caller: &Caller, role: TenantRole, tier: TenantTier) -> Self {
-        Self {
-            tenant_id: caller.tenant_id,
-            user_id: caller.user_id,
-            role,
-            tier,
-            token_use: caller.token_use,
-        }
+        Self { tenant_id: caller.tenant_id, user_id: caller.user_id, role, tier, token_use: caller.token_use }
     }
 
     /// True when the caller administers its tenant.
@@ -104,10 +98,8 @@ impl PlatformAdmin {
     /// Reads the JWT authorizer claims; refuses callers outside the group.
     pub fn from_request(request: &ApiGatewayV2httpRequest) -> Result<Self, ClaimsError> {
         let claims = authorizer_claims(request)?;
-        let user_id = claims
-            .get(claim::SUBJECT)
-            .and_then(|sub| UserId::parse(sub).ok())
-            .ok_or(ClaimsError::Unauthenticated)?;
+        let user_id =
+            claims.get(claim::SUBJECT).and_then(|sub| UserId::parse(sub).ok()).ok_or(ClaimsError::Unauthenticated)?;
         let groups = claims.get(claim::GROUPS).map(|value| groups(value)).unwrap_or_default();
         if !groups.contains(&PLATFORM_ADMIN_GROUP) {
             return Err(ClaimsError::NotPlatformAdmin);
@@ -203,10 +195,7 @@ pub(crate) mod tests {
 
     #[test]
     fn no_authorizer_context_is_unauthenticated() {
-        assert_eq!(
-            Caller::from_request(&request_with(None)),
-            Err(ClaimsError::Unauthenticated)
-        );
+        assert_eq!(Caller::from_request(&request_with(None)), Err(ClaimsError::Unauthenticated));
     }
 
     #[test]
@@ -241,11 +230,7 @@ pub(crate) mod tests {
     #[test]
     fn platform_admins_are_recognised_by_their_group_only() {
         let mut admin = claims();
-        for rendering in [
-            "[platform-admin]",
-            "[readers platform-admin]",
-            r#"["readers","platform-admin"]"#,
-        ] {
+        for rendering in ["[platform-admin]", "[readers platform-admin]", r#"["readers","platform-admin"]"#] {
             admin.insert("cognito:groups".into(), rendering.into());
             let caller = PlatformAdmin::from_request(&request_with(Some(admin.clone()))).expect(rendering);
             assert_eq!(caller.user_id.to_string(), USER);
@@ -259,32 +244,20 @@ pub(crate) mod tests {
                 "{rendering}"
             );
         }
-        assert_eq!(
-            PlatformAdmin::from_request(&request_with(Some(claims()))),
-            Err(ClaimsError::NotPlatformAdmin)
-        );
-        assert_eq!(
-            PlatformAdmin::from_request(&request_with(None)),
-            Err(ClaimsError::Unauthenticated)
-        );
+        assert_eq!(PlatformAdmin::from_request(&request_with(Some(claims()))), Err(ClaimsError::NotPlatformAdmin));
+        assert_eq!(PlatformAdmin::from_request(&request_with(None)), Err(ClaimsError::Unauthenticated));
         // The user name is needed to check the group as it is now.
         admin.insert("cognito:groups".into(), "[platform-admin]".into());
         admin.remove("username");
-        assert_eq!(
-            PlatformAdmin::from_request(&request_with(Some(admin.clone()))),
-            Err(ClaimsError::Unauthenticated)
-        );
+        assert_eq!(PlatformAdmin::from_request(&request_with(Some(admin.clone()))), Err(ClaimsError::Unauthenticated));
         admin.insert("cognito:username".into(), "ops@example.com".into());
         assert!(PlatformAdmin::from_request(&request_with(Some(admin))).is_ok());
     }
 
     #[test]
     fn higher_tiers_allow_more() {
-        let (free, pro, enterprise) = (
-            TenantTier::Free.limits(),
-            TenantTier::Pro.limits(),
-            TenantTier::Enterprise.limits(),
-        );
+        let (free, pro, enterprise) =
+            (TenantTier::Free.limits(), TenantTier::Pro.limits(), TenantTier::Enterprise.limits());
         assert!(free.max_users < pro.max_users && pro.max_users < enterprise.max_users);
         assert!(free.max_notes < pro.max_notes && pro.max_notes < enterprise.max_notes);
     }

@@ -61,12 +61,7 @@ impl StsRoleAssumer {
             .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
             .take(64 - 1 - uuid::fmt::Hyphenated::LENGTH)
             .collect();
-        Self {
-            client,
-            role_arn: role_arn.into(),
-            session_prefix,
-            duration,
-        }
+        Self { client, role_arn: role_arn.into(), session_prefix, duration }
     }
 
     /// The role session name used for `tenant`: at most 64 characters of `[\w+=,.@-]`.
@@ -93,9 +88,8 @@ impl RoleAssumer for StsRoleAssumer {
             .send()
             .await
             .map_err(|error| classify_sts_error(&error))?;
-        let credentials = output
-            .credentials
-            .ok_or_else(|| CredentialsError::Refused("STS returned no credentials".into()))?;
+        let credentials =
+            output.credentials.ok_or_else(|| CredentialsError::Refused("STS returned no credentials".into()))?;
         let expiry = SystemTime::try_from(credentials.expiration)
             .map_err(|_| CredentialsError::Refused("STS returned an unreadable expiry".into()))?;
         Ok(Credentials::new(
@@ -111,13 +105,7 @@ impl RoleAssumer for StsRoleAssumer {
 /// STS as the tenant cache sees it.
 const STS: AwsService = AwsService {
     name: "STS",
-    transient: &[
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "InternalFailure",
-    ],
+    transient: &["Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure"],
 };
 
 fn classify_sts_error<E, R>(error: &aws_sdk_sts::error::SdkError<E, R>) -> CredentialsError
@@ -150,10 +138,7 @@ pub const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl Default for TenantCacheSettings {
     fn default() -> Self {
-        Self {
-            max_tenants: 1_000,
-            refresh_margin: Duration::from_secs(300),
-        }
+        Self { max_tenants: 1_000, refresh_margin: Duration::from_secs(300) }
     }
 }
 
@@ -168,21 +153,13 @@ struct Entry<S> {
 
 impl<S> Entry<S> {
     fn new(scoped: S, expires_at: Option<SystemTime>) -> Self {
-        Self {
-            scoped: Arc::new(scoped),
-            expires_at,
-            refreshing: Arc::new(AtomicBool::new(false)),
-        }
+        Self { scoped: Arc::new(scoped), expires_at, refreshing: Arc::new(AtomicBool::new(false)) }
     }
 }
 
 impl<S> Clone for Entry<S> {
     fn clone(&self) -> Self {
-        Self {
-            scoped: Arc::clone(&self.scoped),
-            expires_at: self.expires_at,
-            refreshing: Arc::clone(&self.refreshing),
-        }
+        Self { scoped: Arc::clone(&self.scoped), expires_at: self.expires_at, refreshing: Arc::clone(&self.refreshing) }
     }
 }
 
@@ -228,9 +205,7 @@ impl<A, S> Clone for TenantCache<A, S> {
 
 impl<A, S> std::fmt::Debug for TenantCache<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantCache")
-            .field("cached_tenants", &self.cache.entry_count())
-            .finish()
+        f.debug_struct("TenantCache").field("cached_tenants", &self.cache.entry_count()).finish()
     }
 }
 
@@ -244,16 +219,9 @@ impl<A: RoleAssumer, S: Send + Sync + 'static> TenantCache<A, S> {
     ) -> Self {
         let cache = Cache::builder()
             .max_capacity(settings.max_tenants)
-            .expire_after(ExpireBeforeCredentials {
-                margin: settings.refresh_margin.min(USE_UNTIL_BEFORE_EXPIRY),
-            })
+            .expire_after(ExpireBeforeCredentials { margin: settings.refresh_margin.min(USE_UNTIL_BEFORE_EXPIRY) })
             .build();
-        Self {
-            assumer: Arc::new(assumer),
-            build: Arc::new(build),
-            cache,
-            refresh_margin: settings.refresh_margin,
-        }
+        Self { assumer: Arc::new(assumer), build: Arc::new(build), cache, refresh_margin: settings.refresh_margin }
     }
 
     /// The tenant's scoped value, from the cache or from a fresh `AssumeRole`.
@@ -284,9 +252,7 @@ impl<A: RoleAssumer, S: Send + Sync + 'static> TenantCache<A, S> {
         let Some(expires_at) = entry.expires_at else {
             return;
         };
-        let due = SystemTime::now()
-            .checked_add(self.refresh_margin)
-            .is_none_or(|horizon| horizon >= expires_at);
+        let due = SystemTime::now().checked_add(self.refresh_margin).is_none_or(|horizon| horizon >= expires_at);
         if !due || entry.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -328,11 +294,7 @@ mod tests {
 
     impl CountingAssumer {
         fn new(lifetime: Duration) -> Self {
-            Self {
-                calls: AtomicUsize::new(0),
-                lifetime,
-                delay: Duration::ZERO,
-            }
+            Self { calls: AtomicUsize::new(0), lifetime, delay: Duration::ZERO }
         }
     }
 
@@ -357,10 +319,7 @@ mod tests {
     }
 
     fn scoped(tenant: TenantId, credentials: &Credentials) -> Scoped {
-        Scoped {
-            tenant,
-            access_key: credentials.access_key_id().to_owned(),
-        }
+        Scoped { tenant, access_key: credentials.access_key_id().to_owned() }
     }
 
     fn tenants(assumer: &Arc<CountingAssumer>) -> TenantCache<Arc<CountingAssumer>, Scoped> {
@@ -429,21 +388,14 @@ mod tests {
         let assumer = Arc::new(CountingAssumer::new(Duration::from_secs(3600)));
         let tenants = TenantCache::new(
             Arc::clone(&assumer),
-            TenantCacheSettings {
-                max_tenants: 10,
-                ..TenantCacheSettings::default()
-            },
+            TenantCacheSettings { max_tenants: 10, ..TenantCacheSettings::default() },
             scoped,
         );
         for _ in 0..100 {
             tenants.get(&TenantId::generate()).await.expect("session");
         }
         tenants.cache.run_pending_tasks().await;
-        assert!(
-            tenants.cache.entry_count() <= 10,
-            "{} entries",
-            tenants.cache.entry_count()
-        );
+        assert!(tenants.cache.entry_count() <= 10, "{} entries", tenants.cache.entry_count());
     }
 
     /// The first call answers at once; later calls wait for the gate (or fail).
@@ -503,11 +455,7 @@ mod tests {
             assert_eq!(scoped.access_key, "AKIA-CALL-1", "the cached credentials meanwhile");
             tokio::task::yield_now().await;
         }
-        assert_eq!(
-            assumer.calls.load(Ordering::SeqCst),
-            2,
-            "exactly one background refresh"
-        );
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 2, "exactly one background refresh");
         // STS answers: the refreshed session replaces the old one.
         assumer.gate.add_permits(1);
         let mut refreshed = false;
@@ -532,11 +480,7 @@ mod tests {
             assert_eq!(tenants.get(&tenant).await.expect("cached").access_key, "AKIA-CALL-1");
             tokio::task::yield_now().await;
         }
-        assert_eq!(
-            assumer.calls.load(Ordering::SeqCst),
-            2,
-            "one refresh attempt, then a pause"
-        );
+        assert_eq!(assumer.calls.load(Ordering::SeqCst), 2, "one refresh attempt, then a pause");
     }
 
     #[tokio::test]
@@ -562,10 +506,7 @@ mod tests {
         );
         let name = assumer.session_name(&TenantId::generate());
         assert!(name.len() <= 64 && name.len() >= 2, "{name}");
-        assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
-            "{name}"
-        );
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)), "{name}");
         assert!(name.starts_with("notesservicewithave"));
     }
 }

@@ -33,11 +33,7 @@ impl ListCursor {
             return None;
         }
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-        std::str::from_utf8(&bytes)
-            .ok()?
-            .strip_prefix(self.prefix)?
-            .parse()
-            .ok()
+        std::str::from_utf8(&bytes).ok()?.strip_prefix(self.prefix)?.parse().ok()
     }
 }
 

@@ -45,11 +45,7 @@ fn raw_body(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<Vec<u
     };
     let too_large = ApiError::PayloadTooLarge { limit_bytes: max_bytes };
     if !request.is_base64_encoded {
-        return if body.len() > max_bytes {
-            Err(too_large)
-        } else {
-            Ok(body.as_bytes().to_vec())
-        };
+        return if body.len() > max_bytes { Err(too_large) } else { Ok(body.as_bytes().to_vec()) };
     }
     // Base64 is 4/3 of the payload: refuse early, before decoding a huge body.
     if body.len() / 4 * 3 > max_bytes + 3 {
@@ -58,26 +54,16 @@ fn raw_body(request: &ApiGatewayV2httpRequest, max_bytes: usize) -> Result<Vec<u
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(body)
         .map_err(|_| ApiError::BadRequest("the request body is not valid base64".into()))?;
-    if bytes.len() > max_bytes {
-        Err(too_large)
-    } else {
-        Ok(bytes)
-    }
+    if bytes.len() > max_bytes { Err(too_large) } else { Ok(bytes) }
 }
 
 fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     if media_type.eq_ignore_ascii_case(JSON) {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType(format!(
-            "send the body as {JSON} (got {:?})",
-            truncate(media_type, 64)
-        )))
+        Err(ApiError::UnsupportedMediaType(format!("send the body as {JSON} (got {:?})", truncate(media_type, 64))))
     }
 }
 
@@ -112,9 +98,7 @@ where
         internal: C,
     }
     let answer = if payload.get("internal").is_some() {
-        let command = serde_json::from_value::<Internal<C>>(payload)
-            .ok()
-            .map(|wrapper| wrapper.internal);
+        let command = serde_json::from_value::<Internal<C>>(payload).ok().map(|wrapper| wrapper.internal);
         serde_json::to_value(internal(command).await)
     } else {
         match serde_json::from_value::<ApiGatewayV2httpRequest>(payload) {
@@ -146,11 +130,7 @@ pub fn idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<IdempotencyK
 /// create: the key is optional, and makes the create safe to retry); 400 if
 /// it is malformed or given twice.
 pub fn optional_idempotency_key(request: &ApiGatewayV2httpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
-    if request.headers.contains_key(idempotency::HEADER) {
-        idempotency_key(request).map(Some)
-    } else {
-        Ok(None)
-    }
+    if request.headers.contains_key(idempotency::HEADER) { idempotency_key(request).map(Some) } else { Ok(None) }
 }
 
 /// A path parameter the route declares, e.g. `note_id` in `/notes/{note_id}`.
@@ -167,20 +147,13 @@ pub fn query_param<'r>(request: &'r ApiGatewayV2httpRequest, name: &str) -> Resu
     match request.query_string_parameters.all(name) {
         None => Ok(None),
         Some(values) if values.len() == 1 => Ok(values.first().copied()),
-        Some(_) => Err(ApiError::BadRequest(format!(
-            "the query parameter {name} is given more than once"
-        ))),
+        Some(_) => Err(ApiError::BadRequest(format!("the query parameter {name} is given more than once"))),
     }
 }
 
 /// Refuses query parameters the route does not know, so typos do not pass silently.
 pub fn only_query_params(request: &ApiGatewayV2httpRequest, known: &[&str]) -> Result<(), ApiError> {
-    match request
-        .query_string_parameters
-        .iter()
-        .map(|(name, _)| name)
-        .find(|name| !known.contains(name))
-    {
+    match request.query_string_parameters.iter().map(|(name, _)| name).find(|name| !known.contains(name)) {
         Some(unknown) => Err(ApiError::BadRequest(format!(
             "unknown query parameter {:?}; this route accepts {known:?}",
             truncate(unknown, 64)
@@ -209,10 +182,7 @@ pub fn page_query<T: FromStr>(
             .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {max}")))?,
     };
     let cursor = query_param(request, "cursor")?
-        .map(|text| {
-            list.decode(text)
-                .ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into()))
-        })
+        .map(|text| list.decode(text).ok_or_else(|| ApiError::BadRequest("the cursor is not valid".into())))
         .transpose()?;
     Ok((limit, cursor))
 }
@@ -232,9 +202,7 @@ where
     // build would otherwise copy through a test thread's 2 MiB stack.
     let routed = Box::pin(route(span.clone()));
     async {
-        let response = routed
-            .await
-            .unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
+        let response = routed.await.unwrap_or_else(|error| problem_response(&error, Some(&request_id)));
         tracing::info!(
             route = request.request_context.route_key.as_deref().unwrap_or("-"),
             status = response.status_code,
@@ -285,14 +253,10 @@ fn response(status: StatusCode, content_type: &'static str, body: Option<String>
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = i64::from(status.as_u16());
     if body.is_some() {
-        response
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     // Tenant data must not be kept by shared caches.
-    response
-        .headers
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.body = body.map(Body::Text);
     response
 }
@@ -316,20 +280,15 @@ mod tests {
         let mut request = ApiGatewayV2httpRequest::default();
         request.body = body.map(str::to_owned);
         if let Some(content_type) = content_type {
-            request
-                .headers
-                .insert(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("header"));
+            request.headers.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("header"));
         }
         request
     }
 
     #[test]
     fn decodes_a_json_body() {
-        let input: Input = json_body(
-            &request(Some(r#"{"title":"x"}"#), Some("application/json; charset=utf-8")),
-            100,
-        )
-        .expect("valid body");
+        let input: Input = json_body(&request(Some(r#"{"title":"x"}"#), Some("application/json; charset=utf-8")), 100)
+            .expect("valid body");
         assert_eq!(input, Input { title: "x".into() });
     }
 
@@ -339,10 +298,7 @@ mod tests {
         encoded.is_base64_encoded = true;
         assert_eq!(json_body::<Input>(&encoded, 100), Ok(Input { title: "x".into() }));
         encoded.body = Some("!!!".into());
-        assert!(matches!(
-            json_body::<Input>(&encoded, 100),
-            Err(ApiError::BadRequest(_))
-        ));
+        assert!(matches!(json_body::<Input>(&encoded, 100), Err(ApiError::BadRequest(_))));
     }
 
     #[test]
@@ -384,24 +340,11 @@ mod tests {
         let cursor = ListCursor::new("x1:");
         let mut list = request(None, None);
         assert_eq!(page_query::<u32>(&list, 20, 100, cursor), Ok((20, None)));
-        list.query_string_parameters = format!("limit=100&cursor={}", cursor.encode(&7))
-            .parse()
-            .expect("query");
+        list.query_string_parameters = format!("limit=100&cursor={}", cursor.encode(&7)).parse().expect("query");
         assert_eq!(page_query(&list, 20, 100, cursor), Ok((100, Some(7))));
-        for bad in [
-            "limit=0",
-            "limit=101",
-            "limit=-1",
-            "limit=ten",
-            "limit=1&limit=2",
-            "cursor=bad",
-            "tenant=x",
-        ] {
+        for bad in ["limit=0", "limit=101", "limit=-1", "limit=ten", "limit=1&limit=2", "cursor=bad", "tenant=x"] {
             list.query_string_parameters = bad.parse().expect("query");
-            assert!(
-                matches!(page_query::<u32>(&list, 20, 100, cursor), Err(ApiError::BadRequest(_))),
-                "{bad}"
-            );
+            assert!(matches!(page_query::<u32>(&list, 20, 100, cursor), Err(ApiError::BadRequest(_))), "{bad}");
         }
         let with_body = request(Some("{}"), Some(JSON));
         assert!(page_query::<u32>(&with_body, 20, 100, cursor).is_err());
@@ -412,9 +355,7 @@ mod tests {
         let response = problem_response(&ApiError::NotFound("no such note".into()), Some("r-1"));
         assert_eq!(response.status_code, 404);
         assert_eq!(response.headers[CONTENT_TYPE], PROBLEM_JSON);
-        let Some(Body::Text(body)) = response.body else {
-            panic!("text body expected")
-        };
+        let Some(Body::Text(body)) = response.body else { panic!("text body expected") };
         let problem: crate::error::Problem = serde_json::from_str(&body).expect("problem json");
         assert_eq!(problem.status, 404);
         assert_eq!(problem.request_id.as_deref(), Some("r-1"));

@@ -32,23 +32,13 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     /// A new random key (two v4 UUIDs from the OS's random source).
     pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        ))
+        Self(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
     }
 
     pub fn parse(input: &str) -> Result<Self, InvalidIdempotencyKey> {
         let valid = (MIN_KEY_CHARS..=MAX_KEY_CHARS).contains(&input.len())
-            && input
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        if valid {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(InvalidIdempotencyKey)
-        }
+            && input.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+        if valid { Ok(Self(input.to_owned())) } else { Err(InvalidIdempotencyKey) }
     }
 
     /// The key itself, to send.
@@ -107,10 +97,7 @@ mod tests {
         let key = IdempotencyKey::parse(&"k".repeat(40)).expect("valid");
         assert_eq!(key.digest(), key.clone().digest());
         assert_eq!(key.digest().len(), 64);
-        assert_ne!(
-            key.digest(),
-            IdempotencyKey::parse(&"j".repeat(40)).expect("valid").digest()
-        );
+        assert_ne!(key.digest(), IdempotencyKey::parse(&"j".repeat(40)).expect("valid").digest());
         assert!(!format!("{key:?}").contains("kkkk"));
     }
 }

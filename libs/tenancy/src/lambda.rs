@@ -30,8 +30,5 @@ where
     Fut: Future<Output = Result<R, Error>>,
 {
     let state = Arc::new(state);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| {
-        handle(Arc::clone(&state), event)
-    }))
-    .await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| handle(Arc::clone(&state), event))).await
 }

@@ -64,18 +64,9 @@ impl TenantTier {
     /// The limits of this tier.
     pub fn limits(&self) -> TierLimits {
         match self {
-            Self::Free => TierLimits {
-                max_users: 3,
-                max_notes: 100,
-            },
-            Self::Pro => TierLimits {
-                max_users: 50,
-                max_notes: 10_000,
-            },
-            Self::Enterprise => TierLimits {
-                max_users: 5_000,
-                max_notes: 1_000_000,
-            },
+            Self::Free => TierLimits { max_users: 3, max_notes: 100 },
+            Self::Pro => TierLimits { max_users: 50, max_notes: 10_000 },
+            Self::Enterprise => TierLimits { max_users: 5_000, max_notes: 1_000_000 },
         }
     }
 }

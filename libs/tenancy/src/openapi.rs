@@ -75,10 +75,7 @@ impl utoipa::Modify for BearerJwt {
              (issuer and audience); the tenant comes from its `tenant_id`, `tenant_role` and `tenant_tier` claims."
                 .to_owned(),
         );
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(BEARER, SecurityScheme::Http(http));
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(BEARER, SecurityScheme::Http(http));
     }
 }
 
@@ -147,17 +144,12 @@ impl StandardErrors {
             add("413", problem_response(&format!("Body over {}", self.body_limit)));
             add("415", problem_response(NOT_JSON));
         } else {
-            add(
-                "400",
-                problem_response(if has_path_id { BAD_ID_OR_REQUEST } else { BAD_REQUEST }),
-            );
+            add("400", problem_response(if has_path_id { BAD_ID_OR_REQUEST } else { BAD_REQUEST }));
         }
         if behind_authorizer {
             // The gateway's own refusal, or the function's problem.
             let mut unauthorized = problem_response(UNAUTHORIZED);
-            let gateway = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("GatewayMessage")))
-                .build();
+            let gateway = ContentBuilder::new().schema(Some(Ref::from_schema_name("GatewayMessage"))).build();
             unauthorized.content.insert("application/json".to_owned(), gateway);
             add("401", unauthorized);
             add("403", problem_response(self.forbidden));
@@ -169,13 +161,8 @@ impl StandardErrors {
 
 /// A response whose body is a problem.
 fn problem_response(description: &str) -> Response {
-    let problem = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("Problem")))
-        .build();
-    ResponseBuilder::new()
-        .description(description)
-        .content(PROBLEM_JSON, problem)
-        .build()
+    let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    ResponseBuilder::new().description(description).content(PROBLEM_JSON, problem).build()
 }
 
 /// The schema of an id: a `string` of format `uuid`.
@@ -334,9 +321,8 @@ impl Document {
                 }
                 let mut statuses = BTreeMap::new();
                 for (status, response) in operation["responses"].as_object().cloned().unwrap_or_default() {
-                    let status: u16 = status
-                        .parse()
-                        .unwrap_or_else(|_| panic!("{method} {path}: status {status:?} is not a number"));
+                    let status: u16 =
+                        status.parse().unwrap_or_else(|_| panic!("{method} {path}: status {status:?} is not a number"));
                     let types = response["content"]
                         .as_object()
                         .map(|content| content.keys().cloned().collect())
@@ -356,9 +342,7 @@ impl Document {
 
     /// The status codes documented for an operation.
     pub fn statuses(&self, route_key: &str) -> Option<BTreeSet<u16>> {
-        self.operations
-            .get(route_key)
-            .map(|statuses| statuses.keys().copied().collect())
+        self.operations.get(route_key).map(|statuses| statuses.keys().copied().collect())
     }
 
     /// Checks one response a function gave for `route_key`: its status must
@@ -431,19 +415,13 @@ fn check_problem(route_key: &str, status: u16, response: &ApiGatewayV2httpRespon
     let body = body_text(route_key, response);
     let problem: Problem = serde_json::from_str(&body)
         .unwrap_or_else(|error| panic!("{route_key} answered {status} with a malformed problem ({error}): {body}"));
-    assert_eq!(
-        problem.status, status,
-        "{route_key}: the problem's status is not the response's"
-    );
+    assert_eq!(problem.status, status, "{route_key}: the problem's status is not the response's");
     assert!(
         problem.kind.starts_with(crate::error::PROBLEM_TYPE_PREFIX),
         "{route_key}: problem type {:?}",
         problem.kind
     );
-    assert!(
-        !problem.title.is_empty() && !problem.detail.is_empty(),
-        "{route_key}: empty title or detail"
-    );
+    assert!(!problem.title.is_empty() && !problem.detail.is_empty(), "{route_key}: empty title or detail");
 }
 
 #[cfg(test)]
@@ -476,45 +454,26 @@ mod tests {
     #[allow(dead_code, reason = "a declaration for the document only")]
     fn sign_up() {}
 
-    const AUTH: BearerJwt = BearerJwt {
-        public: &["POST /signup"],
-    };
-    const ERRORS: StandardErrors = StandardErrors {
-        forbidden: "Not yours",
-        unavailable: "Down",
-        body_limit: "1 KiB",
-    };
+    const AUTH: BearerJwt = BearerJwt { public: &["POST /signup"] };
+    const ERRORS: StandardErrors = StandardErrors { forbidden: "Not yours", unavailable: "Down", body_limit: "1 KiB" };
 
     #[derive(OpenApi)]
     #[openapi(paths(change_thing, list_things, remove_thing, sign_up), modifiers(&AUTH, &ERRORS))]
     struct Doc;
 
     fn statuses(doc: &Value, route: (&str, &str)) -> Vec<(String, String)> {
-        let responses = doc["paths"][route.1][route.0]["responses"]
-            .as_object()
-            .expect("responses");
+        let responses = doc["paths"][route.1][route.0]["responses"].as_object().expect("responses");
         responses
             .iter()
-            .map(|(status, response)| {
-                (
-                    status.clone(),
-                    response["description"].as_str().unwrap_or("").to_owned(),
-                )
-            })
+            .map(|(status, response)| (status.clone(), response["description"].as_str().unwrap_or("").to_owned()))
             .collect()
     }
 
     #[test]
     fn every_operation_but_the_public_ones_requires_the_bearer_jwt() {
         let doc = serde_json::to_value(Doc::openapi()).expect("json");
-        assert_eq!(
-            doc["paths"]["/things"]["get"]["security"],
-            serde_json::json!([{ "bearer": [] }])
-        );
-        assert_eq!(
-            doc["paths"]["/things/{id}"]["put"]["security"],
-            serde_json::json!([{ "bearer": [] }])
-        );
+        assert_eq!(doc["paths"]["/things"]["get"]["security"], serde_json::json!([{ "bearer": [] }]));
+        assert_eq!(doc["paths"]["/things/{id}"]["put"]["security"], serde_json::json!([{ "bearer": [] }]));
         assert!(doc["paths"]["/signup"]["post"].get("security").is_none());
         assert!(doc["components"]["securitySchemes"].get(BEARER).is_some());
     }
@@ -551,19 +510,11 @@ mod tests {
             ])
         );
         // No body, an id in the path.
-        assert_eq!(
-            statuses(&doc, ("delete", "/things/{id}"))[1],
-            ("400".to_owned(), BAD_ID_OR_REQUEST.to_owned())
-        );
+        assert_eq!(statuses(&doc, ("delete", "/things/{id}"))[1], ("400".to_owned(), BAD_ID_OR_REQUEST.to_owned()));
         // Public: neither 401 nor 403.
         assert_eq!(
             statuses(&doc, ("post", "/signup")),
-            owned(&[
-                ("201", "Signed up"),
-                ("400", BAD_REQUEST),
-                ("500", INTERNAL),
-                ("503", "Down")
-            ])
+            owned(&[("201", "Signed up"), ("400", BAD_REQUEST), ("500", INTERNAL), ("503", "Down")])
         );
         let page: Vec<&str> = doc["paths"]["/things"]["get"]["parameters"]
             .as_array()

@@ -152,10 +152,7 @@ mod tests {
 
     #[test]
     fn symbols_count_only_from_cognitos_list() {
-        let policy = PasswordPolicy {
-            require_symbols: true,
-            ..PasswordPolicy::default()
-        };
+        let policy = PasswordPolicy { require_symbols: true, ..PasswordPolicy::default() };
         assert!(policy.check("Abcdefghij1!").is_ok());
         assert!(policy.check("Abcdefghij1-").is_ok());
         assert!(policy.check("Abcdefghij1 x").is_err(), "a space is not counted");

@@ -33,11 +33,7 @@ pub const REMEMBERED_PREFIX: &str = "request#";
 
 impl RememberedCreate {
     pub fn new(fingerprint: String, resource_id: String, now: time::OffsetDateTime) -> Self {
-        Self {
-            fingerprint,
-            resource_id,
-            expires_at: now.unix_timestamp() + REMEMBERED_SECONDS,
-        }
+        Self { fingerprint, resource_id, expires_at: now.unix_timestamp() + REMEMBERED_SECONDS }
     }
 
     /// One caller's key: another member of the tenant cannot hit it.
@@ -61,10 +57,7 @@ impl KeyedCreate {
         key: &crate::idempotency::IdempotencyKey,
         input: &impl serde::Serialize,
     ) -> Self {
-        Self {
-            sort_key: RememberedCreate::sort_key(caller, key),
-            fingerprint: fingerprint(input),
-        }
+        Self { sort_key: RememberedCreate::sort_key(caller, key), fingerprint: fingerprint(input) }
     }
 
     /// The record to write with the resource it creates.
@@ -75,11 +68,7 @@ impl KeyedCreate {
     /// The resource a remembered create made, if it had this input; 409 if
     /// the key came with other input.
     pub fn repeated_id<'r>(&self, remembered: &'r RememberedCreate) -> Result<&'r str, crate::ApiError> {
-        if remembered.fingerprint == self.fingerprint {
-            Ok(&remembered.resource_id)
-        } else {
-            Err(key_reused())
-        }
+        if remembered.fingerprint == self.fingerprint { Ok(&remembered.resource_id) } else { Err(key_reused()) }
     }
 }
 
@@ -105,15 +94,9 @@ mod tests {
     fn a_key_repeats_its_own_input_only_and_belongs_to_one_caller() {
         let key = IdempotencyKey::generate();
         let (ann, bob) = (UserId::generate(), UserId::generate());
-        assert_ne!(
-            RememberedCreate::sort_key(&ann, &key),
-            RememberedCreate::sort_key(&bob, &key)
-        );
+        assert_ne!(RememberedCreate::sort_key(&ann, &key), RememberedCreate::sort_key(&bob, &key));
         assert!(RememberedCreate::sort_key(&ann, &key).starts_with(REMEMBERED_PREFIX));
-        assert!(
-            !RememberedCreate::sort_key(&ann, &key).contains(key.as_str()),
-            "only the digest"
-        );
+        assert!(!RememberedCreate::sort_key(&ann, &key).contains(key.as_str()), "only the digest");
 
         let input = serde_json::json!({"title": "a", "body": "b"});
         let now = time::OffsetDateTime::now_utc();
@@ -122,9 +105,6 @@ mod tests {
         assert_eq!(remembered.expires_at, now.unix_timestamp() + REMEMBERED_SECONDS);
         assert_eq!(keyed.repeated_id(&remembered).map_err(|e| e.to_string()), Ok("id-1"));
         let other = KeyedCreate::new(&ann, &key, &serde_json::json!({"title": "a", "body": "c"}));
-        assert!(matches!(
-            other.repeated_id(&remembered),
-            Err(crate::ApiError::Conflict(_))
-        ));
+        assert!(matches!(other.repeated_id(&remembered), Err(crate::ApiError::Conflict(_))));
     }
 }

@@ -52,10 +52,7 @@ impl TenantDynamo {
         let config = aws_sdk_dynamodb::config::Builder::from(base)
             .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
             .build();
-        Self {
-            tenant,
-            client: Client::from_conf(config),
-        }
+        Self { tenant, client: Client::from_conf(config) }
     }
 
     /// The tenant this client belongs to.
@@ -65,11 +62,7 @@ impl TenantDynamo {
 
     /// `spec`'s table, restricted to this tenant's partition.
     pub fn table<'a>(&'a self, spec: &'a TableSpec) -> TenantTable<'a> {
-        TenantTable {
-            client: &self.client,
-            tenant: self.tenant.to_string(),
-            spec,
-        }
+        TenantTable { client: &self.client, tenant: self.tenant.to_string(), spec }
     }
 }
 
@@ -82,9 +75,7 @@ pub fn tenant_dynamo_cache<A: RoleAssumer>(
     base: SdkConfig,
     settings: TenantCacheSettings,
 ) -> TenantDynamoCache<A> {
-    TenantCache::new(assumer, settings, move |tenant, credentials| {
-        TenantDynamo::new(&base, tenant, credentials)
-    })
+    TenantCache::new(assumer, settings, move |tenant, credentials| TenantDynamo::new(&base, tenant, credentials))
 }
 
 /// A condition on a write.
@@ -184,10 +175,7 @@ pub struct TenantTable<'a> {
 impl TenantTable<'_> {
     fn key(&self, sort_key: &str) -> Item {
         HashMap::from([
-            (
-                self.spec.partition_key.to_owned(),
-                AttributeValue::S(self.tenant.clone()),
-            ),
+            (self.spec.partition_key.to_owned(), AttributeValue::S(self.tenant.clone())),
             (self.spec.sort_key.to_owned(), AttributeValue::S(sort_key.to_owned())),
         ])
     }
@@ -353,20 +341,12 @@ impl TenantTable<'_> {
             return Err(classify(&error));
         };
         let reasons = cancelled.cancellation_reasons();
-        if let Some((index, reason)) = reasons
-            .iter()
-            .enumerate()
-            .find(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        if let Some((index, reason)) =
+            reasons.iter().enumerate().find(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
         {
-            return Err(DataError::ConditionFailed {
-                index,
-                exists: reason.item.is_some(),
-            });
+            return Err(DataError::ConditionFailed { index, exists: reason.item.is_some() });
         }
-        if reasons
-            .iter()
-            .any(|reason| reason.code() == Some("TransactionConflict"))
-        {
+        if reasons.iter().any(|reason| reason.code() == Some("TransactionConflict")) {
             return Err(DataError::Contention);
         }
         Err(DataError::Unavailable("the transaction was cancelled".into()))
@@ -374,12 +354,7 @@ impl TenantTable<'_> {
 
     /// The value of a counter kept by [`count_write`](Self::count_write) (0 if never written).
     pub async fn counter(&self, sort_key: &str, attribute: &str) -> Result<i64, DataError> {
-        match self
-            .get_item(sort_key)
-            .await?
-            .as_ref()
-            .and_then(|item| item.get(attribute))
-        {
+        match self.get_item(sort_key).await?.as_ref().and_then(|item| item.get(attribute)) {
             None => Ok(0),
             Some(value) => value
                 .as_n()
@@ -422,20 +397,12 @@ impl TenantTable<'_> {
             // DynamoDB stopped early (1 MB page): continue where it did.
             output.last_evaluated_key.as_ref().and_then(|key| self.sort_key_of(key))
         };
-        let items = items
-            .into_iter()
-            .map(|item| self.decode(item))
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            next_after: next_item_key,
-        })
+        let items = items.into_iter().map(|item| self.decode(item)).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_after: next_item_key })
     }
 
     fn sort_key_of(&self, item: &Item) -> Option<String> {
-        item.get(self.spec.sort_key)
-            .and_then(|value| value.as_s().ok())
-            .cloned()
+        item.get(self.spec.sort_key).and_then(|value| value.as_s().ok()).cloned()
     }
 
     #[allow(clippy::type_complexity)]
@@ -443,26 +410,15 @@ impl TenantTable<'_> {
         let sort_key_name = || HashMap::from([("#tenancy_sk".to_owned(), self.spec.sort_key.to_owned())]);
         match condition {
             WriteCondition::Always => (None, None, None),
-            WriteCondition::Absent => (
-                Some("attribute_not_exists(#tenancy_sk)".into()),
-                Some(sort_key_name()),
-                None,
-            ),
-            WriteCondition::Present => (
-                Some("attribute_exists(#tenancy_sk)".into()),
-                Some(sort_key_name()),
-                None,
-            ),
+            WriteCondition::Absent => (Some("attribute_not_exists(#tenancy_sk)".into()), Some(sort_key_name()), None),
+            WriteCondition::Present => (Some("attribute_exists(#tenancy_sk)".into()), Some(sort_key_name()), None),
             WriteCondition::AttributeEquals { attribute, value } => {
                 let mut names = sort_key_name();
                 names.insert("#tenancy_attr".into(), attribute.to_owned());
                 (
                     Some("attribute_exists(#tenancy_sk) AND #tenancy_attr = :tenancy_expected".into()),
                     Some(names),
-                    Some(HashMap::from([(
-                        ":tenancy_expected".to_owned(),
-                        AttributeValue::N(value.to_string()),
-                    )])),
+                    Some(HashMap::from([(":tenancy_expected".to_owned(), AttributeValue::N(value.to_string()))])),
                 )
             }
         }
@@ -483,10 +439,7 @@ pub fn replace_versioned<T: Clone>(
             *stored = new.clone();
             Ok(())
         }
-        stored => Err(DataError::ConditionFailed {
-            index: 0,
-            exists: stored.is_some(),
-        }),
+        stored => Err(DataError::ConditionFailed { index: 0, exists: stored.is_some() }),
     }
 }
 
@@ -563,42 +516,20 @@ mod tests {
             SdkError::<_, ()>::service_error(GetItemError::generic(ErrorMetadata::builder().code(code).build()), ())
         };
         for code in ["ProvisionedThroughputExceededException", "ThrottlingException"] {
-            assert!(
-                matches!(classify(&answered(code)), DataError::Unavailable(c) if c == code),
-                "{code}"
-            );
+            assert!(matches!(classify(&answered(code)), DataError::Unavailable(c) if c == code), "{code}");
         }
         for code in ["AccessDeniedException", "ResourceNotFoundException"] {
-            assert!(
-                matches!(classify(&answered(code)), DataError::Refused(c) if c == code),
-                "{code}"
-            );
+            assert!(matches!(classify(&answered(code)), DataError::Refused(c) if c == code), "{code}");
         }
     }
 
     #[test]
     fn data_errors_map_to_the_right_statuses() {
         assert_eq!(ApiError::from(DataError::Unavailable("x".into())).status(), 503);
-        assert_eq!(
-            ApiError::from(DataError::Credentials(CredentialsError::Unavailable("x".into()))).status(),
-            503
-        );
-        assert_eq!(
-            ApiError::from(DataError::ConditionFailed { index: 0, exists: true }).status(),
-            409
-        );
-        assert_eq!(
-            ApiError::from(DataError::ConditionFailed {
-                index: 1,
-                exists: false
-            })
-            .status(),
-            404
-        );
+        assert_eq!(ApiError::from(DataError::Credentials(CredentialsError::Unavailable("x".into()))).status(), 503);
+        assert_eq!(ApiError::from(DataError::ConditionFailed { index: 0, exists: true }).status(), 409);
+        assert_eq!(ApiError::from(DataError::ConditionFailed { index: 1, exists: false }).status(), 404);
         assert_eq!(ApiError::from(DataError::Contention).status(), 409);
-        assert_eq!(
-            ApiError::from(DataError::Refused("AccessDeniedException".into())).status(),
-            500
-        );
+        assert_eq!(ApiError::from(DataError::Refused("AccessDeniedException".into())).status(), 500);
     }
 }

@@ -33,9 +33,7 @@ where
 
 /// The level a `RUST_LOG` value names; `info` when unset or not a single level.
 pub fn level(rust_log: Option<&str>) -> LevelFilter {
-    rust_log
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(LevelFilter::INFO)
+    rust_log.and_then(|value| value.trim().parse().ok()).unwrap_or(LevelFilter::INFO)
 }
 
 /// The span of one request; enter it (or `.instrument` the handler future) so
@@ -60,10 +58,7 @@ mod tests {
 
     impl Write for Buffer {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(bytes);
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -99,10 +94,8 @@ mod tests {
             tracing::warn!("something odd");
         });
         let output = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("utf8");
-        let lines: Vec<serde_json::Value> = output
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-            .collect();
+        let lines: Vec<serde_json::Value> =
+            output.lines().map(|line| serde_json::from_str(line).expect("one JSON object per line")).collect();
         assert_eq!(lines.len(), 2);
         for line in &lines {
             assert_eq!(line["span"]["request_id"], "req-42", "{line}");

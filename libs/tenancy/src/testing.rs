@@ -48,58 +48,37 @@ pub struct Req {
 impl Req {
     /// A request to `route`, e.g. `Req::to("GET /notes/{note_id}").param(id)`.
     pub fn to(route: &'static str) -> Self {
-        Self {
-            route,
-            ..Self::default()
-        }
+        Self { route, ..Self::default() }
     }
 
     /// The value of the route's one path parameter.
     pub fn param(self, value: impl Into<String>) -> Self {
-        Self {
-            path_param: Some(value.into()),
-            ..self
-        }
+        Self { path_param: Some(value.into()), ..self }
     }
 
     /// The query string, e.g. `"limit=5&cursor=abc"`.
     pub fn query(self, query: impl Into<String>) -> Self {
-        Self {
-            query: Some(query.into()),
-            ..self
-        }
+        Self { query: Some(query.into()), ..self }
     }
 
     /// A body, sent as `application/json` unless [`content_type`](Self::content_type) says otherwise.
     pub fn body(self, body: impl Into<String>) -> Self {
-        Self {
-            body: Some(body.into()),
-            ..self
-        }
+        Self { body: Some(body.into()), ..self }
     }
 
     /// The media type the body is sent as.
     pub fn content_type(self, content_type: &'static str) -> Self {
-        Self {
-            content_type: Some(content_type),
-            ..self
-        }
+        Self { content_type: Some(content_type), ..self }
     }
 
     /// The verified claims (a map, or `None` for none).
     pub fn claims(self, claims: impl Into<Option<HashMap<String, String>>>) -> Self {
-        Self {
-            claims: claims.into(),
-            ..self
-        }
+        Self { claims: claims.into(), ..self }
     }
 
     /// One more header.
     pub fn header(self, name: &'static str, value: impl Into<String>) -> Self {
-        Self {
-            header: Some((name, value.into())),
-            ..self
-        }
+        Self { header: Some((name, value.into())), ..self }
     }
 
     /// The payload-2.0 event API Gateway would send.
@@ -116,14 +95,10 @@ impl Req {
         }
         if self.body.is_some() {
             let content_type = self.content_type.unwrap_or("application/json");
-            request
-                .headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            request.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         if let Some((name, value)) = self.header {
-            request
-                .headers
-                .insert(name, HeaderValue::from_str(&value).expect("a header value"));
+            request.headers.insert(name, HeaderValue::from_str(&value).expect("a header value"));
         }
         request.body = self.body;
         if let Some(claims) = self.claims {
@@ -143,10 +118,7 @@ fn path_param_name(route: &str) -> Option<&str> {
 /// The authority over in-memory records, cached for `freshness` (zero: the
 /// records are read on every request).
 pub fn memory_authority(freshness: Duration) -> Authority<MemoryAuthorityStore> {
-    let settings = AuthoritySettings {
-        freshness,
-        ..AuthoritySettings::default()
-    };
+    let settings = AuthoritySettings { freshness, ..AuthoritySettings::default() };
     Authority::new(MemoryAuthorityStore::default(), settings)
 }
 
@@ -177,11 +149,7 @@ impl SignedIn {
             ("tenant_role", role.to_owned()),
             ("tenant_tier", tier.to_owned()),
         ]);
-        Self {
-            tenant,
-            user_id,
-            claims,
-        }
+        Self { tenant, user_id, claims }
     }
 
     /// A member of a new free-tier tenant.
@@ -197,10 +165,7 @@ impl SignedIn {
 
 /// A claims map from pairs.
 pub fn claims(pairs: &[(&str, String)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.clone()))
-        .collect()
+    pairs.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect()
 }
 
 /// The claims of a platform admin (the Cognito group, no tenant).
@@ -304,11 +269,7 @@ pub fn emulator_tenancy(service: &str) -> TenancyConfig {
 /// the string `sort_key`.
 pub async fn create_table(admin: &aws_sdk_dynamodb::Client, name: &str, partition_key: &str, sort_key: Option<&str>) {
     let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("a key")
+        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("a key")
     };
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -324,9 +285,7 @@ pub async fn create_table(admin: &aws_sdk_dynamodb::Client, name: &str, partitio
         .key_schema(key(partition_key, KeyType::Hash))
         .attribute_definitions(attribute(partition_key));
     if let Some(sort_key) = sort_key {
-        request = request
-            .key_schema(key(sort_key, KeyType::Range))
-            .attribute_definitions(attribute(sort_key));
+        request = request.key_schema(key(sort_key, KeyType::Range)).attribute_definitions(attribute(sort_key));
     }
     request.send().await.expect("create the test table");
 }
@@ -342,12 +301,7 @@ mod tests {
 
     #[test]
     fn the_path_parameter_is_named_by_the_route() {
-        let event = Req {
-            route: "GET /notes/{note_id}",
-            path_param: Some("n-1".into()),
-            ..Req::default()
-        }
-        .event();
+        let event = Req { route: "GET /notes/{note_id}", path_param: Some("n-1".into()), ..Req::default() }.event();
         assert_eq!(event.path_parameters["note_id"], "n-1");
         assert_eq!(path_param_name("GET /notes"), None);
         assert_eq!(path_param_name("DELETE /admin/registrations/{slug}"), Some("slug"));

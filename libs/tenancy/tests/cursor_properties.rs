@@ -31,9 +31,7 @@ fn cursor_text(prefix: &'static str) -> impl Strategy<Value = String> {
         "[A-Za-z0-9_=+/-]{0,140}",
         prop::collection::vec(any::<u8>(), 0..100).prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
         (
-            prop::sample::select(vec![
-                prefix, prefix, "n1:", "u1:", "t1:", "", "n1:n1:", "u1:u1:", "t1:t1:"
-            ]),
+            prop::sample::select(vec![prefix, prefix, "n1:", "u1:", "t1:", "", "n1:n1:", "u1:u1:", "t1:t1:"]),
             any::<String>()
         )
             .prop_map(|(prefix, rest)| URL_SAFE_NO_PAD.encode(format!("{prefix}{rest}"))),

@@ -44,18 +44,10 @@ async fn create_table(admin: &aws_sdk_dynamodb::Client) -> TableSpec {
         .table_name(&spec.name)
         .billing_mode(BillingMode::PayPerRequest)
         .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("tenant_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
+            KeySchemaElement::builder().attribute_name("tenant_id").key_type(KeyType::Hash).build().expect("key"),
         )
         .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("item_id")
-                .key_type(KeyType::Range)
-                .build()
-                .expect("key"),
+            KeySchemaElement::builder().attribute_name("item_id").key_type(KeyType::Range).build().expect("key"),
         )
         .attribute_definitions(
             AttributeDefinition::builder()
@@ -82,12 +74,7 @@ async fn create_table(admin: &aws_sdk_dynamodb::Client) -> TableSpec {
 async fn assume_role_with_the_tenant_tag_returns_session_credentials() {
     let sdk = sdk().await;
     let tenant = TenantId::generate();
-    let assumer = StsRoleAssumer::new(
-        aws_sdk_sts::Client::new(&sdk),
-        ROLE_ARN,
-        "tenancy-it",
-        Duration::from_secs(900),
-    );
+    let assumer = StsRoleAssumer::new(aws_sdk_sts::Client::new(&sdk), ROLE_ARN, "tenancy-it", Duration::from_secs(900));
     let credentials = assumer.assume(&tenant).await.expect("AssumeRole");
     assert!(!credentials.access_key_id().is_empty());
     assert!(credentials.session_token().is_some_and(|token| !token.is_empty()));
@@ -97,16 +84,9 @@ async fn assume_role_with_the_tenant_tag_returns_session_credentials() {
     let as_tenant = aws_sdk_sts::config::Builder::from(&sdk)
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build();
-    let identity = aws_sdk_sts::Client::from_conf(as_tenant)
-        .get_caller_identity()
-        .send()
-        .await
-        .expect("identity");
+    let identity = aws_sdk_sts::Client::from_conf(as_tenant).get_caller_identity().send().await.expect("identity");
     let arn = identity.arn().expect("arn");
-    assert_eq!(
-        arn,
-        format!("arn:aws:sts::123456789012:assumed-role/saas-it-tenant/tenancy-it-{tenant}")
-    );
+    assert_eq!(arn, format!("arn:aws:sts::123456789012:assumed-role/saas-it-tenant/tenancy-it-{tenant}"));
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -136,44 +116,19 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     assert_eq!(dynamo.tenant(), &tenant);
     let table = dynamo.table(&spec);
 
-    table
-        .put(
-            "a",
-            &Record {
-                item_id: "a".into(),
-                text: "hello".into(),
-            },
-            WriteCondition::Absent,
-        )
-        .await
-        .expect("put");
-    let smuggled = Smuggler {
-        item_id: "b".into(),
-        text: "sneaky".into(),
-        tenant_id: victim.to_string(),
-    };
+    table.put("a", &Record { item_id: "a".into(), text: "hello".into() }, WriteCondition::Absent).await.expect("put");
+    let smuggled = Smuggler { item_id: "b".into(), text: "sneaky".into(), tenant_id: victim.to_string() };
     table.put("b", &smuggled, WriteCondition::Absent).await.expect("put");
     assert_eq!(
         table.get::<Record>("a").await.expect("get"),
-        Some(Record {
-            item_id: "a".into(),
-            text: "hello".into()
-        })
+        Some(Record { item_id: "a".into(), text: "hello".into() })
     );
 
     let page = table
-        .query::<Record>(PageRequest {
-            limit: 10,
-            after: None,
-            descending: false,
-            prefix: "",
-        })
+        .query::<Record>(PageRequest { limit: 10, after: None, descending: false, prefix: "" })
         .await
         .expect("query");
-    assert_eq!(
-        page.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
-        ["a", "b"]
-    );
+    assert_eq!(page.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(page.next_after, None);
 
     // Everything written sits in the tenant's own partition, the smuggled key included.
@@ -182,15 +137,8 @@ async fn requests_signed_with_tenant_credentials_reach_dynamodb_in_the_tenant_pa
     assert_eq!(partitions, vec![AttributeValue::S(tenant.to_string()); 2]);
 
     let other = cache.get(&victim).await.expect("dynamo");
-    let empty = other
-        .table(&spec)
-        .query::<Record>(PageRequest {
-            limit: 10,
-            after: None,
-            descending: false,
-            prefix: "",
-        })
-        .await;
+    let empty =
+        other.table(&spec).query::<Record>(PageRequest { limit: 10, after: None, descending: false, prefix: "" }).await;
     assert_eq!(empty.expect("query").items, Vec::<Record>::new());
 }
 
@@ -202,10 +150,7 @@ async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
     let cache = config().tenant_dynamo_cache(&sdk);
     let dynamo = cache.get(&TenantId::generate()).await.expect("dynamo");
     let table = dynamo.table(&spec);
-    let record = |id: &str| Record {
-        item_id: id.into(),
-        text: "x".into(),
-    };
+    let record = |id: &str| Record { item_id: id.into(), text: "x".into() };
 
     for id in ["a", "b"] {
         let writes = vec![
@@ -222,10 +167,7 @@ async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
         table.count_write("usage", "items", 1, 0..=2).expect("count"),
     ];
     let outcome = table.transact(writes).await;
-    assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { index: 1, .. })),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { index: 1, .. })), "{outcome:?}");
     assert_eq!(table.get::<Record>("c").await.expect("get"), None);
     assert_eq!(table.counter("usage", "items").await.expect("counter"), 2);
 
@@ -235,36 +177,19 @@ async fn transactions_are_all_or_nothing_and_counters_keep_their_bounds() {
         table.count_write("usage", "items", -1, 0..=2).expect("count"),
     ];
     let outcome = table.transact(writes).await;
-    assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { index: 0, exists: true })),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { index: 0, exists: true })), "{outcome:?}");
     assert_eq!(table.counter("usage", "items").await.expect("counter"), 2);
 
     // A lower bound: the counter may not drop below 1.
-    table
-        .transact(vec![
-            table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count"),
-        ])
-        .await
-        .expect("2 -> 1");
-    let outcome = table
-        .transact(vec![
-            table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count"),
-        ])
-        .await;
-    assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { index: 0, .. })),
-        "{outcome:?}"
-    );
+    table.transact(vec![table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count")]).await.expect("2 -> 1");
+    let outcome = table.transact(vec![table.count_write("usage", "items", -1, 1..=i64::MAX).expect("count")]).await;
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { index: 0, .. })), "{outcome:?}");
     assert_eq!(table.counter("usage", "items").await.expect("counter"), 1);
 
     // Deleting with an unbounded decrement always goes through.
     let writes = vec![
         table.delete_write("b", WriteCondition::Present).expect("delete"),
-        table
-            .count_write("usage", "items", -1, i64::MIN..=i64::MAX)
-            .expect("count"),
+        table.count_write("usage", "items", -1, i64::MIN..=i64::MAX).expect("count"),
     ];
     table.transact(writes).await.expect("delete");
     assert_eq!(table.get::<Record>("b").await.expect("get"), None);
@@ -286,14 +211,7 @@ async fn concurrent_creates_never_pass_the_limit() {
                 let table = dynamo.table(&spec);
                 let id = format!("item#{n:02}");
                 let writes = vec![
-                    table.put_write(
-                        &id,
-                        &Record {
-                            item_id: id.clone(),
-                            text: "x".into(),
-                        },
-                        WriteCondition::Absent,
-                    )?,
+                    table.put_write(&id, &Record { item_id: id.clone(), text: "x".into() }, WriteCondition::Absent)?,
                     table.count_write("usage", "items", 1, 0..=5)?,
                 ];
                 table.transact(writes).await
@@ -311,20 +229,12 @@ async fn concurrent_creates_never_pass_the_limit() {
     let dynamo = cache.get(&tenant).await.expect("dynamo");
     let table = dynamo.table(&spec);
     let stored = table
-        .query::<Record>(PageRequest {
-            limit: 100,
-            after: None,
-            descending: false,
-            prefix: "item#",
-        })
+        .query::<Record>(PageRequest { limit: 100, after: None, descending: false, prefix: "item#" })
         .await
         .expect("query");
     assert!(created <= 5, "{created} creates passed a limit of 5");
     assert_eq!(stored.items.len(), created);
-    assert_eq!(
-        table.counter("usage", "items").await.expect("counter"),
-        i64::try_from(created).expect("small")
-    );
+    assert_eq!(table.counter("usage", "items").await.expect("counter"), i64::try_from(created).expect("small"));
 }
 
 #[tokio::test]
@@ -336,31 +246,13 @@ async fn prefix_queries_return_only_that_kind_of_item() {
     let dynamo = cache.get(&TenantId::generate()).await.expect("dynamo");
     let table = dynamo.table(&spec);
     for id in ["note#1", "note#2", "note#3", "usage"] {
-        table
-            .put(
-                id,
-                &Record {
-                    item_id: id.into(),
-                    text: "x".into(),
-                },
-                WriteCondition::Always,
-            )
-            .await
-            .expect("put");
+        table.put(id, &Record { item_id: id.into(), text: "x".into() }, WriteCondition::Always).await.expect("put");
     }
     let first = table
-        .query::<Record>(PageRequest {
-            limit: 2,
-            after: None,
-            descending: true,
-            prefix: "note#",
-        })
+        .query::<Record>(PageRequest { limit: 2, after: None, descending: true, prefix: "note#" })
         .await
         .expect("query");
-    assert_eq!(
-        first.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
-        ["note#3", "note#2"]
-    );
+    assert_eq!(first.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["note#3", "note#2"]);
     assert_eq!(first.next_after.as_deref(), Some("note#2"));
     let second = table
         .query::<Record>(PageRequest {
@@ -371,9 +263,6 @@ async fn prefix_queries_return_only_that_kind_of_item() {
         })
         .await
         .expect("query");
-    assert_eq!(
-        second.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(),
-        ["note#1"]
-    );
+    assert_eq!(second.items.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["note#1"]);
     assert_eq!(second.next_after, None);
 }

@@ -11,9 +11,7 @@ use uuid::Uuid;
 
 /// Any UUID but nil (nil is refused by design: it is nobody's id).
 fn non_nil_uuid() -> impl Strategy<Value = Uuid> {
-    any::<u128>()
-        .prop_filter("nil", |bits| *bits != 0)
-        .prop_map(Uuid::from_u128)
+    any::<u128>().prop_filter("nil", |bits| *bits != 0).prop_map(Uuid::from_u128)
 }
 
 /// Strings near the canonical form: hex digits, hyphens and a few other
@@ -25,12 +23,7 @@ fn uuid_like() -> impl Strategy<Value = String> {
         "[0-9a-fA-F]{8}[-_ ]?[0-9a-fA-F]{4}[-_ ]?[0-9a-fA-F]{4}[-_ ]?[0-9a-fA-F]{4}[-_ ]?[0-9a-fA-F]{12}",
         // One character of a canonical id replaced with anything.
         (non_nil_uuid(), 0..36usize, any::<char>()).prop_map(|(uuid, at, with)| {
-            uuid.hyphenated()
-                .to_string()
-                .chars()
-                .enumerate()
-                .map(|(i, c)| if i == at { with } else { c })
-                .collect()
+            uuid.hyphenated().to_string().chars().enumerate().map(|(i, c)| if i == at { with } else { c }).collect()
         }),
     ]
 }
@@ -195,20 +188,12 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
 /// What `from_claims` should answer, written independently of it.
 fn expected(claims: &HashMap<String, String>) -> Result<Caller, ClaimsError> {
     fn get<'a>(claims: &'a HashMap<String, String>, name: &'static str) -> Result<&'a str, ClaimsError> {
-        claims
-            .get(name)
-            .map(String::as_str)
-            .ok_or(ClaimsError::MissingClaim(name))
+        claims.get(name).map(String::as_str).ok_or(ClaimsError::MissingClaim(name))
     }
     fn canonical(text: &str) -> Option<Uuid> {
-        Uuid::try_parse(text)
-            .ok()
-            .filter(|u| !u.is_nil() && u.hyphenated().to_string() == text)
+        Uuid::try_parse(text).ok().filter(|u| !u.is_nil() && u.hyphenated().to_string() == text)
     }
-    let user = claims
-        .get(claim::SUBJECT)
-        .and_then(|sub| canonical(sub))
-        .ok_or(ClaimsError::Unauthenticated)?;
+    let user = claims.get(claim::SUBJECT).and_then(|sub| canonical(sub)).ok_or(ClaimsError::Unauthenticated)?;
     let token_use = match get(claims, claim::TOKEN_USE)? {
         "id" => TokenUse::Id,
         "access" => TokenUse::Access,

@@ -27,10 +27,7 @@ impl JwksSource for StaticJwks {
 }
 
 fn jwt_verify(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("test-key-1".to_owned());

@@ -45,10 +45,7 @@ pub struct JwtAuthorizer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Claims as API Gateway renders them, and the access token's scopes.
-    Allow {
-        claims: HashMap<String, String>,
-        scopes: Option<Vec<String>>,
-    },
+    Allow { claims: HashMap<String, String>, scopes: Option<Vec<String>> },
     /// 401, with this `www-authenticate` value.
     Deny { www_authenticate: String },
 }
@@ -75,14 +72,7 @@ impl JwtAuthorizer {
             .find_map(|s| s.strip_prefix("$request.header."))
             .unwrap_or("Authorization")
             .to_ascii_lowercase();
-        Ok(Self {
-            id: id.into(),
-            name: name.into(),
-            issuer,
-            audiences,
-            identity_header,
-            verifiers,
-        })
+        Ok(Self { id: id.into(), name: name.into(), issuer, audiences, identity_header, verifiers })
     }
 
     /// Checks the request's token.
@@ -93,9 +83,7 @@ impl JwtAuthorizer {
             .map(strip_bearer)
             .filter(|t| !t.is_empty())
         else {
-            return Decision::Deny {
-                www_authenticate: "Bearer".to_owned(),
-            };
+            return Decision::Deny { www_authenticate: "Bearer".to_owned() };
         };
         let mut first_error = None;
         for verifier in &self.verifiers {
@@ -134,10 +122,7 @@ fn strip_bearer(value: &str) -> &str {
 /// Claims as API Gateway hands them to the function: every value a string;
 /// numbers and booleans as text, arrays as `[a b c]`, objects as JSON.
 pub fn render_claims(claims: &Map<String, Value>) -> HashMap<String, String> {
-    claims
-        .iter()
-        .map(|(name, value)| (name.clone(), render_value(value)))
-        .collect()
+    claims.iter().map(|(name, value)| (name.clone(), render_value(value))).collect()
 }
 
 fn render_value(value: &Value) -> String {
@@ -150,10 +135,7 @@ fn render_value(value: &Value) -> String {
 
 /// The access token's `scope` claim, split; `None` for ID tokens.
 pub fn scopes(claims: &Map<String, Value>) -> Option<Vec<String>> {
-    claims
-        .get("scope")
-        .and_then(Value::as_str)
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+    claims.get("scope").and_then(Value::as_str).map(|s| s.split_whitespace().map(str::to_owned).collect())
 }
 
 #[cfg(test)]

@@ -130,17 +130,11 @@ impl CognitoError {
     }
 
     fn not_authorized(message: &str) -> Self {
-        Self {
-            kind: "NotAuthorizedException",
-            message: message.to_owned(),
-        }
+        Self { kind: "NotAuthorizedException", message: message.to_owned() }
     }
 
     fn internal(detail: impl std::fmt::Display) -> Self {
-        Self {
-            kind: "InternalErrorException",
-            message: detail.to_string(),
-        }
+        Self { kind: "InternalErrorException", message: detail.to_string() }
     }
 
     fn response(&self) -> Response {
@@ -151,9 +145,7 @@ impl CognitoError {
         } else {
             StatusCode::BAD_REQUEST
         };
-        response
-            .headers_mut()
-            .insert("content-type", HeaderValue::from_static(JSON_1_1));
+        response.headers_mut().insert("content-type", HeaderValue::from_static(JSON_1_1));
         if let Ok(value) = HeaderValue::from_str(self.kind) {
             response.headers_mut().insert("x-amzn-errortype", value);
         }
@@ -191,9 +183,7 @@ impl Cognito {
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.access_tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.access_tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn revoked(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
@@ -237,10 +227,7 @@ impl Cognito {
             }
             "InitiateAuth" => {
                 let parameter = |name: &str| {
-                    request
-                        .and_then(|r| r.get("AuthParameters"))
-                        .and_then(|p| p.get(name))
-                        .and_then(Value::as_str)
+                    request.and_then(|r| r.get("AuthParameters")).and_then(|p| p.get(name)).and_then(Value::as_str)
                 };
                 if let Some(token) = parameter("REFRESH_TOKEN") {
                     return self
@@ -263,11 +250,9 @@ impl Cognito {
                 }
             }
             "ForgotPassword" => Some(self.forgot_password(request).await.unwrap_or_else(|e| e.response())),
-            "ConfirmForgotPassword" => Some(
-                self.confirm_forgot_password(request)
-                    .await
-                    .unwrap_or_else(|e| e.response()),
-            ),
+            "ConfirmForgotPassword" => {
+                Some(self.confirm_forgot_password(request).await.unwrap_or_else(|e| e.response()))
+            }
             _ => None,
         }
     }
@@ -310,10 +295,7 @@ impl Cognito {
             .send()
             .await
             .map_err(|e| CognitoError::internal(format!("DescribeUserPoolClient: {e}")))?;
-        let writable = client
-            .user_pool_client()
-            .map(|c| c.write_attributes().to_vec())
-            .unwrap_or_default();
+        let writable = client.user_pool_client().map(|c| c.write_attributes().to_vec()).unwrap_or_default();
         let pool = self.describe_pool(&pool_id).await?;
         let immutable: Vec<String> = pool
             .schema_attributes()
@@ -335,13 +317,8 @@ impl Cognito {
             .map_err(|e| CognitoError::internal(format!("ListUserPools: {e}")))?;
         for pool in pools.user_pools() {
             let Some(pool_id) = pool.id() else { continue };
-            let described = self
-                .idp
-                .describe_user_pool_client()
-                .user_pool_id(pool_id)
-                .client_id(client_id)
-                .send()
-                .await;
+            let described =
+                self.idp.describe_user_pool_client().user_pool_id(pool_id).client_id(client_id).send().await;
             if described.is_ok() {
                 return Ok(pool_id.to_owned());
             }
@@ -355,9 +332,7 @@ impl Cognito {
     /// Whether the pool of `client_id` lets only admins create users.
     async fn admin_create_only(&self, client_id: &str) -> Result<bool, CognitoError> {
         let pool = self.describe_pool(&self.pool_of_client(client_id).await?).await?;
-        Ok(pool
-            .admin_create_user_config()
-            .is_some_and(|config| config.allow_admin_create_user_only()))
+        Ok(pool.admin_create_user_config().is_some_and(|config| config.allow_admin_create_user_only()))
     }
 
     /// One client request.
@@ -382,16 +357,9 @@ impl Cognito {
                 .and_then(Value::as_str)
                 .map_or_else(|| "*".to_owned(), |id| guard.user_pool_arn(id));
             let action = format!("cognito-idp:{operation}");
-            if let Err(refusal) = guard
-                .authorize("cognito-idp", &action, &pool, "POST", uri, headers, &body)
-                .await
-            {
+            if let Err(refusal) = guard.authorize("cognito-idp", &action, &pool, "POST", uri, headers, &body).await {
                 tracing::info!(operation, code = refusal.code, "admin call refused");
-                return CognitoError {
-                    kind: refusal.code,
-                    message: refusal.message,
-                }
-                .response();
+                return CognitoError { kind: refusal.code, message: refusal.message }.response();
             }
             return self.admin_operation(&operation, request, headers, body).await;
         }
@@ -415,10 +383,7 @@ impl Cognito {
 
         let mut forward = self.http.post(format!("{}/", self.emulator.endpoint)).body(body);
         for (name, value) in headers {
-            if !matches!(
-                name.as_str(),
-                "host" | "content-length" | "connection" | "accept-encoding"
-            ) {
+            if !matches!(name.as_str(), "host" | "content-length" | "connection" | "accept-encoding") {
                 forward = forward.header(name, value);
             }
         }
@@ -439,11 +404,7 @@ impl Cognito {
             && let Some(Value::Object(result)) = document.get_mut("AuthenticationResult")
         {
             let source = trigger_source(operation, request.as_ref());
-            let client_id = request
-                .as_ref()
-                .and_then(|r| r.get("ClientId"))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let client_id = request.as_ref().and_then(|r| r.get("ClientId")).and_then(Value::as_str).map(str::to_owned);
             if let Err(error) = self.reissue(result, source, client_id).await {
                 tracing::info!(operation, error = %error.message, "sign-in refused");
                 return error.response();
@@ -454,17 +415,12 @@ impl Cognito {
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         for name in ["content-type", "x-amzn-requestid", "x-amzn-errortype"] {
-            if let Some(value) = answer_headers
-                .get(name)
-                .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
-            {
+            if let Some(value) = answer_headers.get(name).and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
                 response.headers_mut().insert(name, value);
             }
         }
         if !response.headers().contains_key("content-type") {
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static(JSON_1_1));
+            response.headers_mut().insert("content-type", HeaderValue::from_static(JSON_1_1));
         }
         response
     }
@@ -477,11 +433,7 @@ impl Cognito {
         client_id: Option<String>,
     ) -> Result<(), CognitoError> {
         let moto_access = result.get("AccessToken").and_then(Value::as_str).map(str::to_owned);
-        let mut id_claims = result
-            .get("IdToken")
-            .and_then(Value::as_str)
-            .map(unverified_claims)
-            .transpose()?;
+        let mut id_claims = result.get("IdToken").and_then(Value::as_str).map(unverified_claims).transpose()?;
         let mut access_claims = moto_access.as_deref().map(unverified_claims).transpose()?;
         let any = id_claims
             .as_ref()
@@ -502,11 +454,7 @@ impl Cognito {
             .to_owned();
         let client_id = client_id
             .or_else(|| {
-                access_claims
-                    .as_ref()
-                    .and_then(|c| c.get("client_id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
+                access_claims.as_ref().and_then(|c| c.get("client_id")).and_then(Value::as_str).map(str::to_owned)
             })
             .unwrap_or_default();
         let scopes: Vec<String> = access_claims
@@ -516,9 +464,7 @@ impl Cognito {
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
 
-        let overrides = self
-            .run_trigger(&pool_id, &username, &client_id, source, scopes)
-            .await?;
+        let overrides = self.run_trigger(&pool_id, &username, &client_id, source, scopes).await?;
         if let Some(claims) = &mut id_claims {
             overrides.apply_id(claims);
             claims.insert("iss".to_owned(), Value::String(self.issuer.clone()));
@@ -576,11 +522,7 @@ impl Cognito {
             .send()
             .await
             .map_err(|e| CognitoError::internal(format!("AdminListGroupsForUser: {e}")))?;
-        let groups: Vec<String> = groups
-            .groups()
-            .iter()
-            .filter_map(|g| g.group_name().map(str::to_owned))
-            .collect();
+        let groups: Vec<String> = groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
 
         let event = pre_token_event(
             &self.emulator.region,
@@ -639,30 +581,18 @@ fn refuse_unsigned(operation: &str) -> CognitoError {
 /// The attribute names an `UpdateUserAttributes` (`UserAttributes[].Name`)
 /// or `DeleteUserAttributes` (`UserAttributeNames[]`) request writes.
 fn attribute_names(operation: &str, request: Option<&Value>) -> Vec<String> {
-    let list = |field: &str| {
-        request
-            .and_then(|r| r.get(field))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let list = |field: &str| request.and_then(|r| r.get(field)).and_then(Value::as_array).cloned().unwrap_or_default();
     if operation == "DeleteUserAttributes" {
         return strings(request.and_then(|r| r.get("UserAttributeNames")));
     }
-    list("UserAttributes")
-        .iter()
-        .filter_map(|a| a.get("Name").and_then(Value::as_str).map(str::to_owned))
-        .collect()
+    list("UserAttributes").iter().filter_map(|a| a.get("Name").and_then(Value::as_str).map(str::to_owned)).collect()
 }
 
 /// Cognito's refusal of writing `names` by an app client that may write
 /// `writable`, in a pool whose `immutable` attributes never change.
 fn write_refusal(names: &[String], writable: &[String], immutable: &[String]) -> Option<CognitoError> {
     let custom = |name: &str| format!("custom:{}", name.trim_start_matches("custom:"));
-    if let Some(name) = names
-        .iter()
-        .find(|name| immutable.iter().any(|i| custom(i) == custom(name) || *i == **name))
-    {
+    if let Some(name) = names.iter().find(|name| immutable.iter().any(|i| custom(i) == custom(name) || *i == **name)) {
         return Some(CognitoError {
             kind: "InvalidParameterException",
             message: format!(
@@ -679,9 +609,7 @@ fn write_refusal(names: &[String], writable: &[String], immutable: &[String]) ->
 fn json_response(status: StatusCode, body: Value) -> Response {
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static(JSON_1_1));
+    response.headers_mut().insert("content-type", HeaderValue::from_static(JSON_1_1));
     response
 }
 
@@ -741,10 +669,7 @@ impl Overrides {
     /// `claimsOverrideDetails`, which applies to the ID token).
     pub fn parse(output: &Value) -> Self {
         let response = output.get("response");
-        if let Some(details) = response
-            .and_then(|r| r.get("claimsAndScopeOverrideDetails"))
-            .filter(|d| d.is_object())
-        {
+        if let Some(details) = response.and_then(|r| r.get("claimsAndScopeOverrideDetails")).filter(|d| d.is_object()) {
             let id = details.get("idTokenGeneration");
             let access = details.get("accessTokenGeneration");
             return Self {
@@ -761,10 +686,7 @@ impl Overrides {
                     .map(|g| strings(Some(g))),
             };
         }
-        if let Some(details) = response
-            .and_then(|r| r.get("claimsOverrideDetails"))
-            .filter(|d| d.is_object())
-        {
+        if let Some(details) = response.and_then(|r| r.get("claimsOverrideDetails")).filter(|d| d.is_object()) {
             return Self {
                 id_add: object(details.get("claimsToAddOrOverride")),
                 id_suppress: strings(details.get("claimsToSuppress")),
@@ -832,14 +754,8 @@ impl Overrides {
 
 /// Which trigger source Cognito reports for an operation.
 fn trigger_source(operation: &str, request: Option<&Value>) -> TriggerSource {
-    let flow = request
-        .and_then(|r| r.get("AuthFlow"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let challenge = request
-        .and_then(|r| r.get("ChallengeName"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let flow = request.and_then(|r| r.get("AuthFlow")).and_then(Value::as_str).unwrap_or_default();
+    let challenge = request.and_then(|r| r.get("ChallengeName")).and_then(Value::as_str).unwrap_or_default();
     match (operation, flow, challenge) {
         (_, "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) | ("GetTokensFromRefreshToken", _, _) => {
             TriggerSource::RefreshTokens
@@ -851,10 +767,7 @@ fn trigger_source(operation: &str, request: Option<&Value>) -> TriggerSource {
 
 /// The payload of a token moto issued (it is trusted: it came from moto).
 fn unverified_claims(token: &str) -> Result<Map<String, Value>, CognitoError> {
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| CognitoError::internal("emulator token is not a JWT"))?;
+    let payload = token.split('.').nth(1).ok_or_else(|| CognitoError::internal("emulator token is not a JWT"))?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|_| CognitoError::internal("emulator token payload is not base64url"))?;
@@ -898,10 +811,7 @@ mod tests {
             "groupOverrideDetails": {"groupsToOverride": ["g1"]}
         }}});
         let overrides = Overrides::parse(&output);
-        let mut id = json!({"iss": "moto", "email": "a@x", "sub": "u"})
-            .as_object()
-            .cloned()
-            .expect("map");
+        let mut id = json!({"iss": "moto", "email": "a@x", "sub": "u"}).as_object().cloned().expect("map");
         overrides.apply_id(&mut id);
         assert_eq!(id["tenant_id"], "t1");
         assert_eq!(id["iss"], "moto", "protected claims are kept");
@@ -931,25 +841,14 @@ mod tests {
         assert_eq!(unwritable.kind, "NotAuthorizedException");
         let request =
             json!({"UserAttributes": [{"Name": "name", "Value": "x"}, {"Name": "custom:tenant_id", "Value": "t"}]});
-        assert_eq!(
-            attribute_names("UpdateUserAttributes", Some(&request)),
-            names(&["name", "custom:tenant_id"])
-        );
+        assert_eq!(attribute_names("UpdateUserAttributes", Some(&request)), names(&["name", "custom:tenant_id"]));
         let request = json!({"UserAttributeNames": ["email"]});
-        assert_eq!(
-            attribute_names("DeleteUserAttributes", Some(&request)),
-            names(&["email"])
-        );
+        assert_eq!(attribute_names("DeleteUserAttributes", Some(&request)), names(&["email"]));
     }
 
     #[test]
     fn only_a_public_clients_operations_are_served() {
-        for operation in [
-            "InitiateAuth",
-            "RespondToAuthChallenge",
-            "GlobalSignOut",
-            "UpdateUserAttributes",
-        ] {
+        for operation in ["InitiateAuth", "RespondToAuthChallenge", "GlobalSignOut", "UpdateUserAttributes"] {
             assert!(PUBLIC_OPERATIONS.contains(&operation), "{operation}");
         }
         for operation in [
@@ -963,29 +862,17 @@ mod tests {
         ] {
             assert!(!PUBLIC_OPERATIONS.contains(&operation), "{operation}");
         }
-        assert_eq!(
-            refuse_unsigned("AdminAddUserToGroup").kind,
-            "MissingAuthenticationTokenException"
-        );
+        assert_eq!(refuse_unsigned("AdminAddUserToGroup").kind, "MissingAuthenticationTokenException");
         assert_eq!(refuse_unsigned("").kind, "UnknownOperationException");
     }
 
     #[test]
     fn trigger_sources() {
         let refresh = json!({"AuthFlow": "REFRESH_TOKEN_AUTH"});
-        assert_eq!(
-            trigger_source("InitiateAuth", Some(&refresh)),
-            TriggerSource::RefreshTokens
-        );
+        assert_eq!(trigger_source("InitiateAuth", Some(&refresh)), TriggerSource::RefreshTokens);
         let password = json!({"AuthFlow": "USER_PASSWORD_AUTH"});
-        assert_eq!(
-            trigger_source("InitiateAuth", Some(&password)),
-            TriggerSource::Authentication
-        );
+        assert_eq!(trigger_source("InitiateAuth", Some(&password)), TriggerSource::Authentication);
         let challenge = json!({"ChallengeName": "NEW_PASSWORD_REQUIRED"});
-        assert_eq!(
-            trigger_source("RespondToAuthChallenge", Some(&challenge)),
-            TriggerSource::NewPasswordChallenge
-        );
+        assert_eq!(trigger_source("RespondToAuthChallenge", Some(&challenge)), TriggerSource::NewPasswordChallenge);
     }
 }

@@ -26,10 +26,7 @@ pub enum LoadError {
 }
 
 fn sdk_error(call: &'static str) -> impl FnOnce(&dyn std::error::Error) -> LoadError {
-    move |error| LoadError::Sdk {
-        call,
-        message: error_chain(error),
-    }
+    move |error| LoadError::Sdk { call, message: error_chain(error) }
 }
 
 /// An error and its causes on one line (`a: b: c`): SDK errors say little
@@ -73,11 +70,7 @@ impl Emulator {
     /// The account the emulator runs everything in.
     pub async fn account_id(&self) -> Result<String, LoadError> {
         let sts = aws_sdk_sts::Client::new(&self.sdk);
-        let identity = sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| sdk_error("sts:GetCallerIdentity")(&e))?;
+        let identity = sts.get_caller_identity().send().await.map_err(|e| sdk_error("sts:GetCallerIdentity")(&e))?;
         Ok(identity.account.unwrap_or_else(|| "123456789012".to_owned()))
     }
 
@@ -92,9 +85,8 @@ impl Emulator {
             .send()
             .await
             .map_err(|e| sdk_error("sts:AssumeRole")(&e))?;
-        let credentials = out
-            .credentials
-            .ok_or_else(|| LoadError::NotFound("AssumeRole returned no credentials".to_owned()))?;
+        let credentials =
+            out.credentials.ok_or_else(|| LoadError::NotFound("AssumeRole returned no credentials".to_owned()))?;
         Ok(vec![
             ("AWS_ACCESS_KEY_ID".to_owned(), credentials.access_key_id),
             ("AWS_SECRET_ACCESS_KEY".to_owned(), credentials.secret_access_key),
@@ -147,9 +139,8 @@ pub struct ApiDef {
 /// (`arn:aws:apigateway:...:lambda:path/2015-03-31/functions/<function ARN>/invocations`),
 /// a partial ARN or a plain name; a version or alias qualifier is dropped.
 pub fn function_name(reference: &str) -> String {
-    let reference = reference
-        .split_once("/functions/")
-        .map_or(reference, |(_, rest)| rest.trim_end_matches("/invocations"));
+    let reference =
+        reference.split_once("/functions/").map_or(reference, |(_, rest)| rest.trim_end_matches("/invocations"));
     match reference.split_once(":function:") {
         Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_owned(),
         None => {
@@ -164,11 +155,7 @@ impl Emulator {
     /// routes use. moto has no GetAuthorizers: each is read by id.
     pub async fn load_api(&self, selector: &ApiSelector) -> Result<ApiDef, LoadError> {
         let client = aws_sdk_apigatewayv2::Client::new(&self.sdk);
-        let apis = client
-            .get_apis()
-            .send()
-            .await
-            .map_err(|e| sdk_error("apigatewayv2:GetApis")(&e))?;
+        let apis = client.get_apis().send().await.map_err(|e| sdk_error("apigatewayv2:GetApis")(&e))?;
         let api = apis
             .items()
             .iter()
@@ -199,19 +186,12 @@ impl Emulator {
             .filter_map(|i| Some((i.integration_id()?.to_owned(), function_name(i.integration_uri()?))))
             .collect();
 
-        let routes_out = client
-            .get_routes()
-            .api_id(&api_id)
-            .send()
-            .await
-            .map_err(|e| sdk_error("apigatewayv2:GetRoutes")(&e))?;
+        let routes_out =
+            client.get_routes().api_id(&api_id).send().await.map_err(|e| sdk_error("apigatewayv2:GetRoutes")(&e))?;
         let mut routes = Vec::new();
         let mut authorizers = HashMap::new();
         for route in routes_out.items() {
-            let integration_id = route
-                .target()
-                .and_then(|t| t.strip_prefix("integrations/"))
-                .map(str::to_owned);
+            let integration_id = route.target().and_then(|t| t.strip_prefix("integrations/")).map(str::to_owned);
             let authorizer_id = route.authorizer_id().map(str::to_owned);
             if let Some(id) = &authorizer_id
                 && !authorizers.contains_key(id)
@@ -246,13 +226,7 @@ impl Emulator {
             });
         }
         let throttling = self.load_throttling(&client, &api_id).await?;
-        Ok(ApiDef {
-            api_id,
-            name,
-            routes,
-            authorizers,
-            throttling,
-        })
+        Ok(ApiDef { api_id, name, routes, authorizers, throttling })
     }
 
     /// The throttling settings of the `$default` stage, the one the gateway
@@ -288,16 +262,8 @@ impl Emulator {
     /// Every function name deployed.
     pub async fn function_names(&self) -> Result<Vec<String>, LoadError> {
         let client = aws_sdk_lambda::Client::new(&self.sdk);
-        let out = client
-            .list_functions()
-            .send()
-            .await
-            .map_err(|e| sdk_error("lambda:ListFunctions")(&e))?;
-        Ok(out
-            .functions()
-            .iter()
-            .filter_map(|f| f.function_name().map(str::to_owned))
-            .collect())
+        let out = client.list_functions().send().await.map_err(|e| sdk_error("lambda:ListFunctions")(&e))?;
+        Ok(out.functions().iter().filter_map(|f| f.function_name().map(str::to_owned)).collect())
     }
 
     /// A function's settings, with its code extracted under
@@ -310,17 +276,14 @@ impl Emulator {
     ) -> Result<FunctionDef, LoadError> {
         let client = aws_sdk_lambda::Client::new(&self.sdk);
         let out = client.get_function().function_name(name).send().await.map_err(|e| {
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception())
-            {
+            if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) {
                 LoadError::NotFound(format!("function {name} is not deployed"))
             } else {
                 sdk_error("lambda:GetFunction")(&e)
             }
         })?;
-        let config = out
-            .configuration()
-            .ok_or_else(|| LoadError::NotFound(format!("function {name} has no configuration")))?;
+        let config =
+            out.configuration().ok_or_else(|| LoadError::NotFound(format!("function {name} has no configuration")))?;
         let code_sha256 = config.code_sha256().unwrap_or_default().to_owned();
         let location = out.code().and_then(|c| c.location()).map(str::to_owned);
         let task_root = work_dir.join("functions").join(name);
@@ -442,10 +405,7 @@ pub fn extract(zip: &[u8], dir: &Path) -> Result<(), LoadError> {
     archive.extract(dir).map_err(|e| err(&e))?;
     let bootstrap = dir.join("bootstrap");
     if !bootstrap.is_file() {
-        return Err(LoadError::Code(format!(
-            "the zip has no `bootstrap` ({})",
-            dir.display()
-        )));
+        return Err(LoadError::Code(format!("the zip has no `bootstrap` ({})", dir.display())));
     }
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).map_err(|e| err(&e))?;
@@ -460,14 +420,8 @@ mod tests {
     fn function_names_from_references() {
         assert_eq!(function_name("notes"), "notes");
         assert_eq!(function_name("notes:live"), "notes");
-        assert_eq!(
-            function_name("arn:aws:lambda:us-east-1:123456789012:function:notes"),
-            "notes"
-        );
-        assert_eq!(
-            function_name("arn:aws:lambda:us-east-1:123456789012:function:notes:3"),
-            "notes"
-        );
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:notes"), "notes");
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:notes:3"), "notes");
         assert_eq!(function_name("123456789012:function:notes"), "notes");
         assert_eq!(
             function_name(

@@ -58,20 +58,10 @@ pub fn build_event(request: &IncomingRequest<'_>, context: &EventContext) -> Api
     let mut headers = HeaderMap::new();
     let mut cookies = Vec::new();
     for name in request.headers.keys() {
-        let values: Vec<&str> = request
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
+        let values: Vec<&str> = request.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
         if *name == COOKIE {
             cookies.extend(
-                values
-                    .iter()
-                    .flat_map(|v| v.split(';'))
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .map(str::to_owned),
+                values.iter().flat_map(|v| v.split(';')).map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
             );
             continue;
         }
@@ -91,12 +81,7 @@ pub fn build_event(request: &IncomingRequest<'_>, context: &EventContext) -> Api
         }
     }
 
-    let host = request
-        .headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let host = request.headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
     let domain_prefix = match host.split(':').next().unwrap_or_default() {
         h if h.bytes().any(|b| b.is_ascii_alphabetic()) => h.split('.').next().unwrap_or(h).to_owned(),
         h => h.to_owned(),
@@ -107,14 +92,8 @@ pub fn build_event(request: &IncomingRequest<'_>, context: &EventContext) -> Api
     http.path = Some(request.raw_path.to_owned());
     http.protocol = Some(request.protocol.clone());
     http.source_ip = Some(request.source_ip.clone());
-    http.user_agent = Some(
-        request
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-    );
+    http.user_agent =
+        Some(request.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned());
 
     let mut request_context = ApiGatewayV2httpRequestContext::default();
     request_context.route_key = Some(context.route_key.clone());
@@ -163,20 +142,10 @@ pub fn build_event(request: &IncomingRequest<'_>, context: &EventContext) -> Api
 pub fn event_json(event: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, serde_json::Error> {
     let mut value = serde_json::to_value(event)?;
     if let Value::Object(map) = &mut value {
-        for key in [
-            "type",
-            "methodArn",
-            "httpMethod",
-            "identitySource",
-            "authorizationToken",
-            "resource",
-        ] {
+        for key in ["type", "methodArn", "httpMethod", "identitySource", "authorizationToken", "resource"] {
             map.remove(key);
         }
-        if map
-            .get("stageVariables")
-            .is_some_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
-        {
+        if map.get("stageVariables").is_some_and(|v| v.as_object().is_some_and(|o| o.is_empty())) {
             map.remove("stageVariables");
         }
     }
@@ -194,9 +163,7 @@ pub fn parse_query(raw: &str) -> QueryMap {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        map.entry(percent_decode_with(key, true))
-            .or_default()
-            .push(percent_decode_with(value, true));
+        map.entry(percent_decode_with(key, true)).or_default().push(percent_decode_with(value, true));
     }
     QueryMap::from(map)
 }
@@ -223,11 +190,7 @@ pub fn map_response(payload: &[u8]) -> Result<HttpAnswer, MalformedResponse> {
     if !is_response {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        return Ok(HttpAnswer {
-            status: StatusCode::OK,
-            headers,
-            body: payload.to_vec(),
-        });
+        return Ok(HttpAnswer { status: StatusCode::OK, headers, body: payload.to_vec() });
     }
     if let Value::Object(map) = &mut value {
         // Optional in practice; required by the type.
@@ -235,11 +198,7 @@ pub fn map_response(payload: &[u8]) -> Result<HttpAnswer, MalformedResponse> {
             if map.get(key).is_none_or(Value::is_null) {
                 map.insert(
                     key.to_owned(),
-                    if key == "cookies" {
-                        Value::Array(vec![])
-                    } else {
-                        Value::Object(Default::default())
-                    },
+                    if key == "cookies" { Value::Array(vec![]) } else { Value::Object(Default::default()) },
                 );
             }
         }
@@ -263,9 +222,9 @@ pub fn map_response(payload: &[u8]) -> Result<HttpAnswer, MalformedResponse> {
     }
     let body = match response.body {
         None | Some(Body::Empty) => Vec::new(),
-        Some(Body::Text(text)) if response.is_base64_encoded => STANDARD
-            .decode(text.as_bytes())
-            .map_err(|e| MalformedResponse(format!("body is not base64: {e}")))?,
+        Some(Body::Text(text)) if response.is_base64_encoded => {
+            STANDARD.decode(text.as_bytes()).map_err(|e| MalformedResponse(format!("body is not base64: {e}")))?
+        }
         Some(Body::Text(text)) => text.into_bytes(),
         Some(Body::Binary(bytes)) => bytes,
         Some(_) => Vec::new(),
@@ -291,10 +250,8 @@ mod tests {
     }
 
     fn context(jwt: bool) -> EventContext {
-        let claims: HashMap<String, String> = [("sub", "u1"), ("tenant_id", "t1")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let claims: HashMap<String, String> =
+            [("sub", "u1"), ("tenant_id", "t1")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         EventContext {
             api_id: "api1".to_owned(),
             account_id: "123456789012".to_owned(),
@@ -343,10 +300,7 @@ mod tests {
         assert_eq!(value["requestContext"]["timeEpoch"], 1_583_348_638_000_i64);
         assert_eq!(value["requestContext"]["http"]["method"], "GET");
         assert_eq!(value["requestContext"]["http"]["userAgent"], "curl/8");
-        assert_eq!(
-            value["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"],
-            "t1"
-        );
+        assert_eq!(value["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"], "t1");
         assert_eq!(value["requestContext"]["authorizer"]["jwt"]["scopes"][0], "openid");
         assert_eq!(value["body"], "{\"a\":1}");
         assert_eq!(value["isBase64Encoded"], false);

@@ -38,11 +38,7 @@ pub struct Functions {
 
 impl Functions {
     pub fn new(source: Option<FunctionSource>, processes: ProcessRegistry) -> Self {
-        Self {
-            pools: Mutex::new(HashMap::new()),
-            source,
-            processes,
-        }
+        Self { pools: Mutex::new(HashMap::new()), source, processes }
     }
 
     pub fn processes(&self) -> &ProcessRegistry {
@@ -52,10 +48,7 @@ impl Functions {
     /// Registers a pool under its function's name.
     pub async fn insert(&self, spec: FunctionSpec) -> Arc<FunctionPool> {
         let pool = FunctionPool::new(spec, self.processes.clone());
-        self.pools
-            .lock()
-            .await
-            .insert(pool.spec().name.clone(), Arc::clone(&pool));
+        self.pools.lock().await.insert(pool.spec().name.clone(), Arc::clone(&pool));
         pool
     }
 
@@ -67,14 +60,9 @@ impl Functions {
         if let Some(pool) = pools.get(&name) {
             return Ok(Arc::clone(pool));
         }
-        let source = self
-            .source
-            .as_ref()
-            .ok_or_else(|| LoadError::NotFound(format!("function {name} is not known")))?;
-        let def = source
-            .emulator
-            .load_function(&name, &source.work_dir, &source.packages)
-            .await?;
+        let source =
+            self.source.as_ref().ok_or_else(|| LoadError::NotFound(format!("function {name} is not known")))?;
+        let def = source.emulator.load_function(&name, &source.work_dir, &source.packages).await?;
         tracing::info!(function = %def.name, timeout_s = def.timeout_s, memory_mb = def.memory_mb, "function loaded");
         let pool = FunctionPool::new(source.spec(def), self.processes.clone());
         pools.insert(name, Arc::clone(&pool));
@@ -110,20 +98,14 @@ impl FunctionSource {
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", def.memory_mb.to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
             ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", def.name)),
-            (
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                format!("local/[$LATEST]{}", uuid::Uuid::new_v4().simple()),
-            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/[$LATEST]{}", uuid::Uuid::new_v4().simple())),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
             ("AWS_REGION", region.clone()),
             ("AWS_DEFAULT_REGION", region),
             ("_HANDLER", def.handler.clone()),
             ("LAMBDA_TASK_ROOT", task_root.clone()),
             ("LAMBDA_RUNTIME_DIR", task_root),
-            (
-                "PATH",
-                std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_owned()),
-            ),
+            ("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_owned())),
             ("LANG", "en_US.UTF-8".to_owned()),
             ("TZ", ":UTC".to_owned()),
             ("AWS_ENDPOINT_URL", self.emulator.endpoint.clone()),
@@ -131,10 +113,7 @@ impl FunctionSource {
             // Cognito through the gateway, as on AWS: admin calls are checked
             // against the deployed policies, and the emails Cognito would send
             // reach the gateway's mailbox.
-            (
-                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-                format!("{}/cognito", self.gateway_url),
-            ),
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", format!("{}/cognito", self.gateway_url)),
             ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ];
         for (name, value) in reserved {

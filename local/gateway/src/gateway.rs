@@ -55,11 +55,7 @@ impl HttpApi {
         for error in errors {
             tracing::warn!(%error, "route not served");
         }
-        Self {
-            api_id,
-            account_id,
-            routes,
-        }
+        Self { api_id, account_id, routes }
     }
 }
 
@@ -245,10 +241,7 @@ async fn function_metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMa
     if !gateway.is_operator(&headers) {
         return message(StatusCode::FORBIDDEN, "Forbidden");
     }
-    axum::Json(FunctionMetrics {
-        functions: gateway.functions.snapshot().await,
-    })
-    .into_response()
+    axum::Json(FunctionMetrics { functions: gateway.functions.snapshot().await }).into_response()
 }
 
 /// Stops the function's idle instances, so that the next invocation is a
@@ -293,11 +286,8 @@ async fn mailbox(
 // --- Lambda Invoke API -------------------------------------------------------
 
 fn lambda_error(status: StatusCode, error_type: &str, text: &str) -> Response {
-    let mut response = (
-        status,
-        axum::Json(json!({ "Type": "User", "message": text, "Message": text })),
-    )
-        .into_response();
+    let mut response =
+        (status, axum::Json(json!({ "Type": "User", "message": text, "Message": text }))).into_response();
     if let Ok(value) = HeaderValue::from_str(error_type) {
         response.headers_mut().insert("x-amzn-errortype", value);
     }
@@ -312,10 +302,7 @@ async fn invoke(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
+    let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
     let Some(payload) = invocation_payload(request).await else {
         return too_large();
     };
@@ -323,18 +310,7 @@ async fn invoke(
     let uri = format!("http://{host}{path}");
     let guard = &gateway.iam_guard;
     let function_arn = guard.function_arn(&name);
-    match guard
-        .authorize(
-            "lambda",
-            "lambda:InvokeFunction",
-            &function_arn,
-            "POST",
-            &uri,
-            &headers,
-            &payload,
-        )
-        .await
-    {
+    match guard.authorize("lambda", "lambda:InvokeFunction", &function_arn, "POST", &uri, &headers, &payload).await {
         Ok(caller) => tracing::debug!(function = %name, caller = %caller.principal, "invocation authorized"),
         Err(refusal) => {
             tracing::info!(function = %name, code = refusal.code, "invocation refused");
@@ -386,18 +362,10 @@ async fn run_invocation(gateway: &Gateway, name: &str, headers: &HeaderMap, payl
         }
         Err(error) => {
             tracing::error!(%name, %error, "function unavailable");
-            return lambda_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ServiceException",
-                &error.to_string(),
-            );
+            return lambda_error(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", &error.to_string());
         }
     };
-    let payload = if payload.is_empty() {
-        Bytes::from_static(b"{}")
-    } else {
-        payload
-    };
+    let payload = if payload.is_empty() { Bytes::from_static(b"{}") } else { payload };
     match headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()) {
         Some("DryRun") => return StatusCode::NO_CONTENT.into_response(),
         Some("Event") => {
@@ -460,10 +428,7 @@ async fn cognito(
     body: Bytes,
 ) -> Response {
     let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let uri = format!(
-        "http://{host}{}",
-        uri.path_and_query().map_or("/cognito", |p| p.as_str())
-    );
+    let uri = format!("http://{host}{}", uri.path_and_query().map_or("/cognito", |p| p.as_str()));
     match &gateway.cognito {
         Some(cognito) => cognito.handle(&headers, body, &uri, &gateway.iam_guard).await,
         None => message(StatusCode::NOT_FOUND, "Not Found"),

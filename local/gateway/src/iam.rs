@@ -37,9 +37,7 @@ pub struct IssuedCredentials(Arc<Mutex<HashMap<String, Issued>>>);
 
 impl std::fmt::Debug for IssuedCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedCredentials")
-            .field("count", &self.issued().len())
-            .finish()
+        f.debug_struct("IssuedCredentials").field("count", &self.issued().len()).finish()
     }
 }
 
@@ -94,11 +92,7 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 }
 
@@ -127,21 +121,10 @@ fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
         }
     }
     let mut scope = credential?.split('/');
-    let (access_key_id, _date, region, service, terminator) = (
-        scope.next()?,
-        scope.next()?,
-        scope.next()?,
-        scope.next()?,
-        scope.next()?,
-    );
+    let (access_key_id, _date, region, service, terminator) =
+        (scope.next()?, scope.next()?, scope.next()?, scope.next()?, scope.next()?);
     (terminator == "aws4_request" && scope.next().is_none()).then_some(())?;
-    Some(Authorization {
-        access_key_id,
-        region,
-        service,
-        signed_headers: signed_headers?,
-        signature: signature?,
-    })
+    Some(Authorization { access_key_id, region, service, signed_headers: signed_headers?, signature: signature? })
 }
 
 /// Checks the request's SigV4 signature against credentials the gateway
@@ -164,18 +147,9 @@ pub fn verify_signature(
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let authorization = parse_authorization(header("authorization").ok_or_else(missing)?).ok_or_else(missing)?;
-    let invalid_token = || {
-        Refusal::new(
-            403,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        )
-    };
-    let credentials = issued
-        .issued()
-        .get(authorization.access_key_id)
-        .cloned()
-        .ok_or_else(invalid_token)?;
+    let invalid_token =
+        || Refusal::new(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+    let credentials = issued.issued().get(authorization.access_key_id).cloned().ok_or_else(invalid_token)?;
     if header("x-amz-security-token") != credentials.session_token.as_deref() {
         return Err(invalid_token());
     }
@@ -194,11 +168,8 @@ pub fn verify_signature(
         return Err(Refusal::new(403, "InvalidSignatureException", "Signature expired"));
     }
 
-    let signed: Vec<(&str, &str)> = authorization
-        .signed_headers
-        .iter()
-        .filter_map(|name| header(name).map(|value| (*name, value)))
-        .collect();
+    let signed: Vec<(&str, &str)> =
+        authorization.signed_headers.iter().filter_map(|name| header(name).map(|value| (*name, value))).collect();
     let mismatch = || {
         Refusal::new(
             403,
@@ -231,10 +202,7 @@ pub fn verify_signature(
     let expected = sign(request, &params).map_err(|_| mismatch())?.into_parts().1;
     aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), authorization.signature.as_bytes())
         .map_err(|_| mismatch())?;
-    Ok(Caller {
-        principal: credentials.principal,
-        role_arn: credentials.role_arn,
-    })
+    Ok(Caller { principal: credentials.principal, role_arn: credentials.role_arn })
 }
 
 /// `20261207T053000Z`.
@@ -262,17 +230,11 @@ pub fn allows(documents: &[Value], action: &str, resource: &str) -> bool {
         }
     };
     let covers = |statement: &Value| {
-        names(statement.get("Action"))
-            .iter()
-            .any(|pattern| glob(pattern, action, true))
-            && names(statement.get("Resource"))
-                .iter()
-                .any(|pattern| glob(pattern, resource, false))
+        names(statement.get("Action")).iter().any(|pattern| glob(pattern, action, true))
+            && names(statement.get("Resource")).iter().any(|pattern| glob(pattern, resource, false))
     };
     let unevaluated = |statement: &Value| {
-        ["Condition", "NotAction", "NotResource", "NotPrincipal"]
-            .iter()
-            .any(|key| statement.get(key).is_some())
+        ["Condition", "NotAction", "NotResource", "NotPrincipal"].iter().any(|key| statement.get(key).is_some())
     };
     let effect = |statement: &Value, wanted: &str| statement.get("Effect").and_then(Value::as_str) == Some(wanted);
     // A Deny we cannot evaluate still denies: fail closed.
@@ -285,10 +247,7 @@ pub fn allows(documents: &[Value], action: &str, resource: &str) -> bool {
 /// without regard to case.
 fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let (pattern, text): (Vec<char>, Vec<char>) = if ignore_case {
-        (
-            pattern.to_lowercase().chars().collect(),
-            text.to_lowercase().chars().collect(),
-        )
+        (pattern.to_lowercase().chars().collect(), text.to_lowercase().chars().collect())
     } else {
         (pattern.chars().collect(), text.chars().collect())
     };
@@ -385,10 +344,7 @@ impl IamGuard {
 
     /// The ARN of a user pool.
     pub fn user_pool_arn(&self, pool_id: &str) -> String {
-        format!(
-            "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
-            self.region, self.account_id
-        )
+        format!("arn:aws:cognito-idp:{}:{}:userpool/{pool_id}", self.region, self.account_id)
     }
 }
 
@@ -401,12 +357,8 @@ pub async fn role_policies(iam: &aws_sdk_iam::Client, role_arn: &str) -> Result<
         serde_json::from_str(&json).map_err(|e| format!("a policy of {role} is not JSON: {e}"))
     };
     let mut documents = Vec::new();
-    let inline = iam
-        .list_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|e| format!("ListRolePolicies {role}: {e}"))?;
+    let inline =
+        iam.list_role_policies().role_name(role).send().await.map_err(|e| format!("ListRolePolicies {role}: {e}"))?;
     for name in inline.policy_names() {
         let policy = iam
             .get_role_policy()
@@ -425,12 +377,7 @@ pub async fn role_policies(iam: &aws_sdk_iam::Client, role_arn: &str) -> Result<
         .map_err(|e| format!("ListAttachedRolePolicies {role}: {e}"))?;
     for policy in attached.attached_policies() {
         let Some(arn) = policy.policy_arn() else { continue };
-        let described = iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| format!("GetPolicy {arn}: {e}"))?;
+        let described = iam.get_policy().policy_arn(arn).send().await.map_err(|e| format!("GetPolicy {arn}: {e}"))?;
         let Some(version) = described.policy().and_then(|p| p.default_version_id()) else {
             continue;
         };
@@ -486,32 +433,16 @@ mod tests {
         assert!(glob("*", "lambda:InvokeFunction", true));
         assert!(!glob("lambda:Get*", "lambda:InvokeFunction", true));
         assert!(glob("arn:aws:lambda:*:*:function:saas-local-*", FUNCTION, false));
-        assert!(glob(
-            "arn:aws:lambda:us-east-1:123456789012:function:saas-local-user?",
-            FUNCTION,
-            false
-        ));
-        assert!(!glob(
-            "arn:aws:lambda:us-east-1:123456789012:function:saas-local-notes",
-            FUNCTION,
-            false
-        ));
-        assert!(!glob(
-            "arn:aws:lambda:us-east-1:123456789012:function:SAAS-local-users",
-            FUNCTION,
-            false
-        ));
+        assert!(glob("arn:aws:lambda:us-east-1:123456789012:function:saas-local-user?", FUNCTION, false));
+        assert!(!glob("arn:aws:lambda:us-east-1:123456789012:function:saas-local-notes", FUNCTION, false));
+        assert!(!glob("arn:aws:lambda:us-east-1:123456789012:function:SAAS-local-users", FUNCTION, false));
     }
 
     #[test]
     fn identity_policies_allow_only_what_they_name_and_deny_wins() {
         let allow = |resource: &str| json!({"Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resource}]});
         assert!(allows(&[allow(FUNCTION)], "lambda:InvokeFunction", FUNCTION));
-        assert!(!allows(
-            &[allow(FUNCTION)],
-            "lambda:InvokeFunction",
-            &FUNCTION.replace("users", "notes")
-        ));
+        assert!(!allows(&[allow(FUNCTION)], "lambda:InvokeFunction", &FUNCTION.replace("users", "notes")));
         assert!(!allows(&[], "lambda:InvokeFunction", FUNCTION));
         let deny = json!({"Statement": {"Effect": "Deny", "Action": "lambda:*", "Resource": "*"}});
         assert!(!allows(&[allow(FUNCTION), deny], "lambda:InvokeFunction", FUNCTION));
@@ -520,11 +451,7 @@ mod tests {
         let conditional = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]});
         assert!(!allows(&[conditional], "lambda:InvokeFunction", FUNCTION));
         let conditional_deny = json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
-        assert!(!allows(
-            &[allow(FUNCTION), conditional_deny],
-            "lambda:InvokeFunction",
-            FUNCTION
-        ));
+        assert!(!allows(&[allow(FUNCTION), conditional_deny], "lambda:InvokeFunction", FUNCTION));
         let not_action = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
         assert!(!allows(&[not_action], "lambda:InvokeFunction", FUNCTION));
     }
@@ -555,10 +482,7 @@ mod tests {
     #[test]
     fn assumed_role_principals_name_the_role_and_session() {
         assert_eq!(
-            assumed_role_principal(
-                "arn:aws:iam::123456789012:role/saas-local-tenants-exec",
-                "saas-local-tenants"
-            ),
+            assumed_role_principal("arn:aws:iam::123456789012:role/saas-local-tenants-exec", "saas-local-tenants"),
             "arn:aws:sts::123456789012:assumed-role/saas-local-tenants-exec/saas-local-tenants"
         );
     }
@@ -603,10 +527,7 @@ mod tests {
             let (instructions, _) = sign(request, &params).expect("sign").into_parts();
             let mut map = HeaderMap::new();
             for (name, value) in headers {
-                map.insert(
-                    http::HeaderName::from_static(name),
-                    http::HeaderValue::from_static(value),
-                );
+                map.insert(http::HeaderName::from_static(name), http::HeaderValue::from_static(value));
             }
             for (name, value) in instructions.headers() {
                 map.insert(
@@ -618,19 +539,12 @@ mod tests {
         };
         let good = signed("issued-secret", Some("issued-token"), now);
         let caller = verify_signature(&issued, "lambda", "POST", uri, &good, body, now).expect("verifies");
-        assert_eq!(
-            caller.role_arn,
-            "arn:aws:iam::123456789012:role/saas-local-tenants-exec"
-        );
+        assert_eq!(caller.role_arn, "arn:aws:iam::123456789012:role/saas-local-tenants-exec");
 
         let refused = |headers: &HeaderMap, uri: &str, body: &[u8]| {
             verify_signature(&issued, "lambda", "POST", uri, headers, body, now).expect_err("refused")
         };
-        assert_eq!(
-            refused(&good, uri, b"{}").code,
-            "InvalidSignatureException",
-            "another body"
-        );
+        assert_eq!(refused(&good, uri, b"{}").code, "InvalidSignatureException", "another body");
         assert_eq!(
             refused(&good, &uri.replace("users", "notes"), body).code,
             "InvalidSignatureException",
@@ -644,15 +558,9 @@ mod tests {
         assert_eq!(refused(&old, uri, body).message, "Signature expired");
         let mut unsigned = good.clone();
         unsigned.remove("authorization");
-        assert_eq!(
-            refused(&unsigned, uri, body).code,
-            "MissingAuthenticationTokenException"
-        );
+        assert_eq!(refused(&unsigned, uri, body).code, "MissingAuthenticationTokenException");
         let mut stranger = good.clone();
-        let forged = good["authorization"]
-            .to_str()
-            .expect("ascii")
-            .replace("ASIAISSUED", "AKIASTRANGER");
+        let forged = good["authorization"].to_str().expect("ascii").replace("ASIAISSUED", "AKIASTRANGER");
         stranger.insert("authorization", http::HeaderValue::from_str(&forged).expect("value"));
         assert_eq!(refused(&stranger, uri, body).code, "UnrecognizedClientException");
     }

@@ -53,12 +53,7 @@ struct Args {
     work_dir: PathBuf,
     /// Folders holding the deployed zips (<dir>/<fn>/bootstrap.zip), matched by
     /// CodeSha256 when the emulator cannot hand out the code.
-    #[arg(
-        long,
-        env = "LOCAL_GATEWAY_PACKAGES",
-        value_delimiter = ',',
-        default_value = "target/lambda-local"
-    )]
+    #[arg(long, env = "LOCAL_GATEWAY_PACKAGES", value_delimiter = ',', default_value = "target/lambda-local")]
     packages: Vec<PathBuf>,
     /// Most instances per function; further concurrent invocations queue.
     #[arg(long, env = "LOCAL_GATEWAY_MAX_INSTANCES", default_value_t = 4)]
@@ -138,23 +133,15 @@ fn route_authorizer<A: Clone>(
 }
 
 async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen))
-        .trim_end_matches('/')
-        .to_owned();
+    let public_url =
+        args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)).trim_end_matches('/').to_owned();
     let issuer = args.issuer.clone().unwrap_or_else(|| format!("{public_url}/cognito"));
     let emulator = Arc::new(Emulator::new(&args.emulator, &args.region).await);
     let account_id = emulator.account_id().await.map_err(|e| e.to_string())?;
     let keys = Arc::new(SigningKey::generate().map_err(|e| e.to_string())?);
     let work_dir = std::path::absolute(&args.work_dir).map_err(|e| e.to_string())?;
-    let packages = args
-        .packages
-        .iter()
-        .map(std::path::absolute)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+    let packages =
+        args.packages.iter().map(std::path::absolute).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
 
     let selector = match &args.api_id {
         Some(id) => ApiSelector::Id(id.clone()),
@@ -227,21 +214,14 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
             },
         });
     }
-    let cognito = Arc::new(Cognito::new(
-        Arc::clone(&emulator),
-        Arc::clone(&functions),
-        Arc::clone(&keys),
-        issuer.clone(),
-    ));
+    let cognito =
+        Arc::new(Cognito::new(Arc::clone(&emulator), Arc::clone(&functions), Arc::clone(&keys), issuer.clone()));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let secret_file = args
-        .operator_secret_file
-        .clone()
-        .unwrap_or_else(|| work_dir.join("operator-secret"));
+    let secret_file = args.operator_secret_file.clone().unwrap_or_else(|| work_dir.join("operator-secret"));
     let operator_secret = write_operator_secret(&secret_file)?;
     let gateway = Arc::new(Gateway {
         api: Some(HttpApi::new(api.api_id.clone(), account_id.clone(), routes)),
@@ -257,14 +237,8 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
         },
     });
 
-    let mut banner = format!(
-        "local-gateway: HTTP API {} ({}) from {}\n",
-        api.name, api.api_id, emulator.endpoint
-    );
-    banner.push_str(&format!(
-        "  API:          {public_url}/  (routes: {})\n",
-        api.routes.len()
-    ));
+    let mut banner = format!("local-gateway: HTTP API {} ({}) from {}\n", api.name, api.api_id, emulator.endpoint);
+    banner.push_str(&format!("  API:          {public_url}/  (routes: {})\n", api.routes.len()));
     for route in &api.routes {
         banner.push_str(&format!(
             "    {:<32} -> {} [{}]\n",
@@ -276,18 +250,12 @@ async fn run(args: Args, processes: ProcessRegistry) -> Result<(), String> {
     banner.push_str(&format!(
         "  Cognito:      {public_url}/cognito  (AWS SDK endpoint_url; InitiateAuth USER_PASSWORD_AUTH)\n"
     ));
-    let client_ids: Vec<&str> = api
-        .authorizers
-        .values()
-        .flat_map(|a| a.audience.iter().map(String::as_str))
-        .collect();
+    let client_ids: Vec<&str> = api.authorizers.values().flat_map(|a| a.audience.iter().map(String::as_str)).collect();
     banner.push_str(&format!(
         "  Sign in:      aws cognito-idp initiate-auth --endpoint-url {public_url}/cognito --auth-flow USER_PASSWORD_AUTH \\\n                  --client-id {} --auth-parameters USERNAME=<user>,PASSWORD=<password>\n                then: curl -H \"Authorization: Bearer <IdToken>\" {public_url}/notes\n",
         client_ids.first().copied().unwrap_or("<app client id>")
     ));
-    banner.push_str(&format!(
-        "  Issuer:       {issuer}  (JWKS {issuer}/.well-known/jwks.json)\n"
-    ));
+    banner.push_str(&format!("  Issuer:       {issuer}  (JWKS {issuer}/.well-known/jwks.json)\n"));
     banner.push_str(&format!(
         "  Lambda:       {public_url}  (Invoke API, AWS_ENDPOINT_URL_LAMBDA; SigV4 with the functions' credentials)\n"
     ));
@@ -332,21 +300,10 @@ mod tests {
     #[test]
     fn routes_keep_their_protection_or_the_gateway_refuses_them() {
         let authorizers = HashMap::from([("jwt1".to_owned(), "the jwt authorizer")]);
-        assert_eq!(
-            route_authorizer("GET /notes", "JWT", Some("jwt1"), &authorizers),
-            Ok(Some("the jwt authorizer"))
-        );
+        assert_eq!(route_authorizer("GET /notes", "JWT", Some("jwt1"), &authorizers), Ok(Some("the jwt authorizer")));
         assert_eq!(route_authorizer("POST /tenants", "NONE", None, &authorizers), Ok(None));
-        for (kind, id) in [
-            ("JWT", Some("other")),
-            ("JWT", None),
-            ("AWS_IAM", None),
-            ("CUSTOM", Some("jwt1")),
-        ] {
-            assert!(
-                route_authorizer("GET /notes", kind, id, &authorizers).is_err(),
-                "{kind} {id:?} must be refused"
-            );
+        for (kind, id) in [("JWT", Some("other")), ("JWT", None), ("AWS_IAM", None), ("CUSTOM", Some("jwt1"))] {
+            assert!(route_authorizer("GET /notes", kind, id, &authorizers).is_err(), "{kind} {id:?} must be refused");
         }
     }
 }

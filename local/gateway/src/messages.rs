@@ -70,23 +70,15 @@ impl Mailbox {
             *next += 1;
             *next
         };
-        let sent_at = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let sent_at =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let mut messages = self.messages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if messages.len() >= MAX_MESSAGES {
             messages.pop_front();
         }
         // Never the body: it holds a temporary password or a code.
         tracing::info!(id, ?kind, "message kept in the local mailbox");
-        messages.push_back(Message {
-            id,
-            to: to.trim().to_lowercase(),
-            kind,
-            subject,
-            body,
-            sent_at,
-        });
+        messages.push_back(Message { id, to: to.trim().to_lowercase(), kind, subject, body, sent_at });
     }
 
     /// The messages to `to` (any case), or all of them.
@@ -137,14 +129,7 @@ impl Codes {
         let code = format!("{:06}", random_u64() % 1_000_000);
         let mut pending = self.pending();
         pending.retain(|_, held| held.issued.elapsed() < CODE_VALIDITY);
-        pending.insert(
-            user.to_owned(),
-            PendingCode {
-                code: code.clone(),
-                issued: Instant::now(),
-                failures: 0,
-            },
-        );
+        pending.insert(user.to_owned(), PendingCode { code: code.clone(), issued: Instant::now(), failures: 0 });
         code
     }
 
@@ -184,24 +169,18 @@ pub struct Templates {
 
 impl Templates {
     pub fn of_pool(pool: &UserPoolType) -> Self {
-        let invite = pool
-            .admin_create_user_config()
-            .and_then(|c| c.invite_message_template());
+        let invite = pool.admin_create_user_config().and_then(|c| c.invite_message_template());
         let verification = pool.verification_message_template();
         let pick = |value: Option<&str>, default: &str| value.filter(|v| !v.is_empty()).unwrap_or(default).to_owned();
         Self {
             invitation_subject: pick(invite.and_then(|t| t.email_subject()), DEFAULT_INVITATION_SUBJECT),
             invitation_body: pick(invite.and_then(|t| t.email_message()), DEFAULT_INVITATION_BODY),
             code_subject: pick(
-                verification
-                    .and_then(|t| t.email_subject())
-                    .or(pool.email_verification_subject()),
+                verification.and_then(|t| t.email_subject()).or(pool.email_verification_subject()),
                 DEFAULT_CODE_SUBJECT,
             ),
             code_body: pick(
-                verification
-                    .and_then(|t| t.email_message())
-                    .or(pool.email_verification_message()),
+                verification.and_then(|t| t.email_message()).or(pool.email_verification_message()),
                 DEFAULT_CODE_BODY,
             ),
         }
@@ -217,10 +196,8 @@ pub fn render(template: &str, username: &str, secret: &str) -> String {
 /// digits (about 119 bits) plus one of each class the policy may require.
 pub fn temporary_password(policy: Option<&PasswordPolicyType>) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let minimum = policy
-        .and_then(PasswordPolicyType::minimum_length)
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(8);
+    let minimum =
+        policy.and_then(PasswordPolicyType::minimum_length).and_then(|n| usize::try_from(n).ok()).unwrap_or(8);
     let length = minimum.max(20);
     let mut password: String = (0..length)
         .map(|_| {
@@ -254,18 +231,8 @@ mod tests {
     fn the_mailbox_filters_by_recipient_in_any_case_and_keeps_order() {
         let mailbox = Mailbox::default();
         mailbox.send("Ann@Example.com", MessageKind::Invitation, "s".into(), "one".into());
-        mailbox.send(
-            "bob@example.com",
-            MessageKind::PasswordResetCode,
-            "s".into(),
-            "two".into(),
-        );
-        mailbox.send(
-            "ann@example.com",
-            MessageKind::PasswordResetCode,
-            "s".into(),
-            "three".into(),
-        );
+        mailbox.send("bob@example.com", MessageKind::PasswordResetCode, "s".into(), "two".into());
+        mailbox.send("ann@example.com", MessageKind::PasswordResetCode, "s".into(), "three".into());
         let ann = mailbox.listing(Some(" ANN@example.com"));
         let bodies: Vec<&str> = ann.messages.iter().map(|m| m.body.as_str()).collect();
         assert_eq!(bodies, ["one", "three"]);

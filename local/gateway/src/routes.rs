@@ -68,8 +68,7 @@ impl MethodRoutes {
             router.insert(path, index)?;
             let prefix = path.matches('/').count();
             self.greedy.push((prefix, is_any, router));
-            self.greedy
-                .sort_by_key(|(prefix, any, _)| (std::cmp::Reverse(*prefix), *any));
+            self.greedy.sort_by_key(|(prefix, any, _)| (std::cmp::Reverse(*prefix), *any));
             Ok(())
         } else {
             self.exact.insert(path, index)
@@ -91,11 +90,7 @@ impl<T> RouteTable<T> {
         let mut by_method: HashMap<&'static str, MethodRoutes> =
             METHODS.iter().map(|m| (*m, MethodRoutes::default())).collect();
         by_method.insert("", MethodRoutes::default());
-        let mut table = Self {
-            routes: Vec::new(),
-            by_method,
-            default_route: None,
-        };
+        let mut table = Self { routes: Vec::new(), by_method, default_route: None };
         let mut errors = Vec::new();
         let mut parsed = Vec::new();
         for route in routes {
@@ -121,9 +116,9 @@ impl<T> RouteTable<T> {
                 }
                 Key::Method { method, path } if method == "ANY" => table.add_any(&route_key, &path, index),
                 Key::Method { method, path } => match table.by_method.get_mut(method.as_str()) {
-                    Some(routes) => routes
-                        .insert(&path, index, false)
-                        .map_err(|e| conflict(&route_key, &e.to_string())),
+                    Some(routes) => {
+                        routes.insert(&path, index, false).map_err(|e| conflict(&route_key, &e.to_string()))
+                    }
                     None => Err(RouteError::InvalidKey(route_key.clone())),
                 },
             };
@@ -136,9 +131,7 @@ impl<T> RouteTable<T> {
 
     fn add_any(&mut self, route_key: &str, path: &str, index: usize) -> Result<(), RouteError> {
         if let Some(others) = self.by_method.get_mut("") {
-            others
-                .insert(path, index, true)
-                .map_err(|e| conflict(route_key, &e.to_string()))?;
+            others.insert(path, index, true).map_err(|e| conflict(route_key, &e.to_string()))?;
         }
         for (method, routes) in &mut self.by_method {
             if method.is_empty() {
@@ -162,24 +155,13 @@ impl<T> RouteTable<T> {
         let routes = self.by_method.get(method).or_else(|| self.by_method.get(""))?;
         if let Some(found) = routes.at(path) {
             let route = &self.routes[*found.value];
-            let path_parameters = found
-                .params
-                .iter()
-                .map(|(name, value)| (name.to_owned(), percent_decode(value)))
-                .collect();
-            return Some(RouteMatch {
-                route_key: &route.route_key,
-                target: &route.target,
-                path_parameters,
-            });
+            let path_parameters =
+                found.params.iter().map(|(name, value)| (name.to_owned(), percent_decode(value))).collect();
+            return Some(RouteMatch { route_key: &route.route_key, target: &route.target, path_parameters });
         }
         self.default_route.map(|index| {
             let route = &self.routes[index];
-            RouteMatch {
-                route_key: &route.route_key,
-                target: &route.target,
-                path_parameters: HashMap::new(),
-            }
+            RouteMatch { route_key: &route.route_key, target: &route.target, path_parameters: HashMap::new() }
         })
     }
 
@@ -190,10 +172,7 @@ impl<T> RouteTable<T> {
 }
 
 fn conflict(key: &str, reason: &str) -> RouteError {
-    RouteError::Conflict {
-        key: key.to_owned(),
-        reason: reason.to_owned(),
-    }
+    RouteError::Conflict { key: key.to_owned(), reason: reason.to_owned() }
 }
 
 enum Key {
@@ -231,10 +210,7 @@ fn parse_key(route_key: &str) -> Result<Key, RouteError> {
             converted.push_str(segment);
         }
     }
-    Ok(Key::Method {
-        method: method.to_owned(),
-        path: converted,
-    })
+    Ok(Key::Method { method: method.to_owned(), path: converted })
 }
 
 /// Percent-decoding (`%2F` → `/`); invalid escapes and non-UTF-8 results are
@@ -280,13 +256,7 @@ mod tests {
     use super::*;
 
     fn table(keys: &[&str]) -> RouteTable<String> {
-        let routes = keys
-            .iter()
-            .map(|k| Route {
-                route_key: (*k).to_owned(),
-                target: (*k).to_owned(),
-            })
-            .collect();
+        let routes = keys.iter().map(|k| Route { route_key: (*k).to_owned(), target: (*k).to_owned() }).collect();
         let (table, errors) = RouteTable::new(routes);
         assert!(errors.is_empty(), "{errors:?}");
         table
@@ -298,21 +268,13 @@ mod tests {
 
     #[test]
     fn literal_beats_parameter_beats_greedy() {
-        let t = table(&[
-            "GET /pets/{proxy+}",
-            "GET /pets/{id}",
-            "GET /pets/dog",
-            "GET /pets/{id}/toys",
-        ]);
+        let t = table(&["GET /pets/{proxy+}", "GET /pets/{id}", "GET /pets/dog", "GET /pets/{id}/toys"]);
         assert_eq!(key(&t, "GET", "/pets/dog"), Some("GET /pets/dog"));
         assert_eq!(key(&t, "GET", "/pets/cat"), Some("GET /pets/{id}"));
         assert_eq!(key(&t, "GET", "/pets/cat/toys"), Some("GET /pets/{id}/toys"));
         assert_eq!(key(&t, "GET", "/pets/cat/food/bowl"), Some("GET /pets/{proxy+}"));
         let m = t.find("GET", "/pets/cat/food/bowl").expect("match");
-        assert_eq!(
-            m.path_parameters.get("proxy").map(String::as_str),
-            Some("cat/food/bowl")
-        );
+        assert_eq!(m.path_parameters.get("proxy").map(String::as_str), Some("cat/food/bowl"));
         let m = t.find("GET", "/pets/a%20b").expect("match");
         assert_eq!(m.path_parameters.get("id").map(String::as_str), Some("a b"));
     }
@@ -355,10 +317,7 @@ mod tests {
     fn invalid_keys_are_reported_and_skipped() {
         let routes = ["GET notes", "get /x", "GET /{a+}/b", "GET /ok"]
             .iter()
-            .map(|k| Route {
-                route_key: (*k).to_owned(),
-                target: (),
-            })
+            .map(|k| Route { route_key: (*k).to_owned(), target: () })
             .collect();
         let (t, errors) = RouteTable::new(routes);
         assert_eq!(errors.len(), 3, "{errors:?}");

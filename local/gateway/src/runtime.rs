@@ -280,13 +280,7 @@ fn error_document(headers: &HeaderMap, body: Bytes) -> (Bytes, String) {
         .get("lambda-runtime-function-error-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| {
-            parsed
-                .as_ref()
-                .and_then(|v| v.get("errorType"))
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
+        .or_else(|| parsed.as_ref().and_then(|v| v.get("errorType")).and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "Unhandled".to_owned());
     let payload = match parsed {
         Some(value) if value.is_object() => body,
@@ -309,9 +303,7 @@ async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, header
 
 async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let (payload, error_type) = error_document(&headers, body);
-    shared
-        .state
-        .send_replace(InstanceState::InitError { payload, error_type });
+    shared.state.send_replace(InstanceState::InitError { payload, error_type });
     accepted()
 }
 
@@ -372,10 +364,7 @@ impl Instance {
         let pid = child.id().ok_or_else(|| Failure::StartFailed("no pid".to_owned()))?;
         let pgid = i32::try_from(pid).map_err(|e| start_failed(&e))?;
         registry.add(pgid);
-        let guard = GroupGuard {
-            pgid,
-            registry: registry.clone(),
-        };
+        let guard = GroupGuard { pgid, registry: registry.clone() };
         if let Some(stdout) = child.stdout.take() {
             forward_output(spec.name.clone(), spec.log_file.clone(), stdout);
         }
@@ -425,9 +414,7 @@ impl Instance {
             metrics.init.get_or_init(|| ready.duration_since(self.spawned_at));
         }
         if let Some(answered) = self.shared.first_answer_at.get() {
-            metrics
-                .first_answer
-                .get_or_init(|| answered.duration_since(self.spawned_at));
+            metrics.first_answer.get_or_init(|| answered.duration_since(self.spawned_at));
         }
         metrics.sample();
     }
@@ -438,10 +425,7 @@ impl Instance {
             match &*state.borrow_and_update() {
                 InstanceState::Running => {}
                 InstanceState::InitError { payload, error_type } => {
-                    return Failure::InitFailed {
-                        payload: payload.clone(),
-                        error_type: error_type.clone(),
-                    };
+                    return Failure::InitFailed { payload: payload.clone(), error_type: error_type.clone() };
                 }
                 InstanceState::Exited(status) => return Failure::Crashed(status.clone()),
             }
@@ -538,14 +522,7 @@ fn trace_id() -> String {
 /// Peak resident set size of `pid` in kB (VmHWM), if readable.
 fn max_memory_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`, 100 on Linux).
@@ -792,10 +769,9 @@ impl FunctionPool {
             kb => kb.div_ceil(1024).to_string(),
         };
         let init = match (cold, instance.shared.ready_at.get()) {
-            (true, Some(ready)) => format!(
-                "\tInit Duration: {:.2} ms",
-                ready.duration_since(instance.spawned_at).as_secs_f64() * 1000.0
-            ),
+            (true, Some(ready)) => {
+                format!("\tInit Duration: {:.2} ms", ready.duration_since(instance.spawned_at).as_secs_f64() * 1000.0)
+            }
             _ => String::new(),
         };
         let ms = duration.as_secs_f64() * 1000.0;

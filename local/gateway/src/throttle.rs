@@ -32,10 +32,7 @@ pub struct Limits {
 impl Limits {
     /// This level's values, the fallback's where this level has none.
     fn or(self, fallback: Limits) -> Limits {
-        Limits {
-            burst: self.burst.or(fallback.burst),
-            rate: self.rate.or(fallback.rate),
-        }
+        Limits { burst: self.burst.or(fallback.burst), rate: self.rate.or(fallback.rate) }
     }
 }
 
@@ -50,12 +47,7 @@ pub struct StageThrottling {
 impl StageThrottling {
     /// The bucket for one route of the stage.
     pub fn throttle_for(&self, route_key: &str) -> Throttle {
-        let limits = self
-            .routes
-            .get(route_key)
-            .copied()
-            .unwrap_or_default()
-            .or(self.default_route);
+        let limits = self.routes.get(route_key).copied().unwrap_or_default().or(self.default_route);
         Throttle::new(limits)
     }
 }
@@ -92,10 +84,7 @@ impl Throttle {
             return Self(Bucket::Blocked);
         }
         // A rate too high for a nanosecond period, or infinite, limits nothing.
-        match Duration::try_from_secs_f64(1.0 / rate)
-            .ok()
-            .and_then(Quota::with_period)
-        {
+        match Duration::try_from_secs_f64(1.0 / rate).ok().and_then(Quota::with_period) {
             Some(quota) => Self(Bucket::Limited(RateLimiter::direct(quota.allow_burst(burst)))),
             None => Self(Bucket::Unlimited),
         }
@@ -116,10 +105,7 @@ mod tests {
     use super::*;
 
     fn limits(burst: i32, rate: f64) -> Limits {
-        Limits {
-            burst: Some(burst),
-            rate: Some(rate),
-        }
+        Limits { burst: Some(burst), rate: Some(rate) }
     }
 
     fn admitted(throttle: &Throttle, requests: usize) -> usize {
@@ -152,15 +138,9 @@ mod tests {
 
     #[test]
     fn no_limit_or_an_unrepresentable_rate_is_unthrottled() {
-        for open in [
-            Limits::default(),
-            Limits {
-                burst: Some(1),
-                rate: None,
-            },
-            limits(1, f64::INFINITY),
-            limits(1, 1e12),
-        ] {
+        for open in
+            [Limits::default(), Limits { burst: Some(1), rate: None }, limits(1, f64::INFINITY), limits(1, 1e12)]
+        {
             assert_eq!(admitted(&Throttle::new(open), 100), 100, "{open:?}");
         }
     }
@@ -169,13 +149,7 @@ mod tests {
     fn a_route_setting_overrides_the_stage_default_field_by_field() {
         let stage = StageThrottling {
             default_route: limits(100, 0.001),
-            routes: HashMap::from([(
-                "GET /tenant".to_owned(),
-                Limits {
-                    burst: Some(2),
-                    rate: None,
-                },
-            )]),
+            routes: HashMap::from([("GET /tenant".to_owned(), Limits { burst: Some(2), rate: None })]),
         };
         assert_eq!(admitted(&stage.throttle_for("GET /tenant"), 10), 2);
         assert_eq!(admitted(&stage.throttle_for("GET /notes"), 200), 100);
@@ -183,10 +157,7 @@ mod tests {
 
     #[test]
     fn each_route_has_its_own_bucket() {
-        let stage = StageThrottling {
-            default_route: limits(3, 0.001),
-            routes: HashMap::new(),
-        };
+        let stage = StageThrottling { default_route: limits(3, 0.001), routes: HashMap::new() };
         let (notes, users) = (stage.throttle_for("GET /notes"), stage.throttle_for("GET /users"));
         assert_eq!(admitted(&notes, 10), 3);
         assert_eq!(admitted(&users, 10), 3, "draining one route leaves the others alone");

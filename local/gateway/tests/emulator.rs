@@ -104,24 +104,10 @@ async fn cognito_setup(idp: &aws_sdk_cognitoidentityprovider::Client) -> (String
         .send()
         .await
         .expect("client");
-    let client_id = client
-        .user_pool_client()
-        .and_then(|c| c.client_id())
-        .expect("client id")
-        .to_owned();
-    idp.create_group()
-        .user_pool_id(&pool_id)
-        .group_name("admins")
-        .send()
-        .await
-        .expect("group");
+    let client_id = client.user_pool_client().and_then(|c| c.client_id()).expect("client id").to_owned();
+    idp.create_group().user_pool_id(&pool_id).group_name("admins").send().await.expect("group");
     for user in ["alice", "blocked-user"] {
-        idp.admin_create_user()
-            .user_pool_id(&pool_id)
-            .username(user)
-            .send()
-            .await
-            .expect("user");
+        idp.admin_create_user().user_pool_id(&pool_id).username(user).send().await.expect("user");
         idp.admin_set_user_password()
             .user_pool_id(&pool_id)
             .username(user)
@@ -260,58 +246,28 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
 
     let jwks_url = format!("{issuer}/.well-known/jwks.json");
     let verifier = |rule| {
-        JwtVerifier::new(JwtVerifierConfig::new(
-            issuer.clone(),
-            jwks_url.clone(),
-            client_id.clone(),
-            rule,
-        ))
-        .expect("verifier")
+        JwtVerifier::new(JwtVerifierConfig::new(issuer.clone(), jwks_url.clone(), client_id.clone(), rule))
+            .expect("verifier")
     };
-    let id = verifier(TokenUseRule::Id)
-        .verify(&id_token)
-        .await
-        .expect("ID token verifies");
+    let id = verifier(TokenUseRule::Id).verify(&id_token).await.expect("ID token verifies");
     assert_eq!(id.claim_str("tenant_id"), Some("tenant-alice"));
     assert_eq!(id.claim_str("seen_source"), Some("TokenGeneration_Authentication"));
     assert_eq!(id.claim_str("cognito:username"), Some("alice"));
     assert_eq!(id.claim("cognito:groups"), Some(&serde_json::json!(["admins"])));
-    let access = verifier(TokenUseRule::Access)
-        .verify(&access_token)
-        .await
-        .expect("access token verifies");
+    let access = verifier(TokenUseRule::Access).verify(&access_token).await.expect("access token verifies");
     assert_eq!(access.claim_str("tenant_id"), Some("tenant-alice"));
     assert_eq!(trigger.invocations(), 1);
 
     // The HTTP API accepts the token and hands the trigger's claims on.
-    let response = http()
-        .get(format!("{url}/whoami"))
-        .bearer_auth(&id_token)
-        .send()
-        .await
-        .expect("whoami");
+    let response = http().get(format!("{url}/whoami")).bearer_auth(&id_token).send().await.expect("whoami");
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
-    assert_eq!(
-        body["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"],
-        "tenant-alice"
-    );
+    assert_eq!(body["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"], "tenant-alice");
 
     // A token straight from moto (no trigger, moto's issuer) is refused.
-    let raw = password_sign_in(&cognito_client(&moto_url), &client_id, "alice")
-        .await
-        .expect("moto sign-in");
-    let raw_id = raw
-        .authentication_result()
-        .and_then(|r| r.id_token())
-        .expect("id")
-        .to_owned();
-    let response = http()
-        .get(format!("{url}/whoami"))
-        .bearer_auth(&raw_id)
-        .send()
-        .await
-        .expect("whoami");
+    let raw = password_sign_in(&cognito_client(&moto_url), &client_id, "alice").await.expect("moto sign-in");
+    let raw_id = raw.authentication_result().and_then(|r| r.id_token()).expect("id").to_owned();
+    let response = http().get(format!("{url}/whoami")).bearer_auth(&raw_id).send().await.expect("whoami");
     assert_eq!(response.status(), 401);
 
     // Refresh: moto's refresh token works, the trigger runs again.
@@ -323,36 +279,20 @@ async fn sign_in_runs_the_trigger_and_tokens_verify_against_the_gateway_jwks() {
         .send()
         .await
         .expect("refresh");
-    let refreshed = out
-        .authentication_result()
-        .and_then(|r| r.id_token())
-        .expect("id token");
+    let refreshed = out.authentication_result().and_then(|r| r.id_token()).expect("id token");
     let refreshed = verifier(TokenUseRule::Id).verify(refreshed).await.expect("verifies");
-    assert_eq!(
-        refreshed.claim_str("seen_source"),
-        Some("TokenGeneration_RefreshTokens")
-    );
+    assert_eq!(refreshed.claim_str("seen_source"), Some("TokenGeneration_RefreshTokens"));
 
     // Other operations are forwarded; our access token works with them.
-    let user = idp
-        .get_user()
-        .access_token(&access_token)
-        .send()
-        .await
-        .expect("GetUser");
+    let user = idp.get_user().access_token(&access_token).send().await.expect("GetUser");
     assert_eq!(user.username(), "alice");
 
     // A trigger error fails the sign-in the way Cognito does.
-    let error = password_sign_in(&idp, &client_id, "blocked-user")
-        .await
-        .expect_err("trigger refuses");
+    let error = password_sign_in(&idp, &client_id, "blocked-user").await.expect_err("trigger refuses");
     let error = error.into_service_error();
     assert!(error.is_user_lambda_validation_exception(), "{error:?}");
     let message = error.to_string();
-    assert!(
-        message.contains("PreTokenGeneration failed with error membership disabled"),
-        "{message}"
-    );
+    assert!(message.contains("PreTokenGeneration failed with error membership disabled"), "{message}");
 }
 
 async fn password_sign_in(
@@ -382,10 +322,7 @@ fn zip_of(script: &str) -> Vec<u8> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 #[tokio::test]
@@ -412,16 +349,8 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .role(iam)
         .timeout(5)
         .memory_size(256)
-        .environment(
-            aws_sdk_lambda::types::Environment::builder()
-                .variables("GREETING", "hello")
-                .build(),
-        )
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(Blob::new(code))
-                .build(),
-        )
+        .environment(aws_sdk_lambda::types::Environment::builder().variables("GREETING", "hello").build())
+        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(Blob::new(code)).build())
         .send()
         .await
         .expect("function");
@@ -454,21 +383,12 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
         .identity_source("$request.header.Authorization")
         .jwt_configuration(
-            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
-                .issuer(&issuer)
-                .audience("client-x")
-                .build(),
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder().issuer(&issuer).audience("client-x").build(),
         )
         .send()
         .await
         .expect("authorizer");
-    api.create_route()
-        .api_id(&api_id)
-        .route_key("GET /hello")
-        .target(&target)
-        .send()
-        .await
-        .expect("route");
+    api.create_route().api_id(&api_id).route_key("GET /hello").target(&target).send().await.expect("route");
     api.create_route()
         .api_id(&api_id)
         .route_key("GET /secure")
@@ -498,14 +418,7 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
 
     let log = std::fs::File::create(work.join("gateway.log")).expect("log");
     let mut gateway = Command::new(env!("CARGO_BIN_EXE_local-gateway"))
-        .args([
-            "--emulator",
-            &moto_url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--api-name",
-            "gw-test-api",
-        ])
+        .args(["--emulator", &moto_url, "--listen", &format!("127.0.0.1:{port}"), "--api-name", "gw-test-api"])
         .arg("--work-dir")
         .arg(&work)
         .arg("--packages")
@@ -537,26 +450,14 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
     assert_eq!(env["lambda_endpoint"], gateway_url.as_str());
     assert_eq!(env["has_session_token"], "yes", "execution role credentials");
     assert_ne!(env["key"], "test");
-    assert!(
-        env["task_root"]
-            .as_str()
-            .is_some_and(|t| t.ends_with("functions/gw-fake"))
-    );
+    assert!(env["task_root"].as_str().is_some_and(|t| t.ends_with("functions/gw-fake")));
     let pid = env["pid"].as_u64().expect("pid");
 
-    let response = http()
-        .get(format!("{gateway_url}/secure"))
-        .send()
-        .await
-        .expect("secure");
+    let response = http().get(format!("{gateway_url}/secure")).send().await.expect("secure");
     assert_eq!(response.status(), 401);
     // The stage's route setting for /secure: its one token is spent, and the
     // throttle answers before the authorizer.
-    let response = http()
-        .get(format!("{gateway_url}/secure"))
-        .send()
-        .await
-        .expect("secure");
+    let response = http().get(format!("{gateway_url}/secure")).send().await.expect("secure");
     assert_eq!(response.status(), 429);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body, json!({"message": "Too Many Requests"}));
@@ -564,9 +465,7 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
     assert_eq!(response.status(), 404);
 
     let lambda_via_gateway = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&sdk)
-            .endpoint_url(&gateway_url)
-            .build(),
+        aws_sdk_lambda::config::Builder::from(&sdk).endpoint_url(&gateway_url).build(),
     );
     // Credentials the gateway did not issue (the test's own): refused as AWS
     // refuses an unknown key.
@@ -577,10 +476,7 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         .send()
         .await
         .expect_err("not the gateway's credentials");
-    assert_eq!(
-        aws_sdk_lambda::error::ProvideErrorMetadata::code(&error),
-        Some("UnrecognizedClientException")
-    );
+    assert_eq!(aws_sdk_lambda::error::ProvideErrorMetadata::code(&error), Some("UnrecognizedClientException"));
 
     // The operator endpoints: only with the secret the gateway wrote at start.
     let metrics = format!("{gateway_url}/_local/functions");
@@ -594,12 +490,7 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
         }
         assert_eq!(request.send().await.expect("mailbox").status(), 403, "{secret:?}");
     }
-    let response = http()
-        .get(&metrics)
-        .header("x-local-operator-secret", "guessed")
-        .send()
-        .await
-        .expect("metrics");
+    let response = http().get(&metrics).header("x-local-operator-secret", "guessed").send().await.expect("metrics");
     assert_eq!(response.status(), 403, "a wrong secret");
     let secret_file = work.join("operator-secret");
     let secret = std::fs::read_to_string(&secret_file).expect("the gateway wrote its operator secret");
@@ -607,19 +498,9 @@ async fn the_binary_serves_the_deployment_and_leaves_no_process_behind() {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(&secret_file).expect("metadata").permissions().mode();
     assert_eq!(mode & 0o077, 0, "readable by its owner only");
-    let response = http()
-        .get(&metrics)
-        .header("x-local-operator-secret", &secret)
-        .send()
-        .await
-        .expect("metrics");
+    let response = http().get(&metrics).header("x-local-operator-secret", &secret).send().await.expect("metrics");
     assert_eq!(response.status(), 200);
-    let response = http()
-        .get(&mailbox)
-        .header("x-local-operator-secret", &secret)
-        .send()
-        .await
-        .expect("mailbox");
+    let response = http().get(&mailbox).header("x-local-operator-secret", &secret).send().await.expect("mailbox");
     assert_eq!(response.status(), 200);
     let listing: serde_json::Value = response.json().await.expect("json");
     assert!(listing["messages"].is_array(), "{listing}");
@@ -657,11 +538,7 @@ async fn aws_sdk_iam_free_role(moto_url: &str) -> String {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
         ),
     ];
-    let body: String = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body: String = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
     let response = http()
         .post(format!("{moto_url}/"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -673,11 +550,7 @@ async fn aws_sdk_iam_free_role(moto_url: &str) -> String {
         .send()
         .await
         .expect("CreateRole");
-    assert!(
-        response.status().is_success(),
-        "CreateRole: {}",
-        response.text().await.unwrap_or_default()
-    );
+    assert!(response.status().is_success(), "CreateRole: {}", response.text().await.unwrap_or_default());
     "arn:aws:iam::123456789012:role/gw-fake-role".to_owned()
 }
 

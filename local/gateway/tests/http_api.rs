@@ -52,13 +52,7 @@ async fn fixture(timeout: Duration) -> Fixture {
     // bucket that does not refill during a test.
     let throttling = StageThrottling {
         default_route: Limits::default(),
-        routes: HashMap::from([(
-            "GET /limited".to_owned(),
-            Limits {
-                burst: Some(2),
-                rate: Some(0.001),
-            },
-        )]),
+        routes: HashMap::from([("GET /limited".to_owned(), Limits { burst: Some(2), rate: Some(0.001) })]),
     };
     let route = |key: &str, jwt: bool| Route {
         route_key: key.to_owned(),
@@ -150,15 +144,8 @@ async fn valid_token_puts_claims_in_the_event() {
     access.insert("client_id".to_owned(), json!(CLIENT));
     access.insert("scope".to_owned(), json!("openid profile"));
     let token = f.keys.sign(&access).expect("token");
-    let body: Value = get(&format!("{}/notes", f.url), Some(&token))
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(
-        body["event"]["requestContext"]["authorizer"]["jwt"]["scopes"],
-        json!(["openid", "profile"])
-    );
+    let body: Value = get(&format!("{}/notes", f.url), Some(&token)).await.json().await.expect("json");
+    assert_eq!(body["event"]["requestContext"]["authorizer"]["jwt"]["scopes"], json!(["openid", "profile"]));
 }
 
 #[tokio::test]
@@ -172,10 +159,7 @@ async fn bad_tokens_are_refused_without_invoking_the_function() {
     assert_unauthorized(get(&url, Some(&f.keys.sign(&expired).expect("token"))).await).await;
 
     let mut wrong_issuer = id_claims();
-    wrong_issuer.insert(
-        "iss".to_owned(),
-        json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x"),
-    );
+    wrong_issuer.insert("iss".to_owned(), json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x"));
     assert_unauthorized(get(&url, Some(&f.keys.sign(&wrong_issuer).expect("token"))).await).await;
 
     let mut wrong_audience = id_claims();
@@ -216,10 +200,7 @@ async fn a_throttled_route_answers_429_before_authorizing_and_leaves_other_route
         let response = get(&url, token).await;
         assert_eq!(response.status(), 429);
         assert!(response.headers().contains_key("apigw-requestid"));
-        assert_eq!(
-            response.json::<Value>().await.expect("json"),
-            json!({"message": "Too Many Requests"})
-        );
+        assert_eq!(response.json::<Value>().await.expect("json"), json!({"message": "Too Many Requests"}));
     }
     assert_eq!(f.pool.invocations(), 1, "throttled requests never reach the function");
     assert_eq!(get(&format!("{}/notes", f.url), Some(&token)).await.status(), 200);
@@ -230,10 +211,7 @@ async fn routing_errors_and_limits() {
     let f = fixture(Duration::from_secs(1)).await;
     let response = get(&format!("{}/unknown", f.url), None).await;
     assert_eq!(response.status(), 404);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"message": "Not Found"})
-    );
+    assert_eq!(response.json::<Value>().await.expect("json"), json!({"message": "Not Found"}));
     // DELETE /notes is not deployed: 404 even with no token.
     let response = http().delete(format!("{}/notes", f.url)).send().await.expect("request");
     assert_eq!(response.status(), 404);
@@ -251,50 +229,24 @@ async fn routing_errors_and_limits() {
     assert_eq!(body["event"]["routeKey"], "POST /open/upload");
     assert_eq!(body["event"]["isBase64Encoded"], true);
     assert_eq!(body["event"]["body"], "/wA=");
-    let response = http()
-        .put(format!("{}/open/a/b", f.url))
-        .header("cookie", "a=1; b=2")
-        .send()
-        .await
-        .expect("request");
+    let response =
+        http().put(format!("{}/open/a/b", f.url)).header("cookie", "a=1; b=2").send().await.expect("request");
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["event"]["routeKey"], "ANY /open/{proxy+}");
     assert_eq!(body["event"]["pathParameters"]["proxy"], "a/b");
     assert_eq!(body["event"]["cookies"], json!(["a=1", "b=2"]));
 
-    let response = http()
-        .post(format!("{}/open/x", f.url))
-        .body(vec![b'a'; 10 * 1024 * 1024 + 1])
-        .send()
-        .await
-        .expect("request");
+    let response =
+        http().post(format!("{}/open/x", f.url)).body(vec![b'a'; 10 * 1024 * 1024 + 1]).send().await.expect("request");
     assert_eq!(response.status(), 413);
 
     // A crash is a 502, and the next request is served by a new instance.
-    let response = http()
-        .post(format!("{}/open/x", f.url))
-        .body("CRASH-ME")
-        .send()
-        .await
-        .expect("request");
+    let response = http().post(format!("{}/open/x", f.url)).body("CRASH-ME").send().await.expect("request");
     assert_eq!(response.status(), 502);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"message": "Internal Server Error"})
-    );
-    let response = http()
-        .post(format!("{}/open/x", f.url))
-        .body("FAIL-ME")
-        .send()
-        .await
-        .expect("request");
+    assert_eq!(response.json::<Value>().await.expect("json"), json!({"message": "Internal Server Error"}));
+    let response = http().post(format!("{}/open/x", f.url)).body("FAIL-ME").send().await.expect("request");
     assert_eq!(response.status(), 502);
-    let response = http()
-        .post(format!("{}/open/x", f.url))
-        .body("HANG-ME")
-        .send()
-        .await
-        .expect("request");
+    let response = http().post(format!("{}/open/x", f.url)).body("HANG-ME").send().await.expect("request");
     assert_eq!(response.status(), 504);
     let response = get(&format!("{}/open/x", f.url), None).await;
     assert_eq!(response.status(), 200);
@@ -307,13 +259,7 @@ const OTHER_ROLE: &str = "arn:aws:iam::123456789012:role/other-exec";
 
 fn iam_guard() -> IamGuard {
     let issued = IssuedCredentials::default();
-    issued.record(
-        "ASIACALLER",
-        "caller-secret",
-        Some("caller-token"),
-        CALLER_ROLE,
-        "caller",
-    );
+    issued.record("ASIACALLER", "caller-secret", Some("caller-token"), CALLER_ROLE, "caller");
     issued.record("ASIAOTHER", "other-secret", Some("other-token"), OTHER_ROLE, "other");
     let allow = |resource: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resource}]});
     IamGuard {
@@ -327,10 +273,7 @@ fn iam_guard() -> IamGuard {
                     allow("arn:aws:lambda:us-east-1:123456789012:function:missing"),
                 ],
             ),
-            (
-                OTHER_ROLE.to_owned(),
-                vec![allow("arn:aws:lambda:us-east-1:123456789012:function:another")],
-            ),
+            (OTHER_ROLE.to_owned(), vec![allow("arn:aws:lambda:us-east-1:123456789012:function:another")]),
         ])),
         account_id: "123456789012".to_owned(),
         region: "us-east-1".to_owned(),
@@ -348,13 +291,7 @@ fn lambda_client_as(url: &str, credentials: Credentials) -> aws_sdk_lambda::Clie
 }
 
 fn lambda_client(url: &str) -> aws_sdk_lambda::Client {
-    let credentials = Credentials::new(
-        "ASIACALLER",
-        "caller-secret",
-        Some("caller-token".to_owned()),
-        None,
-        "test",
-    );
+    let credentials = Credentials::new("ASIACALLER", "caller-secret", Some("caller-token".to_owned()), None, "test");
     lambda_client_as(url, credentials)
 }
 
@@ -369,30 +306,12 @@ async fn the_invoke_api_takes_only_signed_requests_of_allowed_roles() {
     };
     let cases = [
         ("ASIASTRANGER", "whatever", Some("token"), "UnrecognizedClientException"),
-        (
-            "ASIACALLER",
-            "guessed-secret",
-            Some("caller-token"),
-            "InvalidSignatureException",
-        ),
-        (
-            "ASIACALLER",
-            "caller-secret",
-            Some("another-token"),
-            "UnrecognizedClientException",
-        ),
-        (
-            "ASIAOTHER",
-            "other-secret",
-            Some("other-token"),
-            "AccessDeniedException",
-        ),
+        ("ASIACALLER", "guessed-secret", Some("caller-token"), "InvalidSignatureException"),
+        ("ASIACALLER", "caller-secret", Some("another-token"), "UnrecognizedClientException"),
+        ("ASIAOTHER", "other-secret", Some("other-token"), "AccessDeniedException"),
     ];
     for (key, secret, token, code) in cases {
-        let client = lambda_client_as(
-            &f.url,
-            Credentials::new(key, secret, token.map(str::to_owned), None, "test"),
-        );
+        let client = lambda_client_as(&f.url, Credentials::new(key, secret, token.map(str::to_owned), None, "test"));
         let error = client
             .invoke()
             .function_name("fake")
@@ -410,10 +329,7 @@ async fn the_invoke_api_takes_only_signed_requests_of_allowed_roles() {
         .await
         .expect("answer");
     assert_eq!(response.status(), 403);
-    assert_eq!(
-        response.headers()["x-amzn-errortype"],
-        "MissingAuthenticationTokenException"
-    );
+    assert_eq!(response.headers()["x-amzn-errortype"], "MissingAuthenticationTokenException");
     assert_eq!(f.pool.invocations(), 0, "no refused request reached the function");
 
     // The operator route: the stack secret instead of a signature.
@@ -440,13 +356,8 @@ async fn the_invoke_api_takes_only_signed_requests_of_allowed_roles() {
 async fn lambda_invoke_api_works_with_the_sdk() {
     let f = fixture(Duration::from_secs(5)).await;
     let lambda = lambda_client(&f.url);
-    let out = lambda
-        .invoke()
-        .function_name("fake")
-        .payload(Blob::new(r#"{"from":"sdk"}"#))
-        .send()
-        .await
-        .expect("invoke");
+    let out =
+        lambda.invoke().function_name("fake").payload(Blob::new(r#"{"from":"sdk"}"#)).send().await.expect("invoke");
     assert_eq!(out.status_code(), 200);
     assert_eq!(out.function_error(), None);
     let value: Value = serde_json::from_slice(out.payload().expect("payload").as_ref()).expect("json");
@@ -463,21 +374,11 @@ async fn lambda_invoke_api_works_with_the_sdk() {
     let value: Value = serde_json::from_slice(out.payload().expect("payload").as_ref()).expect("json");
     assert_eq!(value["errorMessage"], "boom");
 
-    let out = lambda
-        .invoke()
-        .function_name("fake")
-        .payload(Blob::new(r#"{"x":"CRASH-ME"}"#))
-        .send()
-        .await
-        .expect("invoke");
+    let out =
+        lambda.invoke().function_name("fake").payload(Blob::new(r#"{"x":"CRASH-ME"}"#)).send().await.expect("invoke");
     assert_eq!(out.function_error(), Some("Unhandled"));
 
-    let error = lambda
-        .invoke()
-        .function_name("missing")
-        .send()
-        .await
-        .expect_err("unknown function");
+    let error = lambda.invoke().function_name("missing").send().await.expect_err("unknown function");
     let service_error = error.into_service_error();
     assert!(service_error.is_resource_not_found_exception(), "{service_error:?}");
 }
@@ -487,12 +388,7 @@ async fn operator_endpoints_need_the_stack_secret() {
     let fixture = fixture(Duration::from_secs(5)).await;
     let metrics = format!("{}/_local/functions", fixture.url);
     let recycle = format!("{}/_local/functions/fake/recycle", fixture.url);
-    for secret in [
-        None,
-        Some(""),
-        Some("the-stack-secreT"),
-        Some("the-stack-secret-and-more"),
-    ] {
+    for secret in [None, Some(""), Some("the-stack-secreT"), Some("the-stack-secret-and-more")] {
         let with = |request: reqwest::RequestBuilder| match secret {
             Some(value) => request.header("x-local-operator-secret", value),
             None => request,
@@ -506,18 +402,10 @@ async fn operator_endpoints_need_the_stack_secret() {
             assert_eq!(body, json!({"message": "Forbidden"}));
         }
     }
-    let response = http()
-        .get(&metrics)
-        .header("x-local-operator-secret", OPERATOR_SECRET)
-        .send()
-        .await
-        .expect("metrics");
+    let response =
+        http().get(&metrics).header("x-local-operator-secret", OPERATOR_SECRET).send().await.expect("metrics");
     assert_eq!(response.status(), 200);
-    let response = http()
-        .post(&recycle)
-        .header("x-local-operator-secret", OPERATOR_SECRET)
-        .send()
-        .await
-        .expect("recycle");
+    let response =
+        http().post(&recycle).header("x-local-operator-secret", OPERATOR_SECRET).send().await.expect("recycle");
     assert_eq!(response.status(), 204);
 }

@@ -21,19 +21,14 @@ fn pid_of(outcome: &Result<Outcome, Failure>) -> u64 {
 
 fn pool(timeout: Duration, max: usize) -> (std::sync::Arc<FunctionPool>, ProcessRegistry) {
     let registry = ProcessRegistry::default();
-    (
-        FunctionPool::new(fake_spec("fake", timeout, max), registry.clone()),
-        registry,
-    )
+    (FunctionPool::new(fake_spec("fake", timeout, max), registry.clone()), registry)
 }
 
 #[tokio::test]
 async fn next_and_response_and_the_instance_stays_warm() {
     let (pool, registry) = pool(Duration::from_secs(5), 4);
     let first = pool.invoke(Bytes::from_static(br#"{"hello":"world"}"#)).await;
-    let Ok(Outcome::Success(body)) = &first.result else {
-        panic!("{first:?}")
-    };
+    let Ok(Outcome::Success(body)) = &first.result else { panic!("{first:?}") };
     let value: Value = serde_json::from_slice(body).expect("json");
     assert_eq!(value["event"]["hello"], "world");
     let second = pool.invoke(Bytes::from_static(b"{}")).await;
@@ -43,10 +38,7 @@ async fn next_and_response_and_the_instance_stays_warm() {
     assert_eq!(registry.len(), 1);
     let pid = pid_of(&second.result);
     pool.stop();
-    assert!(
-        eventually(Duration::from_secs(5), || process_gone(pid)).await,
-        "instance killed on stop"
-    );
+    assert!(eventually(Duration::from_secs(5), || process_gone(pid)).await, "instance killed on stop");
 }
 
 #[tokio::test]
@@ -86,10 +78,7 @@ async fn timeout_kills_the_instance_and_a_replacement_serves() {
     let timed_out = pool.invoke(Bytes::from_static(br#"{"x":"HANG-ME"}"#)).await;
     assert_eq!(timed_out.result, Err(Failure::TimedOut(Duration::from_secs(1))));
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(
-        eventually(Duration::from_secs(5), || process_gone(warm)).await,
-        "hung instance killed"
-    );
+    assert!(eventually(Duration::from_secs(5), || process_gone(warm)).await, "hung instance killed");
     let next = pid_of(&pool.invoke(Bytes::from_static(b"{}")).await.result);
     assert_ne!(warm, next);
     assert!(registry.len() <= 2, "{}", registry.len());
@@ -158,9 +147,7 @@ async fn metrics_report_init_first_response_cpu_and_memory_per_instance() {
     let snapshot = pool.snapshot();
     assert_eq!(snapshot.function, "fake");
     assert_eq!((snapshot.instances_started, snapshot.invocations), (1, 2));
-    let [instance] = snapshot.instances.as_slice() else {
-        panic!("{snapshot:?}")
-    };
+    let [instance] = snapshot.instances.as_slice() else { panic!("{snapshot:?}") };
     assert_eq!(u64::from(instance.pid), first);
     assert!(instance.running);
     assert_eq!(instance.invocations, 2);

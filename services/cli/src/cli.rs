@@ -344,22 +344,15 @@ mod tests {
         let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("saas").chain(args.iter().copied()));
         assert!(parse(&["notes", "show", "not-a-uuid"]).is_err());
         assert!(parse(&["users", "role", &UserId::generate().to_string(), "owner"]).is_err());
-        let cli = parse(&[
-            "-o",
-            "json",
-            "admin",
-            "tenants",
-            "tier",
-            &TenantId::generate().to_string(),
-            "pro",
-        ])
-        .expect("valid");
+        let cli = parse(&["-o", "json", "admin", "tenants", "tier", &TenantId::generate().to_string(), "pro"])
+            .expect("valid");
         assert_eq!(cli.output, Format::Json);
         assert!(matches!(
             cli.command,
-            Command::SignedIn(SignedInCommand::Admin(AdminCommand::Tenants(
-                AdminTenantsCommand::Tier { tier: TierArg::Pro, .. }
-            )))
+            Command::SignedIn(SignedInCommand::Admin(AdminCommand::Tenants(AdminTenantsCommand::Tier {
+                tier: TierArg::Pro,
+                ..
+            })))
         ));
         assert!(parse(&["notes", "list", "--limit", "0"]).is_err());
         let error = parse(&["notes", "frobnicate"]).expect_err("unknown subcommand");

@@ -52,18 +52,15 @@ impl Profile {
         endpoint_override
             .map(str::to_owned)
             .or_else(|| self.endpoint.clone())
-            .ok_or_else(|| CliError::NotConfigured {
-                profile: name.to_owned(),
-                missing: "endpoint",
-            })
+            .ok_or_else(|| CliError::NotConfigured { profile: name.to_owned(), missing: "endpoint" })
     }
 
     /// Where to sign in.
     pub fn cognito(&self, name: &str) -> Result<CognitoSettings, CliError> {
-        let client_id = self.client_id.clone().ok_or_else(|| CliError::NotConfigured {
-            profile: name.to_owned(),
-            missing: "client id",
-        })?;
+        let client_id = self
+            .client_id
+            .clone()
+            .ok_or_else(|| CliError::NotConfigured { profile: name.to_owned(), missing: "client id" })?;
         Ok(CognitoSettings {
             region: self.region.clone().unwrap_or_else(|| DEFAULT_REGION.to_owned()),
             client_id,
@@ -73,13 +70,7 @@ impl Profile {
 
     /// Sets the fields given, keeps the others.
     pub fn merge(&mut self, update: Profile) {
-        let Profile {
-            endpoint,
-            cognito_endpoint,
-            region,
-            client_id,
-            local_operator_secret_file,
-        } = update;
+        let Profile { endpoint, cognito_endpoint, region, client_id, local_operator_secret_file } = update;
         self.endpoint = endpoint.or(self.endpoint.take());
         self.cognito_endpoint = cognito_endpoint.or(self.cognito_endpoint.take());
         self.region = region.or(self.region.take());
@@ -113,9 +104,7 @@ pub fn check_profile_name(name: &str) -> Result<(), CliError> {
     if valid {
         Ok(())
     } else {
-        Err(CliError::Usage(format!(
-            "profile name {name:?}: use 1 to 64 letters, digits, '_' or '-'"
-        )))
+        Err(CliError::Usage(format!("profile name {name:?}: use 1 to 64 letters, digits, '_' or '-'")))
     }
 }
 
@@ -133,11 +122,7 @@ impl ConfigDir {
         }
         directories::ProjectDirs::from("", "", "saas")
             .map(|dirs| Self::at(dirs.config_dir()))
-            .ok_or_else(|| {
-                CliError::Io(format!(
-                    "cannot find a config dir (no home directory?): set {CONFIG_DIR_ENV}"
-                ))
-            })
+            .ok_or_else(|| CliError::Io(format!("cannot find a config dir (no home directory?): set {CONFIG_DIR_ENV}")))
     }
 
     pub fn at(path: impl Into<PathBuf>) -> Self {
@@ -265,10 +250,7 @@ fn read_private(path: &Path) -> Result<Option<Vec<u8>>, CliError> {
 fn narrow_permissions(path: &Path, metadata: &fs::Metadata) -> Result<(), CliError> {
     use std::os::unix::fs::PermissionsExt as _;
     if metadata.permissions().mode() & 0o077 != 0 {
-        eprintln!(
-            "warning: {} was readable by others; its mode is now 0600",
-            path.display()
-        );
+        eprintln!("warning: {} was readable by others; its mode is now 0600", path.display());
         fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| io_error(path, &e))?;
     }
     Ok(())
@@ -283,9 +265,7 @@ fn narrow_permissions(_path: &Path, _metadata: &fs::Metadata) -> Result<(), CliE
 /// created with mode 0600, synced, then renamed over `path`. Parent
 /// directories are created with mode 0700.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| CliError::Io(format!("{} has no parent directory", path.display())))?;
+    let dir = path.parent().ok_or_else(|| CliError::Io(format!("{} has no parent directory", path.display())))?;
     create_private_dir(dir)?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
@@ -308,11 +288,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 #[cfg(unix)]
 fn create_private_file(path: &Path) -> io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
 }
 
 #[cfg(not(unix))]
@@ -323,11 +299,7 @@ fn create_private_file(path: &Path) -> io::Result<fs::File> {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> Result<(), CliError> {
     use std::os::unix::fs::DirBuilderExt as _;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| io_error(dir, &e))
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io_error(dir, &e))
 }
 
 #[cfg(not(unix))]
@@ -410,11 +382,8 @@ mod tests {
         let dir = ConfigDir::at(root.path());
         let mut config = dir.load_config().expect("empty config");
         assert!(config.profiles.is_empty());
-        let mut profile = Profile {
-            endpoint: Some("http://a".into()),
-            client_id: Some("c1".into()),
-            ..Profile::default()
-        };
+        let mut profile =
+            Profile { endpoint: Some("http://a".into()), client_id: Some("c1".into()), ..Profile::default() };
         profile.merge(Profile {
             region: Some("eu-west-1".into()),
             client_id: Some("c2".into()),
@@ -436,16 +405,10 @@ mod tests {
         assert_eq!(mode(&dir.config_path()), 0o600);
         assert_eq!(dir.profile("local").expect("profile"), profile);
         assert_eq!(dir.profile("other").expect("absent profile"), Profile::default());
-        assert_eq!(
-            profile.endpoint("local", Some("http://b")).expect("override"),
-            "http://b"
-        );
+        assert_eq!(profile.endpoint("local", Some("http://b")).expect("override"), "http://b");
         assert!(matches!(
             Profile::default().endpoint("x", None),
-            Err(CliError::NotConfigured {
-                missing: "endpoint",
-                ..
-            })
+            Err(CliError::NotConfigured { missing: "endpoint", .. })
         ));
         assert_eq!(
             Profile::default().cognito("x").map(|_| ()).map_err(|e| e.to_string()),

@@ -252,31 +252,13 @@ mod tests {
             (ApiError::NotFound(problem(404, "not-found", "x")).into(), 5),
             (ApiError::Conflict(problem(409, "conflict", "x")).into(), 6),
             (
-                ApiError::TooManyRequests {
-                    problem: problem(429, "too-many-requests", "x"),
-                    retry_after: None,
-                }
-                .into(),
+                ApiError::TooManyRequests { problem: problem(429, "too-many-requests", "x"), retry_after: None }.into(),
                 7,
             ),
             (ApiError::Server(problem(503, "service-unavailable", "x")).into(), 8),
-            (
-                ApiError::UnexpectedResponse {
-                    url: "u".into(),
-                    status: 200,
-                    message: "m".into(),
-                }
-                .into(),
-                1,
-            ),
+            (ApiError::UnexpectedResponse { url: "u".into(), status: 200, message: "m".into() }.into(), 1),
             (CliError::NotSignedIn { profile: "p".into() }, 3),
-            (
-                CliError::NotConfigured {
-                    profile: "p".into(),
-                    missing: "endpoint",
-                },
-                2,
-            ),
+            (CliError::NotConfigured { profile: "p".into(), missing: "endpoint" }, 2),
             (CliError::Usage("u".into()), 2),
             (CliError::Io("disk".into()), 1),
         ];
@@ -293,18 +275,11 @@ mod tests {
         let mut config = saas_client::ClientConfig::new("http://127.0.0.1:9").expect("config");
         config.retry = saas_client::RetryPolicy::none();
         let api = saas_client::ApiClient::anonymous(&config).expect("client");
-        let error = tenants_client::TenantsClient::new(api)
-            .current()
-            .await
-            .expect_err("nothing listens");
+        let error = tenants_client::TenantsClient::new(api).current().await.expect_err("nothing listens");
         assert!(matches!(error, ApiError::Transport { .. }), "{error:?}");
         let error = CliError::from(error);
         assert_eq!(error.exit(), Exit::Unreachable);
-        assert!(
-            error.report("p").contains("hint: check the endpoint"),
-            "{}",
-            error.report("p")
-        );
+        assert!(error.report("p").contains("hint: check the endpoint"), "{}", error.report("p"));
     }
 
     #[test]
@@ -350,9 +325,7 @@ mod tests {
         let stale = CliError::from(ApiError::Conflict(problem(409, "conflict", "version 1 is stale")));
         assert!(stale.hint("p").expect("hint").contains("--version"));
         assert!(
-            CliError::NotSignedIn { profile: "p".into() }
-                .report("p")
-                .contains("hint: run `saas --profile p login")
+            CliError::NotSignedIn { profile: "p".into() }.report("p").contains("hint: run `saas --profile p login")
         );
     }
 
@@ -360,10 +333,7 @@ mod tests {
     fn help_lists_every_exit_code() {
         let help = exit_codes_help();
         for exit in Exit::ALL {
-            assert!(
-                help.contains(&format!("  {}  {}", exit.code(), exit.meaning())),
-                "{help}"
-            );
+            assert!(help.contains(&format!("  {}  {}", exit.code(), exit.meaning())), "{help}");
         }
     }
 }

@@ -25,10 +25,7 @@ pub use run::{NEW_PASSWORD_ENV, PASSWORD_ENV};
 /// and any error with a hint on stderr; the exit code tells the error class.
 pub fn main() -> ExitCode {
     let command = cli::Cli::command().after_help(error::exit_codes_help());
-    let cli = match command
-        .try_get_matches()
-        .and_then(|matches| cli::Cli::from_arg_matches(&matches))
-    {
+    let cli = match command.try_get_matches().and_then(|matches| cli::Cli::from_arg_matches(&matches)) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();

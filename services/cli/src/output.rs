@@ -42,12 +42,7 @@ impl Tabular for Note {
     const COLUMNS: &'static [&'static str] = &["id", "title", "version", "updated_at"];
 
     fn row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.title.clone(),
-            self.version.to_string(),
-            timestamp(&self.updated_at),
-        ]
+        vec![self.id.to_string(), self.title.clone(), self.version.to_string(), timestamp(&self.updated_at)]
     }
 
     fn fields(&self) -> Vec<(&'static str, String)> {
@@ -74,13 +69,7 @@ impl Tabular for saas_client::MailMessage {
     const COLUMNS: &'static [&'static str] = &["id", "to", "kind", "sent_at", "body"];
 
     fn row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.to.clone(),
-            self.kind.clone(),
-            self.sent_at.clone(),
-            self.body.clone(),
-        ]
+        vec![self.id.to_string(), self.to.clone(), self.kind.clone(), self.sent_at.clone(), self.body.clone()]
     }
 }
 
@@ -116,16 +105,8 @@ impl Tabular for Tenant {
 }
 
 impl Tabular for Registered {
-    const COLUMNS: &'static [&'static str] = &[
-        "tenant_id",
-        "name",
-        "slug",
-        "tier",
-        "status",
-        "version",
-        "updated_at",
-        "admin_user_id",
-    ];
+    const COLUMNS: &'static [&'static str] =
+        &["tenant_id", "name", "slug", "tier", "status", "version", "updated_at", "admin_user_id"];
 
     fn row(&self) -> Vec<String> {
         let mut row = self.tenant.row();
@@ -150,9 +131,7 @@ fn json(value: &impl Serialize) -> Result<String, CliError> {
 
 fn new_table() -> Table {
     let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     table
 }
 
@@ -246,10 +225,7 @@ mod tests {
         assert!(!text.contains("line one"), "{text}");
         let single = one(Format::Table, &items[0]).expect("table");
         assert!(single.contains("body") && single.contains("line one"), "{single}");
-        assert!(
-            single.contains("created_at") && single.contains("2023-11-14T22:13:20Z"),
-            "{single}"
-        );
+        assert!(single.contains("created_at") && single.contains("2023-11-14T22:13:20Z"), "{single}");
     }
 
     #[test]

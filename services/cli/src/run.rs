@@ -39,9 +39,7 @@ struct Context {
 
 impl Context {
     fn endpoint(&self) -> Result<ClientConfig, CliError> {
-        let endpoint = self
-            .profile
-            .endpoint(&self.profile_name, self.endpoint_override.as_deref())?;
+        let endpoint = self.profile.endpoint(&self.profile_name, self.endpoint_override.as_deref())?;
         Ok(ClientConfig::new(&endpoint)?)
     }
 }
@@ -82,13 +80,7 @@ pub async fn run(cli: Cli) -> Result<Option<String>, CliError> {
 }
 
 fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
-    let ConfigureArgs {
-        cognito_endpoint,
-        aws_cognito,
-        region,
-        client_id,
-        local_operator_secret_file,
-    } = args;
+    let ConfigureArgs { cognito_endpoint, aws_cognito, region, client_id, local_operator_secret_file } = args;
     if let Some(endpoint) = &context.endpoint_override {
         ClientConfig::new(endpoint)?;
     }
@@ -108,11 +100,7 @@ fn configure(context: &Context, args: ConfigureArgs) -> Result<(), CliError> {
         profile.cognito_endpoint = None;
     }
     context.dir.save_config(&config)?;
-    eprintln!(
-        "profile {} written to {}",
-        context.profile_name,
-        context.dir.config_path().display()
-    );
+    eprintln!("profile {} written to {}", context.profile_name, context.dir.config_path().display());
     Ok(())
 }
 
@@ -139,10 +127,7 @@ async fn register(context: &Context, args: RegisterArgs) -> Result<String, CliEr
             eprintln!(
                 "the registration did not finish; run the same command again to resume it \
                  (its idempotency key is kept in {})",
-                context
-                    .dir
-                    .registration_key_path(&context.profile_name, &slug)
-                    .display()
+                context.dir.registration_key_path(&context.profile_name, &slug).display()
             );
             return Err(error.into());
         }
@@ -172,13 +157,7 @@ async fn login(context: &Context, args: LoginArgs) -> Result<(), CliError> {
             cognito.set_new_password(challenge, &new_password).await?
         }
     };
-    context.dir.save_session(
-        &context.profile_name,
-        &StoredSession {
-            username: email.clone(),
-            tokens,
-        },
-    )?;
+    context.dir.save_session(&context.profile_name, &StoredSession { username: email.clone(), tokens })?;
     eprintln!(
         "signed in as {} (profile {}; session stored in {})",
         email,
@@ -202,11 +181,7 @@ async fn password(context: &Context, command: PasswordCommand) -> Result<(), Cli
                  `saas --profile {profile} password reset --email {email} --code <code>`"
             );
         }
-        PasswordCommand::Reset {
-            email,
-            code,
-            password_stdin,
-        } => {
+        PasswordCommand::Reset { email, code, password_stdin } => {
             let email = normalize_email(&email).map_err(|e| CliError::Usage(e.to_string()))?;
             let new_password = Secrets::new(password_stdin).password(NEW_PASSWORD_ENV, "New password: ", true)?;
             cognito.confirm_forgot_password(&email, &code, &new_password).await?;
@@ -235,9 +210,8 @@ async fn mailbox(context: &Context, args: MailboxArgs) -> Result<String, CliErro
         Some(to) => Some(normalize_email(&to).map_err(|e| CliError::Usage(e.to_string()))?),
         None => None,
     };
-    let messages: Vec<MailMessage> = LocalMailbox::new(&context.endpoint()?, secret.trim())?
-        .messages(to.as_deref())
-        .await?;
+    let messages: Vec<MailMessage> =
+        LocalMailbox::new(&context.endpoint()?, secret.trim())?.messages(to.as_deref()).await?;
     eprintln!("{} message(s)", messages.len());
     output::list(context.format, &messages)
 }
@@ -292,9 +266,7 @@ impl SignedIn {
         let stored = context
             .dir
             .load_session(&context.profile_name)?
-            .ok_or_else(|| CliError::NotSignedIn {
-                profile: context.profile_name.clone(),
-            })?;
+            .ok_or_else(|| CliError::NotSignedIn { profile: context.profile_name.clone() })?;
         let cognito = Cognito::new(&context.profile.cognito(&context.profile_name)?);
         let session = Arc::new(CognitoSession::new(cognito, stored.tokens.clone()));
         let tokens: Arc<dyn TokenSource> = session.clone();
@@ -308,10 +280,7 @@ impl SignedIn {
         if tokens == self.stored.tokens {
             return;
         }
-        let session = StoredSession {
-            username: self.stored.username.clone(),
-            tokens,
-        };
+        let session = StoredSession { username: self.stored.username.clone(), tokens };
         if let Err(error) = context.dir.save_session(&context.profile_name, &session) {
             eprintln!("warning: the refreshed session could not be stored: {error}");
         }
@@ -348,21 +317,14 @@ where
     S: futures_util::Stream<Item = Result<T, saas_client::Error>>,
 {
     let items = match limit {
-        Some(limit) => {
-            items
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .try_collect()
-                .await?
-        }
+        Some(limit) => items.take(usize::try_from(limit).unwrap_or(usize::MAX)).try_collect().await?,
         None => items.try_collect().await?,
     };
     Ok(items)
 }
 
 fn page_size(args: &ListArgs) -> Option<usize> {
-    let size = args
-        .limit
-        .map_or(MAX_PAGE_SIZE, |limit| usize::try_from(limit).unwrap_or(MAX_PAGE_SIZE));
+    let size = args.limit.map_or(MAX_PAGE_SIZE, |limit| usize::try_from(limit).unwrap_or(MAX_PAGE_SIZE));
     Some(size.clamp(1, MAX_PAGE_SIZE))
 }
 
@@ -380,12 +342,7 @@ async fn notes(format: Format, notes: NotesClient, command: NotesCommand) -> Res
             output::one(format, &note)
         }
         NotesCommand::Show { id } => output::one(format, &notes.get(id).await?),
-        NotesCommand::Edit {
-            id,
-            title,
-            body,
-            version,
-        } => {
+        NotesCommand::Edit { id, title, body, version } => {
             let body = read_body(body)?;
             if title.is_none() && body.is_none() {
                 return Err(CliError::Usage(
@@ -432,16 +389,9 @@ async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Res
             eprintln!("{} member(s)", items.len());
             return output::list(format, &items);
         }
-        UsersCommand::Invite {
-            email,
-            role,
-            password_stdin,
-        } => {
-            let temporary_password = if password_stdin {
-                Some(Secrets::new(true).password(PASSWORD_ENV, "", false)?)
-            } else {
-                None
-            };
+        UsersCommand::Invite { email, role, password_stdin } => {
+            let temporary_password =
+                if password_stdin { Some(Secrets::new(true).password(PASSWORD_ENV, "", false)?) } else { None };
             let handed_over = temporary_password.is_some();
             let user = users
                 .invite(&InviteUser {
@@ -457,10 +407,7 @@ async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Res
                     user.email, user.user_id, user.email
                 );
             } else {
-                eprintln!(
-                    "invited {} ({}): Cognito emails the invitation",
-                    user.email, user.user_id
-                );
+                eprintln!("invited {} ({}): Cognito emails the invitation", user.email, user.user_id);
             }
             user
         }
@@ -536,10 +483,7 @@ async fn admin_tenants(
         AdminTenantsCommand::Reactivate { id } => tenants.reactivate(id).await?,
         AdminTenantsCommand::Tier { id, tier } => tenants.change_tier(id, tier.into()).await?,
     };
-    eprintln!(
-        "tenant {} is {} on the {} tier",
-        tenant.slug, tenant.status, tenant.tier
-    );
+    eprintln!("tenant {} is {} on the {} tier", tenant.slug, tenant.status, tenant.tier);
     output::one(format, &tenant)
 }
 
@@ -553,9 +497,9 @@ fn read_body(args: BodyArgs) -> Result<Option<String>, CliError> {
                 .map_err(|e| CliError::Io(format!("reading the body from stdin: {e}")))?;
             Ok(Some(body))
         }
-        (None, Some(path)) => std::fs::read_to_string(&path)
-            .map(Some)
-            .map_err(|e| CliError::Io(format!("{}: {e}", path.display()))),
+        (None, Some(path)) => {
+            std::fs::read_to_string(&path).map(Some).map_err(|e| CliError::Io(format!("{}: {e}", path.display())))
+        }
         (None, None) => Ok(None),
     }
 }
@@ -568,9 +512,7 @@ struct Secrets {
 
 impl Secrets {
     fn new(from_stdin: bool) -> Self {
-        Self {
-            stdin: from_stdin.then(|| io::stdin().lock().lines()),
-        }
+        Self { stdin: from_stdin.then(|| io::stdin().lock().lines()) }
     }
 
     /// The next password. A prompted new password is asked for twice.

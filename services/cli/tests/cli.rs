@@ -27,10 +27,7 @@ struct Outcome {
 
 impl Outcome {
     fn describe(&self) -> String {
-        format!(
-            "saas {} -> exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.args, self.code, self.stdout, self.stderr
-        )
+        format!("saas {} -> exit {}\n--- stdout\n{}--- stderr\n{}", self.args, self.code, self.stdout, self.stderr)
     }
 
     /// Asserts the exit code.
@@ -45,13 +42,8 @@ impl Outcome {
 
     /// Stdout as `T` (the whole of it: nothing else may be printed there).
     fn json<T: DeserializeOwned>(&self) -> T {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not a {}: {e}\n{}",
-                std::any::type_name::<T>(),
-                self.describe()
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not a {}: {e}\n{}", std::any::type_name::<T>(), self.describe()))
     }
 
     fn stderr_has(self, text: &str) -> Self {
@@ -72,9 +64,7 @@ struct Saas {
 
 impl Saas {
     fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        Self { dir: tempfile::tempdir().expect("tempdir") }
     }
 
     /// A user whose default profile points at the running stack (as `make
@@ -118,14 +108,8 @@ impl Saas {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for name in [
-            "SAAS_PROFILE",
-            "SAAS_ENDPOINT",
-            "SAAS_OUTPUT",
-            "SAAS_EMAIL",
-            "SAAS_PASSWORD",
-            "SAAS_NEW_PASSWORD",
-        ] {
+        for name in ["SAAS_PROFILE", "SAAS_ENDPOINT", "SAAS_OUTPUT", "SAAS_EMAIL", "SAAS_PASSWORD", "SAAS_NEW_PASSWORD"]
+        {
             command.env_remove(name);
         }
         let mut child = command.spawn().expect("start saas");
@@ -148,11 +132,7 @@ impl Saas {
     }
 
     fn session_mode(&self) -> u32 {
-        std::fs::metadata(self.session_path())
-            .expect("session file")
-            .permissions()
-            .mode()
-            & 0o777
+        std::fs::metadata(self.session_path()).expect("session file").permissions().mode() & 0o777
     }
 
     fn session(&self) -> serde_json::Value {
@@ -197,9 +177,7 @@ fn usage_errors_exit_2() {
     saas.run(&["notes", "show", "not-a-note-id"]).code(2);
     saas.run(&["notes", "frobnicate"]).code(2);
     saas.run(&["--output", "yaml", "whoami"]).code(2);
-    saas.run(&["--profile", "../evil", "whoami"])
-        .code(2)
-        .stderr_has("profile name");
+    saas.run(&["--profile", "../evil", "whoami"]).code(2).stderr_has("profile name");
     // Sign-in needs a configured profile.
     saas.run_with_stdin(&["login", "--email", "a@b.co", "--password-stdin"], "pw\n")
         .code(2)
@@ -209,8 +187,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn without_a_session_commands_exit_3() {
     let saas = Saas::new();
-    saas.run(&["configure", "--endpoint", "http://127.0.0.1:9", "--client-id", "client"])
-        .ok();
+    saas.run(&["configure", "--endpoint", "http://127.0.0.1:9", "--client-id", "client"]).ok();
     let outcome = saas
         .run(&["-o", "json", "notes", "list"])
         .code(3)
@@ -283,20 +260,9 @@ fn an_unfinished_registration_keeps_its_key_for_the_retry_and_a_bad_slug_sends_n
     assert_eq!(std::fs::read_to_string(&key_file).expect("kept"), key);
 
     // Refused before anything is sent: the CLI checks slug and email itself.
-    register("Not A Slug", "a@nowhere.example.com")
-        .code(2)
-        .stderr_has("the slug must be");
-    register("nowhere2", "not-an-email")
-        .code(2)
-        .stderr_has("email address is not valid");
-    assert!(
-        !saas
-            .dir
-            .path()
-            .join("registrations")
-            .join("default.nowhere2.key")
-            .exists()
-    );
+    register("Not A Slug", "a@nowhere.example.com").code(2).stderr_has("the slug must be");
+    register("nowhere2", "not-an-email").code(2).stderr_has("email address is not valid");
+    assert!(!saas.dir.path().join("registrations").join("default.nowhere2.key").exists());
 }
 
 #[test]
@@ -359,24 +325,12 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     assert_eq!(registered.tenant.status, TenantStatus::Active);
     let tenant_id = registered.tenant.tenant_id.to_string();
 
-    admin
-        .run(&["whoami"])
-        .code(3)
-        .stderr_has("saas --profile default login");
-    admin
-        .login(&email, "not-the-password\n")
-        .code(3)
-        .stderr_has("sign-in failed");
-    let login = admin
-        .login(&email, &format!("{password}\n"))
-        .ok()
-        .stderr_has(&format!("signed in as {email}"));
+    admin.run(&["whoami"]).code(3).stderr_has("saas --profile default login");
+    admin.login(&email, "not-the-password\n").code(3).stderr_has("sign-in failed");
+    let login = admin.login(&email, &format!("{password}\n")).ok().stderr_has(&format!("signed in as {email}"));
     assert_eq!(login.stdout, "");
     assert_eq!(admin.session_mode(), 0o600);
-    let access_token = admin.session()["tokens"]["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
+    let access_token = admin.session()["tokens"]["access_token"].as_str().expect("access token").to_owned();
     assert!(!login.stderr.contains(&access_token) && !login.stderr.contains(&password));
 
     let me: User = admin.run(&["-o", "json", "whoami"]).ok().json();
@@ -392,21 +346,11 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .ok()
         .stderr_has("added (version 1)")
         .json();
-    assert_eq!(
-        (groceries.title.as_str(), groceries.body.as_str(), groceries.version),
-        ("Groceries", "milk", 1)
-    );
-    let chores: Note = admin
-        .run(&["-o", "json", "notes", "add", "--title", "Chores"])
-        .ok()
-        .json();
+    assert_eq!((groceries.title.as_str(), groceries.body.as_str(), groceries.version), ("Groceries", "milk", 1));
+    let chores: Note = admin.run(&["-o", "json", "notes", "add", "--title", "Chores"]).ok().json();
     assert_eq!(chores.body, "");
     let listed: Vec<Note> = admin.run(&["-o", "json", "notes", "list"]).ok().json();
-    assert_eq!(
-        listed,
-        vec![chores.clone(), groceries.clone()],
-        "newest first, field by field"
-    );
+    assert_eq!(listed, vec![chores.clone(), groceries.clone()], "newest first, field by field");
     let first: Vec<Note> = admin.run(&["-o", "json", "notes", "list", "--limit", "1"]).ok().json();
     assert_eq!(first, vec![chores.clone()]);
     admin
@@ -420,10 +364,7 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     assert_eq!(shown, groceries);
 
     // Edit: read-then-write, a stale version (exit 6), the current version.
-    let edited: Note = admin
-        .run(&["-o", "json", "notes", "edit", &id, "--title", "Groceries (Sat)"])
-        .ok()
-        .json();
+    let edited: Note = admin.run(&["-o", "json", "notes", "edit", &id, "--title", "Groceries (Sat)"]).ok().json();
     assert_eq!(
         (edited.id, edited.title.as_str(), edited.body.as_str(), edited.version),
         (groceries.id, "Groceries (Sat)", "milk", 2)
@@ -435,54 +376,29 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .stderr_has("version 1 is stale")
         .stderr_has("--version");
     assert_eq!(stale.stdout, "");
-    let edited: Note = admin
-        .run(&["-o", "json", "notes", "edit", &id, "--body", "eggs", "--version", "2"])
-        .ok()
-        .json();
-    assert_eq!(
-        (edited.title.as_str(), edited.body.as_str(), edited.version),
-        ("Groceries (Sat)", "eggs", 3)
-    );
-    admin
-        .run(&["notes", "show", &NoteId::generate().to_string()])
-        .code(5)
-        .stderr_has("(HTTP 404)");
+    let edited: Note = admin.run(&["-o", "json", "notes", "edit", &id, "--body", "eggs", "--version", "2"]).ok().json();
+    assert_eq!((edited.title.as_str(), edited.body.as_str(), edited.version), ("Groceries (Sat)", "eggs", 3));
+    admin.run(&["notes", "show", &NoteId::generate().to_string()]).code(5).stderr_has("(HTTP 404)");
 
     // Users: invite a member, who signs in for the first time with a new password.
     let member_email = format!("member@{slug}.example.com");
     let temporary = e2e::strong_password();
     let invited: User = admin
         .run_with_stdin(
-            &[
-                "-o",
-                "json",
-                "users",
-                "invite",
-                "--email",
-                &member_email,
-                "--role",
-                "member",
-                "--password-stdin",
-            ],
+            &["-o", "json", "users", "invite", "--email", &member_email, "--role", "member", "--password-stdin"],
             &format!("{temporary}\n"),
         )
         .ok()
         .stderr_has("temporary password")
         .json();
-    assert_eq!(
-        (invited.email.as_str(), invited.role),
-        (member_email.as_str(), TenantRole::Member)
-    );
+    assert_eq!((invited.email.as_str(), invited.role), (member_email.as_str(), TenantRole::Member));
     let member = Saas::configured(&stack);
     let new_password = e2e::strong_password();
     member
         .login(&member_email, &format!("{temporary}\n"))
         .code(2)
         .stderr_has("stdin ended before the password was read");
-    member
-        .login(&member_email, &format!("{temporary}\n{new_password}\n"))
-        .ok()
-        .stderr_has("first sign-in");
+    member.login(&member_email, &format!("{temporary}\n{new_password}\n")).ok().stderr_has("first sign-in");
     let member_me: User = member.run(&["-o", "json", "whoami"]).ok().json();
     assert_eq!(member_me.user_id, invited.user_id);
     // A member doing an admin's thing: 4, with what is missing.
@@ -497,15 +413,9 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .stderr_has("not a platform administrator")
         .stderr_has("platform-admin");
     let member_id = invited.user_id.to_string();
-    let promoted: User = admin
-        .run(&["-o", "json", "users", "role", &member_id, "admin"])
-        .ok()
-        .json();
+    let promoted: User = admin.run(&["-o", "json", "users", "role", &member_id, "admin"]).ok().json();
     assert_eq!(promoted.role, TenantRole::Admin);
-    let demoted: User = admin
-        .run(&["-o", "json", "users", "role", &member_id, "member"])
-        .ok()
-        .json();
+    let demoted: User = admin.run(&["-o", "json", "users", "role", &member_id, "member"]).ok().json();
     assert_eq!(demoted.role, TenantRole::Member);
     let disabled: User = admin.run(&["-o", "json", "users", "disable", &member_id]).ok().json();
     assert_eq!(disabled.status, MembershipStatus::Disabled);
@@ -548,43 +458,23 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     // The tenant.
     let tenant: Tenant = admin.run(&["-o", "json", "tenant", "show"]).ok().json();
     assert_eq!(tenant, registered.tenant);
-    let renamed: Tenant = admin
-        .run(&["-o", "json", "tenant", "update", "--name", "Cli Story Renamed"])
-        .ok()
-        .json();
+    let renamed: Tenant = admin.run(&["-o", "json", "tenant", "update", "--name", "Cli Story Renamed"]).ok().json();
     assert_eq!(
         (renamed.tenant_id, renamed.name.as_str(), renamed.version),
         (tenant.tenant_id, "Cli Story Renamed", tenant.version + 1)
     );
-    admin
-        .run(&[
-            "tenant",
-            "update",
-            "--name",
-            "Again",
-            "--version",
-            &tenant.version.to_string(),
-        ])
-        .code(6);
+    admin.run(&["tenant", "update", "--name", "Again", "--version", &tenant.version.to_string()]).code(6);
 
     // A platform admin.
     let operator = stack.platform_admin().await.expect("platform admin");
     let platform = Saas::configured(&stack);
-    platform
-        .login(&operator.email, &format!("{}\n", operator.password))
-        .ok();
+    platform.login(&operator.email, &format!("{}\n", operator.password)).ok();
     let tenants: Vec<Tenant> = platform.run(&["-o", "json", "admin", "tenants", "list"]).ok().json();
-    let listed = tenants
-        .iter()
-        .find(|t| t.tenant_id == tenant.tenant_id)
-        .expect("our tenant is listed");
+    let listed = tenants.iter().find(|t| t.tenant_id == tenant.tenant_id).expect("our tenant is listed");
     assert_eq!(listed, &renamed);
     // Unfinished registrations: a registered tenant's slug is refused (6), a
     // slug nobody holds changes nothing.
-    platform
-        .run(&["admin", "registrations", "remove", &slug])
-        .code(6)
-        .stderr_has("belongs to a registered tenant");
+    platform.run(&["admin", "registrations", "remove", &slug]).code(6).stderr_has("belongs to a registered tenant");
     let free = stack.unique("free");
     let removal: serde_json::Value = platform
         .run(&["-o", "json", "admin", "registrations", "remove", &free])
@@ -592,47 +482,26 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         .stderr_has("nothing to remove")
         .json();
     assert_eq!(removal["removed"], false);
-    let pro: Tenant = platform
-        .run(&["-o", "json", "admin", "tenants", "tier", &tenant_id, "pro"])
-        .ok()
-        .json();
+    let pro: Tenant = platform.run(&["-o", "json", "admin", "tenants", "tier", &tenant_id, "pro"]).ok().json();
     assert_eq!((pro.tier, pro.status), (TenantTier::Pro, TenantStatus::Active));
-    let suspended: Tenant = platform
-        .run(&["-o", "json", "admin", "tenants", "suspend", &tenant_id])
-        .ok()
-        .json();
+    let suspended: Tenant = platform.run(&["-o", "json", "admin", "tenants", "suspend", &tenant_id]).ok().json();
     assert_eq!(suspended.status, TenantStatus::Suspended);
     // Again: a retry that ends the sessions once more, the record unchanged.
-    platform
-        .run(&["admin", "tenants", "suspend", &tenant_id])
-        .ok()
-        .stderr_has("is suspended");
+    platform.run(&["admin", "tenants", "suspend", &tenant_id]).ok().stderr_has("is suspended");
     admin.login(&email, &format!("{password}\n")).code(3);
-    let reactivated: Tenant = platform
-        .run(&["-o", "json", "admin", "tenants", "reactivate", &tenant_id])
-        .ok()
-        .json();
-    assert_eq!(
-        (reactivated.status, reactivated.tier),
-        (TenantStatus::Active, TenantTier::Pro)
-    );
+    let reactivated: Tenant = platform.run(&["-o", "json", "admin", "tenants", "reactivate", &tenant_id]).ok().json();
+    assert_eq!((reactivated.status, reactivated.tier), (TenantStatus::Active, TenantTier::Pro));
     admin.login(&email, &format!("{password}\n")).ok();
 
     // Delete a note, and sign out.
-    admin
-        .run(&["-o", "json", "notes", "delete", &id])
-        .ok()
-        .stderr_has(&format!("note {id} deleted"));
+    admin.run(&["-o", "json", "notes", "delete", &id]).ok().stderr_has(&format!("note {id} deleted"));
     admin.run(&["notes", "show", &id]).code(5);
     let remaining: Vec<Note> = admin.run(&["-o", "json", "notes", "list"]).ok().json();
     assert_eq!(remaining.iter().map(|n| n.id).collect::<Vec<_>>(), vec![chores.id]);
     // Sign out: the refresh token is revoked, not only forgotten.
     let session: serde_json::Value =
         serde_json::from_slice(&std::fs::read(admin.session_path()).expect("session file")).expect("session json");
-    let refresh_token = session["tokens"]["refresh_token"]
-        .as_str()
-        .expect("a refresh token")
-        .to_owned();
+    let refresh_token = session["tokens"]["refresh_token"].as_str().expect("a refresh token").to_owned();
     admin.run(&["logout"]).ok().stderr_has("the session was revoked");
     assert!(!admin.session_path().exists());
     admin.run(&["whoami"]).code(3);
@@ -648,8 +517,7 @@ async fn an_expired_access_token_is_refreshed_and_stored_again() {
     let stack = Stack::from_env_or_panic().await;
     let fixture = stack.tenant("Cli Refresh", TenantTier::Free).await;
     let saas = Saas::configured(&stack);
-    saas.login(&fixture.admin.email, &format!("{}\n", fixture.admin.password))
-        .ok();
+    saas.login(&fixture.admin.email, &format!("{}\n", fixture.admin.password)).ok();
 
     // Make the stored access token look expired.
     let mut session = saas.session();
@@ -666,10 +534,7 @@ async fn an_expired_access_token_is_refreshed_and_stored_again() {
         &time::format_description::well_known::Rfc3339,
     )
     .expect("rfc 3339");
-    assert!(
-        expires_at > OffsetDateTime::now_utc() + time::Duration::minutes(5),
-        "refreshed and stored: {expires_at}"
-    );
+    assert!(expires_at > OffsetDateTime::now_utc() + time::Duration::minutes(5), "refreshed and stored: {expires_at}");
     assert_eq!(after["tokens"]["refresh_token"], before["tokens"]["refresh_token"]);
     assert_eq!(after["username"], before["username"]);
     assert_eq!(saas.session_mode(), 0o600, "still 0600 after the refresh was stored");
@@ -709,9 +574,7 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
     let stack = Stack::from_env_or_panic().await;
     let fixture = stack.tenant("Cli Mailbox", TenantTier::Pro).await;
     let admin = Saas::configured(&stack);
-    admin
-        .login(&fixture.admin.email, &format!("{}\n", fixture.admin.password))
-        .ok();
+    admin.login(&fixture.admin.email, &format!("{}\n", fixture.admin.password)).ok();
     let member_email = format!("invitee@{}.example.com", fixture.tenant.slug);
 
     // An invitation without a password: Cognito's email, in the local mailbox.
@@ -724,23 +587,13 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
     let id = invited.user_id.to_string();
     let messages = mailbox(&admin, &member_email);
     assert_eq!(messages.len(), 1, "{messages:?}");
-    assert_eq!(
-        (messages[0].kind.as_str(), messages[0].to.as_str()),
-        ("invitation", member_email.as_str())
-    );
-    assert!(
-        messages[0].body.contains(&member_email),
-        "the username: {}",
-        messages[0].body
-    );
+    assert_eq!((messages[0].kind.as_str(), messages[0].to.as_str()), ("invitation", member_email.as_str()));
+    assert!(messages[0].body.contains(&member_email), "the username: {}", messages[0].body);
     let first_temporary = secret_after(&messages[0].body, "temporary password is ");
 
     // Resend: a new temporary password; the first one no longer works.
-    let resent: User = admin
-        .run(&["-o", "json", "users", "resend-invitation", &id])
-        .ok()
-        .stderr_has("sent again")
-        .json();
+    let resent: User =
+        admin.run(&["-o", "json", "users", "resend-invitation", &id]).ok().stderr_has("sent again").json();
     assert_eq!(resent.status, MembershipStatus::Invited);
     let messages = mailbox(&admin, &member_email);
     assert_eq!(messages.len(), 2);
@@ -753,24 +606,15 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
         .code(3)
         .stderr_has("incorrect email address or password");
     // Before the first sign-in there is no password to reset.
-    admin
-        .run(&["users", "reset-password", &id])
-        .code(6)
-        .stderr_has("resend the invitation");
+    admin.run(&["users", "reset-password", &id]).code(6).stderr_has("resend the invitation");
 
     // The first sign-in: a new password, and the member is active.
-    member
-        .login(&member_email, &format!("{temporary}\n{chosen}\n"))
-        .ok()
-        .stderr_has("first sign-in");
+    member.login(&member_email, &format!("{temporary}\n{chosen}\n")).ok().stderr_has("first sign-in");
     let active: User = admin.run(&["-o", "json", "users", "show", &id]).ok().json();
     assert_eq!(active.status, MembershipStatus::Active);
     let me: User = member.run(&["-o", "json", "whoami"]).ok().json();
     assert_eq!(me.status, MembershipStatus::Active);
-    admin
-        .run(&["users", "resend-invitation", &id])
-        .code(6)
-        .stderr_has("only resent before the first sign-in");
+    admin.run(&["users", "resend-invitation", &id]).code(6).stderr_has("only resent before the first sign-in");
 
     // Forgot-password: a code by email; a wrong code is refused in words.
     let anyone = Saas::configured(&stack);
@@ -787,56 +631,30 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
     let recovered = e2e::strong_password();
     let reset_password = |code: &str, password: &str| {
         anyone.run_with_stdin(
-            &[
-                "password",
-                "reset",
-                "--email",
-                &member_email,
-                "--code",
-                code,
-                "--password-stdin",
-            ],
+            &["password", "reset", "--email", &member_email, "--code", code, "--password-stdin"],
             &format!("{password}\n"),
         )
     };
-    reset_password(wrong, &recovered)
-        .code(3)
-        .stderr_has("the code is not the one sent");
+    reset_password(wrong, &recovered).code(3).stderr_has("the code is not the one sent");
     reset_password(&code, &recovered).ok().stderr_has("password changed");
     member.login(&member_email, &format!("{chosen}\n")).code(3);
     member.login(&member_email, &format!("{recovered}\n")).ok();
     // A used code is spent.
-    reset_password(&code, &e2e::strong_password())
-        .code(3)
-        .stderr_has("ask for a new one");
+    reset_password(&code, &e2e::strong_password()).code(3).stderr_has("ask for a new one");
 
     // An admin's reset: the old password stops working until a new one is set
     // with the emailed code.
-    admin
-        .run(&["users", "reset-password", &id])
-        .ok()
-        .stderr_has("password was reset");
+    admin.run(&["users", "reset-password", &id]).ok().stderr_has("password was reset");
     member
         .login(&member_email, &format!("{recovered}\n"))
         .code(3)
         .stderr_has("a password reset is required")
         .stderr_has("saas password reset");
-    let code = secret_after(
-        &mailbox(&admin, &member_email).last().expect("a message").body,
-        "code is ",
-    );
+    let code = secret_after(&mailbox(&admin, &member_email).last().expect("a message").body, "code is ");
     let after_reset = e2e::strong_password();
     member
         .run_with_stdin(
-            &[
-                "password",
-                "reset",
-                "--email",
-                &member_email,
-                "--code",
-                &code,
-                "--password-stdin",
-            ],
+            &["password", "reset", "--email", &member_email, "--code", &code, "--password-stdin"],
             &format!("{after_reset}\n"),
         )
         .ok();
@@ -844,11 +662,6 @@ async fn invitations_and_password_recovery_work_through_the_local_mailbox() {
 
     // The mailbox is the local stack's only, and its operator's.
     let aws_profile = Saas::new();
-    aws_profile
-        .run(&["configure", "--endpoint", &stack.settings.gateway, "--client-id", "c"])
-        .ok();
-    aws_profile
-        .run(&["mailbox"])
-        .code(2)
-        .stderr_has("exists on the local stack only");
+    aws_profile.run(&["configure", "--endpoint", &stack.settings.gateway, "--client-id", "c"]).ok();
+    aws_profile.run(&["mailbox"]).code(2).stderr_has("exists on the local stack only");
 }

@@ -45,10 +45,7 @@ impl NoteContent {
         if body.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             return Err(InvalidNote::BodyHasControlCharacters);
         }
-        Ok(Self {
-            title: title.to_owned(),
-            body: body.to_owned(),
-        })
+        Ok(Self { title: title.to_owned(), body: body.to_owned() })
     }
 }
 
@@ -97,22 +94,10 @@ mod tests {
     fn content_is_validated() {
         assert_eq!(NoteContent::new("  ", "x"), Err(InvalidNote::BlankTitle));
         assert_eq!(NoteContent::new(&"t".repeat(201), ""), Err(InvalidNote::TitleTooLong));
-        assert!(
-            NoteContent::new(&"é".repeat(200), "").is_ok(),
-            "the limit counts characters, not bytes"
-        );
-        assert_eq!(
-            NoteContent::new("a\nb", ""),
-            Err(InvalidNote::TitleHasControlCharacters)
-        );
-        assert_eq!(
-            NoteContent::new("t", &"b".repeat(MAX_BODY_BYTES + 1)),
-            Err(InvalidNote::BodyTooLong)
-        );
-        assert_eq!(
-            NoteContent::new("t", "nul\0"),
-            Err(InvalidNote::BodyHasControlCharacters)
-        );
+        assert!(NoteContent::new(&"é".repeat(200), "").is_ok(), "the limit counts characters, not bytes");
+        assert_eq!(NoteContent::new("a\nb", ""), Err(InvalidNote::TitleHasControlCharacters));
+        assert_eq!(NoteContent::new("t", &"b".repeat(MAX_BODY_BYTES + 1)), Err(InvalidNote::BodyTooLong));
+        assert_eq!(NoteContent::new("t", "nul\0"), Err(InvalidNote::BodyHasControlCharacters));
         assert!(NoteContent::new("t", "line one\nline\ttwo\r\n").is_ok());
     }
 
@@ -126,10 +111,7 @@ mod tests {
     fn revising_bumps_the_version_and_keeps_identity() {
         let created = now();
         let note = Note::create(NoteContent::new("a", "b").expect("valid"), created);
-        let revised = note.revise(
-            NoteContent::new("c", "d").expect("valid"),
-            created + time::Duration::SECOND,
-        );
+        let revised = note.revise(NoteContent::new("c", "d").expect("valid"), created + time::Duration::SECOND);
         assert_eq!((revised.id, revised.version, revised.created_at), (note.id, 2, created));
         assert_eq!((revised.title.as_str(), revised.body.as_str()), ("c", "d"));
         assert!(revised.updated_at > note.updated_at);

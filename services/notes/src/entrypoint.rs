@@ -18,13 +18,8 @@ use crate::domain::{InvalidNote, Note, NoteContent, NoteId, NoteRules, now};
 use crate::store::{Created, NoteStore};
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: [&str; 5] = [
-    "GET /notes",
-    "POST /notes",
-    "GET /notes/{note_id}",
-    "PUT /notes/{note_id}",
-    "DELETE /notes/{note_id}",
-];
+pub const ROUTES: [&str; 5] =
+    ["GET /notes", "POST /notes", "GET /notes/{note_id}", "PUT /notes/{note_id}", "DELETE /notes/{note_id}"];
 
 /// The notes API over a store, for callers whose authority the records give.
 #[derive(Debug)]
@@ -72,10 +67,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
     async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.store.list(&context.tenant_id, limit, after).await?;
-        let list = NoteList {
-            items: page.notes,
-            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
-        };
+        let list = NoteList { items: page.notes, next_cursor: page.next_after.map(|id| CURSOR.encode(&id)) };
         Ok(json_response(StatusCode::OK, &list))
     }
 
@@ -90,10 +82,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         let keyed = key.map(|key| KeyedCreate::new(&context.user_id, &key, &input));
         let note = Note::create(content, now());
         let record = keyed.as_ref().map(|keyed| keyed.record(note.id, note.created_at));
-        let pair = keyed
-            .as_ref()
-            .zip(record.as_ref())
-            .map(|(keyed, record)| (keyed.sort_key.as_str(), record));
+        let pair = keyed.as_ref().zip(record.as_ref()).map(|(keyed, record)| (keyed.sort_key.as_str(), record));
         let limit = context.tier.limits().max_notes;
         match self.store.create(tenant, &note, limit, pair).await? {
             Created::Yes => {}
@@ -106,11 +95,7 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
             Created::KeyUsed => {
                 // An earlier or concurrent request with this key: answer as it did.
                 let keyed = keyed.as_ref().ok_or(ApiError::Internal)?;
-                let remembered = self
-                    .store
-                    .remembered(tenant, &keyed.sort_key)
-                    .await?
-                    .ok_or(ApiError::Internal)?;
+                let remembered = self.store.remembered(tenant, &keyed.sort_key).await?.ok_or(ApiError::Internal)?;
                 return self.repeat(context, keyed, &remembered).await;
             }
         }
@@ -149,17 +134,13 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
             return Err(stale(input.version, current.version));
         }
         let revised = current.revise(content, now());
-        self.store
-            .replace(&context.tenant_id, &revised, input.version)
-            .await
-            .map_err(|error| match error {
-                DataError::ConditionFailed { exists: true, .. } => ApiError::Conflict(format!(
-                    "version {} is no longer current; read the note again",
-                    input.version
-                )),
-                DataError::ConditionFailed { exists: false, .. } => not_found(),
-                other => other.into(),
-            })?;
+        self.store.replace(&context.tenant_id, &revised, input.version).await.map_err(|error| match error {
+            DataError::ConditionFailed { exists: true, .. } => {
+                ApiError::Conflict(format!("version {} is no longer current; read the note again", input.version))
+            }
+            DataError::ConditionFailed { exists: false, .. } => not_found(),
+            other => other.into(),
+        })?;
         tracing::info!(note_id = %id, version = revised.version, "note updated");
         Ok(json_response(StatusCode::OK, &revised))
     }
@@ -168,13 +149,10 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         no_body(request)?;
         only_query_params(request, &[])?;
         let id = note_id(request)?;
-        self.store
-            .delete(&context.tenant_id, id)
-            .await
-            .map_err(|error| match error {
-                DataError::ConditionFailed { .. } => not_found(),
-                other => other.into(),
-            })?;
+        self.store.delete(&context.tenant_id, id).await.map_err(|error| match error {
+            DataError::ConditionFailed { .. } => not_found(),
+            other => other.into(),
+        })?;
         tracing::info!(note_id = %id, "note deleted");
         Ok(no_content())
     }

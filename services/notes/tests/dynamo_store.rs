@@ -28,28 +28,16 @@ async fn crud_round_trip() {
     let store = store().await;
     let tenant = TenantId::generate();
     let original = note("first");
-    assert_eq!(
-        store.create(&tenant, &original, LIMIT, None).await.expect("create"),
-        Created::Yes
-    );
-    assert_eq!(
-        store.get(&tenant, original.id).await.expect("get"),
-        Some(original.clone())
-    );
+    assert_eq!(store.create(&tenant, &original, LIMIT, None).await.expect("create"), Created::Yes);
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(original.clone()));
 
     let revised = original.revise(NoteContent::new("second", "new body").expect("valid"), now());
     store.replace(&tenant, &revised, 1).await.expect("replace");
-    assert_eq!(
-        store.get(&tenant, original.id).await.expect("get"),
-        Some(revised.clone())
-    );
+    assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(revised.clone()));
 
     store.delete(&tenant, original.id).await.expect("delete");
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), None);
-    assert!(matches!(
-        store.delete(&tenant, original.id).await,
-        Err(DataError::ConditionFailed { exists: false, .. })
-    ));
+    assert!(matches!(store.delete(&tenant, original.id).await, Err(DataError::ConditionFailed { exists: false, .. })));
 }
 
 #[tokio::test]
@@ -58,26 +46,17 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     let store = store().await;
     let tenant = TenantId::generate();
     let original = note("v1");
-    assert_eq!(
-        store.create(&tenant, &original, LIMIT, None).await.expect("create"),
-        Created::Yes
-    );
+    assert_eq!(store.create(&tenant, &original, LIMIT, None).await.expect("create"), Created::Yes);
     let winner = original.revise(NoteContent::new("winner", "").expect("valid"), now());
     let loser = original.revise(NoteContent::new("loser", "").expect("valid"), now());
     store.replace(&tenant, &winner, 1).await.expect("first writer wins");
     let outcome = store.replace(&tenant, &loser, 1).await;
-    assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { exists: true, .. })),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: true, .. })), "{outcome:?}");
     assert_eq!(store.get(&tenant, original.id).await.expect("get"), Some(winner));
 
     let ghost = note("never created");
     let outcome = store.replace(&tenant, &ghost, 1).await;
-    assert!(
-        matches!(outcome, Err(DataError::ConditionFailed { exists: false, .. })),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, Err(DataError::ConditionFailed { exists: false, .. })), "{outcome:?}");
     assert_eq!(store.get(&tenant, ghost.id).await.expect("get"), None);
     assert!(matches!(
         store.create(&tenant, &original, LIMIT, None).await,
@@ -93,10 +72,7 @@ async fn pages_cover_every_note_once_newest_first() {
     let mut created = Vec::new();
     for n in 0..23 {
         let note = note(&format!("note {n}"));
-        assert_eq!(
-            store.create(&tenant, &note, LIMIT, None).await.expect("create"),
-            Created::Yes
-        );
+        assert_eq!(store.create(&tenant, &note, LIMIT, None).await.expect("create"), Created::Yes);
         created.push(note.id);
     }
     let mut seen: Vec<NoteId> = Vec::new();
@@ -125,10 +101,7 @@ async fn each_tenant_sees_only_its_partition() {
     store.create(&alice, &alices, LIMIT, None).await.expect("create");
     store.create(&bob, &note("bob"), LIMIT, None).await.expect("create");
     assert_eq!(store.get(&bob, alices.id).await.expect("get"), None);
-    assert!(matches!(
-        store.delete(&bob, alices.id).await,
-        Err(DataError::ConditionFailed { exists: false, .. })
-    ));
+    assert!(matches!(store.delete(&bob, alices.id).await, Err(DataError::ConditionFailed { exists: false, .. })));
     let bobs = store.list(&bob, 100, None).await.expect("list");
     assert_eq!(bobs.notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["bob"]);
     assert_eq!(store.get(&alice, alices.id).await.expect("get"), Some(alices));
@@ -142,31 +115,16 @@ async fn the_note_limit_holds_and_deleting_frees_room() {
     let mut kept = Vec::new();
     for n in 0..3 {
         let note = note(&format!("note {n}"));
-        assert_eq!(
-            store.create(&tenant, &note, 3, None).await.expect("create"),
-            Created::Yes
-        );
+        assert_eq!(store.create(&tenant, &note, 3, None).await.expect("create"), Created::Yes);
         kept.push(note.id);
     }
     let refused = note("one too many");
-    assert_eq!(
-        store.create(&tenant, &refused, 3, None).await.expect("create"),
-        Created::LimitReached
-    );
+    assert_eq!(store.create(&tenant, &refused, 3, None).await.expect("create"), Created::LimitReached);
     assert_eq!(store.get(&tenant, refused.id).await.expect("get"), None);
     // Another tenant has its own count.
-    assert_eq!(
-        store
-            .create(&TenantId::generate(), &note("elsewhere"), 3, None)
-            .await
-            .expect("create"),
-        Created::Yes
-    );
+    assert_eq!(store.create(&TenantId::generate(), &note("elsewhere"), 3, None).await.expect("create"), Created::Yes);
 
     store.delete(&tenant, kept[0]).await.expect("delete");
-    assert_eq!(
-        store.create(&tenant, &refused, 3, None).await.expect("create"),
-        Created::Yes
-    );
+    assert_eq!(store.create(&tenant, &refused, 3, None).await.expect("create"), Created::Yes);
     assert_eq!(store.list(&tenant, 10, None).await.expect("list").notes.len(), 3);
 }

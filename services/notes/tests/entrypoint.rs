@@ -26,9 +26,7 @@ impl Harness {
 
     /// Records cached for `freshness` (zero: read on every request).
     fn with_freshness(freshness: Duration) -> Self {
-        Self {
-            api: NotesApi::new(MemoryNoteStore::default(), memory_authority(freshness)),
-        }
+        Self { api: NotesApi::new(MemoryNoteStore::default(), memory_authority(freshness)) }
     }
 
     fn records(&self) -> &MemoryAuthorityStore {
@@ -73,25 +71,14 @@ async fn create_get_update_delete() {
     let caller = SignedIn::member_of_new_tenant();
 
     let response = harness
-        .call(
-            Req::to("POST /notes")
-                .body(r#"{"title":" Plan ","body":"first"}"#)
-                .claims(caller.claims.clone()),
-        )
+        .call(Req::to("POST /notes").body(r#"{"title":" Plan ","body":"first"}"#).claims(caller.claims.clone()))
         .await;
     assert_eq!(response.status_code, 201);
     let note: Note = serde_json::from_value(json_of(&response)).expect("note");
-    assert_eq!(
-        (note.title.as_str(), note.body.as_str(), note.version),
-        ("Plan", "first", 1)
-    );
+    assert_eq!((note.title.as_str(), note.body.as_str(), note.version), ("Plan", "first", 1));
     assert_eq!(response.headers["location"], format!("/notes/{}", note.id).as_str());
 
-    let get = |id: NoteId| {
-        Req::to("GET /notes/{note_id}")
-            .param(id.to_string())
-            .claims(caller.claims.clone())
-    };
+    let get = |id: NoteId| Req::to("GET /notes/{note_id}").param(id.to_string()).claims(caller.claims.clone());
     let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
     assert_eq!(fetched, note);
 
@@ -104,10 +91,7 @@ async fn create_get_update_delete() {
     let response = harness.call(update(1, "Plan B")).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let updated: Note = serde_json::from_value(json_of(&response)).expect("note");
-    assert_eq!(
-        (updated.version, updated.title.as_str(), updated.created_at),
-        (2, "Plan B", note.created_at)
-    );
+    assert_eq!((updated.version, updated.title.as_str(), updated.created_at), (2, "Plan B", note.created_at));
 
     // A stale version changes nothing.
     let problem = assert_problem(&harness.call(update(1, "Lost update")).await, 409);
@@ -115,16 +99,12 @@ async fn create_get_update_delete() {
     let fetched: Note = serde_json::from_value(json_of(&harness.call(get(note.id)).await)).expect("note");
     assert_eq!(fetched, updated);
 
-    let delete = Req::to("DELETE /notes/{note_id}")
-        .param(note.id.to_string())
-        .claims(caller.claims.clone());
+    let delete = Req::to("DELETE /notes/{note_id}").param(note.id.to_string()).claims(caller.claims.clone());
     let response = harness.call(delete).await;
     assert_eq!(response.status_code, 204);
     assert_eq!(body_text(&response), "");
     assert_problem(&harness.call(get(note.id)).await, 404);
-    let delete_again = Req::to("DELETE /notes/{note_id}")
-        .param(note.id.to_string())
-        .claims(caller.claims.clone());
+    let delete_again = Req::to("DELETE /notes/{note_id}").param(note.id.to_string()).claims(caller.claims.clone());
     assert_problem(&harness.call(delete_again).await, 404);
     assert_problem(&harness.call(update(2, "Gone")).await, 404);
 }
@@ -137,21 +117,14 @@ async fn list_pages_newest_first_without_gaps_or_repeats() {
     for n in 0..25 {
         created.push(harness.create(&caller, &format!("note {n}")).await.id);
     }
-    let pages: Vec<Vec<Note>> = every_page(10, async |query| {
-        harness
-            .call(Req::to("GET /notes").query(query).claims(caller.claims()))
-            .await
-    })
-    .await;
+    let pages: Vec<Vec<Note>> =
+        every_page(10, async |query| harness.call(Req::to("GET /notes").query(query).claims(caller.claims())).await)
+            .await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
     let seen: Vec<_> = pages.iter().flatten().map(|note| note.id).collect();
     created.reverse();
     assert_eq!(seen, created);
-    assert_eq!(
-        harness.list(&caller).await.items.len(),
-        20,
-        "the default page size is 20"
-    );
+    assert_eq!(harness.list(&caller).await.items.len(), 20, "the default page size is 20");
 }
 
 #[tokio::test]
@@ -167,10 +140,7 @@ async fn tenants_never_see_each_other() {
 
     for (route, body) in [
         ("GET /notes/{note_id}", None),
-        (
-            "PUT /notes/{note_id}",
-            Some(json!({"title": "hijack", "body": "", "version": 1}).to_string()),
-        ),
+        ("PUT /notes/{note_id}", Some(json!({"title": "hijack", "body": "", "version": 1}).to_string())),
         ("DELETE /notes/{note_id}", None),
     ] {
         let response = harness
@@ -185,10 +155,7 @@ async fn tenants_never_see_each_other() {
         assert_problem(&response, 404);
     }
     let stored = harness.api.store().snapshot();
-    assert!(
-        stored.iter().any(|(tenant, n)| *tenant == alice.tenant && *n == note),
-        "alice's note is intact"
-    );
+    assert!(stored.iter().any(|(tenant, n)| *tenant == alice.tenant && *n == note), "alice's note is intact");
 }
 
 #[tokio::test]
@@ -205,14 +172,7 @@ async fn a_tenant_id_outside_the_claims_is_never_used() {
         )
         .await;
     assert_eq!(response.status_code, 201);
-    assert!(
-        harness
-            .api
-            .store()
-            .snapshot()
-            .iter()
-            .all(|(tenant, _)| *tenant == alice.tenant)
-    );
+    assert!(harness.api.store().snapshot().iter().all(|(tenant, _)| *tenant == alice.tenant));
     // A body naming a tenant is refused outright.
     let response = harness
         .call(
@@ -248,77 +208,33 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
 
     let cases: Vec<(&str, Req, i64)> = vec![
         // POST /notes
-        (
-            "create: invalid JSON",
-            Req::to("POST /notes").body("{\"title\":").claims(claims()),
-            400,
-        ),
-        (
-            "create: unknown field",
-            Req::to("POST /notes")
-                .body(r#"{"title":"a","color":"red"}"#)
-                .claims(claims()),
-            400,
-        ),
-        (
-            "create: missing title",
-            Req::to("POST /notes").body(r#"{"body":"a"}"#).claims(claims()),
-            400,
-        ),
-        (
-            "create: wrong type",
-            Req::to("POST /notes").body(r#"{"title":["a"]}"#).claims(claims()),
-            400,
-        ),
-        (
-            "create: blank title",
-            Req::to("POST /notes").body(r#"{"title":"   "}"#).claims(claims()),
-            400,
-        ),
-        (
-            "create: body over the note limit",
-            Req::to("POST /notes").body(long_body.clone()).claims(claims()),
-            400,
-        ),
-        (
-            "create: oversized request",
-            Req::to("POST /notes").body(oversized.clone()).claims(claims()),
-            413,
-        ),
+        ("create: invalid JSON", Req::to("POST /notes").body("{\"title\":").claims(claims()), 400),
+        ("create: unknown field", Req::to("POST /notes").body(r#"{"title":"a","color":"red"}"#).claims(claims()), 400),
+        ("create: missing title", Req::to("POST /notes").body(r#"{"body":"a"}"#).claims(claims()), 400),
+        ("create: wrong type", Req::to("POST /notes").body(r#"{"title":["a"]}"#).claims(claims()), 400),
+        ("create: blank title", Req::to("POST /notes").body(r#"{"title":"   "}"#).claims(claims()), 400),
+        ("create: body over the note limit", Req::to("POST /notes").body(long_body.clone()).claims(claims()), 400),
+        ("create: oversized request", Req::to("POST /notes").body(oversized.clone()).claims(claims()), 413),
         ("create: no body", Req::to("POST /notes").claims(claims()), 400),
         (
             "create: not JSON",
-            Req::to("POST /notes")
-                .body("title=a")
-                .content_type("application/x-www-form-urlencoded")
-                .claims(claims()),
+            Req::to("POST /notes").body("title=a").content_type("application/x-www-form-urlencoded").claims(claims()),
             415,
         ),
         (
             "create: unknown query",
-            Req::to("POST /notes")
-                .body(r#"{"title":"a"}"#)
-                .query("tenant=x")
-                .claims(claims()),
+            Req::to("POST /notes").body(r#"{"title":"a"}"#).query("tenant=x").claims(claims()),
             400,
         ),
-        (
-            "create: no claims",
-            Req::to("POST /notes").body(r#"{"title":"a"}"#),
-            401,
-        ),
+        ("create: no claims", Req::to("POST /notes").body(r#"{"title":"a"}"#), 401),
         (
             "create: no tenant claim",
-            Req::to("POST /notes")
-                .body(r#"{"title":"a"}"#)
-                .claims(without_tenant.clone()),
+            Req::to("POST /notes").body(r#"{"title":"a"}"#).claims(without_tenant.clone()),
             403,
         ),
         (
             "create: malformed tenant claim",
-            Req::to("POST /notes")
-                .body(r#"{"title":"a"}"#)
-                .claims(bad_tenant.clone()),
+            Req::to("POST /notes").body(r#"{"title":"a"}"#).claims(bad_tenant.clone()),
             403,
         ),
         (
@@ -327,94 +243,42 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             403,
         ),
         // GET /notes
-        (
-            "list: limit 0",
-            Req::to("GET /notes").query("limit=0").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit 101",
-            Req::to("GET /notes").query("limit=101").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit not a number",
-            Req::to("GET /notes").query("limit=ten").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit twice",
-            Req::to("GET /notes").query("limit=1&limit=2").claims(claims()),
-            400,
-        ),
-        (
-            "list: garbage cursor",
-            Req::to("GET /notes").query("cursor=%%%").claims(claims()),
-            400,
-        ),
+        ("list: limit 0", Req::to("GET /notes").query("limit=0").claims(claims()), 400),
+        ("list: limit 101", Req::to("GET /notes").query("limit=101").claims(claims()), 400),
+        ("list: limit not a number", Req::to("GET /notes").query("limit=ten").claims(claims()), 400),
+        ("list: limit twice", Req::to("GET /notes").query("limit=1&limit=2").claims(claims()), 400),
+        ("list: garbage cursor", Req::to("GET /notes").query("cursor=%%%").claims(claims()), 400),
         (
             "list: raw id as cursor",
-            Req::to("GET /notes")
-                .query(format!("cursor={foreign_cursor}"))
-                .claims(claims()),
+            Req::to("GET /notes").query(format!("cursor={foreign_cursor}")).claims(claims()),
             400,
         ),
         (
             "list: unknown query",
-            Req::to("GET /notes")
-                .query(format!("cursor={valid_cursor}&tenant_id=x"))
-                .claims(claims()),
+            Req::to("GET /notes").query(format!("cursor={valid_cursor}&tenant_id=x")).claims(claims()),
             400,
         ),
         ("list: no claims", Req::to("GET /notes"), 401),
-        (
-            "list: no tenant claim",
-            Req::to("GET /notes").claims(without_tenant.clone()),
-            403,
-        ),
+        ("list: no tenant claim", Req::to("GET /notes").claims(without_tenant.clone()), 403),
         // GET /notes/{note_id}
-        (
-            "get: bad id",
-            Req::to("GET /notes/{note_id}").param("not-an-id").claims(claims()),
-            400,
-        ),
-        (
-            "get: uppercase id",
-            Req::to("GET /notes/{note_id}")
-                .param(id.to_uppercase())
-                .claims(claims()),
-            400,
-        ),
+        ("get: bad id", Req::to("GET /notes/{note_id}").param("not-an-id").claims(claims()), 400),
+        ("get: uppercase id", Req::to("GET /notes/{note_id}").param(id.to_uppercase()).claims(claims()), 400),
         (
             "get: unknown id",
-            Req::to("GET /notes/{note_id}")
-                .param(NoteId::generate().to_string())
-                .claims(claims()),
+            Req::to("GET /notes/{note_id}").param(NoteId::generate().to_string()).claims(claims()),
             404,
         ),
         ("get: no claims", Req::to("GET /notes/{note_id}").param(id.clone()), 401),
         (
             "get: malformed tenant claim",
-            Req::to("GET /notes/{note_id}")
-                .param(id.clone())
-                .claims(bad_tenant.clone()),
+            Req::to("GET /notes/{note_id}").param(id.clone()).claims(bad_tenant.clone()),
             403,
         ),
         // PUT /notes/{note_id}
-        (
-            "update: invalid JSON",
-            Req::to("PUT /notes/{note_id}")
-                .param(id.clone())
-                .body("[")
-                .claims(claims()),
-            400,
-        ),
+        ("update: invalid JSON", Req::to("PUT /notes/{note_id}").param(id.clone()).body("[").claims(claims()), 400),
         (
             "update: missing version",
-            Req::to("PUT /notes/{note_id}")
-                .param(id.clone())
-                .body(r#"{"title":"a","body":"b"}"#)
-                .claims(claims()),
+            Req::to("PUT /notes/{note_id}").param(id.clone()).body(r#"{"title":"a","body":"b"}"#).claims(claims()),
             400,
         ),
         (
@@ -435,10 +299,7 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ),
         (
             "update: oversized",
-            Req::to("PUT /notes/{note_id}")
-                .param(id.clone())
-                .body(oversized.clone())
-                .claims(claims()),
+            Req::to("PUT /notes/{note_id}").param(id.clone()).body(oversized.clone()).claims(claims()),
             413,
         ),
         (
@@ -451,17 +312,12 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ),
         (
             "update: bad id",
-            Req::to("PUT /notes/{note_id}")
-                .param("1")
-                .body(r#"{"title":"a","body":"b","version":1}"#)
-                .claims(claims()),
+            Req::to("PUT /notes/{note_id}").param("1").body(r#"{"title":"a","body":"b","version":1}"#).claims(claims()),
             400,
         ),
         (
             "update: no claims",
-            Req::to("PUT /notes/{note_id}")
-                .param(id.clone())
-                .body(r#"{"title":"a","body":"b","version":1}"#),
+            Req::to("PUT /notes/{note_id}").param(id.clone()).body(r#"{"title":"a","body":"b","version":1}"#),
             401,
         ),
         (
@@ -473,37 +329,16 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             403,
         ),
         // DELETE /notes/{note_id}
-        (
-            "delete: bad id",
-            Req::to("DELETE /notes/{note_id}").param("'; DROP").claims(claims()),
-            400,
-        ),
-        (
-            "delete: with a body",
-            Req::to("DELETE /notes/{note_id}")
-                .param(id.clone())
-                .body("{}")
-                .claims(claims()),
-            400,
-        ),
-        (
-            "delete: no claims",
-            Req::to("DELETE /notes/{note_id}").param(id.clone()),
-            401,
-        ),
+        ("delete: bad id", Req::to("DELETE /notes/{note_id}").param("'; DROP").claims(claims()), 400),
+        ("delete: with a body", Req::to("DELETE /notes/{note_id}").param(id.clone()).body("{}").claims(claims()), 400),
+        ("delete: no claims", Req::to("DELETE /notes/{note_id}").param(id.clone()), 401),
         (
             "delete: malformed tenant claim",
-            Req::to("DELETE /notes/{note_id}")
-                .param(id.clone())
-                .claims(bad_tenant.clone()),
+            Req::to("DELETE /notes/{note_id}").param(id.clone()).claims(bad_tenant.clone()),
             403,
         ),
         // Unknown route
-        (
-            "unknown route",
-            Req::to("PATCH /notes/{note_id}").param(id.clone()).claims(claims()),
-            404,
-        ),
+        ("unknown route", Req::to("PATCH /notes/{note_id}").param(id.clone()).claims(claims()), 404),
     ];
     for (name, req, status) in cases {
         let response = harness.call(req).await;
@@ -521,19 +356,13 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     harness.api.store().set_unavailable(true);
     let requests = vec![
         Req::to("GET /notes").claims(caller.claims.clone()),
-        Req::to("POST /notes")
-            .body(r#"{"title":"a"}"#)
-            .claims(caller.claims.clone()),
-        Req::to("GET /notes/{note_id}")
-            .param(note.id.to_string())
-            .claims(caller.claims.clone()),
+        Req::to("POST /notes").body(r#"{"title":"a"}"#).claims(caller.claims.clone()),
+        Req::to("GET /notes/{note_id}").param(note.id.to_string()).claims(caller.claims.clone()),
         Req::to("PUT /notes/{note_id}")
             .param(note.id.to_string())
             .body(r#"{"title":"a","body":"","version":1}"#)
             .claims(caller.claims.clone()),
-        Req::to("DELETE /notes/{note_id}")
-            .param(note.id.to_string())
-            .claims(caller.claims.clone()),
+        Req::to("DELETE /notes/{note_id}").param(note.id.to_string()).claims(caller.claims.clone()),
     ];
     for req in requests {
         let problem = assert_problem(&harness.call(req).await, 503);
@@ -551,13 +380,8 @@ async fn the_tier_limits_the_number_of_notes() {
     for n in 0..limit {
         harness.create(&caller, &format!("note {n}")).await;
     }
-    let response = harness
-        .call(
-            Req::to("POST /notes")
-                .body(r#"{"title":"one too many"}"#)
-                .claims(caller.claims.clone()),
-        )
-        .await;
+    let response =
+        harness.call(Req::to("POST /notes").body(r#"{"title":"one too many"}"#).claims(caller.claims.clone())).await;
     let problem = assert_problem(&response, 403);
     assert_eq!(problem.kind, "urn:problem:limit-exceeded");
     assert!(problem.detail.contains("free tier"), "{}", problem.detail);
@@ -591,17 +415,8 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     };
 
     // The tenant is suspended: every route refuses the same token.
-    let active_free = TenantRecord {
-        status: TenantStatus::Active,
-        tier: TenantTier::Free,
-    };
-    harness.records().set_tenant(
-        tenant,
-        TenantRecord {
-            status: TenantStatus::Suspended,
-            ..active_free
-        },
-    );
+    let active_free = TenantRecord { status: TenantStatus::Active, tier: TenantTier::Free };
+    harness.records().set_tenant(tenant, TenantRecord { status: TenantStatus::Suspended, ..active_free });
     for req in routes(&caller.claims) {
         let route = req.route;
         let problem = assert_problem(&harness.call(req).await, 403);
@@ -612,10 +427,7 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     // The membership is disabled, then gone.
     for change in ["disabled", "removed"] {
         if change == "disabled" {
-            let membership = Membership {
-                role: TenantRole::Member,
-                status: MembershipStatus::Disabled,
-            };
+            let membership = Membership { role: TenantRole::Member, status: MembershipStatus::Disabled };
             harness.records().set_membership(tenant, user, membership);
         } else {
             harness.records().remove_membership(tenant, user);
@@ -635,32 +447,12 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     enterprise.insert("tenant_tier".into(), "enterprise".into());
     let limit = TenantTier::Free.limits().max_notes;
     for n in 1..limit {
-        harness
-            .create(
-                &SignedIn {
-                    claims: enterprise.clone(),
-                    ..other.clone()
-                },
-                &format!("note {n}"),
-            )
-            .await;
+        harness.create(&SignedIn { claims: enterprise.clone(), ..other.clone() }, &format!("note {n}")).await;
     }
-    let response = harness
-        .call(
-            Req::to("POST /notes")
-                .body(r#"{"title":"over"}"#)
-                .claims(enterprise.clone()),
-        )
-        .await;
+    let response = harness.call(Req::to("POST /notes").body(r#"{"title":"over"}"#).claims(enterprise.clone())).await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:limit-exceeded");
     // The tier changes in the records: the next limit check follows.
-    harness.records().set_tenant(
-        other.tenant,
-        TenantRecord {
-            status: TenantStatus::Active,
-            tier: TenantTier::Pro,
-        },
-    );
+    harness.records().set_tenant(other.tenant, TenantRecord { status: TenantStatus::Active, tier: TenantTier::Pro });
     harness.create(&other, "now there is room").await;
 }
 
@@ -672,13 +464,9 @@ async fn records_are_cached_for_the_freshness_window_only() {
     let harness = Harness::with_freshness(window);
     let caller = SignedIn::member_of_new_tenant();
     harness.create(&caller, "cached").await;
-    harness.records().set_tenant(
-        caller.tenant,
-        TenantRecord {
-            status: TenantStatus::Suspended,
-            tier: TenantTier::Free,
-        },
-    );
+    harness
+        .records()
+        .set_tenant(caller.tenant, TenantRecord { status: TenantStatus::Suspended, tier: TenantTier::Free });
     let reads = harness.records().reads();
     harness.list(&caller).await;
     assert_eq!(harness.records().reads(), reads, "served from the cache");
@@ -720,19 +508,11 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     bob.claims.insert("tenant_id".into(), ann.tenant.to_string());
     let bobs = harness.call(create(&bob, "Groceries", &key)).await;
     assert_eq!(bobs.status_code, 201, "{}", body_text(&bobs));
-    assert_ne!(
-        serde_json::from_value::<Note>(json_of(&bobs)).expect("note").id,
-        note.id
-    );
+    assert_ne!(serde_json::from_value::<Note>(json_of(&bobs)).expect("note").id, note.id);
 
     // The note deleted: its key repeats nothing, and says so.
-    let deleted = harness
-        .call(
-            Req::to("DELETE /notes/{note_id}")
-                .param(note.id.to_string())
-                .claims(ann.claims.clone()),
-        )
-        .await;
+    let deleted =
+        harness.call(Req::to("DELETE /notes/{note_id}").param(note.id.to_string()).claims(ann.claims.clone())).await;
     assert_eq!(deleted.status_code, 204);
     let gone = harness.call(create(&ann, "Groceries", &key)).await;
     assert!(assert_problem(&gone, 409).detail.contains("since been deleted"));

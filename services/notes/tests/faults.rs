@@ -33,17 +33,11 @@ struct FakeAssumer {
 
 impl FakeAssumer {
     fn succeeding() -> Self {
-        Self {
-            fail: None,
-            calls: Arc::default(),
-        }
+        Self { fail: None, calls: Arc::default() }
     }
 
     fn failing(error: CredentialsError) -> Self {
-        Self {
-            fail: Some(error),
-            calls: Arc::default(),
-        }
+        Self { fail: Some(error), calls: Arc::default() }
     }
 }
 
@@ -127,18 +121,9 @@ fn every_route(caller: &SignedIn) -> Vec<(&'static str, ApiGatewayV2httpRequest)
     vec![
         ("GET /notes", event(caller, "GET /notes", None, None)),
         ("POST /notes", event(caller, "POST /notes", None, Some(content))),
-        (
-            "GET /notes/{note_id}",
-            event(caller, "GET /notes/{note_id}", Some(id), None),
-        ),
-        (
-            "PUT /notes/{note_id}",
-            event(caller, "PUT /notes/{note_id}", Some(id), Some(update)),
-        ),
-        (
-            "DELETE /notes/{note_id}",
-            event(caller, "DELETE /notes/{note_id}", Some(id), None),
-        ),
+        ("GET /notes/{note_id}", event(caller, "GET /notes/{note_id}", Some(id), None)),
+        ("PUT /notes/{note_id}", event(caller, "PUT /notes/{note_id}", Some(id), Some(update))),
+        ("DELETE /notes/{note_id}", event(caller, "DELETE /notes/{note_id}", Some(id), None)),
     ]
 }
 
@@ -159,9 +144,7 @@ async fn answer_every_route(api: &Arc<Api>, caller: &SignedIn) -> Vec<(&'static 
         .collect();
     let mut responses = Vec::new();
     for (route, task) in tasks {
-        let response = task
-            .await
-            .unwrap_or_else(|e| panic!("{route}: the handler panicked: {e}"));
+        let response = task.await.unwrap_or_else(|e| panic!("{route}: the handler panicked: {e}"));
         responses.push((route, response));
     }
     responses
@@ -200,18 +183,12 @@ async fn sts_unavailable_is_503_on_every_route() {
     assert_problem("GET /notes (again)", &again, 503, "service-unavailable");
     // The request reads two records (the tenant's, the caller's membership),
     // each asking for the tenant's credentials: two calls, none served from a cache.
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        before + 2,
-        "a failed AssumeRole must not be cached"
-    );
+    assert_eq!(calls.load(Ordering::SeqCst), before + 2, "a failed AssumeRole must not be cached");
 }
 
 #[tokio::test]
 async fn sts_refusing_is_a_500_that_reveals_nothing() {
-    let assumer = FakeAssumer::failing(CredentialsError::Refused(
-        "AccessDenied: arn:aws:iam::123:role/x".into(),
-    ));
+    let assumer = FakeAssumer::failing(CredentialsError::Refused("AccessDenied: arn:aws:iam::123:role/x".into()));
     let api = api("http://127.0.0.1:9", assumer);
     let caller = SignedIn::member_of_new_tenant();
     let response = api.handle(event(&caller, "GET /notes", None, None)).await;
@@ -252,11 +229,7 @@ impl FakeDynamo {
                 tokio::spawn(async move { serve(stream, &seen, &answers).await });
             }
         });
-        Self {
-            endpoint,
-            targets,
-            task,
-        }
+        Self { endpoint, targets, task }
     }
 
     async fn targets(&self) -> Vec<String> {
@@ -342,11 +315,7 @@ async fn a_throttled_call_is_retried_and_succeeds() {
     let dynamo = FakeDynamo::start(vec![(400, THROTTLED.to_owned()), (200, get_item_answer(&tenant, id))]).await;
     let store = store(&dynamo.endpoint, FakeAssumer::succeeding());
 
-    let note = store
-        .get(&tenant, id)
-        .await
-        .expect("the retry succeeds")
-        .expect("the note");
+    let note = store.get(&tenant, id).await.expect("the retry succeeds").expect("the note");
     assert_eq!((note.id, note.title.as_str(), note.version), (id, "after the storm", 4));
     assert_eq!(
         dynamo.targets().await,
@@ -361,23 +330,14 @@ async fn throttled_every_time_is_unavailable_after_bounded_attempts() {
     let api = api(&dynamo.endpoint, FakeAssumer::succeeding());
     let caller = SignedIn::member_of_new_tenant();
 
-    let store_error = api
-        .store()
-        .get(&caller.tenant, NoteId::generate())
-        .await
-        .expect_err("throttled every time");
-    assert!(
-        matches!(&store_error, DataError::Unavailable(code) if code == "ThrottlingException"),
-        "{store_error:?}"
-    );
+    let store_error = api.store().get(&caller.tenant, NoteId::generate()).await.expect_err("throttled every time");
+    assert!(matches!(&store_error, DataError::Unavailable(code) if code == "ThrottlingException"), "{store_error:?}");
     // The SDK's standard retry strategy: 3 attempts in all, then it gives up.
     assert_eq!(dynamo.targets().await.len(), 3);
 
     // Through the handler, the caller's records are read first: the tenant
     // record and the membership, 3 attempts each, then 503.
-    let response = api
-        .handle(event(&caller, "GET /notes/{note_id}", Some(NoteId::generate()), None))
-        .await;
+    let response = api.handle(event(&caller, "GET /notes/{note_id}", Some(NoteId::generate()), None)).await;
     assert_problem("GET /notes/{note_id}", &response, 503, "service-unavailable");
     assert_eq!(dynamo.targets().await.len(), 9, "3 + 2 x 3 attempts, then 503");
 }

@@ -39,11 +39,7 @@ pub trait TenantLifecycle: Sized {
 
 /// The next version of `tenant`, changed at `at`.
 fn next(tenant: &Tenant, at: OffsetDateTime) -> Tenant {
-    Tenant {
-        version: tenant.version + 1,
-        updated_at: at.max(tenant.updated_at),
-        ..tenant.clone()
-    }
+    Tenant { version: tenant.version + 1, updated_at: at.max(tenant.updated_at), ..tenant.clone() }
 }
 
 fn transition(
@@ -53,29 +49,14 @@ fn transition(
     at: OffsetDateTime,
 ) -> Result<Tenant, InvalidTransition> {
     if tenant.status != from {
-        return Err(InvalidTransition {
-            from: tenant.status,
-            to,
-        });
+        return Err(InvalidTransition { from: tenant.status, to });
     }
-    Ok(Tenant {
-        status: to,
-        ..next(tenant, at)
-    })
+    Ok(Tenant { status: to, ..next(tenant, at) })
 }
 
 impl TenantLifecycle for Tenant {
     fn registered(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
-        Self {
-            tenant_id,
-            name,
-            slug,
-            tier,
-            status: TenantStatus::Active,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-        }
+        Self { tenant_id, name, slug, tier, status: TenantStatus::Active, version: 1, created_at: at, updated_at: at }
     }
 
     fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
@@ -204,13 +185,7 @@ impl Registration {
         let slug = Slug::parse(slug)?;
         let admin_email = users_api::normalize_email(email).map_err(|_| InvalidTenant::BadEmail)?;
         policy.check(password.expose())?;
-        Ok(Self {
-            name,
-            slug,
-            tier,
-            admin_email,
-            admin_password: password.clone(),
-        })
+        Ok(Self { name, slug, tier, admin_email, admin_password: password.clone() })
     }
 
     /// The first admin's password (for the users service only).
@@ -244,15 +219,8 @@ mod tests {
     use super::*;
 
     fn registration(name: &str, email: &str, password: &str) -> Registration {
-        Registration::new(
-            name,
-            "acme",
-            TenantTier::Pro,
-            email,
-            &password.into(),
-            &PasswordPolicy::default(),
-        )
-        .expect("valid")
+        Registration::new(name, "acme", TenantTier::Pro, email, &password.into(), &PasswordPolicy::default())
+            .expect("valid")
     }
 
     #[test]
@@ -269,18 +237,7 @@ mod tests {
         for good in ["abc", "acme-corp", "a-b", "123", &"a".repeat(40), "a--b"] {
             assert!(Slug::parse(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "ab",
-            "-abc",
-            "abc-",
-            "Acme",
-            "ac me",
-            "acme_corp",
-            "acmé",
-            &"a".repeat(41),
-            " acme",
-        ] {
+        for bad in ["", "ab", "-abc", "abc-", "Acme", "ac me", "acme_corp", "acmé", &"a".repeat(41), " acme"] {
             assert_eq!(Slug::parse(bad), Err(InvalidTenant::BadSlug), "{bad}");
         }
     }
@@ -290,14 +247,8 @@ mod tests {
         let a = registration("Acme", "Ada@Example.com", "First-passw0rd");
         let b = registration("  Acme ", " ada@example.COM", "Another-passw0rd");
         assert_eq!(a.fingerprint(), b.fingerprint());
-        assert_ne!(
-            a.fingerprint(),
-            registration("Acme Corp", "ada@example.com", "First-passw0rd").fingerprint()
-        );
-        assert_ne!(
-            a.fingerprint(),
-            registration("Acme", "bob@example.com", "First-passw0rd").fingerprint()
-        );
+        assert_ne!(a.fingerprint(), registration("Acme Corp", "ada@example.com", "First-passw0rd").fingerprint());
+        assert_ne!(a.fingerprint(), registration("Acme", "bob@example.com", "First-passw0rd").fingerprint());
         let enterprise = Registration::new(
             "Acme",
             "acme",
@@ -318,20 +269,10 @@ mod tests {
             let refused = Registration::new("Acme", "acme", TenantTier::Free, "a@b.co", &weak.into(), &policy)
                 .expect_err("refused");
             assert!(matches!(refused, InvalidTenant::WeakPassword(_)), "{weak}");
-            assert_eq!(
-                refused.to_string(),
-                policy.check(weak).expect_err("refused").to_string()
-            );
+            assert_eq!(refused.to_string(), policy.check(weak).expect_err("refused").to_string());
         }
         assert_eq!(
-            Registration::new(
-                "Acme",
-                "acme",
-                TenantTier::Free,
-                "not-an-email",
-                &"Long-enough-1".into(),
-                &policy
-            ),
+            Registration::new("Acme", "acme", TenantTier::Free, "not-an-email", &"Long-enough-1".into(), &policy),
             Err(InvalidTenant::BadEmail)
         );
         let printed = format!("{:?}", registration("Acme", "a@b.co", "Sup3r-secret!"));
@@ -346,27 +287,12 @@ mod tests {
         let claim = SlugClaim::new(&registration, "k1".repeat(32), at);
         let fingerprint = registration.fingerprint();
         assert!(claim.continued_by(&"k1".repeat(32), &fingerprint, at, expiry));
-        assert!(
-            !claim.continued_by(&"k2".repeat(32), &fingerprint, at, expiry),
-            "another key"
-        );
+        assert!(!claim.continued_by(&"k2".repeat(32), &fingerprint, at, expiry), "another key");
         let other = self::registration("Acme Corp", "ada@example.com", "First-passw0rd");
-        assert!(
-            !claim.continued_by(&"k1".repeat(32), &other.fingerprint(), at, expiry),
-            "other input"
-        );
-        assert!(
-            !claim.continued_by(&"k1".repeat(32), &fingerprint, at + expiry, expiry),
-            "expired"
-        );
-        let keyless = SlugClaim {
-            key_digest: String::new(),
-            ..claim
-        };
-        assert!(
-            !keyless.continued_by("", &fingerprint, at, expiry),
-            "a claim from before keys"
-        );
+        assert!(!claim.continued_by(&"k1".repeat(32), &other.fingerprint(), at, expiry), "other input");
+        assert!(!claim.continued_by(&"k1".repeat(32), &fingerprint, at + expiry, expiry), "expired");
+        let keyless = SlugClaim { key_digest: String::new(), ..claim };
+        assert!(!keyless.continued_by("", &fingerprint, at, expiry), "a claim from before keys");
     }
 
     #[test]
@@ -385,10 +311,7 @@ mod tests {
         assert_eq!(suspended.status, TenantStatus::Suspended);
         assert_eq!(
             suspended.suspend(at),
-            Err(InvalidTransition {
-                from: TenantStatus::Suspended,
-                to: TenantStatus::Suspended
-            })
+            Err(InvalidTransition { from: TenantStatus::Suspended, to: TenantStatus::Suspended })
         );
         let back = suspended.reactivate(at).expect("reactivate");
         assert_eq!((back.status, back.version), (TenantStatus::Active, 3));

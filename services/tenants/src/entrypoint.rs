@@ -65,10 +65,7 @@ pub struct RegistrationSettings {
 
 impl Default for RegistrationSettings {
     fn default() -> Self {
-        Self {
-            password_policy: PasswordPolicy::default(),
-            expiry: Duration::from_secs(24 * 3600),
-        }
+        Self { password_policy: PasswordPolicy::default(), expiry: Duration::from_secs(24 * 3600) }
     }
 }
 
@@ -103,14 +100,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         operators: O,
         registration: RegistrationSettings,
     ) -> Self {
-        Self {
-            registration,
-            tenants,
-            slugs,
-            users,
-            authority,
-            operators,
-        }
+        Self { registration, tenants, slugs, users, authority, operators }
     }
 
     /// The callers' authority (for tests).
@@ -159,11 +149,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         let stores = (&self.tenants, &self.slugs, &self.users);
         match expire(stores, self.registration.expiry, now()).await {
             Ok(swept) => {
-                tracing::info!(
-                    removed = swept.removed,
-                    completed = swept.completed,
-                    "registrations swept"
-                );
+                tracing::info!(removed = swept.removed, completed = swept.completed, "registrations swept");
                 json!({"removed": swept.removed, "completed": swept.completed})
             }
             Err(error) => {
@@ -261,10 +247,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         let name = TenantName::parse(&input.name).map_err(invalid)?;
         let current = self.tenants.get(&context.tenant_id).await?.ok_or_else(not_found)?;
         if current.status != TenantStatus::Active {
-            return Err(ApiError::Forbidden(format!(
-                "the tenant is {}; it cannot be changed",
-                current.status
-            )));
+            return Err(ApiError::Forbidden(format!("the tenant is {}; it cannot be changed", current.status)));
         }
         if current.version != input.version {
             return Err(ApiError::Conflict(format!(
@@ -273,17 +256,13 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
             )));
         }
         let renamed = current.rename(name, now());
-        self.tenants
-            .replace(&renamed, input.version)
-            .await
-            .map_err(|error| match error {
-                DataError::ConditionFailed { exists: true, .. } => ApiError::Conflict(format!(
-                    "version {} is no longer current; read the tenant again",
-                    input.version
-                )),
-                DataError::ConditionFailed { exists: false, .. } => not_found(),
-                other => other.into(),
-            })?;
+        self.tenants.replace(&renamed, input.version).await.map_err(|error| match error {
+            DataError::ConditionFailed { exists: true, .. } => {
+                ApiError::Conflict(format!("version {} is no longer current; read the tenant again", input.version))
+            }
+            DataError::ConditionFailed { exists: false, .. } => not_found(),
+            other => other.into(),
+        })?;
         tracing::info!(version = renamed.version, "tenant renamed");
         Ok(json_response(StatusCode::OK, &renamed))
     }
@@ -292,10 +271,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
     async fn list(&self, _admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.tenants.list(limit, after).await?;
-        let list = TenantList {
-            items: page.tenants,
-            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
-        };
+        let list = TenantList { items: page.tenants, next_cursor: page.next_after.map(|id| CURSOR.encode(&id)) };
         Ok(json_response(StatusCode::OK, &list))
     }
 
@@ -323,9 +299,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
         let tenant = modify_tenant(&self.tenants, &target, |current| {
-            transition(current, now())
-                .map(Some)
-                .map_err(|error| ApiError::Conflict(error.to_string()))
+            transition(current, now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
@@ -348,10 +322,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
             if current.status == TenantStatus::Suspended {
                 return Ok(None);
             }
-            current
-                .suspend(now())
-                .map(Some)
-                .map_err(|error| ApiError::Conflict(error.to_string()))
+            current.suspend(now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
@@ -400,9 +371,7 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         let input: ChangeTier = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
         let tenant = modify_tenant(&self.tenants, &target, |current| {
             if current.status == TenantStatus::Pending {
-                Err(ApiError::Conflict(
-                    "the tenant's registration has not finished; its tier cannot change yet".into(),
-                ))
+                Err(ApiError::Conflict("the tenant's registration has not finished; its tier cannot change yet".into()))
             } else if current.tier == input.tier {
                 Ok(None)
             } else {
@@ -450,9 +419,7 @@ pub(crate) async fn modify_tenant<T: TenantStore>(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(ApiError::Conflict(
-        "the tenant is being changed by other requests; nothing was changed, please retry".into(),
-    ))
+    Err(ApiError::Conflict("the tenant is being changed by other requests; nothing was changed, please retry".into()))
 }
 
 fn invalid(error: InvalidTenant) -> ApiError {

@@ -12,9 +12,7 @@ use crate::api::{ChangeTier, RegisterTenant, Registered, RegistrationRemoval, Te
 use crate::domain::Tenant;
 
 /// Registration is public: no tenant, hence no token, exists yet.
-const AUTH: BearerJwt = BearerJwt {
-    public: &["POST /tenants"],
-};
+const AUTH: BearerJwt = BearerJwt { public: &["POST /tenants"] };
 
 /// The errors an operation has unless it declares its own (see [`StandardErrors`]).
 const ERRORS: StandardErrors = StandardErrors {

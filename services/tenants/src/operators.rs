@@ -24,9 +24,7 @@ pub async fn require_platform_admin(operators: &impl Operators, caller: &Platfor
         Ok(())
     } else {
         tracing::warn!(user_id = %caller.user_id, "a token named a platform admin the user pool no longer has");
-        Err(ApiError::Forbidden(
-            "the caller is no longer a platform administrator".into(),
-        ))
+        Err(ApiError::Forbidden("the caller is no longer a platform administrator".into()))
     }
 }
 
@@ -39,27 +37,19 @@ pub struct CognitoOperators {
 
 impl CognitoOperators {
     pub fn new(client: aws_sdk_cognitoidentityprovider::Client, user_pool_id: impl Into<String>) -> Self {
-        Self {
-            client,
-            user_pool_id: user_pool_id.into(),
-        }
+        Self { client, user_pool_id: user_pool_id.into() }
     }
 }
 
 impl Operators for CognitoOperators {
     async fn is_platform_admin(&self, caller: &PlatformAdmin) -> Result<bool, ApiError> {
-        let user = match self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(&caller.username)
-            .send()
-            .await
-        {
-            Ok(user) => user,
-            Err(error) if error.code() == Some("UserNotFoundException") => return Ok(false),
-            Err(error) => return Err(unavailable(&error)),
-        };
+        let user =
+            match self.client.admin_get_user().user_pool_id(&self.user_pool_id).username(&caller.username).send().await
+            {
+                Ok(user) => user,
+                Err(error) if error.code() == Some("UserNotFoundException") => return Ok(false),
+                Err(error) => return Err(unavailable(&error)),
+            };
         // The same user: a deleted and re-created account has another `sub`.
         let same_user = user
             .user_attributes()
@@ -76,10 +66,7 @@ impl Operators for CognitoOperators {
             .send()
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(groups
-            .groups()
-            .iter()
-            .any(|group| group.group_name() == Some(PLATFORM_ADMIN_GROUP)))
+        Ok(groups.groups().iter().any(|group| group.group_name() == Some(PLATFORM_ADMIN_GROUP)))
     }
 }
 
@@ -88,10 +75,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    tracing::warn!(
-        code = error.code().unwrap_or("no answer"),
-        "Cognito could not confirm a platform admin"
-    );
+    tracing::warn!(code = error.code().unwrap_or("no answer"), "Cognito could not confirm a platform admin");
     ApiError::ServiceUnavailable("the user directory is temporarily unavailable; please retry".into())
 }
 
@@ -105,19 +89,12 @@ pub struct FakeOperators {
 impl FakeOperators {
     /// `user` leaves the platform-admin group.
     pub fn revoke(&self, user: UserId) {
-        self.revoked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(user);
+        self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user);
     }
 }
 
 impl Operators for FakeOperators {
     async fn is_platform_admin(&self, caller: &PlatformAdmin) -> Result<bool, ApiError> {
-        Ok(!self
-            .revoked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&caller.user_id))
+        Ok(!self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&caller.user_id))
     }
 }

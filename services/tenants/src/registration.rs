@@ -260,8 +260,8 @@ pub async fn remove_unfinished<T: TenantStore, S: SlugStore, U: UsersService>(
     match settle(stores, &claim).await? {
         Settled::Removed => Ok(true),
         Settled::Completed => Err(finished()),
-        Settled::Kept => Err(ApiError::Conflict(
-            "the users service kept the registration's admin; nothing was removed".into(),
-        )),
+        Settled::Kept => {
+            Err(ApiError::Conflict("the users service kept the registration's admin; nothing was removed".into()))
+        }
     }
 }

@@ -78,11 +78,8 @@ impl UsersService for LambdaUsersService {
     }
 
     async fn discard_registration(&self, tenant: &TenantId, admin_email: &str) -> Result<InternalResponse, UsersError> {
-        self.invoke(InternalCommand::DiscardRegistration {
-            tenant_id: *tenant,
-            admin_email: admin_email.to_owned(),
-        })
-        .await
+        self.invoke(InternalCommand::DiscardRegistration { tenant_id: *tenant, admin_email: admin_email.to_owned() })
+            .await
     }
 }
 
@@ -125,10 +122,7 @@ impl FakeUsersService {
     /// Counts a call; fails it if failures were asked for.
     fn call(&self) -> Result<(), UsersError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        match self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        {
+        match self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
             Ok(_) => Err(UsersError::Unavailable("injected failure".into())),
             Err(_) => Ok(()),
         }
@@ -136,30 +130,19 @@ impl FakeUsersService {
 
     /// The admins created (one per email).
     pub fn admins(&self) -> Vec<FakeAdmin> {
-        self.admins
-            .lock()
-            .map(|admins| admins.values().cloned().collect())
-            .unwrap_or_default()
+        self.admins.lock().map(|admins| admins.values().cloned().collect()).unwrap_or_default()
     }
 }
 
 impl UsersService for FakeUsersService {
     async fn create_first_admin(&self, admin: &FirstAdmin<'_>) -> Result<InternalResponse, UsersError> {
         self.call()?;
-        let mut admins = self
-            .admins
-            .lock()
-            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        let mut admins = self.admins.lock().map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
         if let Some(existing) = admins.get(admin.email) {
             return Ok(if existing.tenant_id == admin.tenant_id {
-                InternalResponse::Created {
-                    user_id: existing.user_id,
-                }
+                InternalResponse::Created { user_id: existing.user_id }
             } else {
-                InternalResponse::Refused {
-                    status: 409,
-                    detail: "this email address already belongs to a user".into(),
-                }
+                InternalResponse::Refused { status: 409, detail: "this email address already belongs to a user".into() }
             });
         }
         let created = FakeAdmin {
@@ -169,22 +152,15 @@ impl UsersService for FakeUsersService {
             user_id: UserId::generate(),
         };
         admins.insert(admin.email.to_owned(), created.clone());
-        Ok(InternalResponse::Created {
-            user_id: created.user_id,
-        })
+        Ok(InternalResponse::Created { user_id: created.user_id })
     }
 
     async fn end_sessions(&self, tenant: &TenantId) -> Result<InternalResponse, UsersError> {
         self.call()?;
-        let mut ended = self
-            .ended
-            .lock()
-            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        let mut ended = self.ended.lock().map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
         ended.push(*tenant);
         let users = self.admins().iter().filter(|admin| admin.tenant_id == *tenant).count();
-        Ok(InternalResponse::SessionsEnded {
-            users: u32::try_from(users).unwrap_or(u32::MAX),
-        })
+        Ok(InternalResponse::SessionsEnded { users: u32::try_from(users).unwrap_or(u32::MAX) })
     }
 
     async fn discard_registration(
@@ -193,14 +169,9 @@ impl UsersService for FakeUsersService {
         _admin_email: &str,
     ) -> Result<InternalResponse, UsersError> {
         self.call()?;
-        let mut admins = self
-            .admins
-            .lock()
-            .map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
+        let mut admins = self.admins.lock().map_err(|_| UsersError::Unavailable("poisoned lock".into()))?;
         let before = admins.len();
         admins.retain(|_, admin| admin.tenant_id != *tenant);
-        Ok(InternalResponse::Discarded {
-            users: u32::try_from(before - admins.len()).unwrap_or(u32::MAX),
-        })
+        Ok(InternalResponse::Discarded { users: u32::try_from(before - admins.len()).unwrap_or(u32::MAX) })
     }
 }

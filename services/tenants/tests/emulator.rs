@@ -64,9 +64,7 @@ fn registration(name: &str, slug: &str, email: &str) -> String {
 
 /// `POST /tenants` with this idempotency key.
 async fn register_with(api: &Api, body: String, key: &str) -> ApiGatewayV2httpResponse {
-    let request = Req::to("POST /tenants")
-        .body(body)
-        .header("idempotency-key", key.to_owned());
+    let request = Req::to("POST /tenants").body(body).header("idempotency-key", key.to_owned());
     api.handle(request.event()).await
 }
 
@@ -117,10 +115,7 @@ async fn registration_resumes_with_its_key_only_and_guards_its_slug() {
     let calls = api.users().calls();
     let response = register_with(&api, body, key.as_str()).await;
     assert_eq!(response.status_code, 200);
-    assert_eq!(
-        serde_json::from_value::<Registered>(json_of(&response)).expect("registered"),
-        registered
-    );
+    assert_eq!(serde_json::from_value::<Registered>(json_of(&response)).expect("registered"), registered);
     assert_eq!(api.users().calls(), calls);
 
     // The same slug with other input is taken.
@@ -147,29 +142,11 @@ async fn the_expiry_sweep_finds_unfinished_claims_in_the_table() {
     assert_eq!(done.status_code, 201);
 
     let claims = api.slugs();
-    assert!(
-        claims
-            .pending_created_before(now())
-            .await
-            .expect("scan")
-            .iter()
-            .any(|c| c.slug == slug("stuck"))
-    );
+    assert!(claims.pending_created_before(now()).await.expect("scan").iter().any(|c| c.slug == slug("stuck")));
     let early = now() - Duration::from_secs(60);
-    assert!(
-        claims
-            .pending_created_before(early)
-            .await
-            .expect("scan")
-            .iter()
-            .all(|c| c.slug != slug("stuck"))
-    );
+    assert!(claims.pending_created_before(early).await.expect("scan").iter().all(|c| c.slug != slug("stuck")));
     let pending = claims.pending_created_before(now()).await.expect("scan");
-    assert!(
-        pending
-            .iter()
-            .all(|c| c.state == ClaimState::Pending && c.slug != slug("done"))
-    );
+    assert!(pending.iter().all(|c| c.state == ClaimState::Pending && c.slug != slug("done")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,12 +157,9 @@ async fn concurrent_registrations_of_one_slug_make_one_tenant() {
         .map(|n| {
             let api = Arc::clone(&api);
             tokio::spawn(async move {
-                register(
-                    &api,
-                    registration(&format!("T{n}"), "contested", &format!("u{n}@example.com")),
-                )
-                .await
-                .status_code
+                register(&api, registration(&format!("T{n}"), "contested", &format!("u{n}@example.com")))
+                    .await
+                    .status_code
             })
         })
         .collect();
@@ -205,27 +179,15 @@ async fn the_platform_list_pages_across_every_tenant() {
     let api = api().await;
     let mut created = BTreeSet::new();
     for n in 0..5 {
-        let response = register(
-            &api,
-            registration(
-                &format!("Tenant {n}"),
-                &format!("tenant-{n}"),
-                &format!("u{n}@example.com"),
-            ),
-        )
-        .await;
+        let response =
+            register(&api, registration(&format!("Tenant {n}"), &format!("tenant-{n}"), &format!("u{n}@example.com")))
+                .await;
         assert_eq!(response.status_code, 201);
         let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
         created.insert(registered.tenant.tenant_id);
     }
     let pages: Vec<Vec<Tenant>> = every_page(2, async |query| {
-        api.handle(
-            Req::to("GET /admin/tenants")
-                .query(query)
-                .claims(platform_admin_claims())
-                .event(),
-        )
-        .await
+        api.handle(Req::to("GET /admin/tenants").query(query).claims(platform_admin_claims()).event()).await
     })
     .await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
@@ -248,17 +210,11 @@ async fn tenant_records_are_versioned() {
         at,
     );
     store.create(&tenant).await.expect("create");
-    assert!(matches!(
-        store.create(&tenant).await,
-        Err(DataError::ConditionFailed { exists: true, .. })
-    ));
+    assert!(matches!(store.create(&tenant).await, Err(DataError::ConditionFailed { exists: true, .. })));
     let active = tenant.suspend(at).expect("suspend");
     store.replace(&active, 1).await.expect("replace");
     let stale = tenant.rename(TenantName::parse("Lost").expect("name"), at);
-    assert!(matches!(
-        store.replace(&stale, 1).await,
-        Err(DataError::ConditionFailed { exists: true, .. })
-    ));
+    assert!(matches!(store.replace(&stale, 1).await, Err(DataError::ConditionFailed { exists: true, .. })));
     assert_eq!(store.get(&tenant.tenant_id).await.expect("get"), Some(active));
     let ghost = Tenant::registered(
         TenantId::generate(),
@@ -267,9 +223,6 @@ async fn tenant_records_are_versioned() {
         TenantTier::Free,
         at,
     );
-    assert!(matches!(
-        store.replace(&ghost, 1).await,
-        Err(DataError::ConditionFailed { exists: false, .. })
-    ));
+    assert!(matches!(store.replace(&ghost, 1).await, Err(DataError::ConditionFailed { exists: false, .. })));
     assert_eq!(store.get(&ghost.tenant_id).await.expect("get"), None);
 }

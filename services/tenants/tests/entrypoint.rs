@@ -77,10 +77,7 @@ impl Harness {
     /// Every response is checked against the committed OpenAPI document.
     async fn call(&self, req: Req) -> ApiGatewayV2httpResponse {
         for tenant in self.api.tenants().snapshot() {
-            let record = TenantRecord {
-                status: tenant.status,
-                tier: tenant.tier,
-            };
+            let record = TenantRecord { status: tenant.status, tier: tenant.tier };
             self.records().set_tenant(tenant.tenant_id, record);
         }
         if let Some(claims) = &req.claims {
@@ -99,12 +96,7 @@ impl Harness {
 
     /// `POST /tenants` with this idempotency key.
     async fn register_keyed(&self, body: String, key: &IdempotencyKey) -> ApiGatewayV2httpResponse {
-        self.call(
-            Req::to("POST /tenants")
-                .body(body)
-                .header("idempotency-key", key.as_str().to_owned()),
-        )
-        .await
+        self.call(Req::to("POST /tenants").body(body).header("idempotency-key", key.as_str().to_owned())).await
     }
 
     async fn register(&self, name: &str, slug: &str, email: &str) -> Registered {
@@ -141,9 +133,7 @@ impl Harness {
 #[tokio::test]
 async fn registration_creates_an_active_tenant_and_its_first_admin() {
     let harness = Harness::new();
-    let response = harness
-        .register_raw(registration("  Acme Corp ", "acme", " Ada@Example.com"))
-        .await;
+    let response = harness.register_raw(registration("  Acme Corp ", "acme", " Ada@Example.com")).await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
     let tenant = &registered.tenant;
@@ -202,10 +192,7 @@ async fn a_retry_with_its_key_after_part_way_failures_completes_exactly_once() {
     let claims = harness.api.slugs().snapshot();
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].state, ClaimState::Pending);
-    assert!(
-        harness.api.tenants().snapshot().is_empty(),
-        "no record before the admin"
-    );
+    assert!(harness.api.tenants().snapshot().is_empty(), "no record before the admin");
     assert!(harness.api.users().admins().is_empty());
 
     // 2. The admin is created but the record's write fails: 503, resumable.
@@ -219,10 +206,7 @@ async fn a_retry_with_its_key_after_part_way_failures_completes_exactly_once() {
     let response = harness.register_keyed(body.clone(), &key).await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
-    assert_eq!(
-        registered.tenant.tenant_id, claims[0].tenant_id,
-        "the claim's tenant id is reused"
-    );
+    assert_eq!(registered.tenant.tenant_id, claims[0].tenant_id, "the claim's tenant id is reused");
 
     let tenants = harness.api.tenants().snapshot();
     assert_eq!(tenants.len(), 1, "exactly one tenant");
@@ -232,11 +216,7 @@ async fn a_retry_with_its_key_after_part_way_failures_completes_exactly_once() {
     assert_eq!(claims[0].state, ClaimState::Complete);
     assert_eq!(harness.api.users().admins().len(), 1, "exactly one admin");
     assert_eq!(harness.api.users().admins()[0].user_id, registered.admin_user_id);
-    assert_eq!(
-        harness.api.users().calls(),
-        3,
-        "one failed call, then two idempotent ones"
-    );
+    assert_eq!(harness.api.users().calls(), 3, "one failed call, then two idempotent ones");
 }
 
 #[tokio::test]
@@ -258,11 +238,7 @@ async fn an_unfinished_registration_cannot_be_taken_over_with_its_fields() {
     assert_problem(&response, 409);
     let tenant_id = before.claims[0].tenant_id.to_string();
     assert!(!body_text(&response).contains(&tenant_id), "{}", body_text(&response));
-    assert_eq!(
-        harness.state(),
-        before,
-        "the attacker changed nothing and called nobody"
-    );
+    assert_eq!(harness.state(), before, "the attacker changed nothing and called nobody");
 
     // The owner's retry completes it.
     let response = harness.register_keyed(body, &owner).await;
@@ -287,20 +263,14 @@ async fn a_repeat_with_the_key_answers_the_same_and_anything_else_learns_nothing
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let again: Registered = serde_json::from_value(json_of(&response)).expect("registered");
     assert_eq!(again, first);
-    assert_eq!(
-        harness.api.users().calls(),
-        calls,
-        "the users service is not asked again"
-    );
+    assert_eq!(harness.api.users().calls(), calls, "the users service is not asked again");
     assert_eq!(harness.state(), before);
 
     // The same input with another key, or the key with other input: 409,
     // with nothing of the tenant in it.
     for response in [
         harness.register_raw(body.clone()).await,
-        harness
-            .register_keyed(registration("Acme", "acme", "bob@example.com"), &key)
-            .await,
+        harness.register_keyed(registration("Acme", "acme", "bob@example.com"), &key).await,
     ] {
         assert_problem(&response, 409);
         let text = body_text(&response);
@@ -316,9 +286,7 @@ async fn a_weak_password_or_a_bad_key_is_refused_before_any_write() {
     let mut weak: Value = serde_json::from_str(&registration("Acme", "acme", "ada@example.com")).expect("json");
     weak["admin_password"] = json!("lowercase-only-password");
     let problem = assert_problem(&harness.register_raw(weak.to_string()).await, 400);
-    let rule = PasswordPolicy::default()
-        .check("lowercase-only-password")
-        .expect_err("refused");
+    let rule = PasswordPolicy::default().check("lowercase-only-password").expect_err("refused");
     assert_eq!(problem.detail, rule.to_string());
     for key in ["short", &"x".repeat(129), "has spaces in it but is long enough to pass"] {
         let response = harness
@@ -330,11 +298,7 @@ async fn a_weak_password_or_a_bad_key_is_refused_before_any_write() {
             .await;
         assert_problem(&response, 400);
     }
-    let nothing = State {
-        tenants: vec![],
-        claims: vec![],
-        users_calls: 0,
-    };
+    let nothing = State { tenants: vec![], claims: vec![], users_calls: 0 };
     assert_eq!(harness.state(), nothing);
 }
 
@@ -417,24 +381,14 @@ async fn the_expiry_sweep_removes_unfinished_registrations_and_frees_slug_and_em
     let claims = harness.api.slugs().snapshot();
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].tenant_id, done.tenant.tenant_id);
-    assert!(
-        harness
-            .api
-            .users()
-            .admins()
-            .iter()
-            .all(|a| a.email != "stuck@example.com")
-    );
+    assert!(harness.api.users().admins().iter().all(|a| a.email != "stuck@example.com"));
     // Slug and email are free for anyone.
     let again = harness.register("Someone else", "stuck", "stuck@example.com").await;
     assert_eq!(again.tenant.slug.as_str(), "stuck");
     // Repeating the sweep is harmless; unknown commands are refused.
     let answer = harness.api.invoke(sweep, "sweep-3").await;
     assert_eq!(answer, json!({"removed": 0, "completed": 0}));
-    let answer = harness
-        .api
-        .invoke(json!({"internal": {"command": "drop_tables"}}), "x")
-        .await;
+    let answer = harness.api.invoke(json!({"internal": {"command": "drop_tables"}}), "x").await;
     assert!(answer["error"].is_string(), "{answer}");
 }
 
@@ -448,11 +402,8 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
     let stuck = registration("Stuck", "stuck", "stuck@example.com");
     assert_problem(&harness.register_raw(stuck).await, 503);
     let done = harness.register("Done", "done", "done@example.com").await;
-    let remove = |slug: &str, claims| {
-        Req::to("DELETE /admin/registrations/{slug}")
-            .param(slug.to_owned())
-            .claims(claims)
-    };
+    let remove =
+        |slug: &str, claims| Req::to("DELETE /admin/registrations/{slug}").param(slug.to_owned()).claims(claims);
     let before = harness.state();
     for caller in [Some(tenant_claims(&done.tenant.tenant_id, "admin")), None] {
         let status = if caller.is_some() { 403 } else { 401 };
@@ -463,26 +414,12 @@ async fn a_platform_admin_removes_an_unfinished_registration() {
     let removed = harness.call(remove("stuck", Some(platform_admin_claims()))).await;
     assert_eq!(removed.status_code, 200, "{}", body_text(&removed));
     assert_eq!(json_of(&removed), json!({"slug": "stuck", "removed": true}));
-    assert!(
-        harness
-            .api
-            .users()
-            .admins()
-            .iter()
-            .all(|a| a.email != "stuck@example.com")
-    );
+    assert!(harness.api.users().admins().iter().all(|a| a.email != "stuck@example.com"));
     assert_eq!(harness.api.slugs().snapshot().len(), 1);
     let again = harness.call(remove("stuck", Some(platform_admin_claims()))).await;
-    assert_eq!(
-        json_of(&again),
-        json!({"slug": "stuck", "removed": false}),
-        "nothing left"
-    );
+    assert_eq!(json_of(&again), json!({"slug": "stuck", "removed": false}), "nothing left");
     assert_problem(&harness.call(remove("done", Some(platform_admin_claims()))).await, 409);
-    assert_problem(
-        &harness.call(remove("Not A Slug", Some(platform_admin_claims()))).await,
-        400,
-    );
+    assert_problem(&harness.call(remove("Not A Slug", Some(platform_admin_claims()))).await, 400);
     // Slug and email are free at once.
     let anew = harness.register("Someone else", "stuck", "stuck@example.com").await;
     assert_eq!(anew.tenant.slug.as_str(), "stuck");
@@ -512,20 +449,10 @@ async fn a_refused_admin_fails_the_registration_and_frees_the_slug() {
     let harness = Harness::new();
     harness.register("First", "first", "ada@example.com").await;
     // The email belongs to another tenant's user: the users service says 409.
-    let problem = assert_problem(
-        &harness
-            .register_raw(registration("Second", "second", "ada@example.com"))
-            .await,
-        409,
-    );
+    let problem = assert_problem(&harness.register_raw(registration("Second", "second", "ada@example.com")).await, 409);
     assert!(problem.detail.contains("email"), "{}", problem.detail);
     assert!(
-        harness
-            .api
-            .slugs()
-            .snapshot()
-            .iter()
-            .all(|claim| claim.slug.as_str() != "second"),
+        harness.api.slugs().snapshot().iter().all(|claim| claim.slug.as_str() != "second"),
         "the slug is free again"
     );
     // Corrected input can take the slug.
@@ -549,9 +476,7 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
     }
 
     let update = |claims: &HashMap<String, String>, name: &str, version: u64| {
-        Req::to("PUT /tenant")
-            .body(json!({"name": name, "version": version}).to_string())
-            .claims(claims.clone())
+        Req::to("PUT /tenant").body(json!({"name": name, "version": version}).to_string()).claims(claims.clone())
     };
     let before = harness.state();
     assert_problem(&harness.call(update(&member, "Hijacked", 1)).await, 403);
@@ -561,10 +486,7 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let renamed: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
     assert_eq!((renamed.name.as_str(), renamed.version), ("Acme Corp", 2));
-    assert_eq!(
-        (renamed.slug.clone(), renamed.tier),
-        (registered.tenant.slug.clone(), TenantTier::Pro)
-    );
+    assert_eq!((renamed.slug.clone(), renamed.tier), (registered.tenant.slug.clone(), TenantTier::Pro));
 
     // A stale version changes nothing.
     let before = harness.state();
@@ -574,10 +496,7 @@ async fn members_read_their_tenant_and_only_admins_rename_it() {
 
     // Another tenant's member sees its own tenant only (here: none).
     let stranger = tenant_claims(&TenantId::generate(), "admin");
-    assert_problem(
-        &harness.call(Req::to("GET /tenant").claims(stranger.clone())).await,
-        404,
-    );
+    assert_problem(&harness.call(Req::to("GET /tenant").claims(stranger.clone())).await, 404);
     assert_problem(&harness.call(update(&stranger, "Mine now", 2)).await, 404);
     assert_eq!(harness.state(), before);
 }
@@ -592,10 +511,7 @@ async fn platform_routes_are_for_platform_admins_only() {
         ("GET /admin/tenants", None),
         ("POST /admin/tenants/{tenant_id}/suspend", None),
         ("POST /admin/tenants/{tenant_id}/reactivate", None),
-        (
-            "PUT /admin/tenants/{tenant_id}/tier",
-            Some(r#"{"tier":"enterprise"}"#.into()),
-        ),
+        ("PUT /admin/tenants/{tenant_id}/tier", Some(r#"{"tier":"enterprise"}"#.into())),
     ];
     for (route, body) in &admin_routes {
         for (who, caller, status) in [
@@ -626,16 +542,12 @@ async fn platform_routes_are_for_platform_admins_only() {
     }
 
     // A platform admin may.
-    let response = harness
-        .call(Req::to("GET /admin/tenants").claims(platform_admin_claims()))
-        .await;
+    let response = harness.call(Req::to("GET /admin/tenants").claims(platform_admin_claims())).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
     let list: TenantList = serde_json::from_value(json_of(&response)).expect("list");
     assert_eq!(list.items, vec![registered.tenant.clone()]);
     assert_eq!(list.next_cursor, None);
-    let response = harness
-        .admin_call("POST /admin/tenants/{tenant_id}/suspend", &tenant, None)
-        .await;
+    let response = harness.admin_call("POST /admin/tenants/{tenant_id}/suspend", &tenant, None).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
 }
 
@@ -656,11 +568,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     assert_problem(&harness.admin_call(reactivate, &id, None).await, 409);
     let response = harness.admin_call(suspend, &id, None).await;
     assert_eq!(status_of(&response), (TenantStatus::Suspended, TenantTier::Pro, 2));
-    assert_eq!(
-        harness.api.users().ended_sessions(),
-        vec![id],
-        "its members' sessions end"
-    );
+    assert_eq!(harness.api.users().ended_sessions(), vec![id], "its members' sessions end");
     // Suspending again changes no record and ends the sessions again: a
     // retry finishes a suspension whose second step failed.
     let before = harness.state();
@@ -686,34 +594,21 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
     assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Pro, 3));
 
     // Tier changes; the same tier again changes nothing.
-    let response = harness
-        .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
-        .await;
+    let response = harness.admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into())).await;
     assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 4));
-    let response = harness
-        .admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into()))
-        .await;
+    let response = harness.admin_call(tier, &id, Some(r#"{"tier":"enterprise"}"#.into())).await;
     assert_eq!(status_of(&response), (TenantStatus::Active, TenantTier::Enterprise, 4));
 
     // Unknown tenants are 404 on every admin route.
     let before = harness.state();
     let ghost = TenantId::generate();
-    for (route, body) in [
-        (suspend, None),
-        (reactivate, None),
-        (tier, Some(r#"{"tier":"free"}"#.to_owned())),
-    ] {
+    for (route, body) in [(suspend, None), (reactivate, None), (tier, Some(r#"{"tier":"free"}"#.to_owned()))] {
         assert_problem(&harness.admin_call(route, &ghost, body).await, 404);
     }
 
     // A registration that has not finished is no tenant yet: 404, no changes.
     harness.api.users().fail_next(1);
-    assert_problem(
-        &harness
-            .register_raw(registration("Half", "half", "half@example.com"))
-            .await,
-        503,
-    );
+    assert_problem(&harness.register_raw(registration("Half", "half", "half@example.com")).await, 503);
     let half = harness
         .api
         .slugs()
@@ -722,11 +617,7 @@ async fn suspend_reactivate_and_tier_follow_the_status_rules() {
         .find(|claim| claim.state == ClaimState::Pending)
         .expect("a pending claim");
     let before_pending = harness.state();
-    for (route, body) in [
-        (suspend, None),
-        (reactivate, None),
-        (tier, Some(r#"{"tier":"free"}"#.to_owned())),
-    ] {
+    for (route, body) in [(suspend, None), (reactivate, None), (tier, Some(r#"{"tier":"free"}"#.to_owned()))] {
         assert_problem(&harness.admin_call(route, &half.tenant_id, body).await, 404);
     }
     assert_eq!(harness.state(), before_pending);
@@ -738,23 +629,12 @@ async fn the_platform_list_pages_over_every_tenant() {
     let harness = Harness::new();
     let mut created = BTreeSet::new();
     for n in 0..5 {
-        let registered = harness
-            .register(
-                &format!("Tenant {n}"),
-                &format!("tenant-{n}"),
-                &format!("u{n}@example.com"),
-            )
-            .await;
+        let registered =
+            harness.register(&format!("Tenant {n}"), &format!("tenant-{n}"), &format!("u{n}@example.com")).await;
         created.insert(registered.tenant.tenant_id);
     }
     let pages: Vec<Vec<Tenant>> = every_page(2, async |query| {
-        harness
-            .call(
-                Req::to("GET /admin/tenants")
-                    .query(query)
-                    .claims(platform_admin_claims()),
-            )
-            .await
+        harness.call(Req::to("GET /admin/tenants").query(query).claims(platform_admin_claims())).await
     })
     .await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
@@ -822,72 +702,39 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ("register: unknown tier", set("tier", json!("gold")), 400),
         ("register: bad email", set("admin_email", json!("not-an-email")), 400),
         ("register: short password", set("admin_password", json!("short")), 400),
-        (
-            "register: long password",
-            set("admin_password", json!("p".repeat(257))),
-            400,
-        ),
+        ("register: long password", set("admin_password", json!("p".repeat(257))), 400),
         ("register: oversized request", register(oversized), 413),
         (
             "register: not JSON",
-            Req::to("POST /tenants")
-                .body(registration("New", "new-one", "new@example.com"))
-                .content_type("text/plain"),
+            Req::to("POST /tenants").body(registration("New", "new-one", "new@example.com")).content_type("text/plain"),
             415,
         ),
         (
             "register: unknown query parameter",
-            Req::to("POST /tenants")
-                .body(registration("New", "new-one", "new@example.com"))
-                .query("debug=1"),
+            Req::to("POST /tenants").body(registration("New", "new-one", "new@example.com")).query("debug=1"),
             400,
         ),
         // GET /tenant
         ("get: no token", Req::to("GET /tenant"), 401),
-        (
-            "get: no tenant claim",
-            Req::to("GET /tenant").claims(without_tenant.clone()),
-            403,
-        ),
-        (
-            "get: malformed tenant claim",
-            Req::to("GET /tenant").claims(bad_tenant.clone()),
-            403,
-        ),
+        ("get: no tenant claim", Req::to("GET /tenant").claims(without_tenant.clone()), 403),
+        ("get: malformed tenant claim", Req::to("GET /tenant").claims(bad_tenant.clone()), 403),
         ("get: a body", Req::to("GET /tenant").body("{}").claims(admin()), 400),
-        (
-            "get: unknown query parameter",
-            Req::to("GET /tenant").query("tenant_id=x").claims(admin()),
-            400,
-        ),
+        ("get: unknown query parameter", Req::to("GET /tenant").query("tenant_id=x").claims(admin()), 400),
         // PUT /tenant
         ("put: invalid JSON", put_tenant("{"), 400),
-        (
-            "put: slug is not changeable",
-            put_tenant(r#"{"name":"a","version":2,"slug":"x"}"#),
-            400,
-        ),
-        (
-            "put: tier is not changeable",
-            put_tenant(r#"{"name":"a","version":2,"tier":"enterprise"}"#),
-            400,
-        ),
+        ("put: slug is not changeable", put_tenant(r#"{"name":"a","version":2,"slug":"x"}"#), 400),
+        ("put: tier is not changeable", put_tenant(r#"{"name":"a","version":2,"tier":"enterprise"}"#), 400),
         ("put: missing version", put_tenant(r#"{"name":"a"}"#), 400),
         ("put: negative version", put_tenant(r#"{"name":"a","version":-1}"#), 400),
         ("put: blank name", put_tenant(r#"{"name":" ","version":2}"#), 400),
         (
             "put: bad role claim",
-            Req::to("PUT /tenant")
-                .body(r#"{"name":"a","version":2}"#)
-                .claims(bad_role.clone()),
+            Req::to("PUT /tenant").body(r#"{"name":"a","version":2}"#).claims(bad_role.clone()),
             403,
         ),
         (
             "put: not JSON",
-            Req::to("PUT /tenant")
-                .body(r#"{"name":"a","version":2}"#)
-                .content_type("text/plain")
-                .claims(admin()),
+            Req::to("PUT /tenant").body(r#"{"name":"a","version":2}"#).content_type("text/plain").claims(admin()),
             415,
         ),
         ("put: no token", Req::to("PUT /tenant").body("{}"), 401),
@@ -898,45 +745,22 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ("list: limit twice", list("limit=1&limit=2"), 400),
         ("list: foreign cursor", list(&format!("cursor={tenant_text}")), 400),
         ("list: unknown query parameter", list("status=active"), 400),
-        (
-            "list: a body",
-            Req::to("GET /admin/tenants").body("{}").claims(operator()),
-            400,
-        ),
+        ("list: a body", Req::to("GET /admin/tenants").body("{}").claims(operator()), 400),
         // POST /admin/tenants/{tenant_id}/suspend and /reactivate
-        (
-            "suspend: bad tenant id",
-            admin_route("POST /admin/tenants/{tenant_id}/suspend", "acme", None, None),
-            400,
-        ),
+        ("suspend: bad tenant id", admin_route("POST /admin/tenants/{tenant_id}/suspend", "acme", None, None), 400),
         (
             "suspend: uppercase tenant id",
-            admin_route(
-                "POST /admin/tenants/{tenant_id}/suspend",
-                &tenant_text.to_uppercase(),
-                None,
-                None,
-            ),
+            admin_route("POST /admin/tenants/{tenant_id}/suspend", &tenant_text.to_uppercase(), None, None),
             400,
         ),
         (
             "suspend: a body",
-            admin_route(
-                "POST /admin/tenants/{tenant_id}/suspend",
-                &tenant_text,
-                Some("{}"),
-                None,
-            ),
+            admin_route("POST /admin/tenants/{tenant_id}/suspend", &tenant_text, Some("{}"), None),
             400,
         ),
         (
             "suspend: unknown query parameter",
-            admin_route(
-                "POST /admin/tenants/{tenant_id}/suspend",
-                &tenant_text,
-                None,
-                Some("force=1"),
-            ),
+            admin_route("POST /admin/tenants/{tenant_id}/suspend", &tenant_text, None, Some("force=1")),
             400,
         ),
         (
@@ -946,23 +770,13 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         ),
         (
             "reactivate: a body",
-            admin_route(
-                "POST /admin/tenants/{tenant_id}/reactivate",
-                &tenant_text,
-                Some("{}"),
-                None,
-            ),
+            admin_route("POST /admin/tenants/{tenant_id}/reactivate", &tenant_text, Some("{}"), None),
             400,
         ),
         // PUT /admin/tenants/{tenant_id}/tier
         (
             "tier: unknown tier",
-            admin_route(
-                "PUT /admin/tenants/{tenant_id}/tier",
-                &tenant_text,
-                Some(r#"{"tier":"gold"}"#),
-                None,
-            ),
+            admin_route("PUT /admin/tenants/{tenant_id}/tier", &tenant_text, Some(r#"{"tier":"gold"}"#), None),
             400,
         ),
         (
@@ -975,19 +789,10 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             ),
             400,
         ),
-        (
-            "tier: no body",
-            admin_route("PUT /admin/tenants/{tenant_id}/tier", &tenant_text, None, None),
-            400,
-        ),
+        ("tier: no body", admin_route("PUT /admin/tenants/{tenant_id}/tier", &tenant_text, None, None), 400),
         (
             "tier: bad tenant id",
-            admin_route(
-                "PUT /admin/tenants/{tenant_id}/tier",
-                "x",
-                Some(r#"{"tier":"free"}"#),
-                None,
-            ),
+            admin_route("PUT /admin/tenants/{tenant_id}/tier", "x", Some(r#"{"tier":"free"}"#), None),
             400,
         ),
         // Unknown route
@@ -1023,9 +828,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
                 .body(json!({"name": "Renamed", "version": 1}).to_string())
                 .claims(tenant_claims(&id, "admin")),
             Req::to("GET /admin/tenants").claims(platform_admin_claims()),
-            Req::to("POST /admin/tenants/{tenant_id}/suspend")
-                .param(id.to_string())
-                .claims(platform_admin_claims()),
+            Req::to("POST /admin/tenants/{tenant_id}/suspend").param(id.to_string()).claims(platform_admin_claims()),
             Req::to("PUT /admin/tenants/{tenant_id}/tier")
                 .param(id.to_string())
                 .body(r#"{"tier":"free"}"#)
@@ -1039,11 +842,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     for req in requests() {
         let route = req.route;
         let problem = assert_problem(&harness.call(req).await, 503);
-        assert!(
-            !problem.detail.to_lowercase().contains("dynamo"),
-            "{route}: {}",
-            problem.detail
-        );
+        assert!(!problem.detail.to_lowercase().contains("dynamo"), "{route}: {}", problem.detail);
     }
     harness.api.tenants().set_unavailable(false);
     harness.api.slugs().set_unavailable(false);
@@ -1071,11 +870,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
 #[tokio::test]
 async fn a_suspension_ends_the_sessions_or_says_to_retry() {
     let harness = Harness::new();
-    let id = harness
-        .register("Acme", "acme", "ada@example.com")
-        .await
-        .tenant
-        .tenant_id;
+    let id = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
     let suspend = "POST /admin/tenants/{tenant_id}/suspend";
     harness.api.users().fail_next(1);
     let problem = assert_problem(&harness.admin_call(suspend, &id, None).await, 503);
@@ -1098,33 +893,22 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     let id = tenant.tenant_id;
     let admin = tenant_claims(&id, "admin");
     let get = || Req::to("GET /tenant").claims(admin.clone());
-    let rename = |name: &str| {
-        Req::to("PUT /tenant")
-            .body(json!({"name": name, "version": 1}).to_string())
-            .claims(admin.clone())
-    };
+    let rename =
+        |name: &str| Req::to("PUT /tenant").body(json!({"name": name, "version": 1}).to_string()).claims(admin.clone());
     assert_eq!(harness.call(get()).await.status_code, 200);
 
     // Demoted (the membership says member): the admin token renames nothing.
     let user = UserId::parse(&admin["sub"]).expect("sub");
-    let member = Membership {
-        role: TenantRole::Member,
-        status: MembershipStatus::Active,
-    };
+    let member = Membership { role: TenantRole::Member, status: MembershipStatus::Active };
     harness.records().set_membership(id, user, member);
     let before = harness.state();
-    assert_eq!(
-        assert_problem(&harness.call(rename("Renamed")).await, 403).kind,
-        "urn:problem:forbidden"
-    );
+    assert_eq!(assert_problem(&harness.call(rename("Renamed")).await, 403).kind, "urn:problem:forbidden");
     assert_eq!(harness.state(), before);
     assert_eq!(harness.call(get()).await.status_code, 200, "a member may still read");
 
     // Suspended: every tenant route refuses the same token.
     let ops = platform_admin_claims();
-    let suspend = Req::to("POST /admin/tenants/{tenant_id}/suspend")
-        .param(id.to_string())
-        .claims(ops.clone());
+    let suspend = Req::to("POST /admin/tenants/{tenant_id}/suspend").param(id.to_string()).claims(ops.clone());
     assert_eq!(harness.call(suspend).await.status_code, 200);
     for req in [get(), rename("Again")] {
         let route = req.route;
@@ -1135,22 +919,16 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
     // A platform admin who left the group: its token no longer acts.
     harness.api.operators().revoke(UserId::parse(&ops["sub"]).expect("sub"));
     let before = harness.state();
-    for route in [
-        "GET /admin/tenants",
-        "POST /admin/tenants/{tenant_id}/reactivate",
-        "POST /admin/tenants/{tenant_id}/suspend",
-    ] {
+    for route in
+        ["GET /admin/tenants", "POST /admin/tenants/{tenant_id}/reactivate", "POST /admin/tenants/{tenant_id}/suspend"]
+    {
         let req = Req {
             route,
             path_param: route.contains("{tenant_id}").then(|| id.to_string()),
             claims: Some(ops.clone()),
             ..Req::default()
         };
-        assert_eq!(
-            assert_problem(&harness.call(req).await, 403).kind,
-            "urn:problem:forbidden",
-            "{route}"
-        );
+        assert_eq!(assert_problem(&harness.call(req).await, 403).kind, "urn:problem:forbidden", "{route}");
     }
     assert_eq!(harness.state(), before);
 }

@@ -116,10 +116,7 @@ pub trait Activation: Send + Sync + 'static {
 /// The users function's `ActivateInvited` command.
 impl Activation for UsersFunction {
     async fn activate(&self, tenant: &TenantId, user: &UserId) -> Result<(), ActivationError> {
-        let command = InternalCommand::ActivateInvited {
-            tenant_id: *tenant,
-            user_id: *user,
-        };
+        let command = InternalCommand::ActivateInvited { tenant_id: *tenant, user_id: *user };
         match self.send(command).await {
             Ok(InternalResponse::Activated { .. }) => Ok(()),
             Ok(InternalResponse::Refused { status: 503, detail }) => Err(ActivationError::Unavailable(detail)),
@@ -150,25 +147,14 @@ impl FakeActivation {
 
     /// The activations asked for, in order.
     pub fn calls(&self) -> Vec<(TenantId, UserId)> {
-        self.calls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
 impl Activation for FakeActivation {
     async fn activate(&self, tenant: &TenantId, user: &UserId) -> Result<(), ActivationError> {
-        self.calls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((*tenant, *user));
-        match self
-            .failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-        {
+        self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((*tenant, *user));
+        match self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
             Some(error) => Err(error),
             None => Ok(()),
         }
@@ -240,10 +226,7 @@ impl<S: AuthorityStore, A: Activation> TokenClaims<S, A> {
         span: &tracing::Span,
     ) -> Result<Option<TenantClaims>, Refusal> {
         let attributes = &event.request.user_attributes;
-        let user = attributes
-            .get(claim::SUBJECT)
-            .and_then(|sub| UserId::parse(sub).ok())
-            .ok_or(Refusal::NoSubject)?;
+        let user = attributes.get(claim::SUBJECT).and_then(|sub| UserId::parse(sub).ok()).ok_or(Refusal::NoSubject)?;
         let Some(raw_tenant) = attributes.get(TENANT_ATTRIBUTE) else {
             let groups = &event.request.group_configuration.groups_to_override;
             return if groups.iter().any(|group| group == PLATFORM_ADMIN_GROUP) {
@@ -261,23 +244,14 @@ impl<S: AuthorityStore, A: Activation> TokenClaims<S, A> {
         // An invited member signing in is decided as the active member it
         // becomes, and becomes it only if the rest of the decision allows.
         let invited = membership.is_some_and(|m| m.status == MembershipStatus::Invited);
-        let membership = membership.map(|m| Membership {
-            status: if invited { MembershipStatus::Active } else { m.status },
-            ..m
-        });
+        let membership =
+            membership.map(|m| Membership { status: if invited { MembershipStatus::Active } else { m.status }, ..m });
         let (role, tier) = decide(record, membership).map_err(Refusal::Records)?;
         if invited {
-            self.activation
-                .activate(&tenant, &user)
-                .await
-                .map_err(Refusal::Activation)?;
+            self.activation.activate(&tenant, &user).await.map_err(Refusal::Activation)?;
             tracing::info!("first sign-in of an invited member: membership active");
         }
-        Ok(Some(TenantClaims {
-            tenant_id: tenant,
-            role,
-            tier,
-        }))
+        Ok(Some(TenantClaims { tenant_id: tenant, role, tier }))
     }
 }
 

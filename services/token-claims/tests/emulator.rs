@@ -13,11 +13,7 @@ use token_claims::trigger::{FakeActivation, SignInError, TENANT_ATTRIBUTE, Token
 const MEMBER_FIXTURE: &str = include_str!("fixtures/pre_token_generation_v2_member.json");
 
 fn spec(name: &str) -> TableSpec {
-    TableSpec {
-        name: name.to_owned(),
-        partition_key: "tenant_id",
-        sort_key: "sk",
-    }
+    TableSpec { name: name.to_owned(), partition_key: "tenant_id", sort_key: "sk" }
 }
 
 fn event_for(user: &UserId, tenant: &TenantId) -> CognitoEventUserPoolsPreTokenGenV2 {
@@ -50,17 +46,11 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
         let record = json!({"name": "T", "slug": format!("t-{}", tenant.as_uuid().simple()), "tier": tier,
                             "status": status, "version": 1, "created_at": "2025-01-01T00:00:00Z",
                             "updated_at": "2025-01-01T00:00:00Z"});
-        dynamo
-            .table(&tenants)
-            .put("tenant", &record, WriteCondition::Always)
-            .await
-            .expect("seed tenant");
+        dynamo.table(&tenants).put("tenant", &record, WriteCondition::Always).await.expect("seed tenant");
     }
-    for (tenant, user, role, status) in [
-        (active, ada, "admin", "active"),
-        (active, bob, "member", "disabled"),
-        (suspended, cy, "member", "active"),
-    ] {
+    for (tenant, user, role, status) in
+        [(active, ada, "admin", "active"), (active, bob, "member", "disabled"), (suspended, cy, "member", "active")]
+    {
         let dynamo = seeding.get(&tenant).await.expect("dynamo");
         let membership = json!({"user_id": user.to_string(), "email": "x@example.com", "role": role,
                                 "status": status, "version": 1});
@@ -89,10 +79,6 @@ async fn claims_come_from_the_tables_read_with_tenant_credentials() {
         ("forged tenant: no membership there", ada, suspended),
         ("unknown tenant", ada, TenantId::generate()),
     ] {
-        assert_eq!(
-            trigger.handle(event_for(&user, &tenant), "it").await,
-            Err(SignInError::NotAllowed),
-            "{name}"
-        );
+        assert_eq!(trigger.handle(event_for(&user, &tenant), "it").await, Err(SignInError::NotAllowed), "{name}");
     }
 }

@@ -67,14 +67,8 @@ async fn an_active_member_gets_the_tenant_claims_in_both_tokens() {
     let json = answer(&trigger, event(MEMBER_FIXTURE)).await.expect("allowed");
     let details = &json["response"]["claimsAndScopeOverrideDetails"];
     let expected = json!({"tenant_id": MEMBER_TENANT, "tenant_role": "member", "tenant_tier": "pro"});
-    assert_eq!(
-        details["idTokenGeneration"]["claimsToAddOrOverride"], expected,
-        "{json:#}"
-    );
-    assert_eq!(
-        details["idTokenGeneration"]["claimsToSuppress"],
-        json!([TENANT_ATTRIBUTE])
-    );
+    assert_eq!(details["idTokenGeneration"]["claimsToAddOrOverride"], expected, "{json:#}");
+    assert_eq!(details["idTokenGeneration"]["claimsToSuppress"], json!([TENANT_ATTRIBUTE]));
     assert_eq!(details["accessTokenGeneration"]["claimsToAddOrOverride"], expected);
     assert_eq!(details["accessTokenGeneration"]["claimsToSuppress"], json!([]));
     // Groups pass through unchanged (an empty override would strip them).
@@ -107,10 +101,7 @@ async fn an_active_admin_gets_the_admin_role_and_keeps_its_groups() {
             "{token}"
         );
     }
-    assert_eq!(
-        details["groupOverrideDetails"]["groupsToOverride"],
-        json!(["beta-testers"])
-    );
+    assert_eq!(details["groupOverrideDetails"]["groupsToOverride"], json!(["beta-testers"]));
 }
 
 #[tokio::test]
@@ -121,35 +112,17 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
     let cases: Vec<(&str, Trigger, Edit)> = vec![
         (
             "suspended tenant",
-            trigger(
-                member(MembershipStatus::Active),
-                Some(record(TenantStatus::Suspended, TenantTier::Pro)),
-            ),
+            trigger(member(MembershipStatus::Active), Some(record(TenantStatus::Suspended, TenantTier::Pro))),
             Box::new(|_| {}),
         ),
         (
             "pending tenant",
-            trigger(
-                member(MembershipStatus::Active),
-                Some(record(TenantStatus::Pending, TenantTier::Pro)),
-            ),
+            trigger(member(MembershipStatus::Active), Some(record(TenantStatus::Pending, TenantTier::Pro))),
             Box::new(|_| {}),
         ),
-        (
-            "missing tenant record",
-            trigger(member(MembershipStatus::Active), None),
-            Box::new(|_| {}),
-        ),
-        (
-            "disabled membership",
-            trigger(member(MembershipStatus::Disabled), active()),
-            Box::new(|_| {}),
-        ),
-        (
-            "membership being deleted",
-            trigger(member(MembershipStatus::Deleting), active()),
-            Box::new(|_| {}),
-        ),
+        ("missing tenant record", trigger(member(MembershipStatus::Active), None), Box::new(|_| {})),
+        ("disabled membership", trigger(member(MembershipStatus::Disabled), active()), Box::new(|_| {})),
+        ("membership being deleted", trigger(member(MembershipStatus::Deleting), active()), Box::new(|_| {})),
         ("missing membership", trigger(None, active()), Box::new(|_| {})),
         (
             "no tenant attribute and not a platform admin",
@@ -162,10 +135,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
             "malformed tenant attribute",
             trigger(member(MembershipStatus::Active), active()),
             Box::new(|event| {
-                event
-                    .request
-                    .user_attributes
-                    .insert(TENANT_ATTRIBUTE.into(), MEMBER_TENANT.to_uppercase());
+                event.request.user_attributes.insert(TENANT_ATTRIBUTE.into(), MEMBER_TENANT.to_uppercase());
             }),
         ),
         (
@@ -177,10 +147,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
         ),
         (
             "suspended tenant on refresh",
-            trigger(
-                member(MembershipStatus::Active),
-                Some(record(TenantStatus::Suspended, TenantTier::Pro)),
-            ),
+            trigger(member(MembershipStatus::Active), Some(record(TenantStatus::Suspended, TenantTier::Pro))),
             Box::new(|event| {
                 event.cognito_event_user_pools_header.trigger_source =
                     Some(CognitoEventUserPoolsPreTokenGenTriggerSource::RefreshTokens);
@@ -194,10 +161,7 @@ async fn every_unusable_account_is_refused_with_a_generic_message() {
         assert_eq!(outcome, Err(SignInError::NotAllowed), "{name}");
         assert!(trigger.activation().calls().is_empty(), "{name}: nothing activated");
     }
-    assert_eq!(
-        SignInError::NotAllowed.to_string(),
-        "sign-in is not allowed for this account"
-    );
+    assert_eq!(SignInError::NotAllowed.to_string(), "sign-in is not allowed for this account");
 }
 
 #[tokio::test]
@@ -209,19 +173,10 @@ async fn a_forged_tenant_attribute_cannot_change_the_tenant() {
         Some(record(TenantStatus::Active, TenantTier::Free)),
     );
     let other = TenantId::generate();
-    trigger
-        .store()
-        .set_tenant(other, record(TenantStatus::Active, TenantTier::Enterprise));
-    trigger.store().set_membership(
-        other,
-        UserId::generate(),
-        membership(TenantRole::Admin, MembershipStatus::Active),
-    );
+    trigger.store().set_tenant(other, record(TenantStatus::Active, TenantTier::Enterprise));
+    trigger.store().set_membership(other, UserId::generate(), membership(TenantRole::Admin, MembershipStatus::Active));
     let mut forged = event(MEMBER_FIXTURE);
-    forged
-        .request
-        .user_attributes
-        .insert(TENANT_ATTRIBUTE.into(), other.to_string());
+    forged.request.user_attributes.insert(TENANT_ATTRIBUTE.into(), other.to_string());
     assert_eq!(answer(&trigger, forged).await, Err(SignInError::NotAllowed));
 
     // The genuine attribute still works, for the genuine tenant only.
@@ -236,15 +191,8 @@ async fn a_forged_tenant_attribute_cannot_change_the_tenant() {
 async fn a_platform_admin_without_a_tenant_signs_in_without_tenant_claims() {
     let trigger = trigger(None, None);
     let json = answer(&trigger, event(PLATFORM_ADMIN_FIXTURE)).await.expect("allowed");
-    assert_eq!(
-        json["response"]["claimsAndScopeOverrideDetails"],
-        Value::Null,
-        "{json:#}"
-    );
-    assert_eq!(
-        json["request"]["groupConfiguration"]["groupsToOverride"],
-        json!(["platform-admin"])
-    );
+    assert_eq!(json["response"]["claimsAndScopeOverrideDetails"], Value::Null, "{json:#}");
+    assert_eq!(json["request"]["groupConfiguration"]["groupsToOverride"], json!(["platform-admin"]));
 
     // The same user outside the group is refused.
     let mut outsider = event(PLATFORM_ADMIN_FIXTURE);
@@ -268,10 +216,7 @@ async fn an_outage_fails_the_sign_in_as_temporarily_unavailable() {
         Some(record(TenantStatus::Active, TenantTier::Pro)),
     );
     trigger.store().set_unavailable(true);
-    assert_eq!(
-        answer(&trigger, event(MEMBER_FIXTURE)).await,
-        Err(SignInError::Unavailable)
-    );
+    assert_eq!(answer(&trigger, event(MEMBER_FIXTURE)).await, Err(SignInError::Unavailable));
     trigger.store().set_unavailable(false);
     assert!(answer(&trigger, event(MEMBER_FIXTURE)).await.is_ok());
 }
@@ -299,10 +244,7 @@ async fn an_invited_member_is_not_activated_into_a_suspended_tenant() {
         Some(membership(TenantRole::Member, MembershipStatus::Invited)),
         Some(record(TenantStatus::Suspended, TenantTier::Free)),
     );
-    assert_eq!(
-        answer(&trigger, event(MEMBER_FIXTURE)).await,
-        Err(SignInError::NotAllowed)
-    );
+    assert_eq!(answer(&trigger, event(MEMBER_FIXTURE)).await, Err(SignInError::NotAllowed));
     assert!(trigger.activation().calls().is_empty());
 }
 
@@ -312,21 +254,10 @@ async fn a_failed_activation_fails_the_sign_in() {
         Some(membership(TenantRole::Member, MembershipStatus::Invited)),
         Some(record(TenantStatus::Active, TenantTier::Free)),
     );
-    trigger
-        .activation()
-        .fail_with(Some(ActivationError::Unavailable("no answer".into())));
-    assert_eq!(
-        answer(&trigger, event(MEMBER_FIXTURE)).await,
-        Err(SignInError::Unavailable),
-        "try again"
-    );
-    trigger
-        .activation()
-        .fail_with(Some(ActivationError::Refused("409: the membership is disabled".into())));
-    assert_eq!(
-        answer(&trigger, event(MEMBER_FIXTURE)).await,
-        Err(SignInError::NotAllowed)
-    );
+    trigger.activation().fail_with(Some(ActivationError::Unavailable("no answer".into())));
+    assert_eq!(answer(&trigger, event(MEMBER_FIXTURE)).await, Err(SignInError::Unavailable), "try again");
+    trigger.activation().fail_with(Some(ActivationError::Refused("409: the membership is disabled".into())));
+    assert_eq!(answer(&trigger, event(MEMBER_FIXTURE)).await, Err(SignInError::NotAllowed));
 }
 
 #[tokio::test]

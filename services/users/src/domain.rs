@@ -23,15 +23,7 @@ pub fn new_membership(
     status: MembershipStatus,
     at: OffsetDateTime,
 ) -> User {
-    User {
-        user_id,
-        email,
-        role,
-        status,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    }
+    User { user_id, email, role, status, version: 1, created_at: at, updated_at: at }
 }
 
 /// True when `user` counts towards the `admins` counter (an active admin).
@@ -41,13 +33,7 @@ pub fn is_active_admin(user: &User) -> bool {
 
 /// The next version of `user` with `role` and `status`.
 pub fn revise(user: &User, role: TenantRole, status: MembershipStatus, at: OffsetDateTime) -> User {
-    User {
-        role,
-        status,
-        version: user.version + 1,
-        updated_at: at.max(user.updated_at),
-        ..user.clone()
-    }
+    User { role, status, version: user.version + 1, updated_at: at.max(user.updated_at), ..user.clone() }
 }
 
 /// How the `admins` counter moves when `before` becomes `after`: +1, -1 or 0.
@@ -63,11 +49,7 @@ mod tests {
     use super::*;
 
     fn member(role: TenantRole, status: MembershipStatus) -> User {
-        User {
-            role,
-            status,
-            ..new_membership(UserId::generate(), "a@example.com".into(), role, status, now())
-        }
+        User { role, status, ..new_membership(UserId::generate(), "a@example.com".into(), role, status, now()) }
     }
 
     #[test]
@@ -75,13 +57,9 @@ mod tests {
         use MembershipStatus::*;
         use TenantRole::*;
         assert!(is_active_admin(&member(Admin, Active)));
-        for (role, status) in [
-            (Admin, Invited),
-            (Admin, Disabled),
-            (Admin, Deleting),
-            (Member, Active),
-            (Member, Disabled),
-        ] {
+        for (role, status) in
+            [(Admin, Invited), (Admin, Disabled), (Admin, Deleting), (Member, Active), (Member, Disabled)]
+        {
             assert!(!is_active_admin(&member(role, status)), "{role:?} {status:?}");
         }
     }
@@ -96,14 +74,8 @@ mod tests {
         assert_eq!(admins_delta(&admin, &revise(&admin, Admin, Disabled, at)), -1);
         assert_eq!(admins_delta(&admin, &revise(&admin, Admin, Deleting, at)), -1);
         let disabled_admin = member(Admin, Disabled);
-        assert_eq!(
-            admins_delta(&disabled_admin, &revise(&disabled_admin, Admin, Active, at)),
-            1
-        );
-        assert_eq!(
-            admins_delta(&disabled_admin, &revise(&disabled_admin, Member, Disabled, at)),
-            0
-        );
+        assert_eq!(admins_delta(&disabled_admin, &revise(&disabled_admin, Admin, Active, at)), 1);
+        assert_eq!(admins_delta(&disabled_admin, &revise(&disabled_admin, Member, Disabled, at)), 0);
         let user = member(Member, Active);
         assert_eq!(admins_delta(&user, &revise(&user, Admin, Active, at)), 1);
         let invited_admin = member(Admin, Invited);
@@ -119,12 +91,7 @@ mod tests {
         let user = member(TenantRole::Member, MembershipStatus::Active);
         let revised = revise(&user, TenantRole::Admin, MembershipStatus::Active, now());
         assert_eq!(
-            (
-                revised.user_id,
-                revised.version,
-                revised.created_at,
-                revised.email.as_str()
-            ),
+            (revised.user_id, revised.version, revised.created_at, revised.email.as_str()),
             (user.user_id, 2, user.created_at, "a@example.com")
         );
     }

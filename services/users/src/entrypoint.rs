@@ -57,12 +57,7 @@ pub struct UsersApi<S, D, A> {
 impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     /// `password_policy`: the user pool's, checked before any write.
     pub fn new(store: S, directory: D, authority: Authority<A>, password_policy: PasswordPolicy) -> Self {
-        Self {
-            password_policy,
-            store,
-            directory,
-            authority,
-        }
+        Self { password_policy, store, directory, authority }
     }
 
     /// The callers' authority (for tests).
@@ -107,19 +102,12 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         let span = request_span(invocation_id);
         async {
             let result = match command {
-                InternalCommand::CreateFirstAdmin {
-                    tenant_id,
-                    tier,
-                    email,
-                    password,
-                } => {
+                InternalCommand::CreateFirstAdmin { tenant_id, tier, email, password } => {
                     record_tenant(&tracing::Span::current(), &tenant_id);
-                    self.create_first_admin(tenant_id, tier, &email, &password)
-                        .await
-                        .map(|user_id| {
-                            tracing::info!(user_id = %user_id, "first admin created");
-                            InternalResponse::Created { user_id }
-                        })
+                    self.create_first_admin(tenant_id, tier, &email, &password).await.map(|user_id| {
+                        tracing::info!(user_id = %user_id, "first admin created");
+                        InternalResponse::Created { user_id }
+                    })
                 }
                 InternalCommand::EndSessions { tenant_id } => {
                     record_tenant(&tracing::Span::current(), &tenant_id);
@@ -137,9 +125,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                 }
                 InternalCommand::ActivateInvited { tenant_id, user_id } => {
                     record_tenant(&tracing::Span::current(), &tenant_id);
-                    self.activate_invited(&tenant_id, user_id)
-                        .await
-                        .map(|()| InternalResponse::Activated { user_id })
+                    self.activate_invited(&tenant_id, user_id).await.map(|()| InternalResponse::Activated { user_id })
                 }
             };
             match result {
@@ -147,10 +133,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                 Err(error) => {
                     let problem = error.problem(None);
                     tracing::info!(status = problem.status, "internal command refused");
-                    InternalResponse::Refused {
-                        status: problem.status,
-                        detail: problem.detail,
-                    }
+                    InternalResponse::Refused { status: problem.status, detail: problem.detail }
                 }
             }
         }
@@ -187,10 +170,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
         let (limit, after) = page_query(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CURSOR)?;
         let page = self.store.list(&context.tenant_id, limit, after).await?;
-        let list = UserList {
-            items: page.users,
-            next_cursor: page.next_after.map(|id| CURSOR.encode(&id)),
-        };
+        let list = UserList { items: page.users, next_cursor: page.next_after.map(|id| CURSOR.encode(&id)) };
         Ok(json_response(StatusCode::OK, &list))
     }
 
@@ -248,18 +228,9 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             CreateOutcome::Created(user) => (user, true),
             CreateOutcome::Exists => (self.adoptable(context, &email).await?, false),
         };
-        let user = new_membership(
-            directory_user.user_id,
-            email,
-            input.role,
-            MembershipStatus::Invited,
-            now(),
-        );
+        let user = new_membership(directory_user.user_id, email, input.role, MembershipStatus::Invited, now());
         let record = keyed.as_ref().map(|keyed| keyed.record(user.user_id, user.created_at));
-        let pair = keyed
-            .as_ref()
-            .zip(record.as_ref())
-            .map(|(keyed, record)| (keyed.sort_key.as_str(), record));
+        let pair = keyed.as_ref().zip(record.as_ref()).map(|(keyed, record)| (keyed.sort_key.as_str(), record));
         let outcome = self.store.create(&tenant, &user, max_users, pair).await;
         match outcome {
             Ok(Written::Done) => {
@@ -272,11 +243,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
                     self.compensate(&tenant, &user).await;
                 }
                 let keyed = keyed.as_ref().ok_or(ApiError::Internal)?;
-                let remembered = self
-                    .store
-                    .remembered(&tenant, &keyed.sort_key)
-                    .await?
-                    .ok_or(ApiError::Internal)?;
+                let remembered = self.store.remembered(&tenant, &keyed.sort_key).await?.ok_or(ApiError::Internal)?;
                 self.repeat_invitation(context, keyed, &remembered).await
             }
             // Someone else's membership for this user: not ours to undo.
@@ -405,22 +372,12 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         only_query_params(request, &[])?;
         let current = self.changeable(context, user_id(request)?).await?;
         // Only the directory user the membership names (its `sub`).
-        let account = self
-            .directory
-            .get_user(&current.email)
-            .await?
-            .filter(|found| found.user_id == current.user_id);
+        let account = self.directory.get_user(&current.email).await?.filter(|found| found.user_id == current.user_id);
         let user = if current.status == MembershipStatus::Disabled {
             // Back to `invited` if it never signed in (its password is still
             // the temporary one), else `active`.
-            let never_signed_in = account
-                .as_ref()
-                .is_some_and(|found| found.password == PasswordState::Temporary);
-            let status = if never_signed_in {
-                MembershipStatus::Invited
-            } else {
-                MembershipStatus::Active
-            };
+            let never_signed_in = account.as_ref().is_some_and(|found| found.password == PasswordState::Temporary);
+            let status = if never_signed_in { MembershipStatus::Invited } else { MembershipStatus::Active };
             let next = revise(&current, current.role, status, now());
             self.replace(&context.tenant_id, &current, &next, 0).await?;
             next
@@ -456,11 +413,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             ignore_missing(self.directory.delete_user(&marked.email).await)?;
         }
         // (3) The membership.
-        match self
-            .store
-            .remove(&context.tenant_id, marked.user_id, marked.version)
-            .await?
-        {
+        match self.store.remove(&context.tenant_id, marked.user_id, marked.version).await? {
             Written::Done | Written::Missing => {}
             _ => return Err(concurrent_change()),
         }
@@ -516,11 +469,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     /// The first sign-in of an invited member (from the token-claims
     /// trigger): `invited` becomes `active`, and an admin starts counting.
     async fn activate_invited(&self, tenant: &TenantId, id: UserId) -> Result<(), ApiError> {
-        let current = self
-            .store
-            .get(tenant, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+        let current = self.store.get(tenant, id).await?.ok_or_else(|| ApiError::NotFound("no such user".into()))?;
         match current.status {
             MembershipStatus::Active => Ok(()),
             MembershipStatus::Invited => {
@@ -535,29 +484,21 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
 
     /// The membership `id` of the caller's tenant, or 404.
     async fn existing(&self, context: &TenantContext, id: UserId) -> Result<User, ApiError> {
-        self.store
-            .get(&context.tenant_id, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("no such user".into()))
+        self.store.get(&context.tenant_id, id).await?.ok_or_else(|| ApiError::NotFound("no such user".into()))
     }
 
     /// Like [`existing`](Self::existing), refusing a user being removed.
     async fn changeable(&self, context: &TenantContext, id: UserId) -> Result<User, ApiError> {
         let user = self.existing(context, id).await?;
         if user.status == MembershipStatus::Deleting {
-            return Err(ApiError::Conflict(
-                "the user is being removed; repeat the DELETE to finish".into(),
-            ));
+            return Err(ApiError::Conflict("the user is being removed; repeat the DELETE to finish".into()));
         }
         Ok(user)
     }
 
     /// Writes `next` over `current` with the counter changes that go with it.
     async fn replace(&self, tenant: &TenantId, current: &User, next: &User, users: i64) -> Result<(), ApiError> {
-        let change = CounterChange {
-            users,
-            admins: admins_delta(current, next),
-        };
+        let change = CounterChange { users, admins: admins_delta(current, next) };
         match self.store.replace(tenant, next, current.version, change).await? {
             Written::Done => Ok(()),
             Written::LastAdmin => Err(ApiError::Conflict(LAST_ADMIN.into())),
@@ -581,11 +522,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     /// Whether the directory user named by `user`'s email is `user` (its
     /// `sub`): never act on a user who took over the address meanwhile.
     async fn directory_user_matches(&self, user: &User) -> Result<bool, ApiError> {
-        Ok(self
-            .directory
-            .get_user(&user.email)
-            .await?
-            .is_some_and(|found| found.user_id == user.user_id))
+        Ok(self.directory.get_user(&user.email).await?.is_some_and(|found| found.user_id == user.user_id))
     }
 
     /// Revokes the refresh tokens of every member of `tenant` (the tenant was
@@ -611,9 +548,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
     }
 
     fn check_password(&self, password: &Password) -> Result<(), ApiError> {
-        self.password_policy
-            .check(password.expose())
-            .map_err(|error| ApiError::BadRequest(error.to_string()))
+        self.password_policy.check(password.expose()).map_err(|error| ApiError::BadRequest(error.to_string()))
     }
 
     /// Removes every user of a tenant whose registration never finished:
@@ -689,13 +624,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
         if directory_user.password == PasswordState::Temporary {
             self.directory.set_permanent_password(&email, password.expose()).await?;
         }
-        let user = new_membership(
-            directory_user.user_id,
-            email,
-            TenantRole::Admin,
-            MembershipStatus::Active,
-            now(),
-        );
+        let user = new_membership(directory_user.user_id, email, TenantRole::Admin, MembershipStatus::Active, now());
         match self.store.create(&tenant, &user, tier.limits().max_users, None).await? {
             // Exists: a retry of a registration whose membership was written.
             Written::Done | Written::Exists => Ok(user.user_id),
@@ -709,9 +638,7 @@ fn require_admin(context: &TenantContext) -> Result<(), ApiError> {
     if context.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "only administrators of the tenant may do this".into(),
-        ))
+        Err(ApiError::Forbidden("only administrators of the tenant may do this".into()))
     }
 }
 

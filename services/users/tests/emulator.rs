@@ -62,10 +62,7 @@ async fn stack() -> Stack {
     let tenant_dynamo = emulator_tenancy("users").tenant_dynamo_cache(&sdk);
     let authority = Authority::new(
         DynamoAuthorityStore::new(tenant_dynamo.clone(), &tenants_table, &table),
-        AuthoritySettings {
-            freshness: Duration::ZERO,
-            ..AuthoritySettings::default()
-        },
+        AuthoritySettings { freshness: Duration::ZERO, ..AuthoritySettings::default() },
     );
     let api = UsersApi::new(
         DynamoMembershipStore::new(tenant_dynamo, table),
@@ -73,13 +70,7 @@ async fn stack() -> Stack {
         authority,
         PasswordPolicy::default(),
     );
-    Stack {
-        api,
-        dynamo,
-        tenants_table,
-        cognito,
-        pool,
-    }
+    Stack { api, dynamo, tenants_table, cognito, pool }
 }
 
 /// A Cognito user as the pool reports it.
@@ -94,20 +85,9 @@ struct PoolUser {
 
 impl Stack {
     async fn pool_user(&self, email: &str) -> Option<PoolUser> {
-        let output = match self
-            .cognito
-            .admin_get_user()
-            .user_pool_id(&self.pool)
-            .username(email)
-            .send()
-            .await
-        {
+        let output = match self.cognito.admin_get_user().user_pool_id(&self.pool).username(email).send().await {
             Ok(output) => output,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_user_not_found_exception()) =>
-            {
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_user_not_found_exception()) => {
                 return None;
             }
             Err(error) => panic!("AdminGetUser: {error:?}"),
@@ -215,26 +195,12 @@ async fn a_member_goes_through_its_whole_life() {
     assert_eq!(refused.status_code, 409, "{}", body_text(&refused));
     // The first sign-in: a password of its own (Cognito), then what the
     // token-claims trigger asks for.
-    stack
-        .api
-        .directory()
-        .set_permanent_password(&email, "Chosen-passw0rd-1")
-        .await
-        .expect("the member's own password");
+    stack.api.directory().set_permanent_password(&email, "Chosen-passw0rd-1").await.expect("the member's own password");
     let activated = stack
         .api
-        .handle_internal(
-            users_api::InternalCommand::ActivateInvited {
-                tenant_id: tenant,
-                user_id: bob.user_id,
-            },
-            "it",
-        )
+        .handle_internal(users_api::InternalCommand::ActivateInvited { tenant_id: tenant, user_id: bob.user_id }, "it")
         .await;
-    assert_eq!(
-        activated,
-        users_api::InternalResponse::Activated { user_id: bob.user_id }
-    );
+    assert_eq!(activated, users_api::InternalResponse::Activated { user_id: bob.user_id });
 
     let response = stack.call(&admin_claims, "GET /users", None, None).await;
     assert_eq!(response.status_code, 200, "{}", body_text(&response));
@@ -246,12 +212,8 @@ async fn a_member_goes_through_its_whole_life() {
     assert_eq!(ids, expected);
 
     let route = "PUT /users/{user_id}/role";
-    let promoted = user(
-        &stack
-            .call(&admin_claims, route, Some(bob.user_id), Some(json!({"role": "admin"})))
-            .await,
-        200,
-    );
+    let promoted =
+        user(&stack.call(&admin_claims, route, Some(bob.user_id), Some(json!({"role": "admin"}))).await, 200);
     assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, 3));
 
     let route = "POST /users/{user_id}/disable";
@@ -264,24 +226,18 @@ async fn a_member_goes_through_its_whole_life() {
     assert_eq!(enabled.status, MembershipStatus::Active);
     assert!(stack.pool_user(&email).await.expect("bob").enabled);
 
-    let response = stack
-        .call(&admin_claims, "DELETE /users/{user_id}", Some(bob.user_id), None)
-        .await;
+    let response = stack.call(&admin_claims, "DELETE /users/{user_id}", Some(bob.user_id), None).await;
     assert_eq!(response.status_code, 204, "{}", body_text(&response));
     assert!(stack.pool_user(&email).await.is_none(), "the Cognito user is gone");
     assert_eq!(stack.api.store().get(&tenant, bob.user_id).await.expect("get"), None);
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), 1);
-    let response = stack
-        .call(&admin_claims, "GET /users/{user_id}", Some(bob.user_id), None)
-        .await;
+    let response = stack.call(&admin_claims, "GET /users/{user_id}", Some(bob.user_id), None).await;
     assert_eq!(response.status_code, 404);
 
     // Another tenant's admin reaches none of it.
     let (other, other_admin) = stack.first_admin(TenantTier::Pro, &unique("other")).await;
     let other_claims = SignedIn::new(other, other_admin, "admin", "pro").claims;
-    let response = stack
-        .call(&other_claims, "DELETE /users/{user_id}", Some(admin), None)
-        .await;
+    let response = stack.call(&other_claims, "DELETE /users/{user_id}", Some(admin), None).await;
     assert_eq!(response.status_code, 404);
     assert!(stack.pool_user(&admin_email).await.is_some());
 }
@@ -302,17 +258,8 @@ async fn the_last_admin_stays() {
         assert_eq!(response.status_code, 409, "{route}: {}", body_text(&response));
         assert!(body_text(&response).contains("at least one active administrator"));
     }
-    let stored = stack
-        .api
-        .store()
-        .get(&tenant, admin)
-        .await
-        .expect("get")
-        .expect("admin");
-    assert_eq!(
-        (stored.role, stored.status, stored.version),
-        (TenantRole::Admin, MembershipStatus::Active, 1)
-    );
+    let stored = stack.api.store().get(&tenant, admin).await.expect("get").expect("admin");
+    assert_eq!((stored.role, stored.status, stored.version), (TenantRole::Admin, MembershipStatus::Active, 1));
     let pool_user = stack.pool_user(&email).await.expect("still in the pool");
     assert!(pool_user.enabled);
 }
@@ -338,22 +285,9 @@ async fn the_tier_limit_holds() {
 
     // The transaction itself enforces the bound (what the early check cannot
     // under concurrency): nothing is written.
-    let extra = new_membership(
-        UserId::generate(),
-        unique("extra"),
-        TenantRole::Member,
-        MembershipStatus::Active,
-        now(),
-    );
-    assert_eq!(
-        stack
-            .api
-            .store()
-            .create(&tenant, &extra, limit, None)
-            .await
-            .expect("create"),
-        Written::LimitReached
-    );
+    let extra =
+        new_membership(UserId::generate(), unique("extra"), TenantRole::Member, MembershipStatus::Active, now());
+    assert_eq!(stack.api.store().create(&tenant, &extra, limit, None).await.expect("create"), Written::LimitReached);
     assert_eq!(stack.api.store().get(&tenant, extra.user_id).await.expect("get"), None);
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), limit);
 }
@@ -365,38 +299,23 @@ async fn create_first_admin_resumes_after_a_failure_part_way() {
     let tenant = TenantId::generate();
     let email = unique("owner");
     // Step one of an earlier attempt: the Cognito user exists, no membership.
-    let new_user = NewUser {
-        email: email.clone(),
-        tenant,
-        temporary_password: Some(PASSWORD.to_owned().into()),
-    };
+    let new_user = NewUser { email: email.clone(), tenant, temporary_password: Some(PASSWORD.to_owned().into()) };
     let CreateOutcome::Created(leftover) = stack.api.directory().create_user(&new_user).await.expect("create") else {
         panic!("the user existed already")
     };
     for _ in 0..2 {
         let response = stack.internal(tenant, TenantTier::Pro, &email).await;
-        assert_eq!(
-            response,
-            InternalResponse::Created {
-                user_id: leftover.user_id
-            }
-        );
+        assert_eq!(response, InternalResponse::Created { user_id: leftover.user_id });
     }
     let pool_user = stack.pool_user(&email).await.expect("in the pool");
     assert_eq!(pool_user.sub, leftover.user_id.to_string());
     assert_eq!(pool_user.status, "CONFIRMED");
     let page = stack.api.store().list(&tenant, 100, None).await.expect("list");
-    assert_eq!(
-        page.users.iter().map(|u| u.user_id).collect::<Vec<_>>(),
-        vec![leftover.user_id]
-    );
+    assert_eq!(page.users.iter().map(|u| u.user_id).collect::<Vec<_>>(), vec![leftover.user_id]);
     assert_eq!(page.users[0].role, TenantRole::Admin);
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), 1);
 
     // Another tenant cannot take the address.
     let response = stack.internal(TenantId::generate(), TenantTier::Pro, &email).await;
-    assert!(
-        matches!(response, InternalResponse::Refused { status: 409, .. }),
-        "{response:?}"
-    );
+    assert!(matches!(response, InternalResponse::Refused { status: 409, .. }), "{response:?}");
 }

@@ -72,10 +72,7 @@ impl Harness {
         }
         let memberships = self.store().snapshot().into_iter().flat_map(|(tenant, partition)| {
             partition.members.into_values().map(move |user| {
-                let membership = Membership {
-                    role: user.role,
-                    status: user.status,
-                };
+                let membership = Membership { role: user.role, status: user.status };
                 ((tenant, user.user_id), membership)
             })
         });
@@ -111,13 +108,7 @@ impl Harness {
     async fn invite(&self, admin: &SignedIn, address: &str, role: &str) -> User {
         let invited = self.invite_only(admin, address, role).await;
         self.first_sign_in(admin.tenant, &invited).await;
-        let active = self
-            .api
-            .store()
-            .get(&admin.tenant, invited.user_id)
-            .await
-            .expect("store")
-            .expect("membership");
+        let active = self.api.store().get(&admin.tenant, invited.user_id).await.expect("store").expect("membership");
         assert_eq!(active.status, MembershipStatus::Active);
         active
     }
@@ -126,9 +117,7 @@ impl Harness {
     async fn invite_only(&self, admin: &SignedIn, address: &str, role: &str) -> User {
         let response = self
             .call(
-                Req::to("POST /users")
-                    .body(json!({"email": address, "role": role}).to_string())
-                    .claims(admin.claims()),
+                Req::to("POST /users").body(json!({"email": address, "role": role}).to_string()).claims(admin.claims()),
             )
             .await;
         assert_eq!(response.status_code, 201, "{}", body_text(&response));
@@ -143,18 +132,14 @@ impl Harness {
         self.directory().confirm(&user.email, "Chosen-passw0rd-1");
         self.api
             .handle_internal(
-                InternalCommand::ActivateInvited {
-                    tenant_id: tenant,
-                    user_id: user.user_id,
-                },
+                InternalCommand::ActivateInvited { tenant_id: tenant, user_id: user.user_id },
                 "first-sign-in",
             )
             .await
     }
 
     async fn on_user(&self, caller: &SignedIn, route: &'static str, id: UserId) -> ApiGatewayV2httpResponse {
-        self.call(Req::to(route).param(id.to_string()).claims(caller.claims()))
-            .await
+        self.call(Req::to(route).param(id.to_string()).claims(caller.claims())).await
     }
 
     async fn set_role(&self, caller: &SignedIn, id: UserId, role: &str) -> ApiGatewayV2httpResponse {
@@ -196,10 +181,7 @@ async fn every_route_works_for_an_admin() {
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let invited = user_of(&response);
-    assert_eq!(
-        response.headers["location"],
-        format!("/users/{}", invited.user_id).as_str()
-    );
+    assert_eq!(response.headers["location"], format!("/users/{}", invited.user_id).as_str());
     assert_eq!(
         (invited.email.as_str(), invited.role, invited.status, invited.version),
         ("bob@example.com", TenantRole::Member, MembershipStatus::Invited, 1)
@@ -214,35 +196,16 @@ async fn every_route_works_for_an_admin() {
     // Before the first sign-in: the invitation can be resent; there is no
     // password to reset, and no API access. Disabling blocks the first
     // sign-in; enabling makes it an invitee again.
-    let resent = harness
-        .on_user(&admin, "POST /users/{user_id}/invitation", invited.user_id)
-        .await;
+    let resent = harness.on_user(&admin, "POST /users/{user_id}/invitation", invited.user_id).await;
     assert_eq!(resent.status_code, 202, "{}", body_text(&resent));
     assert_eq!(user_of(&resent), invited);
-    assert_eq!(
-        harness
-            .directory()
-            .user("bob@example.com")
-            .expect("user")
-            .invitations_sent,
-        2
-    );
-    let refused = harness
-        .on_user(&admin, "POST /users/{user_id}/password-reset", invited.user_id)
-        .await;
+    assert_eq!(harness.directory().user("bob@example.com").expect("user").invitations_sent, 2);
+    let refused = harness.on_user(&admin, "POST /users/{user_id}/password-reset", invited.user_id).await;
     assert!(assert_problem(&refused, 409).detail.contains("not signed in yet"));
-    let held = user_of(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/disable", invited.user_id)
-            .await,
-    );
+    let held = user_of(&harness.on_user(&admin, "POST /users/{user_id}/disable", invited.user_id).await);
     assert_eq!((held.status, held.version), (MembershipStatus::Disabled, 2));
     assert!(!harness.directory().user("bob@example.com").expect("user").enabled);
-    let invited = user_of(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/enable", invited.user_id)
-            .await,
-    );
+    let invited = user_of(&harness.on_user(&admin, "POST /users/{user_id}/enable", invited.user_id).await);
     assert_eq!((invited.status, invited.version), (MembershipStatus::Invited, 3));
     assert!(harness.directory().user("bob@example.com").expect("user").enabled);
     let not_yet = SignedIn::new(admin.tenant, invited.user_id, "member", "pro");
@@ -252,34 +215,22 @@ async fn every_route_works_for_an_admin() {
     // The first sign-in (the token-claims trigger) makes it active, once.
     assert_eq!(
         harness.first_sign_in(admin.tenant, &invited).await,
-        InternalResponse::Activated {
-            user_id: invited.user_id
-        }
+        InternalResponse::Activated { user_id: invited.user_id }
     );
     assert_eq!(
         harness.first_sign_in(admin.tenant, &invited).await,
-        InternalResponse::Activated {
-            user_id: invited.user_id
-        },
+        InternalResponse::Activated { user_id: invited.user_id },
         "safe to repeat"
     );
     let bob = user_of(&harness.on_user(&admin, "GET /users/{user_id}", invited.user_id).await);
     assert_eq!((bob.status, bob.version), (MembershipStatus::Active, 4));
-    assert_problem(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/invitation", bob.user_id)
-            .await,
-        409,
-    );
+    assert_problem(&harness.on_user(&admin, "POST /users/{user_id}/invitation", bob.user_id).await, 409);
 
     // List, get, me.
     let list = harness.list(&admin).await;
     assert_eq!(list.items.len(), 2);
     assert!(list.items.contains(&bob) && list.next_cursor.is_none());
-    assert_eq!(
-        user_of(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await),
-        bob
-    );
+    assert_eq!(user_of(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await), bob);
     let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
     let me = harness.call(Req::to("GET /users/me").claims(member.claims())).await;
     assert_eq!(user_of(&me), bob);
@@ -292,52 +243,31 @@ async fn every_route_works_for_an_admin() {
     assert_eq!(user_of(&harness.set_role(&admin, bob.user_id, "admin").await), promoted);
 
     // Disable: membership, Cognito user and sessions; an active admin no more.
-    let disabled = user_of(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
-            .await,
-    );
+    let disabled = user_of(&harness.on_user(&admin, "POST /users/{user_id}/disable", bob.user_id).await);
     assert_eq!((disabled.status, disabled.version), (MembershipStatus::Disabled, 6));
     let cognito = harness.directory().user("bob@example.com").expect("directory user");
     assert!(!cognito.enabled);
     assert_eq!(cognito.sign_outs, 2, "one for the invitee held earlier");
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
     // Idempotent: the same answer, Cognito calls repeated, no new version.
-    let again = harness
-        .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
-        .await;
+    let again = harness.on_user(&admin, "POST /users/{user_id}/disable", bob.user_id).await;
     assert_eq!(user_of(&again), disabled);
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
     // A disabled member's password is not reset.
-    assert_problem(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id)
-            .await,
-        409,
-    );
+    assert_problem(&harness.on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id).await, 409);
 
     // Enable.
-    let enabled = user_of(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/enable", bob.user_id)
-            .await,
-    );
+    let enabled = user_of(&harness.on_user(&admin, "POST /users/{user_id}/enable", bob.user_id).await);
     assert_eq!((enabled.status, enabled.version), (MembershipStatus::Active, 7));
     assert!(harness.directory().user("bob@example.com").expect("user").enabled);
     assert_eq!(harness.counters(&admin.tenant), (2, 2));
 
     // Password reset: sessions end and a code is sent; the membership stays.
-    let reset = harness
-        .on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id)
-        .await;
+    let reset = harness.on_user(&admin, "POST /users/{user_id}/password-reset", bob.user_id).await;
     assert_eq!(reset.status_code, 202, "{}", body_text(&reset));
     assert_eq!(user_of(&reset), enabled);
     let cognito = harness.directory().user("bob@example.com").expect("user");
-    assert_eq!(
-        (cognito.reset_codes_sent, cognito.sign_outs),
-        (1, 4),
-        "one more sign-out"
-    );
+    assert_eq!((cognito.reset_codes_sent, cognito.sign_outs), (1, 4), "one more sign-out");
 
     // Delete: membership and Cognito user gone, counters follow.
     let response = harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await;
@@ -346,10 +276,7 @@ async fn every_route_works_for_an_admin() {
     assert!(harness.directory().user("bob@example.com").is_none());
     assert_eq!(harness.counters(&admin.tenant), (1, 1));
     assert_problem(&harness.on_user(&admin, "GET /users/{user_id}", bob.user_id).await, 404);
-    assert_problem(
-        &harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await,
-        404,
-    );
+    assert_problem(&harness.on_user(&admin, "DELETE /users/{user_id}", bob.user_id).await, 404);
     assert_eq!(harness.list(&admin).await.items.len(), 1);
 }
 
@@ -375,11 +302,7 @@ async fn an_invitation_with_a_temporary_password_sends_no_message() {
     assert_eq!(cognito.password_value.as_deref(), Some("Temp-passw0rd"));
     assert_eq!(cognito.invitations_sent, 0);
     assert_eq!(user_of(&response).status, MembershipStatus::Invited);
-    assert_eq!(
-        harness.counters(&admin.tenant),
-        (2, 1),
-        "an invited admin counts as an admin from its first sign-in"
-    );
+    assert_eq!(harness.counters(&admin.tenant), (2, 1), "an invited admin counts as an admin from its first sign-in");
     let carol = user_of(&response);
     assert_eq!(
         harness.first_sign_in(admin.tenant, &carol).await,
@@ -403,26 +326,14 @@ async fn members_may_only_read_the_list_and_themselves() {
 
     let target = admin.user_id.to_string();
     let cases = [
-        (
-            "POST /users",
-            None,
-            Some(json!({"email": "eve@example.com", "role": "admin"})),
-        ),
+        ("POST /users", None, Some(json!({"email": "eve@example.com", "role": "admin"}))),
         ("GET /users/{user_id}", Some(target.clone()), None),
-        (
-            "PUT /users/{user_id}/role",
-            Some(target.clone()),
-            Some(json!({"role": "member"})),
-        ),
+        ("PUT /users/{user_id}/role", Some(target.clone()), Some(json!({"role": "member"}))),
         ("POST /users/{user_id}/disable", Some(target.clone()), None),
         ("POST /users/{user_id}/enable", Some(target.clone()), None),
         ("DELETE /users/{user_id}", Some(target.clone()), None),
         // Not even on themselves.
-        (
-            "PUT /users/{user_id}/role",
-            Some(bob.user_id.to_string()),
-            Some(json!({"role": "admin"})),
-        ),
+        ("PUT /users/{user_id}/role", Some(bob.user_id.to_string()), Some(json!({"role": "admin"}))),
     ];
     for (route, user_id, body) in cases {
         let response = harness
@@ -449,17 +360,11 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
     let directory_before = harness.directory().snapshot();
     for response in [
         harness.set_role(&admin, admin.user_id, "member").await,
-        harness
-            .on_user(&admin, "POST /users/{user_id}/disable", admin.user_id)
-            .await,
+        harness.on_user(&admin, "POST /users/{user_id}/disable", admin.user_id).await,
         harness.on_user(&admin, "DELETE /users/{user_id}", admin.user_id).await,
     ] {
         let problem = assert_problem(&response, 409);
-        assert!(
-            problem.detail.contains("at least one active administrator"),
-            "{}",
-            problem.detail
-        );
+        assert!(problem.detail.contains("at least one active administrator"), "{}", problem.detail);
     }
     assert_eq!(harness.store().snapshot(), store_before, "nothing changes");
     assert_eq!(harness.directory().snapshot(), directory_before, "nothing changes");
@@ -471,37 +376,16 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
     let second_caller = SignedIn::new(admin.tenant, second.user_id, "admin", "pro");
     assert_problem(&harness.set_role(&second_caller, second.user_id, "member").await, 409);
-    assert_problem(
-        &harness
-            .on_user(&second_caller, "POST /users/{user_id}/disable", second.user_id)
-            .await,
-        409,
-    );
-    assert_problem(
-        &harness
-            .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
-            .await,
-        409,
-    );
+    assert_problem(&harness.on_user(&second_caller, "POST /users/{user_id}/disable", second.user_id).await, 409);
+    assert_problem(&harness.on_user(&second_caller, "DELETE /users/{user_id}", second.user_id).await, 409);
     // A disabled admin does not count: enabling one brings the count back.
     let third = harness.invite(&second_caller, "third@example.com", "admin").await;
-    let response = harness
-        .on_user(&second_caller, "POST /users/{user_id}/disable", third.user_id)
-        .await;
+    let response = harness.on_user(&second_caller, "POST /users/{user_id}/disable", third.user_id).await;
     assert_eq!(response.status_code, 200);
-    assert_problem(
-        &harness
-            .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
-            .await,
-        409,
-    );
-    let response = harness
-        .on_user(&second_caller, "POST /users/{user_id}/enable", third.user_id)
-        .await;
+    assert_problem(&harness.on_user(&second_caller, "DELETE /users/{user_id}", second.user_id).await, 409);
+    let response = harness.on_user(&second_caller, "POST /users/{user_id}/enable", third.user_id).await;
     assert_eq!(response.status_code, 200);
-    let response = harness
-        .on_user(&second_caller, "DELETE /users/{user_id}", second.user_id)
-        .await;
+    let response = harness.on_user(&second_caller, "DELETE /users/{user_id}", second.user_id).await;
     assert_eq!(response.status_code, 204, "{}", body_text(&response));
     assert_eq!(harness.counters(&admin.tenant), (2, 1));
 }
@@ -515,9 +399,7 @@ async fn the_tier_limits_the_number_of_users() {
         let user = harness.invite(&admin, &email(&format!("user{n}")), "member").await;
         if n == 1 {
             // Disabled members still count.
-            let response = harness
-                .on_user(&admin, "POST /users/{user_id}/disable", user.user_id)
-                .await;
+            let response = harness.on_user(&admin, "POST /users/{user_id}/disable", user.user_id).await;
             assert_eq!(response.status_code, 200);
         }
     }
@@ -533,11 +415,7 @@ async fn the_tier_limits_the_number_of_users() {
     let problem = assert_problem(&response, 403);
     assert_eq!(problem.kind, "urn:problem:limit-exceeded");
     assert!(problem.detail.contains("free tier"), "{}", problem.detail);
-    assert_eq!(
-        harness.directory().snapshot(),
-        directory_before,
-        "Cognito is not touched"
-    );
+    assert_eq!(harness.directory().snapshot(), directory_before, "Cognito is not touched");
     assert_eq!(harness.store().snapshot(), store_before);
     assert_eq!(harness.counters(&admin.tenant), (limit, 1));
 
@@ -545,10 +423,9 @@ async fn the_tier_limits_the_number_of_users() {
     // again, or an address of another tenant, is a conflict.
     let other = harness.tenant(TenantTier::Free).await;
     harness.invite(&other, "elsewhere@example.com", "member").await;
-    for (address, says) in [
-        (email("user2"), "already belongs to a member"),
-        ("elsewhere@example.com".to_owned(), "already registered"),
-    ] {
+    for (address, says) in
+        [(email("user2"), "already belongs to a member"), ("elsewhere@example.com".to_owned(), "already registered")]
+    {
         let again = harness
             .call(
                 Req::to("POST /users")
@@ -562,12 +439,7 @@ async fn the_tier_limits_the_number_of_users() {
     assert_eq!(harness.counters(&admin.tenant), (limit, 1), "nothing written");
 
     // Deleting frees room.
-    let victim = harness
-        .list(&admin)
-        .await
-        .items
-        .into_iter()
-        .find(|u| u.user_id != admin.user_id);
+    let victim = harness.list(&admin).await.items.into_iter().find(|u| u.user_id != admin.user_id);
     let victim = victim.expect("a member");
     let response = harness.on_user(&admin, "DELETE /users/{user_id}", victim.user_id).await;
     assert_eq!(response.status_code, 204);
@@ -582,14 +454,8 @@ async fn the_tier_limits_the_number_of_users() {
             .body(json!({"email": "more@example.com", "role": "member"}).to_string())
             .claims(pro.claims())
     };
-    assert_eq!(
-        assert_problem(&harness.call(more()).await, 403).kind,
-        "urn:problem:limit-exceeded"
-    );
-    let record = TenantRecord {
-        status: TenantStatus::Active,
-        tier: TenantTier::Pro,
-    };
+    assert_eq!(assert_problem(&harness.call(more()).await, 403).kind, "urn:problem:limit-exceeded");
+    let record = TenantRecord { status: TenantStatus::Active, tier: TenantTier::Pro };
     harness.records().set_tenant(admin.tenant, record);
     assert_eq!(harness.call(more()).await.status_code, 201);
 }
@@ -648,11 +514,7 @@ async fn an_existing_email_is_adopted_refused_or_reported() {
                 .claims(admin.claims()),
         )
         .await;
-    assert!(
-        assert_problem(&again, 409)
-            .detail
-            .contains("already belongs to a member")
-    );
+    assert!(assert_problem(&again, 409).detail.contains("already belongs to a member"));
 
     // Another tenant's user: refused without naming the tenant, nothing changes.
     let frank = harness.invite(&other, "frank@example.com", "member").await;
@@ -689,17 +551,8 @@ async fn the_tenant_of_a_new_user_comes_from_the_claims_only() {
         .await;
     assert_eq!(response.status_code, 201, "{}", body_text(&response));
     let gina = user_of(&response);
-    assert_eq!(
-        harness.directory().user("gina@example.com").expect("user").tenant,
-        Some(alice.tenant)
-    );
-    assert!(
-        harness
-            .store()
-            .tenant(&alice.tenant)
-            .members
-            .contains_key(&gina.user_id)
-    );
+    assert_eq!(harness.directory().user("gina@example.com").expect("user").tenant, Some(alice.tenant));
+    assert!(harness.store().tenant(&alice.tenant).members.contains_key(&gina.user_id));
     assert!(!harness.store().tenant(&bob.tenant).members.contains_key(&gina.user_id));
     // A body naming a tenant is refused outright.
     let before = (harness.store().snapshot(), harness.directory().snapshot());
@@ -707,9 +560,7 @@ async fn the_tenant_of_a_new_user_comes_from_the_claims_only() {
         json!({"email": "hal@example.com", "role": "member", "tenant_id": bob.tenant.to_string()}),
         json!({"email": "hal@example.com", "role": "member", "custom:tenant_id": bob.tenant.to_string()}),
     ] {
-        let response = harness
-            .call(Req::to("POST /users").body(body.to_string()).claims(alice.claims()))
-            .await;
+        let response = harness.call(Req::to("POST /users").body(body.to_string()).claims(alice.claims())).await;
         assert_problem(&response, 400);
     }
     assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
@@ -757,20 +608,13 @@ async fn the_list_pages_without_gaps_or_repeats() {
         expected.push(harness.invite(&admin, &email(&format!("p{n}")), "member").await.user_id);
     }
     expected.sort();
-    let pages: Vec<Vec<User>> = every_page(10, async |query| {
-        harness
-            .call(Req::to("GET /users").query(query).claims(admin.claims()))
-            .await
-    })
-    .await;
+    let pages: Vec<Vec<User>> =
+        every_page(10, async |query| harness.call(Req::to("GET /users").query(query).claims(admin.claims())).await)
+            .await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
     let seen: Vec<_> = pages.iter().flatten().map(|user| user.user_id).collect();
     assert_eq!(seen, expected, "sort key order, each user once");
-    assert_eq!(
-        harness.list(&admin).await.items.len(),
-        20,
-        "the default page size is 20"
-    );
+    assert_eq!(harness.list(&admin).await.items.len(), 20, "the default page size is 20");
 }
 
 #[tokio::test]
@@ -788,12 +632,7 @@ async fn a_delete_interrupted_after_marking_resumes() {
     assert_eq!(harness.counters(&admin.tenant), (1, 1));
     let problem = assert_problem(&harness.set_role(&admin, kim.user_id, "member").await, 409);
     assert!(problem.detail.contains("DELETE"), "{}", problem.detail);
-    assert_problem(
-        &harness
-            .on_user(&admin, "POST /users/{user_id}/enable", kim.user_id)
-            .await,
-        409,
-    );
+    assert_problem(&harness.on_user(&admin, "POST /users/{user_id}/enable", kim.user_id).await, 409);
     // The retry finishes.
     let response = harness.on_user(&admin, "DELETE /users/{user_id}", kim.user_id).await;
     assert_eq!(response.status_code, 204, "{}", body_text(&response));
@@ -859,32 +698,12 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
     let mut cases: Vec<(String, Req, i64)> = vec![
         // POST /users
         ("invite: invalid JSON".into(), invite(r#"{"email":"#), 400),
-        (
-            "invite: unknown field".into(),
-            invite(r#"{"email":"a@example.com","role":"member","x":1}"#),
-            400,
-        ),
-        (
-            "invite: missing role".into(),
-            invite(r#"{"email":"a@example.com"}"#),
-            400,
-        ),
+        ("invite: unknown field".into(), invite(r#"{"email":"a@example.com","role":"member","x":1}"#), 400),
+        ("invite: missing role".into(), invite(r#"{"email":"a@example.com"}"#), 400),
         ("invite: missing email".into(), invite(r#"{"role":"member"}"#), 400),
-        (
-            "invite: unknown role".into(),
-            invite(r#"{"email":"a@example.com","role":"owner"}"#),
-            400,
-        ),
-        (
-            "invite: wrong type".into(),
-            invite(r#"{"email":["a@example.com"],"role":"member"}"#),
-            400,
-        ),
-        (
-            "invite: bad email".into(),
-            invite(r#"{"email":"not an email","role":"member"}"#),
-            400,
-        ),
+        ("invite: unknown role".into(), invite(r#"{"email":"a@example.com","role":"owner"}"#), 400),
+        ("invite: wrong type".into(), invite(r#"{"email":["a@example.com"],"role":"member"}"#), 400),
+        ("invite: bad email".into(), invite(r#"{"email":"not an email","role":"member"}"#), 400),
         (
             "invite: long email".into(),
             invite(&json!({"email": format!("{}@example.com", "a".repeat(250)), "role": "member"}).to_string()),
@@ -911,81 +730,35 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             400,
         ),
         // GET /users
-        (
-            "list: limit 0".into(),
-            Req::to("GET /users").query("limit=0").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit 101".into(),
-            Req::to("GET /users").query("limit=101").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit not a number".into(),
-            Req::to("GET /users").query("limit=ten").claims(claims()),
-            400,
-        ),
-        (
-            "list: limit twice".into(),
-            Req::to("GET /users").query("limit=1&limit=2").claims(claims()),
-            400,
-        ),
+        ("list: limit 0".into(), Req::to("GET /users").query("limit=0").claims(claims()), 400),
+        ("list: limit 101".into(), Req::to("GET /users").query("limit=101").claims(claims()), 400),
+        ("list: limit not a number".into(), Req::to("GET /users").query("limit=ten").claims(claims()), 400),
+        ("list: limit twice".into(), Req::to("GET /users").query("limit=1&limit=2").claims(claims()), 400),
         (
             "list: raw user id as cursor".into(),
             Req::to("GET /users").query(format!("cursor={id}")).claims(claims()),
             400,
         ),
-        (
-            "list: garbage cursor".into(),
-            Req::to("GET /users").query("cursor=%%%").claims(claims()),
-            400,
-        ),
+        ("list: garbage cursor".into(), Req::to("GET /users").query("cursor=%%%").claims(claims()), 400),
         (
             "list: tampered cursor".into(),
-            Req::to("GET /users")
-                .query(format!("cursor={}x", valid_cursor))
-                .claims(claims()),
+            Req::to("GET /users").query(format!("cursor={}x", valid_cursor)).claims(claims()),
             400,
         ),
-        (
-            "list: unknown query".into(),
-            Req::to("GET /users").query("tenant=x").claims(claims()),
-            400,
-        ),
-        (
-            "list: with a body".into(),
-            Req::to("GET /users").body("{}").claims(claims()),
-            400,
-        ),
+        ("list: unknown query".into(), Req::to("GET /users").query("tenant=x").claims(claims()), 400),
+        ("list: with a body".into(), Req::to("GET /users").body("{}").claims(claims()), 400),
         // GET /users/me
-        (
-            "me: unknown query".into(),
-            Req::to("GET /users/me").query("user_id=x").claims(claims()),
-            400,
-        ),
+        ("me: unknown query".into(), Req::to("GET /users/me").query("user_id=x").claims(claims()), 400),
         // PUT /users/{user_id}/role
-        (
-            "role: invalid JSON".into(),
-            on("PUT /users/{user_id}/role", &id).body("{"),
-            400,
-        ),
-        (
-            "role: unknown role".into(),
-            on("PUT /users/{user_id}/role", &id).body(r#"{"role":"superadmin"}"#),
-            400,
-        ),
+        ("role: invalid JSON".into(), on("PUT /users/{user_id}/role", &id).body("{"), 400),
+        ("role: unknown role".into(), on("PUT /users/{user_id}/role", &id).body(r#"{"role":"superadmin"}"#), 400),
         (
             "role: unknown field".into(),
             on("PUT /users/{user_id}/role", &id).body(r#"{"role":"admin","version":1}"#),
             400,
         ),
         ("role: no body".into(), on("PUT /users/{user_id}/role", &id), 400),
-        (
-            "unknown route".into(),
-            Req::to("PATCH /users/{user_id}").param(id.clone()).claims(claims()),
-            404,
-        ),
+        ("unknown route".into(), Req::to("PATCH /users/{user_id}").param(id.clone()).claims(claims()), 404),
     ];
     for route in [
         "GET /users/{user_id}",
@@ -995,38 +768,17 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         "DELETE /users/{user_id}",
     ] {
         let body = (route == "PUT /users/{user_id}/role").then(|| r#"{"role":"admin"}"#.to_owned());
-        for bad_id in [
-            "'; DROP",
-            "me",
-            "",
-            "00000000-0000-0000-0000-000000000000",
-            &id.to_uppercase(),
-        ] {
-            cases.push((
-                format!("{route}: bad id {bad_id:?}"),
-                Req {
-                    body: body.clone(),
-                    ..on(route, bad_id)
-                },
-                400,
-            ));
+        for bad_id in ["'; DROP", "me", "", "00000000-0000-0000-0000-000000000000", &id.to_uppercase()] {
+            cases.push((format!("{route}: bad id {bad_id:?}"), Req { body: body.clone(), ..on(route, bad_id) }, 400));
         }
         cases.push((
             format!("{route}: missing id"),
-            Req {
-                path_param: None,
-                body: body.clone(),
-                ..on(route, "")
-            },
+            Req { path_param: None, body: body.clone(), ..on(route, "") },
             400,
         ));
         cases.push((
             format!("{route}: unknown query"),
-            Req {
-                query: Some("force=true".into()),
-                body: body.clone(),
-                ..on(route, &id)
-            },
+            Req { query: Some("force=true".into()), body: body.clone(), ..on(route, &id) },
             400,
         ));
         if body.is_none() {
@@ -1042,43 +794,19 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
         "POST /users/{user_id}/enable",
         "DELETE /users/{user_id}",
     ] {
-        cases.push((
-            format!("{route}: no claims"),
-            with_claims(route, admin.claims.clone()).claims(None),
-            401,
-        ));
+        cases.push((format!("{route}: no claims"), with_claims(route, admin.claims.clone()).claims(None), 401));
         cases.push((format!("{route}: bad sub"), with_claims(route, bad_sub.clone()), 401));
-        cases.push((
-            format!("{route}: no tenant claim"),
-            with_claims(route, without_tenant.clone()),
-            403,
-        ));
-        cases.push((
-            format!("{route}: malformed tenant"),
-            with_claims(route, bad_tenant.clone()),
-            403,
-        ));
-        cases.push((
-            format!("{route}: no member (malformed role)"),
-            with_claims(route, bad_role.clone()),
-            403,
-        ));
-        cases.push((
-            format!("{route}: no member (malformed tier)"),
-            with_claims(route, bad_tier.clone()),
-            403,
-        ));
+        cases.push((format!("{route}: no tenant claim"), with_claims(route, without_tenant.clone()), 403));
+        cases.push((format!("{route}: malformed tenant"), with_claims(route, bad_tenant.clone()), 403));
+        cases.push((format!("{route}: no member (malformed role)"), with_claims(route, bad_role.clone()), 403));
+        cases.push((format!("{route}: no member (malformed tier)"), with_claims(route, bad_tier.clone()), 403));
     }
     for (name, req, status) in cases {
         let response = harness.call(req).await;
         assert_eq!(response.status_code, status, "{name}: {}", body_text(&response));
         assert_problem(&response, status);
         assert_eq!(harness.store().snapshot(), store_before, "{name} changed the store");
-        assert_eq!(
-            harness.directory().snapshot(),
-            directory_before,
-            "{name} changed the directory"
-        );
+        assert_eq!(harness.directory().snapshot(), directory_before, "{name} changed the directory");
     }
 }
 
@@ -1092,15 +820,8 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
         vec![
             Req::to("GET /users").claims(admin.claims()),
             Req::to("GET /users/me").claims(admin.claims()),
-            Req::to("POST /users")
-                .body(r#"{"email":"new@example.com","role":"member"}"#)
-                .claims(admin.claims()),
-            Req {
-                route: "GET /users/{user_id}",
-                path_param: id.clone(),
-                claims: admin.claims(),
-                ..Req::default()
-            },
+            Req::to("POST /users").body(r#"{"email":"new@example.com","role":"member"}"#).claims(admin.claims()),
+            Req { route: "GET /users/{user_id}", path_param: id.clone(), claims: admin.claims(), ..Req::default() },
             Req {
                 route: "PUT /users/{user_id}/role",
                 path_param: id.clone(),
@@ -1120,12 +841,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
                 claims: admin.claims(),
                 ..Req::default()
             },
-            Req {
-                route: "DELETE /users/{user_id}",
-                path_param: id,
-                claims: admin.claims(),
-                ..Req::default()
-            },
+            Req { route: "DELETE /users/{user_id}", path_param: id, claims: admin.claims(), ..Req::default() },
         ]
     };
     let store_before = harness.store().snapshot();
@@ -1145,9 +861,7 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
     // The directory is down: the routes that need it (invite before writing
     // anything; enable of an active user writes nothing either).
     harness.directory().set_unavailable(true);
-    for req in requests()
-        .into_iter()
-        .filter(|req| matches!(req.route, "POST /users" | "POST /users/{user_id}/enable"))
+    for req in requests().into_iter().filter(|req| matches!(req.route, "POST /users" | "POST /users/{user_id}/enable"))
     {
         let route = req.route;
         let problem = assert_problem(&harness.call(req).await, 503);
@@ -1162,12 +876,8 @@ async fn an_outage_is_a_503_problem_and_changes_nothing() {
 async fn create_first_admin_creates_a_confirmed_admin_once() {
     let harness = Harness::new();
     let tenant = TenantId::generate();
-    let response = harness
-        .internal(tenant, TenantTier::Free, " Owner@Example.com", PASSWORD)
-        .await;
-    let InternalResponse::Created { user_id } = response else {
-        panic!("{response:?}")
-    };
+    let response = harness.internal(tenant, TenantTier::Free, " Owner@Example.com", PASSWORD).await;
+    let InternalResponse::Created { user_id } = response else { panic!("{response:?}") };
     let cognito = harness.directory().user("owner@example.com").expect("directory user");
     assert_eq!(cognito.user_id, user_id);
     assert_eq!(cognito.tenant, Some(tenant));
@@ -1177,27 +887,17 @@ async fn create_first_admin_creates_a_confirmed_admin_once() {
     let partition = harness.store().tenant(&tenant);
     assert_eq!((partition.users, partition.admins), (1, 1));
     let admin = &partition.members[&user_id];
-    assert_eq!(
-        (admin.role, admin.status),
-        (TenantRole::Admin, MembershipStatus::Active)
-    );
+    assert_eq!((admin.role, admin.status), (TenantRole::Admin, MembershipStatus::Active));
 
     // The owner signs in and changes the password; a repeated registration
     // (even with another password) changes nothing and answers the same.
     harness.directory().confirm("owner@example.com", "Changed-passw0rd");
     let before = (harness.store().snapshot(), harness.directory().snapshot());
-    let again = harness
-        .internal(tenant, TenantTier::Free, "owner@example.com", "Other-passw0rd")
-        .await;
+    let again = harness.internal(tenant, TenantTier::Free, "owner@example.com", "Other-passw0rd").await;
     assert_eq!(again, InternalResponse::Created { user_id });
     assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
     assert_eq!(
-        harness
-            .directory()
-            .user("owner@example.com")
-            .expect("user")
-            .password_value
-            .as_deref(),
+        harness.directory().user("owner@example.com").expect("user").password_value.as_deref(),
         Some("Changed-passw0rd")
     );
 }
@@ -1208,20 +908,14 @@ async fn create_first_admin_resumes_after_a_failure_part_way() {
     let tenant = TenantId::generate();
     // The Cognito user was created, then the membership write failed.
     harness.store().set_writes_unavailable(true);
-    let response = harness
-        .internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD)
-        .await;
-    assert!(
-        matches!(response, InternalResponse::Refused { status: 503, .. }),
-        "{response:?}"
-    );
+    let response = harness.internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD).await;
+    assert!(matches!(response, InternalResponse::Refused { status: 503, .. }), "{response:?}");
     harness.store().set_writes_unavailable(false);
     assert!(harness.directory().user("pat@example.com").is_some());
     assert!(harness.store().tenant(&tenant).members.is_empty());
 
-    let InternalResponse::Created { user_id } = harness
-        .internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD)
-        .await
+    let InternalResponse::Created { user_id } =
+        harness.internal(tenant, TenantTier::Pro, "pat@example.com", PASSWORD).await
     else {
         panic!("retry refused")
     };
@@ -1235,41 +929,20 @@ async fn create_first_admin_resumes_after_a_failure_part_way() {
 async fn create_first_admin_refuses_another_tenants_email_and_bad_input() {
     let harness = Harness::new();
     let first = TenantId::generate();
-    harness
-        .internal(first, TenantTier::Free, "quinn@example.com", PASSWORD)
-        .await;
+    harness.internal(first, TenantTier::Free, "quinn@example.com", PASSWORD).await;
     let before = (harness.store().snapshot(), harness.directory().snapshot());
     let second = TenantId::generate();
-    let response = harness
-        .internal(second, TenantTier::Free, "quinn@example.com", PASSWORD)
-        .await;
-    let InternalResponse::Refused { status, detail } = response else {
-        panic!("{response:?}")
-    };
+    let response = harness.internal(second, TenantTier::Free, "quinn@example.com", PASSWORD).await;
+    let InternalResponse::Refused { status, detail } = response else { panic!("{response:?}") };
     assert_eq!(status, 409);
-    assert!(
-        detail.contains("already registered") && !detail.contains(&first.to_string()),
-        "{detail}"
-    );
-    for (address, password) in [
-        ("not-an-email", PASSWORD),
-        ("r@example.com", ""),
-        ("r@example.com", "a\u{0}b"),
-    ] {
+    assert!(detail.contains("already registered") && !detail.contains(&first.to_string()), "{detail}");
+    for (address, password) in [("not-an-email", PASSWORD), ("r@example.com", ""), ("r@example.com", "a\u{0}b")] {
         let response = harness.internal(second, TenantTier::Free, address, password).await;
-        assert!(
-            matches!(response, InternalResponse::Refused { status: 400, .. }),
-            "{response:?}"
-        );
+        assert!(matches!(response, InternalResponse::Refused { status: 400, .. }), "{response:?}");
     }
     harness.directory().set_unavailable(true);
-    let response = harness
-        .internal(second, TenantTier::Free, "r@example.com", PASSWORD)
-        .await;
-    assert!(
-        matches!(response, InternalResponse::Refused { status: 503, .. }),
-        "{response:?}"
-    );
+    let response = harness.internal(second, TenantTier::Free, "r@example.com", PASSWORD).await;
+    assert!(matches!(response, InternalResponse::Refused { status: 503, .. }), "{response:?}");
     harness.directory().set_unavailable(false);
     assert_eq!((harness.store().snapshot(), harness.directory().snapshot()), before);
 }
@@ -1293,10 +966,7 @@ async fn raw_invocations_are_told_apart() {
     let bad = json!({"internal": {"command": "create_first_admin", "tenant_id": tenant.to_string(),
         "tier": "pro", "email": "sam@example.com", "password": 12345678, "extra": "Secret-value"}});
     let answer = harness.api.invoke(bad, "inv-2").await;
-    assert_eq!(
-        (answer["outcome"].as_str(), answer["status"].as_u64()),
-        (Some("refused"), Some(400))
-    );
+    assert_eq!((answer["outcome"].as_str(), answer["status"].as_u64()), (Some("refused"), Some(400)));
     assert!(!answer.to_string().contains("12345678") && !answer.to_string().contains("Secret-value"));
 
     // An HTTP API event is routed as such.
@@ -1323,65 +993,33 @@ async fn privileged_writes_read_the_callers_membership_fresh() {
     // Demoted: a read may still use the cached records (at most one window
     // old); promoting itself back reads them fresh and is refused, and the
     // cache takes what was read.
-    assert_eq!(
-        harness.set_role(&admin, second.user_id, "member").await.status_code,
-        200
-    );
+    assert_eq!(harness.set_role(&admin, second.user_id, "member").await.status_code, 200);
     let cached = harness.on_user(&stale, "GET /users/{user_id}", admin.user_id).await;
     assert_eq!(cached.status_code, 200, "within the window");
     let response = harness.set_role(&stale, second.user_id, "admin").await;
     assert_eq!(assert_problem(&response, 403).kind, "urn:problem:forbidden");
-    assert_eq!(
-        harness.store().tenant(&admin.tenant).members[&second.user_id].role,
-        TenantRole::Member
-    );
+    assert_eq!(harness.store().tenant(&admin.tenant).members[&second.user_id].role, TenantRole::Member);
     let refreshed = harness.on_user(&stale, "GET /users/{user_id}", admin.user_id).await;
     assert_eq!(assert_problem(&refreshed, 403).kind, "urn:problem:forbidden");
 
     // Disabled: re-enabling itself, or disabling the admin who did it, is refused.
     assert_eq!(harness.set_role(&admin, second.user_id, "admin").await.status_code, 200);
     harness.list(&stale).await;
-    assert_eq!(
-        harness
-            .on_user(&admin, "POST /users/{user_id}/disable", second.user_id)
-            .await
-            .status_code,
-        200
-    );
+    assert_eq!(harness.on_user(&admin, "POST /users/{user_id}/disable", second.user_id).await.status_code, 200);
     let before = harness.store().tenant(&admin.tenant);
-    for (route, target) in [
-        ("POST /users/{user_id}/enable", second.user_id),
-        ("POST /users/{user_id}/disable", admin.user_id),
-    ] {
+    for (route, target) in
+        [("POST /users/{user_id}/enable", second.user_id), ("POST /users/{user_id}/disable", admin.user_id)]
+    {
         let response = harness.on_user(&stale, route, target).await;
-        assert_eq!(
-            assert_problem(&response, 403).kind,
-            "urn:problem:membership-inactive",
-            "{route}"
-        );
+        assert_eq!(assert_problem(&response, 403).kind, "urn:problem:membership-inactive", "{route}");
     }
     assert_eq!(harness.store().tenant(&admin.tenant), before, "nothing changed");
     let victim = &before.members[&admin.user_id];
-    assert_eq!(
-        (victim.role, victim.status),
-        (TenantRole::Admin, MembershipStatus::Active)
-    );
+    assert_eq!((victim.role, victim.status), (TenantRole::Admin, MembershipStatus::Active));
 
     // Removed: inviting a fresh admin account is refused.
-    assert_eq!(
-        harness
-            .on_user(&admin, "POST /users/{user_id}/enable", second.user_id)
-            .await
-            .status_code,
-        200
-    );
-    assert_eq!(
-        harness
-            .on_user(&admin, "DELETE /users/{user_id}", second.user_id)
-            .await
-            .status_code,
-        204
-    );
+    assert_eq!(harness.on_user(&admin, "POST /users/{user_id}/enable", second.user_id).await.status_code, 200);
+    assert_eq!(harness.on_user(&admin, "DELETE /users/{user_id}", second.user_id).await.status_code, 204);
     let response = harness
         .call(
             Req::to("POST /users")
@@ -1405,47 +1043,24 @@ async fn ending_access_revokes_refresh_tokens() {
     let other = harness.tenant(TenantTier::Pro).await;
     let sign_outs = |address: &str| harness.directory().user(address).map(|user| user.sign_outs);
 
-    assert_eq!(
-        harness
-            .on_user(&admin, "POST /users/{user_id}/disable", bob.user_id)
-            .await
-            .status_code,
-        200
-    );
+    assert_eq!(harness.on_user(&admin, "POST /users/{user_id}/disable", bob.user_id).await.status_code, 200);
     assert_eq!(sign_outs(&bob.email), Some(1));
 
-    let command = InternalCommand::EndSessions {
-        tenant_id: admin.tenant,
-    };
+    let command = InternalCommand::EndSessions { tenant_id: admin.tenant };
     let response = harness.api.handle_internal(command.clone(), "suspension").await;
     assert_eq!(response, InternalResponse::SessionsEnded { users: 3 });
     assert_eq!(sign_outs(&bob.email), Some(2));
     assert_eq!(sign_outs(&carol.email), Some(1));
     let other_admin = harness.list(&other).await.items.remove(0);
-    assert_eq!(
-        sign_outs(&other_admin.email),
-        Some(0),
-        "another tenant's users keep their sessions"
-    );
+    assert_eq!(sign_outs(&other_admin.email), Some(0), "another tenant's users keep their sessions");
     // Repeating it is safe.
     let again = harness.api.handle_internal(command, "suspension-retry").await;
     assert_eq!(again, InternalResponse::SessionsEnded { users: 3 });
 
     // An outage: refused as unavailable, to be retried.
     harness.directory().set_unavailable(true);
-    let outage = harness
-        .api
-        .handle_internal(
-            InternalCommand::EndSessions {
-                tenant_id: admin.tenant,
-            },
-            "outage",
-        )
-        .await;
-    assert!(
-        matches!(outage, InternalResponse::Refused { status: 503, .. }),
-        "{outage:?}"
-    );
+    let outage = harness.api.handle_internal(InternalCommand::EndSessions { tenant_id: admin.tenant }, "outage").await;
+    assert!(matches!(outage, InternalResponse::Refused { status: 503, .. }), "{outage:?}");
 }
 
 #[tokio::test]
@@ -1461,24 +1076,13 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
     let finished = harness.tenant(TenantTier::Pro).await;
     assert_eq!(harness.list(&finished).await.items.len(), 1);
 
-    let discard = |tenant_id| InternalCommand::DiscardRegistration {
-        tenant_id,
-        admin_email: address.clone(),
-    };
+    let discard = |tenant_id| InternalCommand::DiscardRegistration { tenant_id, admin_email: address.clone() };
     let response = harness.api.handle_internal(discard(tenant), "sweep").await;
     assert_eq!(response, InternalResponse::Discarded { users: 1 });
-    assert!(
-        harness.directory().user(&address).is_none(),
-        "the directory user is gone"
-    );
-    assert!(
-        !harness.store().snapshot().contains_key(&tenant),
-        "memberships and counters are gone"
-    );
+    assert!(harness.directory().user(&address).is_none(), "the directory user is gone");
+    assert!(!harness.store().snapshot().contains_key(&tenant), "memberships and counters are gone");
     // The email address is free for another registration.
-    let again = harness
-        .internal(TenantId::generate(), TenantTier::Free, &address, PASSWORD)
-        .await;
+    let again = harness.internal(TenantId::generate(), TenantTier::Free, &address, PASSWORD).await;
     assert!(matches!(again, InternalResponse::Created { .. }), "{again:?}");
     // Repeating is harmless.
     let repeat = harness.api.handle_internal(discard(tenant), "sweep-again").await;
@@ -1496,10 +1100,7 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
 
     // A tenant with a record keeps its users.
     let response = harness.api.handle_internal(discard(finished.tenant), "sweep").await;
-    assert!(
-        matches!(response, InternalResponse::Refused { status: 409, .. }),
-        "{response:?}"
-    );
+    assert!(matches!(response, InternalResponse::Refused { status: 409, .. }), "{response:?}");
     assert_eq!(harness.list(&finished).await.items.len(), 1);
 }
 
@@ -1507,20 +1108,9 @@ async fn an_unfinished_registration_is_discarded_and_a_finished_tenant_never() {
 async fn a_password_the_pool_would_refuse_is_refused_first_with_the_rule() {
     let harness = Harness::new();
     let tenant = TenantId::generate();
-    let weak = harness
-        .internal(tenant, TenantTier::Free, &email("weak"), "alllowercase-password")
-        .await;
-    let rule = PasswordPolicy::default()
-        .check("alllowercase-password")
-        .expect_err("refused")
-        .to_string();
-    assert_eq!(
-        weak,
-        InternalResponse::Refused {
-            status: 400,
-            detail: rule.clone()
-        }
-    );
+    let weak = harness.internal(tenant, TenantTier::Free, &email("weak"), "alllowercase-password").await;
+    let rule = PasswordPolicy::default().check("alllowercase-password").expect_err("refused").to_string();
+    assert_eq!(weak, InternalResponse::Refused { status: 400, detail: rule.clone() });
     assert!(harness.directory().user(&email("weak")).is_none(), "nothing written");
 
     let admin = harness.tenant(TenantTier::Pro).await;
@@ -1556,25 +1146,13 @@ async fn an_invitation_with_an_idempotency_key_is_safe_to_retry() {
     assert_eq!(again.status_code, 201, "the same request: {}", body_text(&again));
     assert_eq!(user_of(&again), dan);
     assert_eq!(again.headers["location"], first.headers["location"]);
-    assert_eq!(
-        harness
-            .directory()
-            .user("dan@example.com")
-            .expect("user")
-            .invitations_sent,
-        1
-    );
+    assert_eq!(harness.directory().user("dan@example.com").expect("user").invitations_sent, 1);
     assert_eq!(harness.counters(&admin.tenant), (2, 1), "one member more");
 
     let other = harness.call(invite("dan@example.com", "admin", &key)).await;
     assert!(assert_problem(&other, 409).detail.contains("different request"));
     // Without the key the same invitation is what it is: already a member.
-    let plain = harness
-        .call(Req {
-            header: None,
-            ..invite("dan@example.com", "member", &key)
-        })
-        .await;
+    let plain = harness.call(Req { header: None, ..invite("dan@example.com", "member", &key) }).await;
     assert!(assert_problem(&plain, 409).detail.contains("already belongs"));
     assert_problem(&harness.call(invite("eve@example.com", "member", "bad key")).await, 400);
 }

@@ -135,9 +135,7 @@ impl Probe {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(http_error(
-                "gateway metrics (is this gateway built with /_local/functions?)",
-            ))?
+            .map_err(http_error("gateway metrics (is this gateway built with /_local/functions?)"))?
             .json()
             .await
             .map_err(http_error("gateway metrics"))?;
@@ -263,17 +261,11 @@ async fn cold_starts(probe: &Probe, options: &LoadOptions, tenant_role: &str) ->
                 return Err(Error(format!("{name}: expected a 401 answer, got {answer}")));
             }
             let pool = probe.function(&name).await?;
-            let instance = pool
-                .instances
-                .last()
-                .ok_or_else(|| Error(format!("{name}: no instance")))?;
+            let instance = pool.instances.last().ok_or_else(|| Error(format!("{name}: no instance")))?;
             let (Some(init), Some(first)) = (instance.init_ms, instance.first_response_ms) else {
                 return Err(Error(format!("{name}: no init figures for instance {}", instance.pid)));
             };
-            eprintln!(
-                "[bench] cold start {function} #{}: init {init:.2} ms, first response {first:.2} ms",
-                run + 1
-            );
+            eprintln!("[bench] cold start {function} #{}: init {init:.2} ms, first response {first:.2} ms", run + 1);
             cold.init_ms.push(init);
             cold.first_response_ms.push(first);
         }
@@ -366,10 +358,7 @@ async fn drive(
 
 /// CPU ticks per running instance of a function.
 fn cpu_by_pid(pool: &PoolSnapshot) -> HashMap<u32, u64> {
-    pool.instances
-        .iter()
-        .filter_map(|i| i.cpu_ticks.map(|t| (i.pid, t)))
-        .collect()
+    pool.instances.iter().filter_map(|i| i.cpu_ticks.map(|t| (i.pid, t))).collect()
 }
 
 async fn measured_run(
@@ -384,10 +373,7 @@ async fn measured_run(
     let (mut latencies, errors, wall) = drive(&probe.http, &probe.gateway, tokens, kind, total, concurrency).await?;
     let pool = probe.function(notes).await?;
     let after = cpu_by_pid(&pool);
-    let ticks: u64 = after
-        .iter()
-        .map(|(pid, t)| t.saturating_sub(before.get(pid).copied().unwrap_or(0)))
-        .sum();
+    let ticks: u64 = after.iter().map(|(pid, t)| t.saturating_sub(before.get(pid).copied().unwrap_or(0))).sum();
     let cpu_ms = ticks as f64 * 1000.0 / pool.clock_ticks_per_second as f64;
     latencies.sort_by(f64::total_cmp);
     Ok(LoadRun {
@@ -478,10 +464,7 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
     eprintln!("[bench] cold starts ({} per function)", options.cold_runs);
     results.cold_start = cold_starts(&probe, options, &tenant_role).await?;
 
-    eprintln!(
-        "[bench] registering {} tenants with {} notes each",
-        options.tenants, options.notes_per_tenant
-    );
+    eprintln!("[bench] registering {} tenants with {} notes each", options.tenants, options.notes_per_tenant);
     let fixtures = register_tenants(&stack, options.tenants, options.concurrency).await?;
     let tokens: Vec<String> = fixtures.iter().map(|f| f.admin.tokens.access_token.clone()).collect();
     // Seeding is a fixture, not a measurement: the creates the serialized
@@ -489,15 +472,8 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
     // copies per transaction) are made again, a few rounds at most.
     let mut missing = options.tenants * options.notes_per_tenant;
     for round in 1..=SEED_ROUNDS {
-        let (_, errors, _) = drive(
-            &probe.http,
-            &probe.gateway,
-            &tokens,
-            Kind::CreateNote,
-            missing,
-            options.concurrency,
-        )
-        .await?;
+        let (_, errors, _) =
+            drive(&probe.http, &probe.gateway, &tokens, Kind::CreateNote, missing, options.concurrency).await?;
         missing = errors;
         if missing == 0 {
             break;
@@ -505,9 +481,7 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
         eprintln!("[bench] seeding round {round}: {missing} creates unanswered, made again");
     }
     if missing > 0 {
-        return Err(Error(format!(
-            "{missing} notes could not be created while seeding, after {SEED_ROUNDS} rounds"
-        )));
+        return Err(Error(format!("{missing} notes could not be created while seeding, after {SEED_ROUNDS} rounds")));
     }
 
     let one = &tokens[..1];
@@ -527,11 +501,7 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
             _ => (tokens.len() * options.concurrency * 2).max(50),
         };
         drive(&probe.http, &probe.gateway, tokens, kind, warmup, options.concurrency).await?;
-        let mut scenario = Scenario {
-            name: name.to_owned(),
-            tenants: tokens.len(),
-            runs: Vec::new(),
-        };
+        let mut scenario = Scenario { name: name.to_owned(), tenants: tokens.len(), runs: Vec::new() };
         for run in 0..options.runs {
             let measured = measured_run(&probe, &notes, tokens, kind, requests, options.concurrency).await?;
             eprintln!(
@@ -563,24 +533,13 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
     let key = format!("AssumeRole {tenant_role}");
     const GET_ITEM: &str = "DynamoDB_20120810.GetItem";
     let counters = probe.counters().await?;
-    let (before, gets_before) = (
-        counters.get(&key).copied().unwrap_or(0),
-        counters.get(GET_ITEM).copied().unwrap_or(0),
-    );
-    let (_, errors, wall) = drive(
-        &probe.http,
-        &probe.gateway,
-        &tokens,
-        Kind::GetMissingNote,
-        options.sts_requests,
-        options.concurrency,
-    )
-    .await?;
+    let (before, gets_before) =
+        (counters.get(&key).copied().unwrap_or(0), counters.get(GET_ITEM).copied().unwrap_or(0));
+    let (_, errors, wall) =
+        drive(&probe.http, &probe.gateway, &tokens, Kind::GetMissingNote, options.sts_requests, options.concurrency)
+            .await?;
     let counters = probe.counters().await?;
-    let (after, gets_after) = (
-        counters.get(&key).copied().unwrap_or(0),
-        counters.get(GET_ITEM).copied().unwrap_or(0),
-    );
+    let (after, gets_after) = (counters.get(&key).copied().unwrap_or(0), counters.get(GET_ITEM).copied().unwrap_or(0));
     let instances = probe.function(&notes).await?.instances_started - started_before;
     if errors > 0 {
         eprintln!("[bench] warning: {errors} errors during the STS run");
@@ -607,18 +566,13 @@ pub async fn run(options: &LoadOptions) -> Result<StackResults> {
     results.sts = Some(sts);
 
     for pool in probe.functions().await? {
-        let Some(function) = FUNCTIONS
-            .iter()
-            .find(|f| pool.function == format!("{}-{f}", options.prefix))
-        else {
+        let Some(function) = FUNCTIONS.iter().find(|f| pool.function == format!("{}-{f}", options.prefix)) else {
             continue;
         };
         if let Some(peak) = pool.instances.iter().filter_map(|i| i.max_rss_kb).max() {
             results.peak_rss_kb.insert((*function).to_owned(), peak);
         }
-        results
-            .instances_started
-            .insert((*function).to_owned(), pool.instances_started);
+        results.instances_started.insert((*function).to_owned(), pool.instances_started);
     }
     Ok(results)
 }

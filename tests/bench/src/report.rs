@@ -77,22 +77,10 @@ const RSS_BYTES: f64 = 32_000_000.0;
 
 /// criterion benchmark ids (`group/name`) in report order, with labels.
 const CRITERION: [(&str, &str); 5] = [
-    (
-        "tenancy/claims_to_context",
-        "claims → `TenantContext`, authority from cached records",
-    ),
-    (
-        "gateway/jwt_verify_cached_jwks",
-        "JWT verification (RS256), JWKS cached (local gateway only)",
-    ),
-    (
-        "tenancy/credential_cache_hit",
-        "credential-cache hit (`TenantCache::get`)",
-    ),
-    (
-        "tenancy/put_request_build",
-        "tenant-scoped put built, not sent (`TenantTable::put_write`)",
-    ),
+    ("tenancy/claims_to_context", "claims → `TenantContext`, authority from cached records"),
+    ("gateway/jwt_verify_cached_jwks", "JWT verification (RS256), JWKS cached (local gateway only)"),
+    ("tenancy/credential_cache_hit", "credential-cache hit (`TenantCache::get`)"),
+    ("tenancy/put_request_build", "tenant-scoped put built, not sent (`TenantTable::put_write`)"),
     (
         "tenancy/warm_request_overhead",
         "all tenancy work of a warm create-note (context + authority + cache hit + put + counter built)",
@@ -110,10 +98,7 @@ fn criterion_estimates(dir: &Path) -> BTreeMap<String, Estimate> {
         let path = dir.join(id).join("new").join("estimates.json");
         let Ok(value) = read_json::<Value>(&path) else { continue };
         let figure = |path: &[&str]| {
-            path.iter()
-                .try_fold(&value, |v, key| v.get(*key))
-                .and_then(Value::as_f64)
-                .unwrap_or(f64::NAN)
+            path.iter().try_fold(&value, |v, key| v.get(*key)).and_then(Value::as_f64).unwrap_or(f64::NAN)
         };
         found.insert(
             id.to_owned(),
@@ -135,11 +120,7 @@ fn percentiles(files: &[PathBuf]) -> Result<BTreeMap<String, BTreeMap<String, f6
         for (figure, stats) in value.as_object().into_iter().flatten() {
             for (name, number) in stats.as_object().into_iter().flatten() {
                 if let (Some(name), Some(number)) = (name.strip_suffix("_ns"), number.as_f64()) {
-                    all.entry(figure.clone())
-                        .or_default()
-                        .entry(name.to_owned())
-                        .or_default()
-                        .push(number);
+                    all.entry(figure.clone()).or_default().entry(name.to_owned()).or_default().push(number);
                 }
             }
         }
@@ -147,10 +128,7 @@ fn percentiles(files: &[PathBuf]) -> Result<BTreeMap<String, BTreeMap<String, f6
     Ok(all
         .into_iter()
         .map(|(figure, stats)| {
-            let medians = stats
-                .into_iter()
-                .filter_map(|(name, values)| median(&values).map(|m| (name, m)))
-                .collect();
+            let medians = stats.into_iter().filter_map(|(name, values)| median(&values).map(|m| (name, m))).collect();
             (figure, medians)
         })
         .collect())
@@ -171,20 +149,16 @@ fn zip_sizes(dir: &Path) -> BTreeMap<String, u64> {
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
     let output = std::process::Command::new(program).args(args).output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 fn machine(lockfile: &Path, facts: &[String]) -> BTreeMap<String, String> {
     let mut machine = BTreeMap::new();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    if let Some(model) = cpuinfo.lines().find_map(|l| {
-        l.strip_prefix("model name")
-            .and_then(|r| r.split_once(':'))
-            .map(|(_, m)| m.trim())
-    }) {
+    if let Some(model) = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim()))
+    {
         machine.insert("cpu".to_owned(), model.to_owned());
     }
     if let Ok(cores) = std::thread::available_parallelism() {
@@ -192,8 +166,7 @@ fn machine(lockfile: &Path, facts: &[String]) -> BTreeMap<String, String> {
     }
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     if let Some(kb) = meminfo.lines().find_map(|l| {
-        l.strip_prefix("MemTotal:")
-            .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        l.strip_prefix("MemTotal:").and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
     }) {
         machine.insert("memory".to_owned(), format!("{:.1} GB", kb as f64 * 1024.0 / 1e9));
     }
@@ -279,28 +252,16 @@ fn verdict(value: Option<f64>, target: f64, unit: impl Fn(f64) -> String) -> Str
     match value {
         None => "not measured".to_owned(),
         Some(v) if v <= target => "✅ met".to_owned(),
-        Some(v) => format!(
-            "❌ missed by {} ({:.0} % over)",
-            unit(v - target),
-            (v - target) / target * 100.0
-        ),
+        Some(v) => format!("❌ missed by {} ({:.0} % over)", unit(v - target), (v - target) / target * 100.0),
     }
 }
 
 fn cold(results: &Results, function: &str) -> (Option<f64>, Option<f64>) {
-    results
-        .stack
-        .cold_start
-        .get(function)
-        .map_or((None, None), |c| (median(&c.init_ms), median(&c.first_response_ms)))
+    results.stack.cold_start.get(function).map_or((None, None), |c| (median(&c.init_ms), median(&c.first_response_ms)))
 }
 
 fn scenario<'a>(results: &'a Results, name: &str, tenants_one: bool) -> Option<&'a Scenario> {
-    results
-        .stack
-        .scenarios
-        .iter()
-        .find(|s| s.name == name && (s.tenants == 1) == tenants_one)
+    results.stack.scenarios.iter().find(|s| s.name == name && (s.tenants == 1) == tenants_one)
 }
 
 fn before_after(before: Option<String>, now: String) -> String {
@@ -328,11 +289,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
     let _ = writeln!(
         w,
         "- **load settings**: {}\n",
-        options
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        options.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
     );
 
     // Targets at a glance.
@@ -347,11 +304,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             verdict(init, COLD_START_MS, |v| format!("{v:.2} ms"))
         );
     }
-    let p99 = now
-        .percentiles
-        .get("warm_request_overhead")
-        .and_then(|p| p.get("p99"))
-        .copied();
+    let p99 = now.percentiles.get("warm_request_overhead").and_then(|p| p.get("p99")).copied();
     let _ = writeln!(
         w,
         "| tenancy overhead, warm, cached credentials: p99 ≤ 20 µs | {} | {} |",
@@ -365,11 +318,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
         let _ = writeln!(
             w,
             "| function CPU per warm list-notes (20 items) ≤ {CPU_PER_LIST_MS} ms, {} | {} | {} |",
-            if tenants == 1 {
-                "1 tenant".to_owned()
-            } else {
-                format!("{tenants} tenants")
-            },
+            if tenants == 1 { "1 tenant".to_owned() } else { format!("{tenants} tenants") },
             cpu.map_or_else(|| "–".to_owned(), |v| format!("{v:.3} ms")),
             verdict(cpu, CPU_PER_LIST_MS, |v| format!("{v:.3} ms"))
         );
@@ -383,11 +332,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             sts.requests,
             sts.tenants,
             sts.instances,
-            if sts.assume_role_calls <= bound {
-                "✅ met"
-            } else {
-                "❌ missed"
-            }
+            if sts.assume_role_calls <= bound { "✅ met" } else { "❌ missed" }
         );
         let bound = sts.authority_read_bound();
         let _ = writeln!(
@@ -400,11 +345,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             sts.instances,
             sts.freshness_seconds,
             sts.wall_seconds,
-            if sts.authority_reads <= bound {
-                "✅ met"
-            } else {
-                "❌ missed"
-            }
+            if sts.authority_reads <= bound { "✅ met" } else { "❌ missed" }
         );
     }
     for (key, bytes) in &now.zip_bytes {
@@ -437,9 +378,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
          invocation's response posted, for an invocation that makes no downstream call (an HTTP request \
          without verified claims, answered 401; for token-claims a platform admin's sign-in). Median of \
          {} cold starts per function (`/_local/functions/<name>/recycle` between them).\n",
-        options
-            .get("cold_runs")
-            .map_or_else(|| "several".to_owned(), Value::to_string)
+        options.get("cold_runs").map_or_else(|| "several".to_owned(), Value::to_string)
     );
     let _ = writeln!(
         w,
@@ -464,10 +403,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
         "`cargo bench -p tenancy --bench hot_path` and `-p local-gateway --bench jwt_verify`: criterion's mean (95 % confidence interval) and \
          median per iteration. In memory: no network, the JWKS and the tenant's credentials cached.\n"
     );
-    let _ = writeln!(
-        w,
-        "| benchmark | mean before | mean now (95 % CI) | median now |\n|---|---|---|---|"
-    );
+    let _ = writeln!(w, "| benchmark | mean before | mean now (95 % CI) | median now |\n|---|---|---|---|");
     for (id, label) in CRITERION {
         let Some(estimate) = now.criterion.get(id) else {
             continue;
@@ -491,15 +427,10 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
          (200 000 samples after a warm-up, exact nearest-rank percentiles; median of its runs). Each \
          sample includes the cost of reading the clock twice (`timer_only`).\n"
     );
-    let _ = writeln!(
-        w,
-        "| figure | p50 | p90 | p99 before | p99 now | p99.9 | max |\n|---|---|---|---|---|---|---|"
-    );
+    let _ = writeln!(w, "| figure | p50 | p90 | p99 before | p99 now | p99.9 | max |\n|---|---|---|---|---|---|---|");
     for (figure, stats) in &now.percentiles {
-        let p99_before = before
-            .and_then(|b| b.percentiles.get(figure))
-            .and_then(|p| p.get("p99"))
-            .map(|v| micros(Some(*v)));
+        let p99_before =
+            before.and_then(|b| b.percentiles.get(figure)).and_then(|p| p.get("p99")).map(|v| micros(Some(*v)));
         let _ = writeln!(
             w,
             "| {figure} | {} | {} | {} | {} | {} |",
@@ -534,10 +465,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             s.and_then(|s| s.median_of(f)).map(|v| format!("{v:.digits$}{unit}"))
         };
         let row = |f: fn(&crate::load::LoadRun) -> f64, unit: &str, digits: usize| {
-            before_after(
-                figure(old, f, unit, digits),
-                figure(Some(scenario_now), f, unit, digits).unwrap_or_default(),
-            )
+            before_after(figure(old, f, unit, digits), figure(Some(scenario_now), f, unit, digits).unwrap_or_default())
         };
         let _ = writeln!(
             w,
@@ -580,9 +508,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
     );
     let _ = writeln!(w, "| zip | before | now |\n|---|---|---|");
     for (key, bytes) in &now.zip_bytes {
-        let old = before
-            .and_then(|b| b.zip_bytes.get(key))
-            .map(|b| megabytes(Some(*b as f64)));
+        let old = before.and_then(|b| b.zip_bytes.get(key)).map(|b| megabytes(Some(*b as f64)));
         let _ = writeln!(w, "| {key} | {} |", before_after(old, megabytes(Some(*bytes as f64))));
     }
     let _ = writeln!(w, "\n## Memory\n");
@@ -598,10 +524,7 @@ fn render(now: &Results, before: Option<&Results>, analysis: &str) -> String {
             w,
             "| {function} | {} | {} |",
             before_after(before.and_then(rss).map(|b| megabytes(Some(b))), megabytes(rss(now))),
-            now.stack
-                .instances_started
-                .get(function)
-                .map_or_else(|| "–".to_owned(), u64::to_string)
+            now.stack.instances_started.get(function).map_or_else(|| "–".to_owned(), u64::to_string)
         );
     }
     if !analysis.trim().is_empty() {

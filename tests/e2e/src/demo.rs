@@ -22,11 +22,7 @@ pub struct Report<W: Write> {
 
 impl<W: Write> Report<W> {
     pub fn new(out: W) -> Self {
-        Self {
-            out,
-            passed: 0,
-            failed: 0,
-        }
+        Self { out, passed: 0, failed: 0 }
     }
 
     fn line(&mut self, text: &str) {
@@ -60,17 +56,11 @@ impl<W: Write> Report<W> {
     pub fn finish(mut self, complete: bool) -> bool {
         let ok = complete && self.failed == 0;
         let summary = if ok {
-            format!(
-                "\nall {} steps passed: each tenant reached only its own data",
-                self.passed
-            )
+            format!("\nall {} steps passed: each tenant reached only its own data", self.passed)
         } else if complete {
             format!("\n{} of {} steps FAILED", self.failed, self.passed + self.failed)
         } else {
-            format!(
-                "\nthe story stopped early: {} passed, {} FAILED",
-                self.passed, self.failed
-            )
+            format!("\nthe story stopped early: {} passed, {} FAILED", self.passed, self.failed)
         };
         self.line(&summary);
         ok
@@ -92,23 +82,15 @@ fn token_line(name: &str, tokens: &Tokens, fixture: &TenantFixture) -> Result<St
     let tenant = claim(&claims, "tenant_id")?;
     let role = claim(&claims, "tenant_role")?;
     let tier = claim(&claims, "tenant_tier")?;
-    ensure(tenant == fixture.id().to_string(), || {
-        format!("the token names tenant {tenant}, not {}", fixture.id())
-    })?;
+    ensure(tenant == fixture.id().to_string(), || format!("the token names tenant {tenant}, not {}", fixture.id()))?;
     ensure(role == "admin", || format!("the token's role is {role}"))?;
-    Ok(format!(
-        "{name} admin signed in: token carries tenant_id={} role={role} tier={tier}",
-        short(&tenant)
-    ))
+    Ok(format!("{name} admin signed in: token carries tenant_id={} role={role} tier={tier}", short(&tenant)))
 }
 
 async fn write_notes(fixture: &TenantFixture, titles: &[&str]) -> Result<Vec<Note>> {
     let mut notes = Vec::new();
     for title in titles {
-        let note = CreateNote {
-            title: (*title).to_owned(),
-            body: format!("written by {}", fixture.admin.email),
-        };
+        let note = CreateNote { title: (*title).to_owned(), body: format!("written by {}", fixture.admin.email) };
         notes.push(fixture.admin.notes.create(&note).await?);
     }
     Ok(notes)
@@ -154,19 +136,12 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         "register Globex",
         async {
             let globex = stack.register_tenant("Globex", TenantTier::Pro).await?;
-            let line = format!(
-                "Globex registered (tenant {}, {} tier)",
-                globex.id(),
-                tier_name(globex.tenant.tier)
-            );
+            let line = format!("Globex registered (tenant {}, {} tier)", globex.id(), tier_name(globex.tenant.tier));
             Ok((globex, line))
         }
         .await,
     )?;
-    report.check(
-        "Globex admin's token",
-        token_line("Globex", &globex.admin.tokens, &globex),
-    );
+    report.check("Globex admin's token", token_line("Globex", &globex.admin.tokens, &globex));
 
     let domain = format!("{}.example.com", acme.tenant.slug);
     let bob = report.step(
@@ -174,13 +149,9 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         async {
             let bob = stack.invite(&acme.admin, "bob", &domain, TenantRole::Member).await?;
             let claims = bob.member.tokens.access_claims()?;
-            ensure(claim(&claims, "tenant_role")? == "member", || {
-                format!("bob's claims: {claims:?}")
-            })?;
-            let line = format!(
-                "invited {} as member; bob set a new password and signed in (role=member)",
-                bob.user.email
-            );
+            ensure(claim(&claims, "tenant_role")? == "member", || format!("bob's claims: {claims:?}"))?;
+            let line =
+                format!("invited {} as member; bob set a new password and signed in (role=member)", bob.user.email);
             Ok((bob, line))
         }
         .await,
@@ -241,11 +212,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Globex changes Acme's note",
         async {
-            let update = UpdateNote {
-                title: "pwned".to_owned(),
-                body: String::new(),
-                version: target.version,
-            };
+            let update = UpdateNote { title: "pwned".to_owned(), body: String::new(), version: target.version };
             g.notes.update(target.id, &update).await.refused(404, "not-found")?;
             Ok("Globex cannot change Acme's note: 404".to_owned())
         }
@@ -290,10 +257,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         "Globex sends a body naming Acme",
         async {
             let body = serde_json::json!({"title": "planted", "tenant_id": acme.id().to_string()});
-            g.api
-                .send(reqwest::Method::POST, "/notes", Some(body))
-                .await?
-                .expect_problem(400, "bad-request")?;
+            g.api.send(reqwest::Method::POST, "/notes", Some(body)).await?.expect_problem(400, "bad-request")?;
             Ok("a Globex note whose body names Acme's tenant_id is refused: 400".to_owned())
         }
         .await,
@@ -304,9 +268,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             g.users.get(bob.user.user_id).await.refused(404, "not-found")?;
             g.users.disable(bob.user.user_id).await.refused(404, "not-found")?;
             let users: Vec<users_client::User> = g.users.list(None).try_collect().await?;
-            ensure(users.iter().all(|u| u.user_id != bob.user.user_id), || {
-                format!("Globex's user list: {users:?}")
-            })?;
+            ensure(users.iter().all(|u| u.user_id != bob.user.user_id), || format!("Globex's user list: {users:?}"))?;
             Ok("Globex cannot see or disable Acme's user bob: 404, and bob is not in Globex's list".to_owned())
         }
         .await,
@@ -322,13 +284,9 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             let api = stack.api(forged);
             api.get("/notes").await?.expect_gateway_unauthorized()?;
             let planted = serde_json::json!({"title": "planted"});
-            api.send(reqwest::Method::POST, "/notes", Some(planted))
-                .await?
-                .expect_gateway_unauthorized()?;
+            api.send(reqwest::Method::POST, "/notes", Some(planted)).await?.expect_gateway_unauthorized()?;
             let listed: Vec<Note> = acme.admin.notes.list(None).try_collect().await?;
-            ensure(same_ids(&listed, &acme_notes), || {
-                format!("Acme's notes changed: {listed:?}")
-            })?;
+            ensure(same_ids(&listed, &acme_notes), || format!("Acme's notes changed: {listed:?}"))?;
             Ok("a forged token naming Acme's tenant: 401 at the gateway; Acme's notes untouched".to_owned())
         }
         .await,
@@ -380,9 +338,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         async {
             let operator = stack.platform_admin().await?;
             let claims = operator.tokens.access_claims()?;
-            ensure(!claims.contains_key("tenant_id"), || {
-                format!("operator claims: {claims:?}")
-            })?;
+            ensure(!claims.contains_key("tenant_id"), || format!("operator claims: {claims:?}"))?;
             let line = format!("platform admin {} signed in (no tenant claims)", operator.email);
             Ok((operator, line))
         }
@@ -391,11 +347,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
     report.check(
         "Acme's admin on the platform routes",
         async {
-            acme.admin
-                .tenants
-                .suspend(globex.id())
-                .await
-                .refused(403, "forbidden")?;
+            acme.admin.tenants.suspend(globex.id()).await.refused(403, "forbidden")?;
             Ok("Acme's admin cannot suspend Globex: 403".to_owned())
         }
         .await,
@@ -413,11 +365,7 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             // The token it already holds counts for nothing once the window has passed.
             let window = stack.authority_freshness().await?;
             stack.wait_out_the_freshness_window().await?;
-            acme.admin
-                .notes
-                .list_page(None, None)
-                .await
-                .refused(403, "tenant-inactive")?;
+            acme.admin.notes.list_page(None, None).await.refused(403, "tenant-inactive")?;
             Ok(format!(
                 "the platform admin suspended Acme: Acme's admin can no longer sign in ({code}), \
                  and the token it held is refused within {} s (403 tenant-inactive)",

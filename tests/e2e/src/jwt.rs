@@ -16,9 +16,7 @@ fn parts(token: &str) -> Result<[&str; 3]> {
 }
 
 fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|e| Error(format!("the JWT {what} is not base64url: {e}")))?;
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|e| Error(format!("the JWT {what} is not base64url: {e}")))?;
     serde_json::from_slice(&bytes).map_err(|e| Error(format!("the JWT {what} is not a JSON object: {e}")))
 }
 
@@ -80,12 +78,7 @@ impl ForeignKey {
         let input = format!("{}.{}", encode_part(&header)?, encode_part(claims)?);
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                input.as_bytes(),
-                &mut signature,
-            )
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
             .map_err(|e| Error(format!("RS256 sign: {e}")))?;
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }

@@ -203,10 +203,7 @@ where
             code: service.code().unwrap_or("unknown").to_owned(),
             message: service.message().unwrap_or_default().to_owned(),
         },
-        None => SignInError::Other(format!(
-            "{}",
-            aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&error)
-        )),
+        None => SignInError::Other(format!("{}", aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&error))),
     }
 }
 
@@ -310,17 +307,14 @@ impl Stack {
             counter: Arc::new(AtomicU64::new(0)),
         };
         // A clear failure when the gateway is not there.
-        stack
-            .http
-            .get(format!("{}/cognito/.well-known/jwks.json", stack.settings.gateway))
-            .send()
-            .await
-            .map_err(|e| {
+        stack.http.get(format!("{}/cognito/.well-known/jwks.json", stack.settings.gateway)).send().await.map_err(
+            |e| {
                 Error(format!(
                     "the local gateway does not answer on {}: {e} (local/stack.sh gateway-start)",
                     stack.settings.gateway
                 ))
-            })?;
+            },
+        )?;
         Ok(stack)
     }
 
@@ -339,9 +333,8 @@ impl Stack {
     /// use a tenant record or membership it read (the platform's setting).
     pub async fn authority_freshness(&self) -> Result<Duration> {
         let seconds = self.platform_parameter("authority_freshness_seconds").await?;
-        let seconds: u64 = seconds
-            .parse()
-            .map_err(|_| Error(format!("authority_freshness_seconds is {seconds:?}, not a number")))?;
+        let seconds: u64 =
+            seconds.parse().map_err(|_| Error(format!("authority_freshness_seconds is {seconds:?}, not a number")))?;
         Ok(Duration::from_secs(seconds))
     }
 
@@ -394,20 +387,13 @@ impl Stack {
         if !response.status().is_success() || response.headers().contains_key("x-amz-function-error") {
             return Err(Error(format!("invoking {name}: {}", response.status())));
         }
-        response
-            .json()
-            .await
-            .map_err(|e| Error(format!("{name}'s answer: {e}")))
+        response.json().await.map_err(|e| Error(format!("{name}'s answer: {e}")))
     }
 
     /// The tenants service's registration expiry sweep, run now (on AWS a
     /// schedule runs it; the local stack has no scheduler).
     pub async fn sweep_registrations(&self) -> Result<Value> {
-        self.invoke_function(
-            "tenants",
-            &serde_json::json!({"internal": {"command": "expire_registrations"}}),
-        )
-        .await
+        self.invoke_function("tenants", &serde_json::json!({"internal": {"command": "expire_registrations"}})).await
     }
 
     /// The deployed expiry of unfinished registrations (tenants function's setting).
@@ -441,24 +427,12 @@ impl Stack {
             .await
             .map_err(|e| Error(format!("GetItem on {table}: {}", sdk_error(e))))?
             .item;
-        Ok(item.and_then(|item| {
-            item.get("tenant_id")?
-                .as_s()
-                .ok()
-                .and_then(|id| TenantId::parse(id).ok())
-        }))
+        Ok(item.and_then(|item| item.get("tenant_id")?.as_s().ok().and_then(|id| TenantId::parse(id).ok())))
     }
 
     /// Whether the user pool has a user with this email address.
     pub async fn user_exists(&self, email: &str) -> Result<bool> {
-        match self
-            .emulator_cognito
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(email)
-            .send()
-            .await
-        {
+        match self.emulator_cognito.admin_get_user().user_pool_id(&self.user_pool_id).username(email).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_user_not_found_exception()) => Ok(false),
             Err(e) => Err(Error(format!("emulator Cognito AdminGetUser: {}", sdk_error(e)))),
@@ -500,12 +474,7 @@ impl Stack {
 
     /// A client of the public API without a token.
     pub fn anonymous(&self) -> Api {
-        Api {
-            base: self.settings.gateway.clone(),
-            http: self.http.clone(),
-            token: None,
-            headers: Vec::new(),
-        }
+        Api { base: self.settings.gateway.clone(), http: self.http.clone(), token: None, headers: Vec::new() }
     }
 
     /// A client of the public API with `token` as the bearer token.
@@ -650,21 +619,13 @@ impl Stack {
     pub async fn register_tenant(&self, name: &str, tier: TenantTier) -> Result<TenantFixture> {
         let registration = self.new_tenant(name, tier);
         let registered = self.registration().register(&registration).await?;
-        let admin = self
-            .member(&registration.admin_email, registration.admin_password.expose())
-            .await?;
-        Ok(TenantFixture {
-            tenant: registered.tenant,
-            admin_user_id: registered.admin_user_id,
-            admin,
-        })
+        let admin = self.member(&registration.admin_email, registration.admin_password.expose()).await?;
+        Ok(TenantFixture { tenant: registered.tenant, admin_user_id: registered.admin_user_id, admin })
     }
 
     /// [`register_tenant`](Self::register_tenant), for tests: panics if it fails.
     pub async fn tenant(&self, name: &str, tier: TenantTier) -> TenantFixture {
-        self.register_tenant(name, tier)
-            .await
-            .unwrap_or_else(|error| panic!("registering tenant {name:?}: {error}"))
+        self.register_tenant(name, tier).await.unwrap_or_else(|error| panic!("registering tenant {name:?}: {error}"))
     }
 
     /// Invites a user into the admin's tenant with a temporary password
@@ -679,20 +640,13 @@ impl Stack {
     ) -> Result<Invited> {
         let email = format!("{}@{domain}", self.unique(local_part));
         let temporary = strong_password();
-        let invitation = InviteUser {
-            email: email.clone(),
-            role,
-            temporary_password: Some(temporary.clone().into()),
-        };
+        let invitation = InviteUser { email: email.clone(), role, temporary_password: Some(temporary.clone().into()) };
         let user = admin.users.invite(&invitation).await?;
         let password = strong_password();
         let tokens = self.sign_in_first_time(&email, &temporary, &password).await?;
         // The first sign-in made the membership active: the record as it is now.
         let user = admin.users.get(user.user_id).await?;
-        Ok(Invited {
-            user,
-            member: self.member_from(&email, &password, tokens),
-        })
+        Ok(Invited { user, member: self.member_from(&email, &password, tokens) })
     }
 
     /// A platform operator: a Cognito user created with the admin API in the
@@ -850,22 +804,13 @@ impl Reply {
 
     /// The body as `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(&self.body).map_err(|e| {
-            Error(format!(
-                "{}: the body is not a {}: {e}",
-                self.describe(),
-                std::any::type_name::<T>()
-            ))
-        })
+        serde_json::from_str(&self.body)
+            .map_err(|e| Error(format!("{}: the body is not a {}: {e}", self.describe(), std::any::type_name::<T>())))
     }
 
     /// This reply if its status is `status`.
     pub fn expect_status(self, status: u16) -> Result<Self> {
-        if self.status == status {
-            Ok(self)
-        } else {
-            Err(Error(format!("expected {status}, got {}", self.describe())))
-        }
+        if self.status == status { Ok(self) } else { Err(Error(format!("expected {status}, got {}", self.describe()))) }
     }
 
     /// The body as `T`, if the status is `status`.
@@ -877,16 +822,10 @@ impl Reply {
     /// `type` = `urn:problem:<kind>`.
     pub fn expect_problem(self, status: u16, kind: &str) -> Result<Problem> {
         let reply = self.expect_status(status)?;
-        let content_type = reply
-            .headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let content_type =
+            reply.headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         ensure(content_type.starts_with("application/problem+json"), || {
-            format!(
-                "expected a problem body, got content type {content_type:?}: {}",
-                reply.describe()
-            )
+            format!("expected a problem body, got content type {content_type:?}: {}", reply.describe())
         })?;
         let problem: Problem = reply.json()?;
         let expected = format!("{}{kind}", tenancy::error::PROBLEM_TYPE_PREFIX);
@@ -909,10 +848,7 @@ impl Reply {
 impl Api {
     /// The same client with another bearer token.
     pub fn with_token(&self, token: impl Into<String>) -> Self {
-        Self {
-            token: Some(token.into()),
-            ..self.clone()
-        }
+        Self { token: Some(token.into()), ..self.clone() }
     }
 
     /// The same client sending one more header on every request.
@@ -935,22 +871,12 @@ impl Api {
         if let Some(body) = body {
             builder = builder.json(&body);
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| Error(format!("{request}: no answer from the gateway: {e}")))?;
+        let response =
+            builder.send().await.map_err(|e| Error(format!("{request}: no answer from the gateway: {e}")))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| Error(format!("{request}: reading the body: {e}")))?;
-        Ok(Reply {
-            request,
-            status,
-            headers,
-            body,
-        })
+        let body = response.text().await.map_err(|e| Error(format!("{request}: reading the body: {e}")))?;
+        Ok(Reply { request, status, headers, body })
     }
 
     async fn send_json(&self, method: Method, path: &str, body: &impl Serialize) -> Result<Reply> {
@@ -966,9 +892,7 @@ impl Api {
     /// (201 made, 200 a repeat) is part of what the tests check, and the
     /// client hides it.
     pub async fn register(&self, registration: &RegisterTenant, key: &IdempotencyKey) -> Result<Reply> {
-        self.with_header("Idempotency-Key", key.as_str())
-            .send_json(Method::POST, "/tenants", registration)
-            .await
+        self.with_header("Idempotency-Key", key.as_str()).send_json(Method::POST, "/tenants", registration).await
     }
 }
 

@@ -26,10 +26,7 @@ fn processes() -> Result<Vec<(i32, Vec<String>)>> {
         .filter_map(|entry| {
             let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let args = cmdline
-                .split(|b| *b == 0)
-                .map(|arg| String::from_utf8_lossy(arg).into_owned())
-                .collect();
+            let args = cmdline.split(|b| *b == 0).map(|arg| String::from_utf8_lossy(arg).into_owned()).collect();
             Some((pid, args))
         })
         .collect())
@@ -65,11 +62,7 @@ pub fn function_instances(gateway_url: &str, service: &str) -> Result<Vec<Instan
         };
         let ours = var("AWS_ENDPOINT_URL_LAMBDA").map(|v| v.trim_end_matches('/')) == Some(gateway_url);
         if ours && (function == service || function.ends_with(&suffix)) {
-            found.push(Instance {
-                pid,
-                function: function.to_owned(),
-                executable,
-            });
+            found.push(Instance { pid, function: function.to_owned(), executable });
         }
     }
     found.sort_by_key(|i| i.pid);
@@ -111,9 +104,7 @@ pub fn emulator_pid(emulator_url: &str) -> Result<i32> {
         .into_iter()
         .filter(|(_, args)| {
             let is_emulator = args.iter().any(|a| a.ends_with("moto_serialized.py"));
-            let on_port = args
-                .windows(2)
-                .any(|w| (w[0] == "-p" || w[0] == "--port") && w[1] == port);
+            let on_port = args.windows(2).any(|w| (w[0] == "-p" || w[0] == "--port") && w[1] == port);
             is_emulator && on_port
         })
         .map(|(pid, _)| pid)

@@ -49,13 +49,7 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
     // The slug with other input: taken.
     stack
         .anonymous()
-        .register(
-            &RegisterTenant {
-                name: "Someone Else".to_owned(),
-                ..registration.clone()
-            },
-            &key,
-        )
+        .register(&RegisterTenant { name: "Someone Else".to_owned(), ..registration.clone() }, &key)
         .await
         .expect("register a taken slug")
         .expect_problem(409, "conflict")
@@ -64,18 +58,11 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
     // The admin signs in with the normalised email (the pool is
     // case-insensitive on AWS; the emulator matches usernames exactly, so
     // the lowercase form the users service stored is used here).
-    let tokens = stack
-        .sign_in(&email.to_lowercase(), &password)
-        .await
-        .expect("the admin signs in");
+    let tokens = stack.sign_in(&email.to_lowercase(), &password).await.expect("the admin signs in");
     let id = tokens.id_claims().expect("id claims");
     let access = tokens.access_claims().expect("access claims");
     for (name, claims) in [("ID", &id), ("access", &access)] {
-        assert_eq!(
-            claim(claims, "tenant_id").expect(name),
-            tenant.tenant_id.to_string(),
-            "{name}"
-        );
+        assert_eq!(claim(claims, "tenant_id").expect(name), tenant.tenant_id.to_string(), "{name}");
         assert_eq!(claim(claims, "tenant_role").expect(name), "admin", "{name}");
         assert_eq!(claim(claims, "tenant_tier").expect(name), "pro", "{name}");
         assert_eq!(
@@ -83,18 +70,11 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
             format!("{}/cognito", stack.settings.gateway),
             "{name}: the gateway is the issuer"
         );
-        assert_eq!(
-            claim(claims, "sub").expect(name),
-            registered.admin_user_id.to_string(),
-            "{name}"
-        );
+        assert_eq!(claim(claims, "sub").expect(name), registered.admin_user_id.to_string(), "{name}");
     }
     assert_eq!(claim(&id, "token_use").expect("token_use"), "id");
     assert_eq!(claim(&access, "token_use").expect("token_use"), "access");
-    assert!(
-        !id.contains_key("custom:tenant_id"),
-        "the trigger suppresses custom:tenant_id from the ID token: {id:?}"
-    );
+    assert!(!id.contains_key("custom:tenant_id"), "the trigger suppresses custom:tenant_id from the ID token: {id:?}");
     let header = jwt::header(&tokens.access_token).expect("header");
     assert_eq!(header.get("alg"), Some(&Value::from("RS256")));
 
@@ -106,21 +86,12 @@ async fn registration_signs_in_with_tenant_claims_in_both_tokens() {
     }
 
     // A refresh runs the trigger again: the claims are still there.
-    let refreshed = stack
-        .refresh(tokens.refresh_token.as_deref().expect("a refresh token"))
-        .await
-        .expect("refresh");
+    let refreshed = stack.refresh(tokens.refresh_token.as_deref().expect("a refresh token")).await.expect("refresh");
     let claims = refreshed.access_claims().expect("claims");
-    assert_eq!(
-        claim(&claims, "tenant_id").expect("tenant_id"),
-        tenant.tenant_id.to_string()
-    );
+    assert_eq!(claim(&claims, "tenant_id").expect("tenant_id"), tenant.tenant_id.to_string());
 
     // A wrong password is Cognito's refusal.
-    let refused = stack
-        .sign_in(&email.to_lowercase(), "Wrong-password-123")
-        .await
-        .expect_err("refused");
+    let refused = stack.sign_in(&email.to_lowercase(), "Wrong-password-123").await.expect_err("refused");
     assert!(
         matches!(&refused, e2e::SignInError::Refused { code, .. } if code == "NotAuthorizedException"),
         "{refused:?}"
@@ -149,13 +120,7 @@ async fn requests_without_a_token_are_refused_by_the_gateway() {
         reply.expect_gateway_unauthorized().expect("401 without a token");
     }
     // An Authorization header that is not a JWT at all.
-    stack
-        .api("not-a-jwt")
-        .get("/notes")
-        .await
-        .expect("answer")
-        .expect_gateway_unauthorized()
-        .expect("401 for garbage");
+    stack.api("not-a-jwt").get("/notes").await.expect("answer").expect_gateway_unauthorized().expect("401 for garbage");
 }
 
 #[tokio::test]
@@ -164,10 +129,7 @@ async fn a_tampered_token_is_refused_and_never_reaches_the_function() {
     let stack = Stack::from_env_or_panic().await;
     let a = stack.tenant("Victim", TenantTier::Free).await;
     let b = stack.tenant("Attacker", TenantTier::Free).await;
-    let secret = CreateNote {
-        title: "A's secret".to_owned(),
-        body: "only A may read this".to_owned(),
-    };
+    let secret = CreateNote { title: "A's secret".to_owned(), body: "only A may read this".to_owned() };
     let note = a.admin.notes.create(&secret).await.expect("A's note");
     let before = a.admin.all_notes().await;
 
@@ -188,11 +150,7 @@ async fn a_tampered_token_is_refused_and_never_reaches_the_function() {
             ("update", Method::PUT, path.as_str(), Some(change)),
             ("delete", Method::DELETE, path.as_str(), None),
         ] {
-            api.send(method, path, body)
-                .await
-                .expect("answer")
-                .expect_gateway_unauthorized()
-                .expect(what);
+            api.send(method, path, body).await.expect("answer").expect_gateway_unauthorized().expect(what);
         }
     }
     // A role upgrade by editing the payload fails the same way.
@@ -200,13 +158,7 @@ async fn a_tampered_token_is_refused_and_never_reaches_the_function() {
         claims.insert("tenant_tier".to_owned(), Value::from("enterprise"));
     })
     .expect("tamper");
-    stack
-        .api(promoted)
-        .get("/tenant")
-        .await
-        .expect("answer")
-        .expect_gateway_unauthorized()
-        .expect("tier");
+    stack.api(promoted).get("/tenant").await.expect("answer").expect_gateway_unauthorized().expect("tier");
 
     // The function never ran: A's data is exactly as before.
     assert_eq!(a.admin.all_notes().await, before);
@@ -240,18 +192,10 @@ async fn tokens_signed_with_a_key_the_issuer_never_published_are_refused() {
         .expect("sign");
     for (what, token) in [("same kid", same_kid), ("unknown kid", other_kid), ("expired", expired)] {
         let reply = stack.api(token).get("/notes").await.expect("answer");
-        reply
-            .expect_gateway_unauthorized()
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        reply.expect_gateway_unauthorized().unwrap_or_else(|e| panic!("{what}: {e}"));
     }
     // The real token still works (the refusals above were about the key).
-    stack
-        .api(real.clone())
-        .get("/notes")
-        .await
-        .expect("answer")
-        .expect_status(200)
-        .expect("real token");
+    stack.api(real.clone()).get("/notes").await.expect("answer").expect_status(200).expect("real token");
 }
 
 #[tokio::test]
@@ -262,21 +206,12 @@ async fn unsigned_and_algorithm_confused_tokens_are_refused() {
     let real = &tenant.admin.tokens.access_token;
 
     let none = jwt::unsigned(real).expect("alg none");
-    stack
-        .api(none)
-        .get("/notes")
-        .await
-        .expect("answer")
-        .expect_gateway_unauthorized()
-        .expect("alg none");
+    stack.api(none).get("/notes").await.expect("answer").expect_gateway_unauthorized().expect("alg none");
 
     // `alg: none` with the original signature left in place.
     let parts: Vec<&str> = real.split('.').collect();
-    let none_with_signature = format!(
-        "{}{}",
-        jwt::unsigned(real).expect("alg none"),
-        parts.get(2).copied().unwrap_or_default()
-    );
+    let none_with_signature =
+        format!("{}{}", jwt::unsigned(real).expect("alg none"), parts.get(2).copied().unwrap_or_default());
     stack
         .api(none_with_signature)
         .get("/notes")
@@ -299,13 +234,7 @@ async fn unsigned_and_algorithm_confused_tokens_are_refused() {
         .expect("jwks json");
     let modulus = jwks["keys"][0]["n"].as_str().expect("n").to_owned();
     let hs256 = jwt::hs256(real, modulus.as_bytes()).expect("hs256");
-    stack
-        .api(hs256)
-        .get("/notes")
-        .await
-        .expect("answer")
-        .expect_gateway_unauthorized()
-        .expect("HS256");
+    stack.api(hs256).get("/notes").await.expect("answer").expect_gateway_unauthorized().expect("HS256");
 }
 
 #[tokio::test]
@@ -328,16 +257,8 @@ async fn a_valid_token_without_tenant_claims_is_forbidden_by_the_functions() {
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(problem.request_id.is_some(), "{path}: {problem:?}");
     }
-    let note = CreateNote {
-        title: "operator note".to_owned(),
-        body: String::new(),
-    };
-    operator
-        .notes
-        .create(&note)
-        .await
-        .refused(403, "forbidden")
-        .expect("POST /notes");
+    let note = CreateNote { title: "operator note".to_owned(), body: String::new() };
+    operator.notes.create(&note).await.refused(403, "forbidden").expect("POST /notes");
 }
 
 /// The pool creates users only through the admin API (the services): self
@@ -373,9 +294,5 @@ async fn self_sign_up_is_refused_and_blocks_no_email() {
         admin_email: email.clone(),
         admin_password: e2e::strong_password().into(),
     };
-    stack
-        .registration()
-        .register(&squatted)
-        .await
-        .expect("the email was not taken by the refused sign-up");
+    stack.registration().register(&squatted).await.expect("the email was not taken by the refused sign-up");
 }

@@ -19,10 +19,7 @@ use users_client::{InviteUser, MembershipStatus, UsersClient};
 /// One read route per service, with `member`'s token.
 async fn refused_everywhere(member: &Member, kind: &str) {
     for (route, refusal) in [
-        (
-            "GET /notes",
-            member.notes.list_page(None, None).await.refused(403, kind),
-        ),
+        ("GET /notes", member.notes.list_page(None, None).await.refused(403, kind)),
         ("GET /users/me", member.users.me().await.refused(403, kind)),
         ("GET /tenant", member.tenants.current().await.refused(403, kind)),
     ] {
@@ -31,10 +28,7 @@ async fn refused_everywhere(member: &Member, kind: &str) {
 }
 
 fn note(title: &str) -> CreateNote {
-    CreateNote {
-        title: title.to_owned(),
-        body: String::new(),
-    }
+    CreateNote { title: title.to_owned(), body: String::new() }
 }
 
 async fn refresh_is_refused(stack: &Stack, member: &Member) {
@@ -46,11 +40,7 @@ async fn refresh_is_refused(stack: &Stack, member: &Member) {
 }
 
 fn invite(email: &str, role: TenantRole) -> InviteUser {
-    InviteUser {
-        email: email.to_owned(),
-        role,
-        temporary_password: Some(e2e::strong_password().into()),
-    }
+    InviteUser { email: email.to_owned(), role, temporary_password: Some(e2e::strong_password().into()) }
 }
 
 #[tokio::test]
@@ -59,11 +49,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.tenant("Suspended", TenantTier::Pro).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
-    let member = stack
-        .invite(&tenant.admin, "mia", &domain, TenantRole::Member)
-        .await
-        .expect("member")
-        .member;
+    let member = stack.invite(&tenant.admin, "mia", &domain, TenantRole::Member).await.expect("member").member;
     let ops = stack.platform_admin().await.expect("platform admin");
     // Both tokens work before.
     for who in [&tenant.admin, &member] {
@@ -91,10 +77,7 @@ async fn a_suspended_tenant_is_refused_on_every_service_and_its_sessions_end() {
     ops.tenants.reactivate(tenant.id()).await.expect("reactivated");
     refresh_is_refused(&stack, &tenant.admin).await;
     refresh_is_refused(&stack, &member).await;
-    stack
-        .sign_in(&member.email, &member.password)
-        .await
-        .expect("a new sign-in after the reactivation");
+    stack.sign_in(&member.email, &member.password).await.expect("a new sign-in after the reactivation");
 }
 
 /// `GlobalSignOut` with the user's own access token, as Cognito does it:
@@ -105,17 +88,8 @@ async fn a_global_sign_out_ends_every_session_of_the_user() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.tenant("Careful", TenantTier::Free).await;
     let admin = &tenant.admin;
-    let second = stack
-        .member(&admin.email, &admin.password)
-        .await
-        .expect("a second session");
-    stack
-        .cognito()
-        .global_sign_out()
-        .access_token(&second.tokens.access_token)
-        .send()
-        .await
-        .expect("GlobalSignOut");
+    let second = stack.member(&admin.email, &admin.password).await.expect("a second session");
+    stack.cognito().global_sign_out().access_token(&second.tokens.access_token).send().await.expect("GlobalSignOut");
     refresh_is_refused(&stack, admin).await;
     refresh_is_refused(&stack, &second).await;
 }
@@ -127,14 +101,8 @@ async fn a_disabled_or_removed_member_is_refused_and_cannot_refresh() {
     let tenant = stack.tenant("Leavers", TenantTier::Pro).await;
     let domain = format!("{}.example.com", tenant.tenant.slug);
     let admin = &tenant.admin;
-    let disabled = stack
-        .invite(admin, "dora", &domain, TenantRole::Member)
-        .await
-        .expect("dora");
-    let removed = stack
-        .invite(admin, "rex", &domain, TenantRole::Member)
-        .await
-        .expect("rex");
+    let disabled = stack.invite(admin, "dora", &domain, TenantRole::Member).await.expect("dora");
+    let removed = stack.invite(admin, "rex", &domain, TenantRole::Member).await.expect("rex");
 
     admin.users.disable(disabled.user.user_id).await.expect("disabled");
     admin.users.remove(removed.user.user_id).await.expect("removed");
@@ -169,33 +137,20 @@ async fn a_stale_admin_token_can_undo_nothing() {
     let admin_of = |stack_invite: e2e::Invited| (stack_invite.user.user_id, stack_invite.member.users);
 
     // A disabled admin re-enables itself, or disables its victim.
-    let (disabled_id, disabled): (_, UsersClient) = admin_of(
-        stack
-            .invite(&tenant.admin, "dis", &domain, TenantRole::Admin)
-            .await
-            .expect("admin"),
-    );
+    let (disabled_id, disabled): (_, UsersClient) =
+        admin_of(stack.invite(&tenant.admin, "dis", &domain, TenantRole::Admin).await.expect("admin"));
     victim.disable(disabled_id).await.expect("disabled");
     for (what, answer) in [
         ("re-enable itself", disabled.enable(disabled_id).await),
         ("disable the victim", disabled.disable(victim_id).await),
     ] {
-        answer
-            .refused(403, "membership-inactive")
-            .unwrap_or_else(|e| panic!("a disabled admin may not {what}: {e}"));
+        answer.refused(403, "membership-inactive").unwrap_or_else(|e| panic!("a disabled admin may not {what}: {e}"));
     }
 
     // A demoted admin promotes itself back.
-    let (demoted_id, demoted) = admin_of(
-        stack
-            .invite(&tenant.admin, "dem", &domain, TenantRole::Admin)
-            .await
-            .expect("admin"),
-    );
-    victim
-        .change_role(demoted_id, TenantRole::Member)
-        .await
-        .expect("demoted");
+    let (demoted_id, demoted) =
+        admin_of(stack.invite(&tenant.admin, "dem", &domain, TenantRole::Admin).await.expect("admin"));
+    victim.change_role(demoted_id, TenantRole::Member).await.expect("demoted");
     demoted
         .change_role(demoted_id, TenantRole::Admin)
         .await
@@ -203,12 +158,8 @@ async fn a_stale_admin_token_can_undo_nothing() {
         .expect("a demoted admin may not promote itself");
 
     // A removed admin invites an admin account it controls.
-    let (removed_id, removed) = admin_of(
-        stack
-            .invite(&tenant.admin, "rem", &domain, TenantRole::Admin)
-            .await
-            .expect("admin"),
-    );
+    let (removed_id, removed) =
+        admin_of(stack.invite(&tenant.admin, "rem", &domain, TenantRole::Admin).await.expect("admin"));
     victim.remove(removed_id).await.expect("removed");
     let accomplice = format!("{}@{domain}", stack.unique("accomplice"));
     removed
@@ -221,23 +172,11 @@ async fn a_stale_admin_token_can_undo_nothing() {
     let victim_after = victim.get(victim_id).await.expect("victim");
     assert_eq!(victim_after, victim_before, "the victim admin is unchanged");
     let users = victim.list_page(Some(100), None).await.expect("list");
-    let status = |id| {
-        users
-            .items
-            .iter()
-            .find(|user| user.user_id == id)
-            .map(|user| (user.role, user.status))
-    };
-    assert_eq!(
-        status(disabled_id),
-        Some((TenantRole::Admin, MembershipStatus::Disabled))
-    );
+    let status = |id| users.items.iter().find(|user| user.user_id == id).map(|user| (user.role, user.status));
+    assert_eq!(status(disabled_id), Some((TenantRole::Admin, MembershipStatus::Disabled)));
     assert_eq!(status(demoted_id), Some((TenantRole::Member, MembershipStatus::Active)));
     assert_eq!(status(removed_id), None);
-    assert!(
-        users.items.iter().all(|user| user.email != accomplice),
-        "no accomplice was invited"
-    );
+    assert!(users.items.iter().all(|user| user.email != accomplice), "no accomplice was invited");
 }
 
 /// Limits follow the tenant's tier as recorded, with the same token.
@@ -252,10 +191,7 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
     let max_users = TenantTier::Free.limits().max_users;
     let fresh_email = || format!("{}@{domain}", stack.unique("seat"));
     for _ in 1..max_users {
-        admin
-            .invite(&invite(&fresh_email(), TenantRole::Member))
-            .await
-            .expect("a seat");
+        admin.invite(&invite(&fresh_email(), TenantRole::Member)).await.expect("a seat");
     }
     admin
         .invite(&invite(&fresh_email(), TenantRole::Member))
@@ -263,21 +199,12 @@ async fn a_tier_change_governs_the_next_limit_check_without_a_new_sign_in() {
         .refused(403, "limit-exceeded")
         .expect("the free tier is full");
 
-    ops.tenants
-        .change_tier(tenant.id(), TenantTier::Pro)
-        .await
-        .expect("pro");
+    ops.tenants.change_tier(tenant.id(), TenantTier::Pro).await.expect("pro");
     stack.wait_out_the_freshness_window().await.expect("window");
     // The admin's token still says "free"; the record says pro.
-    admin
-        .invite(&invite(&fresh_email(), TenantRole::Member))
-        .await
-        .expect("room on pro with the old token");
+    admin.invite(&invite(&fresh_email(), TenantRole::Member)).await.expect("room on pro with the old token");
 
-    ops.tenants
-        .change_tier(tenant.id(), TenantTier::Free)
-        .await
-        .expect("free again");
+    ops.tenants.change_tier(tenant.id(), TenantTier::Free).await.expect("free again");
     admin
         .invite(&invite(&fresh_email(), TenantRole::Member))
         .await
@@ -292,20 +219,13 @@ async fn a_platform_admin_taken_out_of_the_group_is_refused_at_once() {
     let tenant = stack.tenant("Watched", TenantTier::Pro).await;
     let ops = stack.platform_admin().await.expect("platform admin");
     ops.tenants.list_page(Some(1), None).await.expect("200");
-    stack
-        .remove_platform_admin(&ops.email)
-        .await
-        .expect("removed from the group");
+    stack.remove_platform_admin(&ops.email).await.expect("removed from the group");
     ops.tenants
         .list_page(Some(1), None)
         .await
         .refused(403, "forbidden")
         .expect("the token's group claim no longer counts");
-    ops.tenants
-        .suspend(tenant.id())
-        .await
-        .refused(403, "forbidden")
-        .expect("no suspension either");
+    ops.tenants.suspend(tenant.id()).await.refused(403, "forbidden").expect("no suspension either");
     let record = tenant.admin.tenants.current().await.expect("tenant");
     assert_eq!(record.status, tenancy::TenantStatus::Active);
 }

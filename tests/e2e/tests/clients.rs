@@ -42,11 +42,7 @@ impl Fixture {
     }
 
     async fn session(&self, email: &str, password: &str) -> Arc<CognitoSession> {
-        Arc::new(
-            CognitoSession::sign_in(self.cognito.clone(), email, password)
-                .await
-                .expect("sign in"),
-        )
+        Arc::new(CognitoSession::sign_in(self.cognito.clone(), email, password).await.expect("sign in"))
     }
 
     fn api(&self, session: Arc<CognitoSession>) -> ApiClient {
@@ -57,23 +53,11 @@ impl Fixture {
     async fn tenant(&self, name: &str, tier: TenantTier) -> (Registered, ApiClient, Arc<CognitoSession>) {
         let registration = self.stack.new_tenant(name, tier);
         let key = IdempotencyKey::generate();
-        let registered = self
-            .anonymous()
-            .register_with_key(&registration, &key)
-            .await
-            .expect("register");
-        let again = self
-            .anonymous()
-            .register_with_key(&registration, &key)
-            .await
-            .expect("a repeat with the key is answered");
-        assert_eq!(
-            again.tenant.tenant_id, registered.tenant.tenant_id,
-            "registration is idempotent"
-        );
-        let session = self
-            .session(&registration.admin_email, registration.admin_password.expose())
-            .await;
+        let registered = self.anonymous().register_with_key(&registration, &key).await.expect("register");
+        let again =
+            self.anonymous().register_with_key(&registration, &key).await.expect("a repeat with the key is answered");
+        assert_eq!(again.tenant.tenant_id, registered.tenant.tenant_id, "registration is idempotent");
+        let session = self.session(&registration.admin_email, registration.admin_password.expose()).await;
         (registered, self.api(session.clone()), session)
     }
 
@@ -83,22 +67,14 @@ impl Fixture {
         let email = format!("{}@members.example.com", self.stack.unique("member"));
         let temporary = strong_password();
         let user = users
-            .invite(&InviteUser {
-                email: email.clone(),
-                role,
-                temporary_password: Some(temporary.clone().into()),
-            })
+            .invite(&InviteUser { email: email.clone(), role, temporary_password: Some(temporary.clone().into()) })
             .await
             .expect("invite");
         let challenge = match self.cognito.sign_in(&email, &temporary).await.expect("first sign-in") {
             SignIn::NewPasswordRequired(challenge) => challenge,
             SignIn::Tokens(_) => panic!("a temporary password must lead to the new-password challenge"),
         };
-        let tokens = self
-            .cognito
-            .set_new_password(challenge, &strong_password())
-            .await
-            .expect("new password");
+        let tokens = self.cognito.set_new_password(challenge, &strong_password()).await.expect("new password");
         let session = Arc::new(CognitoSession::new(self.cognito.clone(), tokens));
         (user, self.api(session))
     }
@@ -113,23 +89,15 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
 
     let mut created = Vec::new();
     for n in 0..7 {
-        let note = notes
-            .create(&CreateNote {
-                title: format!("note {n}"),
-                body: "body".to_owned(),
-            })
-            .await
-            .expect("create");
+        let note =
+            notes.create(&CreateNote { title: format!("note {n}"), body: "body".to_owned() }).await.expect("create");
         assert_eq!(note.version, 1);
         created.push(note.id);
     }
     // A create sent again with its idempotency key answers with the same
     // note (what a retry after a lost answer does); no second note appears.
     let key = IdempotencyKey::generate();
-    let extra = CreateNote {
-        title: "once".to_owned(),
-        body: "only".to_owned(),
-    };
+    let extra = CreateNote { title: "once".to_owned(), body: "only".to_owned() };
     let once = notes.create_with_key(&extra, &key).await.expect("create");
     let again = notes.create_with_key(&extra, &key).await.expect("repeat");
     assert_eq!(again, once);
@@ -139,12 +107,7 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
     let first = notes.list_page(Some(2), None).await.expect("first page");
     assert_eq!(first.items.len(), 2);
     assert!(first.next_cursor.is_some());
-    let listed: Vec<NoteId> = notes
-        .list(Some(2))
-        .map_ok(|note| note.id)
-        .try_collect()
-        .await
-        .expect("all pages");
+    let listed: Vec<NoteId> = notes.list(Some(2)).map_ok(|note| note.id).try_collect().await.expect("all pages");
     let mut newest_first = created.clone();
     newest_first.reverse();
     assert_eq!(listed, newest_first);
@@ -161,16 +124,7 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
         }
         other => panic!("a stale version must be a conflict, got {other:?}"),
     }
-    let explicit = notes
-        .update(
-            read.id,
-            &UpdateNote {
-                title: "t".into(),
-                body: String::new(),
-                version: 1,
-            },
-        )
-        .await;
+    let explicit = notes.update(read.id, &UpdateNote { title: "t".into(), body: String::new(), version: 1 }).await;
     assert!(matches!(explicit, Err(Error::Conflict(_))), "{explicit:?}");
 
     // modify re-reads and re-applies when another writer got in between.
@@ -182,10 +136,7 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
         })
         .await
         .expect("modify");
-    assert_eq!(
-        (modified.version, modified.body.as_str(), calls),
-        (3, "new body + more", 1)
-    );
+    assert_eq!((modified.version, modified.body.as_str(), calls), (3, "new body + more", 1));
 
     notes.delete(created[1]).await.expect("delete");
     assert!(matches!(notes.get(created[1]).await, Err(Error::NotFound(_))));
@@ -193,16 +144,8 @@ async fn notes_client_covers_every_route_pages_and_optimistic_concurrency() {
     assert!(matches!(notes.get(NoteId::generate()).await, Err(Error::NotFound(_))));
 
     // Invalid content is the API's 400 problem, not a client-side panic.
-    let blank = notes
-        .create(&CreateNote {
-            title: "   ".into(),
-            body: String::new(),
-        })
-        .await;
-    assert!(
-        matches!(&blank, Err(Error::BadRequest(p)) if p.status == 400),
-        "{blank:?}"
-    );
+    let blank = notes.create(&CreateNote { title: "   ".into(), body: String::new() }).await;
+    assert!(matches!(&blank, Err(Error::BadRequest(p)) if p.status == 400), "{blank:?}");
 }
 
 #[tokio::test]
@@ -231,15 +174,9 @@ async fn users_client_covers_every_route_and_the_admin_rules() {
     assert!(ids.contains(&me.user_id) && ids.contains(&invited.user_id));
 
     assert_eq!(users.get(invited.user_id).await.expect("get").email, invited.email);
-    let promoted = users
-        .change_role(invited.user_id, TenantRole::Admin)
-        .await
-        .expect("role");
+    let promoted = users.change_role(invited.user_id, TenantRole::Admin).await.expect("role");
     assert_eq!(promoted.role, TenantRole::Admin);
-    users
-        .change_role(invited.user_id, TenantRole::Member)
-        .await
-        .expect("demote");
+    users.change_role(invited.user_id, TenantRole::Member).await.expect("demote");
     let disabled = users.disable(invited.user_id).await.expect("disable");
     assert_eq!(disabled.status, MembershipStatus::Disabled);
     let enabled = users.enable(invited.user_id).await.expect("enable");
@@ -254,10 +191,7 @@ async fn users_client_covers_every_route_and_the_admin_rules() {
     }
 
     // The last admin stays: a conflict.
-    assert!(matches!(
-        users.change_role(me.user_id, TenantRole::Member).await,
-        Err(Error::Conflict(_))
-    ));
+    assert!(matches!(users.change_role(me.user_id, TenantRole::Member).await, Err(Error::Conflict(_))));
 
     // Invitations and password resets: each only in its state.
     let pending = users
@@ -269,23 +203,11 @@ async fn users_client_covers_every_route_and_the_admin_rules() {
         .await
         .expect("invite without a password");
     let resent = users.resend_invitation(pending.user_id).await.expect("resend");
-    assert_eq!(
-        (resent.user_id, resent.status),
-        (pending.user_id, MembershipStatus::Invited)
-    );
-    assert!(matches!(
-        users.reset_password(pending.user_id).await,
-        Err(Error::Conflict(_))
-    ));
+    assert_eq!((resent.user_id, resent.status), (pending.user_id, MembershipStatus::Invited));
+    assert!(matches!(users.reset_password(pending.user_id).await, Err(Error::Conflict(_))));
     let reset = users.reset_password(invited.user_id).await.expect("reset");
-    assert_eq!(
-        (reset.user_id, reset.status),
-        (invited.user_id, MembershipStatus::Active)
-    );
-    assert!(matches!(
-        users.resend_invitation(invited.user_id).await,
-        Err(Error::Conflict(_))
-    ));
+    assert_eq!((reset.user_id, reset.status), (invited.user_id, MembershipStatus::Active));
+    assert!(matches!(users.resend_invitation(invited.user_id).await, Err(Error::Conflict(_))));
     users.remove(pending.user_id).await.expect("remove the invitee");
 
     users.remove(invited.user_id).await.expect("remove");
@@ -302,14 +224,8 @@ async fn tenants_client_covers_self_service_and_the_platform_admin_routes() {
     let current = tenants.current().await.expect("current");
     assert_eq!(current.tenant_id, registered.tenant.tenant_id);
     let renamed = tenants.rename(&current, "Renamed").await.expect("rename");
-    assert_eq!(
-        (renamed.name.as_str(), renamed.version),
-        ("Renamed", current.version + 1)
-    );
-    assert!(matches!(
-        tenants.rename(&current, "Stale").await,
-        Err(Error::Conflict(_))
-    ));
+    assert_eq!((renamed.name.as_str(), renamed.version), ("Renamed", current.version + 1));
+    assert!(matches!(tenants.rename(&current, "Stale").await, Err(Error::Conflict(_))));
 
     // A tenant admin is not a platform admin.
     assert!(matches!(tenants.list_page(None, None).await, Err(Error::Forbidden(_))));
@@ -338,21 +254,12 @@ async fn tenants_client_covers_self_service_and_the_platform_admin_routes() {
     assert_eq!(suspended.status, TenantStatus::Suspended);
     // Suspending again is a retry: same record, the sessions ended again.
     let again = admin.suspend(current.tenant_id).await.expect("suspend again");
-    assert_eq!(
-        (again.status, again.version),
-        (TenantStatus::Suspended, suspended.version)
-    );
+    assert_eq!((again.status, again.version), (TenantStatus::Suspended, suspended.version));
     let reactivated = admin.reactivate(current.tenant_id).await.expect("reactivate");
     assert_eq!(reactivated.status, TenantStatus::Active);
-    let upgraded = admin
-        .change_tier(current.tenant_id, TenantTier::Pro)
-        .await
-        .expect("tier");
+    let upgraded = admin.change_tier(current.tenant_id, TenantTier::Pro).await.expect("tier");
     assert_eq!(upgraded.tier, TenantTier::Pro);
-    assert!(matches!(
-        admin.suspend(tenants_client::TenantId::generate()).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(admin.suspend(tenants_client::TenantId::generate()).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -375,10 +282,7 @@ async fn sessions_refresh_before_expiry_and_after_a_refused_token() {
 
     // A token the API refuses (revoked, or a clock that lies): renewed once
     // with the refresh token, and the call succeeds.
-    let refused = Tokens {
-        access_token: "not-a-token".to_owned(),
-        ..tokens.clone()
-    };
+    let refused = Tokens { access_token: "not-a-token".to_owned(), ..tokens.clone() };
     let renewing = Arc::new(CognitoSession::new(fixture.cognito.clone(), refused));
     let notes = NotesClient::new(fixture.api(renewing.clone()));
     notes.list_page(None, None).await.expect("renewed after 401");
@@ -388,11 +292,7 @@ async fn sessions_refresh_before_expiry_and_after_a_refused_token() {
     // Without a refresh token there is nothing to renew: 401.
     let dead = Arc::new(CognitoSession::new(
         fixture.cognito.clone(),
-        Tokens {
-            access_token: "not-a-token".to_owned(),
-            refresh_token: None,
-            ..tokens
-        },
+        Tokens { access_token: "not-a-token".to_owned(), refresh_token: None, ..tokens },
     ));
     let result = NotesClient::new(fixture.api(dead)).list_page(None, None).await;
     assert!(matches!(result, Err(Error::Unauthorized(_))), "{result:?}");
@@ -428,12 +328,7 @@ async fn each_error_variant_the_stack_can_produce() {
     // 404 and 400 (a bad id is the API's 400, not a client panic).
     let notes = NotesClient::new(api);
     assert!(matches!(notes.get(NoteId::generate()).await, Err(Error::NotFound(_))));
-    let bad = notes
-        .create(&CreateNote {
-            title: "x".repeat(500),
-            body: String::new(),
-        })
-        .await;
+    let bad = notes.create(&CreateNote { title: "x".repeat(500), body: String::new() }).await;
     assert!(matches!(bad, Err(Error::BadRequest(_))), "{bad:?}");
 
     // Sign-in failures are their own variant.
@@ -445,8 +340,5 @@ async fn each_error_variant_the_stack_can_produce() {
     closed.retry.min_delay = Duration::from_millis(1);
     closed.retry.max_delay = Duration::from_millis(5);
     let unreachable = NotesClient::new(ApiClient::anonymous(&closed).expect("c"));
-    assert!(matches!(
-        unreachable.list_page(None, None).await,
-        Err(Error::Transport { .. })
-    ));
+    assert!(matches!(unreachable.list_page(None, None).await, Err(Error::Transport { .. })));
 }

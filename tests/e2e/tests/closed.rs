@@ -24,11 +24,7 @@ async fn raw_call(stack: &Stack, target: &str, body: Value) -> (u16, Value) {
 }
 
 fn attribute(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("attribute")
+    AttributeType::builder().name(name).value(value).build().expect("attribute")
 }
 
 #[tokio::test]
@@ -51,10 +47,7 @@ async fn admin_operations_and_other_services_are_not_reachable_anonymously() {
             "AWSCognitoIdentityProviderService.AdminCreateUser",
             json!({"UserPoolId": pool, "Username": "intruder@example.com"}),
         ),
-        (
-            "AWSCognitoIdentityProviderService.ListUsers",
-            json!({"UserPoolId": pool}),
-        ),
+        ("AWSCognitoIdentityProviderService.ListUsers", json!({"UserPoolId": pool})),
         ("DynamoDB_20120810.Scan", json!({"TableName": "saas-local-notes"})),
         ("DynamoDB_20120810.ListTables", json!({})),
     ] {
@@ -67,10 +60,8 @@ async fn admin_operations_and_other_services_are_not_reachable_anonymously() {
         );
     }
     // The victim is untouched: the old password signs in, without the group.
-    let tokens = stack
-        .sign_in(&tenant.admin.email, &tenant.admin.password)
-        .await
-        .expect("the admin's own password still works");
+    let tokens =
+        stack.sign_in(&tenant.admin.email, &tenant.admin.password).await.expect("the admin's own password still works");
     let claims = tokens.access_claims().expect("claims");
     assert!(claims.get("cognito:groups").is_none(), "{claims:?}");
 }
@@ -82,12 +73,7 @@ async fn a_user_writes_only_what_the_app_client_may_write() {
     let tenant = stack.tenant("Writer", TenantTier::Free).await;
     let token = tenant.admin.tokens.access_token.clone();
     let update = |attributes: Vec<AttributeType>| {
-        stack
-            .cognito()
-            .update_user_attributes()
-            .access_token(&token)
-            .set_user_attributes(Some(attributes))
-            .send()
+        stack.cognito().update_user_attributes().access_token(&token).set_user_attributes(Some(attributes)).send()
     };
     let refused = update(vec![attribute("custom:tenant_id", &uuid::Uuid::new_v4().to_string())])
         .await
@@ -97,21 +83,10 @@ async fn a_user_writes_only_what_the_app_client_may_write() {
         .await
         .expect_err("the app client may not write the email");
     assert_eq!(refused.code(), Some("NotAuthorizedException"), "{refused:?}");
-    update(vec![attribute("name", "Ada")])
-        .await
-        .expect("the name is the user's to write");
-    let user = stack
-        .cognito()
-        .get_user()
-        .access_token(&token)
-        .send()
-        .await
-        .expect("GetUser");
+    update(vec![attribute("name", "Ada")]).await.expect("the name is the user's to write");
+    let user = stack.cognito().get_user().access_token(&token).send().await.expect("GetUser");
     let value = |name: &str| {
-        user.user_attributes()
-            .iter()
-            .find(|a| a.name() == name)
-            .and_then(|a| a.value().map(str::to_owned))
+        user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value().map(str::to_owned))
     };
     assert_eq!(value("name").as_deref(), Some("Ada"));
     assert_eq!(value("email").as_deref(), Some(tenant.admin.email.as_str()));
@@ -151,10 +126,7 @@ async fn the_invitation_take_over_chain_fails() {
         .await
         .expect("the outsider signs in to its own tenant");
     let claims = tokens.access_claims().expect("claims");
-    assert_eq!(
-        e2e::claim(&claims, "tenant_id").expect("tenant"),
-        outsider.id().to_string()
-    );
+    assert_eq!(e2e::claim(&claims, "tenant_id").expect("tenant"), outsider.id().to_string());
 }
 
 /// The Lambda Invoke API as AWS guards it: a forged event or an internal
@@ -186,19 +158,13 @@ async fn forged_invocations_are_refused_and_signed_ones_work() {
     }});
     for (function, payload) in [("saas-local-notes", forged_event), ("saas-local-users", first_admin)] {
         let response = reqwest::Client::new()
-            .post(format!(
-                "{}/2015-03-31/functions/{function}/invocations",
-                stack.settings.gateway
-            ))
+            .post(format!("{}/2015-03-31/functions/{function}/invocations", stack.settings.gateway))
             .body(payload.to_string())
             .send()
             .await
             .expect("answer");
         assert_eq!(response.status(), 403, "{function}");
-        assert_eq!(
-            response.headers()["x-amzn-errortype"],
-            "MissingAuthenticationTokenException"
-        );
+        assert_eq!(response.headers()["x-amzn-errortype"], "MissingAuthenticationTokenException");
         // Signed, but with credentials the stack never issued.
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(stack.emulator_config())

@@ -37,10 +37,7 @@ async fn concurrent_updates_of_one_version_let_exactly_one_win() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.tenant("Racers", TenantTier::Free).await;
     let notes = tenant.admin.notes.clone();
-    let start = CreateNote {
-        title: "start".to_owned(),
-        body: "v1".to_owned(),
-    };
+    let start = CreateNote { title: "start".to_owned(), body: "v1".to_owned() };
     let note = notes.create(&start).await.expect("create");
 
     let mut writers = JoinSet::new();
@@ -65,26 +62,14 @@ async fn concurrent_updates_of_one_version_let_exactly_one_win() {
         }
         answers.push(answer);
     }
-    assert_eq!(
-        statuses(&answers, 200),
-        [(200, 1), (409, WRITERS - 1)],
-        "{}",
-        describe(&answers)
-    );
+    assert_eq!(statuses(&answers, 200), [(200, 1), (409, WRITERS - 1)], "{}", describe(&answers));
     let (update, answered) = winners.pop().expect("one winner");
     assert_eq!(answered.version, note.version + 1);
-    assert_eq!(
-        (answered.title.as_str(), answered.body.as_str()),
-        (update.title.as_str(), update.body.as_str())
-    );
+    assert_eq!((answered.title.as_str(), answered.body.as_str()), (update.title.as_str(), update.body.as_str()));
 
     let stored = notes.get(note.id).await.expect("get");
     assert_eq!(stored.version, note.version + 1, "exactly one write landed");
-    assert_eq!(
-        (stored.title, stored.body),
-        (update.title, update.body),
-        "the winner's content"
-    );
+    assert_eq!((stored.title, stored.body), (update.title, update.body), "the winner's content");
 }
 
 #[tokio::test]
@@ -126,12 +111,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
         }
         answers.push(answer);
     }
-    assert_eq!(
-        statuses(&answers, 201),
-        [(201, 1), (409, REGISTRANTS - 1)],
-        "{}",
-        describe(&answers)
-    );
+    assert_eq!(statuses(&answers, 201), [(201, 1), (409, REGISTRANTS - 1)], "{}", describe(&answers));
     let (registration, registered) = winners.pop().expect("one winner");
     assert_eq!(registered.tenant.slug.as_str(), slug);
     assert_eq!(registered.tenant.name.as_str(), registration.name);
@@ -139,10 +119,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
     // The operator's view: one tenant holds the slug, the winner's.
     let operator = stack.platform_admin().await.expect("platform admin");
     let every: Vec<Tenant> = operator.tenants.list(None).try_collect().await.expect("list");
-    let holders: Vec<Tenant> = every
-        .into_iter()
-        .filter(|tenant| tenant.slug.as_str() == slug)
-        .collect();
+    let holders: Vec<Tenant> = every.into_iter().filter(|tenant| tenant.slug.as_str() == slug).collect();
     assert_eq!(holders.len(), 1, "{holders:?}");
     assert_eq!(holders[0].tenant_id, registered.tenant.tenant_id);
     assert_eq!(holders[0].name.as_str(), registration.name);
@@ -157,10 +134,7 @@ async fn concurrent_registrations_of_one_slug_create_exactly_one_tenant() {
     // Only the winner's password: the losers' set nothing.
     for loser in &losers {
         assert!(
-            stack
-                .sign_in(&loser.admin_email, loser.admin_password.expose())
-                .await
-                .is_err(),
+            stack.sign_in(&loser.admin_email, loser.admin_password.expose()).await.is_err(),
             "a loser's password signs in"
         );
     }
@@ -176,16 +150,10 @@ async fn concurrent_creates_at_the_tier_limit_never_exceed_it() {
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.tenant("Crowded", TenantTier::Free).await;
     let notes = tenant.admin.notes.clone();
-    let note = |title: String| CreateNote {
-        title,
-        body: String::new(),
-    };
+    let note = |title: String| CreateNote { title, body: String::new() };
     let started = Instant::now();
     for n in 0..BEFORE {
-        notes
-            .create(&note(format!("note {n}")))
-            .await
-            .expect("201 below the limit");
+        notes.create(&note(format!("note {n}"))).await.expect("201 below the limit");
     }
     eprintln!("{BEFORE} sequential creates took {:?}", started.elapsed());
 
@@ -198,9 +166,7 @@ async fn concurrent_creates_at_the_tier_limit_never_exceed_it() {
     while let Some(joined) = racers.join_next().await {
         let answer = joined.expect("join");
         if answer.is_err() {
-            answer
-                .refused(403, "limit-exceeded")
-                .expect("a racer past the limit gets 403 limit-exceeded");
+            answer.refused(403, "limit-exceeded").expect("a racer past the limit gets 403 limit-exceeded");
         }
         answers.push(answer);
     }

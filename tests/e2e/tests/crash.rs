@@ -21,10 +21,7 @@ async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() 
     let stack = Stack::from_env_or_panic().await;
     let tenant = stack.tenant("Crashy", TenantTier::Free).await;
     let (api, notes) = (tenant.admin.api.clone(), &tenant.admin.notes);
-    let survivor = CreateNote {
-        title: "survives the crash".to_owned(),
-        body: String::new(),
-    };
+    let survivor = CreateNote { title: "survives the crash".to_owned(), body: String::new() };
     let note = notes.create(&survivor).await.expect("create");
 
     // A warm notes instance exists now. Let its runtime get back into its
@@ -51,10 +48,7 @@ async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() 
     // Let the gateway hand the invocation over (the function's timeout is
     // 10 s; this is well inside it).
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(
-        !in_flight.is_finished(),
-        "the request was answered while every notes instance was stopped"
-    );
+    assert!(!in_flight.is_finished(), "the request was answered while every notes instance was stopped");
     for instance in &instances {
         process::signal(instance.pid, Signal::SIGKILL).expect("SIGKILL");
     }
@@ -75,18 +69,12 @@ async fn a_crash_during_an_invocation_is_a_502_and_the_next_request_is_served() 
             waited += 1;
         }
         assert!(!process::is_alive(instance.pid), "{instance:?} is still running");
-        assert!(
-            !process::exists(instance.pid),
-            "{instance:?} was never reaped by the gateway"
-        );
+        assert!(!process::exists(instance.pid), "{instance:?} was never reaped by the gateway");
     }
 
     // The next request gets a fresh instance, and the data is intact.
     let page = notes.list_page(None, None).await.expect("200 after the crash");
     assert_eq!(page.items, vec![note]);
     let after = process::function_instances(&stack.settings.gateway, "notes").expect("/proc");
-    assert!(
-        after.iter().all(|i| !instances.iter().any(|old| old.pid == i.pid)),
-        "a new instance serves: {after:?}"
-    );
+    assert!(after.iter().all(|i| !instances.iter().any(|old| old.pid == i.pid)), "a new instance serves: {after:?}");
 }

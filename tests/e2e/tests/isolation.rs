@@ -15,10 +15,7 @@ use users_client::{MembershipStatus, User};
 async fn notes_of(fixture: &TenantFixture, count: usize) -> Vec<Note> {
     let mut notes = Vec::new();
     for n in 0..count {
-        let note = CreateNote {
-            title: format!("{} note {n}", fixture.tenant.name),
-            body: "confidential".to_owned(),
-        };
+        let note = CreateNote { title: format!("{} note {n}", fixture.tenant.name), body: "confidential".to_owned() };
         notes.push(fixture.admin.notes.create(&note).await.expect("create"));
     }
     notes
@@ -27,11 +24,7 @@ async fn notes_of(fixture: &TenantFixture, count: usize) -> Vec<Note> {
 /// `GET path` through the raw API (what a forged header needs: no client
 /// sends one), as `T`.
 async fn raw_get<T: serde::de::DeserializeOwned>(api: &Api, path: &str) -> T {
-    api.get(path)
-        .await
-        .expect("an answer")
-        .expect_json(200)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
+    api.get(path).await.expect("an answer").expect_json(200).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[tokio::test]
@@ -47,21 +40,9 @@ async fn another_tenants_notes_are_not_found() {
 
     for note in &a_notes {
         attacker.get(note.id).await.refused(404, "not-found").expect("get");
-        let deface = UpdateNote {
-            title: "defaced".to_owned(),
-            body: String::new(),
-            version: note.version,
-        };
-        attacker
-            .update(note.id, &deface)
-            .await
-            .refused(404, "not-found")
-            .expect("update");
-        attacker
-            .delete(note.id)
-            .await
-            .refused(404, "not-found")
-            .expect("delete");
+        let deface = UpdateNote { title: "defaced".to_owned(), body: String::new(), version: note.version };
+        attacker.update(note.id, &deface).await.refused(404, "not-found").expect("update");
+        attacker.delete(note.id).await.refused(404, "not-found").expect("delete");
     }
 
     // B's list holds B's notes only, page by page too.
@@ -84,10 +65,7 @@ async fn another_tenants_notes_are_not_found() {
     let a_id = a.id().to_string();
     for header in ["x-tenant-id", "tenant-id", "x-amzn-tenant-id"] {
         let listed: Page<Note> = raw_get(&attacker_api.with_header(header, &a_id), "/notes?limit=100").await;
-        assert!(
-            listed.items.iter().all(|n| expected.contains(&n.id)),
-            "{header}: {listed:?}"
-        );
+        assert!(listed.items.iter().all(|n| expected.contains(&n.id)), "{header}: {listed:?}");
     }
     attacker_api
         .get(&format!("/notes?tenant_id={a_id}"))
@@ -96,11 +74,7 @@ async fn another_tenants_notes_are_not_found() {
         .expect_problem(400, "bad-request")
         .expect("a tenant_id query parameter is refused");
     attacker_api
-        .send(
-            reqwest::Method::POST,
-            "/notes",
-            Some(serde_json::json!({"title": "planted", "tenant_id": a_id})),
-        )
+        .send(reqwest::Method::POST, "/notes", Some(serde_json::json!({"title": "planted", "tenant_id": a_id})))
         .await
         .expect("create")
         .expect_problem(400, "bad-request")
@@ -127,47 +101,22 @@ async fn another_tenants_users_are_not_found() {
     let a = stack.tenant("Gamma", TenantTier::Pro).await;
     let b = stack.tenant("Delta", TenantTier::Pro).await;
     let a_domain = format!("{}.example.com", a.tenant.slug);
-    let a_member = stack
-        .invite(&a.admin, "carol", &a_domain, TenantRole::Member)
-        .await
-        .expect("A's member");
+    let a_member = stack.invite(&a.admin, "carol", &a_domain, TenantRole::Member).await.expect("A's member");
     let (attacker, attacker_api) = (&b.admin.users, &b.admin.api);
 
     for user_id in [a_member.user.user_id, a.admin_user_id] {
         attacker.get(user_id).await.refused(404, "not-found").expect("get");
-        attacker
-            .change_role(user_id, TenantRole::Member)
-            .await
-            .refused(404, "not-found")
-            .expect("role");
-        attacker
-            .disable(user_id)
-            .await
-            .refused(404, "not-found")
-            .expect("disable");
-        attacker
-            .enable(user_id)
-            .await
-            .refused(404, "not-found")
-            .expect("enable");
-        attacker
-            .remove(user_id)
-            .await
-            .refused(404, "not-found")
-            .expect("delete");
+        attacker.change_role(user_id, TenantRole::Member).await.refused(404, "not-found").expect("role");
+        attacker.disable(user_id).await.refused(404, "not-found").expect("disable");
+        attacker.enable(user_id).await.refused(404, "not-found").expect("enable");
+        attacker.remove(user_id).await.refused(404, "not-found").expect("delete");
     }
 
     // B's list: B's admin only; never A's users.
     let b_users: Vec<User> = attacker.list(None).try_collect().await.expect("B's users");
-    assert_eq!(
-        b_users.iter().map(|u| u.user_id).collect::<Vec<_>>(),
-        vec![b.admin_user_id]
-    );
-    let with_header: Page<User> = raw_get(
-        &attacker_api.with_header("x-tenant-id", &a.id().to_string()),
-        "/users?limit=100",
-    )
-    .await;
+    assert_eq!(b_users.iter().map(|u| u.user_id).collect::<Vec<_>>(), vec![b.admin_user_id]);
+    let with_header: Page<User> =
+        raw_get(&attacker_api.with_header("x-tenant-id", &a.id().to_string()), "/users?limit=100").await;
     assert_eq!(with_header.items, b_users);
 
     // An A email cannot be invited into B (it belongs to A): 409, without
@@ -177,11 +126,7 @@ async fn another_tenants_users_are_not_found() {
         role: TenantRole::Admin,
         temporary_password: Some(e2e::strong_password().into()),
     };
-    let problem = attacker
-        .invite(&poach)
-        .await
-        .refused(409, "conflict")
-        .expect("409 for another tenant's user");
+    let problem = attacker.invite(&poach).await.refused(409, "conflict").expect("409 for another tenant's user");
     assert!(!problem.detail.contains(&a.id().to_string()), "{problem:?}");
     attacker_api
         .send(
@@ -200,15 +145,9 @@ async fn another_tenants_users_are_not_found() {
 
     // A's member is untouched and still signs in as A's member.
     let unchanged = a.admin.users.get(a_member.user.user_id).await.expect("get");
-    assert_eq!(
-        (unchanged.role, unchanged.status),
-        (TenantRole::Member, MembershipStatus::Active)
-    );
+    assert_eq!((unchanged.role, unchanged.status), (TenantRole::Member, MembershipStatus::Active));
     assert_eq!(unchanged.version, a_member.user.version);
-    stack
-        .sign_in(&a_member.member.email, &a_member.member.password)
-        .await
-        .expect("A's member still signs in");
+    stack.sign_in(&a_member.member.email, &a_member.member.password).await.expect("A's member still signs in");
 }
 
 #[tokio::test]
@@ -244,18 +183,8 @@ async fn another_tenants_record_is_out_of_reach() {
     assert_eq!(renamed.tenant_id, b.id(), "the header did not redirect the write");
 
     // Paths naming A are platform-admin routes: 403 for B's admin.
-    b.admin
-        .tenants
-        .suspend(a.id())
-        .await
-        .refused(403, "forbidden")
-        .expect("suspend");
-    b.admin
-        .tenants
-        .change_tier(a.id(), TenantTier::Enterprise)
-        .await
-        .refused(403, "forbidden")
-        .expect("tier");
+    b.admin.tenants.suspend(a.id()).await.refused(403, "forbidden").expect("suspend");
+    b.admin.tenants.change_tier(a.id(), TenantTier::Enterprise).await.refused(403, "forbidden").expect("tier");
 
     // Registration cannot pick a tenant id either.
     stack
@@ -298,12 +227,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     let a = stack.tenant("Eta", TenantTier::Free).await;
     let b = stack.tenant("Theta", TenantTier::Free).await;
     let a_member = stack
-        .invite(
-            &a.admin,
-            "member",
-            &format!("{}.example.com", a.tenant.slug),
-            TenantRole::Member,
-        )
+        .invite(&a.admin, "member", &format!("{}.example.com", a.tenant.slug), TenantRole::Member)
         .await
         .expect("A's member")
         .member;
@@ -313,11 +237,9 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     // GET /tenant: each tenant's members see their own tenant, whatever
     // header names another; a query naming one is refused; a platform admin
     // has no tenant.
-    for (who, api, own) in [
-        ("A's member", &a_member.api, &a),
-        ("A's admin", &a.admin.api, &a),
-        ("B's admin", &b.admin.api, &b),
-    ] {
+    for (who, api, own) in
+        [("A's member", &a_member.api, &a), ("A's admin", &a.admin.api, &a), ("B's admin", &b.admin.api, &b)]
+    {
         let other = if own.id() == a.id() { &b_id } else { &a_id };
         for header in ["x-tenant-id", "tenant-id", "x-amzn-tenant-id"] {
             let seen: Tenant = raw_get(&api.with_header(header, other), "/tenant").await;
@@ -339,32 +261,14 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         .expect("a platform admin has no own tenant");
 
     // A path naming another tenant is no route at all: the gateway's 404.
-    for path in [
-        format!("/tenant/{b_id}"),
-        format!("/tenants/{b_id}"),
-        format!("/admin/tenants/{b_id}"),
-    ] {
-        let reply = a
-            .admin
-            .api
-            .get(&path)
-            .await
-            .expect("get")
-            .expect_status(404)
-            .expect("404");
-        assert_eq!(
-            reply.json::<serde_json::Value>().expect("json"),
-            json!({"message": "Not Found"}),
-            "{path}"
-        );
+    for path in [format!("/tenant/{b_id}"), format!("/tenants/{b_id}"), format!("/admin/tenants/{b_id}")] {
+        let reply = a.admin.api.get(&path).await.expect("get").expect_status(404).expect("404");
+        assert_eq!(reply.json::<serde_json::Value>().expect("json"), json!({"message": "Not Found"}), "{path}");
     }
 
     // PUT /tenant: members and platform admins may not; A's admin renames A
     // only, whatever the header; a tenant_id in the body or query is refused.
-    let rename = |version| UpdateTenant {
-        name: "Eta renamed".to_owned(),
-        version,
-    };
+    let rename = |version| UpdateTenant { name: "Eta renamed".to_owned(), version };
     a_member
         .tenants
         .update(&rename(a.tenant.version))
@@ -402,28 +306,15 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
     // The /admin routes: 403 for every tenant role, on any tenant id (the
     // caller's own included), with or without a forged header; the body
     // decides nothing either.
-    for (who, api) in [
-        ("A's member", &a_member.api),
-        ("A's admin", &a.admin.api),
-        ("B's admin", &b.admin.api),
-    ] {
+    for (who, api) in [("A's member", &a_member.api), ("A's admin", &a.admin.api), ("B's admin", &b.admin.api)] {
         let api = api.with_header("x-tenant-id", &a_id);
         let mut replies = vec![("list", api.get("/admin/tenants").await)];
         for (target_name, target) in [("A", a.id()), ("B", b.id())] {
             let path = format!("/admin/tenants/{target}");
-            replies.push((
-                target_name,
-                api.send(Method::POST, &format!("{path}/suspend"), None).await,
-            ));
-            replies.push((
-                target_name,
-                api.send(Method::POST, &format!("{path}/reactivate"), None).await,
-            ));
+            replies.push((target_name, api.send(Method::POST, &format!("{path}/suspend"), None).await));
+            replies.push((target_name, api.send(Method::POST, &format!("{path}/reactivate"), None).await));
             let enterprise = Some(json!({"tier": "enterprise"}));
-            replies.push((
-                target_name,
-                api.send(Method::PUT, &format!("{path}/tier"), enterprise).await,
-            ));
+            replies.push((target_name, api.send(Method::PUT, &format!("{path}/tier"), enterprise).await));
         }
         for (target, reply) in replies {
             reply
@@ -447,10 +338,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         }
     }
     for id in [a.id(), b.id()] {
-        assert!(
-            all.iter().any(|t| t.tenant_id == id),
-            "{id} missing from the platform list"
-        );
+        assert!(all.iter().any(|t| t.tenant_id == id), "{id} missing from the platform list");
     }
     operator
         .api
@@ -472,11 +360,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         .expect("a tenant_id body field is refused");
     operator
         .api
-        .send(
-            Method::POST,
-            &format!("/admin/tenants/{a_id}/suspend"),
-            Some(json!({"tenant_id": b_id})),
-        )
+        .send(Method::POST, &format!("/admin/tenants/{a_id}/suspend"), Some(json!({"tenant_id": b_id})))
         .await
         .expect("suspend")
         .expect_problem(400, "bad-request")
@@ -502,10 +386,7 @@ async fn every_tenants_route_by_role_and_with_forged_tenant_ids() {
         .expect("register")
         .expect_json(201)
         .expect("201");
-    assert!(
-        registered.tenant.tenant_id != a.id() && registered.tenant.tenant_id != b.id(),
-        "{registered:?}"
-    );
+    assert!(registered.tenant.tenant_id != a.id() && registered.tenant.tenant_id != b.id(), "{registered:?}");
 
     // Nothing above changed A (beyond its own admin's rename) or B.
     let a_now = a.admin.tenants.current().await.expect("get");

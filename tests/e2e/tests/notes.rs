@@ -23,17 +23,10 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
         .expect("create")
         .expect_status(201)
         .expect("201");
-    let location = reply
-        .headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("a Location header");
+    let location =
+        reply.headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned).expect("a Location header");
     let created: Note = reply.json().expect("note");
-    assert_eq!(
-        (created.title.as_str(), created.body.as_str()),
-        ("Groceries", "milk\neggs")
-    );
+    assert_eq!((created.title.as_str(), created.body.as_str()), ("Groceries", "milk\neggs"));
     assert_eq!(created.version, 1);
     assert!(location.ends_with(&format!("/notes/{}", created.id)), "{location}");
 
@@ -43,31 +36,16 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
     let updated = notes
         .update(
             created.id,
-            &UpdateNote {
-                title: "Groceries (Sat)".to_owned(),
-                body: "milk\neggs\nbread".to_owned(),
-                version: 1,
-            },
+            &UpdateNote { title: "Groceries (Sat)".to_owned(), body: "milk\neggs\nbread".to_owned(), version: 1 },
         )
         .await
         .expect("update");
-    assert_eq!(
-        (updated.id, updated.version, updated.created_at),
-        (created.id, 2, created.created_at)
-    );
+    assert_eq!((updated.id, updated.version, updated.created_at), (created.id, 2, created.created_at));
     assert_eq!(updated.title, "Groceries (Sat)");
 
     // A writer that read version 1 is too late now: 409, nothing changed.
-    let stale = UpdateNote {
-        title: "lost update".to_owned(),
-        body: String::new(),
-        version: 1,
-    };
-    notes
-        .update(created.id, &stale)
-        .await
-        .refused(409, "conflict")
-        .expect("409 for a stale version");
+    let stale = UpdateNote { title: "lost update".to_owned(), body: String::new(), version: 1 };
+    notes.update(created.id, &stale).await.refused(409, "conflict").expect("409 for a stale version");
     let current = notes.get(created.id).await.expect("get");
     assert_eq!(current, updated);
 
@@ -84,16 +62,8 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
             .expect_problem(400, "bad-request")
             .unwrap_or_else(|e| panic!("{body}: {e}"));
     }
-    api.get("/notes/not-a-note-id")
-        .await
-        .expect("get")
-        .expect_problem(400, "bad-request")
-        .expect("bad id");
-    notes
-        .get(NoteId::generate())
-        .await
-        .refused(404, "not-found")
-        .expect("unknown id");
+    api.get("/notes/not-a-note-id").await.expect("get").expect_problem(400, "bad-request").expect("bad id");
+    notes.get(NoteId::generate()).await.refused(404, "not-found").expect("unknown id");
 
     api.send(reqwest::Method::DELETE, &format!("/notes/{}", created.id), None)
         .await
@@ -101,11 +71,7 @@ async fn notes_are_created_read_updated_with_versions_and_deleted() {
         .expect_status(204)
         .expect("204");
     notes.get(created.id).await.refused(404, "not-found").expect("gone");
-    notes
-        .delete(created.id)
-        .await
-        .refused(404, "not-found")
-        .expect("deleting twice");
+    notes.delete(created.id).await.refused(404, "not-found").expect("deleting twice");
     let left: Vec<Note> = notes.list(None).try_collect().await.expect("list");
     assert!(left.is_empty(), "{left:?}");
 }
@@ -118,10 +84,7 @@ async fn the_note_list_pages_newest_first() {
     let (api, notes) = (&tenant.admin.api, &tenant.admin.notes);
     let mut created = Vec::new();
     for n in 0..5 {
-        let note = CreateNote {
-            title: format!("note {n}"),
-            body: String::new(),
-        };
+        let note = CreateNote { title: format!("note {n}"), body: String::new() };
         created.push(notes.create(&note).await.expect("create").id);
     }
 
@@ -147,13 +110,7 @@ async fn the_note_list_pages_newest_first() {
     let page = notes.list_page(None, None).await.expect("list");
     assert_eq!(page.items.len(), 5);
     assert!(page.next_cursor.is_none());
-    for query in [
-        "?limit=0",
-        "?limit=101",
-        "?limit=two",
-        "?cursor=not-ours",
-        "?colour=red",
-    ] {
+    for query in ["?limit=0", "?limit=101", "?limit=two", "?cursor=not-ours", "?colour=red"] {
         api.get(&format!("/notes{query}"))
             .await
             .expect("list")

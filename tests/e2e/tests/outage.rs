@@ -40,9 +40,7 @@ struct Emulator {
 impl Emulator {
     fn connect(stack: &Stack) -> Self {
         let sdk = stack.emulator_config();
-        Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-        }
+        Self { dynamodb: aws_sdk_dynamodb::Client::new(sdk) }
     }
 
     /// The deployed table whose name ends with `-<suffix>`.
@@ -50,12 +48,7 @@ impl Emulator {
         let tables = self.dynamodb.list_tables().send().await.expect("ListTables");
         let wanted = format!("-{suffix}");
         let matching: Vec<&String> = tables.table_names().iter().filter(|n| n.ends_with(&wanted)).collect();
-        assert_eq!(
-            matching.len(),
-            1,
-            "one table *{wanted} expected: {:?}",
-            tables.table_names()
-        );
+        assert_eq!(matching.len(), 1, "one table *{wanted} expected: {:?}", tables.table_names());
         matching[0].clone()
     }
 
@@ -96,9 +89,7 @@ async fn during_outage<T: std::fmt::Debug>(label: &str, call: impl std::future::
         .unwrap_or_else(|_| panic!("{label}: no answer at all during the outage"));
     let elapsed = started.elapsed();
     assert!(matches!(answer, Err(Error::Server(_))), "{label}: {answer:?}");
-    let problem = answer
-        .refused(503, "service-unavailable")
-        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let problem = answer.refused(503, "service-unavailable").unwrap_or_else(|e| panic!("{label}: {e}"));
     assert!(
         elapsed < FUNCTION_TIMEOUT - Duration::from_secs(2),
         "{label}: the 503 took {elapsed:?}; the SDK timeouts must answer well before the function's {FUNCTION_TIMEOUT:?}"
@@ -108,28 +99,18 @@ async fn during_outage<T: std::fmt::Debug>(label: &str, call: impl std::future::
         "{label}: the detail should say what happened and what to do: {problem:?}"
     );
     for internal in ["dispatch", "timeout", "Timeout", "SdkError", "127.0.0.1", "connector"] {
-        assert!(
-            !problem.detail.contains(internal),
-            "{label}: internal error text in the detail: {problem:?}"
-        );
+        assert!(!problem.detail.contains(internal), "{label}: internal error text in the detail: {problem:?}");
     }
     assert!(problem.request_id.is_some(), "{label}: {problem:?}");
 }
 
 async fn note(notes: &NotesClient, title: &str) -> Note {
-    let note = CreateNote {
-        title: title.to_owned(),
-        body: "before the outage".to_owned(),
-    };
+    let note = CreateNote { title: title.to_owned(), body: "before the outage".to_owned() };
     notes.create(&note).await.expect("create")
 }
 
 fn pids(stack: &Stack, service: &str) -> Vec<i32> {
-    process::function_instances(&stack.settings.gateway, service)
-        .expect("/proc")
-        .iter()
-        .map(|i| i.pid)
-        .collect()
+    process::function_instances(&stack.settings.gateway, service).expect("/proc").iter().map(|i| i.pid).collect()
 }
 
 #[tokio::test]
@@ -155,10 +136,8 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     let tenant_before = admin.tenants.current().await.expect("tenant");
     operator.tenants.list_page(Some(1), None).await.expect("tenants");
     let before = emulator.partition(&notes_table, warm.id()).await;
-    let instances: Vec<(&str, Vec<i32>)> = ["notes", "users", "tenants"]
-        .into_iter()
-        .map(|service| (service, pids(&stack, service)))
-        .collect();
+    let instances: Vec<(&str, Vec<i32>)> =
+        ["notes", "users", "tenants"].into_iter().map(|service| (service, pids(&stack, service))).collect();
     for (service, pids) in &instances {
         assert!(!pids.is_empty(), "no warm {service} instance of this gateway");
     }
@@ -181,59 +160,35 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     // The clients do not retry here (Stack::client): a retry would only wait
     // for the same 503.
     let public = stack.registration();
-    let outage_note = CreateNote {
-        title: outage_title.to_owned(),
-        body: "maybe".to_owned(),
-    };
-    let outage_update = UpdateNote {
-        title: outage_title.to_owned(),
-        body: "maybe".to_owned(),
-        version: to_update.version,
-    };
+    let outage_note = CreateNote { title: outage_title.to_owned(), body: "maybe".to_owned() };
+    let outage_update =
+        UpdateNote { title: outage_title.to_owned(), body: "maybe".to_owned(), version: to_update.version };
     let invitation = InviteUser {
         email: invitee.clone(),
         role: TenantRole::Member,
         temporary_password: Some(e2e::strong_password().into()),
     };
-    let rename = UpdateTenant {
-        name: outage_title.to_owned(),
-        version: tenant_before.version,
-    };
+    let rename = UpdateTenant { name: outage_title.to_owned(), version: tenant_before.version };
     during_outage("GET /notes", admin.notes.list_page(None, None)).await;
     during_outage("GET /notes/{id}", admin.notes.get(kept.id)).await;
     during_outage("POST /notes", admin.notes.create(&outage_note)).await;
     during_outage("PUT /notes/{id}", admin.notes.update(to_update.id, &outage_update)).await;
     during_outage("DELETE /notes/{id}", admin.notes.delete(to_delete.id)).await;
-    during_outage(
-        "GET /notes (STS: credentials not cached)",
-        cold.admin.notes.list_page(None, None),
-    )
-    .await;
+    during_outage("GET /notes (STS: credentials not cached)", cold.admin.notes.list_page(None, None)).await;
     during_outage("GET /users", admin.users.list_page(None, None)).await;
     during_outage("GET /users/me", admin.users.me()).await;
     during_outage("GET /users/{id}", admin.users.get(warm.admin_user_id)).await;
-    during_outage(
-        "POST /users",
-        admin.users.invite_with_key(&invitation, &IdempotencyKey::generate()),
-    )
-    .await;
+    during_outage("POST /users", admin.users.invite_with_key(&invitation, &IdempotencyKey::generate())).await;
     during_outage("GET /tenant", admin.tenants.current()).await;
     during_outage("PUT /tenant", admin.tenants.update(&rename)).await;
-    during_outage(
-        "POST /tenants",
-        public.register_with_key(&registration, &registration_key),
-    )
-    .await;
+    during_outage("POST /tenants", public.register_with_key(&registration, &registration_key)).await;
     during_outage("GET /admin/tenants", operator.tenants.list_page(None, None)).await;
     frozen.resume().expect("SIGCONT the emulator");
 
     // No instance died (a panic would be a 502 and a replacement instance).
     for (service, pids) in &instances {
         for pid in pids {
-            assert!(
-                process::is_alive(*pid),
-                "the {service} instance {pid} died during the outage"
-            );
+            assert!(process::is_alive(*pid), "the {service} instance {pid} died during the outage");
         }
     }
 
@@ -252,11 +207,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     let after: Vec<Note> = admin.notes.list(Some(100)).try_collect().await.expect("notes");
     admin.users.me().await.expect("users answers again");
     let tenant_after = admin.tenants.current().await.expect("tenant");
-    operator
-        .tenants
-        .list_page(Some(1), None)
-        .await
-        .expect("admin list answers again");
+    operator.tenants.list_page(Some(1), None).await.expect("admin list answers again");
     cold.admin.notes.list_page(None, None).await.expect("STS answers again");
 
     // Notes: each outage write absent or whole, the counter equal to the notes.
@@ -276,11 +227,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         }
     }
     assert!(
-        after
-            .iter()
-            .filter(|n| n.title == outage_title && n.id != to_update.id)
-            .count()
-            <= 1,
+        after.iter().filter(|n| n.title == outage_title && n.id != to_update.id).count() <= 1,
         "the outage create was applied more than once: {after:?}"
     );
     let partition = emulator.partition(&notes_table, warm.id()).await;
@@ -323,9 +270,5 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         .await
         .expect("the admin of the retried registration signs in");
     // The invitation, retried, succeeds too.
-    admin
-        .users
-        .invite(&invitation)
-        .await
-        .expect("the invitation retried after the outage");
+    admin.users.invite(&invitation).await.expect("the invitation retried after the outage");
 }

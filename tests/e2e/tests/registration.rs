@@ -37,15 +37,9 @@ async fn interrupted(stack: &Stack, registration: &RegisterTenant, key: &Idempot
     // A warm users instance to stop (registrations call it).
     stack.tenant("Warm", TenantTier::Free).await;
     let users = process::function_instances(&stack.settings.gateway, "users").expect("/proc");
-    assert!(
-        !users.is_empty(),
-        "no users instance of {} found",
-        stack.settings.gateway
-    );
-    let stopped: Vec<_> = users
-        .iter()
-        .map(|instance| process::Stopped::stop(instance.pid).expect("SIGSTOP users"))
-        .collect();
+    assert!(!users.is_empty(), "no users instance of {} found", stack.settings.gateway);
+    let stopped: Vec<_> =
+        users.iter().map(|instance| process::Stopped::stop(instance.pid).expect("SIGSTOP users")).collect();
 
     let owner = tokio::spawn({
         let (public, registration, key) = (stack.registration(), registration.clone(), key.clone());
@@ -56,24 +50,17 @@ async fn interrupted(stack: &Stack, registration: &RegisterTenant, key: &Idempot
         if let Some(tenant_id) = stack.slug_claim(&registration.slug).await.expect("read the claim") {
             break tenant_id;
         }
-        assert!(
-            waited < Duration::from_secs(5),
-            "the registration never claimed its slug"
-        );
+        assert!(waited < Duration::from_secs(5), "the registration never claimed its slug");
         tokio::time::sleep(Duration::from_millis(20)).await;
         waited += Duration::from_millis(20);
     };
     let emulator = process::emulator_pid(&stack.settings.emulator).expect("the emulator's pid");
     let frozen = process::Stopped::stop(emulator).expect("SIGSTOP the emulator");
     drop(stopped);
-    let answer = tokio::time::timeout(Duration::from_secs(30), owner)
-        .await
-        .expect("the owner is answered")
-        .expect("task");
+    let answer =
+        tokio::time::timeout(Duration::from_secs(30), owner).await.expect("the owner is answered").expect("task");
     frozen.resume().expect("SIGCONT the emulator");
-    answer
-        .refused(503, "service-unavailable")
-        .expect("the interrupted registration is a 503");
+    answer.refused(503, "service-unavailable").expect("the interrupted registration is a 503");
     tenant_id
 }
 
@@ -87,25 +74,15 @@ async fn an_interrupted_registration_is_finished_by_its_key_and_by_nobody_else()
     let tenant_id = interrupted(&stack, &owner, &owner_key).await;
 
     // Someone who knows every field, with a password of their own.
-    let attacker = RegisterTenant {
-        admin_password: strong_password().into(),
-        ..owner.clone()
-    };
+    let attacker = RegisterTenant { admin_password: strong_password().into(), ..owner.clone() };
     let no_key = stack
         .anonymous()
-        .send(
-            reqwest::Method::POST,
-            "/tenants",
-            Some(serde_json::to_value(&attacker).expect("json")),
-        )
+        .send(reqwest::Method::POST, "/tenants", Some(serde_json::to_value(&attacker).expect("json")))
         .await
         .expect("reply");
     assert!(!no_key.body.contains(&tenant_id.to_string()), "{no_key:?}");
     no_key.expect_problem(400, "bad-request").expect("no key is a 400");
-    let another_key = stack
-        .registration()
-        .register_with_key(&attacker, &IdempotencyKey::generate())
-        .await;
+    let another_key = stack.registration().register_with_key(&attacker, &IdempotencyKey::generate()).await;
     let problem = another_key.refused(409, "conflict").expect("another key is a 409");
     assert!(!format!("{problem:?}").contains(&tenant_id.to_string()), "{problem:?}");
 
@@ -119,15 +96,9 @@ async fn an_interrupted_registration_is_finished_by_its_key_and_by_nobody_else()
         .expect_json(201)
         .expect("the owner's retry completes the registration");
     assert_eq!(registered.tenant.tenant_id, tenant_id);
-    stack
-        .member(&owner.admin_email, owner.admin_password.expose())
-        .await
-        .expect("the owner's password signs in");
+    stack.member(&owner.admin_email, owner.admin_password.expose()).await.expect("the owner's password signs in");
     assert!(
-        stack
-            .sign_in(&owner.admin_email, attacker.admin_password.expose())
-            .await
-            .is_err(),
+        stack.sign_in(&owner.admin_email, attacker.admin_password.expose()).await.is_err(),
         "the attacker's password does not"
     );
 }
@@ -148,26 +119,13 @@ async fn an_unfinished_registration_expires_and_frees_its_slug_and_email() {
     let swept = stack.sweep_registrations().await.expect("sweep");
     assert!(swept["removed"].as_u64().is_some_and(|n| n >= 1), "{swept}");
     assert_eq!(stack.slug_claim(&stuck.slug).await.expect("claim"), None);
-    assert!(
-        !stack.user_exists(&stuck.admin_email).await.expect("lookup"),
-        "the admin is gone"
-    );
+    assert!(!stack.user_exists(&stuck.admin_email).await.expect("lookup"), "the admin is gone");
 
     // Anyone may now register the slug and the email.
-    let again = RegisterTenant {
-        name: "Someone Else".to_owned(),
-        admin_password: strong_password().into(),
-        ..stuck.clone()
-    };
-    stack
-        .registration()
-        .register(&again)
-        .await
-        .expect("the slug and email are free again");
-    stack
-        .member(&again.admin_email, again.admin_password.expose())
-        .await
-        .expect("the new admin signs in");
+    let again =
+        RegisterTenant { name: "Someone Else".to_owned(), admin_password: strong_password().into(), ..stuck.clone() };
+    stack.registration().register(&again).await.expect("the slug and email are free again");
+    stack.member(&again.admin_email, again.admin_password.expose()).await.expect("the new admin signs in");
 }
 
 #[tokio::test]
@@ -177,38 +135,20 @@ async fn refused_registrations_leave_nothing_behind() {
     let stack = Stack::from_env_or_panic().await;
 
     // A password the pool would refuse: refused first, with the rule.
-    let weak = RegisterTenant {
-        admin_password: "alllowercase-and-long".to_owned().into(),
-        ..registration(&stack, "weak")
-    };
-    let problem = stack
-        .registration()
-        .register(&weak)
-        .await
-        .refused(400, "bad-request")
-        .expect("a weak password is a 400");
+    let weak =
+        RegisterTenant { admin_password: "alllowercase-and-long".to_owned().into(), ..registration(&stack, "weak") };
+    let problem =
+        stack.registration().register(&weak).await.refused(400, "bad-request").expect("a weak password is a 400");
     assert!(problem.detail.contains("an uppercase letter"), "{}", problem.detail);
     assert_eq!(stack.slug_claim(&weak.slug).await.expect("claim"), None);
     assert!(!stack.user_exists(&weak.admin_email).await.expect("lookup"));
 
     // An email that belongs to another tenant's user: 409, the slug is free.
     let taken = stack.tenant("Taken", TenantTier::Free).await;
-    let clash = RegisterTenant {
-        admin_email: taken.admin.email.clone(),
-        ..registration(&stack, "clash")
-    };
-    stack
-        .registration()
-        .register(&clash)
-        .await
-        .refused(409, "conflict")
-        .expect("a taken email is a 409");
+    let clash = RegisterTenant { admin_email: taken.admin.email.clone(), ..registration(&stack, "clash") };
+    stack.registration().register(&clash).await.refused(409, "conflict").expect("a taken email is a 409");
     assert_eq!(stack.slug_claim(&clash.slug).await.expect("claim"), None);
     let operator = stack.platform_admin().await.expect("platform admin");
     let tenants: Vec<Tenant> = operator.tenants.list(None).try_collect().await.expect("tenants");
-    assert!(
-        tenants
-            .iter()
-            .all(|t| t.slug.as_str() != clash.slug && t.slug.as_str() != weak.slug)
-    );
+    assert!(tenants.iter().all(|t| t.slug.as_str() != clash.slug && t.slug.as_str() != weak.slug));
 }

@@ -83,10 +83,7 @@ impl Flood {
             }
         })
         .await;
-        assert!(
-            drained.is_ok(),
-            "{FLOODERS} concurrent requests never drained {ROUTE} (burst, rate = {limits:?})"
-        );
+        assert!(drained.is_ok(), "{FLOODERS} concurrent requests never drained {ROUTE} (burst, rate = {limits:?})");
     }
 
     async fn stop(self) {
@@ -110,10 +107,7 @@ async fn a_drained_route_is_too_many_requests_and_an_idempotent_call_retries_thr
     let retrying = NotesClient::new(
         ApiClient::new(&ClientConfig::new(&stack.settings.gateway).expect("gateway URL"), token).expect("client"),
     );
-    assert!(
-        no_retries.list_page(None, None).await.is_ok(),
-        "the route works before the flood"
-    );
+    assert!(no_retries.list_page(None, None).await.is_ok(), "the route works before the flood");
 
     // While the flood keeps the bucket empty, a call finds no token (it can
     // win one refilled token now and then, hence a few tries).

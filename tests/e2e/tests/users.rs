@@ -25,10 +25,7 @@ async fn the_user_lifecycle() {
 
     // The first admin is the only member.
     let me = admin.me().await.expect("me");
-    assert_eq!(
-        (me.user_id, me.role, me.status),
-        (tenant.admin_user_id, TenantRole::Admin, MembershipStatus::Active)
-    );
+    assert_eq!((me.user_id, me.role, me.status), (tenant.admin_user_id, TenantRole::Admin, MembershipStatus::Active));
     let list = admin.list_page(None, None).await.expect("list");
     assert_eq!(list.items, vec![me.clone()]);
 
@@ -55,17 +52,12 @@ async fn the_user_lifecycle() {
         other => panic!("expected the new-password challenge, got {other:?}"),
     }
     let password = e2e::strong_password();
-    let tokens = stack
-        .sign_in_first_time(&email, &temporary, &password)
-        .await
-        .expect("first sign-in with a new password");
+    let tokens =
+        stack.sign_in_first_time(&email, &temporary, &password).await.expect("first sign-in with a new password");
     assert_eq!(tokens.sub().expect("sub"), bob.user_id.to_string());
     let claims = tokens.access_claims().expect("claims");
     assert_eq!(e2e::claim(&claims, "tenant_role").expect("role"), "member");
-    assert_eq!(
-        e2e::claim(&claims, "tenant_id").expect("tenant"),
-        tenant.id().to_string()
-    );
+    assert_eq!(e2e::claim(&claims, "tenant_id").expect("tenant"), tenant.id().to_string());
     let bob_users = users_client::UsersClient::new(stack.client(&tokens.access_token));
     let bob_me = bob_users.me().await.expect("me");
     assert_eq!(bob_me.user_id, bob.user_id);
@@ -81,30 +73,18 @@ async fn the_user_lifecycle() {
         role: TenantRole::Member,
         temporary_password: Some(e2e::strong_password().into()),
     };
-    admin
-        .invite(&again)
-        .await
-        .refused(409, "conflict")
-        .expect("409 for a member already");
+    admin.invite(&again).await.refused(409, "conflict").expect("409 for a member already");
 
     // Members may list, not administer.
     let listed = bob_users.list_page(None, None).await.expect("list");
     assert_eq!(listed.items.len(), 2);
-    bob_users
-        .get(tenant.admin_user_id)
-        .await
-        .refused(403, "forbidden")
-        .expect("get");
+    bob_users.get(tenant.admin_user_id).await.refused(403, "forbidden").expect("get");
     bob_users
         .change_role(bob.user_id, TenantRole::Admin)
         .await
         .refused(403, "forbidden")
         .expect("a member cannot promote itself");
-    bob_users
-        .disable(tenant.admin_user_id)
-        .await
-        .refused(403, "forbidden")
-        .expect("a member cannot disable");
+    bob_users.disable(tenant.admin_user_id).await.refused(403, "forbidden").expect("a member cannot disable");
 
     // Pagination over the members.
     let page = admin.list_page(Some(1), None).await.expect("list");
@@ -118,35 +98,18 @@ async fn the_user_lifecycle() {
     let got = admin.get(bob.user_id).await.expect("get");
     assert_eq!(got, bob_me, "as the member sees itself");
     let bob = got;
-    let promoted = admin
-        .change_role(bob.user_id, TenantRole::Admin)
-        .await
-        .expect("promote");
+    let promoted = admin.change_role(bob.user_id, TenantRole::Admin).await.expect("promote");
     assert_eq!((promoted.role, promoted.version), (TenantRole::Admin, bob.version + 1));
-    let demoted = admin
-        .change_role(bob.user_id, TenantRole::Member)
-        .await
-        .expect("demote");
+    let demoted = admin.change_role(bob.user_id, TenantRole::Member).await.expect("demote");
     assert_eq!(demoted.role, TenantRole::Member);
 
     // The last active admin cannot be demoted, disabled or deleted.
     let me_id = tenant.admin_user_id;
-    admin
-        .change_role(me_id, TenantRole::Member)
-        .await
-        .refused(409, "conflict")
-        .expect("409 demote");
-    admin
-        .disable(me_id)
-        .await
-        .refused(409, "conflict")
-        .expect("409 disable");
+    admin.change_role(me_id, TenantRole::Member).await.refused(409, "conflict").expect("409 demote");
+    admin.disable(me_id).await.refused(409, "conflict").expect("409 disable");
     admin.remove(me_id).await.refused(409, "conflict").expect("409 delete");
     let still = admin.me().await.expect("me");
-    assert_eq!(
-        (still.role, still.status),
-        (TenantRole::Admin, MembershipStatus::Active)
-    );
+    assert_eq!((still.role, still.status), (TenantRole::Admin, MembershipStatus::Active));
 
     // Disable: bob can no longer sign in; idempotent; enable lets him back.
     let disabled = admin.disable(bob.user_id).await.expect("disable");
@@ -156,10 +119,7 @@ async fn the_user_lifecycle() {
     assert_eq!(again.status, MembershipStatus::Disabled);
     let enabled = admin.enable(bob.user_id).await.expect("enable");
     assert_eq!(enabled.status, MembershipStatus::Active);
-    stack
-        .sign_in(&email, &password)
-        .await
-        .expect("an enabled user signs in again");
+    stack.sign_in(&email, &password).await.expect("an enabled user signs in again");
 
     // Delete: gone from the list, the API and Cognito.
     tenant
@@ -171,11 +131,7 @@ async fn the_user_lifecycle() {
         .expect_status(204)
         .expect("204");
     admin.get(bob.user_id).await.refused(404, "not-found").expect("404");
-    admin
-        .remove(bob.user_id)
-        .await
-        .refused(404, "not-found")
-        .expect("404 again");
+    admin.remove(bob.user_id).await.refused(404, "not-found").expect("404 again");
     let users: Vec<User> = admin.list(None).try_collect().await.expect("list");
     assert_eq!(users.iter().map(|u| u.user_id).collect::<Vec<_>>(), vec![me_id]);
     assert_refused(stack.sign_in(&email, &password).await, "a deleted user");
@@ -212,16 +168,9 @@ async fn the_free_tier_allows_three_users() {
     // The admin is the first of three.
     let users = &tenant.admin.users;
     for name in ["second", "third"] {
-        users
-            .invite(&invite(name))
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        users.invite(&invite(name)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    users
-        .invite(&invite("fourth"))
-        .await
-        .refused(403, "limit-exceeded")
-        .expect("the 4th user is over the free tier");
+    users.invite(&invite("fourth")).await.refused(403, "limit-exceeded").expect("the 4th user is over the free tier");
     let members: Vec<User> = users.list(None).try_collect().await.expect("list");
     assert_eq!(members.len(), 3);
 }

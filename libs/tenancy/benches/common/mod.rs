@@ -62,10 +62,7 @@ impl Fixture {
     /// Everything warm: the tenant's DynamoDB client and the caller's records cached
     /// (the default freshness window).
     pub fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let tenant = TenantId::generate();
         let user = UserId::generate();
         let claims: HashMap<String, String> = [
@@ -87,10 +84,8 @@ impl Fixture {
         let mut request = ApiGatewayV2httpRequest::default();
         request.request_context.authorizer = Some(authorizer);
 
-        let sdk = SdkConfig::builder()
-            .region(Region::new("us-east-1"))
-            .behavior_version(BehaviorVersion::latest())
-            .build();
+        let sdk =
+            SdkConfig::builder().region(Region::new("us-east-1")).behavior_version(BehaviorVersion::latest()).build();
         let records = MemoryAuthorityStore::default();
         records.ensure_member(tenant, user, TenantRole::Admin, TenantTier::Pro);
         let authority = Authority::new(records, AuthoritySettings::default());
@@ -107,11 +102,7 @@ impl Fixture {
             request,
             dynamo,
             authority,
-            table: TableSpec {
-                name: "saas-local-notes".to_owned(),
-                partition_key: "tenant_id",
-                sort_key: "sk",
-            },
+            table: TableSpec { name: "saas-local-notes".to_owned(), partition_key: "tenant_id", sort_key: "sk" },
             note: NoteItem {
                 note_id: "0190b6d2-7c1e-7a3b-9f00-1234567890ab".to_owned(),
                 title: "A note of ordinary length".to_owned(),
@@ -139,11 +130,7 @@ impl Fixture {
         let table = dynamo.table(&self.table);
         vec![
             table
-                .put_write(
-                    "note#0190b6d2-7c1e-7a3b-9f00-1234567890ab",
-                    &self.note,
-                    WriteCondition::Absent,
-                )
+                .put_write("note#0190b6d2-7c1e-7a3b-9f00-1234567890ab", &self.note, WriteCondition::Absent)
                 .expect("put"),
             table.count_write("usage", "notes", 1, 0..=10_000).expect("count"),
         ]

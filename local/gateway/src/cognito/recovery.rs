@@ -63,25 +63,20 @@ where
     if let Some(service) = error.as_service_error()
         && let Some(kind) = PASSED_ON.iter().find(|kind| service.code() == Some(**kind))
     {
-        return CognitoError {
-            kind,
-            message: service.message().unwrap_or(kind).to_owned(),
-        };
+        return CognitoError { kind, message: service.message().unwrap_or(kind).to_owned() };
     }
     CognitoError::internal(format!("{operation}: {}", error_chain(error)))
 }
 
 fn required<'a>(request: Option<&'a Value>, name: &str) -> Result<&'a str, CognitoError> {
-    request
-        .and_then(|r| r.get(name))
-        .and_then(Value::as_str)
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| CognitoError {
+    request.and_then(|r| r.get(name)).and_then(Value::as_str).filter(|value| !value.is_empty()).ok_or_else(|| {
+        CognitoError {
             kind: "InvalidParameterException",
             message: format!(
                 "1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must not be null"
             ),
-        })
+        }
+    })
 }
 
 fn code_delivery(email: &str) -> Value {
@@ -103,19 +98,12 @@ impl Cognito {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Response {
-        let field = |name: &str| {
-            request
-                .as_ref()
-                .and_then(|r| r.get(name))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let field = |name: &str| request.as_ref().and_then(|r| r.get(name)).and_then(Value::as_str).map(str::to_owned);
         match (operation, field("MessageAction").as_deref()) {
             ("AdminCreateUser", Some("SUPPRESS")) => self.forward(operation, request, headers, body).await,
-            ("AdminCreateUser", Some("RESEND")) => self
-                .resend_invitation(request.as_ref())
-                .await
-                .unwrap_or_else(|e| e.response()),
+            ("AdminCreateUser", Some("RESEND")) => {
+                self.resend_invitation(request.as_ref()).await.unwrap_or_else(|e| e.response())
+            }
             ("AdminCreateUser", _) => self.create_and_invite(request, headers, body).await,
             ("AdminResetUserPassword", _) => {
                 let response = self.forward(operation, request.clone(), headers, body).await;
@@ -133,14 +121,7 @@ impl Cognito {
     }
 
     pub(super) async fn pool_user(&self, pool_id: &str, username: &str) -> Result<Option<PoolUser>, CognitoError> {
-        let output = match self
-            .idp
-            .admin_get_user()
-            .user_pool_id(pool_id)
-            .username(username)
-            .send()
-            .await
-        {
+        let output = match self.idp.admin_get_user().user_pool_id(pool_id).username(username).send().await {
             Ok(output) => output,
             Err(error)
                 if error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("UserNotFoundException") =>
@@ -205,9 +186,7 @@ impl Cognito {
             fields.get("UserPoolId").and_then(Value::as_str).map(str::to_owned),
             fields.get("Username").and_then(Value::as_str).map(str::to_owned),
         ) else {
-            return self
-                .forward("AdminCreateUser", Some(Value::Object(fields)), headers, body)
-                .await;
+            return self.forward("AdminCreateUser", Some(Value::Object(fields)), headers, body).await;
         };
         let pool = match self.describe_pool(&pool_id).await {
             Ok(pool) => pool,
@@ -222,9 +201,7 @@ impl Cognito {
             }
         };
         let body = Bytes::from(Value::Object(fields.clone()).to_string());
-        let response = self
-            .forward("AdminCreateUser", Some(Value::Object(fields)), headers, body)
-            .await;
+        let response = self.forward("AdminCreateUser", Some(Value::Object(fields)), headers, body).await;
         if response.status().is_success() {
             self.send_invitation(&pool, &username.trim().to_lowercase(), &password);
         }
@@ -295,9 +272,7 @@ impl Cognito {
             return Err(CognitoError::not_authorized("User is disabled."));
         }
         if user.status == Some(UserStatusType::ForceChangePassword) {
-            return Err(CognitoError::not_authorized(
-                "User password cannot be reset in the current state.",
-            ));
+            return Err(CognitoError::not_authorized("User password cannot be reset in the current state."));
         }
         self.send_code_to(&self.describe_pool(&pool_id).await?, &pool_id, &user);
         Ok(json_response(StatusCode::OK, code_delivery(&user.email)))

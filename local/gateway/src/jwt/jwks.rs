@@ -60,12 +60,7 @@ impl HttpJwksSource {
     /// A source that reuses an existing client. The per-request timeout and the
     /// body bound still apply.
     pub fn with_client(client: reqwest::Client, url: impl Into<String>) -> Self {
-        Self {
-            client,
-            url: url.into(),
-            timeout: DEFAULT_JWKS_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_JWKS_BYTES,
-        }
+        Self { client, url: url.into(), timeout: DEFAULT_JWKS_TIMEOUT, max_body_bytes: DEFAULT_MAX_JWKS_BYTES }
     }
 
     /// Replace the per-request timeout.
@@ -101,24 +96,15 @@ impl JwksSource for HttpJwksSource {
 
         let status = response.status();
         if !status.is_success() {
-            return Err(JwtError::JwksUnavailable(format!(
-                "JWKS endpoint answered HTTP {status}"
-            )));
+            return Err(JwtError::JwksUnavailable(format!("JWKS endpoint answered HTTP {status}")));
         }
         let too_large = || JwtError::JwksUnavailable(format!("JWKS document exceeds {} bytes", self.max_body_bytes));
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_body_bytes as u64)
-        {
+        if response.content_length().is_some_and(|len| len > self.max_body_bytes as u64) {
             return Err(too_large());
         }
 
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| unavailable("reading the JWKS body failed", &e))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| unavailable("reading the JWKS body failed", &e))? {
             if body.len() + chunk.len() > self.max_body_bytes {
                 return Err(too_large());
             }
@@ -208,10 +194,7 @@ pub(super) mod tests {
     #[tokio::test]
     async fn http_source_returns_the_key_set() {
         let base = serve(Some(http_response("200 OK", &jwks_document()))).await;
-        let set = source(format!("{base}/.well-known/jwks.json"))
-            .fetch()
-            .await
-            .expect("JWKS fetched");
+        let set = source(format!("{base}/.well-known/jwks.json")).fetch().await.expect("JWKS fetched");
         assert_eq!(set.keys.len(), 1);
         assert_eq!(set.keys[0].common.key_id.as_deref(), Some("test-key-1"));
     }
@@ -235,11 +218,7 @@ pub(super) mod tests {
     async fn http_source_rejects_oversized_body() {
         let body = jwks_document();
         let base = serve(Some(http_response("200 OK", &body))).await;
-        let err = source(base)
-            .with_max_body_bytes(body.len() - 1)
-            .fetch()
-            .await
-            .expect_err("oversized body must fail");
+        let err = source(base).with_max_body_bytes(body.len() - 1).fetch().await.expect_err("oversized body must fail");
         assert!(err.is_unavailable(), "{err:?}");
         assert!(err.to_string().contains("exceeds"), "{err}");
     }
@@ -249,11 +228,7 @@ pub(super) mod tests {
         let body = jwks_document();
         let response = format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{body}").into_bytes();
         let base = serve(Some(response)).await;
-        let err = source(base)
-            .with_max_body_bytes(body.len() - 1)
-            .fetch()
-            .await
-            .expect_err("oversized body must fail");
+        let err = source(base).with_max_body_bytes(body.len() - 1).fetch().await.expect_err("oversized body must fail");
         assert!(err.to_string().contains("exceeds"), "{err}");
     }
 
@@ -282,10 +257,7 @@ pub(super) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let err = source(format!("http://{addr}/jwks.json"))
-            .fetch()
-            .await
-            .expect_err("closed port must fail");
+        let err = source(format!("http://{addr}/jwks.json")).fetch().await.expect_err("closed port must fail");
         assert!(err.is_unavailable(), "{err:?}");
     }
 

@@ -55,10 +55,7 @@ pub enum TokenUseRule {
 impl TokenUseRule {
     /// Whether a token of kind `token_use` is accepted.
     pub fn accepts(self, token_use: TokenUse) -> bool {
-        matches!(
-            (self, token_use),
-            (Self::Both, _) | (Self::Id, TokenUse::Id) | (Self::Access, TokenUse::Access)
-        )
+        matches!((self, token_use), (Self::Both, _) | (Self::Id, TokenUse::Id) | (Self::Access, TokenUse::Access))
     }
 }
 
@@ -249,13 +246,7 @@ impl<S: JwksSource> JwtVerifier<S> {
         // `aud`/`client_id` and `iss` are checked exactly below.
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp"]);
-        Ok(Self {
-            config,
-            validation,
-            source,
-            cache: RwLock::new(KeyCache::default()),
-            fetch_lock: Mutex::new(()),
-        })
+        Ok(Self { config, validation, source, cache: RwLock::new(KeyCache::default()), fetch_lock: Mutex::new(()) })
     }
 
     /// The configuration in use.
@@ -275,9 +266,8 @@ impl<S: JwksSource> JwtVerifier<S> {
     async fn verify_inner(&self, token: &str) -> Result<VerifiedClaims, JwtError> {
         let kid = check_header(token)?;
         let key = self.key_for(&kid).await?;
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation)
-            .map_err(map_decode_error)?
-            .claims;
+        let claims =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation).map_err(map_decode_error)?.claims;
         self.check_claims(claims)
     }
 
@@ -304,17 +294,8 @@ impl<S: JwksSource> JwtVerifier<S> {
             Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
             _ => return Err(JwtError::InvalidClaim("sub")),
         };
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .ok_or(JwtError::InvalidClaim("exp"))?;
-        Ok(VerifiedClaims {
-            sub,
-            token_use,
-            exp,
-            iss,
-            claims,
-        })
+        let exp = claims.get("exp").and_then(Value::as_u64).ok_or(JwtError::InvalidClaim("exp"))?;
+        Ok(VerifiedClaims { sub, token_use, exp, iss, claims })
     }
 
     /// The key for `kid`, fetching the key set when it was never loaded, or
@@ -335,9 +316,8 @@ impl<S: JwksSource> JwtVerifier<S> {
                 // A fetch finished while this call waited: share its outcome.
                 return cache.lookup(kid);
             }
-            let refreshed_recently = cache
-                .last_refresh
-                .is_some_and(|at| at.elapsed() < self.config.min_jwks_refresh_interval);
+            let refreshed_recently =
+                cache.last_refresh.is_some_and(|at| at.elapsed() < self.config.min_jwks_refresh_interval);
             if cache.loaded && refreshed_recently {
                 return Err(JwtError::UnknownKey);
             }

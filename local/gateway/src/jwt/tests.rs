@@ -117,11 +117,7 @@ impl FakeJwks {
     }
 
     fn with_delay(keys: Vec<Jwk>, delay: Duration) -> Arc<Self> {
-        Arc::new(Self {
-            result: StdMutex::new(Ok(JwkSet { keys })),
-            fetches: AtomicUsize::new(0),
-            delay,
-        })
+        Arc::new(Self { result: StdMutex::new(Ok(JwkSet { keys })), fetches: AtomicUsize::new(0), delay })
     }
 
     fn failing(message: &str) -> Arc<Self> {
@@ -212,10 +208,7 @@ async fn valid_id_token_is_accepted_with_all_claims() {
 #[tokio::test]
 async fn valid_access_token_is_accepted() {
     let (verifier, _) = setup(TokenUseRule::Both);
-    let verified = verifier
-        .verify(&issue(&access_claims()))
-        .await
-        .expect("valid access token");
+    let verified = verifier.verify(&issue(&access_claims())).await.expect("valid access token");
     assert_eq!(verified.token_use, TokenUse::Access);
     assert_eq!(verified.claim_str("client_id"), Some(CLIENT_ID));
     assert_eq!(verified.claim_str("username"), Some("ada"));
@@ -273,11 +266,7 @@ async fn other_algorithms_are_rejected() {
     }
     // ES256 / EdDSA / lowercase headers with a junk signature.
     for alg in ["ES256", "EdDSA", "rs256", "HS512"] {
-        let token = raw_token(
-            &json!({"alg": alg, "kid": KID_1}),
-            &id_claims(),
-            "c2lnbmF0dXJlc2lnbmF0dXJl",
-        );
+        let token = raw_token(&json!({"alg": alg, "kid": KID_1}), &id_claims(), "c2lnbmF0dXJlc2lnbmF0dXJl");
         assert_rejected(verifier.verify(&token).await, &JwtError::UnsupportedAlgorithm, &token);
     }
     assert_eq!(fake.fetches(), 0);
@@ -552,11 +541,7 @@ async fn id_token_with_wrong_aud_is_rejected() {
         assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
     }
     // A matching client_id does not stand in for aud on an ID token.
-    let claims = with(
-        with(id_claims(), "aud", json!("another-client")),
-        "client_id",
-        json!(CLIENT_ID),
-    );
+    let claims = with(with(id_claims(), "aud", json!("another-client")), "client_id", json!(CLIENT_ID));
     let token = issue(&claims);
     assert_rejected(verifier.verify(&token).await, &JwtError::WrongAudience, &token);
 }
@@ -579,10 +564,7 @@ async fn id_token_rejected_when_only_access_accepted() {
     let (verifier, _) = setup(TokenUseRule::Access);
     let token = issue(&id_claims());
     assert_rejected(verifier.verify(&token).await, &JwtError::WrongTokenUse, &token);
-    verifier
-        .verify(&issue(&access_claims()))
-        .await
-        .expect("access accepted");
+    verifier.verify(&issue(&access_claims())).await.expect("access accepted");
 }
 
 #[tokio::test]
@@ -665,18 +647,8 @@ async fn garbage_is_malformed_without_fetching() {
     let valid = issue(&id_claims());
     let (_, rest) = valid.split_once('.').expect("parts");
     let long = "a".repeat(MAX_TOKEN_LEN + 1);
-    let garbage = [
-        "",
-        ".",
-        "..",
-        "a.b",
-        "a.b.c",
-        "a.b.c.d",
-        "not base64!.x.y",
-        "Bearer x.y.z",
-        "\u{0}\u{1}.\u{2}.\u{3}",
-        &long,
-    ];
+    let garbage =
+        ["", ".", "..", "a.b", "a.b.c", "a.b.c.d", "not base64!.x.y", "Bearer x.y.z", "\u{0}\u{1}.\u{2}.\u{3}", &long];
     for token in garbage {
         assert_rejected(verifier.verify(token).await, &JwtError::Malformed, token);
     }
@@ -714,16 +686,10 @@ fn config_defaults_and_validation() {
     let fake = FakeJwks::new(Vec::new());
     let mut bad = config.clone();
     bad.issuer = String::new();
-    assert!(matches!(
-        JwtVerifier::with_source(bad, Arc::clone(&fake)),
-        Err(JwtError::Config(_))
-    ));
+    assert!(matches!(JwtVerifier::with_source(bad, Arc::clone(&fake)), Err(JwtError::Config(_))));
     let mut bad = config.clone();
     bad.audience = " ".to_owned();
-    assert!(matches!(
-        JwtVerifier::with_source(bad, Arc::clone(&fake)),
-        Err(JwtError::Config(_))
-    ));
+    assert!(matches!(JwtVerifier::with_source(bad, Arc::clone(&fake)), Err(JwtError::Config(_))));
     let mut bad = config;
     bad.leeway = MAX_LEEWAY + Duration::from_secs(1);
     assert!(matches!(JwtVerifier::with_source(bad, fake), Err(JwtError::Config(_))));

@@ -87,10 +87,7 @@ mod tests {
         assert!(serde_json::from_str::<UpdateNote>(r#"{"title":"a","body":"b"}"#).is_err());
         assert_eq!(
             serde_json::from_str::<CreateNote>(r#"{"title":"a"}"#).expect("body defaults"),
-            CreateNote {
-                title: "a".into(),
-                body: String::new()
-            }
+            CreateNote { title: "a".into(), body: String::new() }
         );
     }
 }

@@ -41,12 +41,7 @@ impl NotesClient {
     /// `POST /notes` with the caller's `key`: the same key and note, sent
     /// again later (within a day), answer with the same note.
     pub async fn create_with_key(&self, note: &CreateNote, key: &IdempotencyKey) -> Result<Note, Error> {
-        self.api
-            .call(Method::POST, &["notes"])
-            .idempotency_key(key)
-            .json(note)?
-            .send()
-            .await
+        self.api.call(Method::POST, &["notes"]).idempotency_key(key).json(note)?.send().await
     }
 
     /// `GET /notes/{note_id}`.
@@ -57,21 +52,13 @@ impl NotesClient {
     /// `PUT /notes/{note_id}`: the new content and the version it replaces;
     /// [`Error::Conflict`] when the note changed since that version.
     pub async fn update(&self, id: NoteId, update: &UpdateNote) -> Result<Note, Error> {
-        self.api
-            .call(Method::PUT, &["notes", &id.to_string()])
-            .json(update)?
-            .send()
-            .await
+        self.api.call(Method::PUT, &["notes", &id.to_string()]).json(update)?.send().await
     }
 
     /// Writes new content over the note as it was read: succeeds only if
     /// nobody changed it since ([`Error::Conflict`] otherwise).
     pub async fn replace(&self, read: &Note, title: impl Into<String>, body: impl Into<String>) -> Result<Note, Error> {
-        let update = UpdateNote {
-            title: title.into(),
-            body: body.into(),
-            version: read.version,
-        };
+        let update = UpdateNote { title: title.into(), body: body.into(), version: read.version };
         self.update(read.id, &update).await
     }
 
@@ -95,9 +82,6 @@ impl NotesClient {
 
     /// `DELETE /notes/{note_id}`.
     pub async fn delete(&self, id: NoteId) -> Result<(), Error> {
-        self.api
-            .call(Method::DELETE, &["notes", &id.to_string()])
-            .send_empty()
-            .await
+        self.api.call(Method::DELETE, &["notes", &id.to_string()]).send_empty().await
     }
 }

@@ -12,11 +12,7 @@ use tenancy::replay::{Remember, RememberedCreate};
 /// `note#<id>` items, the tenant's `usage` counter item and remembered creates
 /// (`request#...`, expiring by the table's TTL on `expires_at`).
 pub fn notes_table(name: impl Into<String>) -> TableSpec {
-    TableSpec {
-        name: name.into(),
-        partition_key: "tenant_id",
-        sort_key: "sk",
-    }
+    TableSpec { name: name.into(), partition_key: "tenant_id", sort_key: "sk" }
 }
 
 /// The attribute that carries the optimistic-concurrency version.
@@ -77,10 +73,7 @@ pub struct DynamoNoteStore<A> {
 
 impl<A: RoleAssumer> DynamoNoteStore<A> {
     pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>) -> Self {
-        Self {
-            dynamo,
-            table: notes_table(table_name),
-        }
+        Self { dynamo, table: notes_table(table_name) }
     }
 }
 
@@ -88,12 +81,7 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<NoteId>) -> Result<NotePage, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
         let after = after.map(sort_key);
-        let request = PageRequest {
-            limit,
-            after: after.as_deref(),
-            descending: true,
-            prefix: NOTE_PREFIX,
-        };
+        let request = PageRequest { limit, after: after.as_deref(), descending: true, prefix: NOTE_PREFIX };
         let page = dynamo.table(&self.table).query::<NoteItem>(request).await?;
         let next_after = page
             .next_after
@@ -103,10 +91,7 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
                     .ok_or_else(|| DataError::Corrupt(format!("unexpected sort key {key:?}")))
             })
             .transpose()?;
-        Ok(NotePage {
-            notes: page.items.into_iter().map(Note::from).collect(),
-            next_after,
-        })
+        Ok(NotePage { notes: page.items.into_iter().map(Note::from).collect(), next_after })
     }
 
     async fn create(
@@ -141,23 +126,13 @@ impl<A: RoleAssumer> NoteStore for DynamoNoteStore<A> {
 
     async fn get(&self, tenant: &TenantId, id: NoteId) -> Result<Option<Note>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        Ok(dynamo
-            .table(&self.table)
-            .get::<NoteItem>(&sort_key(id))
-            .await?
-            .map(Note::from))
+        Ok(dynamo.table(&self.table).get::<NoteItem>(&sort_key(id)).await?.map(Note::from))
     }
 
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        let condition = WriteCondition::AttributeEquals {
-            attribute: VERSION,
-            value: expected_version,
-        };
-        dynamo
-            .table(&self.table)
-            .put(&sort_key(note.id), &NoteItem::from(note), condition)
-            .await
+        let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
+        dynamo.table(&self.table).put(&sort_key(note.id), &NoteItem::from(note), condition).await
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {

@@ -30,12 +30,7 @@ impl MemoryNoteStore {
     /// Every stored note of every tenant (for assertions).
     pub fn snapshot(&self) -> Vec<(TenantId, Note)> {
         self.locked()
-            .map(|notes| {
-                notes
-                    .iter()
-                    .map(|((tenant, _), note)| (*tenant, note.clone()))
-                    .collect()
-            })
+            .map(|notes| notes.iter().map(|((tenant, _), note)| (*tenant, note.clone())).collect())
             .unwrap_or_default()
     }
 
@@ -43,9 +38,7 @@ impl MemoryNoteStore {
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(DataError::Unavailable("the in-memory store is switched off".into()));
         }
-        self.notes
-            .lock()
-            .map_err(|_| DataError::Unavailable("poisoned lock".into()))
+        self.notes.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
     }
 }
 
@@ -60,10 +53,7 @@ impl NoteStore for MemoryNoteStore {
             .take(limit + 1)
             .collect();
         let (page, next_after) = cut_page(page, limit, |note| note.id);
-        Ok(NotePage {
-            notes: page,
-            next_after,
-        })
+        Ok(NotePage { notes: page, next_after })
     }
 
     async fn create(
@@ -74,10 +64,7 @@ impl NoteStore for MemoryNoteStore {
         remember: Option<Remember<'_>>,
     ) -> Result<Created, DataError> {
         let mut notes = self.locked()?;
-        let mut remembered = self
-            .remembered
-            .lock()
-            .map_err(|_| DataError::Unavailable("poisoned lock".into()))?;
+        let mut remembered = self.remembered.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))?;
         if let Some((key, _)) = remember
             && remembered.contains_key(&(*tenant, key.to_owned()))
         {
@@ -113,21 +100,13 @@ impl NoteStore for MemoryNoteStore {
 
     async fn replace(&self, tenant: &TenantId, note: &Note, expected_version: u64) -> Result<(), DataError> {
         let mut notes = self.locked()?;
-        replace_versioned(
-            notes.get_mut(&(*tenant, note.id)),
-            note,
-            |stored| stored.version,
-            expected_version,
-        )
+        replace_versioned(notes.get_mut(&(*tenant, note.id)), note, |stored| stored.version, expected_version)
     }
 
     async fn delete(&self, tenant: &TenantId, id: NoteId) -> Result<(), DataError> {
         match self.locked()?.remove(&(*tenant, id)) {
             Some(_) => Ok(()),
-            None => Err(DataError::ConditionFailed {
-                index: 0,
-                exists: false,
-            }),
+            None => Err(DataError::ConditionFailed { index: 0, exists: false }),
         }
     }
 }

@@ -88,16 +88,10 @@ impl Slug {
     pub fn parse(input: &str) -> Result<Self, InvalidTenant> {
         let length = input.chars().count();
         let valid = (MIN_SLUG_CHARS..=MAX_SLUG_CHARS).contains(&length)
-            && input
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && input.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !input.starts_with('-')
             && !input.ends_with('-');
-        if valid {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(InvalidTenant::BadSlug)
-        }
+        if valid { Ok(Self(input.to_owned())) } else { Err(InvalidTenant::BadSlug) }
     }
 
     pub fn as_str(&self) -> &str {

@@ -38,12 +38,7 @@ impl TenantsClient {
         registration: &RegisterTenant,
         key: &IdempotencyKey,
     ) -> Result<Registered, Error> {
-        self.api
-            .call(Method::POST, &["tenants"])
-            .json(registration)?
-            .idempotency_key(key)
-            .send()
-            .await
+        self.api.call(Method::POST, &["tenants"]).json(registration)?.idempotency_key(key).send().await
     }
 
     /// `GET /tenant`: the caller's tenant.
@@ -53,10 +48,7 @@ impl TenantsClient {
 
     /// `PUT /tenant` (admins): renames the caller's tenant, over the version read.
     pub async fn rename(&self, read: &Tenant, name: impl Into<String>) -> Result<Tenant, Error> {
-        let update = UpdateTenant {
-            name: name.into(),
-            version: read.version,
-        };
+        let update = UpdateTenant { name: name.into(), version: read.version };
         self.update(&update).await
     }
 
@@ -80,28 +72,19 @@ impl TenantsClient {
     /// slug and email; `removed: false` if none held it. [`Error::Conflict`]
     /// for a registered tenant's slug.
     pub async fn remove_registration(&self, slug: &Slug) -> Result<RegistrationRemoval, Error> {
-        self.api
-            .call(Method::DELETE, &["admin", "registrations", slug.as_str()])
-            .send()
-            .await
+        self.api.call(Method::DELETE, &["admin", "registrations", slug.as_str()]).send().await
     }
 
     /// `POST /admin/tenants/{tenant_id}/suspend` (platform admins): nobody of
     /// the tenant can sign in. [`Error::Conflict`] unless it is active.
     pub async fn suspend(&self, id: TenantId) -> Result<Tenant, Error> {
-        self.api
-            .call(Method::POST, &["admin", "tenants", &id.to_string(), "suspend"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["admin", "tenants", &id.to_string(), "suspend"]).send().await
     }
 
     /// `POST /admin/tenants/{tenant_id}/reactivate` (platform admins).
     /// [`Error::Conflict`] unless it is suspended.
     pub async fn reactivate(&self, id: TenantId) -> Result<Tenant, Error> {
-        self.api
-            .call(Method::POST, &["admin", "tenants", &id.to_string(), "reactivate"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["admin", "tenants", &id.to_string(), "reactivate"]).send().await
     }
 
     /// `PUT /admin/tenants/{tenant_id}/tier` (platform admins).

@@ -24,11 +24,7 @@ fn users_client(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
         .operation_attempt_timeout(USERS_INVOKE_TIMEOUT)
         .operation_timeout(USERS_INVOKE_TIMEOUT)
         .build();
-    aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(sdk)
-            .timeout_config(timeouts)
-            .build(),
-    )
+    aws_sdk_lambda::Client::from_conf(aws_sdk_lambda::config::Builder::from(sdk).timeout_config(timeouts).build())
 }
 
 /// How long one invocation of the users function may take.

@@ -27,11 +27,7 @@ const VERSION: &str = "version";
 /// The tenants table: partition key `tenant_id`, sort key `sk`, holding one
 /// `tenant` item per tenant.
 pub fn tenants_table(name: impl Into<String>) -> TableSpec {
-    TableSpec {
-        name: name.into(),
-        partition_key: TENANT_KEY,
-        sort_key: SORT_KEY,
-    }
+    TableSpec { name: name.into(), partition_key: TENANT_KEY, sort_key: SORT_KEY }
 }
 
 /// The partition key of the slugs table (it has no sort key).
@@ -97,42 +93,25 @@ impl<A: RoleAssumer> DynamoTenantStore<A> {
     /// `execution` is a client with the function's execution role, used only
     /// for the platform-admin listing.
     pub fn new(dynamo: TenantDynamoCache<A>, execution: Client, table_name: impl Into<String>) -> Self {
-        Self {
-            dynamo,
-            table: tenants_table(table_name),
-            execution,
-        }
+        Self { dynamo, table: tenants_table(table_name), execution }
     }
 }
 
 impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
     async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
         let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
-        dynamo
-            .table(&self.table)
-            .put(TENANT_SK, &TenantItem::from(tenant), WriteCondition::Absent)
-            .await
+        dynamo.table(&self.table).put(TENANT_SK, &TenantItem::from(tenant), WriteCondition::Absent).await
     }
 
     async fn get(&self, tenant: &TenantId) -> Result<Option<Tenant>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        Ok(dynamo
-            .table(&self.table)
-            .get::<TenantItem>(TENANT_SK)
-            .await?
-            .map(|item| item.into_tenant(*tenant)))
+        Ok(dynamo.table(&self.table).get::<TenantItem>(TENANT_SK).await?.map(|item| item.into_tenant(*tenant)))
     }
 
     async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
         let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
-        let condition = WriteCondition::AttributeEquals {
-            attribute: VERSION,
-            value: expected_version,
-        };
-        dynamo
-            .table(&self.table)
-            .put(TENANT_SK, &TenantItem::from(tenant), condition)
-            .await
+        let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
+        dynamo.table(&self.table).put(TENANT_SK, &TenantItem::from(tenant), condition).await
     }
 
     /// A Scan with the EXECUTION role: listing every tenant is cross-tenant by
@@ -262,10 +241,7 @@ pub struct DynamoSlugStore {
 impl DynamoSlugStore {
     /// `client` carries the execution role's credentials (the shared SdkConfig).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     fn key(slug: &Slug) -> Item {
@@ -348,10 +324,7 @@ impl SlugStore for DynamoSlugStore {
                 Some(UpdateItemError::ConditionalCheckFailedException(_)) => match self.get(slug).await? {
                     // Already complete for this registration: nothing to do.
                     Some(claim) if claim.key_digest == key_digest => Ok(()),
-                    other => Err(DataError::ConditionFailed {
-                        index: 0,
-                        exists: other.is_some(),
-                    }),
+                    other => Err(DataError::ConditionFailed { index: 0, exists: other.is_some() }),
                 },
                 _ => Err(classify(&error)),
             },

@@ -12,9 +12,7 @@ use crate::domain::{ClaimState, Slug, SlugClaim, Tenant, TenantStatus};
 
 fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Result<MutexGuard<'a, T>, DataError> {
     if unavailable.load(Ordering::SeqCst) {
-        return Err(DataError::Unavailable(format!(
-            "the in-memory {what} store is switched off"
-        )));
+        return Err(DataError::Unavailable(format!("the in-memory {what} store is switched off")));
     }
     mutex.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
 }
@@ -44,10 +42,7 @@ impl MemoryTenantStore {
 
     /// Every stored tenant (for assertions).
     pub fn snapshot(&self) -> Vec<Tenant> {
-        self.tenants
-            .lock()
-            .map(|tenants| tenants.values().cloned().collect())
-            .unwrap_or_default()
+        self.tenants.lock().map(|tenants| tenants.values().cloned().collect()).unwrap_or_default()
     }
 
     fn locked(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
@@ -56,9 +51,7 @@ impl MemoryTenantStore {
 
     fn locked_for_write(&self) -> Result<MutexGuard<'_, BTreeMap<TenantId, Tenant>>, DataError> {
         let tenants = self.locked()?;
-        let failing = self
-            .failing_writes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let failing = self.failing_writes.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if failing.is_ok() {
             return Err(DataError::Unavailable("injected write failure".into()));
         }
@@ -82,12 +75,7 @@ impl TenantStore for MemoryTenantStore {
 
     async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
         let mut tenants = self.locked_for_write()?;
-        replace_versioned(
-            tenants.get_mut(&tenant.tenant_id),
-            tenant,
-            |stored| stored.version,
-            expected_version,
-        )
+        replace_versioned(tenants.get_mut(&tenant.tenant_id), tenant, |stored| stored.version, expected_version)
     }
 
     async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {
@@ -100,10 +88,7 @@ impl TenantStore for MemoryTenantStore {
             .cloned()
             .collect();
         let (page, next_after) = cut_page(page, limit, |tenant| tenant.tenant_id);
-        Ok(TenantPage {
-            tenants: page,
-            next_after,
-        })
+        Ok(TenantPage { tenants: page, next_after })
     }
 }
 
@@ -122,10 +107,7 @@ impl MemorySlugStore {
 
     /// Every stored claim (for assertions).
     pub fn snapshot(&self) -> Vec<SlugClaim> {
-        self.claims
-            .lock()
-            .map(|claims| claims.values().cloned().collect())
-            .unwrap_or_default()
+        self.claims.lock().map(|claims| claims.values().cloned().collect()).unwrap_or_default()
     }
 
     /// Moves every claim's creation back by `age` (expiry tests).
@@ -176,10 +158,7 @@ impl SlugStore for MemorySlugStore {
                 }
                 Ok(())
             }
-            other => Err(DataError::ConditionFailed {
-                index: 0,
-                exists: other.is_some(),
-            }),
+            other => Err(DataError::ConditionFailed { index: 0, exists: other.is_some() }),
         }
     }
 
@@ -190,10 +169,7 @@ impl SlugStore for MemorySlugStore {
                 claims.remove(slug);
                 Ok(())
             }
-            other => Err(DataError::ConditionFailed {
-                index: 0,
-                exists: other.is_some(),
-            }),
+            other => Err(DataError::ConditionFailed { index: 0, exists: other.is_some() }),
         }
     }
 

@@ -21,15 +21,9 @@ async fn main() -> Result<(), Error> {
         DynamoAuthorityStore::new(tenancy.tenant_dynamo_cache(&sdk), tenants_table, memberships_table),
         UsersFunction::new(aws_sdk_lambda::Client::new(&sdk), users_function),
     );
-    tenancy::lambda::serve(
-        trigger,
-        |trigger, event: LambdaEvent<CognitoEventUserPoolsPreTokenGenV2>| async move {
-            // The error's message is what Cognito shows the user: generic.
-            trigger
-                .handle(event.payload, &event.context.request_id)
-                .await
-                .map_err(Error::from)
-        },
-    )
+    tenancy::lambda::serve(trigger, |trigger, event: LambdaEvent<CognitoEventUserPoolsPreTokenGenV2>| async move {
+        // The error's message is what Cognito shows the user: generic.
+        trigger.handle(event.payload, &event.context.request_id).await.map_err(Error::from)
+    })
     .await
 }

@@ -30,10 +30,7 @@ pub struct UsersFunction {
 
 impl UsersFunction {
     pub fn new(client: aws_sdk_lambda::Client, function_name: impl Into<String>) -> Self {
-        Self {
-            client,
-            function_name: function_name.into(),
-        }
+        Self { client, function_name: function_name.into() }
     }
 
     /// Sends one internal command and reads the answer.
@@ -52,9 +49,7 @@ impl UsersFunction {
         if let Some(function_error) = output.function_error() {
             // The payload of a failed invocation describes the error; it is
             // not echoed anywhere (it could quote the request).
-            return Err(InvokeError::Unavailable(format!(
-                "the users function failed ({function_error})"
-            )));
+            return Err(InvokeError::Unavailable(format!("the users function failed ({function_error})")));
         }
         let body = output.payload().map(Blob::as_ref).unwrap_or_default();
         serde_json::from_slice(body)

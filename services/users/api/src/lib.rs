@@ -82,12 +82,7 @@ pub enum InternalCommand {
     /// Registration: create the first admin of a new tenant, with a permanent
     /// password. Idempotent: repeating it with the same input completes a
     /// creation that failed part-way and never changes a finished one.
-    CreateFirstAdmin {
-        tenant_id: TenantId,
-        tier: TenantTier,
-        email: String,
-        password: Password,
-    },
+    CreateFirstAdmin { tenant_id: TenantId, tier: TenantTier, email: String, password: Password },
     /// The tenant was suspended: revoke every member's refresh tokens, so no
     /// new tokens can be minted with them. Safe to repeat.
     EndSessions { tenant_id: TenantId },
@@ -136,10 +131,7 @@ pub struct InvalidEmail;
 
 impl std::fmt::Display for InvalidEmail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the email address is not valid (at most {MAX_EMAIL_LEN} characters, name@domain)"
-        )
+        write!(f, "the email address is not valid (at most {MAX_EMAIL_LEN} characters, name@domain)")
     }
 }
 
@@ -164,16 +156,9 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(normalize_email("  Ada@Example.COM "), Ok("ada@example.com".into()));
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "a da@example.com",
-            "ada@@example.com",
-            "ada@.com",
-        ] {
+        for bad in
+            ["", "ada", "@example.com", "ada@", "ada@example", "a da@example.com", "ada@@example.com", "ada@.com"]
+        {
             assert_eq!(normalize_email(bad), Err(InvalidEmail), "{bad}");
         }
         assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
@@ -193,24 +178,12 @@ mod tests {
         let json = serde_json::to_value(&request).expect("json");
         assert_eq!(json["internal"]["command"], "create_first_admin");
         assert_eq!(json["internal"]["tenant_id"], tenant.to_string());
-        assert_eq!(
-            serde_json::from_value::<InternalRequest>(json).expect("round trip"),
-            request
-        );
+        assert_eq!(serde_json::from_value::<InternalRequest>(json).expect("round trip"), request);
         let refused: InternalResponse =
             serde_json::from_str(r#"{"outcome":"refused","status":409,"detail":"taken"}"#).expect("parse");
-        assert_eq!(
-            refused,
-            InternalResponse::Refused {
-                status: 409,
-                detail: "taken".into()
-            }
-        );
+        assert_eq!(refused, InternalResponse::Refused { status: 409, detail: "taken".into() });
         assert!(serde_json::from_str::<InternalRequest>(r#"{"internal":{"command":"drop_tables"}}"#).is_err());
         let printed = format!("{request:?}");
-        assert!(
-            !printed.contains("Secret-passw0rd") && printed.contains("<redacted>"),
-            "{printed}"
-        );
+        assert!(!printed.contains("Secret-passw0rd") && printed.contains("<redacted>"), "{printed}");
     }
 }

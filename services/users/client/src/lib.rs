@@ -41,12 +41,7 @@ impl UsersClient {
 
     /// `POST /users` with the caller's `key` (see [`UsersClient::invite`]).
     pub async fn invite_with_key(&self, invite: &InviteUser, key: &IdempotencyKey) -> Result<User, Error> {
-        self.api
-            .call(Method::POST, &["users"])
-            .idempotency_key(key)
-            .json(invite)?
-            .send()
-            .await
+        self.api.call(Method::POST, &["users"]).idempotency_key(key).json(invite)?.send().await
     }
 
     /// `GET /users/{user_id}`.
@@ -57,37 +52,24 @@ impl UsersClient {
     /// `PUT /users/{user_id}/role`. The last active admin cannot be demoted
     /// ([`Error::Conflict`]).
     pub async fn change_role(&self, id: UserId, role: TenantRole) -> Result<User, Error> {
-        self.api
-            .call(Method::PUT, &["users", &id.to_string(), "role"])
-            .json(&ChangeRole { role })?
-            .send()
-            .await
+        self.api.call(Method::PUT, &["users", &id.to_string(), "role"]).json(&ChangeRole { role })?.send().await
     }
 
     /// `POST /users/{user_id}/disable`: the member can no longer sign in.
     pub async fn disable(&self, id: UserId) -> Result<User, Error> {
-        self.api
-            .call(Method::POST, &["users", &id.to_string(), "disable"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["users", &id.to_string(), "disable"]).send().await
     }
 
     /// `POST /users/{user_id}/enable`.
     pub async fn enable(&self, id: UserId) -> Result<User, Error> {
-        self.api
-            .call(Method::POST, &["users", &id.to_string(), "enable"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["users", &id.to_string(), "enable"]).send().await
     }
 
     /// `POST /users/{user_id}/invitation`: Cognito emails the invitation
     /// again with a new temporary password (the old one stops working).
     /// Only before the member's first sign-in ([`Error::Conflict`] after).
     pub async fn resend_invitation(&self, id: UserId) -> Result<User, Error> {
-        self.api
-            .call(Method::POST, &["users", &id.to_string(), "invitation"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["users", &id.to_string(), "invitation"]).send().await
     }
 
     /// `POST /users/{user_id}/password-reset`: the member's password stops
@@ -95,18 +77,12 @@ impl UsersClient {
     /// new one (`saas_client::Cognito::confirm_forgot_password`). Only for an
     /// active member ([`Error::Conflict`] otherwise).
     pub async fn reset_password(&self, id: UserId) -> Result<User, Error> {
-        self.api
-            .call(Method::POST, &["users", &id.to_string(), "password-reset"])
-            .send()
-            .await
+        self.api.call(Method::POST, &["users", &id.to_string(), "password-reset"]).send().await
     }
 
     /// `DELETE /users/{user_id}`: removes the member (idempotent: a removal
     /// that failed part-way finishes when repeated).
     pub async fn remove(&self, id: UserId) -> Result<(), Error> {
-        self.api
-            .call(Method::DELETE, &["users", &id.to_string()])
-            .send_empty()
-            .await
+        self.api.call(Method::DELETE, &["users", &id.to_string()]).send_empty().await
     }
 }

@@ -26,19 +26,12 @@ pub struct CognitoDirectory {
 impl CognitoDirectory {
     /// `client` carries the execution role's credentials (not a tenant's).
     pub fn new(client: Client, user_pool_id: impl Into<String>) -> Self {
-        Self {
-            client,
-            user_pool_id: user_pool_id.into(),
-        }
+        Self { client, user_pool_id: user_pool_id.into() }
     }
 }
 
 fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .map_err(|error| DirectoryError::Refused(error.to_string()))
+    AttributeType::builder().name(name).value(value).build().map_err(|error| DirectoryError::Refused(error.to_string()))
 }
 
 /// Builds a [`DirectoryUser`] from Cognito's attributes and status.
@@ -47,12 +40,8 @@ fn directory_user(
     status: Option<&UserStatusType>,
     enabled: bool,
 ) -> Result<DirectoryUser, DirectoryError> {
-    let value = |name: &str| {
-        attributes
-            .iter()
-            .find(|attribute| attribute.name() == name)
-            .and_then(AttributeType::value)
-    };
+    let value =
+        |name: &str| attributes.iter().find(|attribute| attribute.name() == name).and_then(AttributeType::value);
     let user_id = value("sub")
         .and_then(|sub| UserId::parse(sub).ok())
         .ok_or_else(|| DirectoryError::Refused("the user has no valid sub".into()))?;
@@ -73,11 +62,7 @@ fn directory_user(
 /// Cognito as the directory sees it.
 const COGNITO: AwsService = AwsService {
     name: "Cognito",
-    transient: &[
-        "TooManyRequestsException",
-        "InternalErrorException",
-        "LimitExceededException",
-    ],
+    transient: &["TooManyRequestsException", "InternalErrorException", "LimitExceededException"],
 };
 
 fn classify<E, R>(error: &SdkError<E, R>) -> DirectoryError
@@ -135,15 +120,12 @@ impl Directory for CognitoDirectory {
             .user_attributes(attribute("email_verified", "true")?)
             .user_attributes(attribute(TENANT_ID_ATTRIBUTE, &user.tenant.to_string())?);
         if let Some(password) = &user.temporary_password {
-            request = request
-                .temporary_password(password.expose())
-                .message_action(MessageActionType::Suppress);
+            request = request.temporary_password(password.expose()).message_action(MessageActionType::Suppress);
         }
         match request.send().await {
             Ok(output) => {
-                let created = output
-                    .user
-                    .ok_or_else(|| DirectoryError::Refused("AdminCreateUser returned no user".into()))?;
+                let created =
+                    output.user.ok_or_else(|| DirectoryError::Refused("AdminCreateUser returned no user".into()))?;
                 match directory_user(created.attributes(), created.user_status(), created.enabled) {
                     Ok(created) => Ok(CreateOutcome::Created(created)),
                     // Some pools leave `sub` out of the answer: read the user back.
@@ -174,29 +156,16 @@ impl Directory for CognitoDirectory {
     }
 
     async fn set_permanent_password(&self, email: &str, password: &str) -> Result<(), DirectoryError> {
-        done(on_user!(
-            self,
-            admin_set_user_password,
-            email,
-            password(password),
-            permanent(true)
-        ))
+        done(on_user!(self, admin_set_user_password, email, password(password), permanent(true)))
     }
 
     async fn resend_invitation(&self, email: &str) -> Result<(), DirectoryError> {
-        done(on_user!(
-            self,
-            admin_create_user,
-            email,
-            message_action(MessageActionType::Resend)
-        ))
+        done(on_user!(self, admin_create_user, email, message_action(MessageActionType::Resend)))
     }
 
     async fn reset_password(&self, email: &str) -> Result<(), DirectoryError> {
-        on_user!(self, admin_reset_user_password, email)
-            .map(|_| ())
-            .map_err(|error| {
-                match error.as_service_error().and_then(ProvideErrorMetadata::code) {
+        on_user!(self, admin_reset_user_password, email).map(|_| ()).map_err(|error| {
+            match error.as_service_error().and_then(ProvideErrorMetadata::code) {
                 // Cognito's answer for a user who never chose a password.
                 Some("NotAuthorizedException") => DirectoryError::WrongState(
                     "the password can only be reset after the member's first sign-in; resend the invitation instead"
@@ -204,7 +173,7 @@ impl Directory for CognitoDirectory {
                 ),
                 _ => classify(&error),
             }
-            })
+        })
     }
 
     async fn disable_user(&self, email: &str) -> Result<(), DirectoryError> {
@@ -241,10 +210,7 @@ mod tests {
         assert_eq!(user.tenant, Some(tenant));
         assert_eq!(user.password, PasswordState::Confirmed);
         let user = directory_user(&attributes[..2], Some(&UserStatusType::ForceChangePassword), false).expect("user");
-        assert_eq!(
-            (user.tenant, user.password, user.enabled),
-            (None, PasswordState::Temporary, false)
-        );
+        assert_eq!((user.tenant, user.password, user.enabled), (None, PasswordState::Temporary, false));
         assert!(directory_user(&attributes[1..], None, true).is_err(), "no sub");
     }
 }

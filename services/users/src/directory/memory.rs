@@ -71,13 +71,9 @@ impl MemoryDirectory {
 
     fn locked(&self) -> Result<MutexGuard<'_, BTreeMap<String, FakeUser>>, DirectoryError> {
         if self.unavailable.load(Ordering::SeqCst) {
-            return Err(DirectoryError::Unavailable(
-                "the in-memory directory is switched off".into(),
-            ));
+            return Err(DirectoryError::Unavailable("the in-memory directory is switched off".into()));
         }
-        self.users
-            .lock()
-            .map_err(|_| DirectoryError::Unavailable("poisoned lock".into()))
+        self.users.lock().map_err(|_| DirectoryError::Unavailable("poisoned lock".into()))
     }
 
     fn with_user(&self, email: &str, change: impl FnOnce(&mut FakeUser)) -> Result<(), DirectoryError> {
@@ -89,12 +85,7 @@ impl MemoryDirectory {
 }
 
 fn view(user: &FakeUser) -> DirectoryUser {
-    DirectoryUser {
-        user_id: user.user_id,
-        tenant: user.tenant,
-        password: user.password.clone(),
-        enabled: user.enabled,
-    }
+    DirectoryUser { user_id: user.user_id, tenant: user.tenant, password: user.password.clone(), enabled: user.enabled }
 }
 
 impl Directory for MemoryDirectory {
@@ -108,10 +99,7 @@ impl Directory for MemoryDirectory {
             tenant: Some(new.tenant),
             email_verified: true,
             password: PasswordState::Temporary,
-            password_value: new
-                .temporary_password
-                .as_ref()
-                .map(|password| password.expose().to_owned()),
+            password_value: new.temporary_password.as_ref().map(|password| password.expose().to_owned()),
             message_suppressed: new.temporary_password.is_some(),
             enabled: true,
             sign_outs: 0,
@@ -169,9 +157,6 @@ impl Directory for MemoryDirectory {
     }
 
     async fn delete_user(&self, email: &str) -> Result<(), DirectoryError> {
-        self.locked()?
-            .remove(email)
-            .map(|_| ())
-            .ok_or(DirectoryError::UserNotFound)
+        self.locked()?.remove(email).map(|_| ()).ok_or(DirectoryError::UserNotFound)
     }
 }

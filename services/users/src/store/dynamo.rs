@@ -16,11 +16,7 @@ use crate::domain::{MembershipStatus, TenantRole, User, UserId, is_active_admin}
 /// not touch an item twice, and `TenantTable::count_write` adds to a single
 /// attribute: inviting an admin (or removing one) moves both counters.
 pub fn memberships_table(name: impl Into<String>) -> TableSpec {
-    TableSpec {
-        name: name.into(),
-        partition_key: "tenant_id",
-        sort_key: "sk",
-    }
+    TableSpec { name: name.into(), partition_key: "tenant_id", sort_key: "sk" }
 }
 
 const VERSION: &str = "version";
@@ -95,10 +91,7 @@ pub struct DynamoMembershipStore<A> {
 
 impl<A: RoleAssumer> DynamoMembershipStore<A> {
     pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>) -> Self {
-        Self {
-            dynamo,
-            table: memberships_table(table_name),
-        }
+        Self { dynamo, table: memberships_table(table_name) }
     }
 
     /// Runs the writes `build` makes as one transaction. `on_exists` is what
@@ -133,14 +126,8 @@ impl<A: RoleAssumer> DynamoMembershipStore<A> {
 fn admins_write(table: &TenantTable<'_>, by: i64) -> Result<Option<(TxWrite, WriteKind)>, DataError> {
     Ok(match by {
         0 => None,
-        by if by < 0 => Some((
-            table.count_write(ADMIN_USAGE, ADMINS, by, 1..=i64::MAX)?,
-            WriteKind::AdminsFloor,
-        )),
-        by => Some((
-            table.count_write(ADMIN_USAGE, ADMINS, by, i64::MIN..=i64::MAX)?,
-            WriteKind::Unbounded,
-        )),
+        by if by < 0 => Some((table.count_write(ADMIN_USAGE, ADMINS, by, 1..=i64::MAX)?, WriteKind::AdminsFloor)),
+        by => Some((table.count_write(ADMIN_USAGE, ADMINS, by, i64::MIN..=i64::MAX)?, WriteKind::Unbounded)),
     })
 }
 
@@ -148,12 +135,7 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<UserId>) -> Result<UserPage, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
         let after = after.map(sort_key);
-        let request = PageRequest {
-            limit,
-            after: after.as_deref(),
-            descending: false,
-            prefix: USER_PREFIX,
-        };
+        let request = PageRequest { limit, after: after.as_deref(), descending: false, prefix: USER_PREFIX };
         let page = dynamo.table(&self.table).query::<MembershipItem>(request).await?;
         let next_after = page
             .next_after
@@ -163,19 +145,12 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
                     .ok_or_else(|| DataError::Corrupt(format!("unexpected sort key {key:?}")))
             })
             .transpose()?;
-        Ok(UserPage {
-            users: page.items.into_iter().map(User::from).collect(),
-            next_after,
-        })
+        Ok(UserPage { users: page.items.into_iter().map(User::from).collect(), next_after })
     }
 
     async fn get(&self, tenant: &TenantId, user: UserId) -> Result<Option<User>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        Ok(dynamo
-            .table(&self.table)
-            .get::<MembershipItem>(&sort_key(user))
-            .await?
-            .map(User::from))
+        Ok(dynamo.table(&self.table).get::<MembershipItem>(&sort_key(user)).await?.map(User::from))
     }
 
     async fn user_count(&self, tenant: &TenantId) -> Result<i64, DataError> {
@@ -194,24 +169,14 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
             let mut writes = Vec::with_capacity(4);
             // First: a key already remembered wins over the other conditions.
             if let Some((key, remembered)) = remember {
-                writes.push((
-                    table.put_write(key, remembered, WriteCondition::Absent)?,
-                    WriteKind::Remembered,
-                ));
+                writes.push((table.put_write(key, remembered, WriteCondition::Absent)?, WriteKind::Remembered));
             }
             writes.extend([
                 (
-                    table.put_write(
-                        &sort_key(user.user_id),
-                        &MembershipItem::from(user),
-                        WriteCondition::Absent,
-                    )?,
+                    table.put_write(&sort_key(user.user_id), &MembershipItem::from(user), WriteCondition::Absent)?,
                     WriteKind::Membership,
                 ),
-                (
-                    table.count_write(USAGE, USERS, 1, 0..=max_users)?,
-                    WriteKind::UsersLimit,
-                ),
+                (table.count_write(USAGE, USERS, 1, 0..=max_users)?, WriteKind::UsersLimit),
             ]);
             writes.extend(admins_write(table, i64::from(is_active_admin(user)))?);
             Ok(writes)
@@ -232,20 +197,15 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
         change: CounterChange,
     ) -> Result<Written, DataError> {
         let build = |table: &TenantTable<'_>| {
-            let condition = WriteCondition::AttributeEquals {
-                attribute: VERSION,
-                value: expected_version,
-            };
+            let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
             let mut writes = vec![(
                 table.put_write(&sort_key(user.user_id), &MembershipItem::from(user), condition)?,
                 WriteKind::Membership,
             )];
             if change.users != 0 {
                 // Never bounded: a counter that drifted must not block removing.
-                writes.push((
-                    table.count_write(USAGE, USERS, change.users, i64::MIN..=i64::MAX)?,
-                    WriteKind::Unbounded,
-                ));
+                writes
+                    .push((table.count_write(USAGE, USERS, change.users, i64::MIN..=i64::MAX)?, WriteKind::Unbounded));
             }
             writes.extend(admins_write(table, change.admins)?);
             Ok(writes)
@@ -255,10 +215,7 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
 
     async fn remove(&self, tenant: &TenantId, user: UserId, expected_version: u64) -> Result<Written, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        let condition = WriteCondition::AttributeEquals {
-            attribute: VERSION,
-            value: expected_version,
-        };
+        let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
         match dynamo.table(&self.table).delete(&sort_key(user), condition).await {
             Ok(()) => Ok(Written::Done),
             Err(DataError::ConditionFailed { exists: true, .. }) => Ok(Written::Stale),

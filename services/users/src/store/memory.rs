@@ -57,9 +57,7 @@ impl MemoryMembershipStore {
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(DataError::Unavailable("the in-memory store is switched off".into()));
         }
-        self.partitions
-            .lock()
-            .map_err(|_| DataError::Unavailable("poisoned lock".into()))
+        self.partitions.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
     }
 
     fn locked_for_write(&self) -> Result<MutexGuard<'_, Partitions>, DataError> {
@@ -87,18 +85,11 @@ impl MembershipStore for MemoryMembershipStore {
             })
             .unwrap_or_default();
         let (page, next_after) = cut_page(page, limit, |user| user.user_id);
-        Ok(UserPage {
-            users: page,
-            next_after,
-        })
+        Ok(UserPage { users: page, next_after })
     }
 
     async fn get(&self, tenant: &TenantId, user: UserId) -> Result<Option<User>, DataError> {
-        Ok(self
-            .locked()?
-            .get(tenant)
-            .and_then(|partition| partition.members.get(&user))
-            .cloned())
+        Ok(self.locked()?.get(tenant).and_then(|partition| partition.members.get(&user)).cloned())
     }
 
     async fn user_count(&self, tenant: &TenantId) -> Result<i64, DataError> {
@@ -114,15 +105,13 @@ impl MembershipStore for MemoryMembershipStore {
     ) -> Result<Written, DataError> {
         let mut partitions = self.locked_for_write()?;
         if let Some((key, _)) = remember
-            && partitions
-                .get(tenant)
-                .is_some_and(|partition| partition.remembered.contains_key(key))
+            && partitions.get(tenant).is_some_and(|partition| partition.remembered.contains_key(key))
         {
             return Ok(Written::KeyUsed);
         }
-        let (exists, users) = partitions.get(tenant).map_or((false, 0), |partition| {
-            (partition.members.contains_key(&user.user_id), partition.users)
-        });
+        let (exists, users) = partitions
+            .get(tenant)
+            .map_or((false, 0), |partition| (partition.members.contains_key(&user.user_id), partition.users));
         if exists {
             return Ok(Written::Exists);
         }
@@ -140,10 +129,7 @@ impl MembershipStore for MemoryMembershipStore {
     }
 
     async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
-        Ok(self
-            .locked()?
-            .get(tenant)
-            .and_then(|partition| partition.remembered.get(sort_key).cloned()))
+        Ok(self.locked()?.get(tenant).and_then(|partition| partition.remembered.get(sort_key).cloned()))
     }
 
     async fn replace(
@@ -188,10 +174,7 @@ impl MembershipStore for MemoryMembershipStore {
 
     async fn forget_counters(&self, tenant: &TenantId) -> Result<(), DataError> {
         let mut partitions = self.locked_for_write()?;
-        if partitions
-            .get(tenant)
-            .is_some_and(|partition| partition.members.is_empty())
-        {
+        if partitions.get(tenant).is_some_and(|partition| partition.members.is_empty()) {
             partitions.remove(tenant);
         }
         Ok(())

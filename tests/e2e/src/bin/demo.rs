@@ -12,9 +12,5 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if e2e::demo::run(&stack, std::io::stdout().lock()).await {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if e2e::demo::run(&stack, std::io::stdout().lock()).await { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
