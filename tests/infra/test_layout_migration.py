@@ -1,7 +1,9 @@
 """A stack applied by the Terraform layout before one `service` module per
-service (commit c61dbef) plans, with today's code, to moves only: nothing
-added, changed or destroyed in any service root, after the platform has
-published the three settings the service roots now read from it.
+service (commit c61dbef) plans, with the layout that replaced it (commit
+3bd19b1, the end of that refactor), to moves only: nothing added, changed or
+destroyed in any service root, after the platform has published the three
+settings the service roots now read from it. Both sides are pinned: features
+added since then change the plan on purpose.
 
 Runs on its own emulator (MOTO_PORT + 200, or LAYOUT_MOTO_PORT), with the same
 function packages as the main stack, and takes it down again.
@@ -19,6 +21,7 @@ from settings import REPO
 pytestmark = pytest.mark.live
 
 BEFORE = "c61dbef"  # the last commit of the old layout
+AFTER = "3bd19b1"  # the refactored layout, before any later feature
 PORT = int(os.environ.get("LAYOUT_MOTO_PORT", int(os.environ.get("MOTO_PORT", "5055")) + 200))
 
 
@@ -32,34 +35,37 @@ def run(command, cwd=REPO, check=True, **env):
 
 
 @pytest.fixture(scope="module")
-def old_checkout():
+def checkouts():
     packages = REPO / "target" / "lambda-local"
     # Both layouts deploy the same zips, so only the Terraform differs.
     zips = {
         f"{fn.upper().replace('-', '_')}_PACKAGE": str(packages / fn / "bootstrap.zip")
         for fn in ("notes", "users", "tenants", "token-claims")
     }
-    if run(["git", "cat-file", "-e", f"{BEFORE}^{{commit}}"], check=False).returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this clone (shallow?)")
+    for commit in (BEFORE, AFTER):
+        if run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], check=False).returncode != 0:
+            pytest.skip(f"commit {commit} is not in this clone (shallow?)")
     with tempfile.TemporaryDirectory() as parent:
-        tree = os.path.join(parent, "old")
-        run(["git", "worktree", "add", "--detach", tree, BEFORE])
+        old, new = os.path.join(parent, "old"), os.path.join(parent, "new")
+        run(["git", "worktree", "add", "--detach", old, BEFORE])
+        run(["git", "worktree", "add", "--detach", new, AFTER])
         try:
-            yield tree, zips
+            yield old, new, zips
         finally:
             # The old checkout started the emulator, so it stops it.
-            run([f"{tree}/local/stack.sh", "down"], cwd=tree, check=False)
-            run([f"{REPO}/local/stack.sh", "down"], check=False)
-            run(["git", "worktree", "remove", "--force", tree], check=False)
+            run([f"{old}/local/stack.sh", "down"], cwd=old, check=False)
+            run([f"{new}/local/stack.sh", "down"], cwd=new, check=False)
+            for tree in (old, new):
+                run(["git", "worktree", "remove", "--force", tree], check=False)
 
 
-def test_the_old_layout_plans_to_moves_only(old_checkout):
-    tree, zips = old_checkout
-    run([f"{REPO}/local/stack.sh", "down"], check=False)
-    run([f"{tree}/local/stack.sh", "up"], cwd=tree, **zips)
+def test_the_old_layout_plans_to_moves_only(checkouts):
+    old, new, zips = checkouts
+    run([f"{new}/local/stack.sh", "down"], cwd=new, check=False)
+    run([f"{old}/local/stack.sh", "up"], cwd=old, **zips)
 
-    run([f"{REPO}/local/stack.sh", "up"], ROOTS="platform", **zips)
-    plan = run([f"{REPO}/local/stack.sh", "plan"], check=False, ROOTS="notes,users,tenants", **zips)
+    run([f"{new}/local/stack.sh", "up"], cwd=new, ROOTS="platform", **zips)
+    plan = run([f"{new}/local/stack.sh", "plan"], cwd=new, check=False, ROOTS="notes,users,tenants", **zips)
     output = plan.stdout + plan.stderr
     assert plan.returncode in (0, 2), output[-4000:]
     # Each service root: its objects move into the service module (which the
