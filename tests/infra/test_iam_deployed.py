@@ -23,6 +23,8 @@ TENANT_POLICIES = {
     "notes-tenant-data": ("notes", ITEM_ACTIONS),
     "users-tenant-data": ("memberships", ITEM_ACTIONS),
     "tenants-tenant-data": ("tenants", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+    # The audit trail: added to and read, never changed or removed.
+    "audit-tenant-data": ("audit", ["dynamodb:PutItem", "dynamodb:Query"]),
 }
 
 # Registration claims: written by the tenants execution role only.

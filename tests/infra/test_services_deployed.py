@@ -14,6 +14,7 @@ TABLES = {
     "notes": {"tenant_id": "HASH", "sk": "RANGE"},
     "memberships": {"tenant_id": "HASH", "sk": "RANGE"},
     "tenants": {"tenant_id": "HASH", "sk": "RANGE"},
+    "audit": {"tenant_id": "HASH", "sk": "RANGE"},
     # Registration claims (not tenant data): one item per slug.
     "tenant-slugs": {"slug": "HASH"},
 }
@@ -48,7 +49,11 @@ def expected_environment(function, platform):
     common = {"TENANT_ROLE_ARN": platform["tenant_role_arn"], "RUST_LOG": "info"}
     records = {"TENANTS_TABLE": f"{PREFIX}-tenants", "MEMBERSHIPS_TABLE": f"{PREFIX}-memberships"}
     # The services read every caller's authority from the records, cached for the platform's window.
-    authority = records | {"AUTHORITY_FRESHNESS_SECONDS": platform["authority_freshness_seconds"]}
+    # ... and write every change's audit entry to the tenants' trail table.
+    authority = records | {
+        "AUTHORITY_FRESHNESS_SECONDS": platform["authority_freshness_seconds"],
+        "AUDIT_TABLE": f"{PREFIX}-audit",
+    }
     # The pool's password policy, as the platform published it (one definition).
     passwords = {"PASSWORD_POLICY": platform["password_policy"]}
     return {
@@ -81,10 +86,11 @@ def test_table_keys_and_billing(table):
     assert not table.get("GlobalSecondaryIndexes") and not table.get("LocalSecondaryIndexes")
 
 
-def test_remembered_creates_expire_by_ttl(aws, table):
-    # Creates made with an Idempotency-Key are remembered a day (tenancy::replay).
+def test_remembered_creates_and_audit_entries_expire_by_ttl(aws, table):
+    # Creates made with an Idempotency-Key are remembered a day (tenancy::replay);
+    # audit entries are kept for their tier's retention (tenancy::audit).
     ttl = aws("dynamodb").describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
-    if table["TableName"].endswith(("-notes", "-memberships")):
+    if table["TableName"].endswith(("-notes", "-memberships", "-audit")):
         assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
     else:
         assert ttl["TimeToLiveStatus"] == "DISABLED"

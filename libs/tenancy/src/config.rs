@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use crate::audit::{Audit, DynamoAuditStore};
 use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use crate::credentials::{RoleAssumer, StsRoleAssumer, TenantCacheSettings};
 use crate::password::PasswordPolicy;
@@ -119,6 +120,15 @@ impl TenancyConfig {
             DynamoAuthorityStore::new(dynamo, required_env("TENANTS_TABLE")?, required_env("MEMBERSHIPS_TABLE")?);
         let settings = AuthoritySettings { freshness: self.authority_freshness, ..AuthoritySettings::default() };
         Ok(Authority::new(store, settings))
+    }
+
+    /// The tenants' audit trails (`AUDIT_TABLE`), written and read through
+    /// `dynamo` (the service's own).
+    pub fn audit<A: RoleAssumer>(
+        &self,
+        dynamo: TenantDynamoCache<A>,
+    ) -> Result<Audit<DynamoAuditStore<A>>, ConfigError> {
+        Ok(Audit::new(DynamoAuditStore::new(dynamo, required_env("AUDIT_TABLE")?)))
     }
 }
 

@@ -171,8 +171,21 @@ pub fn page_query<T: FromStr>(
     max: usize,
     list: ListCursor,
 ) -> Result<(usize, Option<T>), ApiError> {
+    filtered_page_query(request, default, max, list, &[])
+}
+
+/// [`page_query`] for a list that also takes the query parameters `filters`
+/// (read them with [`query_param`]).
+pub fn filtered_page_query<T: FromStr>(
+    request: &ApiGatewayV2httpRequest,
+    default: usize,
+    max: usize,
+    list: ListCursor,
+    filters: &[&str],
+) -> Result<(usize, Option<T>), ApiError> {
     no_body(request)?;
-    only_query_params(request, &["limit", "cursor"])?;
+    let known: Vec<&str> = ["limit", "cursor"].iter().chain(filters).copied().collect();
+    only_query_params(request, &known)?;
     let limit = match query_param(request, "limit")? {
         None => default,
         Some(text) => text

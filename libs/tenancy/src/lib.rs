@@ -11,6 +11,7 @@
 //! (ids, roles, tiers, problem bodies, cursors), with no AWS dependency: that
 //! is what the API crates and clients use.
 
+pub mod audit;
 pub mod cursor;
 pub mod idempotency;
 pub mod ids;

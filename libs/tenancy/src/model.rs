@@ -58,15 +58,17 @@ pub struct TierLimits {
     pub max_users: i64,
     /// Notes of the tenant.
     pub max_notes: i64,
+    /// Days an audit entry is kept.
+    pub audit_retention_days: i64,
 }
 
 impl TenantTier {
     /// The limits of this tier.
     pub fn limits(&self) -> TierLimits {
         match self {
-            Self::Free => TierLimits { max_users: 3, max_notes: 100 },
-            Self::Pro => TierLimits { max_users: 50, max_notes: 10_000 },
-            Self::Enterprise => TierLimits { max_users: 5_000, max_notes: 1_000_000 },
+            Self::Free => TierLimits { max_users: 3, max_notes: 100, audit_retention_days: 30 },
+            Self::Pro => TierLimits { max_users: 50, max_notes: 10_000, audit_retention_days: 365 },
+            Self::Enterprise => TierLimits { max_users: 5_000, max_notes: 1_000_000, audit_retention_days: 7 * 365 },
         }
     }
 }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::audit::{Audit, MemoryAuditStore};
 use crate::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
 use crate::config::{TenancyConfig, load_aws_config};
 use crate::openapi::Document;
@@ -113,6 +114,11 @@ fn path_param_name(route: &str) -> Option<&str> {
     let start = route.find('{')? + 1;
     let end = start + route[start..].find('}')?;
     Some(&route[start..end])
+}
+
+/// An audit trail in memory.
+pub fn memory_audit() -> Audit<MemoryAuditStore> {
+    Audit::new(MemoryAuditStore::default())
 }
 
 /// The authority over in-memory records, cached for `freshness` (zero: the

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use notes_client::NoteId;
 use tenants_client::{TenantId, TenantTier};
+use time::OffsetDateTime;
 use users_client::{TenantRole, UserId};
 
 use crate::output::Format;
@@ -78,9 +79,34 @@ pub enum SignedInCommand {
     /// Your tenant.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Your tenant's audit trail, newest first (admins): who changed what, when.
+    Audit(AuditArgs),
     /// Platform administration (platform admins only).
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Only this user's entries (a user id).
+    #[arg(long)]
+    pub actor: Option<UserId>,
+    /// Only this route, e.g. "PUT /users/{user_id}/role".
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Entries at or after this time (RFC 3339, e.g. 2026-01-31T12:00:00Z).
+    #[arg(long, value_parser = rfc3339)]
+    pub from: Option<OffsetDateTime>,
+    /// Entries at or before this time (RFC 3339).
+    #[arg(long, value_parser = rfc3339)]
+    pub to: Option<OffsetDateTime>,
+}
+
+fn rfc3339(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| "an RFC 3339 time, e.g. 2026-01-31T12:00:00Z".to_owned())
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 use comfy_table::{ContentArrangement, Table, presets};
 use notes_client::Note;
 use serde::Serialize;
-use tenants_client::{Registered, Tenant};
+use tenants_client::{ActorRole, AuditEntry, Registered, Tenant};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use users_client::User;
@@ -100,6 +100,27 @@ impl Tabular for Tenant {
             self.status.to_string(),
             self.version.to_string(),
             timestamp(&self.updated_at),
+        ]
+    }
+}
+
+impl Tabular for AuditEntry {
+    const COLUMNS: &'static [&'static str] = &["at", "actor", "role", "action", "target", "outcome", "request_id"];
+
+    fn row(&self) -> Vec<String> {
+        let role = match self.actor.role {
+            ActorRole::Admin => "admin",
+            ActorRole::Member => "member",
+            ActorRole::PlatformAdmin => "platform_admin",
+        };
+        vec![
+            timestamp(&self.at),
+            self.actor.user_id.to_string(),
+            role.to_owned(),
+            self.action.clone(),
+            self.target.clone().unwrap_or_default(),
+            self.outcome.to_string(),
+            self.request_id.clone(),
         ]
     }
 }

@@ -8,7 +8,7 @@ use clap::CommandFactory as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
 use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, LocalMailbox, MailMessage, SignIn, TokenSource};
-use tenants_client::{RegisterTenant, Slug, Tenant, TenantsClient, UpdateTenant};
+use tenants_client::{AuditEntry, AuditFilter, RegisterTenant, Slug, Tenant, TenantsClient, UpdateTenant};
 use users_client::{InviteUser, User, UsersClient, normalize_email};
 
 use crate::CliError;
@@ -295,6 +295,14 @@ async fn signed_in(context: &Context, api: &ApiClient, command: SignedInCommand)
         SignedInCommand::Notes(command) => notes(format, NotesClient::new(api), command).await,
         SignedInCommand::Users(command) => users(format, UsersClient::new(api), command).await,
         SignedInCommand::Tenant(command) => tenant(format, TenantsClient::new(api), command).await,
+        SignedInCommand::Audit(args) => {
+            let tenants = TenantsClient::new(api);
+            let filter = AuditFilter { actor: args.actor, action: args.action, from: args.from, to: args.to };
+            let entries: Vec<AuditEntry> =
+                collect(tenants.audit(&filter, page_size(&args.list)), args.list.limit).await?;
+            eprintln!("{} entr{}", entries.len(), if entries.len() == 1 { "y" } else { "ies" });
+            output::list(format, &entries)
+        }
         SignedInCommand::Admin(AdminCommand::Tenants(command)) => {
             admin_tenants(format, TenantsClient::new(api), command).await
         }

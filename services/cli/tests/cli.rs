@@ -12,7 +12,7 @@ use e2e::Stack;
 use notes_client::{Note, NoteId};
 use saas_client::MailMessage;
 use serde::de::DeserializeOwned;
-use tenants_client::{Registered, Tenant, TenantStatus, TenantTier};
+use tenants_client::{AuditEntry, Registered, Tenant, TenantStatus, TenantTier};
 use time::OffsetDateTime;
 use users_client::{MembershipStatus, TenantRole, User};
 
@@ -492,6 +492,16 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
     let reactivated: Tenant = platform.run(&["-o", "json", "admin", "tenants", "reactivate", &tenant_id]).ok().json();
     assert_eq!((reactivated.status, reactivated.tier), (TenantStatus::Active, TenantTier::Pro));
     admin.login(&email, &format!("{password}\n")).ok();
+
+    // The audit trail: every change above, newest first, filtered; members may not read it.
+    let trail: Vec<AuditEntry> = admin.run(&["-o", "json", "audit"]).ok().json();
+    assert_eq!(trail.first().map(|e| e.action.as_str()), Some("POST /admin/tenants/{tenant_id}/reactivate"));
+    assert_eq!(trail.last().map(|e| e.action.as_str()), Some("POST /tenants"));
+    let renames: Vec<AuditEntry> = admin.run(&["-o", "json", "audit", "--action", "PUT /tenant"]).ok().json();
+    assert_eq!(renames.iter().map(|e| e.outcome).collect::<Vec<_>>(), [409, 200]);
+    admin.run(&["audit", "--limit", "1"]).ok().stderr_has("1 entry");
+    admin.run(&["audit", "--from", "yesterday"]).code(2);
+    member.run(&["audit"]).code(4);
 
     // Delete a note, and sign out.
     admin.run(&["-o", "json", "notes", "delete", &id]).ok().stderr_has(&format!("note {id} deleted"));

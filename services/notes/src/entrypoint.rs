@@ -3,6 +3,7 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
+use tenancy::audit::{Actor, Audit, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     DEFAULT_MAX_BODY_BYTES, RouteResult, answer, created, json_body, json_response, no_body, no_content,
@@ -23,14 +24,15 @@ pub const ROUTES: [&str; 5] =
 
 /// The notes API over a store, for callers whose authority the records give.
 #[derive(Debug)]
-pub struct NotesApi<S, A> {
+pub struct NotesApi<S, A, T> {
     store: S,
     authority: Authority<A>,
+    audit: Audit<T>,
 }
 
-impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
-    pub fn new(store: S, authority: Authority<A>) -> Self {
-        Self { store, authority }
+impl<S: NoteStore, A: AuthorityStore, T: AuditStore> NotesApi<S, A, T> {
+    pub fn new(store: S, authority: Authority<A>, audit: Audit<T>) -> Self {
+        Self { store, authority, audit }
     }
 
     /// The store (for tests).
@@ -41,6 +43,11 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
     /// The callers' authority (for tests).
     pub fn authority(&self) -> &Authority<A> {
         &self.authority
+    }
+
+    /// The audit trail (for tests).
+    pub fn audit(&self) -> &Audit<T> {
+        &self.audit
     }
 
     /// Answers one request; every failure becomes a problem response.
@@ -54,14 +61,16 @@ impl<S: NoteStore, A: AuthorityStore> NotesApi<S, A> {
         record_tenant(span, &caller.tenant_id);
         // Every note route is a member's: records at most one window old.
         let context = self.authority.current(&caller).await?;
-        match request.request_context.route_key.as_deref().unwrap_or_default() {
+        let result = match request.request_context.route_key.as_deref().unwrap_or_default() {
             "GET /notes" => self.list(&context, request).await,
             "POST /notes" => self.create(&context, request).await,
             "GET /notes/{note_id}" => self.get(&context, request).await,
             "PUT /notes/{note_id}" => self.update(&context, request).await,
             "DELETE /notes/{note_id}" => self.delete(&context, request).await,
             _ => Err(ApiError::NotFound("no such route".into())),
-        }
+        };
+        self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
+        result
     }
 
     async fn list(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {

@@ -9,14 +9,15 @@ use notes::entrypoint::NotesApi;
 use notes::store::MemoryNoteStore;
 use serde_json::json;
 use std::time::Duration;
+use tenancy::audit::{Actor, ActorRole, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_authority,
+    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_audit, memory_authority,
 };
 use tenancy::{MembershipStatus, TenantRole, TenantStatus, TenantTier, UserId};
 
 struct Harness {
-    api: NotesApi<MemoryNoteStore, MemoryAuthorityStore>,
+    api: NotesApi<MemoryNoteStore, MemoryAuthorityStore, MemoryAuditStore>,
 }
 
 impl Harness {
@@ -26,7 +27,7 @@ impl Harness {
 
     /// Records cached for `freshness` (zero: read on every request).
     fn with_freshness(freshness: Duration) -> Self {
-        Self { api: NotesApi::new(MemoryNoteStore::default(), memory_authority(freshness)) }
+        Self { api: NotesApi::new(MemoryNoteStore::default(), memory_authority(freshness), memory_audit()) }
     }
 
     fn records(&self) -> &MemoryAuthorityStore {
@@ -516,4 +517,35 @@ async fn a_create_with_an_idempotency_key_is_safe_to_retry() {
     assert_eq!(deleted.status_code, 204);
     let gone = harness.call(create(&ann, "Groceries", &key)).await;
     assert!(assert_problem(&gone, 409).detail.contains("since been deleted"));
+}
+
+#[tokio::test]
+async fn each_change_to_a_note_is_in_the_tenants_trail_and_reads_are_not() {
+    let harness = Harness::new();
+    let caller = SignedIn::member_of_new_tenant();
+    let note = harness.create(&caller, "audited").await;
+    let id = note.id.to_string();
+    let update = json!({"title": "audited", "body": "", "version": 1}).to_string();
+    let at_id = |route| Req::to(route).param(id.clone()).claims(caller.claims());
+    assert_eq!(harness.call(at_id("PUT /notes/{note_id}").body(update)).await.status_code, 200);
+    assert_eq!(harness.call(at_id("GET /notes/{note_id}")).await.status_code, 200);
+    assert_eq!(harness.call(at_id("DELETE /notes/{note_id}")).await.status_code, 204);
+    assert_eq!(harness.call(at_id("DELETE /notes/{note_id}")).await.status_code, 404);
+
+    let entries = harness.api.audit().store().entries(&caller.tenant);
+    let summary: Vec<_> = entries.iter().map(|e| (e.action.as_str(), e.target.as_deref(), e.outcome)).collect();
+    let id = Some(id.as_str());
+    assert_eq!(
+        summary,
+        [
+            ("POST /notes", id, 201),
+            ("PUT /notes/{note_id}", id, 200),
+            ("DELETE /notes/{note_id}", id, 204),
+            ("DELETE /notes/{note_id}", id, 404),
+        ]
+    );
+    assert!(entries.iter().all(|e| e.actor == Actor { user_id: caller.user_id, role: ActorRole::Member }));
+    // The free tier keeps entries 30 days.
+    let kept = harness.api.audit().store().expiries(&caller.tenant)[0] - entries[0].at;
+    assert_eq!(kept, time::Duration::days(30));
 }

@@ -14,6 +14,7 @@ use notes::domain::NoteId;
 use notes::entrypoint::NotesApi;
 use notes::store::{DynamoNoteStore, NoteStore};
 use tenancy::TenantId;
+use tenancy::audit::{Audit, DynamoAuditStore};
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::{CredentialsError, RoleAssumer, TenantCacheSettings};
 use tenancy::table::{DataError, tenant_dynamo_cache};
@@ -74,7 +75,7 @@ fn store(endpoint: &str, assumer: FakeAssumer) -> DynamoNoteStore<FakeAssumer> {
     DynamoNoteStore::new(dynamo, "notes-faults")
 }
 
-type Api = NotesApi<DynamoNoteStore<FakeAssumer>, DynamoAuthorityStore<FakeAssumer>>;
+type Api = NotesApi<DynamoNoteStore<FakeAssumer>, DynamoAuthorityStore<FakeAssumer>, DynamoAuditStore<FakeAssumer>>;
 
 /// The notes API as the function builds it: notes and the callers' records
 /// (authority) through one tenant DynamoDB cache, against `endpoint`.
@@ -84,7 +85,8 @@ fn api(endpoint: &str, assumer: FakeAssumer) -> Api {
         DynamoAuthorityStore::new(dynamo.clone(), "tenants-faults", "memberships-faults"),
         AuthoritySettings::default(),
     );
-    NotesApi::new(DynamoNoteStore::new(dynamo, "notes-faults"), authority)
+    let audit = Audit::new(DynamoAuditStore::new(dynamo.clone(), "audit-faults"));
+    NotesApi::new(DynamoNoteStore::new(dynamo, "notes-faults"), authority, audit)
 }
 
 /// A local port nothing listens on (bound, noted, released).

@@ -2,9 +2,9 @@
 //!
 //! Who may do what:
 //! - `POST /tenants` is public (no token): registration.
-//! - `/tenant` routes act on the caller's own tenant, taken from the verified
-//!   claims and nowhere else; what the caller may do there comes from the
-//!   records (read fresh for `PUT /tenant`).
+//! - `/tenant` and `/audit` act on the caller's own tenant, taken from the
+//!   verified claims and nowhere else; what the caller may do there comes
+//!   from the records (read fresh for `PUT /tenant` and `GET /audit`).
 //! - `/admin/...` routes are for platform admins only, as the user pool has
 //!   them now; the path's tenant id is read only there, and only after the
 //!   platform-admin check.
@@ -15,21 +15,22 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tenancy::audit::{AUDIT_CURSOR, Actor, ActorRole, Audit, AuditCursorKey, AuditQuery, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, dispatch, idempotency_key, json_body, json_response, no_body,
-    only_query_params, page_query, path_param,
+    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, dispatch, filtered_page_query, idempotency_key, json_body,
+    json_response, no_body, only_query_params, page_query, path_param, query_param,
 };
 use tenancy::password::PasswordPolicy;
 use tenancy::table::DataError;
 use tenancy::telemetry::{record_tenant, request_span};
-use tenancy::{ApiError, Caller, PlatformAdmin, TenantContext, TenantId};
+use tenancy::{ApiError, Caller, PlatformAdmin, TenantContext, TenantId, UserId};
 use tracing::Instrument as _;
 use users_api::InternalResponse;
 
 use crate::api::{
-    CURSOR, ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant, RegistrationRemoval,
-    TenantList, UpdateTenant,
+    AuditList, CURSOR, ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant,
+    RegistrationRemoval, TenantList, UpdateTenant,
 };
 use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use crate::operators::{Operators, require_platform_admin};
@@ -38,16 +39,36 @@ use crate::store::{SlugStore, TenantStore};
 use crate::users::{UsersError, UsersService};
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 9] = [
     "POST /tenants",
     "GET /tenant",
     "PUT /tenant",
+    "GET /audit",
     "GET /admin/tenants",
     "POST /admin/tenants/{tenant_id}/suspend",
     "POST /admin/tenants/{tenant_id}/reactivate",
     "PUT /admin/tenants/{tenant_id}/tier",
     "DELETE /admin/registrations/{slug}",
 ];
+
+/// An `action` filter of `GET /audit`: a route key, `METHOD /path`.
+fn audit_action(text: &str) -> Result<String, ApiError> {
+    let well_formed = text.len() <= 200
+        && text.split_once(' ').is_some_and(|(method, path)| {
+            ["POST", "PUT", "DELETE", "PATCH"].contains(&method) && path.starts_with('/') && !path.contains(' ')
+        });
+    if well_formed {
+        Ok(text.to_owned())
+    } else {
+        Err(ApiError::BadRequest("action must be a route of a change, e.g. `POST /users`".into()))
+    }
+}
+
+/// A `from` or `to` filter of `GET /audit`: an RFC 3339 time.
+fn audit_time(name: &str, text: &str) -> Result<time::OffsetDateTime, ApiError> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z")))
+}
 
 /// How often a read-modify-write is retried when another request changed
 /// the record in between.
@@ -82,25 +103,40 @@ pub enum InternalCommand {
 /// The tenants API over its stores, the users service, the callers'
 /// authority and the platform's operators.
 #[derive(Debug)]
-pub struct TenantsApi<T, S, U, A, O> {
+pub struct TenantsApi<T, S, U, A, L, O> {
     registration: RegistrationSettings,
     tenants: T,
     slugs: S,
     users: U,
     authority: Authority<A>,
+    audit: Audit<L>,
     operators: O,
 }
 
-impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operators> TenantsApi<T, S, U, A, O> {
+impl<T, S, U, A, L, O> TenantsApi<T, S, U, A, L, O>
+where
+    T: TenantStore,
+    S: SlugStore,
+    U: UsersService,
+    A: AuthorityStore,
+    L: AuditStore,
+    O: Operators,
+{
     pub fn new(
         tenants: T,
         slugs: S,
         users: U,
         authority: Authority<A>,
+        audit: Audit<L>,
         operators: O,
         registration: RegistrationSettings,
     ) -> Self {
-        Self { registration, tenants, slugs, users, authority, operators }
+        Self { registration, tenants, slugs, users, authority, audit, operators }
+    }
+
+    /// The audit trail (for tests).
+    pub fn audit(&self) -> &Audit<L> {
+        &self.audit
     }
 
     /// The callers' authority (for tests).
@@ -175,21 +211,27 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
             }
             // A privileged write: the caller's membership as it is now.
             "PUT /tenant" => {
-                let caller = caller(request, span)?;
-                self.update_own(&self.authority.fresh(&caller).await?, request).await
+                let context = self.authority.fresh(&caller(request, span)?).await?;
+                let result = self.update_own(&context, request).await;
+                self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
+                result
             }
+            // The trail tells what every member did: a privileged read.
+            "GET /audit" => self.read_audit(&self.authority.fresh(&caller(request, span)?).await?, request).await,
             "GET /admin/tenants" => self.list(&self.platform_admin(request).await?, request).await,
-            "POST /admin/tenants/{tenant_id}/suspend" => {
+            route @ ("POST /admin/tenants/{tenant_id}/suspend"
+            | "POST /admin/tenants/{tenant_id}/reactivate"
+            | "PUT /admin/tenants/{tenant_id}/tier") => {
                 let admin = self.platform_admin(request).await?;
-                self.suspend(&admin, request, span).await
-            }
-            "POST /admin/tenants/{tenant_id}/reactivate" => {
-                let admin = self.platform_admin(request).await?;
-                self.change_status(&admin, request, span, Tenant::reactivate).await
-            }
-            "PUT /admin/tenants/{tenant_id}/tier" => {
-                let admin = self.platform_admin(request).await?;
-                self.change_tier(&admin, request, span).await
+                let result = match route {
+                    "POST /admin/tenants/{tenant_id}/suspend" => self.suspend(&admin, request, span).await,
+                    "POST /admin/tenants/{tenant_id}/reactivate" => {
+                        self.change_status(&admin, request, span, Tenant::reactivate).await
+                    }
+                    _ => self.change_tier(&admin, request, span).await,
+                };
+                self.record_on_target(&admin, request, &result).await;
+                result
             }
             "DELETE /admin/registrations/{slug}" => {
                 let admin = self.platform_admin(request).await?;
@@ -197,6 +239,46 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
             }
             _ => Err(ApiError::NotFound("no such route".into())),
         }
+    }
+
+    /// Records a platform admin's action in the trail of the tenant it was
+    /// on (none when there is no such tenant).
+    async fn record_on_target(&self, admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest, result: &RouteResult) {
+        let Some(target) = path_param(request, "tenant_id").ok().and_then(|id| TenantId::parse(id).ok()) else {
+            return;
+        };
+        match self.tenants.get(&target).await {
+            Ok(Some(tenant)) => {
+                self.audit.record(&target, tenant.tier, Actor::platform_admin(admin), request, result).await;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, tenant_id = %target, "audit entry not written: tenant unreadable"),
+        }
+    }
+
+    /// `GET /audit`: the tenant's trail, newest first (tenant admins).
+    async fn read_audit(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
+        if !context.is_admin() {
+            return Err(ApiError::Forbidden("only an admin of the tenant may read its audit trail".into()));
+        }
+        let filters = ["actor", "action", "from", "to"];
+        let (limit, after) =
+            filtered_page_query::<AuditCursorKey>(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AUDIT_CURSOR, &filters)?;
+        let actor = query_param(request, "actor")?
+            .map(|text| UserId::parse(text).map_err(|_| ApiError::BadRequest("actor must be a user id".into())))
+            .transpose()?;
+        let action = query_param(request, "action")?.map(audit_action).transpose()?;
+        let from = query_param(request, "from")?.map(|text| audit_time("from", text)).transpose()?;
+        let to = query_param(request, "to")?.map(|text| audit_time("to", text)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::BadRequest("from must not be after to".into()));
+        }
+        let query = AuditQuery { limit, after, actor, action, from, to };
+        let page = self.audit.read(&context.tenant_id, &query).await?;
+        let list = AuditList { items: page.entries, next_cursor: page.next_after.map(|key| AUDIT_CURSOR.encode(&key)) };
+        Ok(json_response(StatusCode::OK, &list))
     }
 
     /// The caller, if its token names a platform admin and the user pool
@@ -224,7 +306,14 @@ impl<T: TenantStore, S: SlugStore, U: UsersService, A: AuthorityStore, O: Operat
         .map_err(invalid)?;
         let stores = (&self.tenants, &self.slugs, &self.users);
         match register(stores, &registration, &key, self.registration.expiry, span).await? {
-            Outcome::Created(registered) => Ok(json_response(StatusCode::CREATED, &registered)),
+            Outcome::Created(registered) => {
+                let result = Ok(json_response(StatusCode::CREATED, &registered));
+                // The tenant's first entry: its first admin registered it.
+                let actor = Actor { user_id: registered.admin_user_id, role: ActorRole::Admin };
+                let tenant = &registered.tenant;
+                self.audit.record(&tenant.tenant_id, tenant.tier, actor, request, &result).await;
+                result
+            }
             Outcome::Repeated(registered) => Ok(json_response(StatusCode::OK, &registered)),
         }
     }

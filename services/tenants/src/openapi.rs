@@ -5,10 +5,10 @@
 //! every status they see against it. Not used by the Lambda binary.
 
 use tenancy::openapi::{BearerJwt, GatewayMessage, PageParams, StandardErrors};
-use tenancy::{Problem, TenantId};
+use tenancy::{Problem, TenantId, UserId};
 use utoipa::OpenApi;
 
-use crate::api::{ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
+use crate::api::{AuditList, ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
 use crate::domain::Tenant;
 
 /// Registration is public: no tenant, hence no token, exists yet.
@@ -34,6 +34,7 @@ const ERRORS: StandardErrors = StandardErrors {
         ops::register_tenant,
         ops::get_tenant,
         ops::update_tenant,
+        ops::read_audit,
         ops::list_tenants,
         ops::suspend_tenant,
         ops::reactivate_tenant,
@@ -45,6 +46,7 @@ const ERRORS: StandardErrors = StandardErrors {
     tags(
         (name = "registration", description = "Public sign-up of a new tenant"),
         (name = "tenant", description = "The caller's own tenant"),
+        (name = "audit", description = "The caller's tenant's audit trail: one entry per change, only ever added"),
         (name = "platform-admin", description = "All tenants; platform admins only (Cognito group `platform-admin`)")
     ),
 )]
@@ -109,6 +111,35 @@ mod ops {
             (status = 409, description = "`version` is stale, or a concurrent request changed the tenant; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update_tenant() {}
+
+    /// Filters of the audit trail (each optional; together, all must hold).
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AuditFilters {
+        /// Only this user's entries.
+        pub actor: Option<UserId>,
+        /// Only this route, as `METHOD /path`, e.g. `PUT /users/{user_id}/role`.
+        #[param(max_length = 200)]
+        pub action: Option<String>,
+        /// Entries at or after this time (RFC 3339).
+        #[param(format = DateTime)]
+        pub from: Option<String>,
+        /// Entries at or before this time (RFC 3339).
+        #[param(format = DateTime)]
+        pub to: Option<String>,
+    }
+
+    /// The tenant's audit trail, newest first (admins): who changed what, when, with which outcome.
+    /// Entries are only ever added; each is kept for its tier's retention (free 30 days, pro 1 year,
+    /// enterprise 7 years).
+    #[utoipa::path(get, path = "/audit", operation_id = "readAuditTrail", tag = "audit",
+        params(PageParams, AuditFilters),
+        responses(
+            (status = 200, description = "A page of entries; filters may leave it short (even empty) with a `next_cursor`", body = AuditList),
+            (status = 400, description = "Bad `limit`, `cursor`, `actor`, `action`, `from` or `to`, `from` after `to`, an unknown query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 403, description = "No tenant claims, not an admin (by the current membership), the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn read_audit() {}
 
     /// List all tenants (platform admins).
     #[utoipa::path(get, path = "/admin/tenants", operation_id = "listTenants", tag = "platform-admin",

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::json;
+use tenancy::audit::{Actor, ActorRole, Audit, AuditEntry, AuditQuery, AuditStore, DynamoAuditStore, sort_key};
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::idempotency::IdempotencyKey;
@@ -30,6 +31,7 @@ type Api = TenantsApi<
     DynamoSlugStore,
     FakeUsersService,
     DynamoAuthorityStore<StsRoleAssumer>,
+    DynamoAuditStore<StsRoleAssumer>,
     FakeOperators,
 >;
 
@@ -39,7 +41,9 @@ async fn api() -> Arc<Api> {
     let suffix = uuid::Uuid::new_v4().simple();
     let tenants_table = format!("tenants-it-{suffix}");
     let slugs_table = format!("tenant-slugs-it-{suffix}");
+    let audit_table = format!("audit-it-{suffix}");
     create_tenant_table(&client, &tenants_table).await;
+    create_tenant_table(&client, &audit_table).await;
     create_table(&client, &slugs_table, "slug", None).await;
     let dynamo = emulator_tenancy("tenants").tenant_dynamo_cache(&sdk);
     // No member route is called here: the memberships table is never read.
@@ -48,10 +52,11 @@ async fn api() -> Arc<Api> {
         AuthoritySettings::default(),
     );
     Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(dynamo, client.clone(), tenants_table),
+        DynamoTenantStore::new(dynamo.clone(), client.clone(), tenants_table),
         DynamoSlugStore::new(client, slugs_table),
         FakeUsersService::default(),
         authority,
+        Audit::new(DynamoAuditStore::new(dynamo, audit_table)),
         FakeOperators::default(),
         RegistrationSettings::default(),
     ))
@@ -225,4 +230,44 @@ async fn tenant_records_are_versioned() {
     );
     assert!(matches!(store.replace(&ghost, 1).await, Err(DataError::ConditionFailed { exists: false, .. })));
     assert_eq!(store.get(&ghost.tenant_id).await.expect("get"), None);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: make test"]
+async fn the_trail_is_kept_in_dynamodb_newest_first_and_never_overwritten() {
+    let api = api().await;
+    let response = register(&api, registration("Acme", "acme", "ada@example.com")).await;
+    assert_eq!(response.status_code, 201);
+    let registered: Registered = serde_json::from_value(json_of(&response)).expect("registered");
+    let tenant = registered.tenant.tenant_id;
+    let read = |limit, after| AuditQuery { limit, after, ..AuditQuery::default() };
+
+    // Registration wrote the tenant's first entry, through the tenant role.
+    let first = api.audit().read(&tenant, &read(10, None)).await.expect("read");
+    let entry = first.entries.first().expect("the registration's entry").clone();
+    assert_eq!(first.entries.len(), 1);
+    assert_eq!((entry.action.as_str(), entry.outcome), ("POST /tenants", 201));
+    assert_eq!(entry.actor, Actor { user_id: registered.admin_user_id, role: ActorRole::Admin });
+
+    // Later entries come first, a page at a time.
+    let store = api.audit().store();
+    let expires = entry.at + time::Duration::days(1);
+    let mut later = Vec::new();
+    for n in 1..=3 {
+        let next = AuditEntry { at: entry.at + time::Duration::seconds(n), outcome: 200, ..entry.clone() };
+        store.append(&tenant, &sort_key(&next), &next, expires).await.expect("append");
+        later.push(next);
+    }
+    let page = api.audit().read(&tenant, &read(2, None)).await.expect("read");
+    assert_eq!(page.entries, [later[2].clone(), later[1].clone()]);
+    let rest = api.audit().read(&tenant, &read(2, page.next_after)).await.expect("read");
+    assert_eq!((rest.entries, rest.next_after), (vec![later[0].clone(), entry.clone()], None));
+
+    // An entry is never replaced: the write is conditional on the key being new.
+    let forged = AuditEntry { outcome: 500, ..entry.clone() };
+    let refused = store.append(&tenant, &sort_key(&entry), &forged, expires).await;
+    assert!(matches!(refused, Err(DataError::ConditionFailed { exists: true, .. })), "{refused:?}");
+    // Another tenant's partition holds none of it.
+    let other = api.audit().read(&TenantId::generate(), &read(10, None)).await.expect("read");
+    assert!(other.entries.is_empty());
 }

@@ -7,22 +7,31 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::{Value, json};
 use std::time::Duration;
+use tenancy::audit::{ActorRole, AuditEntry, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, claims, committed_document, every_page, json_of, memory_authority,
-    platform_admin_claims,
+    Req, SignedIn, assert_problem, body_text, claims, committed_document, every_page, json_of, memory_audit,
+    memory_authority, platform_admin_claims,
 };
 use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
-use tenants::api::{Registered, TenantList};
+use tenants::api::{AuditList, Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
-use tenants::entrypoint::{RegistrationSettings, TenantsApi};
+use tenants::entrypoint::{ROUTES, RegistrationSettings, TenantsApi};
 use tenants::operators::FakeOperators;
 use tenants::store::{MemorySlugStore, MemoryTenantStore};
 use tenants::users::FakeUsersService;
+use time::OffsetDateTime;
 
-type Api = TenantsApi<MemoryTenantStore, MemorySlugStore, FakeUsersService, MemoryAuthorityStore, FakeOperators>;
+type Api = TenantsApi<
+    MemoryTenantStore,
+    MemorySlugStore,
+    FakeUsersService,
+    MemoryAuthorityStore,
+    MemoryAuditStore,
+    FakeOperators,
+>;
 
 /// Claims of a member (`role` "member" or "admin") of `tenant`.
 fn tenant_claims(tenant: &TenantId, role: &str) -> HashMap<String, String> {
@@ -61,6 +70,7 @@ impl Harness {
                 FakeUsersService::default(),
                 // Records read on every request.
                 memory_authority(Duration::ZERO),
+                memory_audit(),
                 FakeOperators::default(),
                 RegistrationSettings::default(),
             )),
@@ -931,4 +941,114 @@ async fn the_records_decide_and_a_stale_token_counts_for_nothing() {
         assert_eq!(assert_problem(&harness.call(req).await, 403).kind, "urn:problem:forbidden", "{route}");
     }
     assert_eq!(harness.state(), before);
+}
+
+/// `PUT /tenant` renaming the caller's tenant, naming `version`.
+fn rename(caller: &SignedIn, version: u64) -> Req {
+    Req::to("PUT /tenant").body(json!({"name": "Acme Renamed", "version": version}).to_string()).claims(caller.claims())
+}
+
+#[tokio::test]
+async fn every_change_lands_in_its_tenants_trail_with_actor_target_and_outcome() {
+    let harness = Harness::new();
+    let registered = harness.register("Acme", "acme", "ada@example.com").await;
+    let tenant = registered.tenant.tenant_id;
+    let admin = SignedIn::new(tenant, UserId::generate(), "admin", "pro");
+    let member = SignedIn::new(tenant, UserId::generate(), "member", "pro");
+    assert_eq!(harness.call(rename(&admin, 1)).await.status_code, 200);
+    assert_eq!(harness.call(rename(&member, 2)).await.status_code, 403);
+    // Reads are not changes.
+    assert_eq!(harness.call(Req::to("GET /tenant").claims(admin.claims())).await.status_code, 200);
+    let operator_claims = platform_admin_claims();
+    let operator = UserId::parse(&operator_claims["sub"]).expect("the operator's id");
+    for route in ["POST /admin/tenants/{tenant_id}/suspend", "POST /admin/tenants/{tenant_id}/reactivate"] {
+        let request = Req::to(route).param(tenant.to_string()).claims(operator_claims.clone());
+        assert_eq!(harness.call(request).await.status_code, 200);
+    }
+    // Another tenant's trail is its own.
+    let other = harness.register("Globex", "globex", "gil@example.com").await.tenant.tenant_id;
+
+    let entries = harness.api.audit().store().entries(&tenant);
+    let text = tenant.to_string();
+    let summary: Vec<_> =
+        entries.iter().map(|e| (e.actor.role, e.action.as_str(), e.target.as_deref(), e.outcome)).collect();
+    assert_eq!(
+        summary,
+        [
+            (ActorRole::Admin, "POST /tenants", None, 201),
+            (ActorRole::Admin, "PUT /tenant", None, 200),
+            (ActorRole::Member, "PUT /tenant", None, 403),
+            (ActorRole::PlatformAdmin, "POST /admin/tenants/{tenant_id}/suspend", Some(text.as_str()), 200),
+            (ActorRole::PlatformAdmin, "POST /admin/tenants/{tenant_id}/reactivate", Some(text.as_str()), 200),
+        ]
+    );
+    let actors: Vec<UserId> = entries.iter().map(|e| e.actor.user_id).collect();
+    assert_eq!(actors, [registered.admin_user_id, admin.user_id, member.user_id, operator, operator]);
+    assert!(entries.iter().all(|e| e.request_id == tenancy::testing::REQUEST_ID));
+    // Kept for the tier's retention (pro: a year).
+    let kept = harness.api.audit().store().expiries(&tenant)[0] - entries[0].at;
+    assert_eq!(kept, time::Duration::days(365));
+    assert_eq!(harness.api.audit().store().entries(&other).len(), 1, "only Globex's registration");
+}
+
+#[tokio::test]
+async fn tenant_admins_read_their_own_trail_newest_first_and_filtered() {
+    let harness = Harness::new();
+    let tenant = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
+    let admin = SignedIn::new(tenant, UserId::generate(), "admin", "pro");
+    for version in 1..=3 {
+        assert_eq!(harness.call(rename(&admin, version)).await.status_code, 200);
+    }
+    let read = |query: String| harness.call(Req::to("GET /audit").query(query).claims(admin.claims()));
+    let pages: Vec<Vec<AuditEntry>> = every_page(2, async |query| read(query).await).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
+    let actions: Vec<&str> = pages.iter().flatten().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["PUT /tenant", "PUT /tenant", "PUT /tenant", "POST /tenants"], "newest first");
+
+    let list = |response: ApiGatewayV2httpResponse| -> AuditList {
+        assert_eq!(response.status_code, 200, "{}", body_text(&response));
+        serde_json::from_value(json_of(&response)).expect("list")
+    };
+    let mine = list(read(format!("actor={}", admin.user_id)).await);
+    assert_eq!(mine.items.len(), 3);
+    assert!(mine.items.iter().all(|e| e.actor.user_id == admin.user_id));
+    let registrations = list(read("action=POST%20%2Ftenants".into()).await);
+    assert_eq!(registrations.items.len(), 1);
+    assert_eq!(registrations.items[0].action, "POST /tenants");
+    let all = pages.concat();
+    let (newest, oldest) = (all[0].at, all[3].at);
+    let window = |from: OffsetDateTime, to: OffsetDateTime| {
+        let rfc = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("time");
+        format!("from={}&to={}", rfc(from).replace('+', "%2B"), rfc(to).replace('+', "%2B"))
+    };
+    assert_eq!(list(read(window(oldest, oldest)).await).items, [all[3].clone()]);
+    assert_eq!(list(read(window(all[2].at, newest)).await).items, all[..3]);
+
+    for bad in ["actor=nobody", "action=DROP%20TABLE", "from=yesterday", "cursor=abc", "limit=0", "who=me"] {
+        assert_problem(&read(bad.into()).await, 400);
+    }
+    assert_problem(&read(window(newest, oldest)).await, 400);
+}
+
+#[tokio::test]
+async fn members_and_other_tenants_cannot_read_a_trail_and_no_route_changes_one() {
+    let harness = Harness::new();
+    let acme = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
+    let globex = harness.register("Globex", "globex", "gil@example.com").await.tenant.tenant_id;
+    let member = SignedIn::new(acme, UserId::generate(), "member", "pro");
+    let problem = assert_problem(&harness.call(Req::to("GET /audit").claims(member.claims())).await, 403);
+    assert!(problem.detail.contains("admin"), "{}", problem.detail);
+    // Globex's admin reads Globex's trail: the tenant is the token's, never a parameter.
+    let globex_admin = SignedIn::new(globex, UserId::generate(), "admin", "pro");
+    let response = harness.call(Req::to("GET /audit").claims(globex_admin.claims())).await;
+    let page: AuditList = serde_json::from_value(json_of(&response)).expect("list");
+    assert!(!page.items.is_empty());
+    assert!(page.items.iter().all(|e| e.actor.user_id != harness.api.audit().store().entries(&acme)[0].actor.user_id));
+    assert_problem(
+        &harness.call(Req::to("GET /audit").query(format!("tenant_id={acme}")).claims(globex_admin.claims())).await,
+        400,
+    );
+    // The API has no route that writes to a trail: only GET /audit names it.
+    let audit_routes: Vec<&str> = ROUTES.iter().copied().filter(|route| route.contains("audit")).collect();
+    assert_eq!(audit_routes, ["GET /audit"]);
 }

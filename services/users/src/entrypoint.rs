@@ -5,6 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use serde_json::Value;
+use tenancy::audit::{Actor, Audit, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
 use tenancy::http::{
     RouteResult, answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
@@ -47,17 +48,29 @@ const LAST_ADMIN: &str =
 /// The users API over a membership store and a user directory, for callers
 /// whose authority the records give.
 #[derive(Debug)]
-pub struct UsersApi<S, D, A> {
+pub struct UsersApi<S, D, A, T> {
     password_policy: PasswordPolicy,
     store: S,
     directory: D,
     authority: Authority<A>,
+    audit: Audit<T>,
 }
 
-impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
+impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersApi<S, D, A, T> {
     /// `password_policy`: the user pool's, checked before any write.
-    pub fn new(store: S, directory: D, authority: Authority<A>, password_policy: PasswordPolicy) -> Self {
-        Self { password_policy, store, directory, authority }
+    pub fn new(
+        store: S,
+        directory: D,
+        authority: Authority<A>,
+        audit: Audit<T>,
+        password_policy: PasswordPolicy,
+    ) -> Self {
+        Self { password_policy, store, directory, authority, audit }
+    }
+
+    /// The audit trail (for tests).
+    pub fn audit(&self) -> &Audit<T> {
+        &self.audit
     }
 
     /// The callers' authority (for tests).
@@ -154,16 +167,27 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore> UsersApi<S, D, A> {
             _ if ROUTES.contains(&route) => self.authority.fresh(&caller).await?,
             _ => return Err(ApiError::NotFound("no such route".into())),
         };
-        require_admin(&context)?;
+        let result = self.admin_route(&context, route, request).await;
+        self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
+        result
+    }
+
+    async fn admin_route(
+        &self,
+        context: &TenantContext,
+        route: &str,
+        request: &ApiGatewayV2httpRequest,
+    ) -> RouteResult {
+        require_admin(context)?;
         match route {
-            "POST /users" => self.invite(&context, request).await,
-            "GET /users/{user_id}" => self.get(&context, request).await,
-            "PUT /users/{user_id}/role" => self.change_role(&context, request).await,
-            "POST /users/{user_id}/disable" => self.disable(&context, request).await,
-            "POST /users/{user_id}/enable" => self.enable(&context, request).await,
-            "POST /users/{user_id}/invitation" => self.resend_invitation(&context, request).await,
-            "POST /users/{user_id}/password-reset" => self.reset_password(&context, request).await,
-            _ => self.delete(&context, request).await,
+            "POST /users" => self.invite(context, request).await,
+            "GET /users/{user_id}" => self.get(context, request).await,
+            "PUT /users/{user_id}/role" => self.change_role(context, request).await,
+            "POST /users/{user_id}/disable" => self.disable(context, request).await,
+            "POST /users/{user_id}/enable" => self.enable(context, request).await,
+            "POST /users/{user_id}/invitation" => self.resend_invitation(context, request).await,
+            "POST /users/{user_id}/password-reset" => self.reset_password(context, request).await,
+            _ => self.delete(context, request).await,
         }
     }
 

@@ -9,10 +9,11 @@ use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType, UsernameAttributeType};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
+use tenancy::audit::MemoryAuditStore;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::StsRoleAssumer;
 use tenancy::password::PasswordPolicy;
-use tenancy::testing::{Req, SignedIn, body_text, create_tenant_table, emulator_sdk, emulator_tenancy};
+use tenancy::testing::{Req, SignedIn, body_text, create_tenant_table, emulator_sdk, emulator_tenancy, memory_audit};
 use tenancy::{TenantId, TenantTier};
 use users::directory::{CognitoDirectory, CreateOutcome, Directory, NewUser, TENANT_ID_ATTRIBUTE};
 use users::domain::{MembershipStatus, TenantRole, User, UserId, new_membership, now};
@@ -22,7 +23,12 @@ use users_api::{InternalCommand, InternalResponse, UserList};
 
 const PASSWORD: &str = "Secret-passw0rd1";
 
-type Api = UsersApi<DynamoMembershipStore<StsRoleAssumer>, CognitoDirectory, DynamoAuthorityStore<StsRoleAssumer>>;
+type Api = UsersApi<
+    DynamoMembershipStore<StsRoleAssumer>,
+    CognitoDirectory,
+    DynamoAuthorityStore<StsRoleAssumer>,
+    MemoryAuditStore,
+>;
 
 struct Stack {
     api: Api,
@@ -68,6 +74,7 @@ async fn stack() -> Stack {
         DynamoMembershipStore::new(tenant_dynamo, table),
         CognitoDirectory::new(cognito.clone(), &pool),
         authority,
+        memory_audit(),
         PasswordPolicy::default(),
     );
     Stack { api, dynamo, tenants_table, cognito, pool }

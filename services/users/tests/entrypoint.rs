@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use serde_json::json;
 use std::time::Duration;
+use tenancy::audit::{ActorRole, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_authority,
+    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_audit, memory_authority,
 };
 use tenancy::{TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
@@ -29,7 +30,7 @@ fn email(n: &str) -> String {
 }
 
 struct Harness {
-    api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore>,
+    api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore, MemoryAuditStore>,
 }
 
 impl Harness {
@@ -44,6 +45,7 @@ impl Harness {
                 MemoryMembershipStore::default(),
                 MemoryDirectory::default(),
                 memory_authority(freshness),
+                memory_audit(),
                 PasswordPolicy::default(),
             ),
         }
@@ -1155,4 +1157,37 @@ async fn an_invitation_with_an_idempotency_key_is_safe_to_retry() {
     let plain = harness.call(Req { header: None, ..invite("dan@example.com", "member", &key) }).await;
     assert!(assert_problem(&plain, 409).detail.contains("already belongs"));
     assert_problem(&harness.call(invite("eve@example.com", "member", "bad key")).await, 400);
+}
+
+#[tokio::test]
+async fn admin_actions_and_refusals_are_in_the_tenants_trail() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.invite(&admin, &email("bob"), "member").await;
+    let id = bob.user_id.to_string();
+    let promote = |caller: &SignedIn| {
+        Req::to("PUT /users/{user_id}/role").param(id.clone()).body(r#"{"role":"admin"}"#).claims(caller.claims())
+    };
+    let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
+    assert_eq!(harness.call(promote(&member)).await.status_code, 403);
+    assert_eq!(harness.call(promote(&admin)).await.status_code, 200);
+    assert_eq!(
+        harness.call(Req::to("GET /users/{user_id}").param(id.clone()).claims(admin.claims())).await.status_code,
+        200
+    );
+
+    let entries = harness.api.audit().store().entries(&admin.tenant);
+    let summary: Vec<_> = entries
+        .iter()
+        .map(|e| (e.actor.user_id, e.actor.role, e.action.as_str(), e.target.as_deref(), e.outcome))
+        .collect();
+    let target = Some(id.as_str());
+    assert_eq!(
+        summary,
+        [
+            (admin.user_id, ActorRole::Admin, "POST /users", target, 201),
+            (bob.user_id, ActorRole::Member, "PUT /users/{user_id}/role", target, 403),
+            (admin.user_id, ActorRole::Admin, "PUT /users/{user_id}/role", target, 200),
+        ]
+    );
 }

@@ -49,12 +49,15 @@ module "function" {
     log_kms_key_arn    = var.platform.logs_kms_key_arn
 
     # Every request's authority: the tenant record and the caller's membership,
-    # read through the tenant role from the tenants and users services' tables
-    # (by name: those services may be applied after this one).
+    # read through the tenant role from the tenants and users services' tables;
+    # every state-changing request's audit entry, written through it to the
+    # tenants service's audit table (by name: the tenants and users services
+    # may be applied after this one).
     environment = merge(
       {
         TENANTS_TABLE               = "${local.name_prefix}-tenants"
         MEMBERSHIPS_TABLE           = "${local.name_prefix}-memberships"
+        AUDIT_TABLE                 = "${local.name_prefix}-audit"
         AUTHORITY_FRESHNESS_SECONDS = var.platform.authority_freshness_seconds
         TENANT_ROLE_ARN             = var.platform.tenant_role_arn
         RUST_LOG                    = var.function.log_level

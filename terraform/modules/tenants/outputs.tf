@@ -7,3 +7,8 @@ output "slugs_table_name" {
   description = "Name of the slug registration claim table."
   value       = aws_dynamodb_table.slugs.name
 }
+
+output "audit_table_name" {
+  description = "Name of the tenants' audit trail table."
+  value       = module.audit_table.name
+}

@@ -8,6 +8,7 @@ use futures_util::TryStreamExt as _;
 use notes_client::{CreateNote, Note, UpdateNote};
 use serde_json::Value;
 use tenancy::{TenantRole, TenantTier};
+use tenants_client::{ActorRole, AuditEntry, AuditFilter};
 use users_client::InviteUser;
 
 use crate::{Error, Refused as _, Result, Stack, TenantFixture, Tokens, claim, ensure, jwt, strong_password};
@@ -391,6 +392,25 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
             let tier = claim(&tokens.access_claims()?, "tenant_tier")?;
             ensure(tier == "pro", || format!("tier claim {tier}"))?;
             Ok("the platform admin moved Acme to the pro tier: new tokens say tenant_tier=pro".to_owned())
+        }
+        .await,
+    );
+
+    // --- The audit trail -----------------------------------------------------------------
+    report.check(
+        "Acme's audit trail",
+        async {
+            let trail: Vec<AuditEntry> = acme.admin.tenants.audit(&AuditFilter::default(), None).try_collect().await?;
+            let by_operator = trail.iter().filter(|e| e.actor.role == ActorRole::PlatformAdmin).count();
+            let newest = trail.first().map(|e| e.action.as_str());
+            ensure(newest == Some("PUT /admin/tenants/{tenant_id}/tier"), || format!("newest entry: {newest:?}"))?;
+            ensure(trail.iter().any(|e| e.outcome == 403), || "bob's refused invitation is not in the trail".into())?;
+            bob.member.tenants.audit_page(&AuditFilter::default(), None, None).await.refused(403, "forbidden")?;
+            Ok(format!(
+                "Acme's admin reads {} entries, newest first ({by_operator} by the platform admin, \
+                 bob's refused invitation among them); bob, a member, cannot: 403",
+                trail.len()
+            ))
         }
         .await,
     );

@@ -23,7 +23,9 @@ export const TAG_VARIABLE = '${aws:PrincipalTag/TenantId}'
 export const NEEDED = {
   notes: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   memberships: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-  tenants: ['GetItem', 'PutItem', 'UpdateItem']
+  tenants: ['GetItem', 'PutItem', 'UpdateItem'],
+  // The audit trail: entries are added and read, never changed or removed.
+  audit: ['PutItem', 'Query']
 }
 
 // What every service reads on every request to establish the caller's

@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
     let table = required_env("NOTES_TABLE")?;
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let api = NotesApi::new(DynamoNoteStore::new(dynamo, table), authority);
+    let audit = tenancy.audit(dynamo.clone())?;
+    let api = NotesApi::new(DynamoNoteStore::new(dynamo, table), authority, audit);
     tenancy::lambda::serve(api, |api, event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
         Ok(api.handle(event.payload).await)
     })

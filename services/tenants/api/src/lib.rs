@@ -217,7 +217,21 @@ pub struct TenantList {
     pub next_cursor: Option<String>,
 }
 
-/// Default and bounds of `limit` on `GET /admin/tenants`.
+/// Response of `GET /audit`: the tenant's audit trail, newest first. Filters
+/// may leave a page short, even empty, with a `next_cursor`: follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+pub use tenancy::audit::{Actor, ActorRole, AuditEntry};
+
+/// Default and bounds of `limit` on `GET /admin/tenants` and `GET /audit`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 

@@ -4,9 +4,24 @@ use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 pub use tenants_api::{
-    ChangeTier, IdempotencyKey, Password, RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId,
-    TenantName, TenantStatus, TenantTier, UpdateTenant, UserId,
+    Actor, ActorRole, AuditEntry, ChangeTier, IdempotencyKey, Password, RegisterTenant, Registered,
+    RegistrationRemoval, Slug, Tenant, TenantId, TenantName, TenantStatus, TenantTier, UpdateTenant, UserId,
 };
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Which entries of the audit trail to read; each filter is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this user's entries.
+    pub actor: Option<UserId>,
+    /// Only this route, as `METHOD /path`, e.g. `PUT /users/{user_id}/role`.
+    pub action: Option<String>,
+    /// Entries at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Entries at or before this time.
+    pub to: Option<OffsetDateTime>,
+}
 
 /// Tenants: public registration (`/tenants`), the caller's own tenant
 /// (`/tenant`) and the platform-admin routes (`/admin/tenants`).
@@ -55,6 +70,37 @@ impl TenantsClient {
     /// `PUT /tenant` with an explicit version.
     pub async fn update(&self, update: &UpdateTenant) -> Result<Tenant, Error> {
         self.api.call(Method::PUT, &["tenant"]).json(update)?.send().await
+    }
+
+    /// `GET /audit` (tenant admins): one page of the tenant's trail, newest
+    /// first. Filters may leave a page short with a cursor: follow it.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEntry>, Error> {
+        let time = |at: Option<OffsetDateTime>| at.and_then(|at| at.format(&Rfc3339).ok());
+        self.api
+            .call(Method::GET, &["audit"])
+            .query_opt("limit", limit)
+            .query_opt("cursor", cursor)
+            .query_opt("actor", filter.actor)
+            .query_opt("action", filter.action.as_deref())
+            .query_opt("from", time(filter.from))
+            .query_opt("to", time(filter.to))
+            .send()
+            .await
+    }
+
+    /// Every entry of the tenant's trail that `filter` keeps (tenant
+    /// admins), newest first, following the cursors.
+    pub fn audit<'a>(
+        &'a self,
+        filter: &'a AuditFilter,
+        page_size: Option<usize>,
+    ) -> impl Stream<Item = Result<AuditEntry, Error>> + 'a {
+        paginate(move |cursor| async move { self.audit_page(filter, page_size, cursor.as_deref()).await })
     }
 
     /// `GET /admin/tenants` (platform admins): one page.

@@ -47,11 +47,13 @@ async fn main() -> Result<(), Error> {
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
+    let audit = tenancy.audit(dynamo.clone())?;
     let api = TenantsApi::new(
         DynamoTenantStore::new(dynamo, execution.clone(), tenants_table),
         DynamoSlugStore::new(execution, slugs_table),
         LambdaUsersService::new(users_client(&sdk), users_function),
         authority,
+        audit,
         // Execution role: who is a platform admin is the user pool's to say.
         CognitoOperators::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id),
         registration,

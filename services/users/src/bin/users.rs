@@ -18,10 +18,11 @@ async fn main() -> Result<(), Error> {
     let user_pool_id = required_env("USER_POOL_ID")?;
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
+    let audit = tenancy.audit(dynamo.clone())?;
     let store = DynamoMembershipStore::new(dynamo, table);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
-    let api = UsersApi::new(store, directory, authority, password_policy_from_env()?);
+    let api = UsersApi::new(store, directory, authority, audit, password_policy_from_env()?);
     // Raw JSON: an internal command ({"internal": ...}) or an HTTP API request.
     tenancy::lambda::serve(api, |api, event: LambdaEvent<Value>| async move {
         Ok(api.invoke(event.payload, &event.context.request_id).await)
