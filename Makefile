@@ -134,7 +134,10 @@ logs: ## Follow the functions' logs (.local/gateway-<port>/logs/*.log); FN=notes
 
 # The command-line tool (services/cli) pointed at the running stack + gateway.
 CLI_PROFILE ?= default
-.PHONY: cli-config
+.PHONY: events cli-config
+events: $(VENV_STAMP) ## Print the lifecycle events the local stack published since the last call (JSON lines; needs make up)
+	$(EMULATOR_ENV) $(VENV)/bin/python local/watch_events.py
+
 cli-config: ## Build the CLI (target/debug/saas) and write its CLI_PROFILE (default) for the running local stack
 	cargo build -p saas-cli
 	$(CARGO_DEBUG_DIR)/saas --profile $(CLI_PROFILE) configure $$($(STACK) cli-config)

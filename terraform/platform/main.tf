@@ -32,6 +32,9 @@ locals {
       app_client_id     = aws_cognito_user_pool_client.app.id
       jwt_issuer        = local.jwt_issuer
       logs_kms_key_arn  = aws_kms_key.logs.arn
+      # The lifecycle bus (events.tf) the services publish on.
+      event_bus_name = aws_cloudwatch_event_bus.lifecycle.name
+      event_bus_arn  = aws_cloudwatch_event_bus.lifecycle.arn
       # A setting every service function reads (AUTHORITY_FRESHNESS_SECONDS).
       authority_freshness_seconds = tostring(var.authority_freshness_seconds)
       # The pool's password policy as JSON (PASSWORD_POLICY of users, tenants).

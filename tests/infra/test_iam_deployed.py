@@ -25,6 +25,8 @@ TENANT_POLICIES = {
     "tenants-tenant-data": ("tenants", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
     # The audit trail: added to and read, never changed or removed.
     "audit-tenant-data": ("audit", ["dynamodb:PutItem", "dynamodb:Query"]),
+    # Event outboxes: an event is added with its change, read, and removed once published.
+    "outbox-tenant-data": ("outbox", ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]),
 }
 
 # Registration claims: written by the tenants execution role only.
@@ -42,6 +44,7 @@ def extra_execution_policies(platform, account_id):
     slugs = table_arn(account_id, SLUGS_TABLE)
     tenants = table_arn(account_id, f"{PREFIX}-tenants")
     users_fn = f"arn:aws:lambda:{REGION}:{account_id}:function:{PREFIX}-users"
+    bus = f"arn:aws:events:{REGION}:{account_id}:event-bus/{PREFIX}-lifecycle"
     cognito = [
         "AdminCreateUser",
         "AdminGetUser",
@@ -56,7 +59,10 @@ def extra_execution_policies(platform, account_id):
         "notes": {},
         # An invited member's first sign-in: the users service activates it.
         "token-claims": {"token-claims-activation": {"lambda:InvokeFunction": [users_fn]}},
-        "users": {"users-cognito-admin": {f"cognito-idp:{a}": [pool] for a in cognito}},
+        "users": {
+            "users-cognito-admin": {f"cognito-idp:{a}": [pool] for a in cognito},
+            "users-lifecycle-events": {"events:PutEvents": [bus]},
+        },
         "tenants": {
             "tenants-registration-and-admin": {
                 **{a: [slugs] for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
@@ -66,7 +72,9 @@ def extra_execution_policies(platform, account_id):
                 # Platform-admin actions check the caller's group as it is now.
                 "cognito-idp:AdminGetUser": [pool],
                 "cognito-idp:AdminListGroupsForUser": [pool],
-            }
+            },
+            # Lifecycle events, on the platform's bus only.
+            "tenants-lifecycle-events": {"events:PutEvents": [bus]},
         },
     }
 

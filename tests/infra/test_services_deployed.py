@@ -15,6 +15,7 @@ TABLES = {
     "memberships": {"tenant_id": "HASH", "sk": "RANGE"},
     "tenants": {"tenant_id": "HASH", "sk": "RANGE"},
     "audit": {"tenant_id": "HASH", "sk": "RANGE"},
+    "outbox": {"tenant_id": "HASH", "sk": "RANGE"},
     # Registration claims (not tenant data): one item per slug.
     "tenant-slugs": {"slug": "HASH"},
 }
@@ -56,9 +57,11 @@ def expected_environment(function, platform):
     }
     # The pool's password policy, as the platform published it (one definition).
     passwords = {"PASSWORD_POLICY": platform["password_policy"]}
+    # Tenants and users publish lifecycle events through the outbox.
+    events = {"OUTBOX_TABLE": f"{PREFIX}-outbox", "EVENT_BUS_NAME": f"{PREFIX}-lifecycle"}
     return {
         "notes": {"NOTES_TABLE": f"{PREFIX}-notes"} | authority,
-        "users": {"USER_POOL_ID": platform["user_pool_id"]} | authority | passwords,
+        "users": {"USER_POOL_ID": platform["user_pool_id"]} | authority | passwords | events,
         "tenants": {
             "TENANT_SLUGS_TABLE": f"{PREFIX}-tenant-slugs",
             "USERS_FUNCTION_NAME": f"{PREFIX}-users",
@@ -66,7 +69,8 @@ def expected_environment(function, platform):
             "REGISTRATION_EXPIRY_SECONDS": registration_expiry_seconds(),
         }
         | authority
-        | passwords,
+        | passwords
+        | events,
         # The pre-token trigger reads the records fresh, always, and has the
         # users service activate an invited member at its first sign-in.
         "token-claims": records | {"USERS_FUNCTION_NAME": f"{PREFIX}-users"},
@@ -134,15 +138,38 @@ def test_only_this_api_and_its_own_schedule_may_invoke_the_function(aws, platfor
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
         source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
         assert source.startswith(platform["api_execution_arn"] + "/")
-    # The tenants' registration expiry sweep, and nothing else.
-    expected = [f"{PREFIX}-tenants-registration-sweep"] if function == "tenants" else []
-    assert [arn.rsplit("/", 1)[-1] for arn in schedules] == expected
+    # The tenants' two sweeps (SWEEPS), and nothing else.
+    expected = sorted(f"{PREFIX}-tenants-{sweep}" for sweep in SWEEPS) if function == "tenants" else []
+    assert sorted(arn.rsplit("/", 1)[-1] for arn in schedules) == expected
 
 
-def test_the_registration_sweep_runs_on_a_schedule_with_its_one_command(aws):
+# The tenants function's schedules -> the one internal command each sends.
+SWEEPS = {"registration-sweep": "expire_registrations", "events-sweep": "publish_events"}
+
+
+@pytest.mark.parametrize("sweep", sorted(SWEEPS))
+def test_each_sweep_runs_on_a_schedule_with_its_one_command(aws, sweep):
     events = aws("events")
-    rule = events.describe_rule(Name=f"{PREFIX}-tenants-registration-sweep")
+    rule = events.describe_rule(Name=f"{PREFIX}-tenants-{sweep}")
     assert rule["ScheduleExpression"].startswith("rate(")
     (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"].endswith(f":function:{PREFIX}-tenants")
-    assert json.loads(target["Input"]) == {"internal": {"command": "expire_registrations"}}
+    assert json.loads(target["Input"]) == {"internal": {"command": SWEEPS[sweep]}}
+
+
+def test_the_lifecycle_bus_feeds_its_queue_and_only_its_rule_may_send(aws, platform):
+    events, sqs = aws("events"), aws("sqs")
+    bus = platform["event_bus_name"]
+    assert bus == f"{PREFIX}-lifecycle"
+    assert platform["event_bus_arn"].endswith(f":event-bus/{bus}")
+    rule = events.describe_rule(Name=f"{PREFIX}-lifecycle-to-queue", EventBusName=bus)
+    assert json.loads(rule["EventPattern"]) == {"source": ["saas.tenants", "saas.users"]}
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
+    url = sqs.get_queue_url(QueueName=f"{PREFIX}-lifecycle-events")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert target["Arn"] == attributes["QueueArn"]
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    (statement,) = json.loads(attributes["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}

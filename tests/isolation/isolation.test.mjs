@@ -31,7 +31,7 @@ test('the deployed stack has the shape the matrix assumes', () => {
   assert.equal(d.tenantRole.name, `${p}-tenant`)
   assert.deepEqual(Object.keys(d.executionRoles).sort(), ['notes', 'tenants', 'token-claims', 'users'])
   for (const [svc, role] of Object.entries(d.executionRoles)) assert.equal(role.name, `${p}-${svc}-exec`)
-  assert.deepEqual(Object.keys(d.tenantRole.inline).sort(), ['audit-tenant-data', 'notes-tenant-data', 'tenants-tenant-data', 'users-tenant-data'])
+  assert.deepEqual(Object.keys(d.tenantRole.inline).sort(), ['audit-tenant-data', 'notes-tenant-data', 'outbox-tenant-data', 'tenants-tenant-data', 'users-tenant-data'])
   for (const t of [...Object.keys(NEEDED), 'tenant-slugs']) assert.ok(d.tables[`${p}-${t}`], `table ${p}-${t} not deployed`)
   // LeadingKeys is the partition key: the tenant tables must be keyed by tenant.
   for (const t of Object.keys(NEEDED)) {

@@ -12,6 +12,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use crate::audit::{Audit, DynamoAuditStore};
 use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use crate::credentials::{RoleAssumer, StsRoleAssumer, TenantCacheSettings};
+use crate::events::{DynamoOutbox, EventBridgeBus, Events};
 use crate::password::PasswordPolicy;
 use crate::table::{TenantDynamoCache, tenant_dynamo_cache};
 
@@ -129,6 +130,18 @@ impl TenancyConfig {
         dynamo: TenantDynamoCache<A>,
     ) -> Result<Audit<DynamoAuditStore<A>>, ConfigError> {
         Ok(Audit::new(DynamoAuditStore::new(dynamo, required_env("AUDIT_TABLE")?)))
+    }
+
+    /// The tenants' event outboxes (`OUTBOX_TABLE`), through `dynamo`.
+    pub fn outbox<A: RoleAssumer>(&self, dynamo: TenantDynamoCache<A>) -> Result<DynamoOutbox<A>, ConfigError> {
+        Ok(DynamoOutbox::new(dynamo, required_env("OUTBOX_TABLE")?))
+    }
+
+    /// The publisher on the platform's bus (`EVENT_BUS_NAME`), with the
+    /// execution role's credentials (`PutEvents` has no tenant dimension).
+    pub fn events(&self, sdk: &SdkConfig) -> Result<Events<EventBridgeBus>, ConfigError> {
+        let client = aws_sdk_eventbridge::Client::new(sdk);
+        Ok(Events::new(EventBridgeBus::new(client, required_env("EVENT_BUS_NAME")?)))
     }
 }
 

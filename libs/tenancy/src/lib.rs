@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod cursor;
+pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod model;

@@ -181,6 +181,44 @@ pub fn render(openapi: &utoipa::openapi::OpenApi) -> String {
     text
 }
 
+/// The JSON Schema (2020-12) of a lifecycle event's `detail`, with the
+/// detail-type and source of each change (`x-detail-types`): what
+/// `libs/tenancy/events.schema.json` holds.
+pub fn events_schema() -> String {
+    use crate::events::{Change, LifecycleEvent};
+    use utoipa::OpenApi as _;
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(components(schemas(LifecycleEvent)))]
+    struct Events;
+
+    let components = serde_json::to_value(Events::openapi().components).expect("schemas serialize");
+    // OpenAPI 3.1 schemas are JSON Schema 2020-12; only the references move.
+    let defs = serde_json::to_string(&components["schemas"]).expect("schemas serialize");
+    let defs: Value = serde_json::from_str(&defs.replace("#/components/schemas/", "#/$defs/")).expect("json");
+    let detail_types: serde_json::Map<String, Value> = Change::ALL
+        .iter()
+        .map(|change| {
+            let name = serde_json::to_value(change).expect("a change serializes");
+            let name = name.as_str().unwrap_or_default().to_owned();
+            (name, serde_json::json!({"detail-type": change.detail_type(), "source": change.source()}))
+        })
+        .collect();
+    let schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/saas/libs/tenancy/events.schema.json",
+        "title": "LifecycleEvent",
+        "description": "The detail of a lifecycle event on the platform's EventBridge bus (<prefix>-lifecycle). \
+                        `x-detail-types` gives each change's detail-type and source.",
+        "$ref": "#/$defs/LifecycleEvent",
+        "$defs": defs,
+        "x-detail-types": detail_types,
+    });
+    let mut text = serde_json::to_string_pretty(&schema).expect("the schema serializes");
+    text.push('\n');
+    text
+}
+
 /// Compares the committed document at `path` with `generated`. With
 /// `UPDATE_OPENAPI=1` in the environment it rewrites the file instead.
 /// Panics with the command that regenerates it when they differ.

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::audit::{Audit, MemoryAuditStore};
 use crate::authority::{Authority, AuthoritySettings, MemoryAuthorityStore};
 use crate::config::{TenancyConfig, load_aws_config};
+use crate::events::{Events, MemoryBus, Records};
 use crate::openapi::Document;
 use crate::{Problem, TenantId, UserId};
 
@@ -119,6 +120,11 @@ fn path_param_name(route: &str) -> Option<&str> {
 /// An audit trail in memory.
 pub fn memory_audit() -> Audit<MemoryAuditStore> {
     Audit::new(MemoryAuditStore::default())
+}
+
+/// An audit trail and a bus in memory.
+pub fn memory_records() -> Records<MemoryAuditStore, MemoryBus> {
+    Records { audit: memory_audit(), events: Events::new(MemoryBus::default()) }
 }
 
 /// The authority over in-memory records, cached for `freshness` (zero: the

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tenancy::audit::{AUDIT_CURSOR, Actor, ActorRole, Audit, AuditCursorKey, AuditQuery, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
+use tenancy::events::{Cause, EventBus, Events, Records};
 use tenancy::http::{
     DEFAULT_MAX_BODY_BYTES, RouteResult, answer, dispatch, filtered_page_query, idempotency_key, json_body,
     json_response, no_body, only_query_params, page_query, path_param, query_param,
@@ -33,6 +34,7 @@ use crate::api::{
     RegistrationRemoval, TenantList, UpdateTenant,
 };
 use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
+use crate::lifecycle::{changes_between, tenant_events};
 use crate::operators::{Operators, require_platform_admin};
 use crate::registration::{Outcome, expire, register, remove_unfinished};
 use crate::store::{SlugStore, TenantStore};
@@ -98,28 +100,33 @@ impl Default for RegistrationSettings {
 pub enum InternalCommand {
     /// Clean up registrations left unfinished past their expiry.
     ExpireRegistrations,
+    /// Publish every tenant's events still waiting in the outbox (a bus
+    /// outage, or a function stopped between its write and the publication).
+    PublishEvents,
 }
 
 /// The tenants API over its stores, the users service, the callers'
 /// authority and the platform's operators.
 #[derive(Debug)]
-pub struct TenantsApi<T, S, U, A, L, O> {
+pub struct TenantsApi<T, S, U, A, L, B, O> {
     registration: RegistrationSettings,
     tenants: T,
     slugs: S,
     users: U,
     authority: Authority<A>,
     audit: Audit<L>,
+    events: Events<B>,
     operators: O,
 }
 
-impl<T, S, U, A, L, O> TenantsApi<T, S, U, A, L, O>
+impl<T, S, U, A, L, B, O> TenantsApi<T, S, U, A, L, B, O>
 where
     T: TenantStore,
     S: SlugStore,
     U: UsersService,
     A: AuthorityStore,
     L: AuditStore,
+    B: EventBus,
     O: Operators,
 {
     pub fn new(
@@ -127,11 +134,17 @@ where
         slugs: S,
         users: U,
         authority: Authority<A>,
-        audit: Audit<L>,
+        records: Records<L, B>,
         operators: O,
         registration: RegistrationSettings,
     ) -> Self {
-        Self { registration, tenants, slugs, users, authority, audit, operators }
+        let Records { audit, events } = records;
+        Self { registration, tenants, slugs, users, authority, audit, events, operators }
+    }
+
+    /// The lifecycle events' publisher (for tests).
+    pub fn events(&self) -> &Events<B> {
+        &self.events
     }
 
     /// The audit trail (for tests).
@@ -172,12 +185,46 @@ where
             async move {
                 match command {
                     Some(InternalCommand::ExpireRegistrations) => self.expire_registrations().await,
+                    Some(InternalCommand::PublishEvents) => self.publish_events().await,
                     None => json!({"error": "the payload is not a valid internal command"}),
                 }
             }
             .instrument(request_span(invocation_id))
         };
         dispatch(payload, invocation_id, internal, |request| self.handle(request)).await
+    }
+
+    /// The events sweep: every tenant's waiting events, tenant by tenant
+    /// (the outbox is tenant-partitioned and read through the tenant role;
+    /// the tenants come from the platform listing). What it did, or why it stopped.
+    async fn publish_events(&self) -> Value {
+        let (mut published, mut tenants, mut failed) = (0, 0, 0);
+        let mut after = None;
+        loop {
+            let page = match self.tenants.list(MAX_PAGE_SIZE, after).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, published, "events sweep stopped");
+                    return json!({"error": error.to_string(), "published": published});
+                }
+            };
+            for tenant in &page.tenants {
+                tenants += 1;
+                match self.events.publish_pending(&tenant.tenant_id, self.tenants.outbox()).await {
+                    Ok(count) => published += count,
+                    Err(error) => {
+                        failed += 1;
+                        tracing::warn!(%error, tenant_id = %tenant.tenant_id, "events still wait");
+                    }
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        tracing::info!(tenants, published, failed, "events swept");
+        json!({"tenants": tenants, "published": published, "failed": failed})
     }
 
     /// The expiry sweep (see [`expire`]): what it did, or why it stopped.
@@ -230,7 +277,7 @@ where
                     }
                     _ => self.change_tier(&admin, request, span).await,
                 };
-                self.record_on_target(&admin, request, &result).await;
+                self.after_platform_action(&admin, request, &result).await;
                 result
             }
             "DELETE /admin/registrations/{slug}" => {
@@ -241,12 +288,18 @@ where
         }
     }
 
-    /// Records a platform admin's action in the trail of the tenant it was
-    /// on (none when there is no such tenant).
-    async fn record_on_target(&self, admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest, result: &RouteResult) {
+    /// After a platform admin's action on a tenant: its events go out, and
+    /// the action goes in the tenant's trail (none when there is no such tenant).
+    async fn after_platform_action(
+        &self,
+        admin: &PlatformAdmin,
+        request: &ApiGatewayV2httpRequest,
+        result: &RouteResult,
+    ) {
         let Some(target) = path_param(request, "tenant_id").ok().and_then(|id| TenantId::parse(id).ok()) else {
             return;
         };
+        self.events.publish_after_change(&target, self.tenants.outbox()).await;
         match self.tenants.get(&target).await {
             Ok(Some(tenant)) => {
                 self.audit.record(&target, tenant.tier, Actor::platform_admin(admin), request, result).await;
@@ -305,8 +358,10 @@ where
         )
         .map_err(invalid)?;
         let stores = (&self.tenants, &self.slugs, &self.users);
-        match register(stores, &registration, &key, self.registration.expiry, span).await? {
+        let request_id = request.request_context.request_id.as_deref();
+        match register(stores, &registration, &key, self.registration.expiry, request_id, span).await? {
             Outcome::Created(registered) => {
+                self.events.publish_after_change(&registered.tenant.tenant_id, self.tenants.outbox()).await;
                 let result = Ok(json_response(StatusCode::CREATED, &registered));
                 // The tenant's first entry: its first admin registered it.
                 let actor = Actor { user_id: registered.admin_user_id, role: ActorRole::Admin };
@@ -345,7 +400,8 @@ where
             )));
         }
         let renamed = current.rename(name, now());
-        self.tenants.replace(&renamed, input.version).await.map_err(|error| match error {
+        // A rename is no lifecycle change: no event.
+        self.tenants.replace(&renamed, input.version, &[]).await.map_err(|error| match error {
             DataError::ConditionFailed { exists: true, .. } => {
                 ApiError::Conflict(format!("version {} is no longer current; read the tenant again", input.version))
             }
@@ -387,7 +443,7 @@ where
         no_body(request)?;
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
-        let tenant = modify_tenant(&self.tenants, &target, |current| {
+        let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
             transition(current, now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
         })
         .await?;
@@ -407,7 +463,7 @@ where
         no_body(request)?;
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
-        let tenant = modify_tenant(&self.tenants, &target, |current| {
+        let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
             if current.status == TenantStatus::Suspended {
                 return Ok(None);
             }
@@ -458,7 +514,7 @@ where
         only_query_params(request, &[])?;
         let target = target_tenant(request, span)?;
         let input: ChangeTier = json_body(request, DEFAULT_MAX_BODY_BYTES)?;
-        let tenant = modify_tenant(&self.tenants, &target, |current| {
+        let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
             if current.status == TenantStatus::Pending {
                 Err(ApiError::Conflict("the tenant's registration has not finished; its tier cannot change yet".into()))
             } else if current.tier == input.tier {
@@ -471,6 +527,11 @@ where
         tracing::info!(platform_admin = %admin.user_id, tier = %tenant.tier, "tenant tier set");
         Ok(json_response(StatusCode::OK, &tenant))
     }
+}
+
+/// A platform admin's change, by `request`.
+fn platform_cause(admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest) -> Cause {
+    Cause { actor: Some(Actor::platform_admin(admin)), request_id: request.request_context.request_id.clone() }
 }
 
 /// The caller as its token says, recorded on the request span.
@@ -494,6 +555,7 @@ fn target_tenant(request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> Res
 pub(crate) async fn modify_tenant<T: TenantStore>(
     tenants: &T,
     tenant: &TenantId,
+    cause: &Cause,
     change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError> + Send + Sync,
 ) -> Result<Tenant, ApiError> {
     for _ in 0..MODIFY_ATTEMPTS {
@@ -501,7 +563,8 @@ pub(crate) async fn modify_tenant<T: TenantStore>(
         let Some(next) = change(&current)? else {
             return Ok(current);
         };
-        match tenants.replace(&next, current.version).await {
+        let events = tenant_events(&changes_between(&current, &next), &next, cause);
+        match tenants.replace(&next, current.version, &events).await {
             Ok(()) => return Ok(next),
             Err(DataError::ConditionFailed { exists: true, .. }) => continue,
             Err(DataError::ConditionFailed { exists: false, .. }) => return Err(not_found()),

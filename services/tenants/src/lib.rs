@@ -3,12 +3,14 @@
 //!
 //! `domain` (rules), `store` (DynamoDB and in-memory), `users` (the users
 //! service behind a trait), `operators` (who is a platform admin now), `registration` (the resumable registration flow),
-//! `entrypoint` (events to calls, results to responses), `api` (wire types).
+//! `lifecycle` (the events a write makes), `entrypoint` (events to calls, results
+//! to responses), `api` (wire types).
 //! The Lambda binary in `src/bin/tenants.rs` only wires them together.
 
 pub mod api;
 pub mod domain;
 pub mod entrypoint;
+pub mod lifecycle;
 pub mod openapi;
 pub mod operators;
 pub mod registration;

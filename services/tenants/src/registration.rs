@@ -20,6 +20,8 @@
 //! can never reset the admin's password.
 
 use std::time::Duration;
+use tenancy::audit::{Actor, ActorRole};
+use tenancy::events::{Cause, Change};
 
 use tenancy::ApiError;
 use tenancy::idempotency::IdempotencyKey;
@@ -30,6 +32,7 @@ use users_api::InternalResponse;
 
 use crate::api::Registered;
 use crate::domain::{ClaimState, Registration, Slug, SlugClaim, Tenant, TenantLifecycle, TenantStatus, now};
+use crate::lifecycle::tenant_events;
 use crate::store::{ClaimOutcome, SlugStore, TenantStore};
 use crate::users::{FirstAdmin, UsersError, UsersService};
 
@@ -49,6 +52,7 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
     registration: &Registration,
     key: &IdempotencyKey,
     expiry: Duration,
+    request_id: Option<&str>,
     span: &tracing::Span,
 ) -> Result<Outcome, ApiError> {
     let (tenants, slugs, users) = stores;
@@ -102,7 +106,11 @@ pub async fn register<T: TenantStore, S: SlugStore, U: UsersService>(
         registration.tier,
         claim.created_at,
     );
-    let tenant = match tenants.create(&registered).await {
+    // Registered and active in one write, with the events that say so.
+    let actor = Actor { user_id: admin_user_id, role: ActorRole::Admin };
+    let cause = Cause { actor: Some(actor), request_id: request_id.map(str::to_owned) };
+    let events = tenant_events(&[Change::Registered, Change::Activated], &registered, &cause);
+    let tenant = match tenants.create(&registered, &events).await {
         Ok(()) => registered,
         // An earlier attempt of this registration wrote it.
         Err(DataError::ConditionFailed { exists: true, .. }) => stored(tenants, &claim).await?,

@@ -13,6 +13,7 @@ use serde_json::json;
 use tenancy::audit::{Actor, ActorRole, Audit, AuditEntry, AuditQuery, AuditStore, DynamoAuditStore, sort_key};
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::StsRoleAssumer;
+use tenancy::events::{DynamoOutbox, Events, MemoryBus, Records};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::table::DataError;
 use tenancy::testing::{
@@ -32,6 +33,7 @@ type Api = TenantsApi<
     FakeUsersService,
     DynamoAuthorityStore<StsRoleAssumer>,
     DynamoAuditStore<StsRoleAssumer>,
+    MemoryBus,
     FakeOperators,
 >;
 
@@ -42,8 +44,10 @@ async fn api() -> Arc<Api> {
     let tenants_table = format!("tenants-it-{suffix}");
     let slugs_table = format!("tenant-slugs-it-{suffix}");
     let audit_table = format!("audit-it-{suffix}");
+    let outbox_table = format!("outbox-it-{suffix}");
     create_tenant_table(&client, &tenants_table).await;
     create_tenant_table(&client, &audit_table).await;
+    create_tenant_table(&client, &outbox_table).await;
     create_table(&client, &slugs_table, "slug", None).await;
     let dynamo = emulator_tenancy("tenants").tenant_dynamo_cache(&sdk);
     // No member route is called here: the memberships table is never read.
@@ -52,11 +56,19 @@ async fn api() -> Arc<Api> {
         AuthoritySettings::default(),
     );
     Arc::new(TenantsApi::new(
-        DynamoTenantStore::new(dynamo.clone(), client.clone(), tenants_table),
+        DynamoTenantStore::new(
+            dynamo.clone(),
+            client.clone(),
+            tenants_table,
+            DynamoOutbox::new(dynamo.clone(), outbox_table),
+        ),
         DynamoSlugStore::new(client, slugs_table),
         FakeUsersService::default(),
         authority,
-        Audit::new(DynamoAuditStore::new(dynamo, audit_table)),
+        Records {
+            audit: Audit::new(DynamoAuditStore::new(dynamo, audit_table)),
+            events: Events::new(MemoryBus::default()),
+        },
         FakeOperators::default(),
         RegistrationSettings::default(),
     ))
@@ -214,12 +226,12 @@ async fn tenant_records_are_versioned() {
         TenantTier::Pro,
         at,
     );
-    store.create(&tenant).await.expect("create");
-    assert!(matches!(store.create(&tenant).await, Err(DataError::ConditionFailed { exists: true, .. })));
+    store.create(&tenant, &[]).await.expect("create");
+    assert!(matches!(store.create(&tenant, &[]).await, Err(DataError::ConditionFailed { exists: true, .. })));
     let active = tenant.suspend(at).expect("suspend");
-    store.replace(&active, 1).await.expect("replace");
+    store.replace(&active, 1, &[]).await.expect("replace");
     let stale = tenant.rename(TenantName::parse("Lost").expect("name"), at);
-    assert!(matches!(store.replace(&stale, 1).await, Err(DataError::ConditionFailed { exists: true, .. })));
+    assert!(matches!(store.replace(&stale, 1, &[]).await, Err(DataError::ConditionFailed { exists: true, .. })));
     assert_eq!(store.get(&tenant.tenant_id).await.expect("get"), Some(active));
     let ghost = Tenant::registered(
         TenantId::generate(),
@@ -228,7 +240,7 @@ async fn tenant_records_are_versioned() {
         TenantTier::Free,
         at,
     );
-    assert!(matches!(store.replace(&ghost, 1).await, Err(DataError::ConditionFailed { exists: false, .. })));
+    assert!(matches!(store.replace(&ghost, 1, &[]).await, Err(DataError::ConditionFailed { exists: false, .. })));
     assert_eq!(store.get(&ghost.tenant_id).await.expect("get"), None);
 }
 

@@ -9,18 +9,19 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tenancy::audit::{ActorRole, AuditEntry, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::events::{Change, MemoryBus};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, claims, committed_document, every_page, json_of, memory_audit,
-    memory_authority, platform_admin_claims,
+    Req, SignedIn, assert_problem, body_text, claims, committed_document, every_page, json_of, memory_authority,
+    memory_records, platform_admin_claims,
 };
 use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{AuditList, Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
 use tenants::entrypoint::{ROUTES, RegistrationSettings, TenantsApi};
 use tenants::operators::FakeOperators;
-use tenants::store::{MemorySlugStore, MemoryTenantStore};
+use tenants::store::{MemorySlugStore, MemoryTenantStore, TenantStore};
 use tenants::users::FakeUsersService;
 use time::OffsetDateTime;
 
@@ -30,6 +31,7 @@ type Api = TenantsApi<
     FakeUsersService,
     MemoryAuthorityStore,
     MemoryAuditStore,
+    MemoryBus,
     FakeOperators,
 >;
 
@@ -70,7 +72,7 @@ impl Harness {
                 FakeUsersService::default(),
                 // Records read on every request.
                 memory_authority(Duration::ZERO),
-                memory_audit(),
+                memory_records(),
                 FakeOperators::default(),
                 RegistrationSettings::default(),
             )),
@@ -1051,4 +1053,64 @@ async fn members_and_other_tenants_cannot_read_a_trail_and_no_route_changes_one(
     // The API has no route that writes to a trail: only GET /audit names it.
     let audit_routes: Vec<&str> = ROUTES.iter().copied().filter(|route| route.contains("audit")).collect();
     assert_eq!(audit_routes, ["GET /audit"]);
+}
+
+#[tokio::test]
+async fn each_lifecycle_change_publishes_one_event_in_order_and_a_bus_outage_loses_none() {
+    let harness = Harness::new();
+    let registered = harness.register("Acme", "acme", "ada@example.com").await;
+    let tenant = registered.tenant.tenant_id;
+    let admin = SignedIn::new(tenant, registered.admin_user_id, "admin", "pro");
+    assert_eq!(harness.call(rename(&admin, 1)).await.status_code, 200, "a rename is no lifecycle change");
+    let operator_claims = platform_admin_claims();
+    let operator = UserId::parse(&operator_claims["sub"]).expect("the operator's id");
+    let admin_route = |route| Req::to(route).param(tenant.to_string()).claims(operator_claims.clone());
+    let tier = |tier: &str| admin_route("PUT /admin/tenants/{tenant_id}/tier").body(json!({"tier": tier}).to_string());
+    for request in [
+        admin_route("POST /admin/tenants/{tenant_id}/suspend"),
+        admin_route("POST /admin/tenants/{tenant_id}/suspend"), // a repeat changes nothing
+        admin_route("POST /admin/tenants/{tenant_id}/reactivate"),
+        tier("enterprise"),
+        tier("enterprise"), // the same tier: no change
+    ] {
+        assert_eq!(harness.call(request).await.status_code, 200);
+    }
+
+    let published = harness.api.events().bus().published();
+    let changes: Vec<Change> = published.iter().map(|e| e.change).collect();
+    assert_eq!(
+        changes,
+        [Change::Registered, Change::Activated, Change::Suspended, Change::Reactivated, Change::TierChanged]
+    );
+    let facts: Vec<_> = published.iter().map(|e| e.tenant.map(|t| (t.status, t.tier))).collect();
+    use tenancy::TenantStatus::{Active, Suspended};
+    assert_eq!(
+        facts,
+        [
+            Some((Active, TenantTier::Pro)),
+            Some((Active, TenantTier::Pro)),
+            Some((Suspended, TenantTier::Pro)),
+            Some((Active, TenantTier::Pro)),
+            Some((Active, TenantTier::Enterprise)),
+        ]
+    );
+    assert!(
+        published
+            .iter()
+            .all(|e| e.tenant_id == tenant && e.request_id.as_deref() == Some(tenancy::testing::REQUEST_ID))
+    );
+    let actors: Vec<_> = published.iter().map(|e| e.actor.as_ref().map(|a| (a.user_id, a.role))).collect();
+    assert_eq!(actors[0], Some((registered.admin_user_id, ActorRole::Admin)));
+    assert!(actors[2..].iter().all(|a| *a == Some((operator, ActorRole::PlatformAdmin))));
+    assert!(harness.api.tenants().outbox().is_empty());
+
+    // The bus is down: the change stands, its event waits, the sweep sends it.
+    harness.api.events().bus().set_down(true);
+    assert_eq!(harness.call(admin_route("POST /admin/tenants/{tenant_id}/suspend")).await.status_code, 200);
+    assert_eq!(harness.api.tenants().outbox().len(), 1);
+    harness.api.events().bus().set_down(false);
+    let swept = harness.api.invoke(json!({"internal": {"command": "publish_events"}}), "sweep").await;
+    assert_eq!(swept["published"], 1, "{swept}");
+    assert!(harness.api.tenants().outbox().is_empty());
+    assert_eq!(harness.api.events().bus().published().last().map(|e| e.change), Some(Change::Suspended));
 }

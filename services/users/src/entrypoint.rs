@@ -7,6 +7,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tenancy::audit::{Actor, Audit, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
+use tenancy::events::{Cause, Change, EventBus, Events, Records};
 use tenancy::http::{
     RouteResult, answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
     optional_idempotency_key, page_query, path_param,
@@ -23,7 +24,8 @@ use crate::domain::{
     CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MembershipStatus, TenantRole, User, UserId, admins_delta, new_membership,
     now, revise,
 };
-use crate::store::{CounterChange, MembershipStore, Written};
+use crate::lifecycle::{changes_between, user_events};
+use crate::store::{CounterChange, MembershipStore, NewMembership, Revision, Written};
 
 /// The routes this function serves, as API Gateway route keys.
 pub const ROUTES: [&str; 10] = [
@@ -48,24 +50,38 @@ const LAST_ADMIN: &str =
 /// The users API over a membership store and a user directory, for callers
 /// whose authority the records give.
 #[derive(Debug)]
-pub struct UsersApi<S, D, A, T> {
+pub struct UsersApi<S, D, A, T, B> {
     password_policy: PasswordPolicy,
     store: S,
     directory: D,
     authority: Authority<A>,
     audit: Audit<T>,
+    events: Events<B>,
 }
 
-impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersApi<S, D, A, T> {
+impl<S, D, A, T, B> UsersApi<S, D, A, T, B>
+where
+    S: MembershipStore,
+    D: Directory,
+    A: AuthorityStore,
+    T: AuditStore,
+    B: EventBus,
+{
     /// `password_policy`: the user pool's, checked before any write.
     pub fn new(
         store: S,
         directory: D,
         authority: Authority<A>,
-        audit: Audit<T>,
+        records: Records<T, B>,
         password_policy: PasswordPolicy,
     ) -> Self {
-        Self { password_policy, store, directory, authority, audit }
+        let Records { audit, events } = records;
+        Self { password_policy, store, directory, authority, audit, events }
+    }
+
+    /// The lifecycle events' publisher (for tests).
+    pub fn events(&self) -> &Events<B> {
+        &self.events
     }
 
     /// The audit trail (for tests).
@@ -168,6 +184,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             _ => return Err(ApiError::NotFound("no such route".into())),
         };
         let result = self.admin_route(&context, route, request).await;
+        self.events.publish_after_change(&context.tenant_id, self.store.outbox()).await;
         self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
         result
     }
@@ -255,7 +272,9 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
         let user = new_membership(directory_user.user_id, email, input.role, MembershipStatus::Invited, now());
         let record = keyed.as_ref().map(|keyed| keyed.record(user.user_id, user.created_at));
         let pair = keyed.as_ref().zip(record.as_ref()).map(|(keyed, record)| (keyed.sort_key.as_str(), record));
-        let outcome = self.store.create(&tenant, &user, max_users, pair).await;
+        let events = user_events(&[Change::UserInvited], tenant, &user, &Cause::of(context, request));
+        let new = NewMembership { user: &user, max_users, remember: pair, events: &events };
+        let outcome = self.store.create(&tenant, new).await;
         match outcome {
             Ok(Written::Done) => {
                 tracing::info!(user_id = %user.user_id, role = %user.role, adopted = !created_now, "user invited");
@@ -363,7 +382,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             return Ok(json_response(StatusCode::OK, &current));
         }
         let next = revise(&current, input.role, current.status, now());
-        self.replace(&context.tenant_id, &current, &next, 0).await?;
+        self.replace(&context.tenant_id, &current, &next, 0, &Cause::of(context, request)).await?;
         tracing::info!(user_id = %id, role = %next.role, "role changed");
         Ok(json_response(StatusCode::OK, &next))
     }
@@ -375,7 +394,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
         // An invitee too: its first sign-in is blocked until it is enabled.
         let user = if matches!(current.status, MembershipStatus::Active | MembershipStatus::Invited) {
             let next = revise(&current, current.role, MembershipStatus::Disabled, now());
-            self.replace(&context.tenant_id, &current, &next, 0).await?;
+            self.replace(&context.tenant_id, &current, &next, 0, &Cause::of(context, request)).await?;
             next
         } else {
             current
@@ -403,7 +422,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             let never_signed_in = account.as_ref().is_some_and(|found| found.password == PasswordState::Temporary);
             let status = if never_signed_in { MembershipStatus::Invited } else { MembershipStatus::Active };
             let next = revise(&current, current.role, status, now());
-            self.replace(&context.tenant_id, &current, &next, 0).await?;
+            self.replace(&context.tenant_id, &current, &next, 0, &Cause::of(context, request)).await?;
             next
         } else {
             current
@@ -425,7 +444,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             current
         } else {
             let next = revise(&current, current.role, MembershipStatus::Deleting, now());
-            self.replace(&context.tenant_id, &current, &next, -1).await?;
+            self.replace(&context.tenant_id, &current, &next, -1, &Cause::of(context, request)).await?;
             next
         };
         // (2) The directory user, if it is still this one: its sessions
@@ -498,7 +517,7 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             MembershipStatus::Active => Ok(()),
             MembershipStatus::Invited => {
                 let next = revise(&current, current.role, MembershipStatus::Active, now());
-                self.replace(tenant, &current, &next, 0).await?;
+                self.replace(tenant, &current, &next, 0, &Cause::default()).await?;
                 tracing::info!(user_id = %id, "invited member signed in: active");
                 Ok(())
             }
@@ -520,10 +539,20 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
         Ok(user)
     }
 
-    /// Writes `next` over `current` with the counter changes that go with it.
-    async fn replace(&self, tenant: &TenantId, current: &User, next: &User, users: i64) -> Result<(), ApiError> {
+    /// Writes `next` over `current` with the counter changes and the
+    /// lifecycle events that go with it.
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        current: &User,
+        next: &User,
+        users: i64,
+        cause: &Cause,
+    ) -> Result<(), ApiError> {
         let change = CounterChange { users, admins: admins_delta(current, next) };
-        match self.store.replace(tenant, next, current.version, change).await? {
+        let events = user_events(&changes_between(current, next), *tenant, next, cause);
+        let revision = Revision { user: next, expected_version: current.version, change, events: &events };
+        match self.store.replace(tenant, revision).await? {
             Written::Done => Ok(()),
             Written::LastAdmin => Err(ApiError::Conflict(LAST_ADMIN.into())),
             Written::Missing => Err(ApiError::NotFound("no such user".into())),
@@ -649,7 +678,9 @@ impl<S: MembershipStore, D: Directory, A: AuthorityStore, T: AuditStore> UsersAp
             self.directory.set_permanent_password(&email, password.expose()).await?;
         }
         let user = new_membership(directory_user.user_id, email, TenantRole::Admin, MembershipStatus::Active, now());
-        match self.store.create(&tenant, &user, tier.limits().max_users, None).await? {
+        // The first admin comes with its tenant's registration: no event of its own.
+        let new = NewMembership { user: &user, max_users: tier.limits().max_users, remember: None, events: &[] };
+        match self.store.create(&tenant, new).await? {
             // Exists: a retry of a registration whose membership was written.
             Written::Done | Written::Exists => Ok(user.user_id),
             Written::LimitReached => Err(limit_exceeded(tier)),

@@ -8,5 +8,6 @@
 pub mod directory;
 pub mod domain;
 pub mod entrypoint;
+pub mod lifecycle;
 pub mod openapi;
 pub mod store;

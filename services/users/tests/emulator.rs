@@ -12,13 +12,14 @@ use serde_json::json;
 use tenancy::audit::MemoryAuditStore;
 use tenancy::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use tenancy::credentials::StsRoleAssumer;
+use tenancy::events::{DynamoOutbox, MemoryBus};
 use tenancy::password::PasswordPolicy;
-use tenancy::testing::{Req, SignedIn, body_text, create_tenant_table, emulator_sdk, emulator_tenancy, memory_audit};
+use tenancy::testing::{Req, SignedIn, body_text, create_tenant_table, emulator_sdk, emulator_tenancy, memory_records};
 use tenancy::{TenantId, TenantTier};
 use users::directory::{CognitoDirectory, CreateOutcome, Directory, NewUser, TENANT_ID_ATTRIBUTE};
 use users::domain::{MembershipStatus, TenantRole, User, UserId, new_membership, now};
 use users::entrypoint::UsersApi;
-use users::store::{DynamoMembershipStore, MembershipStore, Written};
+use users::store::{DynamoMembershipStore, MembershipStore, NewMembership, Written};
 use users_api::{InternalCommand, InternalResponse, UserList};
 
 const PASSWORD: &str = "Secret-passw0rd1";
@@ -28,6 +29,7 @@ type Api = UsersApi<
     CognitoDirectory,
     DynamoAuthorityStore<StsRoleAssumer>,
     MemoryAuditStore,
+    MemoryBus,
 >;
 
 struct Stack {
@@ -44,8 +46,10 @@ async fn stack() -> Stack {
     // The tenants service's table, where authority finds the tenant records.
     let tenants_table = format!("tenants-it-{}", uuid::Uuid::new_v4().simple());
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let outbox_table = format!("outbox-it-{}", uuid::Uuid::new_v4().simple());
     create_tenant_table(&dynamo, &table).await;
     create_tenant_table(&dynamo, &tenants_table).await;
+    create_tenant_table(&dynamo, &outbox_table).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     // Like the platform's pool: email as username, immutable custom:tenant_id.
     let pool = cognito
@@ -71,10 +75,10 @@ async fn stack() -> Stack {
         AuthoritySettings { freshness: Duration::ZERO, ..AuthoritySettings::default() },
     );
     let api = UsersApi::new(
-        DynamoMembershipStore::new(tenant_dynamo, table),
+        DynamoMembershipStore::new(tenant_dynamo.clone(), table, DynamoOutbox::new(tenant_dynamo, outbox_table)),
         CognitoDirectory::new(cognito.clone(), &pool),
         authority,
-        memory_audit(),
+        memory_records(),
         PasswordPolicy::default(),
     );
     Stack { api, dynamo, tenants_table, cognito, pool }
@@ -294,7 +298,15 @@ async fn the_tier_limit_holds() {
     // under concurrency): nothing is written.
     let extra =
         new_membership(UserId::generate(), unique("extra"), TenantRole::Member, MembershipStatus::Active, now());
-    assert_eq!(stack.api.store().create(&tenant, &extra, limit, None).await.expect("create"), Written::LimitReached);
+    assert_eq!(
+        stack
+            .api
+            .store()
+            .create(&tenant, NewMembership { user: &extra, max_users: limit, remember: None, events: &[] })
+            .await
+            .expect("create"),
+        Written::LimitReached
+    );
     assert_eq!(stack.api.store().get(&tenant, extra.user_id).await.expect("get"), None);
     assert_eq!(stack.api.store().user_count(&tenant).await.expect("count"), limit);
 }

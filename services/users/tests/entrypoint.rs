@@ -8,9 +8,10 @@ use serde_json::json;
 use std::time::Duration;
 use tenancy::audit::{ActorRole, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::events::{Change, MemoryBus};
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
-    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_audit, memory_authority,
+    Req, SignedIn, assert_problem, body_text, committed_document, every_page, json_of, memory_authority, memory_records,
 };
 use tenancy::{TenantId, TenantStatus, TenantTier};
 use users::directory::{FakeUser, MemoryDirectory, PasswordState};
@@ -30,7 +31,7 @@ fn email(n: &str) -> String {
 }
 
 struct Harness {
-    api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore, MemoryAuditStore>,
+    api: UsersApi<MemoryMembershipStore, MemoryDirectory, MemoryAuthorityStore, MemoryAuditStore, MemoryBus>,
 }
 
 impl Harness {
@@ -45,7 +46,7 @@ impl Harness {
                 MemoryMembershipStore::default(),
                 MemoryDirectory::default(),
                 memory_authority(freshness),
-                memory_audit(),
+                memory_records(),
                 PasswordPolicy::default(),
             ),
         }
@@ -1160,34 +1161,55 @@ async fn an_invitation_with_an_idempotency_key_is_safe_to_retry() {
 }
 
 #[tokio::test]
-async fn admin_actions_and_refusals_are_in_the_tenants_trail() {
+async fn each_request_is_one_audit_entry_and_each_change_one_event_in_order() {
     let harness = Harness::new();
     let admin = harness.tenant(TenantTier::Pro).await;
     let bob = harness.invite(&admin, &email("bob"), "member").await;
     let id = bob.user_id.to_string();
-    let promote = |caller: &SignedIn| {
-        Req::to("PUT /users/{user_id}/role").param(id.clone()).body(r#"{"role":"admin"}"#).claims(caller.claims())
-    };
+    let at = |route, caller: &SignedIn| Req::to(route).param(id.clone()).claims(caller.claims());
     let member = SignedIn::new(admin.tenant, bob.user_id, "member", "pro");
-    assert_eq!(harness.call(promote(&member)).await.status_code, 403);
-    assert_eq!(harness.call(promote(&admin)).await.status_code, 200);
-    assert_eq!(
-        harness.call(Req::to("GET /users/{user_id}").param(id.clone()).claims(admin.claims())).await.status_code,
-        200
-    );
+    let promote = |caller| at("PUT /users/{user_id}/role", caller).body(r#"{"role":"admin"}"#);
+    for (request, status) in [
+        (promote(&member), 403),
+        (promote(&admin), 200),
+        (promote(&admin), 200), // the same role: no change
+        (at("GET /users/{user_id}", &admin), 200),
+        (at("POST /users/{user_id}/disable", &admin), 200),
+        (at("POST /users/{user_id}/enable", &admin), 200),
+        (at("DELETE /users/{user_id}", &admin), 204),
+    ] {
+        assert_eq!(harness.call(request).await.status_code, status);
+    }
 
+    // Every state-changing request, refusals included; reads are not.
     let entries = harness.api.audit().store().entries(&admin.tenant);
     let summary: Vec<_> = entries
         .iter()
         .map(|e| (e.actor.user_id, e.actor.role, e.action.as_str(), e.target.as_deref(), e.outcome))
         .collect();
     let target = Some(id.as_str());
+    let by_admin = |action, outcome| (admin.user_id, ActorRole::Admin, action, target, outcome);
     assert_eq!(
         summary,
         [
-            (admin.user_id, ActorRole::Admin, "POST /users", target, 201),
+            by_admin("POST /users", 201),
             (bob.user_id, ActorRole::Member, "PUT /users/{user_id}/role", target, 403),
-            (admin.user_id, ActorRole::Admin, "PUT /users/{user_id}/role", target, 200),
+            by_admin("PUT /users/{user_id}/role", 200),
+            by_admin("PUT /users/{user_id}/role", 200),
+            by_admin("POST /users/{user_id}/disable", 200),
+            by_admin("POST /users/{user_id}/enable", 200),
+            by_admin("DELETE /users/{user_id}", 204),
         ]
     );
+
+    // Every change, once: no event for a refusal or a change to the same value.
+    let published = harness.api.events().bus().published();
+    let changes: Vec<Change> = published.iter().map(|e| e.change).collect();
+    assert_eq!(
+        changes,
+        [Change::UserInvited, Change::UserRoleChanged, Change::UserDisabled, Change::UserEnabled, Change::UserRemoved]
+    );
+    assert!(published.iter().all(|e| e.tenant_id == admin.tenant && e.user.map(|u| u.user_id) == Some(bob.user_id)));
+    assert!(published.iter().all(|e| e.actor.as_ref().map(|a| a.user_id) == Some(admin.user_id)));
+    assert!(harness.api.store().outbox().is_empty());
 }

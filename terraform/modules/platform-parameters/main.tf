@@ -10,6 +10,8 @@ locals {
     "authority_freshness_seconds",
     "authorizer_id",
     "deletion_protection",
+    "event_bus_arn",
+    "event_bus_name",
     "logs_kms_key_arn",
     "log_retention_days",
     "password_policy",

@@ -16,5 +16,7 @@ output "platform" {
     password_policy_json        = local.value["password_policy"]
     user_pool_id                = local.value["user_pool_id"]
     user_pool_arn               = local.value["user_pool_arn"]
+    event_bus_name              = local.value["event_bus_name"]
+    event_bus_arn               = local.value["event_bus_arn"]
   }
 }

@@ -63,6 +63,7 @@ module "function" {
         RUST_LOG                    = var.function.log_level
       },
       { "${upper(var.table.name)}_TABLE" = module.table.name },
+      var.publishes_events ? { OUTBOX_TABLE = local.outbox_table, EVENT_BUS_NAME = var.platform.event_bus_name } : {},
       var.environment,
     )
   }
@@ -93,6 +94,38 @@ resource "aws_iam_role_policy" "execution" {
     precondition {
       condition     = endswith(var.platform.execution_role_arn, ":role/${local.execution_role_name}")
       error_message = "execution_role_arn must be the platform's role ${local.execution_role_name}."
+    }
+  }
+}
+
+# --- Lifecycle events (publishes_events) ------------------------------------------
+# Events wait in the tenants module's outbox table (by name, like the records
+# above) and go out on the platform's lifecycle bus.
+locals {
+  outbox_table = "${local.name_prefix}-outbox"
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = var.publishes_events ? 1 : 0
+
+  name = "${var.service}-lifecycle-events"
+  role = local.execution_role_name
+  # An event carries its tenant in its detail; PutEvents has no tenant
+  # dimension to scope on. The platform's bus only.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "PublishLifecycleEvents"
+      Effect   = "Allow"
+      Action   = "events:PutEvents"
+      Resource = var.platform.event_bus_arn
+    }]
+  })
+
+  lifecycle {
+    precondition {
+      condition     = var.platform.event_bus_arn != null && var.platform.event_bus_name != null
+      error_message = "publishes_events needs the platform's event_bus_name and event_bus_arn."
     }
   }
 }

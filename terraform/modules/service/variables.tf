@@ -16,6 +16,8 @@ variable "platform" {
     password_policy_json        = optional(string)
     user_pool_id                = optional(string)
     user_pool_arn               = optional(string)
+    event_bus_name              = optional(string)
+    event_bus_arn               = optional(string)
   })
 
   validation {
@@ -72,6 +74,12 @@ variable "execution_policy" {
     json = string
   })
   default = null
+}
+
+variable "publishes_events" {
+  description = "Whether the service publishes lifecycle events: its function then gets the outbox table and the platform's bus (OUTBOX_TABLE, EVENT_BUS_NAME), and its execution role PutEvents on that bus only."
+  type        = bool
+  default     = false
 }
 
 variable "tags" {

@@ -7,6 +7,7 @@ locals {
   # The platform names every function "<name_prefix>-<service>".
   users_function_name = "${local.name_prefix}-users"
   users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
+
 }
 
 # The tenants service on the platform: see ../service for what every service
@@ -21,6 +22,8 @@ module "service" {
   package_path = var.package_path
   function     = var.function
   tags         = var.tags
+
+  publishes_events = true
 
   execution_policy = {
     name = "tenants-registration-and-admin"
@@ -126,34 +129,80 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 }
 
-# --- The registration expiry sweep ------------------------------------------------
-# Registrations left unfinished past registration_expiry_seconds are removed
-# (first admin, membership, slug claim), which frees their slug and email.
+# --- The function's schedules ----------------------------------------------------
 # EventBridge invokes the function with an internal command, the only payload
-# besides API Gateway's that the function takes (see src/entrypoint.rs).
+# besides API Gateway's that it takes (see src/entrypoint.rs):
+# - registration-sweep: registrations left unfinished past
+#   registration_expiry_seconds are removed (first admin, membership, slug
+#   claim), which frees their slug and email;
+# - events-sweep: lifecycle events still waiting in an outbox (the bus was
+#   down, or a function stopped between its write and the publication) are
+#   published, tenant by tenant.
+locals {
+  schedules = {
+    registration-sweep = {
+      description  = "Removes registrations left unfinished past their expiry."
+      schedule     = var.registration.sweep_schedule
+      command      = "expire_registrations"
+      statement_id = "RegistrationSweepSchedule"
+    }
+    events-sweep = {
+      description  = "Publishes lifecycle events still waiting in the tenants' outboxes."
+      schedule     = "rate(5 minutes)"
+      command      = "publish_events"
+      statement_id = "EventsSweepSchedule"
+    }
+  }
+}
 
-resource "aws_cloudwatch_event_rule" "registration_sweep" {
-  name                = "${local.name_prefix}-tenants-registration-sweep"
-  description         = "Removes registrations left unfinished past their expiry."
-  schedule_expression = var.registration.sweep_schedule
+resource "aws_cloudwatch_event_rule" "schedule" {
+  for_each = local.schedules
+
+  name                = "${local.name_prefix}-tenants-${each.key}"
+  description         = each.value.description
+  schedule_expression = each.value.schedule
   tags                = merge(var.tags, { service = "tenants" })
 }
 
-resource "aws_cloudwatch_event_target" "registration_sweep" {
-  rule  = aws_cloudwatch_event_rule.registration_sweep.name
+resource "aws_cloudwatch_event_target" "schedule" {
+  for_each = local.schedules
+
+  rule  = aws_cloudwatch_event_rule.schedule[each.key].name
   arn   = module.service.function_arn
-  input = jsonencode({ internal = { command = "expire_registrations" } })
+  input = jsonencode({ internal = { command = each.value.command } })
 }
 
-resource "aws_lambda_permission" "registration_sweep" {
-  statement_id  = "RegistrationSweepSchedule"
+resource "aws_lambda_permission" "schedule" {
+  for_each = local.schedules
+
+  statement_id  = each.value.statement_id
   action        = "lambda:InvokeFunction"
   function_name = module.service.function_name
   principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.registration_sweep.arn
+  source_arn    = aws_cloudwatch_event_rule.schedule[each.key].arn
 }
 
 # Where earlier versions of this module kept these objects.
+moved {
+  from = aws_cloudwatch_event_rule.registration_sweep
+  to   = aws_cloudwatch_event_rule.schedule["registration-sweep"]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.registration_sweep
+  to   = aws_cloudwatch_event_target.schedule["registration-sweep"]
+}
+
+moved {
+  from = aws_lambda_permission.registration_sweep
+  to   = aws_lambda_permission.schedule["registration-sweep"]
+}
+
+moved {
+  from = module.audit_table
+  to   = module.record_table["audit"]
+}
+
 moved {
   from = aws_iam_role_policy.execution_extra
   to   = module.service.aws_iam_role_policy.execution[0]

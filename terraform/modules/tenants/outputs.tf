@@ -10,5 +10,10 @@ output "slugs_table_name" {
 
 output "audit_table_name" {
   description = "Name of the tenants' audit trail table."
-  value       = module.audit_table.name
+  value       = module.record_table["audit"].name
+}
+
+output "outbox_table_name" {
+  description = "Name of the tenants' event outbox table."
+  value       = module.record_table["outbox"].name
 }

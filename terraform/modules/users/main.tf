@@ -11,6 +11,8 @@ module "service" {
   function     = var.function
   tags         = var.tags
 
+  publishes_events = true
+
   execution_policy = {
     name = "users-cognito-admin"
     json = data.aws_iam_policy_document.execution_extra.json

@@ -3,10 +3,12 @@
 //! stops at a step later ones depend on. [`run`] answers whether all passed.
 
 use std::io::Write;
+use std::time::Duration;
 
 use futures_util::TryStreamExt as _;
 use notes_client::{CreateNote, Note, UpdateNote};
 use serde_json::Value;
+use tenancy::events::Change;
 use tenancy::{TenantRole, TenantTier};
 use tenants_client::{ActorRole, AuditEntry, AuditFilter};
 use users_client::InviteUser;
@@ -396,7 +398,32 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         .await,
     );
 
-    // --- The audit trail -----------------------------------------------------------------
+    // --- Lifecycle events and the audit trail -------------------------------------------
+    report.check(
+        "Acme's lifecycle events",
+        async {
+            // Acme's story: registered, two members invited, suspended, back, upgraded.
+            let expected = [
+                Change::Registered,
+                Change::Activated,
+                Change::UserInvited,
+                Change::UserInvited,
+                Change::Suspended,
+                Change::Reactivated,
+                Change::TierChanged,
+            ];
+            let events = stack.lifecycle_events(acme.id(), expected.len(), Duration::from_secs(20)).await?;
+            let changes: Vec<Change> = events.iter().map(|e| e.change).collect();
+            ensure(changes == expected, || format!("Acme's events: {changes:?}"))?;
+            let names: Vec<&str> = events.iter().map(|e| e.change.detail_type()).collect();
+            Ok(format!(
+                "the bus carried one event per change of Acme's life, in order, each as events.schema.json says: {}",
+                names.join(", ")
+            ))
+        }
+        .await,
+    );
+
     report.check(
         "Acme's audit trail",
         async {

@@ -36,6 +36,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use tenancy::events::LifecycleEvent;
 pub use tenancy::idempotency::IdempotencyKey;
 use tenancy::{Problem, TenantId, TenantTier, UserId};
 use tenants_client::{RegisterTenant, Tenant};
@@ -649,6 +650,80 @@ impl Stack {
         Ok(Invited { user, member: self.member_from(&email, &password, tokens) })
     }
 
+    /// Every lifecycle event of `tenant` the lifecycle-events queue delivers
+    /// within `wait` (until `expected` arrived), oldest first; each checked
+    /// against libs/tenancy/events.schema.json, its detail-type and source
+    /// against the schema's table, and seen once. Messages are taken off the
+    /// queue; other tenants' wait in this process for their own readers.
+    pub async fn lifecycle_events(
+        &self,
+        tenant: TenantId,
+        expected: usize,
+        wait: Duration,
+    ) -> Result<Vec<LifecycleEvent>> {
+        let schema: Value = serde_json::from_str(include_str!("../../../libs/tenancy/events.schema.json"))
+            .map_err(|e| Error(format!("the events schema: {e}")))?;
+        let validator = jsonschema::validator_for(&schema).map_err(|e| Error(format!("the events schema: {e}")))?;
+        let sqs = aws_sdk_sqs::Client::new(self.emulator_config());
+        let queue = format!("{NAME_PREFIX}-lifecycle-events");
+        let url = sqs
+            .get_queue_url()
+            .queue_name(&queue)
+            .send()
+            .await
+            .map_err(|e| Error(format!("{queue}: {}", sdk_error(e))))?;
+        let url = url.queue_url.ok_or_else(|| Error::new("no queue URL"))?;
+        let ours = |envelope: &Value| envelope["detail"]["tenant_id"] == tenant.to_string();
+        // What another reader here took off the queue for this tenant.
+        let take_strays = || -> Vec<Value> {
+            let mut stray = STRAY_EVENTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (mine, others) = std::mem::take(&mut *stray).into_iter().partition(|e| ours(e));
+            *stray = others;
+            mine
+        };
+        let mut envelopes: Vec<Value> = Vec::new();
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            envelopes.extend(take_strays());
+            if std::time::Instant::now() >= deadline || envelopes.len() >= expected {
+                break;
+            }
+            let received = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await;
+            for message in
+                received.map_err(|e| Error(format!("receive: {}", sdk_error(e))))?.messages.unwrap_or_default()
+            {
+                if let Some(handle) = message.receipt_handle() {
+                    let deleted = sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await;
+                    deleted.map_err(|e| Error(format!("delete: {}", sdk_error(e))))?;
+                }
+                let envelope: Value = serde_json::from_str(message.body().unwrap_or_default())
+                    .map_err(|e| Error(format!("not an event: {e}")))?;
+                if ours(&envelope) {
+                    envelopes.push(envelope);
+                } else {
+                    STRAY_EVENTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(envelope);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mut seen: Vec<LifecycleEvent> = Vec::new();
+        for envelope in envelopes {
+            let detail = &envelope["detail"];
+            let errors: Vec<String> = validator.iter_errors(detail).map(|e| e.to_string()).collect();
+            ensure(errors.is_empty(), || format!("{detail} does not match the schema: {errors:?}"))?;
+            let event: LifecycleEvent =
+                serde_json::from_value(detail.clone()).map_err(|e| Error(format!("{detail}: {e}")))?;
+            let change = serde_json::to_value(event.change).map_err(|e| Error(e.to_string()))?;
+            let documented = &schema["x-detail-types"][change.as_str().unwrap_or_default()];
+            ensure(envelope["detail-type"] == documented["detail-type"], || format!("detail-type of {envelope}"))?;
+            ensure(envelope["source"] == documented["source"], || format!("source of {envelope}"))?;
+            ensure(seen.iter().all(|e| e.event_id != event.event_id), || format!("delivered twice: {detail}"))?;
+            seen.push(event);
+        }
+        seen.sort_by_key(|event| event.occurred_at);
+        Ok(seen)
+    }
+
     /// A platform operator: a Cognito user created with the admin API in the
     /// emulator's pool (no tenant attribute), in the `platform-admin` group,
     /// signed in through the gateway.
@@ -698,6 +773,10 @@ impl Stack {
         self.member(&email, &password).await
     }
 }
+
+/// Lifecycle events taken off the queue for another tenant than their
+/// reader's, kept for that tenant's reader in this process.
+static STRAY_EVENTS: std::sync::Mutex<Vec<Value>> = std::sync::Mutex::new(Vec::new());
 
 /// A signed-in user: the typed clients on its access token, and the raw API.
 #[derive(Debug, Clone)]

@@ -25,7 +25,9 @@ export const NEEDED = {
   memberships: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   tenants: ['GetItem', 'PutItem', 'UpdateItem'],
   // The audit trail: entries are added and read, never changed or removed.
-  audit: ['PutItem', 'Query']
+  audit: ['PutItem', 'Query'],
+  // Event outboxes: added with the change, read and removed by the publisher.
+  outbox: ['PutItem', 'Query', 'DeleteItem']
 }
 
 // What every service reads on every request to establish the caller's

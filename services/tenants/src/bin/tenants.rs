@@ -8,6 +8,7 @@ use std::time::Duration;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use tenancy::config::{env_u64, password_policy_from_env, required_env};
+use tenancy::events::Records;
 use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::CognitoOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
@@ -47,13 +48,14 @@ async fn main() -> Result<(), Error> {
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let audit = tenancy.audit(dynamo.clone())?;
+    let records = Records { audit: tenancy.audit(dynamo.clone())?, events: tenancy.events(&sdk)? };
+    let outbox = tenancy.outbox(dynamo.clone())?;
     let api = TenantsApi::new(
-        DynamoTenantStore::new(dynamo, execution.clone(), tenants_table),
+        DynamoTenantStore::new(dynamo, execution.clone(), tenants_table, outbox),
         DynamoSlugStore::new(execution, slugs_table),
         LambdaUsersService::new(users_client(&sdk), users_function),
         authority,
-        audit,
+        records,
         // Execution role: who is a platform admin is the user pool's to say.
         CognitoOperators::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id),
         registration,

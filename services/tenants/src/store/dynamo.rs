@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use tenancy::credentials::RoleAssumer;
+use tenancy::events::{DynamoOutbox, LifecycleEvent};
 use tenancy::table::{DataError, TableSpec, TenantDynamoCache, WriteCondition, classify, conditional_write};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
@@ -86,21 +87,50 @@ impl TenantItem {
 pub struct DynamoTenantStore<A> {
     dynamo: TenantDynamoCache<A>,
     table: TableSpec,
+    outbox: DynamoOutbox<A>,
     execution: Client,
 }
 
 impl<A: RoleAssumer> DynamoTenantStore<A> {
     /// `execution` is a client with the function's execution role, used only
     /// for the platform-admin listing.
-    pub fn new(dynamo: TenantDynamoCache<A>, execution: Client, table_name: impl Into<String>) -> Self {
-        Self { dynamo, table: tenants_table(table_name), execution }
+    /// `outbox`: where the records' lifecycle events wait for the bus.
+    pub fn new(
+        dynamo: TenantDynamoCache<A>,
+        execution: Client,
+        table_name: impl Into<String>,
+        outbox: DynamoOutbox<A>,
+    ) -> Self {
+        Self { dynamo, table: tenants_table(table_name), outbox, execution }
+    }
+
+    /// Writes the record under `condition` and its `events`, in one transaction.
+    async fn write(
+        &self,
+        tenant: &Tenant,
+        condition: WriteCondition,
+        events: &[LifecycleEvent],
+    ) -> Result<(), DataError> {
+        let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
+        let table = dynamo.table(&self.table);
+        if events.is_empty() {
+            return table.put(TENANT_SK, &TenantItem::from(tenant), condition).await;
+        }
+        let mut writes = vec![table.put_write(TENANT_SK, &TenantItem::from(tenant), condition)?];
+        writes.extend(self.outbox.writes(&dynamo, events)?);
+        table.transact(writes).await
     }
 }
 
 impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
-    async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
-        let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
-        dynamo.table(&self.table).put(TENANT_SK, &TenantItem::from(tenant), WriteCondition::Absent).await
+    type Outbox = DynamoOutbox<A>;
+
+    fn outbox(&self) -> &DynamoOutbox<A> {
+        &self.outbox
+    }
+
+    async fn create(&self, tenant: &Tenant, events: &[LifecycleEvent]) -> Result<(), DataError> {
+        self.write(tenant, WriteCondition::Absent, events).await
     }
 
     async fn get(&self, tenant: &TenantId) -> Result<Option<Tenant>, DataError> {
@@ -108,10 +138,14 @@ impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
         Ok(dynamo.table(&self.table).get::<TenantItem>(TENANT_SK).await?.map(|item| item.into_tenant(*tenant)))
     }
 
-    async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
-        let dynamo = self.dynamo.get(&tenant.tenant_id).await?;
+    async fn replace(
+        &self,
+        tenant: &Tenant,
+        expected_version: u64,
+        events: &[LifecycleEvent],
+    ) -> Result<(), DataError> {
         let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
-        dynamo.table(&self.table).put(TENANT_SK, &TenantItem::from(tenant), condition).await
+        self.write(tenant, condition, events).await
     }
 
     /// A Scan with the EXECUTION role: listing every tenant is cross-tenant by

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tenancy::cursor::cut_page;
+use tenancy::events::{LifecycleEvent, MemoryOutbox};
 use tenancy::table::{DataError, replace_versioned};
 use tenancy::{TenantId, UserId};
 use time::OffsetDateTime;
@@ -24,6 +25,7 @@ fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Res
 #[derive(Debug, Default)]
 pub struct MemoryTenantStore {
     tenants: Mutex<BTreeMap<TenantId, Tenant>>,
+    outbox: MemoryOutbox,
     unavailable: AtomicBool,
     failing_writes: AtomicUsize,
 }
@@ -60,12 +62,19 @@ impl MemoryTenantStore {
 }
 
 impl TenantStore for MemoryTenantStore {
-    async fn create(&self, tenant: &Tenant) -> Result<(), DataError> {
+    type Outbox = MemoryOutbox;
+
+    fn outbox(&self) -> &MemoryOutbox {
+        &self.outbox
+    }
+
+    async fn create(&self, tenant: &Tenant, events: &[LifecycleEvent]) -> Result<(), DataError> {
         let mut tenants = self.locked_for_write()?;
         if tenants.contains_key(&tenant.tenant_id) {
             return Err(DataError::ConditionFailed { index: 0, exists: true });
         }
         tenants.insert(tenant.tenant_id, tenant.clone());
+        self.outbox.add(events);
         Ok(())
     }
 
@@ -73,9 +82,16 @@ impl TenantStore for MemoryTenantStore {
         Ok(self.locked()?.get(tenant).cloned())
     }
 
-    async fn replace(&self, tenant: &Tenant, expected_version: u64) -> Result<(), DataError> {
+    async fn replace(
+        &self,
+        tenant: &Tenant,
+        expected_version: u64,
+        events: &[LifecycleEvent],
+    ) -> Result<(), DataError> {
         let mut tenants = self.locked_for_write()?;
-        replace_versioned(tenants.get_mut(&tenant.tenant_id), tenant, |stored| stored.version, expected_version)
+        replace_versioned(tenants.get_mut(&tenant.tenant_id), tenant, |stored| stored.version, expected_version)?;
+        self.outbox.add(events);
+        Ok(())
     }
 
     async fn list(&self, limit: usize, after: Option<TenantId>) -> Result<TenantPage, DataError> {

@@ -13,6 +13,7 @@ mod memory;
 
 use std::future::Future;
 
+use tenancy::events::{LifecycleEvent, Outbox};
 use tenancy::table::DataError;
 use tenancy::{TenantId, UserId};
 use time::OffsetDateTime;
@@ -30,16 +31,29 @@ pub struct TenantPage {
     pub next_after: Option<TenantId>,
 }
 
-/// Storage of tenant records.
+/// Storage of tenant records, and the outbox their lifecycle events wait in:
+/// a write and its events are one transaction.
 pub trait TenantStore: Send + Sync + 'static {
-    /// Stores a new tenant; `ConditionFailed { exists: true }` if its id is taken.
-    fn create(&self, tenant: &Tenant) -> impl Future<Output = Result<(), DataError>> + Send;
+    /// Where the records' lifecycle events wait for the bus.
+    type Outbox: Outbox;
+
+    fn outbox(&self) -> &Self::Outbox;
+
+    /// Stores a new tenant and its `events`; `ConditionFailed { exists: true }`
+    /// if its id is taken (nothing is written then).
+    fn create(&self, tenant: &Tenant, events: &[LifecycleEvent]) -> impl Future<Output = Result<(), DataError>> + Send;
 
     fn get(&self, tenant: &TenantId) -> impl Future<Output = Result<Option<Tenant>, DataError>> + Send;
 
-    /// Replaces a tenant if its stored version is still `expected_version`;
-    /// otherwise `DataError::ConditionFailed` and nothing changes.
-    fn replace(&self, tenant: &Tenant, expected_version: u64) -> impl Future<Output = Result<(), DataError>> + Send;
+    /// Replaces a tenant and adds its `events`, if its stored version is
+    /// still `expected_version`; otherwise `DataError::ConditionFailed` and
+    /// nothing changes.
+    fn replace(
+        &self,
+        tenant: &Tenant,
+        expected_version: u64,
+        events: &[LifecycleEvent],
+    ) -> impl Future<Output = Result<(), DataError>> + Send;
 
     /// Up to `limit` tenants of every tenant, after `after` if given
     /// (platform admins only: the caller checks).

@@ -7,6 +7,7 @@
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use tenancy::config::{password_policy_from_env, required_env};
+use tenancy::events::Records;
 use users::directory::CognitoDirectory;
 use users::entrypoint::UsersApi;
 use users::store::DynamoMembershipStore;
@@ -18,11 +19,12 @@ async fn main() -> Result<(), Error> {
     let user_pool_id = required_env("USER_POOL_ID")?;
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let audit = tenancy.audit(dynamo.clone())?;
-    let store = DynamoMembershipStore::new(dynamo, table);
+    let records = Records { audit: tenancy.audit(dynamo.clone())?, events: tenancy.events(&sdk)? };
+    let outbox = tenancy.outbox(dynamo.clone())?;
+    let store = DynamoMembershipStore::new(dynamo, table, outbox);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id);
-    let api = UsersApi::new(store, directory, authority, audit, password_policy_from_env()?);
+    let api = UsersApi::new(store, directory, authority, records, password_policy_from_env()?);
     // Raw JSON: an internal command ({"internal": ...}) or an HTTP API request.
     tenancy::lambda::serve(api, |api, event: LambdaEvent<Value>| async move {
         Ok(api.invoke(event.payload, &event.context.request_id).await)

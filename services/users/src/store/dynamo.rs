@@ -1,11 +1,12 @@
 use serde::{Deserialize, Serialize};
 use tenancy::TenantId;
 use tenancy::credentials::RoleAssumer;
-use tenancy::replay::{Remember, RememberedCreate};
+use tenancy::events::{DynamoOutbox, LifecycleEvent};
+use tenancy::replay::RememberedCreate;
 use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, TenantTable, TxWrite, WriteCondition};
 use time::OffsetDateTime;
 
-use super::{CounterChange, MembershipStore, UserPage, Written};
+use super::{MembershipStore, NewMembership, Revision, UserPage, Written};
 use crate::domain::{MembershipStatus, TenantRole, User, UserId, is_active_admin};
 
 /// The memberships table: partition key `tenant_id`, sort key `sk`, holding
@@ -87,11 +88,13 @@ enum WriteKind {
 pub struct DynamoMembershipStore<A> {
     dynamo: TenantDynamoCache<A>,
     table: TableSpec,
+    outbox: DynamoOutbox<A>,
 }
 
 impl<A: RoleAssumer> DynamoMembershipStore<A> {
-    pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>) -> Self {
-        Self { dynamo, table: memberships_table(table_name) }
+    /// `outbox`: where the memberships' lifecycle events wait for the bus.
+    pub fn new(dynamo: TenantDynamoCache<A>, table_name: impl Into<String>, outbox: DynamoOutbox<A>) -> Self {
+        Self { dynamo, table: memberships_table(table_name), outbox }
     }
 
     /// Runs the writes `build` makes as one transaction. `on_exists` is what
@@ -102,10 +105,13 @@ impl<A: RoleAssumer> DynamoMembershipStore<A> {
         tenant: &TenantId,
         build: impl FnOnce(&TenantTable<'_>) -> Result<Vec<(TxWrite, WriteKind)>, DataError>,
         on_exists: Written,
+        events: &[LifecycleEvent],
     ) -> Result<Written, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
         let table = dynamo.table(&self.table);
-        let (writes, roles): (Vec<_>, Vec<_>) = build(&table)?.into_iter().unzip();
+        let (mut writes, roles): (Vec<_>, Vec<_>) = build(&table)?.into_iter().unzip();
+        // The events last: their keys are new, so their conditions hold.
+        writes.extend(self.outbox.writes(&dynamo, events)?);
         match table.transact(writes).await {
             Ok(()) => Ok(Written::Done),
             Err(DataError::ConditionFailed { index, exists }) => Ok(match roles.get(index) {
@@ -132,6 +138,12 @@ fn admins_write(table: &TenantTable<'_>, by: i64) -> Result<Option<(TxWrite, Wri
 }
 
 impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
+    type Outbox = DynamoOutbox<A>;
+
+    fn outbox(&self) -> &DynamoOutbox<A> {
+        &self.outbox
+    }
+
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<UserId>) -> Result<UserPage, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
         let after = after.map(sort_key);
@@ -158,13 +170,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
         dynamo.table(&self.table).counter(USAGE, USERS).await
     }
 
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        user: &User,
-        max_users: i64,
-        remember: Option<Remember<'_>>,
-    ) -> Result<Written, DataError> {
+    async fn create(&self, tenant: &TenantId, new: NewMembership<'_>) -> Result<Written, DataError> {
+        let NewMembership { user, max_users, remember, events } = new;
         let build = |table: &TenantTable<'_>| {
             let mut writes = Vec::with_capacity(4);
             // First: a key already remembered wins over the other conditions.
@@ -181,7 +188,7 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
             writes.extend(admins_write(table, i64::from(is_active_admin(user)))?);
             Ok(writes)
         };
-        self.run(tenant, build, Written::Exists).await
+        self.run(tenant, build, Written::Exists, events).await
     }
 
     async fn remembered(&self, tenant: &TenantId, sort_key: &str) -> Result<Option<RememberedCreate>, DataError> {
@@ -189,13 +196,8 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
         dynamo.table(&self.table).get::<RememberedCreate>(sort_key).await
     }
 
-    async fn replace(
-        &self,
-        tenant: &TenantId,
-        user: &User,
-        expected_version: u64,
-        change: CounterChange,
-    ) -> Result<Written, DataError> {
+    async fn replace(&self, tenant: &TenantId, revision: Revision<'_>) -> Result<Written, DataError> {
+        let Revision { user, expected_version, change, events } = revision;
         let build = |table: &TenantTable<'_>| {
             let condition = WriteCondition::AttributeEquals { attribute: VERSION, value: expected_version };
             let mut writes = vec![(
@@ -210,7 +212,7 @@ impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {
             writes.extend(admins_write(table, change.admins)?);
             Ok(writes)
         };
-        self.run(tenant, build, Written::Stale).await
+        self.run(tenant, build, Written::Stale, events).await
     }
 
     async fn remove(&self, tenant: &TenantId, user: UserId, expected_version: u64) -> Result<Written, DataError> {

@@ -4,10 +4,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use tenancy::TenantId;
 use tenancy::cursor::cut_page;
-use tenancy::replay::{Remember, RememberedCreate};
+use tenancy::events::MemoryOutbox;
+use tenancy::replay::RememberedCreate;
 use tenancy::table::DataError;
 
-use super::{CounterChange, MembershipStore, UserPage, Written};
+use super::{MembershipStore, NewMembership, Revision, UserPage, Written};
 use crate::domain::{User, UserId, is_active_admin};
 
 /// One tenant's partition: its memberships and its `usage` counters.
@@ -28,6 +29,7 @@ type Partitions = BTreeMap<TenantId, TenantSnapshot>;
 #[derive(Debug, Default)]
 pub struct MemoryMembershipStore {
     partitions: Mutex<Partitions>,
+    outbox: MemoryOutbox,
     unavailable: AtomicBool,
     writes_unavailable: AtomicBool,
 }
@@ -69,6 +71,12 @@ impl MemoryMembershipStore {
 }
 
 impl MembershipStore for MemoryMembershipStore {
+    type Outbox = MemoryOutbox;
+
+    fn outbox(&self) -> &MemoryOutbox {
+        &self.outbox
+    }
+
     async fn list(&self, tenant: &TenantId, limit: usize, after: Option<UserId>) -> Result<UserPage, DataError> {
         let partitions = self.locked()?;
         let page: Vec<User> = partitions
@@ -96,13 +104,8 @@ impl MembershipStore for MemoryMembershipStore {
         Ok(self.locked()?.get(tenant).map_or(0, |partition| partition.users))
     }
 
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        user: &User,
-        max_users: i64,
-        remember: Option<Remember<'_>>,
-    ) -> Result<Written, DataError> {
+    async fn create(&self, tenant: &TenantId, new: NewMembership<'_>) -> Result<Written, DataError> {
+        let NewMembership { user, max_users, remember, events } = new;
         let mut partitions = self.locked_for_write()?;
         if let Some((key, _)) = remember
             && partitions.get(tenant).is_some_and(|partition| partition.remembered.contains_key(key))
@@ -125,6 +128,7 @@ impl MembershipStore for MemoryMembershipStore {
         if let Some((key, record)) = remember {
             partition.remembered.insert(key.to_owned(), record.clone());
         }
+        self.outbox.add(events);
         Ok(Written::Done)
     }
 
@@ -132,13 +136,8 @@ impl MembershipStore for MemoryMembershipStore {
         Ok(self.locked()?.get(tenant).and_then(|partition| partition.remembered.get(sort_key).cloned()))
     }
 
-    async fn replace(
-        &self,
-        tenant: &TenantId,
-        user: &User,
-        expected_version: u64,
-        change: CounterChange,
-    ) -> Result<Written, DataError> {
+    async fn replace(&self, tenant: &TenantId, revision: Revision<'_>) -> Result<Written, DataError> {
+        let Revision { user, expected_version, change, events } = revision;
         let mut partitions = self.locked_for_write()?;
         let Some(partition) = partitions.get_mut(tenant) else {
             return Ok(Written::Missing);
@@ -154,6 +153,7 @@ impl MembershipStore for MemoryMembershipStore {
         partition.members.insert(user.user_id, user.clone());
         partition.users += change.users;
         partition.admins += change.admins;
+        self.outbox.add(events);
         Ok(Written::Done)
     }
 

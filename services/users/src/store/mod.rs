@@ -14,6 +14,7 @@ mod memory;
 use std::future::Future;
 
 use tenancy::TenantId;
+use tenancy::events::{LifecycleEvent, Outbox};
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
@@ -58,8 +59,35 @@ pub struct UserPage {
     pub next_after: Option<UserId>,
 }
 
-/// Storage of memberships, always within one tenant's partition.
+/// A membership to create, with what goes in its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMembership<'a> {
+    pub user: &'a User,
+    /// The `users` counter stays within `0..=max_users`.
+    pub max_users: i64,
+    /// The create to remember under its key, if asked.
+    pub remember: Option<Remember<'a>>,
+    pub events: &'a [LifecycleEvent],
+}
+
+/// A membership written over the version read, with what goes in its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Revision<'a> {
+    pub user: &'a User,
+    pub expected_version: u64,
+    pub change: CounterChange,
+    pub events: &'a [LifecycleEvent],
+}
+
+/// Storage of memberships, always within one tenant's partition, and the
+/// outbox their lifecycle events wait in: a write and its events are one
+/// transaction.
 pub trait MembershipStore: Send + Sync + 'static {
+    /// Where the memberships' lifecycle events wait for the bus.
+    type Outbox: Outbox;
+
+    fn outbox(&self) -> &Self::Outbox;
+
     /// Up to `limit` memberships in user id order, after `after` if given.
     fn list(
         &self,
@@ -79,9 +107,7 @@ pub trait MembershipStore: Send + Sync + 'static {
     fn create(
         &self,
         tenant: &TenantId,
-        user: &User,
-        max_users: i64,
-        remember: Option<Remember<'_>>,
+        new: NewMembership<'_>,
     ) -> impl Future<Output = Result<Written, DataError>> + Send;
 
     /// The create remembered under `sort_key`, if any.
@@ -96,9 +122,7 @@ pub trait MembershipStore: Send + Sync + 'static {
     fn replace(
         &self,
         tenant: &TenantId,
-        user: &User,
-        expected_version: u64,
-        change: CounterChange,
+        revision: Revision<'_>,
     ) -> impl Future<Output = Result<Written, DataError>> + Send;
 
     /// Deletes the membership if it is still at `expected_version` (the end of

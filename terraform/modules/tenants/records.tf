@@ -1,0 +1,39 @@
+# The tenants' records, tenant-partitioned like all tenant data (partition key
+# tenant_id) and reached through the tenant role:
+# - audit: the audit trails. Every service appends the entries of its requests;
+#   the tenants service reads them for GET /audit. Entries are only ever added
+#   (PutItem, conditional on the entry being new, in the code, and Query;
+#   never UpdateItem or DeleteItem); each is removed by the TTL after its
+#   tier's retention.
+# - outbox: lifecycle events, written in the same transaction as the change
+#   they tell of and removed once the bus took them (libs/tenancy/src/events).
+locals {
+  record_tables = {
+    audit = {
+      expiry_attribute = "expires_at"
+      statement_id     = "AuditTrailOfTheSessionTenantOnly"
+      actions          = ["PutItem", "Query"]
+    }
+    outbox = {
+      expiry_attribute = null
+      statement_id     = "EventOutboxOfTheSessionTenantOnly"
+      actions          = ["PutItem", "Query", "DeleteItem"]
+    }
+  }
+}
+
+module "record_table" {
+  source   = "../tenant-table"
+  for_each = local.record_tables
+
+  name                = "${local.name_prefix}-${each.key}"
+  expiry_attribute    = each.value.expiry_attribute
+  deletion_protection = var.platform.deletion_protection
+  tenant_access = {
+    policy_name  = "${each.key}-tenant-data"
+    statement_id = each.value.statement_id
+    role_name    = var.platform.tenant_role_name
+    actions      = each.value.actions
+  }
+  tags = merge(var.tags, { service = "tenants" })
+}
