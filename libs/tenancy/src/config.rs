@@ -12,7 +12,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use crate::audit::{Audit, DynamoAuditStore};
 use crate::authority::{Authority, AuthoritySettings, DynamoAuthorityStore};
 use crate::credentials::{RoleAssumer, StsRoleAssumer, TenantCacheSettings};
-use crate::events::{DynamoOutbox, EventBridgeBus, Events};
+use crate::events::{DynamoOutbox, EventBridgeBus, Events, Records};
 use crate::password::PasswordPolicy;
 use crate::table::{TenantDynamoCache, tenant_dynamo_cache};
 
@@ -137,11 +137,16 @@ impl TenancyConfig {
         Ok(DynamoOutbox::new(dynamo, required_env("OUTBOX_TABLE")?))
     }
 
-    /// The publisher on the platform's bus (`EVENT_BUS_NAME`), with the
-    /// execution role's credentials (`PutEvents` has no tenant dimension).
-    pub fn events(&self, sdk: &SdkConfig) -> Result<Events<EventBridgeBus>, ConfigError> {
-        let client = aws_sdk_eventbridge::Client::new(sdk);
-        Ok(Events::new(EventBridgeBus::new(client, required_env("EVENT_BUS_NAME")?)))
+    /// The audit trail and the publisher on the platform's bus
+    /// (`EVENT_BUS_NAME`), which runs with the execution role's credentials
+    /// (`PutEvents` has no tenant dimension).
+    pub fn records<A: RoleAssumer>(
+        &self,
+        dynamo: TenantDynamoCache<A>,
+        sdk: &SdkConfig,
+    ) -> Result<Records<DynamoAuditStore<A>, EventBridgeBus>, ConfigError> {
+        let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), required_env("EVENT_BUS_NAME")?);
+        Ok(Records { audit: self.audit(dynamo)?, events: Events::new(bus) })
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use tenancy::config::{env_u64, password_policy_from_env, required_env};
-use tenancy::events::Records;
 use tenants::entrypoint::{RegistrationSettings, TenantsApi};
 use tenants::operators::CognitoOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore};
@@ -48,7 +47,7 @@ async fn main() -> Result<(), Error> {
     let execution = aws_sdk_dynamodb::Client::new(&sdk);
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let records = Records { audit: tenancy.audit(dynamo.clone())?, events: tenancy.events(&sdk)? };
+    let records = tenancy.records(dynamo.clone(), &sdk)?;
     let outbox = tenancy.outbox(dynamo.clone())?;
     let api = TenantsApi::new(
         DynamoTenantStore::new(dynamo, execution.clone(), tenants_table, outbox),

@@ -7,7 +7,6 @@
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use tenancy::config::{password_policy_from_env, required_env};
-use tenancy::events::Records;
 use users::directory::CognitoDirectory;
 use users::entrypoint::UsersApi;
 use users::store::DynamoMembershipStore;
@@ -19,7 +18,7 @@ async fn main() -> Result<(), Error> {
     let user_pool_id = required_env("USER_POOL_ID")?;
     let dynamo = tenancy.tenant_dynamo_cache(&sdk);
     let authority = tenancy.authority(dynamo.clone())?;
-    let records = Records { audit: tenancy.audit(dynamo.clone())?, events: tenancy.events(&sdk)? };
+    let records = tenancy.records(dynamo.clone(), &sdk)?;
     let outbox = tenancy.outbox(dynamo.clone())?;
     let store = DynamoMembershipStore::new(dynamo, table, outbox);
     // The execution role's client: Cognito user management cannot be tenant-scoped.
