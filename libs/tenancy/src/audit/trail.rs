@@ -230,9 +230,9 @@ impl<A: RoleAssumer> DynamoAuditStore<A> {
 
 /// An entry as stored: the entry and when DynamoDB's TTL removes it.
 #[derive(Serialize)]
-struct Stored {
+struct Stored<'a> {
     #[serde(flatten)]
-    entry: AuditEntry,
+    entry: &'a AuditEntry,
     expires_at: i64,
 }
 
@@ -245,7 +245,7 @@ impl<A: RoleAssumer> AuditStore for DynamoAuditStore<A> {
         expires_at: OffsetDateTime,
     ) -> Result<(), DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
-        let stored = Stored { entry: entry.clone(), expires_at: expires_at.unix_timestamp() };
+        let stored = Stored { entry, expires_at: expires_at.unix_timestamp() };
         dynamo.table(&self.table).put(sort_key, &stored, WriteCondition::Absent).await
     }
 
