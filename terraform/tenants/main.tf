@@ -2,8 +2,9 @@ locals {
   service = "tenants"
 }
 
-# Registration invokes "<project>-<env>-users" by name: apply the users root
-# before this one (the grant itself does not need the function to exist).
+# Registration and offboarding invoke "<project>-<env>-users" and
+# "<project>-<env>-notes" by name: apply those roots before this one (the
+# grant itself does not need the functions to exist).
 module "service" {
   source = "../modules/tenants"
 
@@ -13,6 +14,10 @@ module "service" {
   registration = {
     expiry_seconds = var.registration_expiry_seconds
     sweep_schedule = var.registration_sweep_schedule
+  }
+
+  offboarding = {
+    closure_grace_seconds = var.closure_grace_seconds
   }
 }
 

@@ -14,3 +14,14 @@ variable "registration_sweep_schedule" {
   type        = string
   default     = "rate(15 minutes)"
 }
+
+variable "closure_grace_seconds" {
+  description = "How long (seconds) after a tenant admin closes its tenant (DELETE /tenant) its data is erased; until then a platform admin may take the closure back. 0 erases at once. Default 7 days."
+  type        = number
+  default     = 604800
+
+  validation {
+    condition     = var.closure_grace_seconds >= 0 && var.closure_grace_seconds <= 7776000 && floor(var.closure_grace_seconds) == var.closure_grace_seconds
+    error_message = "closure_grace_seconds must be a whole number from 0 to 7776000 (90 days)."
+  }
+}

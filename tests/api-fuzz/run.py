@@ -56,16 +56,19 @@ class Run:
     role: str  # "tenant-admin" or "platform-admin"
     include_path_regex: str | None = None
     exclude_path_regex: str | None = None
+    exclude_operation_ids: tuple[str, ...] = ()
 
 
 # notes and users: every operation as the tenant's admin. tenants: the
 # tenant's own routes and the public registration as the tenant's admin,
 # /admin/... as a platform operator (a tenant admin only ever gets 403 there,
-# which tests/e2e already shows).
+# which tests/e2e already shows). Closing the tenant (DELETE /tenant) is left
+# out: its first success would leave every later case a 403 (the handler
+# tests and tests/e2e cover it).
 RUNS = [
     Run("notes", "notes", "tenant-admin"),
     Run("users", "users", "tenant-admin"),
-    Run("tenants", "tenants", "tenant-admin", exclude_path_regex="^/admin/"),
+    Run("tenants", "tenants", "tenant-admin", exclude_path_regex="^/admin/", exclude_operation_ids=("closeOwnTenant",)),
     Run("tenants-admin", "tenants", "platform-admin", include_path_regex="^/admin/"),
 ]
 
@@ -180,8 +183,9 @@ def operations(document: Path, run: Run) -> dict[str, re.Pattern]:
         if run.exclude_path_regex and re.search(run.exclude_path_regex, path):
             continue
         pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
-        for method in item:
-            selected[f"{method.upper()} {path}"] = pattern
+        for method, operation in item.items():
+            if operation.get("operationId") not in run.exclude_operation_ids:
+                selected[f"{method.upper()} {path}"] = pattern
     return selected
 
 
@@ -242,6 +246,8 @@ def run_schemathesis(
         command += ["--include-path-regex", run.include_path_regex]
     if run.exclude_path_regex:
         command += ["--exclude-path-regex", run.exclude_path_regex]
+    for operation_id in run.exclude_operation_ids:
+        command += ["--exclude-operation-id", operation_id]
     env = dict(os.environ, API_FUZZ_TOKEN=token)
     log(f"{run.name}: schemathesis on {document.relative_to(REPO) if document.is_relative_to(REPO) else document} as {run.role}")
     started = time.monotonic()

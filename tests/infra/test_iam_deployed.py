@@ -22,9 +22,11 @@ ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "
 TENANT_POLICIES = {
     "notes-tenant-data": ("notes", ITEM_ACTIONS),
     "users-tenant-data": ("memberships", ITEM_ACTIONS),
-    "tenants-tenant-data": ("tenants", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
-    # The audit trail: added to and read, never changed or removed.
-    "audit-tenant-data": ("audit", ["dynamodb:PutItem", "dynamodb:Query"]),
+    # The tenant record; offboarding deletes it.
+    "tenants-tenant-data": ("tenants", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]),
+    # The audit trail: added to and read, never changed; removed only with the
+    # whole trail when the tenant is offboarded.
+    "audit-tenant-data": ("audit", ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]),
     # Event outboxes: an event is added with its change, read, and removed once published.
     "outbox-tenant-data": ("outbox", ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]),
 }
@@ -44,6 +46,7 @@ def extra_execution_policies(platform, account_id):
     slugs = table_arn(account_id, SLUGS_TABLE)
     tenants = table_arn(account_id, f"{PREFIX}-tenants")
     users_fn = f"arn:aws:lambda:{REGION}:{account_id}:function:{PREFIX}-users"
+    notes_fn = f"arn:aws:lambda:{REGION}:{account_id}:function:{PREFIX}-notes"
     bus = f"arn:aws:events:{REGION}:{account_id}:event-bus/{PREFIX}-lifecycle"
     cognito = [
         "AdminCreateUser",
@@ -68,7 +71,9 @@ def extra_execution_policies(platform, account_id):
                 **{a: [slugs] for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
                 # The platform list (tenants) and the registration expiry sweep (slugs).
                 "dynamodb:Scan": [slugs, tenants],
-                "lambda:InvokeFunction": [users_fn],
+                # Registration and suspension ask the users service; offboarding
+                # asks the users and notes services to erase the tenant.
+                "lambda:InvokeFunction": [users_fn, notes_fn],
                 # Platform-admin actions check the caller's group as it is now.
                 "cognito-idp:AdminGetUser": [pool],
                 "cognito-idp:AdminListGroupsForUser": [pool],

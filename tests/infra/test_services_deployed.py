@@ -65,8 +65,13 @@ def expected_environment(function, platform):
         "tenants": {
             "TENANT_SLUGS_TABLE": f"{PREFIX}-tenant-slugs",
             "USERS_FUNCTION_NAME": f"{PREFIX}-users",
+            "NOTES_FUNCTION_NAME": f"{PREFIX}-notes",
             "USER_POOL_ID": platform["user_pool_id"],
             "REGISTRATION_EXPIRY_SECONDS": registration_expiry_seconds(),
+            # Offboarding: a week's grace for a tenant's own closure; the erasure
+            # waits one authority window plus the services' 10 s request timeout.
+            "CLOSURE_GRACE_SECONDS": "604800",
+            "ERASURE_SETTLE_SECONDS": str(int(platform["authority_freshness_seconds"]) + 10),
         }
         | authority
         | passwords
@@ -138,13 +143,17 @@ def test_only_this_api_and_its_own_schedule_may_invoke_the_function(aws, platfor
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
         source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
         assert source.startswith(platform["api_execution_arn"] + "/")
-    # The tenants' two sweeps (SWEEPS), and nothing else.
+    # The tenants' sweeps (SWEEPS), and nothing else.
     expected = sorted(f"{PREFIX}-tenants-{sweep}" for sweep in SWEEPS) if function == "tenants" else []
     assert sorted(arn.rsplit("/", 1)[-1] for arn in schedules) == expected
 
 
 # The tenants function's schedules -> the one internal command each sends.
-SWEEPS = {"registration-sweep": "expire_registrations", "events-sweep": "publish_events"}
+SWEEPS = {
+    "registration-sweep": "expire_registrations",
+    "events-sweep": "publish_events",
+    "offboarding-sweep": "finish_offboarding",
+}
 
 
 @pytest.mark.parametrize("sweep", sorted(SWEEPS))

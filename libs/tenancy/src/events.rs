@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::audit::Actor;
+use crate::erasure::ErasureReceipt;
 use crate::{MembershipStatus, TenantId, TenantRole, TenantStatus, TenantTier, UserId};
 
 /// What changed.
@@ -136,6 +137,9 @@ pub struct LifecycleEvent {
     /// For user changes: the member after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserFacts>,
+    /// For `offboarded`: what the erasure removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<ErasureReceipt>,
 }
 
 impl LifecycleEvent {
@@ -150,6 +154,7 @@ impl LifecycleEvent {
             request_id: cause.request_id.clone(),
             tenant: None,
             user: None,
+            receipt: None,
         }
     }
 }

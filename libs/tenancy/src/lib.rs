@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod cursor;
+pub mod erasure;
 pub mod events;
 pub mod idempotency;
 pub mod ids;
@@ -34,6 +35,8 @@ pub mod credentials;
 pub mod error;
 #[cfg(feature = "service")]
 pub mod http;
+#[cfg(feature = "invoke")]
+pub mod invoke;
 #[cfg(feature = "service")]
 pub mod lambda;
 #[cfg(feature = "openapi")]

@@ -36,6 +36,12 @@ pub enum TenantStatus {
     Active,
     /// Stopped by a platform admin: nobody can sign in.
     Suspended,
+    /// Being let go: nobody can sign in or call the API; its data is erased
+    /// (after the closure's grace period, when the tenant asked for it).
+    Offboarding,
+    /// Its data is erased. Only events and erasure receipts say so: no
+    /// record of the tenant is left to hold this status.
+    Offboarded,
 }
 
 /// Whether a member may sign in.
@@ -122,6 +128,8 @@ lowercase_enum_from_str!(TenantStatus {
     "pending" => Pending,
     "active" => Active,
     "suspended" => Suspended,
+    "offboarding" => Offboarding,
+    "offboarded" => Offboarded,
 });
 lowercase_enum_from_str!(MembershipStatus {
     "invited" => Invited,

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::aws_error::AwsService;
 use crate::credentials::{CredentialsError, RoleAssumer, TenantCache, TenantCacheSettings};
+use crate::erasure::{ErasurePass, ItemCounts, count_one};
 use crate::error::ApiError;
 use crate::ids::TenantId;
 
@@ -138,6 +139,9 @@ impl From<DataError> for ApiError {
         }
     }
 }
+
+/// Sort keys read per page while counting or erasing a partition.
+const ERASURE_PAGE: i32 = 100;
 
 /// One write of a [`TenantTable::transact`] call, built by the table (so its
 /// key is in the table's tenant partition).
@@ -399,6 +403,66 @@ impl TenantTable<'_> {
         };
         let items = items.into_iter().map(|item| self.decode(item)).collect::<Result<_, _>>()?;
         Ok(Page { items, next_after: next_item_key })
+    }
+
+    /// One page of the partition's sort keys (keys only), in order.
+    async fn sort_keys(&self, after: Option<String>) -> Result<Page<String>, DataError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.spec.name)
+            .key_condition_expression("#tenancy_pk = :tenancy_pk")
+            .projection_expression("#tenancy_sk")
+            .expression_attribute_names("#tenancy_pk", self.spec.partition_key)
+            .expression_attribute_names("#tenancy_sk", self.spec.sort_key)
+            .expression_attribute_values(":tenancy_pk", AttributeValue::S(self.tenant.clone()))
+            .set_exclusive_start_key(after.map(|after| self.key(&after)))
+            .consistent_read(true)
+            .limit(ERASURE_PAGE)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        let items = output.items.unwrap_or_default().iter().filter_map(|item| self.sort_key_of(item)).collect();
+        Ok(Page { items, next_after: output.last_evaluated_key.as_ref().and_then(|key| self.sort_key_of(key)) })
+    }
+
+    /// Everything the tenant has in this table, counted by `kind_of` its sort key.
+    pub async fn count_items(&self, kind_of: fn(&str) -> &'static str) -> Result<ItemCounts, DataError> {
+        let mut counts = ItemCounts::new();
+        let mut after = None;
+        loop {
+            let page = self.sort_keys(after).await?;
+            page.items.iter().for_each(|key| count_one(&mut counts, kind_of(key)));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(counts),
+            }
+        }
+    }
+
+    /// Offboarding: removes the tenant's items from this table a page at a
+    /// time, until a read finds none (items written meanwhile go too) or
+    /// `deadline` passes; counts what it removed by `kind_of` its sort key.
+    pub async fn erase_items(
+        &self,
+        kind_of: fn(&str) -> &'static str,
+        deadline: std::time::Instant,
+    ) -> Result<ErasurePass, DataError> {
+        let mut pass = ErasurePass::default();
+        loop {
+            let page = self.sort_keys(None).await?;
+            if page.items.is_empty() {
+                pass.finished = true;
+                return Ok(pass);
+            }
+            for key in &page.items {
+                if std::time::Instant::now() >= deadline {
+                    return Ok(pass);
+                }
+                self.delete(key, WriteCondition::Always).await?;
+                count_one(&mut pass.removed, kind_of(key));
+            }
+        }
     }
 
     fn sort_key_of(&self, item: &Item) -> Option<String> {

@@ -287,6 +287,13 @@ pub enum TenantCommand {
         #[arg(long)]
         version: Option<u64>,
     },
+    /// Closes your tenant (admins): nobody of it can sign in any more, and
+    /// its data is erased after the platform's grace period. Export first.
+    Close {
+        /// Confirms the closure (without it nothing is sent).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -312,8 +319,17 @@ pub enum AdminTenantsCommand {
     List(ListArgs),
     /// Suspends a tenant: nobody of it can sign in.
     Suspend { id: TenantId },
-    /// Reactivates a suspended tenant.
+    /// Reactivates a suspended tenant, or takes back a closure whose
+    /// erasure has not begun.
     Reactivate { id: TenantId },
+    /// Offboards a tenant now: erases all of its data in every service and
+    /// prints the erasure receipt. Safe to repeat.
+    Offboard {
+        id: TenantId,
+        /// Confirms the offboarding (without it nothing is sent).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Changes a tenant's tier.
     Tier {
         id: TenantId,

@@ -5,7 +5,7 @@
 use comfy_table::{ContentArrangement, Table, presets};
 use notes_client::Note;
 use serde::Serialize;
-use tenants_client::{ActorRole, AuditEntry, Registered, Tenant};
+use tenants_client::{ActorRole, AuditEntry, ErasureReceipt, Registered, Tenant};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use users_client::User;
@@ -62,6 +62,29 @@ impl Tabular for tenants_client::RegistrationRemoval {
 
     fn row(&self) -> Vec<String> {
         vec![self.slug.to_string(), self.removed.to_string()]
+    }
+}
+
+impl Tabular for ErasureReceipt {
+    const COLUMNS: &'static [&'static str] = &["tenant_id", "status", "started_at", "finished_at", "removed"];
+
+    fn row(&self) -> Vec<String> {
+        let removed = self
+            .removed
+            .iter()
+            .map(|(service, kinds)| {
+                let kinds: Vec<String> = kinds.iter().map(|(kind, count)| format!("{kind}={count}")).collect();
+                format!("{service}: {}", kinds.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        vec![
+            self.tenant_id.to_string(),
+            status_text(&self.status),
+            self.started_at.as_ref().map(timestamp).unwrap_or_default(),
+            self.finished_at.as_ref().map(timestamp).unwrap_or_default(),
+            removed,
+        ]
     }
 }
 

@@ -8,7 +8,11 @@ use clap::CommandFactory as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
 use saas_client::{ApiClient, ClientConfig, Cognito, CognitoSession, LocalMailbox, MailMessage, SignIn, TokenSource};
-use tenants_client::{AuditEntry, AuditFilter, RegisterTenant, Slug, Tenant, TenantsClient, UpdateTenant};
+use tenants_client::{
+    AuditEntry, AuditFilter, ErasureReceipt, RegisterTenant, Slug, Tenant, TenantId, TenantStatus, TenantsClient,
+    UpdateTenant,
+};
+use time::format_description::well_known::Rfc3339;
 use users_client::{InviteUser, User, UsersClient, normalize_email};
 
 use crate::CliError;
@@ -460,6 +464,13 @@ async fn users(format: Format, users: UsersClient, command: UsersCommand) -> Res
 
 async fn tenant(format: Format, tenants: TenantsClient, command: TenantCommand) -> Result<String, CliError> {
     let tenant = match command {
+        TenantCommand::Close { yes } => {
+            confirm(yes, "closing the tenant erases all of its data")?;
+            let tenant = tenants.close().await?;
+            let erase_after = tenant.offboarding.and_then(|o| o.erase_after.format(&Rfc3339).ok()).unwrap_or_default();
+            eprintln!("tenant {} is closing: nobody can sign in; its data is erased after {erase_after}", tenant.slug);
+            tenant
+        }
         TenantCommand::Show => tenants.current().await?,
         TenantCommand::Update { name, version } => {
             let tenant = match version {
@@ -489,10 +500,39 @@ async fn admin_tenants(
         }
         AdminTenantsCommand::Suspend { id } => tenants.suspend(id).await?,
         AdminTenantsCommand::Reactivate { id } => tenants.reactivate(id).await?,
+        AdminTenantsCommand::Offboard { id, yes } => {
+            confirm(yes, "offboarding erases all of the tenant's data")?;
+            let receipt = offboard(&tenants, id).await?;
+            eprintln!("tenant {id} is offboarded: its data is erased");
+            return output::one(format, &receipt);
+        }
         AdminTenantsCommand::Tier { id, tier } => tenants.change_tier(id, tier.into()).await?,
     };
     eprintln!("tenant {} is {} on the {} tier", tenant.slug, tenant.status, tenant.tier);
     output::one(format, &tenant)
+}
+
+/// Offboards `id`, request after request until nothing of it is left (the
+/// erasure settles first, then each request erases for as long as it may).
+async fn offboard(tenants: &TenantsClient, id: TenantId) -> Result<ErasureReceipt, CliError> {
+    const MAX_REQUESTS: usize = 120;
+    for _ in 0..MAX_REQUESTS {
+        let receipt = tenants.offboard(id).await?;
+        if receipt.status == TenantStatus::Offboarded {
+            return Ok(receipt);
+        }
+        match receipt.started_at {
+            None => eprintln!("tenant {id} is offboarding; its erasure begins once its last requests have ended..."),
+            Some(_) => eprintln!("erasing tenant {id}..."),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    Err(CliError::Io(format!("tenant {id} is still being erased; run the command again to go on")))
+}
+
+/// Refuses a destructive command the user did not confirm with `--yes`.
+fn confirm(yes: bool, what: &str) -> Result<(), CliError> {
+    if yes { Ok(()) } else { Err(CliError::Usage(format!("{what}; add --yes to confirm"))) }
 }
 
 fn read_body(args: BodyArgs) -> Result<Option<String>, CliError> {

@@ -12,7 +12,7 @@ use e2e::Stack;
 use notes_client::{Note, NoteId};
 use saas_client::MailMessage;
 use serde::de::DeserializeOwned;
-use tenants_client::{AuditEntry, Registered, Tenant, TenantStatus, TenantTier};
+use tenants_client::{AuditEntry, ErasureReceipt, Registered, Tenant, TenantStatus, TenantTier};
 use time::OffsetDateTime;
 use users_client::{MembershipStatus, TenantRole, User};
 
@@ -519,6 +519,18 @@ async fn a_tenant_story_from_registration_to_the_deletion_of_a_note() {
         Err(e2e::SignInError::Refused { code, .. }) => assert_eq!(code, "NotAuthorizedException"),
         other => panic!("the logged-out refresh token still refreshes: {other:?}"),
     }
+
+    // The tenant's end: closed by its admin (confirmed), then offboarded.
+    admin.login(&email, &format!("{password}\n")).ok();
+    admin.run(&["tenant", "close"]).code(2).stderr_has("--yes");
+    let closing: Tenant = admin.run(&["-o", "json", "tenant", "close", "--yes"]).ok().json();
+    assert_eq!(closing.status, TenantStatus::Offboarding);
+    platform.run(&["admin", "tenants", "offboard", &tenant_id]).code(2).stderr_has("--yes");
+    let receipt: ErasureReceipt =
+        platform.run(&["-o", "json", "admin", "tenants", "offboard", &tenant_id, "--yes"]).ok().json();
+    assert_eq!(receipt.status, TenantStatus::Offboarded);
+    assert_eq!(receipt.removed["notes"]["notes"], 1, "{receipt:?}");
+    platform.run(&["admin", "tenants", "offboard", &tenant_id, "--yes"]).code(5);
 }
 
 #[tokio::test]

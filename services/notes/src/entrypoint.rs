@@ -3,16 +3,19 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
+use serde_json::Value;
 use tenancy::audit::{Actor, Audit, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
+use tenancy::erasure::{ErasureAnswer, ErasureCommand, answer_erasure};
 use tenancy::http::{
-    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, created, json_body, json_response, no_body, no_content,
+    DEFAULT_MAX_BODY_BYTES, RouteResult, answer, created, dispatch, json_body, json_response, no_body, no_content,
     only_query_params, optional_idempotency_key, page_query, path_param,
 };
 use tenancy::replay::{KeyedCreate, RememberedCreate};
 use tenancy::table::DataError;
-use tenancy::telemetry::record_tenant;
+use tenancy::telemetry::{record_tenant, request_span};
 use tenancy::{ApiError, Caller, TenantContext};
+use tracing::Instrument as _;
 
 use crate::api::{CURSOR, CreateNote, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NoteList, UpdateNote};
 use crate::domain::{InvalidNote, Note, NoteContent, NoteId, NoteRules, now};
@@ -48,6 +51,24 @@ impl<S: NoteStore, A: AuthorityStore, T: AuditStore> NotesApi<S, A, T> {
     /// The audit trail (for tests).
     pub fn audit(&self) -> &Audit<T> {
         &self.audit
+    }
+
+    /// Answers one raw invocation: the tenants service's offboarding command
+    /// (`{"internal": ...}`, see `tenancy::erasure`), or an HTTP API request.
+    pub async fn invoke(&self, payload: Value, invocation_id: &str) -> Value {
+        let internal = |command: Option<ErasureCommand>| {
+            async move {
+                match command {
+                    Some(command) => answer_erasure(self.authority.store(), &self.store, command).await,
+                    None => ErasureAnswer::Refused {
+                        status: 400,
+                        detail: "the payload is not a valid internal command".into(),
+                    },
+                }
+            }
+            .instrument(request_span(invocation_id))
+        };
+        dispatch(payload, invocation_id, internal, |request| self.handle(request)).await
     }
 
     /// Answers one request; every failure becomes a problem response.

@@ -549,3 +549,35 @@ async fn each_change_to_a_note_is_in_the_tenants_trail_and_reads_are_not() {
     let kept = harness.api.audit().store().expiries(&caller.tenant)[0] - entries[0].at;
     assert_eq!(kept, time::Duration::days(30));
 }
+
+#[tokio::test]
+async fn offboarding_erases_an_offboarding_tenants_notes_only() {
+    let harness = Harness::new();
+    let caller = SignedIn::member_of_new_tenant();
+    let other = SignedIn::member_of_new_tenant();
+    for title in ["a", "b", "c"] {
+        harness.create(&caller, title).await;
+    }
+    harness.create(&other, "kept").await;
+    let internal = |command: &str| json!({"internal": {"command": command, "tenant_id": caller.tenant}});
+
+    // The tenant is active: refused, nothing erased.
+    let refused = harness.api.invoke(internal("erase_tenant_data"), "offboarding").await;
+    assert_eq!((refused["outcome"].as_str(), refused["status"].as_u64()), (Some("refused"), Some(409)), "{refused}");
+    assert_eq!(harness.list(&caller).await.items.len(), 3);
+
+    harness
+        .records()
+        .set_tenant(caller.tenant, TenantRecord { status: TenantStatus::Offboarding, tier: TenantTier::Pro });
+    let counted = harness.api.invoke(internal("count_tenant_data"), "offboarding").await;
+    assert_eq!(counted, json!({"outcome": "counted", "items": {"notes": 3}}));
+    let erased = harness.api.invoke(internal("erase_tenant_data"), "offboarding").await;
+    assert_eq!(erased, json!({"outcome": "erased", "removed": {"notes": 3}, "finished": true}));
+    let left: Vec<_> = harness.api.store().snapshot().into_iter().map(|(tenant, note)| (tenant, note.title)).collect();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0, other.tenant);
+
+    // Anything else is no command.
+    let garbage = harness.api.invoke(json!({"internal": {"command": "drop_everything"}}), "x").await;
+    assert_eq!(garbage["status"], 400, "{garbage}");
+}

@@ -4,8 +4,8 @@
 use tenancy::cursor::ListCursor;
 
 pub use tenants_api::{
-    Actor, ActorRole, AuditEntry, AuditList, ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES,
-    RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant,
+    Actor, ActorRole, AuditEntry, AuditList, ChangeTier, DEFAULT_PAGE_SIZE, ErasureReceipt, MAX_PAGE_SIZE,
+    MAX_REGISTRATION_BYTES, Offboarding, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant,
 };
 
 /// The tenant list's cursors: the tenant to continue after.

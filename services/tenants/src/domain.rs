@@ -10,7 +10,7 @@ use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
 pub use tenants_api::{
-    InvalidTenant, MAX_NAME_CHARS, MAX_SLUG_CHARS, MIN_SLUG_CHARS, Slug, Tenant, TenantName, TenantStatus,
+    InvalidTenant, MAX_NAME_CHARS, MAX_SLUG_CHARS, MIN_SLUG_CHARS, Offboarding, Slug, Tenant, TenantName, TenantStatus,
 };
 
 /// A status change that is not allowed from the tenant's current status.
@@ -29,8 +29,17 @@ pub trait TenantLifecycle: Sized {
     fn registered(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self;
     /// Platform admin: active → suspended.
     fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
-    /// Platform admin: suspended → active.
+    /// Platform admin: suspended → active, or offboarding → active while
+    /// the erasure has not begun (a closure taken back in its grace period).
     fn reactivate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// Active or suspended → offboarding, erased from `erase_after` on.
+    fn begin_offboarding(&self, at: OffsetDateTime, erase_after: OffsetDateTime) -> Result<Self, InvalidTransition>;
+    /// An offboarding tenant to be erased from `at` on, not later (a platform
+    /// admin's offboarding ends a closure's grace period); `None` if it is so already.
+    fn erase_now(&self, at: OffsetDateTime) -> Option<Self>;
+    /// An offboarding tenant whose erasure begins at `at` (the same tenant
+    /// if it began already); from then on it cannot be reactivated.
+    fn begin_erasure(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition>;
     /// The next version with a new name.
     fn rename(&self, name: TenantName, at: OffsetDateTime) -> Self;
     /// The next version with a new tier.
@@ -56,7 +65,17 @@ fn transition(
 
 impl TenantLifecycle for Tenant {
     fn registered(tenant_id: TenantId, name: TenantName, slug: Slug, tier: TenantTier, at: OffsetDateTime) -> Self {
-        Self { tenant_id, name, slug, tier, status: TenantStatus::Active, version: 1, created_at: at, updated_at: at }
+        Self {
+            tenant_id,
+            name,
+            slug,
+            tier,
+            status: TenantStatus::Active,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            offboarding: None,
+        }
     }
 
     fn suspend(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
@@ -64,7 +83,37 @@ impl TenantLifecycle for Tenant {
     }
 
     fn reactivate(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        let closure_taken_back = self.offboarding.is_some_and(|offboarding| offboarding.erasure_started_at.is_none());
+        if self.status == TenantStatus::Offboarding && closure_taken_back {
+            return Ok(Self { status: TenantStatus::Active, offboarding: None, ..next(self, at) });
+        }
         transition(self, TenantStatus::Suspended, TenantStatus::Active, at)
+    }
+
+    fn begin_offboarding(&self, at: OffsetDateTime, erase_after: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        if !matches!(self.status, TenantStatus::Active | TenantStatus::Suspended) {
+            return Err(InvalidTransition { from: self.status, to: TenantStatus::Offboarding });
+        }
+        let offboarding = Offboarding { requested_at: at, erase_after, erasure_started_at: None };
+        Ok(Self { status: TenantStatus::Offboarding, offboarding: Some(offboarding), ..next(self, at) })
+    }
+
+    fn erase_now(&self, at: OffsetDateTime) -> Option<Self> {
+        let offboarding = self.offboarding.filter(|offboarding| offboarding.erase_after > at)?;
+        Some(Self { offboarding: Some(Offboarding { erase_after: at, ..offboarding }), ..next(self, at) })
+    }
+
+    fn begin_erasure(&self, at: OffsetDateTime) -> Result<Self, InvalidTransition> {
+        match self.offboarding {
+            Some(offboarding) if self.status == TenantStatus::Offboarding => {
+                if offboarding.erasure_started_at.is_some() {
+                    return Ok(self.clone());
+                }
+                let offboarding = Offboarding { erasure_started_at: Some(at), ..offboarding };
+                Ok(Self { offboarding: Some(offboarding), ..next(self, at) })
+            }
+            _ => Err(InvalidTransition { from: self.status, to: TenantStatus::Offboarded }),
+        }
     }
 
     fn rename(&self, name: TenantName, at: OffsetDateTime) -> Self {
@@ -316,5 +365,36 @@ mod tests {
         let back = suspended.reactivate(at).expect("reactivate");
         assert_eq!((back.status, back.version), (TenantStatus::Active, 3));
         assert_eq!(back.created_at, active.created_at);
+    }
+
+    #[test]
+    fn offboarding_can_be_taken_back_only_until_the_erasure_begins() {
+        let at = now();
+        let grace = time::Duration::days(7);
+        let active = Tenant::registered(
+            TenantId::generate(),
+            TenantName::parse("Acme").expect("valid"),
+            Slug::parse("acme").expect("valid"),
+            TenantTier::Free,
+            at,
+        );
+        let closing = active.begin_offboarding(at, at + grace).expect("closing");
+        assert_eq!(closing.status, TenantStatus::Offboarding);
+        assert_eq!(closing.offboarding.map(|o| o.erase_after), Some(at + grace));
+        assert!(closing.begin_offboarding(at, at).is_err(), "offboarding twice");
+        let taken_back = closing.reactivate(at).expect("taken back in the grace period");
+        assert_eq!((taken_back.status, taken_back.offboarding), (TenantStatus::Active, None));
+        let now_due = closing.erase_now(at).expect("the grace period ends");
+        assert_eq!(now_due.offboarding.map(|o| o.erase_after), Some(at));
+        assert_eq!(now_due.erase_now(at + grace), None, "due already");
+        let erasing = closing.begin_erasure(at).expect("erasure");
+        assert_eq!(erasing.begin_erasure(at + grace), Ok(erasing.clone()), "begins once");
+        assert_eq!(
+            erasing.reactivate(at),
+            Err(InvalidTransition { from: TenantStatus::Offboarding, to: TenantStatus::Active })
+        );
+        assert!(active.begin_erasure(at).is_err(), "only an offboarding tenant is erased");
+        let suspended = active.suspend(at).expect("suspend");
+        assert!(suspended.begin_offboarding(at, at).is_ok(), "a suspended tenant can be let go");
     }
 }

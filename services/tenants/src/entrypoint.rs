@@ -9,7 +9,7 @@
 //!   them now; the path's tenant id is read only there, and only after the
 //!   platform-admin check.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
@@ -35,21 +35,24 @@ use crate::api::{
 };
 use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
 use crate::lifecycle::{changes_between, tenant_events};
+use crate::offboarding::{DataService, Erasure, OffboardingSettings, Progress};
 use crate::operators::{Operators, require_platform_admin};
 use crate::registration::{Outcome, expire, register, remove_unfinished};
 use crate::store::{SlugStore, TenantStore};
 use crate::users::{UsersError, UsersService};
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: [&str; 9] = [
+pub const ROUTES: [&str; 11] = [
     "POST /tenants",
     "GET /tenant",
     "PUT /tenant",
+    "DELETE /tenant",
     "GET /audit",
     "GET /admin/tenants",
     "POST /admin/tenants/{tenant_id}/suspend",
     "POST /admin/tenants/{tenant_id}/reactivate",
     "PUT /admin/tenants/{tenant_id}/tier",
+    "DELETE /admin/tenants/{tenant_id}",
     "DELETE /admin/registrations/{slug}",
 ];
 
@@ -92,6 +95,21 @@ impl Default for RegistrationSettings {
     }
 }
 
+/// How the tenants service runs registrations and offboardings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub registration: RegistrationSettings,
+    pub offboarding: OffboardingSettings,
+}
+
+/// The other services the tenants service calls (by Lambda Invoke).
+#[derive(Debug, Default)]
+pub struct Services<U, N> {
+    pub users: U,
+    /// The notes service, for offboarding only.
+    pub notes: N,
+}
+
 /// A command the platform itself sends by Lambda Invoke (the schedule of
 /// `terraform/modules/tenants`), as `{"internal": <command>}`; never
 /// reachable through the HTTP API.
@@ -103,23 +121,27 @@ pub enum InternalCommand {
     /// Publish every tenant's events still waiting in the outbox (a bus
     /// outage, or a function stopped between its write and the publication).
     PublishEvents,
+    /// Erase the offboarding tenants whose grace period is over, and finish
+    /// erasures a request left unfinished.
+    FinishOffboarding,
 }
 
 /// The tenants API over its stores, the users service, the callers'
 /// authority and the platform's operators.
 #[derive(Debug)]
-pub struct TenantsApi<T, S, U, A, L, B, O> {
-    registration: RegistrationSettings,
+pub struct TenantsApi<T, S, U, A, L, B, O, N> {
+    settings: Settings,
     tenants: T,
     slugs: S,
     users: U,
+    notes: N,
     authority: Authority<A>,
     audit: Audit<L>,
     events: Events<B>,
     operators: O,
 }
 
-impl<T, S, U, A, L, B, O> TenantsApi<T, S, U, A, L, B, O>
+impl<T, S, U, A, L, B, O, N> TenantsApi<T, S, U, A, L, B, O, N>
 where
     T: TenantStore,
     S: SlugStore,
@@ -128,18 +150,25 @@ where
     L: AuditStore,
     B: EventBus,
     O: Operators,
+    N: DataService,
 {
     pub fn new(
         tenants: T,
         slugs: S,
-        users: U,
+        services: Services<U, N>,
         authority: Authority<A>,
         records: Records<L, B>,
         operators: O,
-        registration: RegistrationSettings,
+        settings: Settings,
     ) -> Self {
         let Records { audit, events } = records;
-        Self { registration, tenants, slugs, users, authority, audit, events, operators }
+        let Services { users, notes } = services;
+        Self { settings, tenants, slugs, users, notes, authority, audit, events, operators }
+    }
+
+    /// The notes service as offboarding reaches it (for tests).
+    pub fn notes(&self) -> &N {
+        &self.notes
     }
 
     /// The lifecycle events' publisher (for tests).
@@ -186,6 +215,7 @@ where
                 match command {
                     Some(InternalCommand::ExpireRegistrations) => self.expire_registrations().await,
                     Some(InternalCommand::PublishEvents) => self.publish_events().await,
+                    Some(InternalCommand::FinishOffboarding) => self.finish_offboarding().await,
                     None => json!({"error": "the payload is not a valid internal command"}),
                 }
             }
@@ -227,10 +257,65 @@ where
         json!({"tenants": tenants, "published": published, "failed": failed})
     }
 
+    /// The offboarding sweep: erases the offboarding tenants that are due,
+    /// within one invocation's budget (the next sweep goes on).
+    async fn finish_offboarding(&self) -> Value {
+        let deadline = Instant::now() + self.settings.offboarding.budget;
+        let (mut offboarded, mut unfinished, mut failed) = (0, 0, 0);
+        let mut after = None;
+        loop {
+            let page = match self.tenants.list(MAX_PAGE_SIZE, after).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, offboarded, "offboarding sweep stopped");
+                    return json!({"error": error.to_string(), "offboarded": offboarded});
+                }
+            };
+            let due = page.tenants.iter().filter(|tenant| {
+                tenant.status == TenantStatus::Offboarding
+                    && tenant.offboarding.is_some_and(|offboarding| offboarding.erase_after <= now())
+            });
+            for tenant in due {
+                if Instant::now() >= deadline {
+                    unfinished += 1;
+                    continue;
+                }
+                let span = tracing::info_span!("offboarding", tenant_id = %tenant.tenant_id);
+                match self.erasure().run(&tenant.tenant_id, &Cause::default(), deadline).instrument(span).await {
+                    Ok(Progress::Finished(_)) => offboarded += 1,
+                    Ok(Progress::Unfinished(_)) => unfinished += 1,
+                    Err(error) => {
+                        failed += 1;
+                        tracing::warn!(tenant_id = %tenant.tenant_id, detail = %error.problem(None).detail, "offboarding still unfinished");
+                    }
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        tracing::info!(offboarded, unfinished, failed, "offboarding swept");
+        json!({"offboarded": offboarded, "unfinished": unfinished, "failed": failed})
+    }
+
+    /// The stores and services an erasure reaches.
+    fn erasure(&self) -> Erasure<'_, T, S, L, B, N, U> {
+        Erasure {
+            tenants: &self.tenants,
+            slugs: &self.slugs,
+            audit: &self.audit,
+            events: &self.events,
+            notes: &self.notes,
+            users: &self.users,
+            settle: self.settings.offboarding.settle,
+        }
+    }
+
     /// The expiry sweep (see [`expire`]): what it did, or why it stopped.
     async fn expire_registrations(&self) -> Value {
         let stores = (&self.tenants, &self.slugs, &self.users);
-        match expire(stores, self.registration.expiry, now()).await {
+        match expire(stores, self.settings.registration.expiry, now()).await {
             Ok(swept) => {
                 tracing::info!(removed = swept.removed, completed = swept.completed, "registrations swept");
                 json!({"removed": swept.removed, "completed": swept.completed})
@@ -263,6 +348,13 @@ where
                 self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
                 result
             }
+            // Closing the tenant: a privileged write.
+            "DELETE /tenant" => {
+                let context = self.authority.fresh(&caller(request, span)?).await?;
+                let result = self.close_own(&context, request).await;
+                self.audit.record(&context.tenant_id, context.tier, Actor::member(&context), request, &result).await;
+                result
+            }
             // The trail tells what every member did: a privileged read.
             "GET /audit" => self.read_audit(&self.authority.fresh(&caller(request, span)?).await?, request).await,
             "GET /admin/tenants" => self.list(&self.platform_admin(request).await?, request).await,
@@ -279,6 +371,12 @@ where
                 };
                 self.after_platform_action(&admin, request, &result).await;
                 result
+            }
+            // Not in the trail: the trail is erased with the tenant. The
+            // events and the receipt tell of it.
+            "DELETE /admin/tenants/{tenant_id}" => {
+                let admin = self.platform_admin(request).await?;
+                self.offboard(&admin, request, span).await
             }
             "DELETE /admin/registrations/{slug}" => {
                 let admin = self.platform_admin(request).await?;
@@ -354,12 +452,12 @@ where
             input.tier,
             &input.admin_email,
             &input.admin_password,
-            &self.registration.password_policy,
+            &self.settings.registration.password_policy,
         )
         .map_err(invalid)?;
         let stores = (&self.tenants, &self.slugs, &self.users);
         let request_id = request.request_context.request_id.as_deref();
-        match register(stores, &registration, &key, self.registration.expiry, request_id, span).await? {
+        match register(stores, &registration, &key, self.settings.registration.expiry, request_id, span).await? {
             Outcome::Created(registered) => {
                 self.events.publish_after_change(&registered.tenant.tenant_id, self.tenants.outbox()).await;
                 let result = Ok(json_response(StatusCode::CREATED, &registered));
@@ -471,29 +569,32 @@ where
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
+        self.end_sessions(&target, "suspended").await?;
+        Ok(json_response(StatusCode::OK, &tenant))
+    }
+
+    /// Ends the sessions of every member of `tenant` (now `status`): no
+    /// refresh token of theirs mints new tokens. Safe to repeat.
+    async fn end_sessions(&self, tenant: &TenantId, status: &str) -> Result<(), ApiError> {
         let unfinished = || {
-            ApiError::ServiceUnavailable(
-                "the tenant is suspended, but its members' sessions could not be ended yet; repeat the request".into(),
-            )
+            ApiError::ServiceUnavailable(format!(
+                "the tenant is {status}, but its members' sessions could not be ended yet; repeat the request"
+            ))
         };
-        match self.users.end_sessions(&target).await {
+        match self.users.end_sessions(tenant).await {
             Ok(InternalResponse::SessionsEnded { users }) => {
-                tracing::info!(platform_admin = %admin.user_id, users, "the suspended tenant's sessions ended");
-                Ok(json_response(StatusCode::OK, &tenant))
+                tracing::info!(users, "the tenant's sessions ended");
+                Ok(())
             }
             Err(UsersError::Unavailable(reason)) => {
-                tracing::warn!(%reason, "ending the suspended tenant's sessions failed");
+                tracing::warn!(%reason, "ending the tenant's sessions failed");
                 Err(unfinished())
             }
             Ok(InternalResponse::Refused { status, detail }) => {
                 tracing::warn!(status, %detail, "the users service refused to end the sessions");
                 Err(unfinished())
             }
-            Ok(
-                other @ (InternalResponse::Created { .. }
-                | InternalResponse::Discarded { .. }
-                | InternalResponse::Activated { .. }),
-            ) => {
+            Ok(other) => {
                 tracing::error!(answer = ?other, "the users service answered another command");
                 Err(ApiError::Internal)
             }
@@ -501,6 +602,67 @@ where
                 tracing::error!(%reason, "the users service cannot be used");
                 Err(ApiError::Internal)
             }
+        }
+    }
+
+    /// `DELETE /tenant`: a tenant admin closes its own tenant. From now on
+    /// nobody of it can sign in or call the API; the schedule's sweep erases
+    /// its data after the closure grace period, during which a platform
+    /// admin may still take the closure back.
+    async fn close_own(&self, context: &TenantContext, request: &ApiGatewayV2httpRequest) -> RouteResult {
+        if !context.is_admin() {
+            return Err(ApiError::Forbidden("only an admin of the tenant may close it".into()));
+        }
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let cause = Cause::of(context, request);
+        let grace = time::Duration::try_from(self.settings.offboarding.closure_grace).unwrap_or(time::Duration::MAX);
+        let tenant = modify_tenant(&self.tenants, &context.tenant_id, &cause, |current| {
+            let at = now();
+            current.begin_offboarding(at, at + grace).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+        })
+        .await?;
+        tracing::info!(erase_after = ?tenant.offboarding.map(|o| o.erase_after), "the tenant asked to be closed");
+        self.events.publish_after_change(&context.tenant_id, self.tenants.outbox()).await;
+        self.end_sessions(&context.tenant_id, "closing").await?;
+        Ok(json_response(StatusCode::ACCEPTED, &tenant))
+    }
+
+    /// `DELETE /admin/tenants/{tenant_id}` (platform admins): offboards the
+    /// tenant now, a closing one too (its grace period ends). Answers with
+    /// the erasure receipt: 200 once nothing is left, 202 while the erasure
+    /// settles or when this invocation's budget ran out (repeat the request
+    /// to go on).
+    async fn offboard(
+        &self,
+        admin: &PlatformAdmin,
+        request: &ApiGatewayV2httpRequest,
+        span: &tracing::Span,
+    ) -> RouteResult {
+        no_body(request)?;
+        only_query_params(request, &[])?;
+        let target = target_tenant(request, span)?;
+        let cause = platform_cause(admin, request);
+        modify_tenant(&self.tenants, &target, &cause, |current| {
+            let at = now();
+            if current.status == TenantStatus::Offboarding {
+                return Ok(current.erase_now(at));
+            }
+            current.begin_offboarding(at, at).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+        })
+        .await?;
+        tracing::info!(platform_admin = %admin.user_id, "tenant offboarding");
+        self.end_sessions(&target, "offboarding").await?;
+        self.erase_answer(&target, &cause).await
+    }
+
+    /// Runs the erasure for this request's budget: the receipt, 200 when
+    /// final, 202 while settling or unfinished.
+    async fn erase_answer(&self, tenant: &TenantId, cause: &Cause) -> RouteResult {
+        let deadline = Instant::now() + self.settings.offboarding.budget;
+        match self.erasure().run(tenant, cause, deadline).await? {
+            Progress::Finished(receipt) => Ok(json_response(StatusCode::OK, &receipt)),
+            Progress::Unfinished(receipt) => Ok(json_response(StatusCode::ACCEPTED, &receipt)),
         }
     }
 
@@ -517,6 +679,8 @@ where
         let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
             if current.status == TenantStatus::Pending {
                 Err(ApiError::Conflict("the tenant's registration has not finished; its tier cannot change yet".into()))
+            } else if current.status == TenantStatus::Offboarding {
+                Err(ApiError::Conflict("the tenant is offboarding; its tier cannot change".into()))
             } else if current.tier == input.tier {
                 Ok(None)
             } else {

@@ -11,6 +11,7 @@ pub mod api;
 pub mod domain;
 pub mod entrypoint;
 pub mod lifecycle;
+pub mod offboarding;
 pub mod openapi;
 pub mod operators;
 pub mod registration;

@@ -17,7 +17,12 @@ pub fn changes_between(before: &Tenant, after: &Tenant) -> Vec<Change> {
     let mut changes = Vec::new();
     match (before.status, after.status) {
         (TenantStatus::Active, TenantStatus::Suspended) => changes.push(Change::Suspended),
-        (TenantStatus::Suspended, TenantStatus::Active) => changes.push(Change::Reactivated),
+        (TenantStatus::Suspended | TenantStatus::Offboarding, TenantStatus::Active) => {
+            changes.push(Change::Reactivated);
+        }
+        (TenantStatus::Active | TenantStatus::Suspended, TenantStatus::Offboarding) => {
+            changes.push(Change::OffboardingRequested);
+        }
         (TenantStatus::Pending, TenantStatus::Active) => changes.push(Change::Activated),
         _ => {}
     }

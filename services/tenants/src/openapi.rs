@@ -8,7 +8,9 @@ use tenancy::openapi::{BearerJwt, GatewayMessage, PageParams, StandardErrors};
 use tenancy::{Problem, TenantId, UserId};
 use utoipa::OpenApi;
 
-use crate::api::{AuditList, ChangeTier, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant};
+use crate::api::{
+    AuditList, ChangeTier, ErasureReceipt, RegisterTenant, Registered, RegistrationRemoval, TenantList, UpdateTenant,
+};
 use crate::domain::Tenant;
 
 /// Registration is public: no tenant, hence no token, exists yet.
@@ -34,11 +36,13 @@ const ERRORS: StandardErrors = StandardErrors {
         ops::register_tenant,
         ops::get_tenant,
         ops::update_tenant,
+        ops::close_tenant,
         ops::read_audit,
         ops::list_tenants,
         ops::suspend_tenant,
         ops::reactivate_tenant,
         ops::change_tier,
+        ops::offboard_tenant,
         ops::remove_registration
     ),
     components(schemas(Problem, GatewayMessage)),
@@ -112,6 +116,20 @@ mod ops {
         ))]
     pub fn update_tenant() {}
 
+    /// Close the caller's tenant (admins). From now on nobody of it can sign in or call the API, and
+    /// every session ends. Its data is erased after the platform's closure grace period (7 days by
+    /// default), during which a platform admin may take the closure back; export the data first.
+    #[utoipa::path(delete, path = "/tenant", operation_id = "closeOwnTenant", tag = "tenant",
+        responses(
+            (status = 202, description = "The tenant is closing (`status: offboarding`); `offboarding.erase_after` says when its erasure begins", body = Tenant),
+            (status = 400, description = "A query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 403, description = "No tenant claims, not an admin (by the current membership), the tenant is not active (`urn:problem:tenant-inactive`), or the caller is no longer an active member (`urn:problem:membership-inactive`)", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "The tenant does not exist", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant cannot close now (already closing), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency is unavailable; retry. If the closure was written but the sessions could not all be ended, the detail says so", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn close_tenant() {}
+
     /// Filters of the audit trail (each optional; together, all must hold).
     #[derive(utoipa::IntoParams)]
     #[into_params(parameter_in = Query)]
@@ -161,13 +179,13 @@ mod ops {
         ))]
     pub fn suspend_tenant() {}
 
-    /// Reactivate a suspended tenant (platform admins).
+    /// Reactivate a suspended tenant, or take back a tenant's closure before its erasure began (platform admins).
     #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/reactivate", operation_id = "reactivateTenant", tag = "platform-admin",
         params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
         responses(
             (status = 200, description = "The tenant with its new status", body = Tenant),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "The tenant is not suspended, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant is neither suspended nor closing (or its erasure began), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn reactivate_tenant() {}
 
@@ -179,9 +197,28 @@ mod ops {
             (status = 200, description = "The tenant with its tier", body = Tenant),
             (status = 400, description = "A bad id, invalid JSON, unknown or missing fields, or a query parameter", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "The tenant cannot change tier now (e.g. its usage exceeds the new tier), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant cannot change tier now (its registration has not finished, or it is offboarding), or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn change_tier() {}
+
+    /// Offboard a tenant now (platform admins): nobody of it can sign in or call the API any more, and
+    /// each service erases the tenant's records: notes; users, memberships and directory users; the
+    /// audit trail, outbox, slug claim and the tenant's record. A closing tenant's grace period ends.
+    /// The erasure begins once no request admitted before can still run (the platform's settling time,
+    /// seconds). Safe to repeat: a repeat resumes an unfinished erasure. The receipt counts what the
+    /// tenant had when the erasure began; the `offboarded` event carries it too. Afterwards the tenant
+    /// is gone (404).
+    #[utoipa::path(delete, path = "/admin/tenants/{tenant_id}", operation_id = "offboardTenant", tag = "platform-admin",
+        params(("tenant_id" = TenantId, Path, description = "The tenant's id")),
+        responses(
+            (status = 200, description = "Offboarded: nothing of the tenant is left", body = ErasureReceipt),
+            (status = 202, description = "Offboarding: settling (no `started_at` yet), or erasing and not finished within this request; repeat it (or let the schedule's sweep) to go on", body = ErasureReceipt),
+            (status = 400, description = "A bad id, a query parameter or a body", body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such tenant (or it is offboarded already)", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "The tenant's registration has not finished, or concurrent requests kept changing it; nothing was changed", body = Problem, content_type = "application/problem+json"),
+            (status = 503, description = "A dependency (data store, STS, another service, the event bus) is unavailable; retry, the erasure resumes where it stopped", body = Problem, content_type = "application/problem+json"),
+        ))]
+    pub fn offboard_tenant() {}
 
     /// Remove an unfinished registration now, before it expires: its first admin and its claim go,
     /// and its slug and email address are free again (platform admins).

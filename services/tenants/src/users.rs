@@ -9,9 +9,12 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenancy::{Password, TenantId, TenantTier, UserId};
+use tenancy::erasure::{ErasurePass, ItemCounts};
+use tenancy::{ApiError, Password, TenantId, TenantTier, UserId};
 use users_api::invoke::UsersFunction;
 use users_api::{InternalCommand, InternalResponse};
+
+use crate::offboarding::{DataService, FakeDataService};
 
 /// Why the users service gave no answer we can use. The registration stays
 /// resumable either way (its slug claim stays pending).
@@ -27,8 +30,9 @@ pub struct FirstAdmin<'a> {
     pub password: &'a Password,
 }
 
-/// The users service's internal command interface.
-pub trait UsersService: Send + Sync + 'static {
+/// The users service's internal command interface; offboarding counts and
+/// erases a tenant's users through it too ([`DataService`]).
+pub trait UsersService: DataService {
     /// Creates (idempotently) the first admin of `admin.tenant_id`.
     fn create_first_admin(
         &self,
@@ -59,6 +63,36 @@ impl LambdaUsersService {
 
     async fn invoke(&self, command: InternalCommand) -> Result<InternalResponse, UsersError> {
         self.0.send(command).await
+    }
+}
+
+impl DataService for LambdaUsersService {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        match self.invoke(InternalCommand::CountTenantData { tenant_id: *tenant }).await {
+            Ok(InternalResponse::Counted { items }) => Ok(items),
+            other => Err(erasure_failed(other)),
+        }
+    }
+
+    async fn erase(&self, tenant: &TenantId) -> Result<ErasurePass, ApiError> {
+        match self.invoke(InternalCommand::EraseTenantData { tenant_id: *tenant }).await {
+            Ok(InternalResponse::Erased { removed, finished }) => Ok(ErasurePass { removed, finished }),
+            other => Err(erasure_failed(other)),
+        }
+    }
+}
+
+/// An answer of the users service that is no count or erasure.
+fn erasure_failed(answer: Result<InternalResponse, UsersError>) -> ApiError {
+    match answer {
+        Ok(InternalResponse::Refused { status: 503, detail }) | Err(UsersError::Unavailable(detail)) => {
+            tracing::warn!(%detail, "the users service could not erase now");
+            ApiError::ServiceUnavailable(format!("{detail}; the offboarding resumes when repeated"))
+        }
+        other => {
+            tracing::error!(answer = ?other, "the users service did not erase");
+            ApiError::Internal
+        }
     }
 }
 
@@ -97,6 +131,8 @@ pub struct FakeAdmin {
 /// the next calls, and counts calls and creations.
 #[derive(Debug, Default)]
 pub struct FakeUsersService {
+    /// The users' records, as offboarding counts and erases them.
+    pub data: FakeDataService,
     admins: Mutex<HashMap<String, FakeAdmin>>,
     ended: Mutex<Vec<TenantId>>,
     calls: AtomicUsize,
@@ -131,6 +167,16 @@ impl FakeUsersService {
     /// The admins created (one per email).
     pub fn admins(&self) -> Vec<FakeAdmin> {
         self.admins.lock().map(|admins| admins.values().cloned().collect()).unwrap_or_default()
+    }
+}
+
+impl DataService for FakeUsersService {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        self.data.count(tenant).await
+    }
+
+    async fn erase(&self, tenant: &TenantId) -> Result<ErasurePass, ApiError> {
+        self.data.erase(tenant).await
     }
 }
 

@@ -22,7 +22,8 @@ use tenancy::testing::{
 use tenancy::{TenantId, TenantTier};
 use tenants::api::Registered;
 use tenants::domain::{ClaimState, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
-use tenants::entrypoint::{RegistrationSettings, TenantsApi};
+use tenants::entrypoint::{Services, Settings, TenantsApi};
+use tenants::offboarding::FakeDataService;
 use tenants::operators::FakeOperators;
 use tenants::store::{DynamoSlugStore, DynamoTenantStore, SlugStore, TenantStore};
 use tenants::users::FakeUsersService;
@@ -35,6 +36,7 @@ type Api = TenantsApi<
     DynamoAuditStore<StsRoleAssumer>,
     MemoryBus,
     FakeOperators,
+    FakeDataService,
 >;
 
 async fn api() -> Arc<Api> {
@@ -63,14 +65,14 @@ async fn api() -> Arc<Api> {
             DynamoOutbox::new(dynamo.clone(), outbox_table),
         ),
         DynamoSlugStore::new(client, slugs_table),
-        FakeUsersService::default(),
+        Services::default(),
         authority,
         Records {
             audit: Audit::new(DynamoAuditStore::new(dynamo, audit_table)),
             events: Events::new(MemoryBus::default()),
         },
         FakeOperators::default(),
-        RegistrationSettings::default(),
+        Settings::default(),
     ))
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tenancy::audit::{ActorRole, AuditEntry, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::erasure::{ErasureReceipt, ItemCounts};
 use tenancy::events::{Change, MemoryBus};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::password::PasswordPolicy;
@@ -19,7 +20,8 @@ use tenancy::testing::{
 use tenancy::{MembershipStatus, TenantId, TenantRole, TenantTier, UserId};
 use tenants::api::{AuditList, Registered, TenantList};
 use tenants::domain::{ClaimState, SlugClaim, Tenant, TenantStatus};
-use tenants::entrypoint::{ROUTES, RegistrationSettings, TenantsApi};
+use tenants::entrypoint::{ROUTES, Services, Settings, TenantsApi};
+use tenants::offboarding::{FakeDataService, OffboardingSettings};
 use tenants::operators::FakeOperators;
 use tenants::store::{MemorySlugStore, MemoryTenantStore, TenantStore};
 use tenants::users::FakeUsersService;
@@ -33,7 +35,14 @@ type Api = TenantsApi<
     MemoryAuditStore,
     MemoryBus,
     FakeOperators,
+    FakeDataService,
 >;
+
+/// Offboarding with no settling time before an erasure (see
+/// `an_erasure_waits_for_the_settling_time`).
+fn unsettled() -> OffboardingSettings {
+    OffboardingSettings { settle: Duration::ZERO, ..OffboardingSettings::default() }
+}
 
 /// Claims of a member (`role` "member" or "admin") of `tenant`.
 fn tenant_claims(tenant: &TenantId, role: &str) -> HashMap<String, String> {
@@ -65,16 +74,20 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with(Settings { offboarding: unsettled(), ..Settings::default() })
+    }
+
+    fn with(settings: Settings) -> Self {
         Self {
             api: Arc::new(TenantsApi::new(
                 MemoryTenantStore::default(),
                 MemorySlugStore::default(),
-                FakeUsersService::default(),
+                Services::default(),
                 // Records read on every request.
                 memory_authority(Duration::ZERO),
                 memory_records(),
                 FakeOperators::default(),
-                RegistrationSettings::default(),
+                settings,
             )),
         }
     }
@@ -519,11 +532,12 @@ async fn platform_routes_are_for_platform_admins_only() {
     let registered = harness.register("Acme", "acme", "ada@example.com").await;
     let tenant = registered.tenant.tenant_id;
     let before = harness.state();
-    let admin_routes: [(&'static str, Option<String>); 4] = [
+    let admin_routes: [(&'static str, Option<String>); 5] = [
         ("GET /admin/tenants", None),
         ("POST /admin/tenants/{tenant_id}/suspend", None),
         ("POST /admin/tenants/{tenant_id}/reactivate", None),
         ("PUT /admin/tenants/{tenant_id}/tier", Some(r#"{"tier":"enterprise"}"#.into())),
+        ("DELETE /admin/tenants/{tenant_id}", None),
     ];
     for (route, body) in &admin_routes {
         for (who, caller, status) in [
@@ -807,8 +821,17 @@ async fn bad_input_gets_a_problem_body_and_writes_nothing() {
             admin_route("PUT /admin/tenants/{tenant_id}/tier", "x", Some(r#"{"tier":"free"}"#), None),
             400,
         ),
+        ("close: a body", Req::to("DELETE /tenant").claims(admin()).body("{}"), 400),
+        ("close: a query parameter", Req::to("DELETE /tenant").claims(admin()).query("now=1"), 400),
+        ("offboard: bad tenant id", admin_route("DELETE /admin/tenants/{tenant_id}", "x", None, None), 400),
+        ("offboard: a body", admin_route("DELETE /admin/tenants/{tenant_id}", &tenant_text, Some("{}"), None), 400),
+        (
+            "offboard: no such tenant",
+            admin_route("DELETE /admin/tenants/{tenant_id}", &TenantId::generate().to_string(), None, None),
+            404,
+        ),
         // Unknown route
-        ("unknown route", Req::to("DELETE /tenant").claims(admin()), 404),
+        ("unknown route", Req::to("PATCH /tenant").claims(admin()), 404),
     ];
 
     let before = harness.state();
@@ -1113,4 +1136,184 @@ async fn each_lifecycle_change_publishes_one_event_in_order_and_a_bus_outage_los
     assert_eq!(swept["published"], 1, "{swept}");
     assert!(harness.api.tenants().outbox().is_empty());
     assert_eq!(harness.api.events().bus().published().last().map(|e| e.change), Some(Change::Suspended));
+}
+
+/// Records the fake notes and users services hold for `tenant`.
+fn hold_records(harness: &Harness, tenant: TenantId, notes: u64, users: u64) -> (ItemCounts, ItemCounts) {
+    let notes = ItemCounts::from([("notes".into(), notes), ("counters".into(), 1)]);
+    let users = ItemCounts::from([("users".into(), users), ("directory_users".into(), users), ("counters".into(), 2)]);
+    harness.api.notes().hold(tenant, notes.clone());
+    harness.api.users().data.hold(tenant, users.clone());
+    (notes, users)
+}
+
+const OFFBOARD: &str = "DELETE /admin/tenants/{tenant_id}";
+
+#[tokio::test]
+async fn a_platform_admin_offboards_a_tenant_and_its_receipt_counts_what_was_there() {
+    let harness = Harness::new();
+    let acme = harness.register("Acme", "acme", "ada@example.com").await;
+    let globex = harness.register("Globex", "globex", "gus@example.com").await;
+    let (id, other) = (acme.tenant.tenant_id, globex.tenant.tenant_id);
+    let admin = SignedIn::new(id, acme.admin_user_id, "admin", "pro");
+    assert_eq!(harness.call(rename(&admin, 1)).await.status_code, 200);
+    let (notes, users) = hold_records(&harness, id, 3, 2);
+    let (other_notes, other_users) = hold_records(&harness, other, 5, 1);
+    let trail_before = harness.api.audit().store().entries(&id).len();
+    assert_eq!(trail_before, 2, "the registration and the rename");
+    let others_before =
+        (harness.api.audit().store().entries(&other), harness.api.tenants().get(&other).await.expect("read"));
+
+    let response = harness.admin_call(OFFBOARD, &id, None).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let receipt: ErasureReceipt = serde_json::from_value(json_of(&response)).expect("receipt");
+    assert_eq!((receipt.tenant_id, receipt.status), (id, TenantStatus::Offboarded));
+    assert!(receipt.started_at.is_some_and(|started| receipt.finished_at.is_some_and(|done| done >= started)));
+    let own = ItemCounts::from([("audit_entries".into(), 2), ("slug_claims".into(), 1), ("tenant_records".into(), 1)]);
+    assert_eq!(
+        receipt.removed,
+        [("notes".to_owned(), notes), ("tenants".to_owned(), own), ("users".to_owned(), users)].into_iter().collect()
+    );
+
+    // Nothing of it is left; the other tenant is as it was.
+    assert_eq!(harness.api.tenants().get(&id).await.expect("read"), None);
+    assert_eq!(harness.api.tenants().receipt(&id).await.expect("read"), None);
+    assert!(harness.api.slugs().snapshot().iter().all(|claim| claim.tenant_id != id));
+    assert!(harness.api.audit().store().entries(&id).is_empty());
+    assert!(harness.api.tenants().outbox().is_empty());
+    assert_eq!((harness.api.notes().held(&id), harness.api.users().data.held(&id)), Default::default());
+    assert_eq!((harness.api.notes().held(&other), harness.api.users().data.held(&other)), (other_notes, other_users));
+    assert_eq!(
+        (harness.api.audit().store().entries(&other), harness.api.tenants().get(&other).await.expect("read")),
+        others_before
+    );
+    assert!(harness.api.slugs().snapshot().iter().any(|claim| claim.tenant_id == other));
+    assert_eq!(harness.api.users().ended_sessions(), vec![id], "sessions end first");
+
+    // Two events: the request, then the erasure with its receipt.
+    let published = harness.api.events().bus().published();
+    let ends: Vec<_> = published.iter().filter(|e| e.tenant_id == id).skip(2).collect();
+    assert_eq!(ends.iter().map(|e| e.change).collect::<Vec<_>>(), [Change::OffboardingRequested, Change::Offboarded]);
+    assert_eq!(ends[1].receipt.as_ref(), Some(&receipt));
+    assert_eq!(ends[1].tenant.map(|t| t.status), Some(TenantStatus::Offboarded));
+
+    // Gone: a repeat finds no tenant.
+    assert_problem(&harness.admin_call(OFFBOARD, &id, None).await, 404);
+}
+
+#[tokio::test]
+async fn an_interrupted_offboarding_resumes_to_the_same_end_and_the_same_receipt() {
+    // No time budget: every request does one pass of one service, then answers.
+    let offboarding = OffboardingSettings { budget: Duration::ZERO, ..unsettled() };
+    let harness = Harness::with(Settings { offboarding, ..Settings::default() });
+    let id = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
+    let (notes, users) = hold_records(&harness, id, 4, 3);
+
+    harness.api.users().data.fail_next(1);
+    assert_problem(&harness.admin_call(OFFBOARD, &id, None).await, 503);
+    let stored = harness.api.tenants().get(&id).await.expect("read").expect("still there");
+    assert_eq!(stored.status, TenantStatus::Offboarding, "refused from the start");
+    assert_eq!(harness.api.notes().held(&id), notes, "nothing erased before the counts are taken");
+
+    let mut receipts = Vec::new();
+    for _ in 0..10 {
+        let response = harness.admin_call(OFFBOARD, &id, None).await;
+        let receipt: ErasureReceipt = serde_json::from_value(json_of(&response)).expect("receipt");
+        receipts.push(receipt.clone());
+        if response.status_code == 200 {
+            break;
+        }
+        assert_eq!((response.status_code, receipt.status), (202, TenantStatus::Offboarding));
+    }
+    let finished = receipts.last().expect("answers");
+    assert!(receipts.len() > 2, "several passes: {}", receipts.len());
+    assert_eq!(finished.status, TenantStatus::Offboarded);
+    assert_eq!((&finished.removed["notes"], &finished.removed["users"]), (&notes, &users));
+    assert!(receipts.iter().all(|receipt| receipt.removed == finished.removed), "counted once");
+    assert_eq!(harness.api.tenants().get(&id).await.expect("read"), None);
+    assert_eq!((harness.api.notes().held(&id), harness.api.users().data.held(&id)), Default::default());
+    let offboarded = harness.api.events().bus().published().into_iter().filter(|e| e.change == Change::Offboarded);
+    assert_eq!(offboarded.count(), 1);
+}
+
+#[tokio::test]
+async fn a_tenant_admin_closes_its_tenant_after_the_grace_period_unless_taken_back() {
+    let harness = Harness::new();
+    let acme = harness.register("Acme", "acme", "ada@example.com").await;
+    let id = acme.tenant.tenant_id;
+    let admin = SignedIn::new(id, acme.admin_user_id, "admin", "pro");
+    let member = SignedIn::new(id, UserId::generate(), "member", "pro");
+    hold_records(&harness, id, 2, 2);
+    let close = |caller: &SignedIn| Req::to("DELETE /tenant").claims(caller.claims());
+    assert_problem(&harness.call(close(&member)).await, 403);
+
+    let response = harness.call(close(&admin)).await;
+    assert_eq!(response.status_code, 202, "{}", body_text(&response));
+    let closing: Tenant = serde_json::from_value(json_of(&response)).expect("tenant");
+    assert_eq!(closing.status, TenantStatus::Offboarding);
+    let offboarding = closing.offboarding.expect("offboarding");
+    assert_eq!(offboarding.erase_after - offboarding.requested_at, time::Duration::days(7));
+    assert_eq!(offboarding.erasure_started_at, None);
+    // Refused from now on, even with the token the admin holds.
+    let refused = assert_problem(&harness.call(Req::to("GET /tenant").claims(admin.claims())).await, 403);
+    assert_eq!(refused.kind, "urn:problem:tenant-inactive");
+    assert_problem(&harness.call(close(&admin)).await, 403);
+    assert_eq!(harness.api.users().ended_sessions(), vec![id]);
+
+    // Not due: the sweep leaves it; a platform admin takes the closure back.
+    let swept = harness.api.invoke(json!({"internal": {"command": "finish_offboarding"}}), "sweep").await;
+    assert_eq!(swept["offboarded"], 0, "{swept}");
+    let reactivated = harness.admin_call("POST /admin/tenants/{tenant_id}/reactivate", &id, None).await;
+    assert_eq!(reactivated.status_code, 200, "{}", body_text(&reactivated));
+    let back: Tenant = serde_json::from_value(json_of(&reactivated)).expect("tenant");
+    assert_eq!((back.status, back.offboarding), (TenantStatus::Active, None));
+
+    // Closed again, and due: the sweep erases it.
+    assert_eq!(harness.call(close(&admin)).await.status_code, 202);
+    let offboard_now = harness.admin_call(OFFBOARD, &id, None).await;
+    assert_eq!(offboard_now.status_code, 200, "a platform admin ends the grace period: {}", body_text(&offboard_now));
+    let changes: Vec<Change> = harness.api.events().bus().published().iter().map(|e| e.change).collect();
+    assert_eq!(
+        changes[2..],
+        [Change::OffboardingRequested, Change::Reactivated, Change::OffboardingRequested, Change::Offboarded]
+    );
+}
+
+#[tokio::test]
+async fn without_a_grace_period_the_sweep_erases_a_closed_tenant_and_finishes_stopped_erasures() {
+    let offboarding = OffboardingSettings { closure_grace: Duration::ZERO, ..unsettled() };
+    let harness = Harness::with(Settings { offboarding, ..Settings::default() });
+    let acme = harness.register("Acme", "acme", "ada@example.com").await;
+    let globex = harness.register("Globex", "globex", "gus@example.com").await;
+    for (tenant, admin) in [(&acme, acme.admin_user_id), (&globex, globex.admin_user_id)] {
+        let admin = SignedIn::new(tenant.tenant.tenant_id, admin, "admin", "pro");
+        let response = harness.call(Req::to("DELETE /tenant").claims(admin.claims())).await;
+        assert_eq!(response.status_code, 202, "{}", body_text(&response));
+    }
+    hold_records(&harness, globex.tenant.tenant_id, 2, 1);
+    // The notes service fails once: the first sweep erases one tenant, the
+    // next the other.
+    harness.api.notes().fail_next(1);
+    let swept = harness.api.invoke(json!({"internal": {"command": "finish_offboarding"}}), "sweep").await;
+    assert_eq!((swept["offboarded"].as_u64(), swept["failed"].as_u64()), (Some(1), Some(1)), "{swept}");
+    let swept = harness.api.invoke(json!({"internal": {"command": "finish_offboarding"}}), "sweep").await;
+    assert_eq!(swept["offboarded"], 1, "{swept}");
+    assert_eq!(harness.api.tenants().snapshot(), vec![]);
+    assert_eq!(harness.api.notes().held(&globex.tenant.tenant_id), ItemCounts::new());
+}
+
+#[tokio::test]
+async fn an_erasure_waits_for_the_settling_time() {
+    // Twenty seconds: what a member admitted just before could still write.
+    let harness = Harness::with(Settings::default());
+    let id = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
+    let (notes, _) = hold_records(&harness, id, 2, 1);
+    let response = harness.admin_call(OFFBOARD, &id, None).await;
+    assert_eq!(response.status_code, 202, "{}", body_text(&response));
+    let receipt: ErasureReceipt = serde_json::from_value(json_of(&response)).expect("receipt");
+    assert_eq!((receipt.status, receipt.started_at, receipt.removed.len()), (TenantStatus::Offboarding, None, 0));
+    assert_eq!(harness.api.notes().held(&id), notes, "nothing erased yet");
+    let stored = harness.api.tenants().get(&id).await.expect("read").expect("tenant");
+    assert_eq!(stored.status, TenantStatus::Offboarding, "refused from the start");
+    assert_eq!(harness.api.tenants().receipt(&id).await.expect("read"), None, "nothing counted yet");
 }

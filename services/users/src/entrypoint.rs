@@ -5,8 +5,11 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use http::StatusCode;
 use serde_json::Value;
+use std::time::Instant;
 use tenancy::audit::{Actor, Audit, AuditStore};
 use tenancy::authority::{Authority, AuthorityStore};
+
+use tenancy::erasure::{ErasureAnswer, ErasureCommand, ErasurePass, ItemCounts, TenantData, answer_erasure, count_one};
 use tenancy::events::{Cause, Change, EventBus, Events, Records};
 use tenancy::http::{
     RouteResult, answer, created, dispatch, json_body, json_response, no_body, no_content, only_query_params,
@@ -152,6 +155,12 @@ where
                         InternalResponse::Discarded { users }
                     })
                 }
+                InternalCommand::CountTenantData { tenant_id } => {
+                    Ok(self.erasure(ErasureCommand::CountTenantData { tenant_id }).await)
+                }
+                InternalCommand::EraseTenantData { tenant_id } => {
+                    Ok(self.erasure(ErasureCommand::EraseTenantData { tenant_id }).await)
+                }
                 InternalCommand::ActivateInvited { tenant_id, user_id } => {
                     record_tenant(&tracing::Span::current(), &tenant_id);
                     self.activate_invited(&tenant_id, user_id).await.map(|()| InternalResponse::Activated { user_id })
@@ -168,6 +177,16 @@ where
         }
         .instrument(span)
         .await
+    }
+
+    /// Offboarding: counts or erases the tenant's users (see [`Members`]).
+    async fn erasure(&self, command: ErasureCommand) -> InternalResponse {
+        let members = Members { store: &self.store, directory: &self.directory };
+        match answer_erasure(self.authority.store(), &members, command).await {
+            ErasureAnswer::Counted { items } => InternalResponse::Counted { items },
+            ErasureAnswer::Erased { removed, finished } => InternalResponse::Erased { removed, finished },
+            ErasureAnswer::Refused { status, detail } => InternalResponse::Refused { status, detail },
+        }
     }
 
     async fn route(&self, request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> RouteResult {
@@ -578,7 +597,7 @@ where
     /// Whether the directory user named by `user`'s email is `user` (its
     /// `sub`): never act on a user who took over the address meanwhile.
     async fn directory_user_matches(&self, user: &User) -> Result<bool, ApiError> {
-        Ok(self.directory.get_user(&user.email).await?.is_some_and(|found| found.user_id == user.user_id))
+        directory_user_matches(&self.directory, user).await
     }
 
     /// Revokes the refresh tokens of every member of `tenant` (the tenant was
@@ -689,6 +708,68 @@ where
             Written::LimitReached => Err(limit_exceeded(tier)),
             Written::LastAdmin | Written::Stale | Written::Missing | Written::KeyUsed => Err(ApiError::Internal),
         }
+    }
+}
+
+/// Whether the directory's user of `user`'s email is the one the membership
+/// names (its `sub`): never act on a namesake.
+async fn directory_user_matches(directory: &impl Directory, user: &User) -> Result<bool, ApiError> {
+    Ok(directory.get_user(&user.email).await?.is_some_and(|found| found.user_id == user.user_id))
+}
+
+/// A tenant's users as offboarding counts and removes them: the directory
+/// users first (found through the memberships), then the memberships
+/// table's partition (memberships, counters, remembered invitations).
+struct Members<'a, S, D> {
+    store: &'a S,
+    directory: &'a D,
+}
+
+impl<S: MembershipStore, D: Directory> Members<'_, S, D> {
+    /// Deletes (or with `deadline` none, counts) the directory users the
+    /// memberships name; `false` when the deadline stopped it.
+    async fn directory_users(
+        &self,
+        tenant: &TenantId,
+        deadline: Option<Instant>,
+        counts: &mut ItemCounts,
+    ) -> Result<bool, ApiError> {
+        let mut after = None;
+        loop {
+            let page = self.store.list(tenant, MAX_PAGE_SIZE, after).await?;
+            for user in &page.users {
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                    return Ok(false);
+                }
+                if directory_user_matches(self.directory, user).await? {
+                    if deadline.is_some() {
+                        ignore_missing(self.directory.delete_user(&user.email).await)?;
+                    }
+                    count_one(counts, "directory_users");
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(true),
+            }
+        }
+    }
+}
+
+impl<S: MembershipStore, D: Directory> TenantData for Members<'_, S, D> {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let mut counts = self.store.count(tenant).await?;
+        self.directory_users(tenant, None, &mut counts).await?;
+        Ok(counts)
+    }
+
+    async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let mut directory = ErasurePass::default();
+        directory.finished = self.directory_users(tenant, Some(deadline), &mut directory.removed).await?;
+        if !directory.finished {
+            return Ok(directory);
+        }
+        Ok(directory.and(self.store.erase(tenant, deadline).await?))
     }
 }
 

@@ -1213,3 +1213,43 @@ async fn each_request_is_one_audit_entry_and_each_change_one_event_in_order() {
     assert!(published.iter().all(|e| e.actor.as_ref().map(|a| a.user_id) == Some(admin.user_id)));
     assert!(harness.api.store().outbox().is_empty());
 }
+
+#[tokio::test]
+async fn offboarding_counts_then_erases_a_tenants_users_and_only_an_offboarding_tenants() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    let bob = harness.invite(&admin, &email("bob"), "member").await;
+    let carol = harness.invite_only(&admin, &email("carol"), "admin").await;
+    let other = harness.tenant(TenantTier::Pro).await;
+    let count = InternalCommand::CountTenantData { tenant_id: admin.tenant };
+    let erase = InternalCommand::EraseTenantData { tenant_id: admin.tenant };
+
+    // Not offboarding: refused, nothing touched.
+    for status in [None, Some(TenantStatus::Active), Some(TenantStatus::Suspended)] {
+        if let Some(status) = status {
+            harness.records().set_tenant(admin.tenant, TenantRecord { status, tier: TenantTier::Pro });
+        }
+        for command in [count.clone(), erase.clone()] {
+            let refused = harness.api.handle_internal(command, "offboarding").await;
+            assert!(matches!(refused, InternalResponse::Refused { status: 409, .. }), "{status:?}: {refused:?}");
+        }
+    }
+    assert!(harness.directory().user(&bob.email).is_some());
+
+    let offboarding = TenantRecord { status: TenantStatus::Offboarding, tier: TenantTier::Pro };
+    harness.records().set_tenant(admin.tenant, offboarding);
+    let counted = harness.api.handle_internal(count, "offboarding").await;
+    let three = [("directory_users".to_owned(), 3), ("users".to_owned(), 3)].into_iter().collect();
+    assert_eq!(counted, InternalResponse::Counted { items: three });
+    let InternalResponse::Erased { removed, finished: true } = harness.api.handle_internal(erase, "offboarding").await
+    else {
+        panic!("not erased")
+    };
+    assert_eq!(removed, [("directory_users".to_owned(), 3), ("users".to_owned(), 3)].into_iter().collect());
+    for gone in [&bob.email, &carol.email] {
+        assert!(harness.directory().user(gone).is_none(), "{gone} is still in the directory");
+    }
+    assert!(harness.store().snapshot().iter().all(|(tenant, _)| *tenant != admin.tenant));
+    // The other tenant keeps its users.
+    assert_eq!(harness.list(&other).await.items.len(), 1);
+}

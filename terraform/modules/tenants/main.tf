@@ -6,7 +6,8 @@ locals {
   name_prefix = var.platform.name_prefix
   # The platform names every function "<name_prefix>-<service>".
   users_function_name = "${local.name_prefix}-users"
-  users_function_arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.users_function_name}"
+  notes_function_name = "${local.name_prefix}-notes"
+  function_arn_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
 
 }
 
@@ -30,11 +31,12 @@ module "service" {
     json = data.aws_iam_policy_document.execution_extra.json
   }
 
-  # Sort key `sk`: the single `tenant` item (status, tier, name, slug).
+  # Sort key `sk`: the `tenant` item (status, tier, name, slug) and, while
+  # the tenant is erased, its `erasure_receipt`; offboarding deletes both.
   table = {
     name         = "tenants"
     statement_id = "TenantRecordOfTheSessionTenantOnly"
-    actions      = ["GetItem", "PutItem", "UpdateItem"]
+    actions      = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
   }
 
   environment = {
@@ -42,7 +44,12 @@ module "service" {
     PASSWORD_POLICY             = var.platform.password_policy_json
     REGISTRATION_EXPIRY_SECONDS = var.registration.expiry_seconds
     USERS_FUNCTION_NAME         = local.users_function_name
-    USER_POOL_ID                = var.platform.user_pool_id
+    NOTES_FUNCTION_NAME         = local.notes_function_name
+    CLOSURE_GRACE_SECONDS       = var.offboarding.closure_grace_seconds
+    # No request admitted before offboarding can still run after this: one
+    # authority window plus the services' longest request.
+    ERASURE_SETTLE_SECONDS = var.platform.authority_freshness_seconds + var.offboarding.request_timeout_seconds
+    USER_POOL_ID           = var.platform.user_pool_id
   }
 }
 
@@ -107,13 +114,17 @@ data "aws_iam_policy_document" "execution_extra" {
   }
 
   # Registration asks the users service to create the first admin (Cognito
-  # user + membership), and a suspension asks it to end the tenant's
-  # sessions: each table is written only by its owning service, and Lambda
-  # invocation has no tenant dimension to scope on. One function only.
+  # user + membership), a suspension asks it to end the tenant's sessions,
+  # and offboarding asks the users and notes services to erase the tenant's
+  # records: each table is written only by its owning service, and Lambda
+  # invocation has no tenant dimension to scope on. These two functions only.
   statement {
-    sid       = "AskUsersServiceForTheFirstAdmin"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [local.users_function_arn]
+    sid     = "AskUsersAndNotesServices"
+    actions = ["lambda:InvokeFunction"]
+    resources = [
+      "${local.function_arn_prefix}:${local.users_function_name}",
+      "${local.function_arn_prefix}:${local.notes_function_name}",
+    ]
   }
 
   # Every platform-admin action checks the caller's platform-admin group as
@@ -137,7 +148,9 @@ data "aws_iam_policy_document" "execution_extra" {
 #   claim), which frees their slug and email;
 # - events-sweep: lifecycle events still waiting in an outbox (the bus was
 #   down, or a function stopped between its write and the publication) are
-#   published, tenant by tenant.
+#   published, tenant by tenant;
+# - offboarding-sweep: tenants whose closure grace period is over are erased,
+#   and erasures a request left unfinished go on.
 locals {
   schedules = {
     registration-sweep = {
@@ -151,6 +164,12 @@ locals {
       schedule     = "rate(5 minutes)"
       command      = "publish_events"
       statement_id = "EventsSweepSchedule"
+    }
+    offboarding-sweep = {
+      description  = "Erases offboarding tenants that are due, and finishes unfinished erasures."
+      schedule     = var.offboarding.sweep_schedule
+      command      = "finish_offboarding"
+      statement_id = "OffboardingSweepSchedule"
     }
   }
 }

@@ -1,10 +1,11 @@
 # The tenants' records, tenant-partitioned like all tenant data (partition key
 # tenant_id) and reached through the tenant role:
 # - audit: the audit trails. Every service appends the entries of its requests;
-#   the tenants service reads them for GET /audit. Entries are only ever added
-#   (PutItem, conditional on the entry being new, in the code, and Query;
-#   never UpdateItem or DeleteItem); each is removed by the TTL after its
-#   tier's retention.
+#   the tenants service reads them for GET /audit. No route changes or removes
+#   an entry (PutItem is conditional on the entry being new; never
+#   UpdateItem); each is removed by the TTL after its tier's retention, or
+#   with the whole trail when the tenant is offboarded (DeleteItem, its own
+#   partition only, like every statement here).
 # - outbox: lifecycle events, written in the same transaction as the change
 #   they tell of and removed once the bus took them (libs/tenancy/src/events).
 locals {
@@ -12,7 +13,7 @@ locals {
     audit = {
       expiry_attribute = "expires_at"
       statement_id     = "AuditTrailOfTheSessionTenantOnly"
-      actions          = ["PutItem", "Query"]
+      actions          = ["PutItem", "Query", "DeleteItem"]
     }
     outbox = {
       expiry_attribute = null

@@ -10,7 +10,7 @@ use notes_client::{CreateNote, Note, UpdateNote};
 use serde_json::Value;
 use tenancy::events::Change;
 use tenancy::{TenantRole, TenantTier};
-use tenants_client::{ActorRole, AuditEntry, AuditFilter};
+use tenants_client::{ActorRole, AuditEntry, AuditFilter, Tenant};
 use users_client::InviteUser;
 
 use crate::{Error, Refused as _, Result, Stack, TenantFixture, Tokens, claim, ensure, jwt, strong_password};
@@ -437,6 +437,44 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
                 "Acme's admin reads {} entries, newest first ({by_operator} by the platform admin, \
                  bob's refused invitation among them); bob, a member, cannot: 403",
                 trail.len()
+            ))
+        }
+        .await,
+    );
+
+    // --- A tenant's end -----------------------------------------------------------------
+    report.check(
+        "Globex closes itself",
+        async {
+            let closing = globex.admin.tenants.close().await?;
+            let erase_after = closing.offboarding.map(|o| o.erase_after).ok_or_else(|| Error::new("no erase_after"))?;
+            let erase_after = erase_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            let refused = stack.sign_in(&globex.admin.email, &globex.admin.password).await;
+            ensure(refused.is_err(), || "Globex's admin still signs in after closing".into())?;
+            Ok(format!(
+                "Globex's admin closed Globex (status {}): nobody of it signs in any more; \
+                 its data goes after the grace period, {erase_after}",
+                closing.status
+            ))
+        }
+        .await,
+    );
+    report.check(
+        "offboard Globex",
+        async {
+            let receipt = crate::offboard(&operator.tenants, globex.id()).await?;
+            let count = |service: &str, kind: &str| receipt.removed.get(service).and_then(|k| k.get(kind)).copied();
+            let notes = count("notes", "notes").unwrap_or(0);
+            let users = count("users", "users").unwrap_or(0);
+            let audit = count("tenants", "audit_entries").unwrap_or(0);
+            ensure(notes >= 2 && users >= 1, || format!("the receipt: {receipt:?}"))?;
+            let listed: Vec<Tenant> = operator.tenants.list(None).try_collect().await?;
+            ensure(listed.iter().all(|t| t.tenant_id != globex.id()), || "Globex is still listed".into())?;
+            acme.admin.notes.list_page(None, None).await?;
+            Ok(format!(
+                "the platform admin offboarded Globex at once: each service erased its own records \
+                 ({notes} notes, {users} user(s), {audit} audit entries and the rest, as the receipt counts), \
+                 Acme is untouched"
             ))
         }
         .await,

@@ -21,6 +21,7 @@
 //! (an operator action with the admin API; no route does it).
 
 pub mod demo;
+pub mod emulator;
 pub mod jwt;
 pub mod process;
 
@@ -39,7 +40,7 @@ use serde_json::{Map, Value};
 use tenancy::events::LifecycleEvent;
 pub use tenancy::idempotency::IdempotencyKey;
 use tenancy::{Problem, TenantId, TenantTier, UserId};
-use tenants_client::{RegisterTenant, Tenant};
+use tenants_client::{ErasureReceipt, RegisterTenant, Tenant};
 use users_client::{InviteUser, User};
 
 /// The environment variable naming the local gateway (`http://127.0.0.1:4000`).
@@ -194,7 +195,7 @@ impl From<SignInError> for Error {
     }
 }
 
-fn sdk_error<E, R>(error: aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> SignInError
+pub(crate) fn sdk_error<E, R>(error: aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> SignInError
 where
     E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
@@ -258,6 +259,22 @@ async fn platform_parameter(sdk: &aws_config::SdkConfig, name: &str) -> Result<S
         .parameter
         .and_then(|p| p.value)
         .ok_or_else(|| Error(format!("the SSM parameter {path} has no value")))
+}
+
+/// Offboards `tenant` as a platform admin, request after request (the
+/// erasure settles first), until nothing of it is left: the final receipt.
+pub async fn offboard(operator: &tenants_client::TenantsClient, tenant: TenantId) -> Result<ErasureReceipt> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let receipt = operator.offboard(tenant).await?;
+        if receipt.status == tenants_client::TenantStatus::Offboarded {
+            return Ok(receipt);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error(format!("tenant {tenant} still not offboarded after two minutes: {receipt:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// A password that satisfies the pool's policy (12+, upper, lower, digit).
@@ -399,7 +416,17 @@ impl Stack {
 
     /// The deployed expiry of unfinished registrations (tenants function's setting).
     pub async fn registration_expiry(&self) -> Result<Duration> {
-        let name = format!("{NAME_PREFIX}-tenants");
+        self.function_seconds("tenants", "REGISTRATION_EXPIRY_SECONDS").await
+    }
+
+    /// How long after offboarding began its erasure waits (tenants function's setting).
+    pub async fn erasure_settling_time(&self) -> Result<Duration> {
+        self.function_seconds("tenants", "ERASURE_SETTLE_SECONDS").await
+    }
+
+    /// A setting in seconds of a deployed function (its environment).
+    async fn function_seconds(&self, service: &str, setting: &str) -> Result<Duration> {
+        let name = format!("{NAME_PREFIX}-{service}");
         let config = aws_sdk_lambda::Client::new(&self.sdk)
             .get_function_configuration()
             .function_name(&name)
@@ -409,9 +436,9 @@ impl Stack {
         let seconds = config
             .environment()
             .and_then(|environment| environment.variables())
-            .and_then(|variables| variables.get("REGISTRATION_EXPIRY_SECONDS"))
+            .and_then(|variables| variables.get(setting))
             .and_then(|seconds| seconds.parse().ok())
-            .ok_or_else(|| Error(format!("{name} has no REGISTRATION_EXPIRY_SECONDS")))?;
+            .ok_or_else(|| Error(format!("{name} has no {setting}")))?;
         Ok(Duration::from_secs(seconds))
     }
 

@@ -16,68 +16,20 @@
 //! write attempted during the outage is either absent or present in full,
 //! and the notes usage counter still equals the number of notes.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use e2e::emulator::Emulator;
 use e2e::{IdempotencyKey, Refused as _, Stack, process};
 use futures_util::TryStreamExt as _;
 use notes_client::{CreateNote, Note, NotesClient, UpdateNote};
 use saas_client::Error;
-use tenancy::{TenantId, TenantRole, TenantTier};
+use tenancy::{TenantRole, TenantTier};
 use tenants_client::{RegisterTenant, TenantStatus, UpdateTenant};
 use users_client::{InviteUser, User};
 
 /// The services' function timeout (Terraform, `timeout = 10`): a 503 must
 /// come well before it, from the SDK's own timeouts, not from Lambda.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Emulator clients for checking the data directly (never for the scenario).
-struct Emulator {
-    dynamodb: aws_sdk_dynamodb::Client,
-}
-
-impl Emulator {
-    fn connect(stack: &Stack) -> Self {
-        let sdk = stack.emulator_config();
-        Self { dynamodb: aws_sdk_dynamodb::Client::new(sdk) }
-    }
-
-    /// The deployed table whose name ends with `-<suffix>`.
-    async fn table(&self, suffix: &str) -> String {
-        let tables = self.dynamodb.list_tables().send().await.expect("ListTables");
-        let wanted = format!("-{suffix}");
-        let matching: Vec<&String> = tables.table_names().iter().filter(|n| n.ends_with(&wanted)).collect();
-        assert_eq!(matching.len(), 1, "one table *{wanted} expected: {:?}", tables.table_names());
-        matching[0].clone()
-    }
-
-    /// Every item of one tenant's partition, by sort key.
-    async fn partition(&self, table: &str, tenant: TenantId) -> HashMap<String, HashMap<String, AttributeValue>> {
-        let mut items = HashMap::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamodb
-                .query()
-                .table_name(table)
-                .key_condition_expression("tenant_id = :t")
-                .expression_attribute_values(":t", AttributeValue::S(tenant.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .expect("Query");
-            for item in page.items() {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok()).expect("sk").clone();
-                items.insert(sk, item.clone());
-            }
-            match page.last_evaluated_key() {
-                Some(key) => start = Some(key.clone()),
-                None => return items,
-            }
-        }
-    }
-}
 
 /// Sends one request while the emulator is frozen and checks the answer: a
 /// 503 `urn:problem:service-unavailable` problem (the client's
@@ -118,7 +70,7 @@ fn pids(stack: &Stack, service: &str) -> Vec<i32> {
 async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_half_written() {
     let stack = Stack::from_env_or_panic().await;
     let emulator = Emulator::connect(&stack);
-    let notes_table = emulator.table("notes").await;
+    let notes_table = emulator.table("notes").await.expect("the notes table");
 
     // Before: a tenant whose credentials every function has cached (its
     // requests meet a frozen DynamoDB), a second tenant the notes function
@@ -135,7 +87,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
     admin.users.me().await.expect("me");
     let tenant_before = admin.tenants.current().await.expect("tenant");
     operator.tenants.list_page(Some(1), None).await.expect("tenants");
-    let before = emulator.partition(&notes_table, warm.id()).await;
+    let before = emulator.partition(&notes_table, warm.id()).await.expect("the partition");
     let instances: Vec<(&str, Vec<i32>)> =
         ["notes", "users", "tenants"].into_iter().map(|service| (service, pids(&stack, service))).collect();
     for (service, pids) in &instances {
@@ -230,7 +182,7 @@ async fn an_emulator_outage_is_a_503_problem_on_every_route_and_leaves_nothing_h
         after.iter().filter(|n| n.title == outage_title && n.id != to_update.id).count() <= 1,
         "the outage create was applied more than once: {after:?}"
     );
-    let partition = emulator.partition(&notes_table, warm.id()).await;
+    let partition = emulator.partition(&notes_table, warm.id()).await.expect("the partition");
     let note_items = partition.keys().filter(|sk| sk.starts_with("note#")).count();
     assert_eq!(note_items, after.len(), "items and the API disagree: {partition:?}");
     let counter = partition

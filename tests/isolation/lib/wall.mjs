@@ -23,9 +23,11 @@ export const TAG_VARIABLE = '${aws:PrincipalTag/TenantId}'
 export const NEEDED = {
   notes: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   memberships: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-  tenants: ['GetItem', 'PutItem', 'UpdateItem'],
-  // The audit trail: entries are added and read, never changed or removed.
-  audit: ['PutItem', 'Query'],
+  // The tenant record; offboarding deletes it (and its erasure receipt).
+  tenants: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  // The audit trail: entries are added and read, never changed; removed
+  // only with the whole trail when the tenant is offboarded.
+  audit: ['PutItem', 'Query', 'DeleteItem'],
   // Event outboxes: added with the change, read and removed by the publisher.
   outbox: ['PutItem', 'Query', 'DeleteItem']
 }

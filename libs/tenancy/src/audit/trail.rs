@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use http::header::LOCATION;
@@ -11,6 +12,8 @@ use time::{Duration, OffsetDateTime};
 use super::{Actor, ActorRole, AuditEntry};
 use crate::credentials::RoleAssumer;
 use crate::cursor::ListCursor;
+use crate::erasure::{ErasurePass, ItemCounts, TenantData};
+use crate::error::ApiError;
 use crate::http::RouteResult;
 use crate::table::{DataError, Page, PageRequest, TableSpec, TenantDynamoCache, WriteCondition};
 use crate::{PlatformAdmin, TenantContext, TenantId, TenantTier, UserId};
@@ -23,7 +26,8 @@ pub const AUDIT_CURSOR: ListCursor = ListCursor::new("a1:");
 const MAX_PAGES_PER_READ: usize = 10;
 
 /// Where the trail is kept: the tenant's partition, entries in time order.
-pub trait AuditStore: Send + Sync + 'static {
+/// Offboarding counts and erases a tenant's trail through it too ([`TenantData`]).
+pub trait AuditStore: TenantData + 'static {
     /// Adds `entry` under `sort_key`; never replaces an entry.
     fn append(
         &self,
@@ -214,6 +218,9 @@ fn time_key(at: OffsetDateTime) -> String {
     format!("{:020}", at.unix_timestamp_nanos().max(0))
 }
 
+/// The kind of every item of the audit table, as an erasure receipt counts it.
+const AUDIT_ENTRIES: &str = "audit_entries";
+
 /// The trail in DynamoDB: the audit table, partition key `tenant_id`, sort key
 /// `sk`, TTL attribute `expires_at`; reached through the tenant role.
 #[derive(Debug, Clone)]
@@ -234,6 +241,18 @@ struct Stored<'a> {
     #[serde(flatten)]
     entry: &'a AuditEntry,
     expires_at: i64,
+}
+
+impl<A: RoleAssumer> TenantData for DynamoAuditStore<A> {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).count_items(|_| AUDIT_ENTRIES).await?)
+    }
+
+    async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).erase_items(|_| AUDIT_ENTRIES, deadline).await?)
+    }
 }
 
 impl<A: RoleAssumer> AuditStore for DynamoAuditStore<A> {
@@ -302,6 +321,20 @@ impl MemoryAuditStore {
     pub fn expiries(&self, tenant: &TenantId) -> Vec<OffsetDateTime> {
         let trails = self.trails.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         trails.get(tenant).map(|trail| trail.values().map(|(_, expires)| *expires).collect()).unwrap_or_default()
+    }
+}
+
+impl TenantData for MemoryAuditStore {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let mut counts = ItemCounts::new();
+        self.entries(tenant).iter().for_each(|_| crate::erasure::count_one(&mut counts, AUDIT_ENTRIES));
+        Ok(counts)
+    }
+
+    async fn erase(&self, tenant: &TenantId, _deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let removed = self.count(tenant).await?;
+        self.trails.lock().map_err(|_| DataError::Unavailable("poisoned".into()))?.remove(tenant);
+        Ok(ErasurePass { removed, finished: true })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,8 @@ use super::{Cause, LifecycleEvent};
 use crate::audit::{Actor, Audit};
 use crate::aws_error::AwsService;
 use crate::credentials::RoleAssumer;
+use crate::erasure::{ErasurePass, ItemCounts, TenantData, count_one};
+use crate::error::ApiError;
 use crate::table::{DataError, PageRequest, TableSpec, TenantDynamo, TenantDynamoCache, TxWrite, WriteCondition};
 use crate::{TenantContext, TenantId};
 
@@ -113,7 +116,8 @@ impl EventBus for MemoryBus {
 }
 
 /// The tenants' outboxes: events written with their change, waiting for the bus.
-pub trait Outbox: Send + Sync + 'static {
+/// Offboarding counts and erases a tenant's outbox through it too ([`TenantData`]).
+pub trait Outbox: TenantData + 'static {
     /// Up to [`MAX_PENDING`] of `tenant`'s waiting events, oldest first, with their keys.
     fn pending(
         &self,
@@ -166,6 +170,21 @@ impl<A: RoleAssumer> DynamoOutbox<A> {
     }
 }
 
+/// The kind of every outbox item, as an erasure receipt counts it.
+const OUTBOX_EVENTS: &str = "outbox_events";
+
+impl<A: RoleAssumer> TenantData for DynamoOutbox<A> {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).count_items(|_| OUTBOX_EVENTS).await?)
+    }
+
+    async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).erase_items(|_| OUTBOX_EVENTS, deadline).await?)
+    }
+}
+
 impl<A: RoleAssumer> Outbox for DynamoOutbox<A> {
     async fn pending(&self, tenant: &TenantId) -> Result<Vec<(String, LifecycleEvent)>, DataError> {
         let dynamo = self.dynamo.get(tenant).await?;
@@ -209,6 +228,22 @@ impl MemoryOutbox {
     /// True when no event waits.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl TenantData for MemoryOutbox {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let mut counts = ItemCounts::new();
+        let items = self.items.lock().map_err(|_| DataError::Unavailable("poisoned".into()))?;
+        items.keys().filter(|(owner, _)| owner == tenant).for_each(|_| count_one(&mut counts, OUTBOX_EVENTS));
+        Ok(counts)
+    }
+
+    async fn erase(&self, tenant: &TenantId, _deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let removed = self.count(tenant).await?;
+        let mut items = self.items.lock().map_err(|_| DataError::Unavailable("poisoned".into()))?;
+        items.retain(|(owner, _), _| owner != tenant);
+        Ok(ErasurePass { removed, finished: true })
     }
 }
 

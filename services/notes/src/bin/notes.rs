@@ -3,10 +3,10 @@
 // The SDK futures nest deeply; computing their layout needs more than the default 128.
 #![recursion_limit = "256"]
 
-use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent};
 use notes::entrypoint::NotesApi;
 use notes::store::DynamoNoteStore;
+use serde_json::Value;
 use tenancy::config::required_env;
 
 #[tokio::main(flavor = "current_thread")]
@@ -17,8 +17,9 @@ async fn main() -> Result<(), Error> {
     let authority = tenancy.authority(dynamo.clone())?;
     let audit = tenancy.audit(dynamo.clone())?;
     let api = NotesApi::new(DynamoNoteStore::new(dynamo, table), authority, audit);
-    tenancy::lambda::serve(api, |api, event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-        Ok(api.handle(event.payload).await)
+    // Raw JSON: the tenants service's offboarding command ({"internal": ...}) or an HTTP API request.
+    tenancy::lambda::serve(api, |api, event: LambdaEvent<Value>| async move {
+        Ok(api.invoke(event.payload, &event.context.request_id).await)
     })
     .await
 }

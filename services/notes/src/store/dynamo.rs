@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
-use tenancy::TenantId;
+use std::time::Instant;
+
 use tenancy::credentials::RoleAssumer;
+use tenancy::erasure::{ErasurePass, ItemCounts, TenantData};
 use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, WriteCondition};
+use tenancy::{ApiError, TenantId};
 use time::OffsetDateTime;
 
 use super::{Created, NotePage, NoteStore};
@@ -61,6 +64,31 @@ impl From<NoteItem> for Note {
             created_at: item.created_at,
             updated_at: item.updated_at,
         }
+    }
+}
+
+/// The kind of a notes table item, as an erasure receipt counts it.
+fn kind_of(sort_key: &str) -> &'static str {
+    if sort_key.starts_with(NOTE_PREFIX) {
+        "notes"
+    } else if sort_key == USAGE {
+        "counters"
+    } else if sort_key.starts_with(tenancy::replay::REMEMBERED_PREFIX) {
+        "remembered_requests"
+    } else {
+        "other_items"
+    }
+}
+
+impl<A: RoleAssumer> TenantData for DynamoNoteStore<A> {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).count_items(kind_of).await?)
+    }
+
+    async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).erase_items(kind_of, deadline).await?)
     }
 }
 

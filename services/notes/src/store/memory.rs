@@ -2,10 +2,13 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tenancy::TenantId;
+use std::time::Instant;
+
 use tenancy::cursor::cut_page;
+use tenancy::erasure::{ErasurePass, ItemCounts, TenantData, count_one};
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::{DataError, replace_versioned};
+use tenancy::{ApiError, TenantId};
 
 use super::{Created, NotePage, NoteStore};
 use crate::domain::{Note, NoteId};
@@ -39,6 +42,28 @@ impl MemoryNoteStore {
             return Err(DataError::Unavailable("the in-memory store is switched off".into()));
         }
         self.notes.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))
+    }
+}
+
+impl TenantData for MemoryNoteStore {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let mut counts = ItemCounts::new();
+        self.locked()?.keys().filter(|(owner, _)| owner == tenant).for_each(|_| count_one(&mut counts, "notes"));
+        Ok(counts)
+    }
+
+    async fn erase(&self, tenant: &TenantId, _deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let mut pass = ErasurePass { finished: true, ..ErasurePass::default() };
+        self.locked()?.retain(|(owner, _), _| {
+            let erased = owner == tenant;
+            if erased {
+                count_one(&mut pass.removed, "notes");
+            }
+            !erased
+        });
+        let mut remembered = self.remembered.lock().map_err(|_| DataError::Unavailable("poisoned lock".into()))?;
+        remembered.retain(|(owner, _), _| owner != tenant);
+        Ok(pass)
     }
 }
 

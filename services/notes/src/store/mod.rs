@@ -7,6 +7,7 @@ mod memory;
 use std::future::Future;
 
 use tenancy::TenantId;
+use tenancy::erasure::TenantData;
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
 
@@ -34,8 +35,9 @@ pub struct NotePage {
     pub next_after: Option<NoteId>,
 }
 
-/// Storage of notes, always within one tenant's partition.
-pub trait NoteStore: Send + Sync + 'static {
+/// Storage of notes, always within one tenant's partition; offboarding
+/// counts and erases a tenant's partition through it too.
+pub trait NoteStore: TenantData + 'static {
     /// Up to `limit` notes, newest first, after `after` if given.
     fn list(
         &self,

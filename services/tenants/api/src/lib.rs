@@ -132,7 +132,30 @@ pub struct Tenant {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Set once offboarding was requested (status `offboarding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offboarding: Option<Offboarding>,
 }
+
+/// Where a tenant's offboarding stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Offboarding {
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    /// When the erasure may begin: at once for a platform admin's
+    /// offboarding, after the closure grace period for the tenant's own request.
+    #[serde(with = "time::serde::rfc3339")]
+    pub erase_after: OffsetDateTime,
+    /// When the erasure began; until then a platform admin may still
+    /// reactivate the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub erasure_started_at: Option<OffsetDateTime>,
+}
+
+/// Answer of `DELETE /admin/tenants/{tenant_id}`.
+pub use tenancy::erasure::{ErasureReceipt, ItemCounts};
 
 /// Body of `POST /tenants` (public registration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,9 @@ use futures_util::Stream;
 pub use saas_client::{ApiClient, Error, Page};
 use saas_client::{Method, paginate};
 pub use tenants_api::{
-    Actor, ActorRole, AuditEntry, ChangeTier, IdempotencyKey, Password, RegisterTenant, Registered,
-    RegistrationRemoval, Slug, Tenant, TenantId, TenantName, TenantStatus, TenantTier, UpdateTenant, UserId,
+    Actor, ActorRole, AuditEntry, ChangeTier, ErasureReceipt, IdempotencyKey, ItemCounts, Offboarding, Password,
+    RegisterTenant, Registered, RegistrationRemoval, Slug, Tenant, TenantId, TenantName, TenantStatus, TenantTier,
+    UpdateTenant, UserId,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -127,10 +128,28 @@ impl TenantsClient {
         self.api.call(Method::POST, &["admin", "tenants", &id.to_string(), "suspend"]).send().await
     }
 
-    /// `POST /admin/tenants/{tenant_id}/reactivate` (platform admins).
-    /// [`Error::Conflict`] unless it is suspended.
+    /// `POST /admin/tenants/{tenant_id}/reactivate` (platform admins): a
+    /// suspended tenant, or a closing one whose erasure has not begun.
+    /// [`Error::Conflict`] otherwise.
     pub async fn reactivate(&self, id: TenantId) -> Result<Tenant, Error> {
         self.api.call(Method::POST, &["admin", "tenants", &id.to_string(), "reactivate"]).send().await
+    }
+
+    /// `DELETE /tenant` (tenant admins): closes the caller's tenant. Nobody
+    /// of it can sign in or call the API afterwards; its data is erased
+    /// after the platform's grace period (`offboarding.erase_after`).
+    pub async fn close(&self) -> Result<Tenant, Error> {
+        self.api.call(Method::DELETE, &["tenant"]).send().await
+    }
+
+    /// `DELETE /admin/tenants/{tenant_id}` (platform admins): offboards the
+    /// tenant now. The erasure begins once no request admitted before can
+    /// still run (the platform's settling time, seconds), and goes on for as
+    /// long as one request may: the receipt's status is `offboarded` once
+    /// nothing is left, `offboarding` before (call again; safe to repeat).
+    /// [`Error::NotFound`] once the tenant is gone.
+    pub async fn offboard(&self, id: TenantId) -> Result<ErasureReceipt, Error> {
+        self.api.call(Method::DELETE, &["admin", "tenants", &id.to_string()]).send().await
     }
 
     /// `PUT /admin/tenants/{tenant_id}/tier` (platform admins).

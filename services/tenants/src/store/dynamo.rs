@@ -7,13 +7,14 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use tenancy::credentials::RoleAssumer;
+use tenancy::erasure::ErasureReceipt;
 use tenancy::events::{DynamoOutbox, LifecycleEvent};
 use tenancy::table::{DataError, TableSpec, TenantDynamoCache, WriteCondition, classify, conditional_write};
 use tenancy::{TenantId, TenantTier, UserId};
 use time::OffsetDateTime;
 
 use super::{ClaimOutcome, SlugStore, TenantPage, TenantStore};
-use crate::domain::{ClaimState, Fingerprint, Slug, SlugClaim, Tenant, TenantName, TenantStatus};
+use crate::domain::{ClaimState, Fingerprint, Offboarding, Slug, SlugClaim, Tenant, TenantName, TenantStatus};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -22,6 +23,8 @@ const TENANT_KEY: &str = "tenant_id";
 /// The sort key attribute and the one sort key of a tenant's record.
 const SORT_KEY: &str = "sk";
 const TENANT_SK: &str = "tenant";
+/// The erasure receipt of an offboarding tenant, kept until the record goes.
+const RECEIPT_SK: &str = "erasure_receipt";
 /// The attribute that carries the optimistic-concurrency version.
 const VERSION: &str = "version";
 
@@ -46,6 +49,8 @@ struct TenantItem {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offboarding: Option<Offboarding>,
 }
 
 impl From<&Tenant> for TenantItem {
@@ -58,6 +63,7 @@ impl From<&Tenant> for TenantItem {
             version: tenant.version,
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,
+            offboarding: tenant.offboarding,
         }
     }
 }
@@ -73,8 +79,16 @@ impl TenantItem {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            offboarding: self.offboarding,
         }
     }
+}
+
+/// The erasure receipt as an item: one map attribute (the item's own keys
+/// stay beside it).
+#[derive(Debug, Serialize, Deserialize)]
+struct ReceiptItem {
+    receipt: ErasureReceipt,
 }
 
 /// Tenant records in DynamoDB.
@@ -191,6 +205,27 @@ impl<A: RoleAssumer> TenantStore for DynamoTenantStore<A> {
             None
         };
         Ok(TenantPage { tenants, next_after })
+    }
+
+    async fn receipt(&self, tenant: &TenantId) -> Result<Option<ErasureReceipt>, DataError> {
+        let dynamo = self.dynamo.get(tenant).await?;
+        Ok(dynamo.table(&self.table).get::<ReceiptItem>(RECEIPT_SK).await?.map(|item| item.receipt))
+    }
+
+    async fn save_receipt(&self, receipt: &ErasureReceipt) -> Result<(), DataError> {
+        let dynamo = self.dynamo.get(&receipt.tenant_id).await?;
+        let item = ReceiptItem { receipt: receipt.clone() };
+        dynamo.table(&self.table).put(RECEIPT_SK, &item, WriteCondition::Always).await
+    }
+
+    async fn remove(&self, tenant: &TenantId) -> Result<(), DataError> {
+        let dynamo = self.dynamo.get(tenant).await?;
+        let table = dynamo.table(&self.table);
+        let writes = vec![
+            table.delete_write(RECEIPT_SK, WriteCondition::Always)?,
+            table.delete_write(TENANT_SK, WriteCondition::Always)?,
+        ];
+        table.transact(writes).await
     }
 }
 
@@ -383,6 +418,28 @@ impl SlugStore for DynamoSlugStore {
             DeleteItemError::ConditionalCheckFailedException(failed) => Some(failed.item.is_some()),
             _ => None,
         })
+    }
+
+    async fn forget(&self, slug: &Slug, tenant: &TenantId) -> Result<bool, DataError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(slug)))
+            .condition_expression("#tenant = :tenant")
+            .expression_attribute_names("#tenant", "tenant_id")
+            .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
+            .send()
+            .await;
+        match conditional_write(result, |error| match error {
+            DeleteItemError::ConditionalCheckFailedException(_) => Some(false),
+            _ => None,
+        }) {
+            Ok(()) => Ok(true),
+            // Gone already, or another tenant's since.
+            Err(DataError::ConditionFailed { .. }) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     /// A Scan of the whole table: claims are one per tenant and small, and the

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tenancy::cursor::cut_page;
+use tenancy::erasure::ErasureReceipt;
 use tenancy::events::{LifecycleEvent, MemoryOutbox};
 use tenancy::table::{DataError, replace_versioned};
 use tenancy::{TenantId, UserId};
@@ -25,6 +26,7 @@ fn lock<'a, T>(mutex: &'a Mutex<T>, unavailable: &AtomicBool, what: &str) -> Res
 #[derive(Debug, Default)]
 pub struct MemoryTenantStore {
     tenants: Mutex<BTreeMap<TenantId, Tenant>>,
+    receipts: Mutex<BTreeMap<TenantId, ErasureReceipt>>,
     outbox: MemoryOutbox,
     unavailable: AtomicBool,
     failing_writes: AtomicUsize,
@@ -105,6 +107,24 @@ impl TenantStore for MemoryTenantStore {
             .collect();
         let (page, next_after) = cut_page(page, limit, |tenant| tenant.tenant_id);
         Ok(TenantPage { tenants: page, next_after })
+    }
+
+    async fn receipt(&self, tenant: &TenantId) -> Result<Option<ErasureReceipt>, DataError> {
+        let _available = self.locked()?;
+        Ok(lock(&self.receipts, &self.unavailable, "receipt")?.get(tenant).cloned())
+    }
+
+    async fn save_receipt(&self, receipt: &ErasureReceipt) -> Result<(), DataError> {
+        let _available = self.locked_for_write()?;
+        lock(&self.receipts, &self.unavailable, "receipt")?.insert(receipt.tenant_id, receipt.clone());
+        Ok(())
+    }
+
+    async fn remove(&self, tenant: &TenantId) -> Result<(), DataError> {
+        let mut tenants = self.locked_for_write()?;
+        tenants.remove(tenant);
+        lock(&self.receipts, &self.unavailable, "receipt")?.remove(tenant);
+        Ok(())
     }
 }
 
@@ -187,6 +207,15 @@ impl SlugStore for MemorySlugStore {
             }
             other => Err(DataError::ConditionFailed { index: 0, exists: other.is_some() }),
         }
+    }
+
+    async fn forget(&self, slug: &Slug, tenant: &TenantId) -> Result<bool, DataError> {
+        let mut claims = self.locked()?;
+        let owned = claims.get(slug).is_some_and(|claim| claim.tenant_id == *tenant);
+        if owned {
+            claims.remove(slug);
+        }
+        Ok(owned)
     }
 
     async fn pending_created_before(&self, cutoff: OffsetDateTime) -> Result<Vec<SlugClaim>, DataError> {

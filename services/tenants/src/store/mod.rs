@@ -13,6 +13,7 @@ mod memory;
 
 use std::future::Future;
 
+use tenancy::erasure::ErasureReceipt;
 use tenancy::events::{LifecycleEvent, Outbox};
 use tenancy::table::DataError;
 use tenancy::{TenantId, UserId};
@@ -59,6 +60,16 @@ pub trait TenantStore: Send + Sync + 'static {
     /// (platform admins only: the caller checks).
     fn list(&self, limit: usize, after: Option<TenantId>)
     -> impl Future<Output = Result<TenantPage, DataError>> + Send;
+
+    /// The receipt of the tenant's erasure, once its counts were taken.
+    fn receipt(&self, tenant: &TenantId) -> impl Future<Output = Result<Option<ErasureReceipt>, DataError>> + Send;
+
+    /// Keeps the receipt next to the tenant's record until both are removed.
+    fn save_receipt(&self, receipt: &ErasureReceipt) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Offboarding's last write: removes the tenant's record and its receipt
+    /// together (one transaction), so a half-done removal cannot be.
+    fn remove(&self, tenant: &TenantId) -> impl Future<Output = Result<(), DataError>> + Send;
 }
 
 /// What came of claiming a slug.
@@ -91,6 +102,9 @@ pub trait SlugStore: Send + Sync + 'static {
     /// Frees the slug again, if it is still pending for the key with
     /// `key_digest` (a registration refused for good, or expired).
     fn release(&self, slug: &Slug, key_digest: &str) -> impl Future<Output = Result<(), DataError>> + Send;
+
+    /// Offboarding: removes the claim of `slug` if it is `tenant`'s; whether it did.
+    fn forget(&self, slug: &Slug, tenant: &TenantId) -> impl Future<Output = Result<bool, DataError>> + Send;
 
     /// Every pending claim made before `cutoff` (the expiry sweep; a Scan).
     fn pending_created_before(

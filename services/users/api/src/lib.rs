@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use tenancy::erasure::ItemCounts;
 pub use tenancy::{MembershipStatus, Password, TenantId, TenantRole, TenantTier, UserId};
 
 #[cfg(feature = "invoke")]
@@ -96,6 +97,12 @@ pub enum InternalCommand {
     /// trigger): its membership becomes active. Safe to repeat; refused
     /// (409) for a membership that is neither invited nor active.
     ActivateInvited { tenant_id: TenantId, user_id: UserId },
+    /// Offboarding (see `tenancy::erasure::ErasureCommand`): count the
+    /// tenant's users and records.
+    CountTenantData { tenant_id: TenantId },
+    /// Offboarding: remove the tenant's users (directory users first) and
+    /// records, one time-bounded pass.
+    EraseTenantData { tenant_id: TenantId },
 }
 
 /// The users service's answer to an [`InternalRequest`].
@@ -116,6 +123,16 @@ pub enum InternalResponse {
     /// [`InternalCommand::ActivateInvited`] done: the membership is active.
     Activated {
         user_id: UserId,
+    },
+    /// [`InternalCommand::CountTenantData`] done.
+    Counted {
+        items: ItemCounts,
+    },
+    /// [`InternalCommand::EraseTenantData`] done: one pass; `finished` when
+    /// nothing of the tenant is left.
+    Erased {
+        removed: ItemCounts,
+        finished: bool,
     },
     /// Refused with an HTTP-style status (409: the email belongs to another
     /// tenant; 400: invalid input; 503: a dependency is down).

@@ -1,9 +1,12 @@
 use serde::{Deserialize, Serialize};
-use tenancy::TenantId;
+use std::time::Instant;
+
 use tenancy::credentials::RoleAssumer;
+use tenancy::erasure::{ErasurePass, ItemCounts, TenantData};
 use tenancy::events::{DynamoOutbox, LifecycleEvent};
 use tenancy::replay::RememberedCreate;
 use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, TenantTable, TxWrite, WriteCondition};
+use tenancy::{ApiError, TenantId};
 use time::OffsetDateTime;
 
 use super::{MembershipStore, NewMembership, Revision, UserPage, Written};
@@ -135,6 +138,31 @@ fn admins_write(table: &TenantTable<'_>, by: i64) -> Result<Option<(TxWrite, Wri
         by if by < 0 => Some((table.count_write(ADMIN_USAGE, ADMINS, by, 1..=i64::MAX)?, WriteKind::AdminsFloor)),
         by => Some((table.count_write(ADMIN_USAGE, ADMINS, by, i64::MIN..=i64::MAX)?, WriteKind::Unbounded)),
     })
+}
+
+/// The kind of a memberships table item, as an erasure receipt counts it.
+fn kind_of(sort_key: &str) -> &'static str {
+    if sort_key.starts_with(USER_PREFIX) {
+        "users"
+    } else if sort_key == USAGE || sort_key == ADMIN_USAGE {
+        "counters"
+    } else if sort_key.starts_with(tenancy::replay::REMEMBERED_PREFIX) {
+        "remembered_requests"
+    } else {
+        "other_items"
+    }
+}
+
+impl<A: RoleAssumer> TenantData for DynamoMembershipStore<A> {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).count_items(kind_of).await?)
+    }
+
+    async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
+        Ok(dynamo.table(&self.table).erase_items(kind_of, deadline).await?)
+    }
 }
 
 impl<A: RoleAssumer> MembershipStore for DynamoMembershipStore<A> {

@@ -2,11 +2,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use tenancy::TenantId;
+use std::time::Instant;
+
 use tenancy::cursor::cut_page;
+use tenancy::erasure::{ErasurePass, ItemCounts, TenantData, count_one};
 use tenancy::events::MemoryOutbox;
 use tenancy::replay::RememberedCreate;
 use tenancy::table::DataError;
+use tenancy::{ApiError, TenantId};
 
 use super::{MembershipStore, NewMembership, Revision, UserPage, Written};
 use crate::domain::{User, UserId, is_active_admin};
@@ -67,6 +70,23 @@ impl MemoryMembershipStore {
             return Err(DataError::Unavailable("in-memory writes are switched off".into()));
         }
         self.locked()
+    }
+}
+
+impl TenantData for MemoryMembershipStore {
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let partitions = self.locked()?;
+        let members = partitions.get(tenant).map_or(0, |partition| partition.members.len());
+        Ok((0..members).fold(ItemCounts::new(), |mut counts, _| {
+            count_one(&mut counts, "users");
+            counts
+        }))
+    }
+
+    async fn erase(&self, tenant: &TenantId, _deadline: Instant) -> Result<ErasurePass, ApiError> {
+        let removed = self.count(tenant).await?;
+        self.locked_for_write()?.remove(tenant);
+        Ok(ErasurePass { removed, finished: true })
     }
 }
 

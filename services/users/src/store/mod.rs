@@ -14,6 +14,7 @@ mod memory;
 use std::future::Future;
 
 use tenancy::TenantId;
+use tenancy::erasure::TenantData;
 use tenancy::events::{LifecycleEvent, Outbox};
 use tenancy::replay::{Remember, RememberedCreate};
 use tenancy::table::DataError;
@@ -82,7 +83,10 @@ pub struct Revision<'a> {
 /// Storage of memberships, always within one tenant's partition, and the
 /// outbox their lifecycle events wait in: a write and its events are one
 /// transaction.
-pub trait MembershipStore: Send + Sync + 'static {
+///
+/// Offboarding counts and erases a tenant's partition through it too
+/// ([`TenantData`]; directory users are the service's to remove first).
+pub trait MembershipStore: TenantData + 'static {
     /// Where the memberships' lifecycle events wait for the bus.
     type Outbox: Outbox;
 
