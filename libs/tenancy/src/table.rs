@@ -79,6 +79,30 @@ pub fn tenant_dynamo_cache<A: RoleAssumer>(
     TenantCache::new(assumer, settings, move |tenant, credentials| TenantDynamo::new(&base, tenant, credentials))
 }
 
+/// Offboarding: `tenant`'s items of `table`, counted by `kind_of` their sort key.
+pub async fn count_partition<A: RoleAssumer>(
+    dynamo: &TenantDynamoCache<A>,
+    table: &TableSpec,
+    tenant: &TenantId,
+    kind_of: fn(&str) -> &'static str,
+) -> Result<ItemCounts, ApiError> {
+    let dynamo = dynamo.get(tenant).await.map_err(DataError::from)?;
+    Ok(dynamo.table(table).count_items(kind_of).await?)
+}
+
+/// Offboarding: one pass of removing `tenant`'s items of `table` (see
+/// [`TenantTable::erase_items`]).
+pub async fn erase_partition<A: RoleAssumer>(
+    dynamo: &TenantDynamoCache<A>,
+    table: &TableSpec,
+    tenant: &TenantId,
+    kind_of: fn(&str) -> &'static str,
+    deadline: std::time::Instant,
+) -> Result<ErasurePass, ApiError> {
+    let dynamo = dynamo.get(tenant).await.map_err(DataError::from)?;
+    Ok(dynamo.table(table).erase_items(kind_of, deadline).await?)
+}
+
 /// A condition on a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteCondition {

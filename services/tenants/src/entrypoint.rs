@@ -33,7 +33,9 @@ use crate::api::{
     AuditList, CURSOR, ChangeTier, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REGISTRATION_BYTES, RegisterTenant,
     RegistrationRemoval, TenantList, UpdateTenant,
 };
-use crate::domain::{InvalidTenant, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now};
+use crate::domain::{
+    InvalidTenant, InvalidTransition, Registration, Slug, Tenant, TenantLifecycle, TenantName, TenantStatus, now,
+};
 use crate::lifecycle::{changes_between, tenant_events};
 use crate::offboarding::{DataService, Erasure, OffboardingSettings, Progress};
 use crate::operators::{Operators, require_platform_admin};
@@ -224,75 +226,75 @@ where
         dispatch(payload, invocation_id, internal, |request| self.handle(request)).await
     }
 
+    /// Every tenant, all pages (the sweeps: a platform-wide Scan).
+    async fn all_tenants(&self) -> Result<Vec<Tenant>, DataError> {
+        let mut tenants = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.tenants.list(MAX_PAGE_SIZE, after).await?;
+            tenants.extend(page.tenants);
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(tenants),
+            }
+        }
+    }
+
     /// The events sweep: every tenant's waiting events, tenant by tenant
     /// (the outbox is tenant-partitioned and read through the tenant role;
     /// the tenants come from the platform listing). What it did, or why it stopped.
     async fn publish_events(&self) -> Value {
-        let (mut published, mut tenants, mut failed) = (0, 0, 0);
-        let mut after = None;
-        loop {
-            let page = match self.tenants.list(MAX_PAGE_SIZE, after).await {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(%error, published, "events sweep stopped");
-                    return json!({"error": error.to_string(), "published": published});
-                }
-            };
-            for tenant in &page.tenants {
-                tenants += 1;
-                match self.events.publish_pending(&tenant.tenant_id, self.tenants.outbox()).await {
-                    Ok(count) => published += count,
-                    Err(error) => {
-                        failed += 1;
-                        tracing::warn!(%error, tenant_id = %tenant.tenant_id, "events still wait");
-                    }
-                }
+        let tenants = match self.all_tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                tracing::warn!(%error, "events sweep stopped");
+                return json!({"error": error.to_string(), "published": 0});
             }
-            match page.next_after {
-                Some(next) => after = Some(next),
-                None => break,
+        };
+        let (mut published, mut failed) = (0, 0);
+        for tenant in &tenants {
+            match self.events.publish_pending(&tenant.tenant_id, self.tenants.outbox()).await {
+                Ok(count) => published += count,
+                Err(error) => {
+                    failed += 1;
+                    tracing::warn!(%error, tenant_id = %tenant.tenant_id, "events still wait");
+                }
             }
         }
-        tracing::info!(tenants, published, failed, "events swept");
-        json!({"tenants": tenants, "published": published, "failed": failed})
+        tracing::info!(tenants = tenants.len(), published, failed, "events swept");
+        json!({"tenants": tenants.len(), "published": published, "failed": failed})
     }
 
     /// The offboarding sweep: erases the offboarding tenants that are due,
     /// within one invocation's budget (the next sweep goes on).
     async fn finish_offboarding(&self) -> Value {
         let deadline = Instant::now() + self.settings.offboarding.budget;
-        let (mut offboarded, mut unfinished, mut failed) = (0, 0, 0);
-        let mut after = None;
-        loop {
-            let page = match self.tenants.list(MAX_PAGE_SIZE, after).await {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(%error, offboarded, "offboarding sweep stopped");
-                    return json!({"error": error.to_string(), "offboarded": offboarded});
-                }
-            };
-            let due = page.tenants.iter().filter(|tenant| {
-                tenant.status == TenantStatus::Offboarding
-                    && tenant.offboarding.is_some_and(|offboarding| offboarding.erase_after <= now())
-            });
-            for tenant in due {
-                if Instant::now() >= deadline {
-                    unfinished += 1;
-                    continue;
-                }
-                let span = tracing::info_span!("offboarding", tenant_id = %tenant.tenant_id);
-                match self.erasure().run(&tenant.tenant_id, &Cause::default(), deadline).instrument(span).await {
-                    Ok(Progress::Finished(_)) => offboarded += 1,
-                    Ok(Progress::Unfinished(_)) => unfinished += 1,
-                    Err(error) => {
-                        failed += 1;
-                        tracing::warn!(tenant_id = %tenant.tenant_id, detail = %error.problem(None).detail, "offboarding still unfinished");
-                    }
-                }
+        let tenants = match self.all_tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                tracing::warn!(%error, "offboarding sweep stopped");
+                return json!({"error": error.to_string(), "offboarded": 0});
             }
-            match page.next_after {
-                Some(next) => after = Some(next),
-                None => break,
+        };
+        let due = tenants.iter().filter(|tenant| {
+            tenant.status == TenantStatus::Offboarding
+                && tenant.offboarding.is_some_and(|offboarding| offboarding.erase_after <= now())
+        });
+        let (mut offboarded, mut unfinished, mut failed) = (0, 0, 0);
+        for tenant in due {
+            if Instant::now() >= deadline {
+                unfinished += 1;
+                continue;
+            }
+            let span = tracing::info_span!("offboarding", tenant_id = %tenant.tenant_id);
+            match self.erasure().run(&tenant.tenant_id, &Cause::default(), deadline).instrument(span).await {
+                Ok(Progress::Finished(_)) => offboarded += 1,
+                Ok(Progress::Unfinished(_)) => unfinished += 1,
+                Err(error) => {
+                    failed += 1;
+                    let detail = error.problem(None).detail;
+                    tracing::warn!(tenant_id = %tenant.tenant_id, %detail, "offboarding still unfinished");
+                }
             }
         }
         tracing::info!(offboarded, unfinished, failed, "offboarding swept");
@@ -536,13 +538,11 @@ where
         admin: &PlatformAdmin,
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
-        transition: fn(&Tenant, time::OffsetDateTime) -> Result<Tenant, crate::domain::InvalidTransition>,
+        transition: fn(&Tenant, time::OffsetDateTime) -> Result<Tenant, InvalidTransition>,
     ) -> RouteResult {
-        no_body(request)?;
-        only_query_params(request, &[])?;
-        let target = target_tenant(request, span)?;
+        let target = bodiless_target(request, span)?;
         let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
-            transition(current, now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+            changed(transition(current, now()))
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
@@ -558,14 +558,12 @@ where
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
     ) -> RouteResult {
-        no_body(request)?;
-        only_query_params(request, &[])?;
-        let target = target_tenant(request, span)?;
+        let target = bodiless_target(request, span)?;
         let tenant = modify_tenant(&self.tenants, &target, &platform_cause(admin, request), |current| {
             if current.status == TenantStatus::Suspended {
                 return Ok(None);
             }
-            current.suspend(now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+            changed(current.suspend(now()))
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, status = %tenant.status, "tenant status changed");
@@ -619,7 +617,7 @@ where
         let grace = time::Duration::try_from(self.settings.offboarding.closure_grace).unwrap_or(time::Duration::MAX);
         let tenant = modify_tenant(&self.tenants, &context.tenant_id, &cause, |current| {
             let at = now();
-            current.begin_offboarding(at, at + grace).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+            changed(current.begin_offboarding(at, at + grace))
         })
         .await?;
         tracing::info!(erase_after = ?tenant.offboarding.map(|o| o.erase_after), "the tenant asked to be closed");
@@ -639,16 +637,14 @@ where
         request: &ApiGatewayV2httpRequest,
         span: &tracing::Span,
     ) -> RouteResult {
-        no_body(request)?;
-        only_query_params(request, &[])?;
-        let target = target_tenant(request, span)?;
+        let target = bodiless_target(request, span)?;
         let cause = platform_cause(admin, request);
         modify_tenant(&self.tenants, &target, &cause, |current| {
             let at = now();
             if current.status == TenantStatus::Offboarding {
                 return Ok(current.erase_now(at));
             }
-            current.begin_offboarding(at, at).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+            changed(current.begin_offboarding(at, at))
         })
         .await?;
         tracing::info!(platform_admin = %admin.user_id, "tenant offboarding");
@@ -693,6 +689,11 @@ where
     }
 }
 
+/// A transition as [`modify_tenant`] takes it; a refused one is a 409.
+pub(crate) fn changed(transition: Result<Tenant, InvalidTransition>) -> Result<Option<Tenant>, ApiError> {
+    transition.map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+}
+
 /// A platform admin's change, by `request`.
 fn platform_cause(admin: &PlatformAdmin, request: &ApiGatewayV2httpRequest) -> Cause {
     Cause { actor: Some(Actor::platform_admin(admin)), request_id: request.request_context.request_id.clone() }
@@ -711,6 +712,13 @@ fn target_tenant(request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> Res
         TenantId::parse(path_param(request, "tenant_id")?).map_err(|error| ApiError::BadRequest(error.to_string()))?;
     record_tenant(span, &tenant);
     Ok(tenant)
+}
+
+/// The `{tenant_id}` of an admin route that takes no body and no query.
+fn bodiless_target(request: &ApiGatewayV2httpRequest, span: &tracing::Span) -> Result<TenantId, ApiError> {
+    no_body(request)?;
+    only_query_params(request, &[])?;
+    target_tenant(request, span)
 }
 
 /// Reads the tenant, applies `change` (`None`: nothing to change) and writes

@@ -33,7 +33,7 @@ use tenancy::invoke::{InternalFunction, InvokeError};
 use tenancy::{ApiError, TenantId, TenantStatus};
 
 use crate::domain::{Tenant, TenantLifecycle, now};
-use crate::entrypoint::modify_tenant;
+use crate::entrypoint::{changed, modify_tenant};
 use crate::store::{SlugStore, TenantStore};
 
 /// How offboarding runs.
@@ -224,7 +224,7 @@ where
             if current.offboarding.is_some_and(|offboarding| offboarding.erasure_started_at.is_some()) {
                 return Ok(None);
             }
-            current.begin_erasure(now()).map(Some).map_err(|error| ApiError::Conflict(error.to_string()))
+            changed(current.begin_erasure(now()))
         })
         .await?;
         self.events.publish_pending(tenant, self.tenants.outbox()).await.map_err(|error| {

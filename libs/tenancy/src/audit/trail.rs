@@ -15,7 +15,9 @@ use crate::cursor::ListCursor;
 use crate::erasure::{ErasurePass, ItemCounts, TenantData};
 use crate::error::ApiError;
 use crate::http::RouteResult;
-use crate::table::{DataError, Page, PageRequest, TableSpec, TenantDynamoCache, WriteCondition};
+use crate::table::{
+    DataError, Page, PageRequest, TableSpec, TenantDynamoCache, WriteCondition, count_partition, erase_partition,
+};
 use crate::{PlatformAdmin, TenantContext, TenantId, TenantTier, UserId};
 
 /// The trail's cursors: the sort key to continue after.
@@ -245,13 +247,11 @@ struct Stored<'a> {
 
 impl<A: RoleAssumer> TenantData for DynamoAuditStore<A> {
     async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).count_items(|_| AUDIT_ENTRIES).await?)
+        count_partition(&self.dynamo, &self.table, tenant, |_| AUDIT_ENTRIES).await
     }
 
     async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).erase_items(|_| AUDIT_ENTRIES, deadline).await?)
+        erase_partition(&self.dynamo, &self.table, tenant, |_| AUDIT_ENTRIES, deadline).await
     }
 }
 

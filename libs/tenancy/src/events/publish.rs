@@ -14,7 +14,10 @@ use crate::aws_error::AwsService;
 use crate::credentials::RoleAssumer;
 use crate::erasure::{ErasurePass, ItemCounts, TenantData, count_one};
 use crate::error::ApiError;
-use crate::table::{DataError, PageRequest, TableSpec, TenantDynamo, TenantDynamoCache, TxWrite, WriteCondition};
+use crate::table::{
+    DataError, PageRequest, TableSpec, TenantDynamo, TenantDynamoCache, TxWrite, WriteCondition, count_partition,
+    erase_partition,
+};
 use crate::{TenantContext, TenantId};
 
 /// How many events one `PutEvents` call takes (EventBridge's limit).
@@ -175,13 +178,11 @@ const OUTBOX_EVENTS: &str = "outbox_events";
 
 impl<A: RoleAssumer> TenantData for DynamoOutbox<A> {
     async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).count_items(|_| OUTBOX_EVENTS).await?)
+        count_partition(&self.dynamo, &self.table, tenant, |_| OUTBOX_EVENTS).await
     }
 
     async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).erase_items(|_| OUTBOX_EVENTS, deadline).await?)
+        erase_partition(&self.dynamo, &self.table, tenant, |_| OUTBOX_EVENTS, deadline).await
     }
 }
 

@@ -5,7 +5,10 @@ use tenancy::credentials::RoleAssumer;
 use tenancy::erasure::{ErasurePass, ItemCounts, TenantData};
 use tenancy::events::{DynamoOutbox, LifecycleEvent};
 use tenancy::replay::RememberedCreate;
-use tenancy::table::{DataError, PageRequest, TableSpec, TenantDynamoCache, TenantTable, TxWrite, WriteCondition};
+use tenancy::table::{
+    DataError, PageRequest, TableSpec, TenantDynamoCache, TenantTable, TxWrite, WriteCondition, count_partition,
+    erase_partition,
+};
 use tenancy::{ApiError, TenantId};
 use time::OffsetDateTime;
 
@@ -155,13 +158,11 @@ fn kind_of(sort_key: &str) -> &'static str {
 
 impl<A: RoleAssumer> TenantData for DynamoMembershipStore<A> {
     async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).count_items(kind_of).await?)
+        count_partition(&self.dynamo, &self.table, tenant, kind_of).await
     }
 
     async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
-        let dynamo = self.dynamo.get(tenant).await.map_err(DataError::from)?;
-        Ok(dynamo.table(&self.table).erase_items(kind_of, deadline).await?)
+        erase_partition(&self.dynamo, &self.table, tenant, kind_of, deadline).await
     }
 }
 
