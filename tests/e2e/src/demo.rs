@@ -479,6 +479,19 @@ async fn story<W: Write>(stack: &Stack, report: &mut Report<W>) -> Option<()> {
         }
         .await,
     );
+    report.check(
+        "Globex's lifecycle events",
+        async {
+            let expected = [Change::Registered, Change::Activated, Change::OffboardingRequested, Change::Offboarded];
+            let events = stack.lifecycle_events(globex.id(), expected.len(), Duration::from_secs(20)).await?;
+            let changes: Vec<Change> = events.iter().map(|e| e.change).collect();
+            ensure(changes == expected, || format!("Globex's events: {changes:?}"))?;
+            ensure(events[3].receipt.is_some(), || "the offboarded event has no receipt".into())?;
+            let names: Vec<&str> = events.iter().map(|e| e.change.detail_type()).collect();
+            Ok(format!("Globex's life on the bus, one event per change: {}", names.join(", ")))
+        }
+        .await,
+    );
     Some(())
 }
 
