@@ -227,10 +227,12 @@ where
             changed(current.begin_erasure(now()))
         })
         .await?;
-        self.events.publish_pending(tenant, self.tenants.outbox()).await.map_err(|error| {
+        // Every waiting event goes out before the outbox is erased (a page at a time).
+        while self.events.publish_pending(tenant, self.tenants.outbox()).await.map_err(|error| {
             tracing::warn!(%error, "offboarding waits for the event bus");
             ApiError::ServiceUnavailable("the event bus is unavailable; the offboarding resumes when repeated".into())
-        })?;
+        })? > 0
+        {}
         let mut receipt = match self.tenants.receipt(tenant).await? {
             Some(receipt) => receipt,
             None => self.take_receipt(&started).await?,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tenancy::audit::{ActorRole, AuditEntry, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
 use tenancy::erasure::{ErasureReceipt, ItemCounts};
-use tenancy::events::{Change, MemoryBus};
+use tenancy::events::{Cause, Change, LifecycleEvent, MemoryBus};
 use tenancy::idempotency::IdempotencyKey;
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
@@ -1316,4 +1316,22 @@ async fn an_erasure_waits_for_the_settling_time() {
     let stored = harness.api.tenants().get(&id).await.expect("read").expect("tenant");
     assert_eq!(stored.status, TenantStatus::Offboarding, "refused from the start");
     assert_eq!(harness.api.tenants().receipt(&id).await.expect("read"), None, "nothing counted yet");
+}
+
+#[tokio::test]
+async fn every_waiting_event_goes_out_before_the_outbox_is_erased() {
+    let harness = Harness::new();
+    let id = harness.register("Acme", "acme", "ada@example.com").await.tenant.tenant_id;
+    // More waiting events than one page of the outbox (a long bus outage).
+    harness.api.events().bus().set_down(true);
+    let waiting: Vec<LifecycleEvent> =
+        (0..150).map(|_| LifecycleEvent::new(Change::TierChanged, id, &Cause::default())).collect();
+    harness.api.tenants().outbox().add(&waiting);
+    harness.api.events().bus().set_down(false);
+    let response = harness.admin_call(OFFBOARD, &id, None).await;
+    assert_eq!(response.status_code, 200, "{}", body_text(&response));
+    let published = harness.api.events().bus().published();
+    let tier_changes = published.iter().filter(|e| e.tenant_id == id && e.change == Change::TierChanged).count();
+    assert_eq!(tier_changes, 150, "every waiting event was published");
+    assert_eq!(published.last().map(|e| e.change), Some(Change::Offboarded));
 }
