@@ -18,10 +18,9 @@ pub fn count_one(counts: &mut ItemCounts, kind: &str) {
 }
 
 /// One pass of a service's erasure: what it removed, and whether anything is
-/// left (a pass stops at its time budget; the next pass goes on).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+/// left (a pass stops at its time budget; the next pass goes on). On the
+/// wire it is [`ErasureAnswer::Erased`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErasurePass {
     pub removed: ItemCounts,
     /// Nothing of the tenant is left in the service.

@@ -725,51 +725,57 @@ struct Members<'a, S, D> {
     directory: &'a D,
 }
 
-impl<S: MembershipStore, D: Directory> Members<'_, S, D> {
-    /// Deletes (or with `deadline` none, counts) the directory users the
-    /// memberships name; `false` when the deadline stopped it.
-    async fn directory_users(
-        &self,
-        tenant: &TenantId,
-        deadline: Option<Instant>,
-        counts: &mut ItemCounts,
-    ) -> Result<bool, ApiError> {
+/// A tenant's users as offboarding counts and removes them (for tests; the
+/// service answers `count_tenant_data` and `erase_tenant_data` with it).
+pub fn members_of<'a, S: MembershipStore, D: Directory>(store: &'a S, directory: &'a D) -> impl TenantData + 'a {
+    Members { store, directory }
+}
+
+impl<S: MembershipStore, D: Directory> TenantData for Members<'_, S, D> {
+    /// The partition by kind, and the directory users the memberships name
+    /// (one directory lookup per member, in one invocation).
+    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
+        let mut counts = self.store.count(tenant).await?;
         let mut after = None;
         loop {
             let page = self.store.list(tenant, MAX_PAGE_SIZE, after).await?;
             for user in &page.users {
-                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                    return Ok(false);
-                }
                 if directory_user_matches(self.directory, user).await? {
-                    if deadline.is_some() {
-                        ignore_missing(self.directory.delete_user(&user.email).await)?;
-                    }
-                    count_one(counts, "directory_users");
+                    count_one(&mut counts, "directory_users");
                 }
             }
             match page.next_after {
                 Some(next) => after = Some(next),
-                None => return Ok(true),
+                None => return Ok(counts),
             }
         }
     }
-}
 
-impl<S: MembershipStore, D: Directory> TenantData for Members<'_, S, D> {
-    async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
-        let mut counts = self.store.count(tenant).await?;
-        self.directory_users(tenant, None, &mut counts).await?;
-        Ok(counts)
-    }
-
+    /// Member by member, its directory user then its membership (so every
+    /// pass goes on where the last stopped); then the rest of the partition.
     async fn erase(&self, tenant: &TenantId, deadline: Instant) -> Result<ErasurePass, ApiError> {
-        let mut directory = ErasurePass::default();
-        directory.finished = self.directory_users(tenant, Some(deadline), &mut directory.removed).await?;
-        if !directory.finished {
-            return Ok(directory);
+        let mut members = ErasurePass::default();
+        loop {
+            let page = self.store.list(tenant, MAX_PAGE_SIZE, None).await?;
+            if page.users.is_empty() {
+                break;
+            }
+            for user in &page.users {
+                if directory_user_matches(self.directory, user).await? {
+                    ignore_missing(self.directory.delete_user(&user.email).await)?;
+                    count_one(&mut members.removed, "directory_users");
+                }
+                if self.store.remove(tenant, user.user_id, user.version).await? == Written::Done {
+                    count_one(&mut members.removed, "users");
+                }
+                // After one at least: every pass makes progress.
+                if Instant::now() >= deadline {
+                    return Ok(members);
+                }
+            }
         }
-        Ok(directory.and(self.store.erase(tenant, deadline).await?))
+        members.finished = true;
+        Ok(members.and(self.store.erase(tenant, deadline).await?))
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use std::time::Duration;
 use tenancy::audit::{ActorRole, MemoryAuditStore};
 use tenancy::authority::{Membership, MemoryAuthorityStore, TenantRecord};
+use tenancy::erasure::TenantData as _;
 use tenancy::events::{Change, MemoryBus};
 use tenancy::password::PasswordPolicy;
 use tenancy::testing::{
@@ -1252,4 +1253,29 @@ async fn offboarding_counts_then_erases_a_tenants_users_and_only_an_offboarding_
     assert!(harness.store().snapshot().iter().all(|(tenant, _)| *tenant != admin.tenant));
     // The other tenant keeps its users.
     assert_eq!(harness.list(&other).await.items.len(), 1);
+}
+
+#[tokio::test]
+async fn an_erasure_pass_out_of_time_still_removes_a_member_and_the_next_goes_on() {
+    let harness = Harness::new();
+    let admin = harness.tenant(TenantTier::Pro).await;
+    harness.invite(&admin, &email("bob"), "member").await;
+    harness.invite_only(&admin, &email("carol"), "member").await;
+    harness
+        .records()
+        .set_tenant(admin.tenant, TenantRecord { status: TenantStatus::Offboarding, tier: TenantTier::Pro });
+    let members = users::entrypoint::members_of(harness.api.store(), harness.api.directory());
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        // A deadline already past: one member per pass.
+        let pass = members.erase(&admin.tenant, std::time::Instant::now()).await.expect("erase");
+        if pass.finished {
+            break;
+        }
+        assert_eq!(pass.removed.get("users"), Some(&1), "pass {passes}: {pass:?}");
+    }
+    assert_eq!(passes, 4, "three members, one per pass, then the rest of the partition");
+    assert!(harness.directory().snapshot().values().all(|user| user.tenant != Some(admin.tenant)));
+    assert!(harness.store().snapshot().iter().all(|(tenant, _)| *tenant != admin.tenant));
 }
