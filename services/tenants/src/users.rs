@@ -14,7 +14,7 @@ use tenancy::{ApiError, Password, TenantId, TenantTier, UserId};
 use users_api::invoke::UsersFunction;
 use users_api::{InternalCommand, InternalResponse};
 
-use crate::offboarding::{DataService, FakeDataService};
+use crate::offboarding::{DataService, FakeDataService, LambdaDataService};
 
 /// Why the users service gave no answer we can use. The registration stays
 /// resumable either way (its slug claim stays pending).
@@ -52,47 +52,36 @@ pub trait UsersService: DataService {
     ) -> impl Future<Output = Result<InternalResponse, UsersError>> + Send;
 }
 
-/// [`UsersService`] by synchronous Lambda Invoke of the users function.
+/// [`UsersService`] by synchronous Lambda Invoke of the users function. Its
+/// offboarding commands are the notes function's (the same wire), sent the
+/// same way ([`LambdaDataService`]).
 #[derive(Debug, Clone)]
-pub struct LambdaUsersService(UsersFunction);
+pub struct LambdaUsersService {
+    function: UsersFunction,
+    data: LambdaDataService,
+}
 
 impl LambdaUsersService {
     pub fn new(client: aws_sdk_lambda::Client, function_name: impl Into<String>) -> Self {
-        Self(UsersFunction::new(client, function_name))
+        let function_name = function_name.into();
+        Self {
+            data: LambdaDataService::new(client.clone(), function_name.clone(), "users"),
+            function: UsersFunction::new(client, function_name),
+        }
     }
 
     async fn invoke(&self, command: InternalCommand) -> Result<InternalResponse, UsersError> {
-        self.0.send(command).await
+        self.function.send(command).await
     }
 }
 
 impl DataService for LambdaUsersService {
     async fn count(&self, tenant: &TenantId) -> Result<ItemCounts, ApiError> {
-        match self.invoke(InternalCommand::CountTenantData { tenant_id: *tenant }).await {
-            Ok(InternalResponse::Counted { items }) => Ok(items),
-            other => Err(erasure_failed(other)),
-        }
+        self.data.count(tenant).await
     }
 
     async fn erase(&self, tenant: &TenantId) -> Result<ErasurePass, ApiError> {
-        match self.invoke(InternalCommand::EraseTenantData { tenant_id: *tenant }).await {
-            Ok(InternalResponse::Erased { removed, finished }) => Ok(ErasurePass { removed, finished }),
-            other => Err(erasure_failed(other)),
-        }
-    }
-}
-
-/// An answer of the users service that is no count or erasure.
-fn erasure_failed(answer: Result<InternalResponse, UsersError>) -> ApiError {
-    match answer {
-        Ok(InternalResponse::Refused { status: 503, detail }) | Err(UsersError::Unavailable(detail)) => {
-            tracing::warn!(%detail, "the users service could not erase now");
-            ApiError::ServiceUnavailable(format!("{detail}; the offboarding resumes when repeated"))
-        }
-        other => {
-            tracing::error!(answer = ?other, "the users service did not erase");
-            ApiError::Internal
-        }
+        self.data.erase(tenant).await
     }
 }
 

@@ -204,3 +204,37 @@ mod tests {
         assert!(!printed.contains("Secret-passw0rd") && printed.contains("<redacted>"), "{printed}");
     }
 }
+
+#[cfg(test)]
+mod erasure_wire_tests {
+    use super::*;
+    use tenancy::erasure::{ErasureAnswer, ErasureCommand};
+
+    /// The tenants service sends the users function the same offboarding
+    /// commands as the notes function and reads its answers the same way.
+    #[test]
+    fn offboarding_commands_and_answers_are_the_shared_erasure_wire() {
+        let tenant_id = TenantId::generate();
+        for (ours, shared) in [
+            (InternalCommand::CountTenantData { tenant_id }, ErasureCommand::CountTenantData { tenant_id }),
+            (InternalCommand::EraseTenantData { tenant_id }, ErasureCommand::EraseTenantData { tenant_id }),
+        ] {
+            assert_eq!(serde_json::to_value(&ours).expect("json"), serde_json::to_value(&shared).expect("json"));
+        }
+        let items = ItemCounts::from([("users".to_owned(), 2)]);
+        for (ours, shared) in [
+            (InternalResponse::Counted { items: items.clone() }, ErasureAnswer::Counted { items: items.clone() }),
+            (
+                InternalResponse::Erased { removed: items.clone(), finished: true },
+                ErasureAnswer::Erased { removed: items, finished: true },
+            ),
+            (
+                InternalResponse::Refused { status: 409, detail: "no".into() },
+                ErasureAnswer::Refused { status: 409, detail: "no".into() },
+            ),
+        ] {
+            let read: ErasureAnswer = serde_json::from_value(serde_json::to_value(&ours).expect("json")).expect("read");
+            assert_eq!(read, shared);
+        }
+    }
+}
